@@ -1,1 +1,88 @@
-export {}
+import { z } from 'zod'
+
+const YOUTUBE_HOSTS = ['www.youtube.com', 'youtube.com', 'm.youtube.com', 'music.youtube.com', 'youtu.be']
+
+const list = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean))
+
+const port = z.coerce.number().int().min(0).max(65535)
+
+/**
+ * Every setting, by section and key. Each key is read from `YOUTUBE_RAG__<SECTION>__<KEY>`, or
+ * from `<SECTION>__<KEY>` (the names of the deployment document's ConfigMap). The defaults give
+ * the embedded local mode.
+ */
+export const configSchema = z.object({
+  app: z.object({
+    name: z.string().default('youtube-rag'),
+    environment: z.string().default('local'),
+  }),
+  server: z.object({
+    host: z.string().default('127.0.0.1'),
+    port: port.default(8000),
+  }),
+  storage: z.object({
+    dir: z.string().default('./.youtube-rag'),
+  }),
+  ingest: z.object({
+    allowedHosts: list.default(YOUTUBE_HOSTS.join(',')),
+    maxVideosPerJob: z.coerce.number().int().positive().default(500),
+  }),
+  tools: z.object({
+    ytdlpPath: z.string().default('yt-dlp'),
+    ytdlpTimeoutSeconds: z.coerce.number().positive().default(120),
+  }),
+  chunking: z.object({
+    /** Every cue of a chunk starts at most this long after the chunk does, so a citation's start lands near what it quotes. */
+    maxSpanSeconds: z.coerce.number().positive().default(20),
+    maxChars: z.coerce.number().int().positive().default(1000),
+  }),
+  broker: z.object({
+    manifestsDir: z.string().default('knative/base'),
+  }),
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  }),
+})
+
+export type Config = z.infer<typeof configSchema>
+
+/** A setting that failed validation; the message names the variable to fix. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const envKey = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()
+
+/**
+ * Reads the configuration from the environment once, at start-up.
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig(process.env)
+ * config.server.port // 8000 unless YOUTUBE_RAG__SERVER__PORT or SERVER__PORT says otherwise
+ * ```
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, Record<string, string>> = {}
+  const names: Record<string, string> = {}
+  for (const [section, sectionSchema] of Object.entries(configSchema.shape)) {
+    raw[section] = {}
+    for (const key of Object.keys(sectionSchema.shape)) {
+      const suffix = `${envKey(section)}__${envKey(key)}`
+      const name = [`YOUTUBE_RAG__${suffix}`, suffix].find((candidate) => env[candidate] !== undefined)
+      names[`${section}.${key}`] = name ?? `YOUTUBE_RAG__${suffix}`
+      if (name) raw[section]![key] = env[name]!
+    }
+  }
+  const parsed = configSchema.safeParse(raw)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = names[issue.path.slice(0, 2).join('.')] ?? issue.path.join('.')
+      return `${variable}: ${issue.message}`
+    })
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`)
+  }
+  return parsed.data
+}

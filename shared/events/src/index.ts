@@ -1,1 +1,208 @@
-export {}
+import { CloudEvent, HTTP } from 'cloudevents'
+import { z } from 'zod'
+
+const videoId = z.string().min(1).max(200)
+const jobId = z.string().min(1).max(100)
+const transcriptSource = z.enum(['captions', 'auto-captions', 'speech-to-text'])
+
+/**
+ * The event catalog: each event's short name with the zod schema of its `data`.
+ * The CloudEvent `type` is `io.youtube-rag.<name>.v1`.
+ */
+export const eventSchemas = {
+  'ingest.requested': z.object({
+    jobId,
+    url: z.string().url(),
+    language: z.string().min(2).max(20).optional(),
+    force: z.boolean().default(false),
+  }),
+  'channel.resync.requested': z.object({ channelId: z.string().min(1), url: z.string().url() }),
+  'video.discovered': z.object({
+    jobId,
+    videoId,
+    /** The page yt-dlp reads the video from. */
+    url: z.string().url(),
+    /** For a page that holds several videos (a generic playlist page), which one (1-based). */
+    playlistItem: z.number().int().positive().optional(),
+    title: z.string().optional(),
+    language: z.string().optional(),
+    force: z.boolean().default(false),
+  }),
+  'audio.segment.ready': z.object({
+    jobId,
+    videoId,
+    index: z.number().int().min(0),
+    count: z.number().int().positive(),
+    startSeconds: z.number().min(0),
+    blobKey: z.string().min(1),
+  }),
+  'transcript.ready': z.object({
+    jobId,
+    videoId,
+    blobKey: z.string().min(1),
+    source: transcriptSource,
+    language: z.string(),
+    model: z.string().optional(),
+  }),
+  'video.indexed': z.object({ jobId, videoId, chunkCount: z.number().int().min(0) }),
+  'video.failed': z.object({ jobId, videoId, stage: z.string(), reason: z.string() }),
+} as const
+
+export type EventName = keyof typeof eventSchemas
+export type EventData<N extends EventName> = z.infer<(typeof eventSchemas)[N]>
+export type TranscriptSource = z.infer<typeof transcriptSource>
+
+/** The type the Knative PingSource gives its events; its Trigger routes them to `discover`. */
+export const PING_EVENT_TYPE = 'dev.knative.sources.ping'
+
+const TYPE_PATTERN = /^io\.youtube-rag\.(.+)\.v1$/
+
+/**
+ * The CloudEvent `type` of a catalog event.
+ *
+ * @example
+ * ```ts
+ * eventType('video.discovered') // 'io.youtube-rag.video.discovered.v1'
+ * ```
+ */
+export const eventType = (name: EventName) => `io.youtube-rag.${name}.v1`
+
+/** The catalog name of a CloudEvent `type`, or undefined when the type is not ours. */
+export function eventNameOf(type: string): EventName | undefined {
+  const name = TYPE_PATTERN.exec(type)?.[1]
+  return name && name in eventSchemas ? (name as EventName) : undefined
+}
+
+/** An event whose envelope or data does not fit the catalog; never worth a retry. */
+export class InvalidEventError extends Error {
+  override name = 'InvalidEventError'
+}
+
+/** A catalog event after validation. */
+export interface ReceivedEvent<N extends EventName = EventName> {
+  id: string
+  name: N
+  type: string
+  source: string
+  subject?: string
+  data: EventData<N>
+  traceparent?: string
+}
+
+/**
+ * Builds a catalog event, validating its data.
+ *
+ * @example
+ * ```ts
+ * const event = createEvent('transcript.ready', { function: 'download', subject: videoId, data })
+ * ```
+ */
+export function createEvent<N extends EventName>(
+  name: N,
+  options: { function: string; subject: string; data: EventData<N>; traceparent?: string },
+): CloudEvent<EventData<N>> {
+  const data = eventSchemas[name].parse(options.data) as EventData<N>
+  return new CloudEvent<EventData<N>>({
+    type: eventType(name),
+    source: `/functions/${options.function}`,
+    subject: options.subject,
+    datacontenttype: 'application/json',
+    data,
+    ...(options.traceparent ? { traceparent: options.traceparent } : {}),
+  })
+}
+
+/**
+ * Reads a CloudEvent from an HTTP message (binary or structured mode) with the SDK and
+ * validates its data against the catalog.
+ *
+ * @example
+ * ```ts
+ * const event = await eventFromRequest(request) // throws InvalidEventError when malformed
+ * ```
+ */
+export async function eventFromRequest(request: Request): Promise<CloudEvent<unknown>> {
+  const headers: Record<string, string> = {}
+  request.headers.forEach((value, key) => {
+    headers[key] = value
+  })
+  const body = await request.text()
+  try {
+    const parsed = HTTP.toEvent({ headers, body })
+    const event = Array.isArray(parsed) ? parsed[0] : parsed
+    if (!event) throw new Error('no event in the message')
+    return event as CloudEvent<unknown>
+  } catch (error) {
+    throw new InvalidEventError(`malformed CloudEvent: ${(error as Error).message}`)
+  }
+}
+
+/** Validates a parsed CloudEvent's data against the catalog. */
+export function validateEvent(event: CloudEvent<unknown>): ReceivedEvent {
+  const name = eventNameOf(event.type)
+  if (!name) throw new InvalidEventError(`unknown event type ${event.type}`)
+  let data: unknown = event.data
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data)
+    } catch {
+      throw new InvalidEventError(`event ${event.id} of type ${event.type} has data that is not JSON`)
+    }
+  }
+  const result = eventSchemas[name].safeParse(data)
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`)
+    throw new InvalidEventError(`event ${event.id} of type ${event.type} has invalid data: ${problems.join('; ')}`)
+  }
+  return {
+    id: event.id,
+    name,
+    type: event.type,
+    source: event.source,
+    ...(event.subject ? { subject: event.subject } : {}),
+    data: result.data,
+    ...(typeof event.traceparent === 'string' ? { traceparent: event.traceparent } : {}),
+  }
+}
+
+/**
+ * The HTTP request that carries an event in binary mode, as the SDK encodes it.
+ *
+ * @example
+ * ```ts
+ * await fetch(requestForEvent(sinkUrl, event))
+ * ```
+ */
+export function requestForEvent(url: string, event: CloudEvent<unknown>, mode: 'binary' | 'structured' = 'binary'): Request {
+  const message = mode === 'binary' ? HTTP.binary(event) : HTTP.structured(event)
+  const headers = new Headers()
+  for (const [key, value] of Object.entries(message.headers)) headers.set(key, String(value))
+  return new Request(url, { method: 'POST', headers, body: message.body as string })
+}
+
+/** Where a function sends the events it produces: `K_SINK` in the cluster, the local broker in one process. */
+export interface EventSink {
+  send(event: CloudEvent<unknown>): Promise<void>
+}
+
+/**
+ * A sink that POSTs each event to a URL (the Broker's ingress given as `K_SINK`).
+ *
+ * @example
+ * ```ts
+ * const sink = httpSink(process.env.K_SINK!)
+ * await sink.send(createEvent('video.indexed', { function: 'indexer', subject: videoId, data }))
+ * ```
+ */
+export function httpSink(url: string, options: { fetch?: typeof fetch; timeoutMs?: number } = {}): EventSink {
+  const doFetch = options.fetch ?? fetch
+  const timeoutMs = options.timeoutMs ?? 10_000
+  return {
+    async send(event) {
+      const response = await doFetch(requestForEvent(url, event), { signal: AbortSignal.timeout(timeoutMs) })
+      if (!response.ok) {
+        throw new Error(`the broker at ${url} refused event ${event.id} (${event.type}): HTTP ${response.status}`)
+      }
+    },
+  }
+}

@@ -1,0 +1,173 @@
+// The ports every adapter implements. The embedded (SQLite, directory) adapters live beside
+// this file; production adapters (MongoDB, Qdrant, S3) implement the same interfaces.
+
+export type TranscriptSource = 'captions' | 'auto-captions' | 'speech-to-text'
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'partial'
+export type Stage = 'download' | 'transcribe' | 'index'
+export type StageStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped'
+export type VideoStatus = 'queued' | 'downloading' | 'transcribing' | 'indexing' | 'indexed' | 'failed'
+
+export interface JobError {
+  videoId?: string
+  stage?: string
+  message: string
+}
+
+export interface Job {
+  jobId: string
+  url: string
+  language?: string
+  force: boolean
+  /** Derived on read from the job's videos: queued until discovery has listed them. */
+  status: JobStatus
+  videos: { total: number; indexed: number; failed: number }
+  errors: JobError[]
+  createdAt: string
+  updatedAt: string
+}
+
+export interface StageState {
+  status: StageStatus
+  updatedAt: string
+  error?: string
+}
+
+export interface TranscriptInfo {
+  source: TranscriptSource
+  language: string
+  model?: string
+  blobKey: string
+  segmentCount: number
+}
+
+export interface Video {
+  videoId: string
+  /** The page yt-dlp reads the video from; also the base of non-YouTube deep links. */
+  url: string
+  playlistItem?: number
+  title: string
+  channelId?: string
+  channel?: string
+  publishedAt?: string
+  durationSeconds?: number
+  language?: string
+  status: VideoStatus
+  stages: Record<Stage, StageState>
+  transcript?: TranscriptInfo
+  chunkCount: number
+  error?: string
+  createdAt: string
+  updatedAt: string
+}
+
+export interface NewVideo {
+  videoId: string
+  url: string
+  playlistItem?: number
+  title?: string
+  channelId?: string
+  channel?: string
+  publishedAt?: string
+  durationSeconds?: number
+  language?: string
+}
+
+/** What a stage writes back about a video as it finishes or fails. */
+export interface VideoUpdate {
+  status?: VideoStatus
+  title?: string
+  channelId?: string
+  channel?: string
+  publishedAt?: string
+  durationSeconds?: number
+  language?: string
+  transcript?: TranscriptInfo
+  chunkCount?: number
+  error?: string | null
+}
+
+export interface Page<T> {
+  items: T[]
+  nextCursor: string | null
+}
+
+/** Jobs and videos. Every write is idempotent: replaying it changes nothing. */
+export interface DocumentStore {
+  createJob(job: { jobId: string; url: string; language?: string; force?: boolean }): Promise<Job>
+  getJob(jobId: string): Promise<Job | undefined>
+  /** Links videos to a job (a video already linked stays linked once). */
+  addJobVideos(jobId: string, videoIds: string[]): Promise<void>
+  /** Records that discovery is done, so an empty job can be told from one not yet listed. */
+  markJobDiscovered(jobId: string): Promise<void>
+  /** A failure of the job as a whole (discovery failed); the message shows in `errors`. */
+  failJob(jobId: string, message: string): Promise<void>
+
+  /** Creates the video if it is new; returns whether it was. Never overwrites an existing one. */
+  insertVideo(video: NewVideo): Promise<{ created: boolean; video: Video }>
+  getVideo(videoId: string): Promise<Video | undefined>
+  listVideos(query: { channelId?: string; limit: number; cursor?: string }): Promise<Page<Video>>
+  /** Sets one stage's state and the video's fields in one write. */
+  updateVideo(videoId: string, stage: Stage, stageStatus: StageStatus, update?: VideoUpdate): Promise<Video | undefined>
+  /** Puts a video back to the start of the pipeline (a forced re-ingest). */
+  resetVideo(videoId: string): Promise<void>
+  deleteVideo(videoId: string): Promise<boolean>
+
+  /** Throws when the store cannot be used. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface ChunkRecord {
+  /** UUIDv5 of `videoId:chunkIndex`. */
+  id: string
+  videoId: string
+  chunkIndex: number
+  title: string
+  channelId?: string
+  publishedAt?: string
+  /** The video's page URL, for deep links. */
+  url: string
+  start: number
+  end: number
+  text: string
+  /** Dense embedding, when an embedding provider is configured. */
+  embedding?: number[]
+}
+
+export interface SearchFilter {
+  videoIds?: string[]
+  channelIds?: string[]
+  publishedAfter?: string
+}
+
+export interface ChunkHit extends ChunkRecord {
+  score: number
+}
+
+/** The chunk index: BM25 over chunk text, dense vectors when present, fused by rank. */
+export interface ChunkIndex {
+  /** Replaces every chunk of the videos given (a re-index leaves no stale chunk behind). */
+  replaceVideoChunks(videoId: string, chunks: ChunkRecord[]): Promise<void>
+  deleteVideo(videoId: string): Promise<number>
+  countVideo(videoId: string): Promise<number>
+  search(query: { text: string; embedding?: number[]; limit: number; filter?: SearchFilter }): Promise<ChunkHit[]>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** Blobs: caption files, transcripts, audio segments. Keys look like `videos/<videoId>/…`. */
+export interface BlobStore {
+  put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>
+  get(key: string): Promise<Uint8Array | undefined>
+  head(key: string): Promise<{ size: number } | undefined>
+  deleteByPrefix(prefix: string): Promise<number>
+  ping(): Promise<void>
+}
+
+/** The stores one function uses, opened once at start-up from the configuration. */
+export interface Stores {
+  documents: DocumentStore
+  chunks: ChunkIndex
+  blobs: BlobStore
+  close(): Promise<void>
+}
