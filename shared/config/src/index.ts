@@ -26,7 +26,7 @@ export const configSchema = z.object({
     dir: z.string().default('./.youtube-rag'),
   }),
   ingest: z.object({
-    allowedHosts: list.default(YOUTUBE_HOSTS.join(',')),
+    allowedHosts: list.default(YOUTUBE_HOSTS),
     maxVideosPerJob: z.coerce.number().int().positive().default(500),
   }),
   tools: z.object({
