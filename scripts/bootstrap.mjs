@@ -55,9 +55,11 @@ const env = {
 }
 const pnpm = (args) => run(pnpmBin, args, env)
 
-if (!process.env.YOUTUBE_RAG_SKIP_INSTALL) {
+const [script = 'start', ...rest] = process.argv.slice(2)
+// The CLI is called often; it installs only on a machine that has never installed.
+const installed = existsSync(join(root, 'node_modules', '.modules.yaml'))
+if (!process.env.YOUTUBE_RAG_SKIP_INSTALL && !(script === 'cli' && installed)) {
   const frozen = existsSync(join(root, 'pnpm-lock.yaml')) ? ['--frozen-lockfile'] : []
   if (pnpm(['install', ...frozen, '--reporter=append-only']) !== 0) process.exit(1)
 }
-const [script = 'start', ...rest] = process.argv.slice(2)
 process.exit(pnpm(['run', '--silent', script, ...rest]))

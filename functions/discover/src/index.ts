@@ -1,1 +1,85 @@
-export {}
+import type { FunctionDefinition } from '@ytrag/function'
+import { checkIngestUrl, listVideos, VideoUnavailableError } from '@ytrag/youtube'
+
+/**
+ * `discover`: expands the URL of an ingest request (a video, a playlist or a channel) into its
+ * videos with a flat yt-dlp listing, links them to the job, and sends each one that needs work
+ * downstream. A video already indexed is skipped unless the request forces a re-ingest.
+ *
+ * @example
+ * ```ts
+ * const app = createFunctionApp(discover, dependencies)
+ * ```
+ */
+export const discover: FunctionDefinition = {
+  name: 'discover',
+  on: {
+    'ingest.requested': async (event, { stores, config, emit, logger }) => {
+      const { jobId, url, language, force } = event.data
+      const job = await stores.documents.getJob(jobId)
+      if (!job) {
+        logger.warn({ jobId }, 'ingest request for a job that does not exist; ignored')
+        return
+      }
+      // A replay after discovery finished has nothing left to do.
+      if (job.status !== 'queued') return
+
+      let listing
+      try {
+        listing = await listVideos(url, { binary: config.tools.ytdlpPath, timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000 })
+      } catch (error) {
+        if (error instanceof VideoUnavailableError) {
+          await stores.documents.failJob(jobId, error.message)
+          return
+        }
+        throw error
+      }
+      // A listing may point elsewhere (an embed on another site); the allow-list holds for those too.
+      const allowed = []
+      for (const found of listing.videos) {
+        const checked = await checkIngestUrl(found.url, { allowedHosts: config.ingest.allowedHosts })
+        if (checked.ok) allowed.push(found)
+        else logger.warn({ jobId, videoId: found.videoId, url: found.url, reason: checked.message }, 'listed video skipped')
+      }
+      const videos = allowed.slice(0, config.ingest.maxVideosPerJob)
+      if (allowed.length > videos.length) {
+        logger.warn({ jobId, found: allowed.length, kept: videos.length }, 'listing cut to YOUTUBE_RAG__INGEST__MAX_VIDEOS_PER_JOB')
+      }
+
+      const toSend = []
+      for (const found of videos) {
+        const { created, video } = await stores.documents.insertVideo({
+          videoId: found.videoId,
+          url: found.url,
+          ...(found.playlistItem ? { playlistItem: found.playlistItem } : {}),
+          ...(found.title ? { title: found.title } : {}),
+          ...(found.channelId ? { channelId: found.channelId } : {}),
+          ...(found.channel ? { channel: found.channel } : {}),
+          ...(found.publishedAt ? { publishedAt: found.publishedAt } : {}),
+          ...(found.durationSeconds ? { durationSeconds: found.durationSeconds } : {}),
+        })
+        // Failed videos get another try; queued ones may have lost their event in a crash
+        // before it was sent, and a duplicate event downstream changes nothing.
+        const again = video.status === 'failed' || (force && video.status === 'indexed')
+        if (again) await stores.documents.resetVideo(found.videoId)
+        if (created || again || video.status === 'queued') toSend.push(found)
+      }
+      for (const found of toSend) {
+        await emit('video.discovered', found.videoId, {
+          jobId,
+          videoId: found.videoId,
+          url: found.url,
+          force,
+          ...(found.playlistItem ? { playlistItem: found.playlistItem } : {}),
+          ...(found.title ? { title: found.title } : {}),
+          ...(language ? { language } : {}),
+        })
+      }
+      // Linked only after the events are out: a crash before this point leaves the job queued, and
+      // the broker's redelivery repeats the whole step.
+      await stores.documents.addJobVideos(jobId, videos.map((video) => video.videoId))
+      await stores.documents.markJobDiscovered(jobId)
+      logger.info({ jobId, videos: videos.length, sent: toSend.length }, 'discovered')
+    },
+  },
+}

@@ -1,1 +1,73 @@
-export {}
+import type { FunctionDefinition } from '@ytrag/function'
+import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
+import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError } from '@ytrag/youtube'
+
+export const NO_CAPTIONS_REASON = 'no captions and speech-to-text is not configured'
+
+/**
+ * `download`: reads a video's metadata and its captions with yt-dlp (creator captions before
+ * auto-captions; the language asked for, else the video's own, else English), stores the
+ * caption file and the transcript built from it, and sends `transcript.ready`. A video that
+ * cannot be had (private, removed, no captions) is marked failed with the reason, not retried.
+ *
+ * @example
+ * ```ts
+ * const app = createFunctionApp(download, dependencies)
+ * ```
+ */
+export const download: FunctionDefinition = {
+  name: 'download',
+  on: {
+    'video.discovered': async (event, { stores, config, emit, logger }) => {
+      const { jobId, videoId, url, playlistItem, language, force } = event.data
+      const existing = await stores.documents.getVideo(videoId)
+      if (!existing) {
+        logger.warn({ videoId }, 'discovered video no longer exists (deleted); nothing to download')
+        return
+      }
+      // A duplicate delivery after the work is done: the transcript is already on its way.
+      if (!force && (existing.status === 'indexed' || existing.stages.download.status === 'done')) return
+
+      const fail = async (reason: string) => {
+        await stores.documents.updateVideo(videoId, 'download', 'failed', { status: 'failed', error: reason })
+        await emit('video.failed', videoId, { jobId, videoId, stage: 'download', reason })
+      }
+      const ytdlp = { binary: config.tools.ytdlpPath, timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000 }
+
+      await stores.documents.updateVideo(videoId, 'download', 'running', { status: 'downloading', error: null })
+      try {
+        const info = await videoInfo(url, playlistItem, ytdlp)
+        await stores.documents.updateVideo(videoId, 'download', 'running', {
+          ...(info.title ? { title: info.title } : {}),
+          ...(info.channelId ? { channelId: info.channelId } : {}),
+          ...(info.channel ? { channel: info.channel } : {}),
+          ...(info.publishedAt ? { publishedAt: info.publishedAt } : {}),
+          ...(info.durationSeconds ? { durationSeconds: info.durationSeconds } : {}),
+          ...(info.language ? { language: info.language } : {}),
+        })
+        const track = chooseCaptionTrack(info, language)
+        if (!track) return await fail(NO_CAPTIONS_REASON)
+
+        const vtt = await downloadCaptions(info, track, ytdlp)
+        const segments = transcriptFromCaptions(vtt)
+        if (segments.length === 0) return await fail(`the ${track.language} ${track.source} are empty`)
+
+        const transcriptKey = blobKeys.transcript(videoId)
+        const transcript: StoredTranscript = { videoId, source: track.source, language: track.language, segments }
+        await stores.blobs.put(blobKeys.captions(videoId, track.language), vtt, 'text/vtt')
+        await stores.blobs.put(transcriptKey, JSON.stringify(transcript), 'application/json')
+        await stores.documents.updateVideo(videoId, 'download', 'done', {
+          status: 'indexing',
+          transcript: { source: track.source, language: track.language, blobKey: transcriptKey, segmentCount: segments.length },
+        })
+        await stores.documents.updateVideo(videoId, 'transcribe', 'skipped')
+        await emit('transcript.ready', videoId, { jobId, videoId, blobKey: transcriptKey, source: track.source, language: track.language })
+      } catch (error) {
+        if (error instanceof VideoUnavailableError) return await fail(error.message)
+        if (error instanceof VttError) return await fail(`the captions could not be read: ${error.message}`)
+        throw error
+      }
+    },
+  },
+}

@@ -1,1 +1,20 @@
-export {}
+export { parseIsoDuration } from './duration/index.ts'
+export {
+  knativeBaseDir,
+  readBrokerWiring,
+  type BrokerSpec,
+  type BrokerWiring,
+  type DeliverySpec,
+  type ReadBrokerWiringOptions,
+  type TriggerSpec,
+} from './manifests/index.ts'
+export {
+  createLocalBroker,
+  localBrokerFromManifests,
+  serviceAddress,
+  type BrokerLogger,
+  type LocalBroker,
+  type LocalBrokerOptions,
+  type LocalBrokerStats,
+} from './local-broker/index.ts'
+export { readDeadLetterInfo, type DeadLetterInfo } from './dead-letter/index.ts'

@@ -1,1 +1,1 @@
-export {}
+export * from './progress/index.ts'

@@ -39,7 +39,10 @@ export const configSchema = z.object({
     maxChars: z.coerce.number().int().positive().default(1000),
   }),
   broker: z.object({
+    /** Where the local broker reads its Broker and Trigger manifests; relative paths start at the repository root. */
     manifestsDir: z.string().default('knative/base'),
+    /** Multiplies the Broker's retry delays in local mode (tests shorten them). */
+    backoffScale: z.coerce.number().min(0).default(1),
   }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,1 +1,4 @@
-export {}
+export * from './factory/index.ts'
+export * from './metrics/index.ts'
+export * from './serve/index.ts'
+export * from './start/index.ts'

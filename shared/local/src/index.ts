@@ -1,1 +1,105 @@
-export {}
+import { isAbsolute, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { api } from '@ytrag/api'
+import { createLocalBroker, readBrokerWiring, type LocalBroker } from '@ytrag/broker'
+import { loadConfig, type Config } from '@ytrag/config'
+import { deadLetter } from '@ytrag/dead-letter'
+import { discover } from '@ytrag/discover'
+import { download } from '@ytrag/download'
+import { createFunctionApp, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
+import { indexer } from '@ytrag/indexer'
+import { createLogger } from '@ytrag/logging'
+import { openEmbeddedStores, type Stores } from '@ytrag/stores'
+
+/** Every function the local server runs; the Triggers in `knative/` decide which gets what. */
+export const localFunctions: FunctionDefinition[] = [api, discover, download, indexer, deadLetter]
+
+const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
+
+export interface LocalServer {
+  /** The public API's address, e.g. `http://127.0.0.1:8000`. */
+  url: string
+  port: number
+  config: Config
+  stores: Stores
+  broker: LocalBroker
+  /** Each function's own loopback address; the broker delivers to these over HTTP. */
+  functionUrls: Record<string, string>
+  close(): Promise<void>
+}
+
+/**
+ * Runs the whole pipeline in one process: every function on its own loopback port, the
+ * in-process broker routing events between them by the Triggers under `knative/`, the
+ * embedded stores, and the public API on `SERVER__PORT`.
+ *
+ * @example
+ * ```ts
+ * const server = await startLocalServer({ env: process.env })
+ * console.log(`listening on ${server.url}`)
+ * ```
+ */
+export async function startLocalServer(options: { env?: Record<string, string | undefined>; handleSignals?: boolean } = {}): Promise<LocalServer> {
+  const config = loadConfig(options.env ?? process.env)
+  const logger = createLogger({ name: 'local', level: config.log.level })
+  const stores = openEmbeddedStores({ dir: config.storage.dir })
+  const manifestsDir = isAbsolute(config.broker.manifestsDir) ? config.broker.manifestsDir : resolve(repositoryRoot, config.broker.manifestsDir)
+  const functionUrls: Record<string, string> = {}
+
+  const broker = createLocalBroker({
+    wiring: readBrokerWiring(manifestsDir),
+    backoffScale: config.broker.backoffScale,
+    logger: logger.child({ component: 'broker' }),
+    async deliver(service, request) {
+      const target = functionUrls[service]
+      if (!target) return new Response(`no function ${service} runs in this process`, { status: 503 })
+      return fetch(target, { method: 'POST', headers: request.headers, body: await request.text() })
+    },
+  })
+
+  const servers: RunningServer[] = []
+  let apiServer: RunningServer | undefined
+  try {
+    for (const definition of localFunctions) {
+      const app = createFunctionApp(definition, { config, stores, sink: broker, logger: createLogger({ name: definition.name, level: config.log.level }) })
+      const isApi = definition.name === 'api'
+      const running = await serveApp(app, {
+        port: isApi ? config.server.port : 0,
+        hostname: isApi ? config.server.host : '127.0.0.1',
+        handleSignals: false,
+      })
+      servers.push(running)
+      if (isApi) apiServer = running
+      functionUrls[definition.name] = `http://127.0.0.1:${running.port}/`
+    }
+  } catch (error) {
+    await Promise.all(servers.map((server) => server.close()))
+    await stores.close()
+    throw error
+  }
+
+  const port = apiServer!.port
+  const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host
+  let closing: Promise<void> | undefined
+  const close = () =>
+    (closing ??= (async () => {
+      // Deliveries in flight finish first, while every function can still take them.
+      await broker.close()
+      await Promise.all(servers.map((server) => server.close()))
+      await stores.close()
+    })())
+
+  if (options.handleSignals) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        logger.info({ signal }, 'shutting down: finishing deliveries in flight')
+        void close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        )
+      })
+    }
+  }
+  logger.info({ url: `http://${host}:${port}`, storage: config.storage.dir, manifests: manifestsDir }, 'youtube-rag local server listening')
+  return { url: `http://${host}:${port}`, port, config, stores, broker, functionUrls, close }
+}

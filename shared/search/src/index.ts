@@ -1,1 +1,2 @@
-export {}
+export * from './search/index.ts'
+export * from './extractive/index.ts'

@@ -1,1 +1,6 @@
-export {}
+export { parseVtt, VttError } from './vtt/index.ts'
+export type { Cue } from './vtt/index.ts'
+export { transcriptFromCaptions } from './captions/index.ts'
+export type { Segment } from './captions/index.ts'
+export { chunkTranscript } from './chunk/index.ts'
+export type { Chunk, ChunkOptions } from './chunk/index.ts'

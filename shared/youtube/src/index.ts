@@ -1,1 +1,3 @@
-export {}
+export * from './deep-link/index.ts'
+export * from './ingest-url/index.ts'
+export * from './ytdlp/index.ts'

@@ -1,0 +1,4 @@
+import { startFunction } from '@ytrag/function'
+import { api } from './index.ts'
+
+await startFunction(api)

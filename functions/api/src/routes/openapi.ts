@@ -1,0 +1,68 @@
+import type { Hono } from 'hono'
+
+const error = { $ref: '#/components/schemas/Error' }
+const json = (schema: object) => ({ content: { 'application/json': { schema } } })
+const body = (properties: object, required: string[]) => ({ required: true, ...json({ type: 'object', properties, required }) })
+const filter = {
+  type: 'object',
+  properties: {
+    videoIds: { type: 'array', items: { type: 'string' } },
+    channelIds: { type: 'array', items: { type: 'string' } },
+    publishedAfter: { type: 'string', format: 'date-time' },
+  },
+}
+
+/** The API's OpenAPI 3.1 description, written once at start-up. */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: { title: 'youtube-rag', version: '0.1.0', description: 'Questions over YouTube videos, answered with timestamped citations.' },
+  components: {
+    schemas: {
+      Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } },
+    },
+  },
+  paths: {
+    '/v1/ingest': {
+      post: {
+        summary: 'Ingest a video, playlist or channel',
+        requestBody: body({ url: { type: 'string' }, language: { type: 'string' }, force: { type: 'boolean' } }, ['url']),
+        responses: { 202: { description: 'job accepted' }, 400: { description: 'bad or disallowed URL', ...json(error) } },
+      },
+    },
+    '/v1/jobs/{jobId}': { get: { summary: 'A job and its progress', responses: { 200: { description: 'the job' }, 404: { description: 'no such job', ...json(error) } } } },
+    '/v1/videos': { get: { summary: 'Videos, newest first, paged by cursor', responses: { 200: { description: '{items, nextCursor}' } } } },
+    '/v1/videos/{videoId}': {
+      get: { summary: 'A video: metadata, stage status, transcript source', responses: { 200: { description: 'the video' }, 404: { description: 'no such video', ...json(error) } } },
+      delete: { summary: 'Remove a video, its chunks, transcript and blobs', responses: { 200: { description: 'deleted' }, 404: { description: 'no such video', ...json(error) } } },
+    },
+    '/v1/videos/{videoId}/transcript': { get: { summary: 'The timed transcript', responses: { 200: { description: '{segments:[{start,end,text}]}' } } } },
+    '/v1/search': {
+      post: {
+        summary: 'Hybrid search over transcript chunks',
+        requestBody: body({ query: { type: 'string' }, limit: { type: 'integer' }, filter }, ['query']),
+        responses: { 200: { description: '{hits:[{videoId,title,start,end,text,score,url}]}' } },
+      },
+    },
+    '/v1/ask': {
+      post: {
+        summary: 'An answer with citations (Accept: text/event-stream streams it)',
+        requestBody: body({ question: { type: 'string' }, limit: { type: 'integer' }, filter }, ['question']),
+        responses: { 200: { description: '{answer, mode, citations}' } },
+      },
+    },
+  },
+}
+
+const docsPage = `<!doctype html><html><head><meta charset="utf-8"><title>youtube-rag API</title>
+<style>body{font-family:system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem}code{background:#eee;padding:0 .3em}</style></head>
+<body><h1>youtube-rag API</h1><p>The machine-readable description is at <a href="/openapi.json">/openapi.json</a>.</p><ul>
+${Object.entries(openApiDocument.paths)
+  .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => `<li><code>${method.toUpperCase()} ${path}</code> ${operation.summary}</li>`))
+  .join('\n')}
+</ul></body></html>`
+
+/** `GET /openapi.json` and `GET /docs`. */
+export function openApiRoutes(app: Hono) {
+  app.get('/openapi.json', (c) => c.json(openApiDocument))
+  app.get('/docs', (c) => c.html(docsPage))
+}

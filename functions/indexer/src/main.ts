@@ -1,0 +1,4 @@
+import { startFunction } from '@ytrag/function'
+import { indexer } from './index.ts'
+
+await startFunction(indexer)

@@ -1,0 +1,86 @@
+import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
+import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { indexer } from '../src/index.ts'
+
+const videoId = 'vid-indexer-1'
+const jobId = 'job-indexer-1'
+const transcript: StoredTranscript = {
+  videoId,
+  source: 'captions',
+  language: 'en',
+  segments: Array.from({ length: 40 }, (_, i) => ({
+    start: i * 4,
+    end: i * 4 + 4,
+    text: i === 33 ? 'Here the zeppelin finally lands in the hangar.' : `Sentence number ${i} about ordinary things.`,
+  })),
+}
+
+describe('indexer over HTTP', () => {
+  let fn: FunctionUnderTest
+  beforeEach(async () => {
+    fn = await startFunctionUnderTest(indexer)
+    await fn.stores.documents.createJob({ jobId, url: 'https://www.youtube.com/watch?v=x' })
+    await fn.stores.documents.insertVideo({ videoId, url: 'https://www.youtube.com/watch?v=vid-indexer-1', title: 'A talk' })
+    await fn.stores.documents.addJobVideos(jobId, [videoId])
+    await fn.stores.blobs.put(blobKeys.transcript(videoId), JSON.stringify(transcript))
+  })
+  afterEach(() => fn.close())
+
+  const data = { jobId, videoId, blobKey: blobKeys.transcript(videoId), source: 'captions' as const, language: 'en' }
+
+  for (const mode of ['binary', 'structured'] as const) {
+    it(`indexes a transcript delivered in ${mode} mode and emits video.indexed`, async () => {
+      const answer = await fn.deliver('transcript.ready', videoId, data, { mode })
+      expect(answer.status).toBe(202)
+      const video = await fn.stores.documents.getVideo(videoId)
+      expect(video?.status).toBe('indexed')
+      expect(video?.chunkCount).toBeGreaterThan(1)
+      expect(await fn.stores.chunks.countVideo(videoId)).toBe(video?.chunkCount)
+      const [hit] = await fn.stores.chunks.search({ text: 'zeppelin hangar', limit: 3 })
+      expect(hit?.videoId).toBe(videoId)
+      // The chunk starts at most 20 s before the sentence it holds (which starts at 132 s).
+      expect(132 - hit!.start).toBeLessThanOrEqual(20)
+      expect(hit!.start).toBeLessThanOrEqual(132)
+      expect(fn.sink.events.map((event) => [event.name, event.subject, event.source])).toEqual([['video.indexed', videoId, '/functions/indexer']])
+      expect(fn.sink.events[0]?.data).toMatchObject({ jobId, videoId, chunkCount: video?.chunkCount })
+      const job = await fn.stores.documents.getJob(jobId)
+      expect(job?.videos).toEqual({ total: 1, indexed: 1, failed: 0 })
+    })
+  }
+
+  it('changes nothing when the same event is delivered twice', async () => {
+    expect((await fn.deliver('transcript.ready', videoId, data, { id: 'same-id' })).status).toBe(202)
+    const before = await fn.stores.documents.getVideo(videoId)
+    const hitsBefore = await fn.stores.chunks.search({ text: 'sentence ordinary', limit: 50 })
+    expect((await fn.deliver('transcript.ready', videoId, data, { id: 'same-id' })).status).toBe(202)
+    expect(await fn.stores.documents.getVideo(videoId)).toEqual(before)
+    expect(await fn.stores.chunks.search({ text: 'sentence ordinary', limit: 50 })).toEqual(hitsBefore)
+    expect(fn.sink.events).toHaveLength(1)
+  })
+
+  it('answers 500 so the broker retries when the transcript blob is missing', async () => {
+    const answer = await fn.deliver('transcript.ready', videoId, { ...data, blobKey: 'videos/nope/transcript.json' })
+    expect(answer.status).toBe(500)
+    expect(((await answer.json()) as { error: { message: string } }).error.message).toMatch(/missing/)
+    expect(fn.sink.events).toHaveLength(0)
+  })
+
+  it('refuses malformed CloudEvents and events it does not take with 400, and keeps serving', async () => {
+    const garbage = await fetch(fn.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"not":"an event"' })
+    expect(garbage.status).toBe(400)
+    const wrongData = await fetch(fn.url, {
+      method: 'POST',
+      headers: { 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': '/x', 'ce-type': 'io.youtube-rag.transcript.ready.v1', 'content-type': 'application/json' },
+      body: JSON.stringify({ videoId }),
+    })
+    expect(wrongData.status).toBe(400)
+    expect(((await wrongData.json()) as { error: { message: string } }).error.message).toMatch(/jobId/)
+    const wrongType = await fn.deliver('video.indexed', videoId, { jobId, videoId, chunkCount: 1 })
+    expect(wrongType.status).toBe(400)
+    expect((await fetch(new URL('/health/live', fn.url))).status).toBe(200)
+    expect((await fetch(new URL('/health/ready', fn.url))).status).toBe(200)
+    const metrics = await (await fetch(new URL('/metrics', fn.url))).text()
+    expect(metrics).toMatch(/ytrag_events_total\{.*outcome="invalid"/)
+  })
+})

@@ -1,0 +1,141 @@
+// `pnpm ytrag <command>`: the API from a terminal. It talks to a running server
+// (`pnpm start`), at YTRAG_URL or --server, default http://127.0.0.1:8000.
+import { parseArgs } from 'node:util'
+import { progressLine, type JobProgress } from './progress/index.ts'
+
+const usage = `usage: pnpm ytrag <command> [options]
+  ingest <url> [--wait] [--language xx] [--force]   index a video, playlist or channel
+  job <jobId>                                       a job's status
+  search "<query>" [--limit n]                      timestamped passages
+  ask "<question>" [--limit n]                      an answer with cited moments
+  videos [--channel id] [--limit n]                 indexed videos
+  delete <videoId>                                  remove a video and everything made from it
+options: --server http://127.0.0.1:8000 (or YTRAG_URL), --json (raw answers)`
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    server: { type: 'string' },
+    wait: { type: 'boolean', default: false },
+    force: { type: 'boolean', default: false },
+    language: { type: 'string' },
+    limit: { type: 'string' },
+    channel: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+})
+const server = (values.server ?? process.env.YTRAG_URL ?? `http://127.0.0.1:${process.env.SERVER__PORT ?? process.env.YOUTUBE_RAG__SERVER__PORT ?? 8000}`).replace(/\/$/, '')
+const [command, argument] = positionals
+const limit = values.limit ? Number(values.limit) : undefined
+
+class CliError extends Error {}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let response: Response
+  try {
+    response = await fetch(`${server}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+  } catch {
+    throw new CliError(`no youtube-rag server answers at ${server}; start one with \`npm start\``)
+  }
+  const payload = (await response.json().catch(() => ({}))) as T & { error?: { code: string; message: string } }
+  if (!response.ok) throw new CliError(`${payload.error?.code ?? response.status}: ${payload.error?.message ?? response.statusText}`)
+  return payload
+}
+
+const clock = (seconds: number) => {
+  const s = Math.floor(seconds)
+  const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
+  return (hms[0] ? hms : hms.slice(1)).map((n, i) => (i === 0 ? String(n) : String(n).padStart(2, '0'))).join(':')
+}
+const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`)
+
+async function waitForJob(jobId: string): Promise<JobProgress> {
+  const tty = process.stderr.isTTY
+  let last = ''
+  for (;;) {
+    const job = await call<JobProgress & { errors: { videoId?: string; message: string }[] }>('GET', `/v1/jobs/${jobId}`)
+    const line = progressLine(job)
+    if (line !== last) process.stderr.write(tty ? `\r${line}` : `${line}\n`)
+    last = line
+    if (!['queued', 'running'].includes(job.status)) {
+      if (tty) process.stderr.write('\n')
+      for (const error of job.errors) process.stderr.write(`  ${error.videoId ?? 'job'}: ${error.message}\n`)
+      return job
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+}
+
+async function main(): Promise<number> {
+  if (values.help || !command) {
+    print(usage)
+    return command ? 0 : 1
+  }
+  switch (command) {
+    case 'ingest': {
+      if (!argument) throw new CliError('ingest needs a URL')
+      const job = await call<{ jobId: string; status: string }>('POST', '/v1/ingest', {
+        url: argument,
+        ...(values.language ? { language: values.language } : {}),
+        ...(values.force ? { force: true } : {}),
+      })
+      print(values.json ? job : `job ${job.jobId} ${job.status}`)
+      if (!values.wait) return 0
+      const done = await waitForJob(job.jobId)
+      return done.status === 'succeeded' ? 0 : 1
+    }
+    case 'job': {
+      if (!argument) throw new CliError('job needs a job id')
+      print(await call('GET', `/v1/jobs/${argument}`))
+      return 0
+    }
+    case 'search': {
+      if (!argument) throw new CliError('search needs a query')
+      const { hits } = await call<{ hits: { title: string; start: number; text: string; url: string }[] }>('POST', '/v1/search', { query: argument, ...(limit ? { limit } : {}) })
+      if (values.json) print({ hits })
+      else if (hits.length === 0) print('no matches')
+      else for (const hit of hits) print(`${hit.title} @ ${clock(hit.start)}  ${hit.url}\n  ${hit.text}\n`)
+      return 0
+    }
+    case 'ask': {
+      if (!argument) throw new CliError('ask needs a question')
+      const answer = await call<{ answer: string; mode: string; citations: { n: number; title: string; start: number; url: string }[] }>('POST', '/v1/ask', {
+        question: argument,
+        ...(limit ? { limit } : {}),
+      })
+      if (values.json) print(answer)
+      else {
+        print(`${answer.answer}\n`)
+        for (const citation of answer.citations) print(`[${citation.n}] ${citation.title} @ ${clock(citation.start)}  ${citation.url}`)
+      }
+      return 0
+    }
+    case 'videos': {
+      const query = new URLSearchParams({ ...(values.channel ? { channelId: values.channel } : {}), ...(limit ? { limit: String(limit) } : {}) })
+      const page = await call<{ items: { videoId: string; title: string; status: string; chunkCount: number }[] }>('GET', `/v1/videos?${query}`)
+      if (values.json) print(page)
+      else for (const video of page.items) print(`${video.videoId}  ${video.status.padEnd(11)} ${String(video.chunkCount).padStart(4)} chunks  ${video.title}`)
+      return 0
+    }
+    case 'delete': {
+      if (!argument) throw new CliError('delete needs a video id')
+      print(await call('DELETE', `/v1/videos/${encodeURIComponent(argument)}`))
+      return 0
+    }
+    default:
+      throw new CliError(`unknown command ${command}\n${usage}`)
+  }
+}
+
+try {
+  process.exitCode = await main()
+} catch (error) {
+  if (!(error instanceof CliError)) throw error
+  process.stderr.write(`ytrag: ${error.message}\n`)
+  process.exitCode = 1
+}

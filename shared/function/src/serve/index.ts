@@ -1,0 +1,54 @@
+import { serve, type ServerType } from '@hono/node-server'
+import type { Hono } from 'hono'
+
+export interface ServeOptions {
+  port: number
+  hostname?: string
+  /** Runs after the server stopped taking requests and finished the ones in flight. */
+  onShutdown?: () => Promise<void>
+  /** Installs SIGTERM/SIGINT handlers; off when several servers share a process under one owner. */
+  handleSignals?: boolean
+}
+
+export interface RunningServer {
+  server: ServerType
+  port: number
+  close(): Promise<void>
+}
+
+/**
+ * Serves a Hono app over HTTP and shuts it down gracefully: on SIGTERM (what Knative sends)
+ * it stops accepting, lets requests in flight finish, then runs `onShutdown`.
+ *
+ * @example
+ * ```ts
+ * const running = await serveApp(app, { port: Number(process.env.PORT ?? 8080), onShutdown: () => stores.close() })
+ * ```
+ */
+export async function serveApp(app: Hono, options: ServeOptions): Promise<RunningServer> {
+  const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname ?? '0.0.0.0' }, (info) =>
+      resolve({ server, port: info.port }),
+    )
+    server.once('error', reject)
+  })
+  let closing: Promise<void> | undefined
+  const close = () =>
+    (closing ??= new Promise<void>((resolve) => {
+      server.close(() => resolve())
+      // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+      if ('closeIdleConnections' in server) server.closeIdleConnections()
+    }).then(() => options.onShutdown?.()))
+  if (options.handleSignals ?? true) {
+    const stop = (signal: string) => {
+      process.stderr.write(`${signal} received: finishing requests in flight, then exiting\n`)
+      void close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      )
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  }
+  return { server, port, close }
+}

@@ -1,0 +1,57 @@
+import type { ChunkHit, ChunkIndex, SearchFilter } from '@ytrag/stores'
+import { deepLink } from '@ytrag/youtube'
+
+/** A search hit as the API gives it: the chunk's words, its times and a deep link to the moment. */
+export interface SearchHit {
+  videoId: string
+  title: string
+  start: number
+  end: number
+  text: string
+  score: number
+  url: string
+}
+
+/** Rounds a score for the wire; ranks, not digits, carry the meaning. */
+const round = (value: number) => Math.round(value * 1e6) / 1e6
+
+/**
+ * Turns an index hit into the API's hit, with its deep link.
+ *
+ * @example
+ * ```ts
+ * toSearchHit(hit).url // 'https://www.youtube.com/watch?v=ID&t=754s'
+ * ```
+ */
+export function toSearchHit(hit: ChunkHit): SearchHit {
+  return {
+    videoId: hit.videoId,
+    title: hit.title,
+    start: hit.start,
+    end: hit.end,
+    text: hit.text,
+    score: round(hit.score),
+    url: deepLink({ videoId: hit.videoId, pageUrl: hit.url, seconds: hit.start }),
+  }
+}
+
+/**
+ * Searches the chunk index: BM25, fused with dense vectors when an embedding is given.
+ *
+ * @example
+ * ```ts
+ * const hits = await searchChunks(stores.chunks, { query: 'covering index', limit: 5 })
+ * ```
+ */
+export async function searchChunks(
+  chunks: ChunkIndex,
+  request: { query: string; limit?: number; filter?: SearchFilter; embedding?: number[] },
+): Promise<SearchHit[]> {
+  const hits = await chunks.search({
+    text: request.query,
+    limit: request.limit ?? 10,
+    ...(request.filter ? { filter: request.filter } : {}),
+    ...(request.embedding ? { embedding: request.embedding } : {}),
+  })
+  return hits.map(toSearchHit)
+}

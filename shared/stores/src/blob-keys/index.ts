@@ -1,0 +1,27 @@
+// One place that decides where a video's blobs live, so deleting a video can remove them all
+// by prefix.
+
+const safe = (videoId: string) => encodeURIComponent(videoId)
+
+/**
+ * The blob keys of one video.
+ *
+ * @example
+ * ```ts
+ * blobKeys.transcript('dQw4w9WgXcQ') // 'videos/dQw4w9WgXcQ/transcript.json'
+ * ```
+ */
+export const blobKeys = {
+  videoPrefix: (videoId: string) => `videos/${safe(videoId)}/`,
+  captions: (videoId: string, language: string) => `videos/${safe(videoId)}/captions.${safe(language)}.vtt`,
+  transcript: (videoId: string) => `videos/${safe(videoId)}/transcript.json`,
+}
+
+/** What `transcript.json` holds: the transcript's segments with absolute times in seconds. */
+export interface StoredTranscript {
+  videoId: string
+  source: 'captions' | 'auto-captions' | 'speech-to-text'
+  language: string
+  model?: string
+  segments: { start: number; end: number; text: string }[]
+}

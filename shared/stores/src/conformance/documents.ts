@@ -1,0 +1,305 @@
+// The behaviour every DocumentStore adapter must have. `open` must return a store with no
+// jobs and no videos; each test opens its own and closes it.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { DocumentStore, NewVideo, Video } from '../ports.ts'
+
+const newVideo = (videoId: string, extra: Partial<NewVideo> = {}): NewVideo => ({
+  videoId,
+  url: `https://www.youtube.com/watch?v=${videoId}`,
+  ...extra,
+})
+
+/**
+ * Declares the DocumentStore conformance suite.
+ *
+ * @example
+ * documentStoreConformance('SqliteDocumentStore', async () => new SqliteDocumentStore({ path: freshFile() }))
+ */
+export function documentStoreConformance(name: string, open: () => Promise<DocumentStore>): void {
+  describe(`${name} (DocumentStore conformance)`, () => {
+    let store: DocumentStore
+    beforeEach(async () => {
+      store = await open()
+    })
+    afterEach(async () => {
+      await store.close()
+    })
+
+    /** Inserts the videos, links them to the job and, unless told otherwise, marks discovery done. */
+    const jobWith = async (jobId: string, videoIds: string[], discovered = true) => {
+      await store.createJob({ jobId, url: 'https://www.youtube.com/playlist?list=PL1' })
+      for (const videoId of videoIds) await store.insertVideo(newVideo(videoId))
+      await store.addJobVideos(jobId, videoIds)
+      if (discovered) await store.markJobDiscovered(jobId)
+    }
+    const index = (videoId: string) => store.updateVideo(videoId, 'index', 'done', { status: 'indexed', chunkCount: 3 })
+    const fail = (videoId: string, message = 'no captions') =>
+      store.updateVideo(videoId, 'transcribe', 'failed', { status: 'failed', error: message })
+
+    describe('jobs', () => {
+      it('creates a queued job with defaults', async () => {
+        const job = await store.createJob({ jobId: 'j1', url: 'https://www.youtube.com/watch?v=a' })
+        expect(job).toMatchObject({
+          jobId: 'j1',
+          url: 'https://www.youtube.com/watch?v=a',
+          force: false,
+          status: 'queued',
+          videos: { total: 0, indexed: 0, failed: 0 },
+          errors: [],
+        })
+        expect(job.language).toBeUndefined()
+        expect(Date.parse(job.createdAt)).not.toBeNaN()
+        expect(job.updatedAt >= job.createdAt).toBe(true)
+        expect(await store.getJob('j1')).toEqual(job)
+      })
+
+      it('keeps language and force', async () => {
+        const job = await store.createJob({ jobId: 'j1', url: 'u', language: 'de', force: true })
+        expect(job).toMatchObject({ language: 'de', force: true })
+      })
+
+      it('is idempotent on jobId: a second create returns the first job unchanged', async () => {
+        const first = await store.createJob({ jobId: 'j1', url: 'first' })
+        const second = await store.createJob({ jobId: 'j1', url: 'second', force: true })
+        expect(second).toEqual(first)
+        expect(await store.getJob('j1')).toEqual(first)
+      })
+
+      it('returns undefined for an unknown job', async () => {
+        expect(await store.getJob('nope')).toBeUndefined()
+      })
+
+      it('is succeeded once discovered with no videos', async () => {
+        await store.createJob({ jobId: 'j1', url: 'u' })
+        await store.markJobDiscovered('j1')
+        await store.markJobDiscovered('j1')
+        expect((await store.getJob('j1'))?.status).toBe('succeeded')
+      })
+
+      it('is running while videos are linked but discovery is not done, even if they are all indexed', async () => {
+        await jobWith('j1', ['a'], false)
+        expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 1, indexed: 0, failed: 0 } })
+        await index('a')
+        expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 1, indexed: 1, failed: 0 } })
+        await store.markJobDiscovered('j1')
+        expect((await store.getJob('j1'))?.status).toBe('succeeded')
+      })
+
+      it('goes queued → running → succeeded', async () => {
+        await store.createJob({ jobId: 'j1', url: 'u' })
+        expect((await store.getJob('j1'))?.status).toBe('queued')
+        await jobWith('j1', ['a', 'b'])
+        expect((await store.getJob('j1'))?.status).toBe('running')
+        await store.updateVideo('a', 'download', 'running', { status: 'downloading' })
+        await index('a')
+        expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 2, indexed: 1, failed: 0 } })
+        await index('b')
+        expect(await store.getJob('j1')).toMatchObject({ status: 'succeeded', videos: { total: 2, indexed: 2, failed: 0 }, errors: [] })
+      })
+
+      it('is failed when every video failed, with one error per video', async () => {
+        await jobWith('j1', ['a', 'b'])
+        await fail('a', 'no captions')
+        expect((await store.getJob('j1'))?.status).toBe('running')
+        await store.updateVideo('b', 'download', 'failed', { status: 'failed', error: 'HTTP 403' })
+        const job = await store.getJob('j1')
+        expect(job).toMatchObject({ status: 'failed', videos: { total: 2, indexed: 0, failed: 2 } })
+        expect(job?.errors).toHaveLength(2)
+        expect(job?.errors).toEqual(
+          expect.arrayContaining([
+            { videoId: 'a', stage: 'transcribe', message: 'no captions' },
+            { videoId: 'b', stage: 'download', message: 'HTTP 403' },
+          ]),
+        )
+      })
+
+      it('is partial when some videos failed and the rest are indexed', async () => {
+        await jobWith('j1', ['a', 'b', 'c'])
+        await index('a')
+        await fail('b')
+        expect((await store.getJob('j1'))?.status).toBe('running')
+        await index('c')
+        const job = await store.getJob('j1')
+        expect(job).toMatchObject({ status: 'partial', videos: { total: 3, indexed: 2, failed: 1 } })
+        expect(job?.errors).toEqual([{ videoId: 'b', stage: 'transcribe', message: 'no captions' }])
+      })
+
+      it('is failed after failJob, whatever its videos, with the message first in errors', async () => {
+        await jobWith('j1', ['a', 'b'], false)
+        await index('a')
+        await fail('b')
+        await store.failJob('j1', 'playlist is private')
+        await store.failJob('j1', 'playlist is private')
+        const job = await store.getJob('j1')
+        expect(job?.status).toBe('failed')
+        expect(job?.errors).toEqual([{ message: 'playlist is private' }, { videoId: 'b', stage: 'transcribe', message: 'no captions' }])
+      })
+
+      it('links a video once however often it is added, and shares videos between jobs', async () => {
+        await jobWith('j1', ['a', 'b'])
+        await store.addJobVideos('j1', ['a', 'b', 'a'])
+        await jobWith('j2', ['b'])
+        expect((await store.getJob('j1'))?.videos.total).toBe(2)
+        await index('b')
+        expect(await store.getJob('j2')).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1 } })
+        expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 2, indexed: 1 } })
+      })
+
+      it('takes updatedAt from its latest video', async () => {
+        await jobWith('j1', ['a'])
+        const before = (await store.getJob('j1'))!.updatedAt
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        const video = await index('a')
+        const job = await store.getJob('j1')
+        expect(job?.updatedAt).toBe(video?.updatedAt)
+        expect(job!.updatedAt > before).toBe(true)
+      })
+    })
+
+    describe('videos', () => {
+      it('inserts a new video queued with every stage pending', async () => {
+        const { created, video } = await store.insertVideo(newVideo('a', { channelId: 'UC1', channel: 'Chan', playlistItem: 2, durationSeconds: 61.5 }))
+        expect(created).toBe(true)
+        expect(video).toMatchObject({
+          videoId: 'a',
+          url: 'https://www.youtube.com/watch?v=a',
+          title: '',
+          channelId: 'UC1',
+          channel: 'Chan',
+          playlistItem: 2,
+          durationSeconds: 61.5,
+          status: 'queued',
+          chunkCount: 0,
+          stages: { download: { status: 'pending' }, transcribe: { status: 'pending' }, index: { status: 'pending' } },
+        })
+        expect(video.error).toBeUndefined()
+        expect(video.transcript).toBeUndefined()
+        expect(await store.getVideo('a')).toEqual(video)
+      })
+
+      it('never overwrites an existing video on a second insert', async () => {
+        const first = await store.insertVideo(newVideo('a', { title: 'First' }))
+        await store.updateVideo('a', 'download', 'done', { status: 'transcribing' })
+        const second = await store.insertVideo(newVideo('a', { title: 'Second', channelId: 'UC2' }))
+        expect(second.created).toBe(false)
+        expect(second.video).toMatchObject({ title: 'First', status: 'transcribing' })
+        expect(second.video.channelId).toBeUndefined()
+        expect(second.video.createdAt).toBe(first.video.createdAt)
+      })
+
+      it('returns undefined for an unknown video, and updateVideo does not create one', async () => {
+        expect(await store.getVideo('nope')).toBeUndefined()
+        expect(await store.updateVideo('nope', 'download', 'done')).toBeUndefined()
+        expect(await store.getVideo('nope')).toBeUndefined()
+      })
+
+      it('sets one stage and the fields given, leaving the rest', async () => {
+        const { video: inserted } = await store.insertVideo(newVideo('a', { title: 'T' }))
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        const transcript = { source: 'captions' as const, language: 'en', blobKey: 'videos/a/transcript.json', segmentCount: 12 }
+        const updated = await store.updateVideo('a', 'transcribe', 'done', {
+          status: 'indexing',
+          channelId: 'UC1',
+          publishedAt: '2024-03-01T00:00:00.000Z',
+          language: 'en',
+          transcript,
+        })
+        expect(updated).toMatchObject({ title: 'T', status: 'indexing', channelId: 'UC1', language: 'en', transcript, chunkCount: 0 })
+        expect(updated?.stages.transcribe.status).toBe('done')
+        expect(updated?.stages.transcribe.error).toBeUndefined()
+        expect(updated?.stages.download).toEqual(inserted.stages.download)
+        expect(updated!.updatedAt > inserted.updatedAt).toBe(true)
+        expect(updated?.stages.transcribe.updatedAt).toBe(updated?.updatedAt)
+        expect(await store.getVideo('a')).toEqual(updated)
+      })
+
+      it('records a failed stage with its error, and clears the error with null', async () => {
+        await store.insertVideo(newVideo('a'))
+        const failed = await store.updateVideo('a', 'download', 'failed', { status: 'failed', error: 'HTTP 429' })
+        expect(failed).toMatchObject({ status: 'failed', error: 'HTTP 429', stages: { download: { status: 'failed', error: 'HTTP 429' } } })
+        const retried = await store.updateVideo('a', 'download', 'running', { status: 'downloading', error: null })
+        expect(retried?.error).toBeUndefined()
+        expect(retried?.stages.download.status).toBe('running')
+        expect(retried?.stages.download.error).toBeUndefined()
+        const kept = await store.updateVideo('a', 'download', 'done')
+        expect(kept?.status).toBe('downloading')
+      })
+
+      it('resets a video to the start of the pipeline', async () => {
+        await store.insertVideo(newVideo('a', { title: 'T' }))
+        await store.updateVideo('a', 'transcribe', 'failed', {
+          status: 'failed',
+          error: 'boom',
+          chunkCount: 4,
+          transcript: { source: 'speech-to-text', language: 'en', model: 'small', blobKey: 'k', segmentCount: 1 },
+        })
+        await store.resetVideo('a')
+        await store.resetVideo('missing')
+        const video = await store.getVideo('a')
+        expect(video).toMatchObject({ title: 'T', status: 'queued', chunkCount: 0 })
+        expect(video?.error).toBeUndefined()
+        expect(video?.transcript).toBeUndefined()
+        expect(Object.values(video!.stages).map((stage) => stage.status)).toEqual(['pending', 'pending', 'pending'])
+      })
+
+      it('deletes a video and its job links', async () => {
+        await jobWith('j1', ['a', 'b'])
+        await index('b')
+        expect(await store.deleteVideo('a')).toBe(true)
+        expect(await store.deleteVideo('a')).toBe(false)
+        expect(await store.getVideo('a')).toBeUndefined()
+        expect(await store.getJob('j1')).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1, failed: 0 } })
+      })
+
+      it('pages through 25 videos 10 at a time, newest first, each seen once', async () => {
+        for (let i = 0; i < 25; i++) {
+          await store.insertVideo(newVideo(`v${String(i).padStart(2, '0')}`, { channelId: i % 2 ? 'odd' : 'even' }))
+          // Some videos share a createdAt, some do not: both orderings are exercised.
+          if (i % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 3))
+        }
+        const seen: Video[] = []
+        let cursor: string | undefined
+        let pages = 0
+        do {
+          const page = await store.listVideos({ limit: 10, ...(cursor ? { cursor } : {}) })
+          pages++
+          expect(page.items.length).toBe(pages < 3 ? 10 : 5)
+          seen.push(...page.items)
+          cursor = page.nextCursor ?? undefined
+        } while (cursor && pages < 10)
+        expect(pages).toBe(3)
+        expect(new Set(seen.map((video) => video.videoId)).size).toBe(25)
+        const sorted = [...seen].sort((a, b) => (a.createdAt === b.createdAt ? (a.videoId < b.videoId ? -1 : 1) : a.createdAt > b.createdAt ? -1 : 1))
+        expect(seen.map((video) => video.videoId)).toEqual(sorted.map((video) => video.videoId))
+      })
+
+      it('gives a null cursor when the last page is exactly full, and an empty page on an empty store', async () => {
+        expect(await store.listVideos({ limit: 10 })).toEqual({ items: [], nextCursor: null })
+        for (const id of ['a', 'b']) await store.insertVideo(newVideo(id))
+        const page = await store.listVideos({ limit: 2 })
+        expect(page.items).toHaveLength(2)
+        expect(page.nextCursor).toBeNull()
+      })
+
+      it('filters by channel, across pages', async () => {
+        for (let i = 0; i < 12; i++) await store.insertVideo(newVideo(`v${String(i).padStart(2, '0')}`, { channelId: i % 3 === 0 ? 'UC3' : 'other' }))
+        const first = await store.listVideos({ channelId: 'UC3', limit: 3 })
+        expect(first.items.every((video) => video.channelId === 'UC3')).toBe(true)
+        expect(first.nextCursor).not.toBeNull()
+        const second = await store.listVideos({ channelId: 'UC3', limit: 3, cursor: first.nextCursor! })
+        expect(second.nextCursor).toBeNull()
+        expect([...first.items, ...second.items].map((video) => video.videoId).sort()).toEqual(['v00', 'v03', 'v06', 'v09'])
+        expect((await store.listVideos({ channelId: 'none', limit: 3 })).items).toEqual([])
+      })
+
+      it('rejects a cursor it never issued', async () => {
+        // InvalidCursorError (from this package), so the HTTP layer can answer 400.
+        await expect(store.listVideos({ limit: 10, cursor: 'garbage!' })).rejects.toMatchObject({ name: 'InvalidCursorError' })
+      })
+    })
+
+    it('answers ping', async () => {
+      await expect(store.ping()).resolves.toBeUndefined()
+    })
+  })
+}

@@ -1,0 +1,41 @@
+// The embedded local mode: every store in one directory, nothing to run beside the server.
+import path from 'node:path'
+import { DirectoryBlobStore } from '../directory-blobs/index.ts'
+import type { Stores } from '../ports.ts'
+import { SqliteChunkIndex } from '../sqlite-chunks/index.ts'
+import { SqliteDocumentStore } from '../sqlite-documents/index.ts'
+
+export interface EmbeddedStoresOptions {
+  /** The storage directory (`storage.dir` in the configuration). */
+  dir: string
+  /** Passed to the chunk index: the embedding size, when known up front. */
+  dimensions?: number
+}
+
+/**
+ * Opens the embedded stores: `<dir>/documents.sqlite`, `<dir>/chunks.sqlite` and `<dir>/blobs/`.
+ *
+ * @example
+ * const stores = openEmbeddedStores({ dir: config.storage.dir })
+ * await stores.documents.getJob(jobId)
+ * await stores.close()
+ */
+export function openEmbeddedStores({ dir, dimensions }: EmbeddedStoresOptions): Stores {
+  const documents = new SqliteDocumentStore({ path: path.join(dir, 'documents.sqlite') })
+  let chunks: SqliteChunkIndex
+  try {
+    chunks = new SqliteChunkIndex({ path: path.join(dir, 'chunks.sqlite'), ...(dimensions === undefined ? {} : { dimensions }) })
+  } catch (error) {
+    void documents.close()
+    throw error
+  }
+  const blobs = new DirectoryBlobStore({ dir: path.join(dir, 'blobs') })
+  return {
+    documents,
+    chunks,
+    blobs,
+    async close() {
+      await Promise.all([documents.close(), chunks.close()])
+    },
+  }
+}

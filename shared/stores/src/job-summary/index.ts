@@ -1,0 +1,66 @@
+// A job's status, counts and errors are never stored: they are derived on every read from the
+// job's own row and its linked videos, so no stage has to update the job when a video moves on
+// (and no two stages race on a counter). Every adapter derives them with this one function.
+import type { Job, JobError, Stage, StageState, VideoStatus } from '../ports.ts'
+
+/** The order a video goes through the stages; the first failed one is the one reported. */
+export const STAGES: readonly Stage[] = ['download', 'transcribe', 'index']
+
+/** What summarizeJob needs of the job itself. */
+export interface JobFacts {
+  discovered: boolean
+  /** Set by failJob: the job failed as a whole. */
+  error?: string
+  updatedAt: string
+}
+
+/** What summarizeJob needs of each linked video; `undefined` for a link whose video does not exist (yet). */
+export interface LinkedVideoFacts {
+  videoId: string
+  status: VideoStatus
+  stages: Record<Stage, StageState>
+  error?: string
+  updatedAt: string
+}
+
+/**
+ * Derives a job's status, counts, errors and updatedAt.
+ *
+ * - `failed` when the job failed as a whole (failJob);
+ * - `queued` before discovery while no video is linked;
+ * - `running` while a linked video is neither indexed nor failed, or discovery is not done;
+ * - once all are done: `succeeded` if none failed (or there were none), `failed` if all failed, else `partial`.
+ *
+ * @example
+ * summarizeJob({ discovered: true, updatedAt }, [indexedVideo, failedVideo]).status // 'partial'
+ */
+export function summarizeJob(
+  job: JobFacts,
+  videos: ReadonlyArray<LinkedVideoFacts | undefined>,
+): Pick<Job, 'status' | 'videos' | 'errors' | 'updatedAt'> {
+  const total = videos.length
+  const indexed = videos.filter((video) => video?.status === 'indexed').length
+  const failedVideos = videos.filter((video): video is LinkedVideoFacts => video?.status === 'failed')
+  const failed = failedVideos.length
+
+  const errors: JobError[] = []
+  if (job.error !== undefined) errors.push({ message: job.error })
+  for (const video of failedVideos) {
+    const stage = STAGES.find((name) => video.stages[name]?.status === 'failed')
+    const message = video.error ?? (stage && video.stages[stage]?.error) ?? 'failed'
+    errors.push(stage ? { videoId: video.videoId, stage, message } : { videoId: video.videoId, message })
+  }
+
+  let status: Job['status']
+  if (job.error !== undefined) status = 'failed'
+  else if (!job.discovered && total === 0) status = 'queued'
+  else if (!job.discovered || indexed + failed < total) status = 'running'
+  else if (failed === 0) status = 'succeeded'
+  else if (failed === total) status = 'failed'
+  else status = 'partial'
+
+  let updatedAt = job.updatedAt
+  for (const video of videos) if (video && video.updatedAt > updatedAt) updatedAt = video.updatedAt
+
+  return { status, videos: { total, indexed, failed }, errors, updatedAt }
+}

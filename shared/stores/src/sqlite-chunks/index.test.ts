@@ -1,0 +1,90 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { chunkId } from '../chunk-id/index.ts'
+import { chunkIndexConformance } from '../conformance/chunks.ts'
+import type { ChunkRecord } from '../ports.ts'
+import { EmbeddingDimensionError, SqliteChunkIndex } from './index.ts'
+
+const dirs: string[] = []
+const freshFile = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ytrag-chunks-'))
+  dirs.push(dir)
+  return path.join(dir, 'state', 'chunks.sqlite')
+}
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+chunkIndexConformance('SqliteChunkIndex', async () => new SqliteChunkIndex({ path: freshFile() }))
+
+const chunk = (videoId: string, chunkIndex: number, text: string, embedding?: number[]): ChunkRecord => ({
+  id: chunkId(videoId, chunkIndex),
+  videoId,
+  chunkIndex,
+  title: 't',
+  url: 'u',
+  start: 0,
+  end: 1,
+  text,
+  ...(embedding ? { embedding } : {}),
+})
+
+describe('SqliteChunkIndex', () => {
+  it('fixes the dimension on the first embedding, and keeps it across reopening', async () => {
+    const file = freshFile()
+    const index = new SqliteChunkIndex({ path: file })
+    await index.replaceVideoChunks('a', [chunk('a', 0, 'plain text first')])
+    await index.replaceVideoChunks('a', [chunk('a', 0, 'now with a vector', [1, 0, 0])])
+    await expect(index.replaceVideoChunks('b', [chunk('b', 0, 'wrong size', [1, 0])])).rejects.toThrow(EmbeddingDimensionError)
+    // The failed write left nothing behind.
+    expect(await index.countVideo('b')).toBe(0)
+    await expect(index.search({ text: 'vector', embedding: [1, 0], limit: 3 })).rejects.toThrow(EmbeddingDimensionError)
+    await index.close()
+
+    expect(() => new SqliteChunkIndex({ path: file, dimensions: 4 })).toThrow(EmbeddingDimensionError)
+    const reopened = new SqliteChunkIndex({ path: file, dimensions: 3 })
+    expect((await reopened.search({ text: 'vector', embedding: [1, 0, 0], limit: 3 })).map((hit) => hit.videoId)).toEqual(['a'])
+    await reopened.close()
+  })
+
+  it('enforces the dimension it was opened with before any vector is stored', async () => {
+    const index = new SqliteChunkIndex({ path: freshFile(), dimensions: 2 })
+    await expect(index.replaceVideoChunks('a', [chunk('a', 0, 'x', [1, 0, 0])])).rejects.toThrow(EmbeddingDimensionError)
+    await index.replaceVideoChunks('a', [chunk('a', 0, 'x', [1, 0])])
+    await index.close()
+  })
+
+  it('searches by vector alone when the text has no word', async () => {
+    const index = new SqliteChunkIndex({ path: freshFile() })
+    await index.replaceVideoChunks('a', [chunk('a', 0, 'north', [1, 0]), chunk('a', 1, 'east', [0, 1])])
+    const hits = await index.search({ text: '?!', embedding: [0.1, 1], limit: 1 })
+    expect(hits.map((hit) => hit.text)).toEqual(['east'])
+    await index.close()
+  })
+
+  it('removes a video\'s vectors with its chunks', async () => {
+    const index = new SqliteChunkIndex({ path: freshFile() })
+    await index.replaceVideoChunks('a', [chunk('a', 0, 'north', [1, 0])])
+    await index.replaceVideoChunks('b', [chunk('b', 0, 'east', [0, 1])])
+    expect(await index.deleteVideo('a')).toBe(1)
+    const hits = await index.search({ text: '', embedding: [1, 0], limit: 5 })
+    expect(hits.map((hit) => hit.videoId)).toEqual(['b'])
+    await index.close()
+  })
+
+  it('rejects chunks of another video and a bad limit', async () => {
+    const index = new SqliteChunkIndex({ path: freshFile() })
+    await expect(index.replaceVideoChunks('a', [chunk('b', 0, 'x')])).rejects.toThrow(/belongs to video b/)
+    await expect(index.search({ text: 'x', limit: 0 })).rejects.toThrow(RangeError)
+    await index.close()
+  })
+
+  it('asks for at most 4096 vector candidates (the sqlite-vec limit)', async () => {
+    const index = new SqliteChunkIndex({ path: freshFile() })
+    await index.replaceVideoChunks('a', [chunk('a', 0, 'north', [1, 0])])
+    expect(await index.search({ text: 'north', embedding: [1, 0], limit: 5000 })).toHaveLength(1)
+    await index.close()
+  })
+})

@@ -1,0 +1,94 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { documentStoreConformance } from '../conformance/documents.ts'
+import { SqliteDocumentStore } from './index.ts'
+
+const dirs: string[] = []
+const freshFile = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ytrag-documents-'))
+  dirs.push(dir)
+  // A nested path: the store creates its parent directory.
+  return path.join(dir, 'state', 'documents.sqlite')
+}
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+})
+
+documentStoreConformance('SqliteDocumentStore', async () => new SqliteDocumentStore({ path: freshFile() }))
+
+describe('SqliteDocumentStore', () => {
+  it('keeps its state in the file, across reopening', async () => {
+    const file = freshFile()
+    const first = new SqliteDocumentStore({ path: file })
+    await first.createJob({ jobId: 'j1', url: 'u' })
+    await first.insertVideo({ videoId: 'a', url: 'u' })
+    await first.addJobVideos('j1', ['a'])
+    await first.close()
+    await first.close()
+
+    const second = new SqliteDocumentStore({ path: file })
+    expect((await second.getJob('j1'))?.videos.total).toBe(1)
+    expect((await second.getVideo('a'))?.status).toBe('queued')
+    await second.close()
+  })
+
+  it('sees another connection\'s writes at once (two processes sharing the file)', async () => {
+    const file = freshFile()
+    const writer = new SqliteDocumentStore({ path: file })
+    const reader = new SqliteDocumentStore({ path: file })
+    await writer.insertVideo({ videoId: 'a', url: 'u' })
+    await writer.updateVideo('a', 'download', 'done', { status: 'transcribing' })
+    expect((await reader.getVideo('a'))?.status).toBe('transcribing')
+    await Promise.all([writer.close(), reader.close()])
+  })
+
+  it('uses the injected clock', async () => {
+    const store = new SqliteDocumentStore({ path: freshFile(), now: () => new Date('2030-01-02T03:04:05.000Z') })
+    const job = await store.createJob({ jobId: 'j1', url: 'u' })
+    expect(job.createdAt).toBe('2030-01-02T03:04:05.000Z')
+    await store.close()
+  })
+
+  it('does not move updatedAt when a replayed write changes nothing', async () => {
+    let tick = 0
+    const store = new SqliteDocumentStore({ path: freshFile(), now: () => new Date(Date.UTC(2030, 0, 1, 0, 0, tick++)) })
+    await store.createJob({ jobId: 'j1', url: 'u' })
+    await store.addJobVideos('j1', ['a'])
+    await store.markJobDiscovered('j1')
+    await store.failJob('j1', 'boom')
+    const before = (await store.getJob('j1'))!.updatedAt
+    await store.addJobVideos('j1', ['a'])
+    await store.markJobDiscovered('j1')
+    await store.failJob('j1', 'boom')
+    expect((await store.getJob('j1'))!.updatedAt).toBe(before)
+    await store.close()
+  })
+
+  it('ignores writes to an unknown job', async () => {
+    const store = new SqliteDocumentStore({ path: freshFile() })
+    await store.addJobVideos('nope', ['a'])
+    await store.markJobDiscovered('nope')
+    await store.failJob('nope', 'x')
+    expect(await store.getJob('nope')).toBeUndefined()
+    await store.close()
+  })
+
+  it('counts a link to a video not inserted yet as still running', async () => {
+    const store = new SqliteDocumentStore({ path: freshFile() })
+    await store.createJob({ jobId: 'j1', url: 'u' })
+    await store.addJobVideos('j1', ['later'])
+    await store.markJobDiscovered('j1')
+    expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 1, indexed: 0, failed: 0 } })
+    await store.close()
+  })
+
+  it('rejects an unknown stage and a bad limit', async () => {
+    const store = new SqliteDocumentStore({ path: freshFile() })
+    await store.insertVideo({ videoId: 'a', url: 'u' })
+    await expect(store.updateVideo('a', 'x" , "y' as never, 'done')).rejects.toThrow(RangeError)
+    await expect(store.listVideos({ limit: 0 })).rejects.toThrow(RangeError)
+    await store.close()
+  })
+})

@@ -1,0 +1,332 @@
+// Jobs and videos in one SQLite file (the embedded local mode). Every method is one statement
+// or one transaction, so several processes can share the file (WAL, busy_timeout).
+import type { DatabaseSync } from 'node:sqlite'
+import { decodeCursor, encodeCursor } from '../cursor/index.ts'
+import { type LinkedVideoFacts, STAGES, summarizeJob } from '../job-summary/index.ts'
+import type {
+  DocumentStore,
+  Job,
+  NewVideo,
+  Page,
+  Stage,
+  StageState,
+  StageStatus,
+  TranscriptInfo,
+  Video,
+  VideoStatus,
+  VideoUpdate,
+} from '../ports.ts'
+import { asInteger, closeDatabase, openDatabase, optionalNumber, optionalString, transaction } from '../sqlite/index.ts'
+
+export interface SqliteDocumentStoreOptions {
+  /** The database file; its parent directory is created. */
+  path: string
+  /** How long a write waits for another process's lock. Default 5000 ms. */
+  busyTimeoutMs?: number
+  /** The clock for createdAt/updatedAt. Default: the system clock. */
+  now?: () => Date
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id     TEXT PRIMARY KEY,
+  url        TEXT NOT NULL,
+  language   TEXT,
+  force      INTEGER NOT NULL DEFAULT 0,
+  discovered INTEGER NOT NULL DEFAULT 0,
+  error      TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT;
+
+-- A rowid table on purpose: ORDER BY rowid gives the order videos were linked (playlist order).
+CREATE TABLE IF NOT EXISTS job_videos (
+  job_id   TEXT NOT NULL,
+  video_id TEXT NOT NULL,
+  PRIMARY KEY (job_id, video_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS job_videos_by_video ON job_videos (video_id);
+
+CREATE TABLE IF NOT EXISTS videos (
+  video_id         TEXT PRIMARY KEY,
+  url              TEXT NOT NULL,
+  playlist_item    INTEGER,
+  title            TEXT NOT NULL DEFAULT '',
+  channel_id       TEXT,
+  channel          TEXT,
+  published_at     TEXT,
+  duration_seconds REAL,
+  language         TEXT,
+  status           TEXT NOT NULL,
+  stages           TEXT NOT NULL,  -- JSON: Record<Stage, StageState>
+  transcript       TEXT,           -- JSON: TranscriptInfo
+  chunk_count      INTEGER NOT NULL DEFAULT 0,
+  error            TEXT,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS videos_by_created ON videos (created_at DESC, video_id);
+CREATE INDEX IF NOT EXISTS videos_by_channel ON videos (channel_id, created_at DESC, video_id);
+`
+
+/** The schema's version, for migrations to come. */
+const SCHEMA_VERSION = 1
+
+/** The VideoUpdate fields and their columns; nothing else can reach the SET clause. */
+const UPDATE_COLUMNS = {
+  status: 'status',
+  title: 'title',
+  channelId: 'channel_id',
+  channel: 'channel',
+  publishedAt: 'published_at',
+  durationSeconds: 'duration_seconds',
+  language: 'language',
+  transcript: 'transcript',
+  chunkCount: 'chunk_count',
+  error: 'error',
+} as const satisfies Record<keyof VideoUpdate, string>
+
+type Row = Record<string, unknown>
+
+const pendingStages = (at: string): Record<Stage, StageState> => ({
+  download: { status: 'pending', updatedAt: at },
+  transcribe: { status: 'pending', updatedAt: at },
+  index: { status: 'pending', updatedAt: at },
+})
+
+function toVideo(row: Row): Video {
+  const video: Video = {
+    videoId: String(row.video_id),
+    url: String(row.url),
+    title: String(row.title ?? ''),
+    status: row.status as VideoStatus,
+    stages: JSON.parse(String(row.stages)) as Record<Stage, StageState>,
+    chunkCount: optionalNumber(row.chunk_count) ?? 0,
+    createdAt: String(row.created_at),
+    updatedAt: String(row.updated_at),
+  }
+  const playlistItem = optionalNumber(row.playlist_item)
+  if (playlistItem !== undefined) video.playlistItem = playlistItem
+  const channelId = optionalString(row.channel_id)
+  if (channelId !== undefined) video.channelId = channelId
+  const channel = optionalString(row.channel)
+  if (channel !== undefined) video.channel = channel
+  const publishedAt = optionalString(row.published_at)
+  if (publishedAt !== undefined) video.publishedAt = publishedAt
+  const durationSeconds = optionalNumber(row.duration_seconds)
+  if (durationSeconds !== undefined) video.durationSeconds = durationSeconds
+  const language = optionalString(row.language)
+  if (language !== undefined) video.language = language
+  const transcript = optionalString(row.transcript)
+  if (transcript !== undefined) video.transcript = JSON.parse(transcript) as TranscriptInfo
+  const error = optionalString(row.error)
+  if (error !== undefined) video.error = error
+  return video
+}
+
+/**
+ * The DocumentStore of the embedded local mode, over `node:sqlite`.
+ *
+ * @example
+ * const documents = new SqliteDocumentStore({ path: '.youtube-rag/documents.sqlite' })
+ * await documents.createJob({ jobId, url })
+ * const { created } = await documents.insertVideo({ videoId: 'dQw4w9WgXcQ', url })
+ */
+export class SqliteDocumentStore implements DocumentStore {
+  readonly #db: DatabaseSync
+  readonly #now: () => Date
+
+  constructor({ path, busyTimeoutMs = 5000, now = () => new Date() }: SqliteDocumentStoreOptions) {
+    this.#now = now
+    this.#db = openDatabase({ path, busyTimeoutMs })
+    try {
+      transaction(this.#db, () => {
+        this.#db.exec(SCHEMA)
+        const { user_version } = this.#db.prepare('PRAGMA user_version').get() as { user_version: number }
+        if (user_version === 0) this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+        else if (user_version > SCHEMA_VERSION) {
+          throw new Error(`${path} has schema version ${user_version}; this build knows up to ${SCHEMA_VERSION}`)
+        }
+      })
+    } catch (error) {
+      closeDatabase(this.#db)
+      throw error
+    }
+  }
+
+  #timestamp(): string {
+    return this.#now().toISOString()
+  }
+
+  async createJob({ jobId, url, language, force = false }: { jobId: string; url: string; language?: string; force?: boolean }): Promise<Job> {
+    const at = this.#timestamp()
+    this.#db
+      .prepare(
+        `INSERT INTO jobs (job_id, url, language, force, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (job_id) DO NOTHING`,
+      )
+      .run(jobId, url, language ?? null, force ? 1 : 0, at, at)
+    const job = this.#readJob(jobId)
+    if (!job) throw new Error(`Job ${jobId} vanished right after it was created`)
+    return job
+  }
+
+  async getJob(jobId: string): Promise<Job | undefined> {
+    return this.#readJob(jobId)
+  }
+
+  #readJob(jobId: string): Job | undefined {
+    // One read transaction, so the job and its videos come from the same snapshot.
+    this.#db.exec('BEGIN')
+    try {
+      const row = this.#db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(jobId)
+      if (!row) return undefined
+      const links = this.#db
+        .prepare(
+          `SELECT jv.video_id AS link, v.* FROM job_videos jv LEFT JOIN videos v ON v.video_id = jv.video_id
+           WHERE jv.job_id = ? ORDER BY jv.rowid`,
+        )
+        .all(jobId)
+      const videos = links.map((link): LinkedVideoFacts | undefined => (link.video_id === null ? undefined : toVideo(link)))
+      const summary = summarizeJob(
+        { discovered: row.discovered === 1, error: optionalString(row.error), updatedAt: String(row.updated_at) },
+        videos,
+      )
+      const job: Job = {
+        jobId: String(row.job_id),
+        url: String(row.url),
+        force: row.force === 1,
+        ...summary,
+        createdAt: String(row.created_at),
+      }
+      const language = optionalString(row.language)
+      if (language !== undefined) job.language = language
+      return job
+    } finally {
+      this.#db.exec('COMMIT')
+    }
+  }
+
+  async addJobVideos(jobId: string, videoIds: string[]): Promise<void> {
+    transaction(this.#db, () => {
+      if (!this.#db.prepare('SELECT 1 FROM jobs WHERE job_id = ?').get(jobId)) return
+      const link = this.#db.prepare('INSERT INTO job_videos (job_id, video_id) VALUES (?, ?) ON CONFLICT DO NOTHING')
+      let linked = 0
+      for (const videoId of videoIds) linked += Number(link.run(jobId, videoId).changes)
+      // Only a real change moves updatedAt, so a replayed event changes nothing.
+      if (linked > 0) this.#db.prepare('UPDATE jobs SET updated_at = ? WHERE job_id = ?').run(this.#timestamp(), jobId)
+    })
+  }
+
+  async markJobDiscovered(jobId: string): Promise<void> {
+    this.#db.prepare('UPDATE jobs SET discovered = 1, updated_at = ? WHERE job_id = ? AND discovered = 0').run(this.#timestamp(), jobId)
+  }
+
+  async failJob(jobId: string, message: string): Promise<void> {
+    this.#db.prepare('UPDATE jobs SET error = ?, updated_at = ? WHERE job_id = ? AND error IS NOT ?').run(message, this.#timestamp(), jobId, message)
+  }
+
+  async insertVideo(video: NewVideo): Promise<{ created: boolean; video: Video }> {
+    const at = this.#timestamp()
+    const { changes } = this.#db
+      .prepare(
+        `INSERT INTO videos (video_id, url, playlist_item, title, channel_id, channel, published_at, duration_seconds,
+           language, status, stages, chunk_count, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, ?)
+         ON CONFLICT (video_id) DO NOTHING`,
+      )
+      .run(
+        video.videoId,
+        video.url,
+        video.playlistItem ?? null,
+        video.title ?? '',
+        video.channelId ?? null,
+        video.channel ?? null,
+        video.publishedAt ?? null,
+        video.durationSeconds ?? null,
+        video.language ?? null,
+        JSON.stringify(pendingStages(at)),
+        at,
+        at,
+      )
+    const stored = await this.getVideo(video.videoId)
+    if (!stored) throw new Error(`Video ${video.videoId} vanished right after it was inserted`)
+    return { created: Number(changes) > 0, video: stored }
+  }
+
+  async getVideo(videoId: string): Promise<Video | undefined> {
+    const row = this.#db.prepare('SELECT * FROM videos WHERE video_id = ?').get(videoId)
+    return row ? toVideo(row) : undefined
+  }
+
+  async listVideos({ channelId, limit, cursor }: { channelId?: string; limit: number; cursor?: string }): Promise<Page<Video>> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    const where: string[] = []
+    const params: (string | bigint)[] = []
+    if (channelId !== undefined) {
+      where.push('channel_id = ?')
+      params.push(channelId)
+    }
+    if (cursor !== undefined) {
+      const [createdAt, videoId] = decodeCursor(cursor, 2) as [string, string]
+      where.push('(created_at < ? OR (created_at = ? AND video_id > ?))')
+      params.push(createdAt, createdAt, videoId)
+    }
+    // One row more than asked tells whether there is a next page without a second query.
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM videos ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, video_id ASC LIMIT ?`,
+      )
+      .all(...params, asInteger(limit + 1))
+    const items = rows.slice(0, limit).map(toVideo)
+    const last = items.at(-1)
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.videoId]) : null }
+  }
+
+  async updateVideo(videoId: string, stage: Stage, stageStatus: StageStatus, update: VideoUpdate = {}): Promise<Video | undefined> {
+    // The stage becomes part of a JSON path, so it must be one of the known names.
+    if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
+    const at = this.#timestamp()
+    const state: StageState = { status: stageStatus, updatedAt: at }
+    if (stageStatus === 'failed' && typeof update.error === 'string') state.error = update.error
+
+    const sets = ['stages = json_set(stages, ?, json(?))', 'updated_at = ?']
+    const params: (string | number | null)[] = [`$.${stage}`, JSON.stringify(state), at]
+    for (const [field, column] of Object.entries(UPDATE_COLUMNS) as [keyof VideoUpdate, string][]) {
+      const value = update[field]
+      if (value === undefined) continue
+      sets.push(`${column} = ?`)
+      params.push(field === 'transcript' ? JSON.stringify(value) : (value as string | number | null))
+    }
+    // One statement: the stage state and the fields land together or not at all.
+    const row = this.#db.prepare(`UPDATE videos SET ${sets.join(', ')} WHERE video_id = ? RETURNING *`).get(...params, videoId)
+    return row ? toVideo(row) : undefined
+  }
+
+  async resetVideo(videoId: string): Promise<void> {
+    const at = this.#timestamp()
+    // The transcript and chunk count go too: a forced re-ingest must not cite the old ones.
+    this.#db
+      .prepare(
+        `UPDATE videos SET status = 'queued', stages = ?, error = NULL, transcript = NULL, chunk_count = 0, updated_at = ?
+         WHERE video_id = ?`,
+      )
+      .run(JSON.stringify(pendingStages(at)), at, videoId)
+  }
+
+  async deleteVideo(videoId: string): Promise<boolean> {
+    return transaction(this.#db, () => {
+      this.#db.prepare('DELETE FROM job_videos WHERE video_id = ?').run(videoId)
+      return Number(this.#db.prepare('DELETE FROM videos WHERE video_id = ?').run(videoId).changes) > 0
+    })
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get()
+  }
+
+  async close(): Promise<void> {
+    closeDatabase(this.#db)
+  }
+}

@@ -1,0 +1,240 @@
+import { describe, expect, it, vi } from 'vitest'
+import { addressRange, checkIngestUrl, isIpLiteral, type IngestUrlOptions } from './index.ts'
+
+const YOUTUBE = ['www.youtube.com', 'youtube.com', 'm.youtube.com', 'music.youtube.com', 'youtu.be']
+
+/** A resolver over a fixed table; an unknown name fails like `dns.lookup` does. */
+function table(entries: Record<string, string[]>) {
+  return vi.fn(async (host: string) => {
+    const found = entries[host]
+    if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' })
+    return found
+  })
+}
+
+const publicDns = table({
+  'www.youtube.com': ['142.250.74.46', '2a00:1450:4001:82b::200e'],
+  'youtube.com': ['142.250.74.46'],
+  'youtu.be': ['142.250.74.46'],
+  'videos.example': ['93.184.216.34'],
+  'intranet.example': ['10.0.0.1'],
+  'mixed.example': ['93.184.216.34', '192.168.1.20'],
+  'metadata.example': ['169.254.169.254'],
+  'loop6.example': ['::1'],
+  'mapped.example': ['::ffff:127.0.0.1'],
+  'ula.example': ['fd12:3456::1'],
+  'cgnat.example': ['100.64.1.1'],
+  'empty.example': [],
+})
+
+const check = (input: unknown, options: Partial<IngestUrlOptions> = {}) =>
+  checkIngestUrl(input, { allowedHosts: YOUTUBE, resolve: publicDns, ...options })
+
+const codeOf = async (input: unknown, options: Partial<IngestUrlOptions> = {}) => {
+  const result = await check(input, options)
+  return result.ok ? 'ok' : result.code
+}
+
+describe('checkIngestUrl', () => {
+  it('accepts YouTube URLs that resolve to public addresses', async () => {
+    const result = await check('https://www.youtube.com/watch?v=dQw4w9WgXcQ')
+    expect(result).toMatchObject({ ok: true })
+    if (result.ok) expect(result.url.searchParams.get('v')).toBe('dQw4w9WgXcQ')
+    expect(await codeOf('https://youtu.be/dQw4w9WgXcQ')).toBe('ok')
+    expect(await codeOf('  http://youtube.com/@channel  ')).toBe('ok')
+  })
+
+  it.each([
+    [42],
+    [undefined],
+    [null],
+    [{ url: 'https://youtube.com' }],
+    [''],
+    ['   '],
+    ['not a url'],
+    ['www.youtube.com/watch?v=dQw4w9WgXcQ'],
+    ['http://'],
+    ['http://exa mple.com/'],
+  ])('refuses %j as invalid_url', async (input) => {
+    expect(await codeOf(input)).toBe('invalid_url')
+  })
+
+  it.each(['ftp://www.youtube.com/x', 'javascript:alert(1)', 'file:///etc/passwd', 'data:text/html,hi', 'ws://www.youtube.com/', 'gopher://youtube.com/'])(
+    'refuses %s as unsupported_scheme',
+    async (input) => {
+      const result = await check(input)
+      expect(result).toMatchObject({ ok: false, code: 'unsupported_scheme' })
+      if (!result.ok) expect(result.message).toMatch(/http:\/\/ or https:\/\//)
+    },
+  )
+
+  it('refuses credentials in the URL', async () => {
+    for (const input of ['https://user:pw@www.youtube.com/', 'https://user@www.youtube.com/', 'https://:pw@www.youtube.com/']) {
+      const result = await check(input)
+      expect(result).toMatchObject({ ok: false, code: 'invalid_url' })
+      if (!result.ok) expect(result.message).toMatch(/user name or password/)
+    }
+  })
+
+  it('refuses hosts not on the allow-list, naming the setting', async () => {
+    const result = await check('https://evil.example/watch?v=x')
+    expect(result).toEqual({
+      ok: false,
+      code: 'host_not_allowed',
+      message: expect.stringContaining('host evil.example is not in YOUTUBE_RAG__INGEST__ALLOWED_HOSTS'),
+    })
+    expect(await codeOf('https://www.youtube.com.evil.example/')).toBe('host_not_allowed')
+    expect(await codeOf('https://notyoutube.com/')).toBe('host_not_allowed')
+    expect(await codeOf('https://youtube.com@evil.example/')).toBe('invalid_url')
+    // WHATWG URL parsing reads "https:///watch" as the host "watch".
+    expect(await codeOf('https:///watch')).toBe('host_not_allowed')
+  })
+
+  it('names a custom allow-list setting', async () => {
+    const result = await check('https://evil.example/', { allowListName: 'ALLOWED' })
+    expect(result.ok ? '' : result.message).toMatch(/not in ALLOWED;/)
+  })
+
+  it('refuses metadata, loopback and private IP literals that are not allow-listed', async () => {
+    for (const input of ['http://169.254.169.254/latest/meta-data/', 'http://[::1]/', 'http://10.0.0.1/', 'http://127.0.0.1:4000/', 'http://0x7f.1/', 'http://2130706433/']) {
+      expect(await codeOf(input)).toBe('host_not_allowed')
+    }
+  })
+
+  it('matches hosts case-insensitively, ignoring a trailing dot', async () => {
+    expect(await codeOf('https://WWW.YouTube.COM/watch?v=dQw4w9WgXcQ')).toBe('ok')
+    expect(await codeOf('https://www.youtube.com./watch?v=dQw4w9WgXcQ')).toBe('ok')
+    expect(await codeOf('https://videos.example/', { allowedHosts: [' Videos.Example '] })).toBe('ok')
+  })
+
+  it('lets a host entry match any port and a host:port entry only that port', async () => {
+    expect(await codeOf('http://videos.example:8080/a', { allowedHosts: ['videos.example'] })).toBe('ok')
+    expect(await codeOf('http://videos.example:8080/a', { allowedHosts: ['videos.example:8080'] })).toBe('ok')
+    const other = await check('http://videos.example:9090/a', { allowedHosts: ['videos.example:8080'] })
+    expect(other).toMatchObject({ ok: false, code: 'host_not_allowed' })
+    expect(other.ok ? '' : other.message).toMatch(/host videos\.example:9090 is not in/)
+    expect(await codeOf('http://videos.example/a', { allowedHosts: ['videos.example:8080'] })).toBe('host_not_allowed')
+  })
+
+  it('compares the effective port when the URL leaves out the default one', async () => {
+    expect(await codeOf('http://videos.example/a', { allowedHosts: ['videos.example:80'] })).toBe('ok')
+    expect(await codeOf('https://videos.example/a', { allowedHosts: ['videos.example:443'] })).toBe('ok')
+    expect(await codeOf('https://videos.example/a', { allowedHosts: ['videos.example:80'] })).toBe('host_not_allowed')
+    expect(await codeOf('http://videos.example:80/a', { allowedHosts: ['videos.example:80'] })).toBe('ok')
+  })
+
+  it('accepts loopback and private addresses whose IP or localhost is allow-listed explicitly', async () => {
+    const resolve = vi.fn(async () => ['127.0.0.1'])
+    expect(await codeOf('http://127.0.0.1:4000/page.html', { allowedHosts: ['127.0.0.1:4000'], resolve })).toBe('ok')
+    expect(await codeOf('http://127.0.0.1:4000/page.html', { allowedHosts: ['127.0.0.1'], resolve })).toBe('ok')
+    expect(await codeOf('http://localhost:4000/page.html', { allowedHosts: ['localhost:4000'], resolve })).toBe('ok')
+    expect(await codeOf('http://[::1]:4000/', { allowedHosts: ['[::1]:4000'], resolve })).toBe('ok')
+    expect(await codeOf('http://[::1]/', { allowedHosts: ['[::1]'], resolve })).toBe('ok')
+    expect(await codeOf('http://[::1]/', { allowedHosts: ['::1'], resolve })).toBe('ok')
+    expect(await codeOf('http://[0:0::1]/', { allowedHosts: ['[::0001]'], resolve })).toBe('ok')
+    expect(await codeOf('http://10.0.0.1/', { allowedHosts: ['10.0.0.1'], resolve })).toBe('ok')
+    expect(await codeOf('http://169.254.169.254/', { allowedHosts: ['169.254.169.254'], resolve })).toBe('ok')
+    expect(resolve).not.toHaveBeenCalled()
+  })
+
+  it('does not let a port-specific IP entry open other ports', async () => {
+    expect(await codeOf('http://127.0.0.1:22/', { allowedHosts: ['127.0.0.1:4000'] })).toBe('host_not_allowed')
+  })
+
+  it('refuses an allow-listed name that resolves to a private address', async () => {
+    const result = await check('http://intranet.example/', { allowedHosts: ['intranet.example'] })
+    expect(result).toMatchObject({ ok: false, code: 'private_address' })
+    expect(result.ok ? '' : result.message).toMatch(/host intranet\.example resolves to 10\.0\.0\.1, a private address/)
+    expect(result.ok ? '' : result.message).toMatch(/by IP address or as localhost/)
+  })
+
+  it('refuses a name when any of its addresses is internal', async () => {
+    expect(await codeOf('http://mixed.example/', { allowedHosts: ['mixed.example'] })).toBe('private_address')
+  })
+
+  it.each(['metadata.example', 'loop6.example', 'mapped.example', 'ula.example', 'cgnat.example'])(
+    'refuses %s, which resolves to an internal address',
+    async (host) => {
+      expect(await codeOf(`https://${host}/v`, { allowedHosts: [host] })).toBe('private_address')
+    },
+  )
+
+  it('checks localhost-like names by their addresses unless localhost itself is listed', async () => {
+    const resolve = vi.fn(async () => ['127.0.0.1'])
+    expect(await codeOf('http://app.localhost/', { allowedHosts: ['app.localhost'], resolve })).toBe('private_address')
+    expect(await codeOf('http://127.0.0.1.nip.io/', { allowedHosts: ['127.0.0.1.nip.io'], resolve })).toBe('private_address')
+  })
+
+  it('accepts an allow-listed name that resolves to a public address, resolving the bare host name', async () => {
+    const resolve = table({ 'videos.example': ['93.184.216.34'] })
+    expect(await codeOf('https://videos.example:8443/watch', { allowedHosts: ['videos.example'], resolve })).toBe('ok')
+    expect(resolve).toHaveBeenCalledWith('videos.example')
+  })
+
+  it('accepts an allow-listed name that does not resolve now (nothing internal is reachable through it)', async () => {
+    expect(await codeOf('https://missing.example/', { allowedHosts: ['missing.example'] })).toBe('ok')
+    expect(await codeOf('https://empty.example/', { allowedHosts: ['empty.example'] })).toBe('ok')
+  })
+
+  it('ignores allow-list entries it cannot parse and tolerates a scheme in an entry', async () => {
+    expect(await codeOf('https://videos.example/', { allowedHosts: ['', 'bad host', 'x:99999', 'https://videos.example/'] })).toBe('ok')
+    expect(await codeOf('https://x/', { allowedHosts: ['x:99999'] })).toBe('host_not_allowed')
+  })
+
+  it('canonicalises IDN hosts on both sides', async () => {
+    const resolve = vi.fn(async () => ['93.184.216.34'])
+    expect(await codeOf('https://bücher.example/', { allowedHosts: ['xn--bcher-kva.example'], resolve })).toBe('ok')
+    expect(await codeOf('https://xn--bcher-kva.example/', { allowedHosts: ['BÜCHER.example'], resolve })).toBe('ok')
+  })
+})
+
+describe('addressRange', () => {
+  it.each([
+    ['0.0.0.0', 'unspecified'],
+    ['10.1.2.3', 'private'],
+    ['100.64.0.1', 'cgnat'],
+    ['100.127.255.255', 'cgnat'],
+    ['127.0.0.1', 'loopback'],
+    ['127.255.255.254', 'loopback'],
+    ['169.254.169.254', 'link-local'],
+    ['172.16.0.1', 'private'],
+    ['172.31.255.255', 'private'],
+    ['192.168.0.1', 'private'],
+    ['224.0.0.1', 'multicast'],
+    ['239.255.255.250', 'multicast'],
+    ['255.255.255.255', 'reserved'],
+    ['192.0.2.1', 'reserved'],
+    ['::', 'unspecified'],
+    ['::1', 'loopback'],
+    ['[::1]', 'loopback'],
+    ['0:0:0:0:0:0:0:1', 'loopback'],
+    ['fe80::1', 'link-local'],
+    ['fe80::1%eth0', 'link-local'],
+    ['fc00::1', 'unique-local'],
+    ['fd00:ec2::254', 'unique-local'],
+    ['ff02::1', 'multicast'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['::ffff:7f00:1', 'loopback'],
+    ['::ffff:10.0.0.1', 'private'],
+    ['::ffff:169.254.169.254', 'link-local'],
+    ['::127.0.0.1', 'loopback'],
+    ['64:ff9b::10.0.0.1', 'private'],
+    ['2002:a00:1::', 'private'],
+    ['2001:db8::1', 'reserved'],
+  ])('%s is %s', (address, range) => {
+    expect(addressRange(address)).toBe(range)
+  })
+
+  it.each(['8.8.8.8', '93.184.216.34', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '2a00:1450:4001:82b::200e', '::ffff:8.8.8.8', '64:ff9b::8.8.8.8', '2002:808:808::', 'example.com', ''])(
+    '%s is public or not an address',
+    (address) => {
+      expect(addressRange(address)).toBeUndefined()
+    },
+  )
+
+  it('tells IP literals from names', () => {
+    expect(isIpLiteral('[::1]')).toBe(true)
+    expect(isIpLiteral('10.0.0.1')).toBe(true)
+    expect(isIpLiteral('localhost')).toBe(false)
+  })
+})

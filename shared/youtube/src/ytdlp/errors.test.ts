@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest'
+import { classifyFailure, ExtractionError, relevantLine, VideoUnavailableError, YtDlpError } from './errors.ts'
+
+const URL = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'
+const REPORT = '; please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U'
+const classify = (stderr: string) => classifyFailure(stderr, { url: URL, exitCode: 1 })
+
+describe('classifyFailure', () => {
+  it.each([
+    "ERROR: [youtube] dQw4w9WgXcQ: Private video. Sign in if you've been granted access to this video",
+    'ERROR: [youtube] dQw4w9WgXcQ: Video unavailable',
+    'ERROR: [youtube] dQw4w9WgXcQ: Video unavailable. This video is no longer available because the YouTube account associated with this video has been terminated.',
+    'ERROR: [youtube] dQw4w9WgXcQ: This video has been removed by the uploader',
+    "ERROR: [youtube] dQw4w9WgXcQ: This video has been removed for violating YouTube's Terms of Service",
+    "ERROR: [youtube] dQw4w9WgXcQ: Join this channel to get access to members-only content like this video, and other exclusive perks.",
+    "ERROR: [youtube] dQw4w9WgXcQ: This video is available to this channel's members on level: Fan",
+    'ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm your age. This video may be inappropriate for some users.',
+    'ERROR: [youtube] dQw4w9WgXcQ: The uploader has not made this video available in your country',
+    'ERROR: [youtube] dQw4w9WgXcQ: This video contains content from SME, who has blocked it on copyright grounds',
+    'ERROR: [youtube] dQw4w9WgXcQ: This video is DRM protected',
+    'ERROR: [youtube] dQw4w9WgXcQ: This video requires payment to watch.',
+    `ERROR: [generic] None: Unable to download webpage: HTTP Error 404: Not Found (caused by <HTTPError 404: 'Not Found'>)${REPORT}`,
+    'ERROR: [generic] talk: Unable to download webpage: HTTP Error 410: Gone',
+    'ERROR: Unsupported URL: http://127.0.0.1:4000/empty.html',
+    'ERROR: [youtube] dQw4w9WgXcQ: No video formats found!',
+    'ERROR: [vimeo] 123: No media found',
+    "ERROR: 'nonsense' is not a valid URL. Set --default-search \"ytsearch\" (or run  yt-dlp \"ytsearch:nonsense\" ) to search YouTube",
+    'ERROR: [youtube:tab] @someone: This channel does not have a videos tab',
+    'ERROR: [youtube:tab] UCabc: This channel has no uploads',
+    'ERROR: [youtube:tab] PLabc: The playlist does not exist.',
+  ])('%s is permanent', (line) => {
+    const error = classify(`WARNING: something first\n${line}\n`)
+    expect(error).toBeInstanceOf(VideoUnavailableError)
+    expect(error).toBeInstanceOf(YtDlpError)
+    expect(error.permanent).toBe(true)
+    expect(error.message).toContain(`yt-dlp could not read ${URL}: `)
+    expect(error.message).not.toMatch(/ERROR:|please report/)
+    expect(error.detail).toBe(line.replace(/^ERROR: /, '').replace(REPORT, ''))
+    expect(error.url).toBe(URL)
+  })
+
+  it.each([
+    "ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm you're not a bot. This helps protect our community.",
+    "ERROR: [youtube] dQw4w9WgXcQ: Video unavailable. This content isn't available, try again later.",
+    'ERROR: [youtube] dQw4w9WgXcQ: The current session has been rate-limited by YouTube for up to an hour.',
+    'ERROR: [youtube] dQw4w9WgXcQ: Unable to download API page: HTTP Error 429: Too Many Requests',
+    'ERROR: [youtube] dQw4w9WgXcQ: Unable to download webpage: HTTP Error 503: Service Unavailable',
+    'ERROR: [youtube] dQw4w9WgXcQ: Unable to download webpage: HTTP Error 500: Internal Server Error',
+    'ERROR: [youtube] dQw4w9WgXcQ: Unable to download webpage: The read operation timed out',
+    "ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno 111] Connection refused>",
+    'ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno -3] Temporary failure in name resolution>',
+    "ERROR: [generic] None: Unable to download webpage: HTTP Error 403: Forbidden (caused by <HTTPError 403: 'Forbidden'>)",
+    'ERROR: [youtube] dQw4w9WgXcQ: Incomplete data received',
+    'ERROR: [youtube] dQw4w9WgXcQ: This live event will begin in a few moments.',
+  ])('%s may pass', (line) => {
+    const error = classify(line)
+    expect(error).toBeInstanceOf(ExtractionError)
+    expect(error.permanent).toBe(false)
+    expect(error.detail).toBe(line.replace(/^ERROR: /, ''))
+  })
+
+  it('counts a run with nothing on stderr as one that may pass, saying how it exited', () => {
+    const error = classifyFailure('', { url: URL, exitCode: 2 })
+    expect(error).toBeInstanceOf(ExtractionError)
+    expect(error.message).toBe(`yt-dlp could not read ${URL}: exited with code 2 and no message`)
+    expect(error.detail).toBeUndefined()
+  })
+
+  it('names the task when given one', () => {
+    const error = classifyFailure('ERROR: boom', { url: URL, task: 'download the en captions of x' })
+    expect(error.message).toBe('yt-dlp could not download the en captions of x: boom')
+  })
+})
+
+describe('relevantLine', () => {
+  it("takes yt-dlp's last ERROR line without the boilerplate", () => {
+    expect(relevantLine(`WARNING: [generic] Falling back on generic information extractor\nERROR: first\r\nERROR: Unsupported URL: http://h/${REPORT}\n`)).toBe(
+      'Unsupported URL: http://h/',
+    )
+  })
+
+  it('otherwise takes the last line that is not a warning or progress', () => {
+    expect(relevantLine('[generic] Extracting URL\nTraceback (most recent call last):\nKeyError: id\nWARNING: late\n')).toBe('KeyError: id')
+    expect(relevantLine('WARNING: only a warning\n\n')).toBeUndefined()
+  })
+
+  it('keeps the line short', () => {
+    expect(relevantLine(`ERROR: ${'x'.repeat(2000)}`)).toHaveLength(501)
+  })
+})

@@ -1,0 +1,125 @@
+export type YtDlpErrorDetails = {
+  /** The URL yt-dlp was working on. */
+  url: string
+  /** The line of yt-dlp's stderr that says what went wrong, when there is one. */
+  detail?: string
+  cause?: unknown
+}
+
+/** yt-dlp failed. `permanent` says whether trying again can help. */
+export abstract class YtDlpError extends Error {
+  abstract readonly permanent: boolean
+  readonly url: string
+  readonly detail: string | undefined
+
+  constructor(message: string, details: YtDlpErrorDetails) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause })
+    this.url = details.url
+    this.detail = details.detail
+  }
+}
+
+/**
+ * The video (or page) can't be had, and trying again won't change that: private, removed,
+ * members-only, age-gated, 404/410, no video on the page, an unsupported URL. Record it and
+ * don't retry.
+ *
+ * @example
+ * ```ts
+ * try { await videoInfo(url) } catch (error) {
+ *   if (error instanceof VideoUnavailableError) return markFailed(error.message) // answer 2xx
+ *   throw error // ExtractionError: answer 5xx so the broker retries
+ * }
+ * ```
+ */
+export class VideoUnavailableError extends YtDlpError {
+  override name = 'VideoUnavailableError'
+  readonly permanent = true
+}
+
+/**
+ * yt-dlp failed in a way that may pass: a timeout, a network error, a 5xx or 429 from the
+ * site, a bot check, or output it could not make sense of.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof ExtractionError) return c.text(error.message, 503) // retried later
+ * ```
+ */
+export class ExtractionError extends YtDlpError {
+  override name = 'ExtractionError'
+  readonly permanent = false
+}
+
+// Checked first: YouTube words some rate limits like an unavailable video ("Video
+// unavailable. This content isn't available, try again later").
+const TRANSIENT = [/try again later/i, /rate[- ]?limit/i, /not a bot/i, /too many requests/i, /HTTP Error (?:429|5\d\d)\b/i, /timed? ?out/i]
+
+const PERMANENT = [
+  /private video/i,
+  /video unavailable/i,
+  /this video (?:is|has been) (?:no longer |not )?(?:available|removed|unavailable)/i,
+  /has been removed/i,
+  /has been terminated/i,
+  /members[- ]only|channel's members|join this channel/i,
+  /confirm your age|age[- ]restricted|inappropriate for some users/i,
+  /HTTP Error (?:404|410)\b/i,
+  /unsupported url/i,
+  /no video formats found/i,
+  /no media found/i,
+  /is not a valid url/i,
+  /not (?:made this video )?available in your country|geo[- ]?restrict/i,
+  /drm protected/i,
+  /copyright/i,
+  /requires payment/i,
+  /this channel (?:has no uploads|does not have)/i,
+  /playlist does not exist|this playlist is private/i,
+]
+
+/**
+ * The stderr line that says what went wrong: yt-dlp's last `ERROR:` line (without the prefix
+ * and the "please report this issue" boilerplate), else the last line that is not a warning or
+ * progress, else `undefined`.
+ *
+ * @example
+ * ```ts
+ * relevantLine('WARNING: [generic] Falling back…\nERROR: Unsupported URL: http://h/') // 'Unsupported URL: http://h/'
+ * ```
+ */
+export function relevantLine(stderr: string): string | undefined {
+  const lines = stderr
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.trim())
+    .filter(Boolean)
+  const line =
+    lines.findLast((candidate) => candidate.startsWith('ERROR:')) ??
+    lines.findLast((candidate) => !candidate.startsWith('WARNING:') && !candidate.startsWith('['))
+  if (!line) return undefined
+  const cleaned = line
+    .replace(/^ERROR:\s*/, '')
+    .replace(/;?\s*please report this issue on\b.*$/i, '')
+    .trim()
+  return cleaned.length > 500 ? `${cleaned.slice(0, 500)}…` : cleaned
+}
+
+/**
+ * Turns a failed yt-dlp run into a `VideoUnavailableError` or an `ExtractionError`, decided
+ * from what yt-dlp said on stderr.
+ *
+ * @example
+ * ```ts
+ * classifyFailure('ERROR: [youtube] abc: Private video. Sign in…', { url, exitCode: 1 }) // VideoUnavailableError
+ * ```
+ */
+export function classifyFailure(
+  stderr: string,
+  context: { url: string; exitCode?: number | null; /** What yt-dlp was doing; default `read <url>`. */ task?: string },
+): YtDlpError {
+  const detail = relevantLine(stderr)
+  const said = detail ?? `exited with code ${context.exitCode ?? 'unknown'} and no message`
+  const message = `yt-dlp could not ${context.task ?? `read ${context.url}`}: ${said}`
+  if (detail && !TRANSIENT.some((pattern) => pattern.test(detail)) && PERMANENT.some((pattern) => pattern.test(detail))) {
+    return new VideoUnavailableError(message, { url: context.url, detail })
+  }
+  return new ExtractionError(message, { url: context.url, ...(detail ? { detail } : {}) })
+}

@@ -1,0 +1,91 @@
+/** yt-dlp's info JSON, as it printed it. */
+export type RawInfo = Record<string, unknown>
+
+/** A video found on a page, playlist or channel, with what yt-dlp knew without opening it. */
+export type DiscoveredVideo = {
+  videoId: string
+  /** The page to read the video from (pass it, with `playlistItem`, to `videoInfo`). */
+  url: string
+  /** For pages with several videos and no page per video: the video's 1-based place on `url`. */
+  playlistItem?: number
+  title?: string
+  channelId?: string
+  channel?: string
+  durationSeconds?: number
+  /** ISO 8601, from yt-dlp's `timestamp` or else its `upload_date` (then at midnight UTC). */
+  publishedAt?: string
+}
+
+export type CaptionFormat = { ext: string; url: string; name?: string }
+
+/** Caption tracks by language tag, each track in the formats the site offers it in. */
+export type CaptionTracks = Record<string, CaptionFormat[]>
+
+export type VideoInfo = DiscoveredVideo & {
+  /** The video's spoken language, when the site says. */
+  language?: string
+  /** Captions written by the creator. */
+  subtitles: CaptionTracks
+  /** Speech-recognised captions (and, on YouTube, their machine translations). */
+  automaticCaptions: CaptionTracks
+  /** The info JSON yt-dlp printed for this video; `downloadCaptions` hands it back to yt-dlp. */
+  raw: RawInfo
+}
+
+export const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined)
+export const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined)
+export const record = (value: unknown) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as RawInfo) : undefined
+
+export function publishedAt(info: RawInfo): string | undefined {
+  const timestamp = number(info.timestamp) ?? number(info.release_timestamp)
+  if (timestamp !== undefined) return new Date(timestamp * 1000).toISOString()
+  const day = /^(\d{4})(\d{2})(\d{2})$/.exec(text(info.upload_date) ?? text(info.release_date) ?? '')
+  return day ? `${day[1]}-${day[2]}-${day[3]}T00:00:00.000Z` : undefined
+}
+
+/** Drops the keys whose value is undefined, so results compare cleanly and stay small. */
+export function compact<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T
+}
+
+/** The metadata fields of a video entry; `inherited` fills what a flat entry leaves out. */
+export function metadata(info: RawInfo, inherited: { channelId?: string | undefined; channel?: string | undefined } = {}) {
+  return {
+    title: text(info.title),
+    channelId: text(info.channel_id) ?? inherited.channelId,
+    channel: text(info.channel) ?? text(info.uploader) ?? inherited.channel,
+    durationSeconds: number(info.duration),
+    publishedAt: publishedAt(info),
+  }
+}
+
+export function captionTracks(value: unknown): CaptionTracks {
+  const tracks: CaptionTracks = {}
+  for (const [language, formats] of Object.entries(record(value) ?? {})) {
+    if (!Array.isArray(formats)) continue
+    const usable = formats.flatMap((format): CaptionFormat[] => {
+      const entry = record(format)
+      const ext = text(entry?.ext)
+      const url = text(entry?.url)
+      const name = text(entry?.name)
+      return ext && url ? [name ? { ext, url, name } : { ext, url }] : []
+    })
+    if (usable.length > 0) tracks[language] = usable
+  }
+  return tracks
+}
+
+/** The `VideoInfo` of one video's info JSON, read from `url` (and `playlistItem`). */
+export function toVideoInfo(info: RawInfo, url: string, playlistItem?: number): VideoInfo {
+  return compact({
+    videoId: text(info.id) ?? '',
+    url,
+    playlistItem,
+    ...metadata(info),
+    language: text(info.language),
+    subtitles: captionTracks(info.subtitles),
+    automaticCaptions: captionTracks(info.automatic_captions),
+    raw: info,
+  })
+}

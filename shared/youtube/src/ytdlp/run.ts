@@ -1,0 +1,81 @@
+import { create, type Flags } from 'youtube-dl-exec'
+import { classifyFailure, ExtractionError, relevantLine } from './errors.ts'
+
+export type YtDlpOptions = {
+  /** The yt-dlp executable, a path or a name looked up on PATH. Default `'yt-dlp'`. */
+  binary?: string
+  /** How long one yt-dlp run may take before it is killed. Default 120000 (2 minutes). */
+  timeoutMs?: number
+}
+
+/** Flags in youtube-dl-exec's form: camelCase keys become `--kebab-case` options. */
+export type RunFlags = Record<string, string | number | boolean | undefined>
+
+export const DEFAULT_BINARY = 'yt-dlp'
+export const DEFAULT_TIMEOUT_MS = 120_000
+
+type Finished = { exitCode: number | null; stdout: string; stderr: string }
+
+/** What a run is about, for error messages: the video's URL and what yt-dlp was asked to do. */
+export type RunContext = { url: string; task?: string }
+
+/**
+ * Runs yt-dlp once and gives its stdout, or throws a classified `YtDlpError`. `target` is the
+ * URL (or `''` when the flags name an info JSON file instead). A run that outlives the timeout
+ * is killed.
+ */
+export async function runYtDlp(
+  target: string,
+  flags: RunFlags,
+  options: YtDlpOptions = {},
+  context: RunContext = { url: target },
+): Promise<string> {
+  const binary = options.binary ?? DEFAULT_BINARY
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  // A user's yt-dlp config file could change the output we parse (e.g. add --no-flat-playlist).
+  const allFlags = { ignoreConfig: true, ...flags }
+  // youtube-dl-exec's Flags type lists only some options; dargs passes any key through.
+  const child = create(binary).exec(target, allFlags as Flags, { reject: false } as object)
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    // SIGKILL: there is nothing of yt-dlp's worth waiting for, and its temp output is removed anyway.
+    child.kill('SIGKILL')
+  }, timeoutMs)
+  let finished: Finished
+  try {
+    finished = (await child) as unknown as Finished
+  } catch (error) {
+    throw new ExtractionError(
+      `could not run yt-dlp as ${JSON.stringify(binary)}: ${(error as Error).message}; install yt-dlp or set YOUTUBE_RAG__TOOLS__YTDLP_PATH`,
+      { url: context.url, cause: error },
+    )
+  } finally {
+    clearTimeout(timer)
+  }
+  if (timedOut) {
+    const last = relevantLine(finished.stderr)
+    throw new ExtractionError(
+      `yt-dlp timed out after ${timeoutMs / 1000} s trying to ${context.task ?? `read ${context.url}`} and was stopped${last ? ` (last said: ${last})` : ''}`,
+      { url: context.url, ...(last ? { detail: last } : {}) },
+    )
+  }
+  if (finished.exitCode !== 0) throw classifyFailure(finished.stderr, { ...context, exitCode: finished.exitCode })
+  return finished.stdout
+}
+
+/** Runs yt-dlp with `-J` and parses the one JSON document it prints. */
+export async function runYtDlpJson(url: string, flags: RunFlags, options: YtDlpOptions = {}): Promise<Record<string, unknown>> {
+  const stdout = await runYtDlp(url, { dumpSingleJson: true, ...flags }, options)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(stdout)
+  } catch (error) {
+    throw new ExtractionError(`yt-dlp printed something that is not JSON for ${url}: ${stdout.slice(0, 200)}`, { url, cause: error })
+  }
+  // On some failures yt-dlp still exits 0 and prints `null`.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ExtractionError(`yt-dlp found no information for ${url}`, { url })
+  }
+  return parsed as Record<string, unknown>
+}
