@@ -1,0 +1,218 @@
+// The whole pipeline as a user runs it: the server started the way `npm start` starts it,
+// fixture pages on loopback read by the real yt-dlp, and only HTTP from here on.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { pennyFarthingCue, startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const root = resolve(import.meta.dirname, '../../..')
+
+interface Job {
+  jobId: string
+  status: string
+  videos: { total: number; indexed: number; failed: number }
+  errors: { videoId?: string; message: string }[]
+}
+interface Hit {
+  videoId: string
+  title: string
+  start: number
+  end: number
+  text: string
+  url: string
+}
+
+const freePort = () =>
+  new Promise<number>((done) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => done(port))
+    })
+  })
+
+describe('local server end to end', () => {
+  let fixtures: FixtureServer
+  let server: ChildProcess
+  let base: string
+  let dir: string
+  let output = ''
+
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    })
+    return { status: response.status, body: (await response.json()) as T }
+  }
+  const ingest = async (url: string, extra: object = {}) => {
+    const answer = await call<{ jobId: string; status: string }>('POST', '/v1/ingest', { url, ...extra })
+    expect(answer.status, JSON.stringify(answer.body)).toBe(202)
+    return answer.body.jobId
+  }
+  const waitForJob = async (jobId: string): Promise<Job> => {
+    const deadline = Date.now() + 120_000
+    for (;;) {
+      const { body } = await call<Job>('GET', `/v1/jobs/${jobId}`)
+      if (!['queued', 'running'].includes(body.status)) return body
+      if (Date.now() > deadline) throw new Error(`job ${jobId} still ${body.status}: ${JSON.stringify(body)}\n${output.slice(-3000)}`)
+      await new Promise((done) => setTimeout(done, 200))
+    }
+  }
+  const search = async (query: string, limit = 10) => (await call<{ hits: Hit[] }>('POST', '/v1/search', { query, limit })).body.hits
+
+  beforeAll(async () => {
+    fixtures = await startFixtureServer()
+    dir = mkdtempSync(join(tmpdir(), 'ytrag-e2e-'))
+    const port = await freePort()
+    base = `http://127.0.0.1:${port}`
+    server = spawn(process.execPath, [join(root, 'scripts/bootstrap.mjs'), 'serve'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        YOUTUBE_RAG_SKIP_INSTALL: '1',
+        YOUTUBE_RAG__SERVER__PORT: String(port),
+        YOUTUBE_RAG__STORAGE__DIR: dir,
+        YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: `www.youtube.com,youtu.be,${fixtures.host}`,
+        YOUTUBE_RAG__BROKER__BACKOFF_SCALE: '0.05',
+        YOUTUBE_RAG__LOG__LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    server.stdout!.on('data', (chunk) => (output += chunk))
+    server.stderr!.on('data', (chunk) => (output += chunk))
+    const deadline = Date.now() + 60_000
+    for (;;) {
+      const ready = await fetch(`${base}/health/ready`).then((r) => r.status, () => 0)
+      if (ready === 200) break
+      if (server.exitCode !== null || Date.now() > deadline) throw new Error(`the server did not start:\n${output}`)
+      await new Promise((done) => setTimeout(done, 200))
+    }
+  }, 90_000)
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((done) => server.once('exit', done))
+      server.kill('SIGTERM')
+      await exited
+    }
+    await fixtures?.close()
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  let playlistJob: Job
+  it('ingests a playlist page: every captioned video indexed, the one without captions failed with the reason', async () => {
+    const started = performance.now()
+    const jobId = await ingest(fixtures.url('/all.html'))
+    playlistJob = await waitForJob(jobId)
+    const seconds = (performance.now() - started) / 1000
+    console.log(`fixture playlist (4 videos) ingested end to end in ${seconds.toFixed(1)} s`)
+    expect(playlistJob.status).toBe('partial')
+    expect(playlistJob.videos).toEqual({ total: 4, indexed: 3, failed: 1 })
+    expect(playlistJob.errors).toEqual([expect.objectContaining({ message: 'no captions and speech-to-text is not configured' })])
+  })
+
+  it('finds the moment a sentence is spoken, with a deep link at most 20 s before it', async () => {
+    const hits = await search(pennyFarthingCue.phrase)
+    const hit = hits[0]!
+    expect(hit.text.toLowerCase()).toContain(pennyFarthingCue.phrase)
+    expect(hit.start).toBeLessThanOrEqual(pennyFarthingCue.startSeconds)
+    expect(hit.start).toBeGreaterThanOrEqual(pennyFarthingCue.startSeconds - 20)
+    expect(hit.url).toBe(`${fixtures.url('/all.html')}#t=${Math.floor(hit.start)}`)
+    expect(hit.title).toBeTruthy()
+  })
+
+  it('answers a question with citations that link to the moment', async () => {
+    const { status, body } = await call<{ answer: string; mode: string; citations: Hit[] & { n: number }[] }>('POST', '/v1/ask', { question: pennyFarthingCue.question })
+    expect(status).toBe(200)
+    expect(body.mode).toBe('extractive')
+    const cited = body.citations.find((citation) => citation.text.toLowerCase().includes(pennyFarthingCue.phrase))
+    expect(cited, JSON.stringify(body)).toBeDefined()
+    expect(cited!.start).toBeGreaterThanOrEqual(pennyFarthingCue.startSeconds - 20)
+    expect(cited!.start).toBeLessThanOrEqual(pennyFarthingCue.startSeconds)
+    expect(body.answer).toContain(`[${cited!.n}]`)
+  })
+
+  it('keeps every sentence of rolling auto-captions once', async () => {
+    const videos = (await call<{ items: { videoId: string; title: string; status: string; transcript?: { source: string } }[] }>('GET', '/v1/videos?limit=50')).body.items
+    const sourdough = videos.find((video) => video.videoId === 'all-2')!
+    expect(sourdough.status).toBe('indexed')
+    const { body } = await call<{ segments: { start: number; text: string }[] }>('GET', `/v1/videos/${sourdough.videoId}/transcript`)
+    const texts = body.segments.map((segment) => segment.text)
+    expect(texts.length).toBeGreaterThan(10)
+    expect(new Set(texts).size).toBe(texts.length)
+    expect(texts.slice(0, 2)).toEqual(['hi everyone and welcome back to', "the kitchen today we're making sourdough"])
+    const starts = body.segments.map((segment) => segment.start)
+    expect([...starts].sort((a, b) => a - b)).toEqual(starts)
+  })
+
+  it('shows each video with its stages and transcript source', async () => {
+    const { body } = await call<{ status: string; stages: Record<string, { status: string }>; transcript: { source: string; language: string }; chunkCount: number }>('GET', '/v1/videos/all-3')
+    expect(body).toMatchObject({ status: 'indexed', transcript: { source: 'captions', language: 'en' } })
+    expect(body.stages).toMatchObject({ download: { status: 'done' }, transcribe: { status: 'skipped' }, index: { status: 'done' } })
+    expect(body.chunkCount).toBeGreaterThan(3)
+    const silent = (await call<{ status: string; error: string }>('GET', '/v1/videos/all-4')).body
+    expect(silent).toMatchObject({ status: 'failed', error: 'no captions and speech-to-text is not configured' })
+  })
+
+  it('duplicates nothing when the same playlist is ingested again', async () => {
+    const before = await search('sourdough starter flour water', 50)
+    const chunkCounts = async () =>
+      Promise.all(['all-1', 'all-2', 'all-3'].map(async (id) => (await call<{ chunkCount: number }>('GET', `/v1/videos/${id}`)).body.chunkCount))
+    const countsBefore = await chunkCounts()
+    const again = await waitForJob(await ingest(fixtures.url('/all.html')))
+    expect(again.videos).toEqual({ total: 4, indexed: 3, failed: 1 })
+    expect(await chunkCounts()).toEqual(countsBefore)
+    const after = await search('sourdough starter flour water', 50)
+    expect(after.map((hit) => [hit.videoId, hit.start])).toEqual(before.map((hit) => [hit.videoId, hit.start]))
+    const { body } = await call<{ items: unknown[] }>('GET', '/v1/videos?limit=50')
+    expect(body.items).toHaveLength(4)
+  })
+
+  it('ingests a single video page and re-indexes it when forced', async () => {
+    const job = await waitForJob(await ingest(fixtures.url('/indexing.html')))
+    expect(job).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1, failed: 0 } })
+    const forced = await waitForJob(await ingest(fixtures.url('/indexing.html'), { force: true }))
+    expect(forced.status).toBe('succeeded')
+    const hits = (await search('covering index', 50)).filter((hit) => hit.videoId === 'indexing-1')
+    expect(hits.length).toBeGreaterThan(0)
+    expect(new Set(hits.map((hit) => hit.start)).size).toBe(hits.length)
+  })
+
+  it('deletes a video with its chunks and transcript', async () => {
+    const deleted = await call<{ deleted: boolean; chunks: number }>('DELETE', '/v1/videos/all-3')
+    expect(deleted.status).toBe(200)
+    expect(deleted.body.chunks).toBeGreaterThan(0)
+    expect((await search(pennyFarthingCue.phrase)).filter((hit) => hit.videoId === 'all-3')).toEqual([])
+    expect((await call('GET', '/v1/videos/all-3')).status).toBe(404)
+    expect((await call('GET', '/v1/videos/all-3/transcript')).status).toBe(404)
+  })
+
+  it('fails a job whose page does not exist, with the reason', async () => {
+    const job = await waitForJob(await ingest(fixtures.url('/missing.html')))
+    expect(job.status).toBe('failed')
+    expect(job.errors[0]?.message).toMatch(/404/)
+  })
+
+  it('answers every bad request with 400 and a clear error, and keeps running', async () => {
+    const bad: [unknown, string][] = [
+      ['{"url":', 'invalid_json'],
+      [{}, 'invalid_request'],
+      [{ url: 'ftp://www.youtube.com/watch?v=x' }, 'unsupported_scheme'],
+      [{ url: 'https://evil.example/watch?v=x' }, 'host_not_allowed'],
+      [{ url: 'http://169.254.169.254/latest/meta-data/' }, 'host_not_allowed'],
+      [{ url: 'http://192.168.1.10/' }, 'host_not_allowed'],
+      [{ url: 'not a url' }, 'invalid_url'],
+    ]
+    for (const [body, code] of bad) {
+      const answer = await call<{ error: { code: string; message: string } }>('POST', '/v1/ingest', body)
+      expect(answer.status, JSON.stringify(body)).toBe(400)
+      expect(answer.body.error.code).toBe(code)
+    }
+    expect((await call('POST', '/v1/search', '{oops')).status).toBe(400)
+    expect((await call('POST', '/v1/ask', {})).status).toBe(400)
+    expect((await call('GET', '/health/ready')).status).toBe(200)
+  })
+})
