@@ -1,0 +1,61 @@
+import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
+import { startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { discover } from '../src/index.ts'
+
+describe('discover over HTTP, with the real yt-dlp', () => {
+  let fixtures: FixtureServer
+  let fn: FunctionUnderTest
+  beforeAll(async () => {
+    fixtures = await startFixtureServer()
+  })
+  afterAll(() => fixtures.close())
+  beforeEach(async () => {
+    fn = await startFunctionUnderTest(discover, { YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: fixtures.host })
+  })
+  afterEach(() => fn.close())
+
+  it('lists a playlist page, links its videos to the job, and sends each one on; a duplicate delivery sends nothing', async () => {
+    const url = fixtures.url('/all.html')
+    await fn.stores.documents.createJob({ jobId: 'job-1', url })
+    expect((await fn.deliver('ingest.requested', 'job-1', { jobId: 'job-1', url, force: false }, { mode: 'structured', id: 'e1' })).status).toBe(202)
+    expect(fn.sink.events.map((event) => [event.name, event.subject])).toEqual([
+      ['video.discovered', 'all-1'],
+      ['video.discovered', 'all-2'],
+      ['video.discovered', 'all-3'],
+      ['video.discovered', 'all-4'],
+    ])
+    expect(fn.sink.events.map((event) => (event.data as { playlistItem?: number }).playlistItem)).toEqual([1, 2, 3, 4])
+    const job = await fn.stores.documents.getJob('job-1')
+    expect(job).toMatchObject({ status: 'running', videos: { total: 4, indexed: 0, failed: 0 } })
+
+    expect((await fn.deliver('ingest.requested', 'job-1', { jobId: 'job-1', url, force: false }, { id: 'e1' })).status).toBe(202)
+    expect(fn.sink.events).toHaveLength(4)
+    expect(await fn.stores.documents.getJob('job-1')).toEqual(job)
+  })
+
+  it('skips a video that is already indexed unless forced', async () => {
+    const url = fixtures.url('/bicycle.html')
+    await fn.stores.documents.insertVideo({ videoId: 'bicycle-1', url })
+    await fn.stores.documents.updateVideo('bicycle-1', 'index', 'done', { status: 'indexed', chunkCount: 3 })
+    await fn.stores.documents.createJob({ jobId: 'job-2', url })
+    await fn.deliver('ingest.requested', 'job-2', { jobId: 'job-2', url, force: false })
+    expect(fn.sink.events).toHaveLength(0)
+    expect(await fn.stores.documents.getJob('job-2')).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1, failed: 0 } })
+
+    await fn.stores.documents.createJob({ jobId: 'job-3', url, force: true })
+    await fn.deliver('ingest.requested', 'job-3', { jobId: 'job-3', url, force: true })
+    expect(fn.sink.events.map((event) => [event.name, event.subject, (event.data as { force: boolean }).force])).toEqual([['video.discovered', 'bicycle-1', true]])
+    expect((await fn.stores.documents.getVideo('bicycle-1'))?.status).toBe('queued')
+  })
+
+  it('fails the job, without a retry, when the page does not exist', async () => {
+    const url = fixtures.url('/nowhere.html')
+    await fn.stores.documents.createJob({ jobId: 'job-4', url })
+    expect((await fn.deliver('ingest.requested', 'job-4', { jobId: 'job-4', url, force: false })).status).toBe(202)
+    const job = await fn.stores.documents.getJob('job-4')
+    expect(job?.status).toBe('failed')
+    expect(job?.errors[0]?.message).toMatch(/404/)
+    expect(fn.sink.events).toHaveLength(0)
+  })
+})
