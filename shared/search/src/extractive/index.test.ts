@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest'
+import type { SearchHit } from '../search/index.ts'
+import { bestSentence, extractiveAnswer, queryTerms } from './index.ts'
+
+const hit = (n: number, text: string): SearchHit => ({
+  videoId: `v${n}`,
+  title: `Video ${n}`,
+  start: n * 100,
+  end: n * 100 + 20,
+  text,
+  score: 1 / n,
+  url: `https://www.youtube.com/watch?v=v${n}&t=${n * 100}s`,
+})
+
+describe('extractive answers', () => {
+  it('drops stop words and meets inflections halfway', () => {
+    expect(queryTerms('What is caching in the indexes?')).toEqual(['cach', 'index'])
+  })
+
+  it('quotes the sentence of a passage that shares most with the question', () => {
+    const text = 'Tables are big. A covering index holds every column the query reads. So the table is never touched.'
+    expect(bestSentence(text, queryTerms('what does a covering index hold'))).toBe('A covering index holds every column the query reads.')
+    expect(bestSentence('First one. Second one.', ['nothing'])).toBe('First one.')
+  })
+
+  it('cites passages in rank order, each with its number, at most maxPassages', () => {
+    const answer = extractiveAnswer('covering index', [hit(1, 'A covering index helps. Other.'), hit(2, 'Indexes cost writes.'), hit(3, 'Unrelated.')], { maxPassages: 2 })
+    expect(answer.mode).toBe('extractive')
+    expect(answer.citations.map((citation) => [citation.n, citation.videoId, citation.url])).toEqual([
+      [1, 'v1', 'https://www.youtube.com/watch?v=v1&t=100s'],
+      [2, 'v2', 'https://www.youtube.com/watch?v=v2&t=200s'],
+    ])
+    expect(answer.answer).toBe('From the videos:\n- A covering index helps. [1]\n- Indexes cost writes. [2]')
+  })
+
+  it('says so when nothing matches, citing nothing', () => {
+    expect(extractiveAnswer('anything', [])).toEqual({ answer: 'No indexed video says anything about that yet.', mode: 'extractive', citations: [] })
+  })
+})
