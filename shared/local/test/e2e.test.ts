@@ -125,7 +125,7 @@ describe('local server end to end', () => {
   })
 
   it('answers a question with citations that link to the moment', async () => {
-    const { status, body } = await call<{ answer: string; mode: string; citations: Hit[] & { n: number }[] }>('POST', '/v1/ask', { question: pennyFarthingCue.question })
+    const { status, body } = await call<{ answer: string; mode: string; citations: (Hit & { n: number })[] }>('POST', '/v1/ask', { question: pennyFarthingCue.question })
     expect(status).toBe(200)
     expect(body.mode).toBe('extractive')
     const cited = body.citations.find((citation) => citation.text.toLowerCase().includes(pennyFarthingCue.phrase))
