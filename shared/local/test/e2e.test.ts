@@ -1,6 +1,7 @@
 // The whole pipeline as a user runs it: the server started the way `npm start` starts it,
 // fixture pages on loopback read by the real yt-dlp, and only HTTP from here on.
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { promisify } from 'node:util'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -179,6 +180,19 @@ describe('local server end to end', () => {
     const hits = (await search('covering index', 50)).filter((hit) => hit.videoId === 'indexing-1')
     expect(hits.length).toBeGreaterThan(0)
     expect(new Set(hits.map((hit) => hit.start)).size).toBe(hits.length)
+  })
+
+  it('does the same from the terminal: ytrag ingest --wait shows progress, search and ask print deep links', async () => {
+    const ytrag = (...args: string[]) =>
+      promisify(execFile)(process.execPath, [join(root, 'scripts/bootstrap.mjs'), 'cli', ...args, '--server', base], { cwd: root, env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1' } })
+    const ingested = await ytrag('ingest', fixtures.url('/sourdough.html'), '--wait')
+    expect(ingested.stdout).toMatch(/^job [0-9a-f-]{36} queued/)
+    expect(ingested.stderr).toMatch(/\[#+\] 1\/1 videos \(1 indexed, 0 failed\) succeeded/)
+    const searched = await ytrag('search', pennyFarthingCue.phrase)
+    expect(searched.stdout).toContain(`${fixtures.url('/all.html')}#t=`)
+    const asked = await ytrag('ask', pennyFarthingCue.question)
+    expect(asked.stdout).toMatch(/\[1\] .+ @ \d+:\d\d {2}http/)
+    await expect(ytrag('ingest', 'https://evil.example/x')).rejects.toMatchObject({ stderr: expect.stringMatching(/host_not_allowed/) })
   })
 
   it('deletes a video with its chunks and transcript', async () => {
