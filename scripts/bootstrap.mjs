@@ -7,7 +7,7 @@
 //   node scripts/bootstrap.mjs start        # install, then `pnpm start`
 //   node scripts/bootstrap.mjs test         # install, then `pnpm test`
 //   node scripts/bootstrap.mjs ytrag ask "…" # any workspace script with its arguments
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -62,4 +62,16 @@ if (!process.env.YOUTUBE_RAG_SKIP_INSTALL && !(script === 'cli' && installed)) {
   const frozen = existsSync(join(root, 'pnpm-lock.yaml')) ? ['--frozen-lockfile'] : []
   if (pnpm(['install', ...frozen, '--reporter=append-only']) !== 0) process.exit(1)
 }
-process.exit(pnpm(['run', '--silent', script, ...rest]))
+// The last step runs in a process group of its own that gets our SIGTERM/SIGINT, so stopping
+// this process stops the server too, gracefully (pnpm does not pass signals on to its script).
+const child = spawn(pnpmBin, ['run', '--silent', script, ...rest], { cwd: root, stdio: 'inherit', env, detached: true })
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.on(signal, () => {
+    try {
+      process.kill(-child.pid, signal)
+    } catch {
+      // the group has already exited
+    }
+  })
+}
+child.on('exit', (code) => process.exit(code ?? 1))

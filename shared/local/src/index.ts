@@ -91,7 +91,7 @@ export async function startLocalServer(options: { env?: Record<string, string | 
 
   if (options.handleSignals) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
+      process.on(signal, () => {
         logger.info({ signal }, 'shutting down: finishing deliveries in flight')
         void close().then(
           () => process.exit(0),

@@ -47,8 +47,8 @@ export async function serveApp(app: Hono, options: ServeOptions): Promise<Runnin
         () => process.exit(1),
       )
     }
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    process.once('SIGINT', () => stop('SIGINT'))
+    process.on('SIGTERM', () => stop('SIGTERM'))
+    process.on('SIGINT', () => stop('SIGINT'))
   }
   return { server, port, close }
 }
