@@ -1,18 +1,9 @@
+import { readDeadLetterInfo } from '@ytrag/broker'
 import type { FunctionDefinition } from '@ytrag/function'
 import type { Stage } from '@ytrag/stores'
 
 // Which stage a subscriber's failure belongs to, by the Service the delivery was meant for.
 const stageOfSubscriber: Record<string, Stage> = { download: 'download', transcribe: 'transcribe', indexer: 'index' }
-
-/** Knative base64-encodes the failed response's body; older brokers and ours may send it plain. */
-function readErrorData(value: unknown): string {
-  if (typeof value !== 'string' || value === '') return ''
-  if (/^[A-Za-z0-9+/]+={0,2}$/.test(value) && value.length % 4 === 0) {
-    const decoded = Buffer.from(value, 'base64').toString('utf8')
-    if (!decoded.includes('\uFFFD')) return decoded
-  }
-  return value
-}
 
 /** The message a failed response carried: our functions answer `{error:{message}}`. */
 function reasonFrom(data: string): string {
@@ -43,23 +34,23 @@ const field = (data: unknown, key: string): string | undefined => {
 export const deadLetter: FunctionDefinition = {
   name: 'dead-letter',
   onAnyEvent: async (event, { stores, logger }) => {
-    const destination = String(event.knativeerrordest ?? 'unknown subscriber')
-    const code = event.knativeerrorcode ? ` (HTTP ${String(event.knativeerrorcode)})` : ''
-    const detail = reasonFrom(readErrorData(event.knativeerrordata))
-    const service = destination.replace(/^https?:\/\//, '').split(/[./:]/)[0] ?? destination
-    const reason = `delivery to ${service} failed after every retry${code}${detail ? `: ${detail}` : ''}`
+    const info = readDeadLetterInfo(event)
+    const service = info?.service ?? 'an unknown subscriber'
+    const code = info?.code ? ` (HTTP ${info.code})` : ''
+    const detail = info?.data ? `: ${reasonFrom(info.data)}` : ''
+    const reason = `delivery to ${service} failed after every retry${code}${detail}`
 
     let data: unknown = event.data
     if (typeof data === 'string') {
       try {
         data = JSON.parse(data)
       } catch {
-        // malformed data still gets recorded below, by subject when there is one
+        // data that is not JSON names no video or job; the log line below keeps it
       }
     }
     const jobId = field(data, 'jobId')
     const videoId = field(data, 'videoId')
-    logger.error({ destination, reason, jobId, videoId }, 'event dead-lettered')
+    logger.error({ destination: info?.destination, reason, jobId, videoId, eventType: event.type }, 'event dead-lettered')
 
     if (videoId) {
       await stores.documents.updateVideo(videoId, stageOfSubscriber[service] ?? 'download', 'failed', { status: 'failed', error: reason })
