@@ -33,3 +33,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ YOUTUBE_RAG__LOG__LEVEL: 'loud' })).toThrow(/YOUTUBE_RAG__LOG__LEVEL/)
   })
 })
+
+describe('store and provider selection', () => {
+  it('defaults to the embedded stores and reads the seed names of the production ones', () => {
+    const embedded = loadConfig({})
+    expect([embedded.documentDb.provider, embedded.vectorDb.provider, embedded.blobStorage.provider, embedded.rateLimit.provider]).toEqual(['sqlite', 'sqlite', 'directory', 'memory'])
+    const production = loadConfig({
+      DOCUMENT_DB__PROVIDER: 'mongodb',
+      DOCUMENT_DB__HOST: 'mongo',
+      DOCUMENT_DB__PORT: '27018',
+      VECTOR_DB__PROVIDER: 'qdrant',
+      VECTOR_DB__HOST: 'qdrant',
+      BLOB_STORAGE__PROVIDER: 's3',
+      BLOB_STORAGE__ENDPOINT: 'http://minio:9000',
+      YOUTUBE_RAG__BLOB_STORAGE__FORCE_PATH_STYLE: 'false',
+    })
+    expect(production.documentDb).toMatchObject({ provider: 'mongodb', host: 'mongo', port: 27018 })
+    expect(production.vectorDb).toMatchObject({ provider: 'qdrant', host: 'qdrant', port: 6333 })
+    expect(production.blobStorage).toMatchObject({ provider: 's3', endpoint: 'http://minio:9000', forcePathStyle: false })
+  })
+
+  it('names the variable of an unknown provider', () => {
+    expect(() => loadConfig({ VECTOR_DB__PROVIDER: 'pinecone' })).toThrow(/VECTOR_DB__PROVIDER/)
+  })
+})

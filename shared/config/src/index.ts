@@ -44,6 +44,43 @@ export const configSchema = z.object({
     /** Multiplies the Broker's retry delays in local mode (tests shorten them). */
     backoffScale: z.coerce.number().min(0).default(1),
   }),
+  documentDb: z.object({
+    provider: z.enum(['sqlite', 'mongodb']).default('sqlite'),
+    /** A full connection string wins over host and port; credentials belong in it, from a Secret. */
+    uri: z.string().optional(),
+    host: z.string().default('127.0.0.1'),
+    port: port.default(27017),
+    name: z.string().default('youtube_rag'),
+  }),
+  vectorDb: z.object({
+    provider: z.enum(['sqlite', 'qdrant']).default('sqlite'),
+    url: z.string().optional(),
+    host: z.string().default('127.0.0.1'),
+    port: port.default(6333),
+    collection: z.string().default('youtube_rag_chunks'),
+  }),
+  blobStorage: z.object({
+    provider: z.enum(['directory', 's3']).default('directory'),
+    endpoint: z.string().optional(),
+    region: z.string().default('us-east-1'),
+    bucket: z.string().default('youtube-rag'),
+    /** MinIO and s3rver need path-style addresses; AWS takes either. */
+    forcePathStyle: z.stringbool().default(true),
+  }),
+  openai: z.object({
+    /** An OpenAI-compatible server (a local one, or a test server); the key comes from OPENAI_API_KEY. */
+    baseUrl: z.string().optional(),
+    embeddingModel: z.string().default('text-embedding-3-small'),
+    chatModel: z.string().default('gpt-4o-mini'),
+    transcriptionModel: z.string().default('whisper-1'),
+  }),
+  rateLimit: z.object({
+    provider: z.enum(['memory', 'redis']).default('memory'),
+    redisUrl: z.string().default('redis://127.0.0.1:6379'),
+    /** Requests per window per client; 0 turns limiting off. */
+    requests: z.coerce.number().int().min(0).default(120),
+    windowSeconds: z.coerce.number().int().positive().default(60),
+  }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),

@@ -1,0 +1,39 @@
+// What the pipeline asks of a model provider. The OpenAI-compatible adapter implements these;
+// with no provider configured the pipeline runs captions-only, BM25 and extractive answers.
+
+/** Dense vectors for texts, in input order. */
+export interface EmbeddingProvider {
+  model: string
+  embed(texts: string[]): Promise<number[][]>
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant'
+  content: string
+}
+
+/** A chat model: the whole reply, or its text piece by piece. */
+export interface ChatProvider {
+  model: string
+  complete(messages: ChatMessage[]): Promise<string>
+  stream(messages: ChatMessage[]): AsyncIterable<string>
+}
+
+/** One timed piece of a transcription, in seconds from the start of the audio given. */
+export interface TranscriptionSegment {
+  start: number
+  end: number
+  text: string
+}
+
+export interface SpeechToTextProvider {
+  model: string
+  transcribe(audio: { data: Uint8Array; filename: string; language?: string }): Promise<{ language?: string; segments: TranscriptionSegment[] }>
+}
+
+/** The providers configured, each absent when not. */
+export interface Providers {
+  embeddings?: EmbeddingProvider
+  chat?: ChatProvider
+  speechToText?: SpeechToTextProvider
+}
