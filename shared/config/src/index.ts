@@ -80,6 +80,8 @@ export const configSchema = z.object({
     /** Requests per window per client; 0 turns limiting off. */
     requests: z.coerce.number().int().min(0).default(120),
     windowSeconds: z.coerce.number().int().positive().default(60),
+    /** Behind Knative's ingress the client is the first X-Forwarded-For address; trust it only there. */
+    trustProxy: z.stringbool().default(false),
   }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

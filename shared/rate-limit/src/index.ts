@@ -1,1 +1,2 @@
-export {}
+export * from './limiter/index.ts'
+export * from './middleware/index.ts'
