@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each file gets its own temporary stores, but yt-dlp and ffmpeg are heavy on 2 cores.
     maxWorkers: 2,
+    globalSetup: ['vitest.global-setup/ferretdb.ts'],
   },
 })

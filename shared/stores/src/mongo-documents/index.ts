@@ -1,0 +1,604 @@
+// Jobs and videos in MongoDB (the production adapter), with exactly the behaviour of the SQLite
+// store. Every method is one atomic write (upsert, findOneAndUpdate, updateOne) or a few reads,
+// never a read-modify-write in this process. Job status and counts are derived on read by
+// summarizeJob, like every adapter, so no stage ever updates a job.
+//
+// It also runs on FerretDB 1.x (what the tests use), which lacks some of MongoDB: the one
+// behavioural difference is handled by `lockWrites`; the rest are noted where they are avoided
+// (no transactions, no $lookup, no findAndModify projection, one index per createIndexes).
+import { randomUUID } from 'node:crypto'
+import {
+  type Collection,
+  type Db,
+  MongoBulkWriteError,
+  MongoClient,
+  type MongoClientOptions,
+  MongoServerError,
+  type UpdateFilter,
+} from 'mongodb'
+import { decodeCursor, encodeCursor } from '../cursor/index.ts'
+import { type LinkedVideoFacts, STAGES, summarizeJob } from '../job-summary/index.ts'
+import type {
+  DocumentStore,
+  Job,
+  NewVideo,
+  Page,
+  Stage,
+  StageState,
+  StageStatus,
+  TranscriptInfo,
+  Video,
+  VideoStatus,
+  VideoUpdate,
+} from '../ports.ts'
+
+interface CommonOptions {
+  /** The database holding the `jobs`, `videos` and `job_videos` collections. */
+  database: string
+  /** The clock for createdAt/updatedAt. Default: the system clock. */
+  now?: () => Date
+  /**
+   * Whether each write to a job or video first takes a short per-document lock (a document in
+   * `locks`, unique on its key). FerretDB 1.x applies an update by reading the whole document
+   * and writing all of it back, so two concurrent updates of one document (two stages of one
+   * video finishing together) can lose one; MongoDB applies `$set` atomically and needs none.
+   * Default `'auto'`: on for FerretDB (told by `buildInfo`), off for MongoDB.
+   */
+  lockWrites?: 'auto' | boolean
+  /** How long a write waits for another writer's lock before it fails. Default 10 000 ms. */
+  lockTimeoutMs?: number
+  /** After how long a lock whose holder never released it (it crashed) may be broken. Default 30 000 ms. */
+  lockLeaseMs?: number
+}
+
+/**
+ * Where the store's data lives: a URL (the store opens and closes its own client) or a client.
+ *
+ * @example
+ * const own: MongoDocumentStoreOptions = { url: 'mongodb://127.0.0.1:27017/', database: 'ytrag' }
+ * const shared: MongoDocumentStoreOptions = { client, database: 'ytrag' }
+ */
+export type MongoDocumentStoreOptions = CommonOptions &
+  (
+    | {
+        /** A `mongodb://` or `mongodb+srv://` URL; the store opens its own client and closes it in `close()`. */
+        url: string
+        client?: undefined
+        /** Options for the client the store opens (timeouts, TLS, pool size); they win over the URL's. */
+        clientOptions?: MongoClientOptions
+      }
+    | {
+        url?: undefined
+        /** A client the caller owns (shared by several stores): `close()` leaves it open. */
+        client: MongoClient
+        clientOptions?: undefined
+      }
+  )
+
+interface JobDocument {
+  jobId: string
+  url: string
+  language?: string
+  force: boolean
+  /** Set by markJobDiscovered: tells an empty job from one not listed yet. */
+  discovered: boolean
+  /** Set by failJob. */
+  error?: string
+  createdAt: string
+  updatedAt: string
+}
+
+/** One job ↔ video link. A collection of its own with a unique (jobId, videoId) index, so a
+ * replayed event cannot link a video twice and a big playlist never grows the job document. */
+interface JobVideoDocument {
+  jobId: string
+  videoId: string
+  /** With the driver-made ObjectId `_id`, the order videos were linked (playlist order). */
+  linkedAt: string
+}
+
+interface VideoDocument {
+  videoId: string
+  url: string
+  playlistItem?: number
+  title: string
+  channelId?: string
+  channel?: string
+  publishedAt?: string
+  durationSeconds?: number
+  language?: string
+  status: VideoStatus
+  stages: Record<Stage, StageState>
+  transcript?: TranscriptInfo
+  chunkCount: number
+  error?: string
+  createdAt: string
+  updatedAt: string
+}
+
+interface LockDocument {
+  /** Unique per acquisition, so breaking a stale lock can never delete its successor. */
+  _id: string
+  /** `videos:<videoId>` or `jobs:<jobId>`; unique. */
+  key: string
+  expiresAt: Date
+}
+
+/**
+ * The VideoUpdate fields updateVideo may set; nothing else reaches `$set` (an untyped caller
+ * cannot write `videoId` or an operator). `satisfies` makes a new VideoUpdate field a compile error here.
+ */
+const UPDATE_FIELDS = Object.keys({
+  status: true,
+  title: true,
+  channelId: true,
+  channel: true,
+  publishedAt: true,
+  durationSeconds: true,
+  language: true,
+  transcript: true,
+  chunkCount: true,
+  error: true,
+} satisfies Record<keyof VideoUpdate, true>) as (keyof VideoUpdate)[]
+
+/**
+ * The indexes `init()` creates, by collection. Names are fixed, so creating them again is a no-op.
+ *
+ * @example
+ * for (const index of MONGO_DOCUMENT_INDEXES.videos) console.log(index.name, index.key)
+ */
+export const MONGO_DOCUMENT_INDEXES = {
+  videos: [
+    // A duplicate "video discovered" event can never create a second video.
+    { key: { videoId: 1 }, name: 'videoId_unique', unique: true },
+    // listVideos: newest first, ties by videoId, with and without the channel filter.
+    { key: { createdAt: -1, videoId: 1 }, name: 'createdAt_videoId' },
+    { key: { channelId: 1, createdAt: -1, videoId: 1 }, name: 'channelId_createdAt_videoId' },
+  ],
+  jobs: [{ key: { jobId: 1 }, name: 'jobId_unique', unique: true }],
+  job_videos: [
+    { key: { jobId: 1, videoId: 1 }, name: 'jobId_videoId_unique', unique: true },
+    // deleteVideo removes a video's links from every job.
+    { key: { videoId: 1 }, name: 'videoId' },
+  ],
+} as const
+
+const LOCK_INDEX = { key: { key: 1 }, name: 'key_unique', unique: true } as const
+
+const pendingStages = (at: string): Record<Stage, StageState> => ({
+  download: { status: 'pending', updatedAt: at },
+  transcribe: { status: 'pending', updatedAt: at },
+  index: { status: 'pending', updatedAt: at },
+})
+
+/** Drops undefined fields: the driver would store them as null, and SQLite's JSON drops them too. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T
+}
+
+/** Ids end up in query filters: an object there (`{ $gt: '' }`) would match other documents. */
+function assertId(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${typeof value}`)
+}
+
+/** Whether an error is only duplicate keys (11000): the write lost a race it may lose. */
+function isDuplicateKeyError(error: unknown): boolean {
+  if (error instanceof MongoBulkWriteError) {
+    const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]
+    return error.err === undefined && writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === 11000)
+  }
+  return error instanceof MongoServerError && error.code === 11000
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Maps a stored document to a Video: no `_id`, and a field that is absent or null is left out (as SQLite's NULL is). */
+function toVideo(doc: VideoDocument): Video {
+  const video: Video = {
+    videoId: doc.videoId,
+    url: doc.url,
+    title: doc.title ?? '',
+    status: doc.status,
+    stages: doc.stages,
+    chunkCount: doc.chunkCount ?? 0,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  }
+  if (doc.playlistItem != null) video.playlistItem = doc.playlistItem
+  if (doc.channelId != null) video.channelId = doc.channelId
+  if (doc.channel != null) video.channel = doc.channel
+  if (doc.publishedAt != null) video.publishedAt = doc.publishedAt
+  if (doc.durationSeconds != null) video.durationSeconds = doc.durationSeconds
+  if (doc.language != null) video.language = doc.language
+  if (doc.transcript != null) video.transcript = doc.transcript
+  if (doc.error != null) video.error = doc.error
+  return video
+}
+
+/**
+ * The DocumentStore of the production deployment, over MongoDB (or FerretDB).
+ *
+ * Construct it and call `init()` once at start-up (or use `MongoDocumentStore.connect`), which
+ * creates the indexes; every method also waits for it, so a forgotten `init()` costs nothing.
+ *
+ * @example
+ * const documents = await MongoDocumentStore.connect({ url: process.env.MONGODB_URL!, database: 'ytrag' })
+ * await documents.createJob({ jobId, url })
+ * const { created } = await documents.insertVideo({ videoId: 'dQw4w9WgXcQ', url })
+ * await documents.close()
+ */
+export class MongoDocumentStore implements DocumentStore {
+  readonly #client: MongoClient
+  readonly #ownsClient: boolean
+  readonly #db: Db
+  readonly #jobs: Collection<JobDocument>
+  readonly #jobVideos: Collection<JobVideoDocument>
+  readonly #videos: Collection<VideoDocument>
+  readonly #locks: Collection<LockDocument>
+  readonly #now: () => Date
+  readonly #lockWrites: 'auto' | boolean
+  readonly #lockTimeoutMs: number
+  readonly #lockLeaseMs: number
+  #ready: Promise<void> | undefined
+  /** Decided by init(): whether writes take a per-document lock. */
+  #locking = false
+  #closed = false
+
+  constructor(options: MongoDocumentStoreOptions) {
+    const { database, now = () => new Date(), lockWrites = 'auto', lockTimeoutMs = 10_000, lockLeaseMs = 30_000 } = options
+    if (options.client) {
+      this.#client = options.client
+      this.#ownsClient = false
+    } else {
+      this.#client = new MongoClient(options.url, options.clientOptions)
+      this.#ownsClient = true
+    }
+    this.#now = now
+    this.#lockWrites = lockWrites
+    this.#lockTimeoutMs = lockTimeoutMs
+    this.#lockLeaseMs = lockLeaseMs
+    this.#db = this.#client.db(database)
+    this.#jobs = this.#db.collection<JobDocument>('jobs')
+    this.#jobVideos = this.#db.collection<JobVideoDocument>('job_videos')
+    this.#videos = this.#db.collection<VideoDocument>('videos')
+    this.#locks = this.#db.collection<LockDocument>('locks')
+  }
+
+  /**
+   * Opens a store and initialises it; closes its client again if that fails.
+   *
+   * @example
+   * const documents = await MongoDocumentStore.connect({ url: 'mongodb://127.0.0.1:27017/', database: 'ytrag' })
+   */
+  static async connect(options: MongoDocumentStoreOptions): Promise<MongoDocumentStore> {
+    const store = new MongoDocumentStore(options)
+    try {
+      await store.init()
+    } catch (error) {
+      await store.close()
+      throw error
+    }
+    return store
+  }
+
+  /**
+   * Creates the indexes (idempotent: safe on every start, and from several processes) and
+   * decides whether writes take locks. Concurrent calls share one run; a failed run is retried
+   * by the next call.
+   *
+   * @example
+   * const documents = new MongoDocumentStore({ url, database: 'ytrag' })
+   * await documents.init()
+   */
+  init(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError())
+    this.#ready ??= this.#initialize().catch((error: unknown) => {
+      this.#ready = undefined
+      throw error
+    })
+    return this.#ready
+  }
+
+  async #initialize(): Promise<void> {
+    // One index per command, one after another: FerretDB 1.24 crashes on a createIndexes that
+    // names two or more indexes already there (the second start of any process), and creating
+    // collections (tables) in one database at once can conflict there.
+    for (const [name, indexes] of Object.entries(MONGO_DOCUMENT_INDEXES)) {
+      for (const index of indexes) await this.#db.collection(name).createIndexes([index])
+    }
+    this.#locking = this.#lockWrites === 'auto' ? await this.#isFerretDb() : this.#lockWrites
+    if (this.#locking) await this.#locks.createIndexes([LOCK_INDEX])
+  }
+
+  /** FerretDB says so in buildInfo. All versions count: only 1.x was tested, and a lock never hurts correctness. */
+  async #isFerretDb(): Promise<boolean> {
+    const info = await this.#db.admin().command({ buildInfo: 1 })
+    return info.ferretdbVersion !== undefined
+  }
+
+  /** Every method starts here: a closed store fails like SQLite's, and indexes exist before the first write. */
+  async #use(): Promise<void> {
+    if (this.#closed) throw this.#closedError()
+    await this.init()
+  }
+
+  #closedError(): Error {
+    return new Error(`MongoDB document store (${this.#where()}) is closed`)
+  }
+
+  /** Hosts and database for messages: never the URL, which may carry a password. */
+  #where(): string {
+    const hosts = this.#client.options.hosts.map((host) => host.toString()).join(',')
+    return `${hosts || 'unknown host'}, database ${this.#db.databaseName}`
+  }
+
+  #timestamp(): string {
+    return this.#now().toISOString()
+  }
+
+  /**
+   * Runs a write under the document's lock when `lockWrites` is on; otherwise runs it as is.
+   * The lock is a document with a unique key: inserting it is atomic on every server.
+   */
+  async #exclusive<T>(key: string, write: () => Promise<T>): Promise<T> {
+    if (!this.#locking) return write()
+    const token = await this.#lock(key)
+    try {
+      return await write()
+    } finally {
+      // A failed release only delays the next writer until the lease runs out.
+      await this.#locks.deleteOne({ _id: token }).catch(() => undefined)
+    }
+  }
+
+  async #lock(key: string): Promise<string> {
+    const token = randomUUID()
+    // Real time, not `now`: an injected (fixed) clock must not make every lease stale or eternal.
+    const deadline = Date.now() + this.#lockTimeoutMs
+    let pause = 2
+    for (;;) {
+      try {
+        await this.#locks.insertOne({ _id: token, key, expiresAt: new Date(Date.now() + this.#lockLeaseMs) })
+        return token
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error
+      }
+      const holder = await this.#locks.findOne({ key })
+      // A retried insert whose first attempt did land finds its own lock.
+      if (holder?._id === token) return token
+      if (holder && holder.expiresAt.getTime() < Date.now()) {
+        // Its holder died: delete that very lock (by its _id), then compete for the key again.
+        await this.#locks.deleteOne({ _id: holder._id })
+        continue
+      }
+      if (Date.now() >= deadline) {
+        throw new Error(`MongoDB document store: waited ${this.#lockTimeoutMs} ms for the write lock on ${key} (${this.#where()})`)
+      }
+      // Jittered backoff, so waiters do not retry in lockstep.
+      await sleep(pause * (0.5 + Math.random()))
+      pause = Math.min(pause * 2, 50)
+    }
+  }
+
+  async createJob({ jobId, url, language, force = false }: { jobId: string; url: string; language?: string; force?: boolean }): Promise<Job> {
+    assertId(jobId, 'jobId')
+    await this.#use()
+    const at = this.#timestamp()
+    const job = withoutUndefined({ url, language, force, discovered: false, createdAt: at, updatedAt: at })
+    try {
+      // $setOnInsert: a replayed create finds the job and changes nothing.
+      await this.#jobs.updateOne({ jobId }, { $setOnInsert: job }, { upsert: true })
+    } catch (error) {
+      // Two concurrent upserts can both miss and one then trips the unique index: the job exists.
+      if (!isDuplicateKeyError(error)) throw error
+    }
+    const created = await this.#readJob(jobId)
+    if (!created) throw new Error(`Job ${jobId} vanished right after it was created`)
+    return created
+  }
+
+  async getJob(jobId: string): Promise<Job | undefined> {
+    assertId(jobId, 'jobId')
+    await this.#use()
+    return this.#readJob(jobId)
+  }
+
+  async #readJob(jobId: string): Promise<Job | undefined> {
+    // Three reads, not one snapshot: MongoDB has snapshots only in a replica set's transactions,
+    // and FerretDB 1.x has no transactions (nor $lookup). A video moving on between the reads
+    // shows in the next read, as it would a moment later anyway.
+    const row = await this.#jobs.findOne({ jobId })
+    if (!row) return undefined
+    const links = await this.#jobVideos
+      .find({ jobId }, { projection: { _id: 0, videoId: 1 } })
+      .sort({ linkedAt: 1, _id: 1 })
+      .toArray()
+    const videoIds = links.map((link) => link.videoId)
+    const found = videoIds.length ? await this.#videos.find({ videoId: { $in: videoIds } }).toArray() : []
+    const byId = new Map(found.map((doc) => [doc.videoId, toVideo(doc)]))
+    // A link whose video is not inserted yet counts as still running, as in SQLite's LEFT JOIN.
+    const videos = videoIds.map((videoId): LinkedVideoFacts | undefined => byId.get(videoId))
+    const summary = summarizeJob({ discovered: row.discovered === true, error: row.error ?? undefined, updatedAt: row.updatedAt }, videos)
+    const job: Job = { jobId: row.jobId, url: row.url, force: row.force === true, ...summary, createdAt: row.createdAt }
+    if (row.language != null) job.language = row.language
+    return job
+  }
+
+  async addJobVideos(jobId: string, videoIds: string[]): Promise<void> {
+    assertId(jobId, 'jobId')
+    for (const videoId of videoIds) assertId(videoId, 'videoId')
+    await this.#use()
+    if (!(await this.#jobs.findOne({ jobId }, { projection: { _id: 1 } }))) return
+    // In first-seen order; the unique index drops what is already linked.
+    const unique = [...new Set(videoIds)]
+    if (unique.length === 0) return
+    const at = this.#timestamp()
+    let linked: number
+    try {
+      // Unordered, so one duplicate does not stop the rest.
+      const links = unique.map((videoId) => ({ jobId, videoId, linkedAt: at }))
+      linked = (await this.#jobVideos.insertMany(links, { ordered: false })).insertedCount
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error
+      linked = (error as MongoBulkWriteError).insertedCount
+    }
+    // Only a real change moves updatedAt, so a replayed event changes nothing.
+    if (linked > 0) await this.#exclusive(`jobs:${jobId}`, () => this.#jobs.updateOne({ jobId }, { $set: { updatedAt: at } }))
+  }
+
+  async markJobDiscovered(jobId: string): Promise<void> {
+    assertId(jobId, 'jobId')
+    await this.#use()
+    // The filter makes a replay match nothing, so updatedAt stays.
+    await this.#exclusive(`jobs:${jobId}`, () =>
+      this.#jobs.updateOne({ jobId, discovered: false }, { $set: { discovered: true, updatedAt: this.#timestamp() } }),
+    )
+  }
+
+  async failJob(jobId: string, message: string): Promise<void> {
+    assertId(jobId, 'jobId')
+    await this.#use()
+    // $ne also matches a job with no error yet.
+    await this.#exclusive(`jobs:${jobId}`, () =>
+      this.#jobs.updateOne({ jobId, error: { $ne: message } }, { $set: { error: message, updatedAt: this.#timestamp() } }),
+    )
+  }
+
+  async insertVideo(video: NewVideo): Promise<{ created: boolean; video: Video }> {
+    const { videoId } = video
+    assertId(videoId, 'videoId')
+    await this.#use()
+    const at = this.#timestamp()
+    // videoId comes from the filter; naming it in $setOnInsert too would be a conflict on some servers.
+    const fields = withoutUndefined({
+      url: video.url,
+      playlistItem: video.playlistItem,
+      title: video.title ?? '',
+      channelId: video.channelId,
+      channel: video.channel,
+      publishedAt: video.publishedAt,
+      durationSeconds: video.durationSeconds,
+      language: video.language,
+      status: 'queued' as const,
+      stages: pendingStages(at),
+      chunkCount: 0,
+      createdAt: at,
+      updatedAt: at,
+    })
+    let created = false
+    try {
+      // An upsert that only sets on insert: an existing video is never overwritten, and
+      // "created" is whether this very call inserted it.
+      created = (await this.#videos.updateOne({ videoId }, { $setOnInsert: fields }, { upsert: true })).upsertedCount > 0
+    } catch (error) {
+      // A concurrent insert of the same video won the unique index: this one did not create it.
+      if (!isDuplicateKeyError(error)) throw error
+    }
+    const stored = await this.#videos.findOne({ videoId })
+    if (!stored) throw new Error(`Video ${videoId} vanished right after it was inserted`)
+    return { created, video: toVideo(stored) }
+  }
+
+  async getVideo(videoId: string): Promise<Video | undefined> {
+    assertId(videoId, 'videoId')
+    await this.#use()
+    const doc = await this.#videos.findOne({ videoId })
+    return doc ? toVideo(doc) : undefined
+  }
+
+  async listVideos({ channelId, limit, cursor }: { channelId?: string; limit: number; cursor?: string }): Promise<Page<Video>> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    if (channelId !== undefined) assertId(channelId, 'channelId')
+    await this.#use()
+    const filter: Record<string, unknown> = {}
+    if (channelId !== undefined) filter.channelId = channelId
+    if (cursor !== undefined) {
+      const [createdAt, videoId] = decodeCursor(cursor, 2) as [string, string]
+      filter.$or = [{ createdAt: { $lt: createdAt } }, { createdAt, videoId: { $gt: videoId } }]
+    }
+    // One document more than asked tells whether there is a next page without a second query.
+    const docs = await this.#videos
+      .find(filter)
+      .sort({ createdAt: -1, videoId: 1 })
+      .limit(limit + 1)
+      .toArray()
+    const items = docs.slice(0, limit).map(toVideo)
+    const last = items.at(-1)
+    return { items, nextCursor: docs.length > limit && last ? encodeCursor([last.createdAt, last.videoId]) : null }
+  }
+
+  async updateVideo(videoId: string, stage: Stage, stageStatus: StageStatus, update: VideoUpdate = {}): Promise<Video | undefined> {
+    assertId(videoId, 'videoId')
+    // The stage becomes part of a field path, so it must be one of the known names.
+    if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
+    await this.#use()
+    const at = this.#timestamp()
+    const state: StageState = { status: stageStatus, updatedAt: at }
+    if (stageStatus === 'failed' && typeof update.error === 'string') state.error = update.error
+
+    // Only this stage's path: another stage written at the same moment keeps its own state.
+    const set: Record<string, unknown> = { [`stages.${stage}`]: state, updatedAt: at }
+    const unset: Record<string, ''> = {}
+    for (const field of UPDATE_FIELDS) {
+      const value = update[field]
+      if (value === undefined) continue
+      // null clears a field (error: null), as SQLite's NULL does.
+      if (value === null) unset[field] = ''
+      else set[field] = typeof value === 'object' ? withoutUndefined(value) : value
+    }
+    const change = (Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }) as UpdateFilter<VideoDocument>
+    // One update: the stage state and the fields land together or not at all. No projection:
+    // FerretDB 1.x rejects findAndModify's `fields`; toVideo drops `_id` instead.
+    const doc = await this.#exclusive(`videos:${videoId}`, () =>
+      this.#videos.findOneAndUpdate({ videoId }, change, { returnDocument: 'after' }),
+    )
+    return doc ? toVideo(doc) : undefined
+  }
+
+  async resetVideo(videoId: string): Promise<void> {
+    assertId(videoId, 'videoId')
+    await this.#use()
+    const at = this.#timestamp()
+    // The transcript and chunk count go too: a forced re-ingest must not cite the old ones.
+    await this.#exclusive(`videos:${videoId}`, () =>
+      this.#videos.updateOne(
+        { videoId },
+        { $set: { status: 'queued', stages: pendingStages(at), chunkCount: 0, updatedAt: at }, $unset: { error: '', transcript: '' } },
+      ),
+    )
+  }
+
+  async deleteVideo(videoId: string): Promise<boolean> {
+    assertId(videoId, 'videoId')
+    await this.#use()
+    // Links first: should the second write never happen, a video without links is harmless,
+    // while a link without its video would keep its job running for ever. (No transaction:
+    // FerretDB 1.x has none, and MongoDB has them only in a replica set.)
+    await this.#jobVideos.deleteMany({ videoId })
+    return (await this.#videos.deleteOne({ videoId })).deletedCount > 0
+  }
+
+  /**
+   * Runs `{ ping: 1 }`; throws an error naming MongoDB and the hosts when the server cannot be
+   * reached (after the client's serverSelectionTimeoutMS, 30 s unless set in the URL or options).
+   *
+   * @example
+   * await documents.ping() // in a readiness probe
+   */
+  async ping(): Promise<void> {
+    if (this.#closed) throw this.#closedError()
+    try {
+      await this.#db.command({ ping: 1 })
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw new Error(`MongoDB (${this.#where()}) did not answer ping: ${reason}`, { cause: error })
+    }
+  }
+
+  /** Closes the client the store opened (not one passed in). Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#ownsClient) await this.#client.close()
+  }
+}

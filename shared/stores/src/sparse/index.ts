@@ -1,0 +1,151 @@
+// BM25 as sparse vectors, for indexes (Qdrant) that score sparse vectors by dot product. The
+// document side carries BM25's term-frequency part, length-normalised; the query side is 1 per
+// distinct term; the index multiplies in the IDF (Qdrant's `modifier: idf`), so the dot product
+// is BM25. Words are cut and stemmed like the embedded index's FTS5 `porter unicode61`
+// tokenizer, so a query finds the same chunks in local mode and in production.
+import { stemmer } from 'stemmer'
+
+/**
+ * A sparse vector as Qdrant takes it: indices unique and ascending, one value per index.
+ *
+ * @example
+ * const vector: SparseVector = { indices: [17, 4_000_000_001], values: [1.3, 0.8] }
+ */
+export interface SparseVector {
+  indices: number[]
+  values: number[]
+}
+
+/** Letters, digits and combining marks, like unicode61's token characters; marks keep non-Latin words whole. */
+const WORD = /[\p{L}\p{N}\p{M}]+/gu
+
+/** The combining diacritics of Latin letters (é = e + U+0301 once decomposed), which unicode61 drops by default. */
+const DIACRITICS = /[\u0300-\u036f]/g
+
+/** FTS5's porter tokenizer leaves longer tokens as they are. */
+const MAX_STEMMED_LENGTH = 64
+
+/**
+ * Cuts text into stemmed terms, in order, repeats kept: lower-cased, split on anything but
+ * letters and digits, Latin diacritics removed (naïve → naive), then Porter-stemmed.
+ *
+ * @example
+ * tokenize('Caching: the naïve way!') // ['cach', 'the', 'naiv', 'wai']
+ */
+export function tokenize(text: string): string[] {
+  const folded = text.normalize('NFD').replace(DIACRITICS, '').normalize('NFC').toLowerCase()
+  const terms: string[] = []
+  for (const [word] of folded.matchAll(WORD)) {
+    terms.push(word.length > MAX_STEMMED_LENGTH ? word : stemmer(word))
+  }
+  return terms
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * The sparse index of a term: 32-bit FNV-1a of its UTF-8 bytes. Stable across runs, machines
+ * and releases, which it must be: stored vectors and new queries have to agree on it. Two
+ * terms may collide (rarely, in 2^32); they then count as one term.
+ *
+ * @example
+ * termIndex('cach') // the same unsigned 32-bit integer everywhere
+ */
+export function termIndex(term: string): number {
+  let hash = 0x811c9dc5
+  for (const byte of encoder.encode(term)) {
+    hash ^= byte
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return hash >>> 0
+}
+
+/** Sums weights per index (terms, then hash collisions) and sorts by index. */
+function toSparse(weights: Map<string, number>): SparseVector {
+  const byIndex = new Map<number, number>()
+  for (const [term, weight] of weights) {
+    const index = termIndex(term)
+    byIndex.set(index, (byIndex.get(index) ?? 0) + weight)
+  }
+  const indices = [...byIndex.keys()].sort((a, b) => a - b)
+  return { indices, values: indices.map((index) => byIndex.get(index)!) }
+}
+
+/**
+ * BM25's parameters for the document side.
+ *
+ * @example
+ * sparseDocumentVector(title, { b: 0 } satisfies SparseDocumentOptions) // no length penalty
+ */
+export interface SparseDocumentOptions {
+  /** How fast a repeated term stops adding weight. Default 1.2 (Lucene's, and FTS5's). */
+  k1?: number
+  /** How much a longer document is penalised, 0 (none) to 1 (fully). Default 0.75. */
+  b?: number
+  /**
+   * The average document length in terms. BM25 takes it from the corpus; here it is fixed so a
+   * vector never changes once stored. Default 60, about a chunk of spoken transcript.
+   */
+  avgDocLength?: number
+}
+
+/**
+ * The document side of BM25 for `text`: per distinct term, tf·(k1+1) / (tf + k1·(1 − b + b·len/avg)).
+ * Empty when the text has no word.
+ *
+ * @example
+ * sparseDocumentVector('caching and cached responses') // { indices: [3 terms' indices], values: [...] }
+ * sparseDocumentVector('   ') // { indices: [], values: [] }
+ */
+export function sparseDocumentVector(text: string, { k1 = 1.2, b = 0.75, avgDocLength = 60 }: SparseDocumentOptions = {}): SparseVector {
+  if (!(k1 >= 0) || !(b >= 0 && b <= 1) || !(avgDocLength > 0)) {
+    throw new RangeError(`BM25 needs k1 ≥ 0, 0 ≤ b ≤ 1 and avgDocLength > 0; got k1=${k1}, b=${b}, avgDocLength=${avgDocLength}`)
+  }
+  const terms = tokenize(text)
+  const frequencies = new Map<string, number>()
+  for (const term of terms) frequencies.set(term, (frequencies.get(term) ?? 0) + 1)
+  const norm = k1 * (1 - b + (b * terms.length) / avgDocLength)
+  const weights = new Map<string, number>()
+  for (const [term, tf] of frequencies) weights.set(term, (tf * (k1 + 1)) / (tf + norm))
+  return toSparse(weights)
+}
+
+/**
+ * @example
+ * sparseQueryVector(pastedPage, { maxTerms: 16 } satisfies SparseQueryOptions)
+ */
+export interface SparseQueryOptions {
+  /** The most distinct terms kept, so a pasted page cannot make a huge query. Default 32, as in the FTS5 query. */
+  maxTerms?: number
+}
+
+/**
+ * The query side: weight 1 for each distinct term (the index applies IDF). Empty when the text
+ * has no word; send no sparse query then.
+ *
+ * @example
+ * sparseQueryVector('Caching? cached!') // { indices: [termIndex('cach')], values: [1] }
+ */
+export function sparseQueryVector(text: string, { maxTerms = 32 }: SparseQueryOptions = {}): SparseVector {
+  const weights = new Map<string, number>()
+  for (const term of tokenize(text)) {
+    if (weights.size >= maxTerms) break
+    weights.set(term, 1)
+  }
+  return toSparse(weights)
+}
+
+/**
+ * Adds `b`, scaled by `weight`, to `a`: how a chunk's title joins its text in one vector.
+ *
+ * @example
+ * addSparse(sparseDocumentVector(text), sparseDocumentVector(title, { b: 0 }), 0.5)
+ */
+export function addSparse(a: SparseVector, b: SparseVector, weight = 1): SparseVector {
+  const sum = new Map<number, number>()
+  a.indices.forEach((index, i) => sum.set(index, (sum.get(index) ?? 0) + a.values[i]!))
+  b.indices.forEach((index, i) => sum.set(index, (sum.get(index) ?? 0) + weight * b.values[i]!))
+  // A zero weight would still count the term as present in Qdrant's IDF statistics.
+  const indices = [...sum.keys()].filter((index) => sum.get(index) !== 0).sort((x, y) => x - y)
+  return { indices, values: indices.map((index) => sum.get(index)!) }
+}
