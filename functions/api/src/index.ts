@@ -17,6 +17,7 @@ import { videoRoutes } from './routes/videos.ts'
  */
 export const api: FunctionDefinition = {
   name: 'api',
+  publicApi: true,
   on: {
     'video.indexed': async (event, { stores, logger }) => {
       const job = await stores.documents.getJob(event.data.jobId)

@@ -108,7 +108,7 @@ describe('api over HTTP', () => {
     const text = await stream.text()
     expect(text).toMatch(/event: citations\ndata: \[\{"n":1/)
     expect(text).toMatch(/event: answer/)
-    expect(text).toMatch(/event: done\ndata: \{"mode":"extractive"\}/)
+    expect(text).toMatch(/event: done\ndata: \{"mode":"extractive","answer":"From the videos:\\n- A covering index/)
   })
 
   it('shows a video, its transcript, and deletes it with its chunks and blobs', async () => {

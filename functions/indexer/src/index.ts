@@ -1,10 +1,15 @@
 import type { FunctionDefinition } from '@ytrag/function'
+import { ProviderError } from '@ytrag/providers'
 import { blobKeys, chunkId, type ChunkRecord, type StoredTranscript } from '@ytrag/stores'
 import { chunkTranscript } from '@ytrag/transcript'
 
+/** What a chunk's vector is made from: the title gives a passage the context its words lack. */
+const embeddingInput = (title: string, text: string) => `${title}\n${text}`
+
 /**
- * `indexer`: cuts a ready transcript into chunks that keep their cue times and indexes them.
- * Replacing a video's chunks as a whole makes a replayed event a no-op.
+ * `indexer`: cuts a ready transcript into chunks that keep their cue times, embeds them when an
+ * embedding provider is configured, and indexes them. Replacing a video's chunks as a whole
+ * makes a replayed event a no-op.
  *
  * @example
  * ```ts
@@ -14,7 +19,7 @@ import { chunkTranscript } from '@ytrag/transcript'
 export const indexer: FunctionDefinition = {
   name: 'indexer',
   on: {
-    'transcript.ready': async (event, { stores, config, emit, logger }) => {
+    'transcript.ready': async (event, { stores, providers, config, emit, logger }) => {
       const { jobId, videoId, blobKey } = event.data
       const video = await stores.documents.getVideo(videoId)
       if (!video) {
@@ -43,6 +48,21 @@ export const indexer: FunctionDefinition = {
         ...(video.publishedAt ? { publishedAt: video.publishedAt } : {}),
       }))
       await stores.documents.updateVideo(videoId, 'index', 'running', { status: 'indexing' })
+      if (providers.embeddings && records.length > 0) {
+        let vectors: number[][]
+        try {
+          vectors = await providers.embeddings.embed(records.map((record) => embeddingInput(record.title, record.text)))
+        } catch (error) {
+          // A rate limit or outage is retried by the broker; a refusal (bad key, bad model) would only fail again.
+          if (!(error instanceof ProviderError) || error.retryable) throw error
+          const reason = `embedding failed: ${error.message}`
+          await stores.documents.updateVideo(videoId, 'index', 'failed', { status: 'failed', error: reason })
+          await emit('video.failed', videoId, { jobId, videoId, stage: 'index', reason })
+          return
+        }
+        records.forEach((record, index) => (record.embedding = vectors[index]!))
+        logger.debug({ videoId, chunks: records.length, model: providers.embeddings.model }, 'chunks embedded')
+      }
       await stores.chunks.replaceVideoChunks(videoId, records)
       await stores.documents.updateVideo(videoId, 'index', 'done', { status: 'indexed', chunkCount: records.length, error: null })
       await emit('video.indexed', videoId, { jobId, videoId, chunkCount: records.length })

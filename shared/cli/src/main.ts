@@ -31,16 +31,25 @@ const limit = values.limit ? Number(values.limit) : undefined
 
 class CliError extends Error {}
 
+/** A rate-limited request waits as the server asks (Retry-After) this many times before giving up. */
+const RATE_LIMIT_RETRIES = 3
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response
-  try {
-    response = await fetch(`${server}${path}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-  } catch {
-    throw new CliError(`no youtube-rag server answers at ${server}; start one with \`npm start\``)
+  for (let attempt = 0; ; attempt++) {
+    try {
+      response = await fetch(`${server}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+    } catch {
+      throw new CliError(`no youtube-rag server answers at ${server}; start one with \`npm start\``)
+    }
+    if (response.status !== 429 || attempt >= RATE_LIMIT_RETRIES) break
+    const seconds = Number(response.headers.get('retry-after')) || 1
+    process.stderr.write(`rate limited by the server; retrying in ${seconds} s\n`)
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000))
   }
   const payload = (await response.json().catch(() => ({}))) as T & { error?: { code: string; message: string } }
   if (!response.ok) throw new CliError(`${payload.error?.code ?? response.status}: ${payload.error?.message ?? response.statusText}`)
@@ -67,7 +76,8 @@ async function waitForJob(jobId: string): Promise<JobProgress> {
       for (const error of job.errors) process.stderr.write(`  ${error.videoId ?? 'job'}: ${error.message}\n`)
       return job
     }
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    // Once a second: smooth enough for a progress bar, and far inside the API's rate limit.
+    await new Promise((resolve) => setTimeout(resolve, 1000))
   }
 }
 

@@ -58,6 +58,8 @@ export const configSchema = z.object({
     host: z.string().default('127.0.0.1'),
     port: port.default(6333),
     collection: z.string().default('youtube_rag_chunks'),
+    /** Qdrant Cloud's or a secured server's key, from a Secret. */
+    apiKey: z.string().optional(),
   }),
   blobStorage: z.object({
     provider: z.enum(['directory', 's3']).default('directory'),
@@ -66,11 +68,16 @@ export const configSchema = z.object({
     bucket: z.string().default('youtube-rag'),
     /** MinIO and s3rver need path-style addresses; AWS takes either. */
     forcePathStyle: z.stringbool().default(true),
+    /** From a Secret. Unset, the AWS SDK's own chain applies (AWS_ACCESS_KEY_ID, profiles, IAM roles). */
+    accessKeyId: z.string().optional(),
+    secretAccessKey: z.string().optional(),
   }),
   openai: z.object({
     /** An OpenAI-compatible server (a local one, or a test server); the key comes from OPENAI_API_KEY. */
     baseUrl: z.string().optional(),
     embeddingModel: z.string().default('text-embedding-3-small'),
+    /** Asked of the model (text-embedding-3 models shorten their vectors); unset, the model's own size. */
+    embeddingDimensions: z.coerce.number().int().positive().optional(),
     chatModel: z.string().default('gpt-4o-mini'),
     transcriptionModel: z.string().default('whisper-1'),
   }),

@@ -1,3 +1,4 @@
+export * from './dependencies/index.ts'
 export * from './factory/index.ts'
 export * from './metrics/index.ts'
 export * from './serve/index.ts'

@@ -6,10 +6,10 @@ import { loadConfig, type Config } from '@ytrag/config'
 import { deadLetter } from '@ytrag/dead-letter'
 import { discover } from '@ytrag/discover'
 import { download } from '@ytrag/download'
-import { createFunctionApp, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
+import { createFunctionApp, openDependencies, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
 import { createLogger } from '@ytrag/logging'
-import { openEmbeddedStores, type Stores } from '@ytrag/stores'
+import type { Stores } from '@ytrag/stores'
 
 /** Every function the local server runs; the Triggers in `knative/` decide which gets what. */
 export const localFunctions: FunctionDefinition[] = [api, discover, download, indexer, deadLetter]
@@ -31,7 +31,7 @@ export interface LocalServer {
 /**
  * Runs the whole pipeline in one process: every function on its own loopback port, the
  * in-process broker routing events between them by the Triggers under `knative/`, the
- * embedded stores, and the public API on `SERVER__PORT`.
+ * stores the configuration selects (embedded by default), and the public API on `SERVER__PORT`.
  *
  * @example
  * ```ts
@@ -42,7 +42,9 @@ export interface LocalServer {
 export async function startLocalServer(options: { env?: Record<string, string | undefined>; handleSignals?: boolean } = {}): Promise<LocalServer> {
   const config = loadConfig(options.env ?? process.env)
   const logger = createLogger({ name: 'local', level: config.log.level })
-  const stores = openEmbeddedStores({ dir: config.storage.dir })
+  // One set of stores and providers for every function: they are the same process.
+  const opened = await openDependencies(config, { ...(options.env ? { env: options.env } : {}), logger, rateLimited: true })
+  const stores = opened.stores
   const manifestsDir = isAbsolute(config.broker.manifestsDir) ? config.broker.manifestsDir : resolve(repositoryRoot, config.broker.manifestsDir)
   const functionUrls: Record<string, string> = {}
 
@@ -61,7 +63,7 @@ export async function startLocalServer(options: { env?: Record<string, string | 
   let apiServer: RunningServer | undefined
   try {
     for (const definition of localFunctions) {
-      const app = createFunctionApp(definition, { config, stores, sink: broker, logger: createLogger({ name: definition.name, level: config.log.level }) })
+      const app = createFunctionApp(definition, { config, sink: broker, logger: createLogger({ name: definition.name, level: config.log.level }), ...opened })
       const isApi = definition.name === 'api'
       const running = await serveApp(app, {
         port: isApi ? config.server.port : 0,
@@ -74,7 +76,7 @@ export async function startLocalServer(options: { env?: Record<string, string | 
     }
   } catch (error) {
     await Promise.all(servers.map((server) => server.close()))
-    await stores.close()
+    await opened.close()
     throw error
   }
 
@@ -86,7 +88,7 @@ export async function startLocalServer(options: { env?: Record<string, string | 
       // Deliveries in flight finish first, while every function can still take them.
       await broker.close()
       await Promise.all(servers.map((server) => server.close()))
-      await stores.close()
+      await opened.close()
     })())
 
   if (options.handleSignals) {

@@ -1,104 +1,40 @@
 // The whole pipeline as a user runs it: the server started the way `npm start` starts it,
 // fixture pages on loopback read by the real yt-dlp, and only HTTP from here on.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { pennyFarthingCue, startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-
-const root = resolve(import.meta.dirname, '../../..')
-
-interface Job {
-  jobId: string
-  status: string
-  videos: { total: number; indexed: number; failed: number }
-  errors: { videoId?: string; message: string }[]
-}
-interface Hit {
-  videoId: string
-  title: string
-  start: number
-  end: number
-  text: string
-  url: string
-}
-
-const freePort = () =>
-  new Promise<number>((done) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => done(port))
-    })
-  })
+import { root, startServerProcess, type Hit, type Job, type ServerProcess } from './server-process.ts'
 
 describe('local server end to end', () => {
   let fixtures: FixtureServer
-  let server: ChildProcess
+  let server: ServerProcess
   let base: string
   let dir: string
-  let output = ''
-
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
-    })
-    return { status: response.status, body: (await response.json()) as T }
-  }
-  const ingest = async (url: string, extra: object = {}) => {
-    const answer = await call<{ jobId: string; status: string }>('POST', '/v1/ingest', { url, ...extra })
-    expect(answer.status, JSON.stringify(answer.body)).toBe(202)
-    return answer.body.jobId
-  }
-  const waitForJob = async (jobId: string): Promise<Job> => {
-    const deadline = Date.now() + 120_000
-    for (;;) {
-      const { body } = await call<Job>('GET', `/v1/jobs/${jobId}`)
-      if (!['queued', 'running'].includes(body.status)) return body
-      if (Date.now() > deadline) throw new Error(`job ${jobId} still ${body.status}: ${JSON.stringify(body)}\n${output.slice(-3000)}`)
-      await new Promise((done) => setTimeout(done, 200))
-    }
-  }
-  const search = async (query: string, limit = 10) => (await call<{ hits: Hit[] }>('POST', '/v1/search', { query, limit })).body.hits
+  const call = <T>(method: string, path: string, body?: unknown) => server.call<T>(method, path, body)
+  const ingest = (url: string, extra: object = {}) => server.ingest(url, extra)
+  const waitForJob = (jobId: string) => server.waitForJob(jobId)
+  const search = (query: string, limit = 10) => server.search(query, limit)
 
   beforeAll(async () => {
     fixtures = await startFixtureServer()
     dir = mkdtempSync(join(tmpdir(), 'ytrag-e2e-'))
-    const port = await freePort()
-    base = `http://127.0.0.1:${port}`
-    server = spawn(process.execPath, [join(root, 'scripts/bootstrap.mjs'), 'serve'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        YOUTUBE_RAG_SKIP_INSTALL: '1',
-        YOUTUBE_RAG__SERVER__PORT: String(port),
-        YOUTUBE_RAG__STORAGE__DIR: dir,
-        YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: `www.youtube.com,youtu.be,${fixtures.host}`,
-        YOUTUBE_RAG__BROKER__BACKOFF_SCALE: '0.05',
-        YOUTUBE_RAG__LOG__LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    server = await startServerProcess({
+      YOUTUBE_RAG__STORAGE__DIR: dir,
+      YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: `www.youtube.com,youtu.be,${fixtures.host}`,
+      YOUTUBE_RAG__BROKER__BACKOFF_SCALE: '0.05',
+      YOUTUBE_RAG__LOG__LEVEL: 'warn',
+      // The test polls jobs five times a second; a person's client stays far below the default.
+      YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '10000',
     })
-    server.stdout!.on('data', (chunk) => (output += chunk))
-    server.stderr!.on('data', (chunk) => (output += chunk))
-    const deadline = Date.now() + 60_000
-    for (;;) {
-      const ready = await fetch(`${base}/health/ready`).then((r) => r.status, () => 0)
-      if (ready === 200) break
-      if (server.exitCode !== null || Date.now() > deadline) throw new Error(`the server did not start:\n${output}`)
-      await new Promise((done) => setTimeout(done, 200))
-    }
+    base = server.base
   }, 90_000)
 
   afterAll(async () => {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((done) => server.once('exit', done))
-      server.kill('SIGTERM')
-      await exited
-    }
+    await server?.stop()
     await fixtures?.close()
     if (dir) rmSync(dir, { recursive: true, force: true })
   })

@@ -4,6 +4,8 @@
 /** Dense vectors for texts, in input order. */
 export interface EmbeddingProvider {
   model: string
+  /** The vectors' length when known before a request (configured, or the model's documented size). */
+  dimensions?: number
   embed(texts: string[]): Promise<number[][]>
 }
 

@@ -1,2 +1,3 @@
 export * from './limiter/index.ts'
 export * from './middleware/index.ts'
+export * from './from-config/index.ts'

@@ -15,3 +15,4 @@ export { MONGO_DOCUMENT_INDEXES, MongoDocumentStore, type MongoDocumentStoreOpti
 export { QdrantChunkIndex, QdrantChunkIndexError, type QdrantChunkIndexOptions } from './qdrant-chunks/index.ts'
 export { S3BlobStore, S3BlobStoreError, type S3BlobStoreOptions } from './s3-blobs/index.ts'
 export { sparseDocumentVector, sparseQueryVector, type SparseVector, tokenize } from './sparse/index.ts'
+export { openStores, type OpenStoresOptions, type StoreProviders } from './open/index.ts'

@@ -11,15 +11,19 @@ import {
   type ReceivedEvent,
 } from '@ytrag/events'
 import type { Logger } from '@ytrag/logging'
-import type { Stores } from '@ytrag/stores'
+import type { Providers } from '@ytrag/providers'
+import { rateLimit, type RateLimiter } from '@ytrag/rate-limit'
+import type { StoreProviders, Stores } from '@ytrag/stores'
 import type { CloudEvent } from 'cloudevents'
 import { Hono } from 'hono'
 import { functionMetrics } from '../metrics/index.ts'
 
-/** What a handler gets besides its event: the stores, the config, a logger and a way to emit. */
+/** What a handler gets besides its event: the stores, the providers, the config, a logger and a way to emit. */
 export interface FunctionContext {
   config: Config
   stores: Stores
+  /** The model providers configured; each absent when not (captions only, BM25, extractive answers). */
+  providers: Providers
   logger: Logger
   /** Sends an event to the broker (`K_SINK`), as this function, carrying the trace along. */
   emit<N extends EventName>(name: N, subject: string, data: EventData<N>): Promise<void>
@@ -34,6 +38,8 @@ export interface FunctionDefinition {
   on?: { [N in EventName]?: EventHandler<N> }
   /** Takes any event unvalidated (the dead-letter sink gets whatever failed, even malformed data). */
   onAnyEvent?: (event: CloudEvent<unknown>, context: FunctionContext) => Promise<void>
+  /** Serves the public API: its `/v1/*` routes are rate limited when a limiter is given. */
+  publicApi?: boolean
   /** Extra HTTP routes (the public API). */
   routes?: (app: Hono, context: Omit<FunctionContext, 'emit'> & { emit: FunctionContext['emit'] }) => void
 }
@@ -43,6 +49,12 @@ export interface FunctionDependencies {
   stores: Stores
   sink: EventSink
   logger: Logger
+  /** Default: none. */
+  providers?: Providers
+  /** Named in the readiness answer, so a store that is down is found at once. */
+  storeProviders?: StoreProviders
+  /** Limits `/v1/*` of a `publicApi` function; pinged by readiness. */
+  rateLimiter?: RateLimiter
 }
 
 const json = (status: number, body: unknown) =>
@@ -64,14 +76,23 @@ const errorBody = (code: string, message: string) => ({ error: { code, message }
  * ```
  */
 export function createFunctionApp(definition: FunctionDefinition, dependencies: FunctionDependencies): Hono {
-  const { config, stores, sink } = dependencies
+  const { config, stores, sink, providers = {}, storeProviders, rateLimiter } = dependencies
   const baseLogger = dependencies.logger
+  const limiter = definition.publicApi ? rateLimiter : undefined
+  // Decided once: what readiness checks, under the names an operator looks for.
+  const readinessChecks: Record<string, { label: string; ping(): Promise<void> }> = {
+    documents: { label: storeProviders?.documents ?? 'documents', ping: () => stores.documents.ping() },
+    chunks: { label: storeProviders?.chunks ?? 'chunks', ping: () => stores.chunks.ping() },
+    blobs: { label: storeProviders?.blobs ?? 'blobs', ping: () => stores.blobs.ping() },
+    ...(limiter ? { rateLimiter: { label: config.rateLimit.provider, ping: () => limiter.ping() } } : {}),
+  }
   const metrics = functionMetrics(definition.name)
   const accepted = new Set(Object.keys(definition.on ?? {}))
 
   const contextFor = (logger: Logger, traceparent?: string): FunctionContext => ({
     config,
     stores,
+    providers,
     logger,
     async emit(name, subject, data) {
       const event = createEvent(name, {
@@ -96,19 +117,21 @@ export function createFunctionApp(definition: FunctionDefinition, dependencies: 
   app.get('/health/live', () => json(200, { status: 'live', function: definition.name }))
 
   app.get('/health/ready', async () => {
-    const checks = { documents: stores.documents, chunks: stores.chunks, blobs: stores.blobs }
     const failing: Record<string, string> = {}
     await Promise.all(
-      Object.entries(checks).map(async ([name, store]) => {
+      Object.entries(readinessChecks).map(async ([name, check]) => {
         try {
-          await store.ping()
+          await check.ping()
         } catch (error) {
-          failing[name] = (error as Error).message
+          failing[name] = `${check.label}: ${(error as Error).message}`
         }
       }),
     )
-    if (Object.keys(failing).length > 0) {
-      return json(503, { status: 'unavailable', function: definition.name, failing })
+    const names = Object.keys(failing)
+    if (names.length > 0) {
+      const message = `not ready: ${names.map((name) => `${name} store (${readinessChecks[name]!.label}) is down`).join('; ')}`
+      baseLogger.warn({ failing }, message)
+      return json(503, { status: 'unavailable', function: definition.name, message, failing })
     }
     return json(200, { status: 'ready', function: definition.name })
   })
@@ -159,6 +182,17 @@ export function createFunctionApp(definition: FunctionDefinition, dependencies: 
       return json(500, errorBody('handler_failed', (error as Error).message))
     }
   })
+
+  if (limiter) {
+    app.use(
+      '/v1/*',
+      rateLimit({
+        limiter,
+        trustProxy: config.rateLimit.trustProxy,
+        onError: (error) => baseLogger.warn({ err: error }, 'rate limiter unavailable; request let through'),
+      }),
+    )
+  }
 
   definition.routes?.(app, contextFor(baseLogger))
 

@@ -1,7 +1,7 @@
 import { loadConfig } from '@ytrag/config'
 import { httpSink, type EventSink } from '@ytrag/events'
 import { createLogger } from '@ytrag/logging'
-import { openEmbeddedStores } from '@ytrag/stores'
+import { openDependencies } from '../dependencies/index.ts'
 import { createFunctionApp, type FunctionDefinition } from '../factory/index.ts'
 import { serveApp, type RunningServer } from '../serve/index.ts'
 
@@ -14,7 +14,8 @@ const missingSink = (name: string): EventSink => ({
 
 /**
  * Runs one function as its own server, the way its image does in the cluster: configuration
- * from the environment, events out to `K_SINK`, listening on `PORT` (default 8080).
+ * and the stores it selects from the environment, events out to `K_SINK`, listening on `PORT`
+ * (default 8080).
  *
  * @example
  * ```ts
@@ -25,10 +26,10 @@ const missingSink = (name: string): EventSink => ({
 export async function startFunction(definition: FunctionDefinition, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
   const config = loadConfig(env)
   const logger = createLogger({ name: definition.name, level: config.log.level })
-  const stores = openEmbeddedStores({ dir: config.storage.dir })
+  const opened = await openDependencies(config, { env, logger, rateLimited: definition.publicApi ?? false })
   const sink = env.K_SINK ? httpSink(env.K_SINK) : missingSink(definition.name)
-  const app = createFunctionApp(definition, { config, stores, sink, logger })
-  const running = await serveApp(app, { port: Number(env.PORT ?? 8080), onShutdown: () => stores.close() })
+  const app = createFunctionApp(definition, { config, sink, logger, ...opened })
+  const running = await serveApp(app, { port: Number(env.PORT ?? 8080), onShutdown: () => opened.close() })
   logger.info({ port: running.port }, `${definition.name} listening`)
   return running
 }

@@ -7,8 +7,10 @@ import { join } from 'node:path'
 import { loadConfig, type Config } from '@ytrag/config'
 import { createEvent, eventFromRequest, httpSink, requestForEvent, validateEvent, type EventData, type EventName, type ReceivedEvent } from '@ytrag/events'
 import { createLogger } from '@ytrag/logging'
-import { openEmbeddedStores, type Stores } from '@ytrag/stores'
+import type { Providers } from '@ytrag/providers'
+import type { Stores } from '@ytrag/stores'
 import { Hono } from 'hono'
+import { openDependencies } from '../dependencies/index.ts'
 import { createFunctionApp, type FunctionDefinition } from '../factory/index.ts'
 import { serveApp, type RunningServer } from '../serve/index.ts'
 
@@ -42,6 +44,7 @@ export async function startEventRecorder(): Promise<EventRecorder> {
 export interface FunctionUnderTest {
   url: string
   stores: Stores
+  providers: Providers
   config: Config
   sink: EventRecorder
   /** Posts a catalog event to the function over HTTP and returns its answer. */
@@ -50,7 +53,9 @@ export interface FunctionUnderTest {
 }
 
 /**
- * Serves one function on a loopback port over fresh embedded stores in a temporary folder.
+ * Serves one function on a loopback port over the stores `env` selects (by default fresh
+ * embedded ones in a temporary folder). Only `env` is read, never the test process's own
+ * environment, so a developer's `OPENAI_API_KEY` cannot leak into a test.
  *
  * @example
  * ```ts
@@ -60,15 +65,19 @@ export interface FunctionUnderTest {
  */
 export async function startFunctionUnderTest(definition: FunctionDefinition, env: Record<string, string> = {}): Promise<FunctionUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), `ytrag-${definition.name}-`))
-  const config = loadConfig({ YOUTUBE_RAG__STORAGE__DIR: dir, YOUTUBE_RAG__LOG__LEVEL: 'silent', ...env })
-  const stores = openEmbeddedStores({ dir })
+  const fullEnv = { YOUTUBE_RAG__STORAGE__DIR: dir, YOUTUBE_RAG__LOG__LEVEL: 'silent', ...env }
+  const config = loadConfig(fullEnv)
+  const logger = createLogger({ name: definition.name, level: config.log.level })
+  const opened = await openDependencies(config, { env: fullEnv, logger, rateLimited: definition.publicApi ?? false })
+  const { stores, providers } = opened
   const sink = await startEventRecorder()
-  const app = createFunctionApp(definition, { config, stores, sink: httpSink(sink.url), logger: createLogger({ name: definition.name, level: 'silent' }) })
+  const app = createFunctionApp(definition, { config, sink: httpSink(sink.url), logger, ...opened })
   const running: RunningServer = await serveApp(app, { port: 0, hostname: '127.0.0.1', handleSignals: false })
   const url = `http://127.0.0.1:${running.port}/`
   return {
     url,
     stores,
+    providers,
     config,
     sink,
     async deliver(name, subject, data, options = {}) {
@@ -79,7 +88,7 @@ export async function startFunctionUnderTest(definition: FunctionDefinition, env
     async close() {
       await running.close()
       await sink.close()
-      await stores.close()
+      await opened.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }

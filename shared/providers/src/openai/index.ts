@@ -16,6 +16,8 @@ export interface OpenAiProvidersOptions {
   baseUrl?: string
   /** Default 'text-embedding-3-small'. */
   embeddingModel?: string
+  /** Sent as the request's `dimensions` (text-embedding-3 models shorten their vectors to it). Default: the model's own size. */
+  embeddingDimensions?: number
   /** Default 'gpt-4o-mini'. */
   chatModel?: string
   /** Default 'whisper-1'. */
@@ -147,13 +149,20 @@ const AUDIO_TYPES: Record<string, string> = {
   oga: 'audio/ogg', ogg: 'audio/ogg', opus: 'audio/ogg', wav: 'audio/wav', webm: 'audio/webm',
 }
 
-function openAiEmbeddings(client: OpenAI, model: string, warn: (message: string) => void): EmbeddingProvider {
+/** The vector sizes of OpenAI's embedding models, so an index can be made before the first request. */
+const MODEL_DIMENSIONS: Record<string, number> = {
+  'text-embedding-3-small': 1536,
+  'text-embedding-3-large': 3072,
+  'text-embedding-ada-002': 1536,
+}
+
+function openAiEmbeddings(client: OpenAI, model: string, dimensions: number | undefined, warn: (message: string) => void): EmbeddingProvider {
   const what = `OpenAI embeddings (${model})`
 
   /** One request; on a token-limit 400, halves the batch (or cuts a lone text) and tries again. */
   async function embedBatch(start: number, inputs: string[]): Promise<number[][]> {
     try {
-      const response = await client.embeddings.create({ model, input: inputs })
+      const response = await client.embeddings.create({ model, input: inputs, ...(dimensions === undefined ? {} : { dimensions }) })
       // The API numbers each vector by its input's position; order in `data` is not promised.
       const vectors = new Array<number[] | undefined>(inputs.length)
       for (const item of response.data) vectors[item.index] = item.embedding
@@ -174,8 +183,10 @@ function openAiEmbeddings(client: OpenAI, model: string, warn: (message: string)
     }
   }
 
+  const knownSize = dimensions ?? MODEL_DIMENSIONS[model]
   return {
     model,
+    ...(knownSize === undefined ? {} : { dimensions: knownSize }),
     async embed(texts) {
       if (texts.length === 0) return []
       const { batches, truncated } = planEmbeddingBatches(texts)
@@ -285,7 +296,7 @@ export function openAiProviders(options: OpenAiProvidersOptions = {}): Providers
   })
   const warn = options.onWarning ?? ((message: string) => console.warn(message))
   return {
-    embeddings: openAiEmbeddings(client, options.embeddingModel ?? 'text-embedding-3-small', warn),
+    embeddings: openAiEmbeddings(client, options.embeddingModel ?? 'text-embedding-3-small', options.embeddingDimensions, warn),
     chat: openAiChat(client, options.chatModel ?? 'gpt-4o-mini'),
     speechToText: openAiSpeechToText(client, options.transcriptionModel ?? 'whisper-1'),
   }

@@ -224,7 +224,9 @@ describe('S3BlobStore', () => {
     sent.length = 0
 
     expect(await blobs.deleteByPrefix('videos/abc/')).toBe(3)
-    expect(received(blobs.bucket, since).filter((r) => r.startsWith('DELETE')).sort()).toEqual([
+    // Distinct: under load s3rver can answer one of the parallel deletes 500 (it prunes emptied
+    // directories as it goes), and the SDK's retry then shows as a second identical request.
+    expect([...new Set(received(blobs.bucket, since).filter((r) => r.startsWith('DELETE')))].sort()).toEqual([
       'DELETE /videos/abc/a?x-id=DeleteObject',
       'DELETE /videos/abc/b?x-id=DeleteObject',
       'DELETE /videos/abc/c/d?x-id=DeleteObject',

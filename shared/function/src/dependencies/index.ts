@@ -1,0 +1,77 @@
+import type { Config } from '@ytrag/config'
+import type { Logger } from '@ytrag/logging'
+import { providersFromConfig, type Providers } from '@ytrag/providers'
+import { rateLimiterFromConfig, type RateLimiter } from '@ytrag/rate-limit'
+import { openStores, type StoreProviders, type Stores } from '@ytrag/stores'
+
+/** What a function's handlers run against, opened once at start-up from the configuration. */
+export interface OpenedDependencies {
+  stores: Stores
+  storeProviders: StoreProviders
+  providers: Providers
+  /** Only for a function that serves the public API, and only when limiting is on. */
+  rateLimiter?: RateLimiter
+  close(): Promise<void>
+}
+
+export interface OpenDependenciesOptions {
+  /** Secrets: `OPENAI_API_KEY`, `QDRANT_API_KEY`. Default `process.env`. */
+  env?: Record<string, string | undefined>
+  logger: Logger
+  /** Opens the rate limiter too (the public API). */
+  rateLimited?: boolean
+}
+
+/**
+ * The embedding size the chunk index is made with. Known up front for OpenAI's models or when
+ * configured; otherwise one embedding is asked for, since Qdrant needs the size to create its
+ * collection (the embedded index learns it from the first vector it stores).
+ */
+async function embeddingSize(config: Config, providers: Providers): Promise<number | undefined> {
+  const embeddings = providers.embeddings
+  if (!embeddings) return undefined
+  if (embeddings.dimensions !== undefined || config.vectorDb.provider !== 'qdrant') return embeddings.dimensions
+  const [probe] = await embeddings.embed(['dimension probe'])
+  return probe?.length
+}
+
+/**
+ * Opens the stores, providers and (for the public API) the rate limiter that the configuration
+ * selects; `close()` releases them all.
+ *
+ * @example
+ * const opened = await openDependencies(config, { logger, rateLimited: definition.publicApi })
+ * const app = createFunctionApp(definition, { config, logger, sink, ...opened })
+ * await opened.close()
+ */
+export async function openDependencies(config: Config, options: OpenDependenciesOptions): Promise<OpenedDependencies> {
+  const { env = process.env, logger } = options
+  const providers = providersFromConfig(config, env, (message) => logger.warn(message))
+  const dimensions = await embeddingSize(config, providers)
+  const { providers: storeProviders, ...stores } = openStores(config, { env, ...(dimensions === undefined ? {} : { dimensions }) })
+  let rateLimiter: RateLimiter | undefined
+  try {
+    rateLimiter = options.rateLimited ? await rateLimiterFromConfig(config) : undefined
+  } catch (error) {
+    await stores.close()
+    throw error
+  }
+  logger.info(
+    {
+      stores: storeProviders,
+      embeddings: providers.embeddings?.model ?? 'none',
+      chat: providers.chat?.model ?? 'none',
+      ...(options.rateLimited ? { rateLimit: rateLimiter ? config.rateLimit.provider : 'off' } : {}),
+    },
+    'dependencies opened',
+  )
+  return {
+    stores,
+    storeProviders,
+    providers,
+    ...(rateLimiter ? { rateLimiter } : {}),
+    async close() {
+      await Promise.all([stores.close(), rateLimiter?.close()])
+    },
+  }
+}
