@@ -21,6 +21,8 @@ export interface Job {
   /** Derived on read from the job's videos: queued until discovery has listed them. */
   status: JobStatus
   videos: { total: number; indexed: number; failed: number }
+  /** Speech-to-text of the job's videos, in minutes of audio: what it costs and how far it is. */
+  audioMinutes: { queued: number; done: number }
   errors: JobError[]
   createdAt: string
   updatedAt: string
@@ -40,6 +42,16 @@ export interface TranscriptInfo {
   segmentCount: number
 }
 
+/** A video's audio on the speech-to-text path: cut into segments, each transcribed on its own. */
+export interface AudioProgress {
+  segmentCount: number
+  /** The audio's whole length. */
+  seconds: number
+  /** The segments transcribed so far, by index, and the seconds of audio they hold. */
+  segmentsDone: number[]
+  secondsDone: number
+}
+
 export interface Video {
   videoId: string
   /** The page yt-dlp reads the video from; also the base of non-YouTube deep links. */
@@ -54,6 +66,7 @@ export interface Video {
   status: VideoStatus
   stages: Record<Stage, StageState>
   transcript?: TranscriptInfo
+  audio?: AudioProgress
   chunkCount: number
   error?: string
   createdAt: string
@@ -82,6 +95,8 @@ export interface VideoUpdate {
   durationSeconds?: number
   language?: string
   transcript?: TranscriptInfo
+  /** Set when the audio is cut into segments (with nothing done yet); null clears it. */
+  audio?: AudioProgress | null
   chunkCount?: number
   error?: string | null
 }
@@ -108,6 +123,16 @@ export interface DocumentStore {
   listVideos(query: { channelId?: string; limit: number; cursor?: string }): Promise<Page<Video>>
   /** Sets one stage's state and the video's fields in one write. */
   updateVideo(videoId: string, stage: Stage, stageStatus: StageStatus, update?: VideoUpdate): Promise<Video | undefined>
+  /**
+   * Records one transcribed segment of the video's audio, once however often it is called
+   * (a redelivered event); returns the video as it is after, undefined when it does not exist.
+   */
+  recordTranscribedSegment(videoId: string, segment: { index: number; seconds: number }): Promise<Video | undefined>
+  /**
+   * Moves a stage to `to` only while it is `from`: true for the one caller that moved it, so of
+   * several replicas racing to finish the same work exactly one goes on.
+   */
+  claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus): Promise<boolean>
   /** Puts a video back to the start of the pipeline (a forced re-ingest). */
   resetVideo(videoId: string): Promise<void>
   deleteVideo(videoId: string): Promise<boolean>

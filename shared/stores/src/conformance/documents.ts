@@ -45,6 +45,7 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
           force: false,
           status: 'queued',
           videos: { total: 0, indexed: 0, failed: 0 },
+          audioMinutes: { queued: 0, done: 0 },
           errors: [],
         })
         expect(job.language).toBeUndefined()
@@ -295,6 +296,68 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       it('rejects a cursor it never issued', async () => {
         // InvalidCursorError (from this package), so the HTTP layer can answer 400.
         await expect(store.listVideos({ limit: 10, cursor: 'garbage!' })).rejects.toMatchObject({ name: 'InvalidCursorError' })
+      })
+    })
+
+    describe('speech-to-text segments', () => {
+      const plan = { segmentCount: 4, seconds: 400, segmentsDone: [], secondsDone: 0 }
+
+      it('records each segment once, in index order, however often and in whatever order it is told', async () => {
+        await jobWith('job-stt', ['stt1'])
+        await store.updateVideo('stt1', 'transcribe', 'running', { status: 'transcribing', audio: plan })
+        for (const index of [2, 0, 2, 3, 0]) await store.recordTranscribedSegment('stt1', { index, seconds: 100 })
+        const video = await store.getVideo('stt1')
+        expect(video?.audio).toEqual({ segmentCount: 4, seconds: 400, segmentsDone: [0, 2, 3], secondsDone: 300 })
+        expect((await store.getJob('job-stt'))?.audioMinutes).toEqual({ queued: 1.7, done: 5 })
+      })
+
+      it('records segments told at the same moment without losing one', async () => {
+        await store.insertVideo(newVideo('stt2'))
+        await store.updateVideo('stt2', 'transcribe', 'running', { audio: { ...plan, segmentCount: 12, seconds: 1200 } })
+        const indexes = Array.from({ length: 12 }, (_, index) => index)
+        await Promise.all([...indexes, ...indexes].map((index) => store.recordTranscribedSegment('stt2', { index, seconds: 100 })))
+        const video = await store.getVideo('stt2')
+        expect(video?.audio?.segmentsDone).toEqual(indexes)
+        expect(video?.audio?.secondsDone).toBe(1200)
+      })
+
+      it('returns undefined for an unknown video, and refuses a video with no audio plan', async () => {
+        expect(await store.recordTranscribedSegment('nope', { index: 0, seconds: 1 })).toBeUndefined()
+        await store.insertVideo(newVideo('stt3'))
+        await expect(store.recordTranscribedSegment('stt3', { index: 0, seconds: 1 })).rejects.toThrow(/no audio segments/)
+      })
+
+      it('clears the audio plan with null and on reset, and no longer counts a failed video as queued', async () => {
+        await jobWith('job-stt4', ['stt4', 'stt5'])
+        await store.updateVideo('stt4', 'transcribe', 'running', { audio: plan })
+        await store.updateVideo('stt5', 'transcribe', 'running', { audio: plan })
+        await store.recordTranscribedSegment('stt5', { index: 0, seconds: 100 })
+        await store.updateVideo('stt5', 'transcribe', 'failed', { status: 'failed', error: 'quota' })
+        expect((await store.getJob('job-stt4'))?.audioMinutes).toEqual({ queued: 6.7, done: 1.7 })
+        await store.updateVideo('stt4', 'transcribe', 'running', { audio: null })
+        expect((await store.getVideo('stt4'))?.audio).toBeUndefined()
+        await store.resetVideo('stt5')
+        expect((await store.getVideo('stt5'))?.audio).toBeUndefined()
+        expect((await store.getJob('job-stt4'))?.audioMinutes).toEqual({ queued: 0, done: 0 })
+      })
+    })
+
+    describe('claimStage', () => {
+      it('moves a stage only from the status given', async () => {
+        await store.insertVideo(newVideo('claim1'))
+        await store.updateVideo('claim1', 'transcribe', 'running')
+        expect(await store.claimStage('claim1', 'transcribe', 'pending', 'done')).toBe(false)
+        expect(await store.claimStage('claim1', 'transcribe', 'running', 'done')).toBe(true)
+        expect((await store.getVideo('claim1'))?.stages.transcribe.status).toBe('done')
+        expect(await store.claimStage('claim1', 'transcribe', 'running', 'done')).toBe(false)
+        expect(await store.claimStage('nope', 'transcribe', 'running', 'done')).toBe(false)
+      })
+
+      it('lets exactly one of many racing callers win', async () => {
+        await store.insertVideo(newVideo('claim2'))
+        await store.updateVideo('claim2', 'transcribe', 'running')
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.claimStage('claim2', 'transcribe', 'running', 'done')))
+        expect(results.filter(Boolean)).toHaveLength(1)
       })
     })
 

@@ -1,7 +1,7 @@
 // A job's status, counts and errors are never stored: they are derived on every read from the
 // job's own row and its linked videos, so no stage has to update the job when a video moves on
 // (and no two stages race on a counter). Every adapter derives them with this one function.
-import type { Job, JobError, Stage, StageState, VideoStatus } from '../ports.ts'
+import type { AudioProgress, Job, JobError, Stage, StageState, VideoStatus } from '../ports.ts'
 
 /** The order a video goes through the stages; the first failed one is the one reported. */
 export const STAGES: readonly Stage[] = ['download', 'transcribe', 'index']
@@ -19,9 +19,13 @@ export interface LinkedVideoFacts {
   videoId: string
   status: VideoStatus
   stages: Record<Stage, StageState>
+  audio?: AudioProgress
   error?: string
   updatedAt: string
 }
+
+/** Minutes with one decimal: enough to see progress and cost, without float noise. */
+const minutes = (seconds: number) => Math.round(seconds / 6) / 10
 
 /**
  * Derives a job's status, counts, errors and updatedAt.
@@ -37,7 +41,7 @@ export interface LinkedVideoFacts {
 export function summarizeJob(
   job: JobFacts,
   videos: ReadonlyArray<LinkedVideoFacts | undefined>,
-): Pick<Job, 'status' | 'videos' | 'errors' | 'updatedAt'> {
+): Pick<Job, 'status' | 'videos' | 'audioMinutes' | 'errors' | 'updatedAt'> {
   const total = videos.length
   const indexed = videos.filter((video) => video?.status === 'indexed').length
   const failedVideos = videos.filter((video): video is LinkedVideoFacts => video?.status === 'failed')
@@ -62,5 +66,14 @@ export function summarizeJob(
   let updatedAt = job.updatedAt
   for (const video of videos) if (video && video.updatedAt > updatedAt) updatedAt = video.updatedAt
 
-  return { status, videos: { total, indexed, failed }, errors, updatedAt }
+  // A failed video's remaining audio will not be transcribed: it is no longer queued.
+  let queuedSeconds = 0
+  let doneSeconds = 0
+  for (const video of videos) {
+    if (!video?.audio) continue
+    doneSeconds += video.audio.secondsDone
+    if (video.status !== 'failed') queuedSeconds += Math.max(0, video.audio.seconds - video.audio.secondsDone)
+  }
+
+  return { status, videos: { total, indexed, failed }, audioMinutes: { queued: minutes(queuedSeconds), done: minutes(doneSeconds) }, errors, updatedAt }
 }

@@ -19,6 +19,7 @@ import {
 import { decodeCursor, encodeCursor } from '../cursor/index.ts'
 import { type LinkedVideoFacts, STAGES, summarizeJob } from '../job-summary/index.ts'
 import type {
+  AudioProgress,
   DocumentStore,
   Job,
   NewVideo,
@@ -110,6 +111,7 @@ interface VideoDocument {
   status: VideoStatus
   stages: Record<Stage, StageState>
   transcript?: TranscriptInfo
+  audio?: AudioProgress
   chunkCount: number
   error?: string
   createdAt: string
@@ -137,6 +139,7 @@ const UPDATE_FIELDS = Object.keys({
   durationSeconds: true,
   language: true,
   transcript: true,
+  audio: true,
   chunkCount: true,
   error: true,
 } satisfies Record<keyof VideoUpdate, true>) as (keyof VideoUpdate)[]
@@ -211,6 +214,7 @@ function toVideo(doc: VideoDocument): Video {
   if (doc.durationSeconds != null) video.durationSeconds = doc.durationSeconds
   if (doc.language != null) video.language = doc.language
   if (doc.transcript != null) video.transcript = doc.transcript
+  if (doc.audio != null) video.audio = { ...doc.audio, segmentsDone: [...doc.audio.segmentsDone].sort((a, b) => a - b) }
   if (doc.error != null) video.error = doc.error
   return video
 }
@@ -555,6 +559,35 @@ export class MongoDocumentStore implements DocumentStore {
     return doc ? toVideo(doc) : undefined
   }
 
+  async recordTranscribedSegment(videoId: string, { index, seconds }: { index: number; seconds: number }): Promise<Video | undefined> {
+    assertId(videoId, 'videoId')
+    await this.#use()
+    const doc = await this.#exclusive(`videos:${videoId}`, async () => {
+      // The filter makes it once only: a segment already in the list matches nothing.
+      const updated = await this.#videos.findOneAndUpdate(
+        { videoId, audio: { $exists: true }, 'audio.segmentsDone': { $ne: index } },
+        { $addToSet: { 'audio.segmentsDone': index }, $inc: { 'audio.secondsDone': seconds }, $set: { updatedAt: this.#timestamp() } },
+        { returnDocument: 'after' },
+      )
+      return updated ?? (await this.#videos.findOne({ videoId }))
+    })
+    if (doc && !doc.audio) throw new Error(`video ${videoId} has no audio segments to record segment ${index} against`)
+    return doc ? toVideo(doc) : undefined
+  }
+
+  async claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus): Promise<boolean> {
+    assertId(videoId, 'videoId')
+    if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
+    await this.#use()
+    const at = this.#timestamp()
+    const state: StageState = { status: to, updatedAt: at }
+    // A conditional update: of racing callers, only the first still finds `from`.
+    const result = await this.#exclusive(`videos:${videoId}`, () =>
+      this.#videos.updateOne({ videoId, [`stages.${stage}.status`]: from }, { $set: { [`stages.${stage}`]: state, updatedAt: at } }),
+    )
+    return result.modifiedCount === 1
+  }
+
   async resetVideo(videoId: string): Promise<void> {
     assertId(videoId, 'videoId')
     await this.#use()
@@ -563,7 +596,7 @@ export class MongoDocumentStore implements DocumentStore {
     await this.#exclusive(`videos:${videoId}`, () =>
       this.#videos.updateOne(
         { videoId },
-        { $set: { status: 'queued', stages: pendingStages(at), chunkCount: 0, updatedAt: at }, $unset: { error: '', transcript: '' } },
+        { $set: { status: 'queued', stages: pendingStages(at), chunkCount: 0, updatedAt: at }, $unset: { error: '', transcript: '', audio: '' } },
       ),
     )
   }

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { documentStoreConformance } from '../conformance/documents.ts'
 import { SqliteDocumentStore } from './index.ts'
@@ -19,6 +20,29 @@ afterAll(() => {
 documentStoreConformance('SqliteDocumentStore', async () => new SqliteDocumentStore({ path: freshFile() }))
 
 describe('SqliteDocumentStore', () => {
+  it('migrates a file made by the first schema: its videos stay, and gain the audio column', async () => {
+    const file = freshFile()
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    const old = new DatabaseSync(file)
+    // Version 1 as it shipped: videos without the audio column.
+    old.exec(`CREATE TABLE videos (video_id TEXT PRIMARY KEY, url TEXT NOT NULL, playlist_item INTEGER, title TEXT NOT NULL DEFAULT '',
+      channel_id TEXT, channel TEXT, published_at TEXT, duration_seconds REAL, language TEXT, status TEXT NOT NULL, stages TEXT NOT NULL,
+      transcript TEXT, chunk_count INTEGER NOT NULL DEFAULT 0, error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT;
+      PRAGMA user_version = 1;`)
+    const stages = JSON.stringify({ download: { status: 'done', updatedAt: 't' }, transcribe: { status: 'pending', updatedAt: 't' }, index: { status: 'pending', updatedAt: 't' } })
+    old.prepare(`INSERT INTO videos (video_id, url, status, stages, created_at, updated_at) VALUES ('old', 'u', 'queued', ?, 't', 't')`).run(stages)
+    old.close()
+
+    const store = new SqliteDocumentStore({ path: file })
+    expect((await store.getVideo('old'))?.stages.download.status).toBe('done')
+    await store.updateVideo('old', 'transcribe', 'running', { audio: { segmentCount: 2, seconds: 60, segmentsDone: [], secondsDone: 0 } })
+    expect((await store.recordTranscribedSegment('old', { index: 1, seconds: 30 }))?.audio?.segmentsDone).toEqual([1])
+    await store.close()
+    const reopened = new DatabaseSync(file)
+    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 2 })
+    reopened.close()
+  })
+
   it('keeps its state in the file, across reopening', async () => {
     const file = freshFile()
     const first = new SqliteDocumentStore({ path: file })

@@ -15,6 +15,7 @@ import type {
   Video,
   VideoStatus,
   VideoUpdate,
+  AudioProgress,
 } from '../ports.ts'
 import { asInteger, closeDatabase, openDatabase, optionalNumber, optionalString, transaction } from '../sqlite/index.ts'
 
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS videos (
   status           TEXT NOT NULL,
   stages           TEXT NOT NULL,  -- JSON: Record<Stage, StageState>
   transcript       TEXT,           -- JSON: TranscriptInfo
+  audio            TEXT,           -- JSON: AudioProgress
   chunk_count      INTEGER NOT NULL DEFAULT 0,
   error            TEXT,
   created_at       TEXT NOT NULL,
@@ -69,8 +71,13 @@ CREATE INDEX IF NOT EXISTS videos_by_created ON videos (created_at DESC, video_i
 CREATE INDEX IF NOT EXISTS videos_by_channel ON videos (channel_id, created_at DESC, video_id);
 `
 
-/** The schema's version, for migrations to come. */
-const SCHEMA_VERSION = 1
+/** The schema's version; each step of MIGRATIONS brings a file one version up. */
+const SCHEMA_VERSION = 2
+
+/** What a file made by an older build needs, by the version it has. */
+const MIGRATIONS: Record<number, string> = {
+  1: 'ALTER TABLE videos ADD COLUMN audio TEXT',
+}
 
 /** The VideoUpdate fields and their columns; nothing else can reach the SET clause. */
 const UPDATE_COLUMNS = {
@@ -82,6 +89,7 @@ const UPDATE_COLUMNS = {
   durationSeconds: 'duration_seconds',
   language: 'language',
   transcript: 'transcript',
+  audio: 'audio',
   chunkCount: 'chunk_count',
   error: 'error',
 } as const satisfies Record<keyof VideoUpdate, string>
@@ -119,6 +127,8 @@ function toVideo(row: Row): Video {
   if (language !== undefined) video.language = language
   const transcript = optionalString(row.transcript)
   if (transcript !== undefined) video.transcript = JSON.parse(transcript) as TranscriptInfo
+  const audio = optionalString(row.audio)
+  if (audio !== undefined) video.audio = JSON.parse(audio) as AudioProgress
   const error = optionalString(row.error)
   if (error !== undefined) video.error = error
   return video
@@ -141,12 +151,15 @@ export class SqliteDocumentStore implements DocumentStore {
     this.#db = openDatabase({ path, busyTimeoutMs })
     try {
       transaction(this.#db, () => {
-        this.#db.exec(SCHEMA)
         const { user_version } = this.#db.prepare('PRAGMA user_version').get() as { user_version: number }
-        if (user_version === 0) this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
-        else if (user_version > SCHEMA_VERSION) {
+        if (user_version > SCHEMA_VERSION) {
           throw new Error(`${path} has schema version ${user_version}; this build knows up to ${SCHEMA_VERSION}`)
         }
+        // An existing file is migrated before SCHEMA runs, so its new indexes find their columns.
+        const existing = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'videos'").get()
+        if (existing) for (let version = Math.max(user_version, 1); version < SCHEMA_VERSION; version++) this.#db.exec(MIGRATIONS[version]!)
+        this.#db.exec(SCHEMA)
+        this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
       })
     } catch (error) {
       closeDatabase(this.#db)
@@ -297,11 +310,41 @@ export class SqliteDocumentStore implements DocumentStore {
       const value = update[field]
       if (value === undefined) continue
       sets.push(`${column} = ?`)
-      params.push(field === 'transcript' ? JSON.stringify(value) : (value as string | number | null))
+      params.push((field === 'transcript' || field === 'audio') && value !== null ? JSON.stringify(value) : (value as string | number | null))
     }
     // One statement: the stage state and the fields land together or not at all.
     const row = this.#db.prepare(`UPDATE videos SET ${sets.join(', ')} WHERE video_id = ? RETURNING *`).get(...params, videoId)
     return row ? toVideo(row) : undefined
+  }
+
+  async recordTranscribedSegment(videoId: string, { index, seconds }: { index: number; seconds: number }): Promise<Video | undefined> {
+    return transaction(this.#db, () => {
+      const row = this.#db.prepare('SELECT * FROM videos WHERE video_id = ?').get(videoId)
+      if (!row) return undefined
+      const video = toVideo(row)
+      if (!video.audio) throw new Error(`video ${videoId} has no audio segments to record segment ${index} against`)
+      if (video.audio.segmentsDone.includes(index)) return video
+      const audio: AudioProgress = {
+        ...video.audio,
+        segmentsDone: [...video.audio.segmentsDone, index].sort((a, b) => a - b),
+        secondsDone: video.audio.secondsDone + seconds,
+      }
+      const updated = this.#db
+        .prepare('UPDATE videos SET audio = ?, updated_at = ? WHERE video_id = ? RETURNING *')
+        .get(JSON.stringify(audio), this.#timestamp(), videoId)
+      return updated ? toVideo(updated) : undefined
+    })
+  }
+
+  async claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus): Promise<boolean> {
+    if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
+    const at = this.#timestamp()
+    const state: StageState = { status: to, updatedAt: at }
+    // One conditional statement: of racing callers, only the first still finds `from`.
+    const result = this.#db
+      .prepare(`UPDATE videos SET stages = json_set(stages, ?, json(?)), updated_at = ? WHERE video_id = ? AND json_extract(stages, ?) = ?`)
+      .run(`$.${stage}`, JSON.stringify(state), at, videoId, `$.${stage}.status`, from)
+    return Number(result.changes) === 1
   }
 
   async resetVideo(videoId: string): Promise<void> {
@@ -309,7 +352,7 @@ export class SqliteDocumentStore implements DocumentStore {
     // The transcript and chunk count go too: a forced re-ingest must not cite the old ones.
     this.#db
       .prepare(
-        `UPDATE videos SET status = 'queued', stages = ?, error = NULL, transcript = NULL, chunk_count = 0, updated_at = ?
+        `UPDATE videos SET status = 'queued', stages = ?, error = NULL, transcript = NULL, audio = NULL, chunk_count = 0, updated_at = ?
          WHERE video_id = ?`,
       )
       .run(JSON.stringify(pendingStages(at)), at, videoId)
