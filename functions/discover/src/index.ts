@@ -15,7 +15,7 @@ export const discover: FunctionDefinition = {
   name: 'discover',
   on: {
     'ingest.requested': async (event, { stores, config, emit, logger }) => {
-      const { jobId, url, language, force } = event.data
+      const { jobId, url, language, force, speechToText } = event.data
       const job = await stores.documents.getJob(jobId)
       if (!job) {
         logger.warn({ jobId }, 'ingest request for a job that does not exist; ignored')
@@ -60,7 +60,7 @@ export const discover: FunctionDefinition = {
         })
         // Failed videos get another try; queued ones may have lost their event in a crash
         // before it was sent, and a duplicate event downstream changes nothing.
-        const again = video.status === 'failed' || (force && video.status === 'indexed')
+        const again = video.status === 'failed' || ((force || speechToText) && video.status === 'indexed')
         if (again) await stores.documents.resetVideo(found.videoId)
         if (created || again || video.status === 'queued') toSend.push(found)
       }
@@ -70,6 +70,7 @@ export const discover: FunctionDefinition = {
           videoId: found.videoId,
           url: found.url,
           force,
+          ...(speechToText ? { speechToText } : {}),
           ...(found.playlistItem ? { playlistItem: found.playlistItem } : {}),
           ...(found.title ? { title: found.title } : {}),
           ...(language ? { language } : {}),

@@ -2,14 +2,18 @@ import type { FunctionDefinition } from '@ytrag/function'
 import { blobKeys, type StoredTranscript } from '@ytrag/stores'
 import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
 import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError } from '@ytrag/youtube'
+import { sendAudioSegments } from './audio.ts'
 
 export const NO_CAPTIONS_REASON = 'no captions and speech-to-text is not configured'
 
 /**
  * `download`: reads a video's metadata and its captions with yt-dlp (creator captions before
  * auto-captions; the language asked for, else the video's own, else English), stores the
- * caption file and the transcript built from it, and sends `transcript.ready`. A video that
- * cannot be had (private, removed, no captions) is marked failed with the reason, not retried.
+ * caption file and the transcript built from it, and sends `transcript.ready`. Without captions
+ * (or when speech-to-text is asked for) and with a speech-to-text provider, it cuts the audio
+ * into segments and sends one `audio.segment.ready` each instead. A video that cannot be had
+ * (private, removed, too long, no captions and no provider) is marked failed with the reason,
+ * not retried.
  *
  * @example
  * ```ts
@@ -19,15 +23,16 @@ export const NO_CAPTIONS_REASON = 'no captions and speech-to-text is not configu
 export const download: FunctionDefinition = {
   name: 'download',
   on: {
-    'video.discovered': async (event, { stores, config, emit, logger }) => {
-      const { jobId, videoId, url, playlistItem, language, force } = event.data
+    'video.discovered': async (event, context) => {
+      const { stores, config, providers, emit, logger } = context
+      const { jobId, videoId, url, playlistItem, language, force, speechToText } = event.data
       const existing = await stores.documents.getVideo(videoId)
       if (!existing) {
         logger.warn({ videoId }, 'discovered video no longer exists (deleted); nothing to download')
         return
       }
       // A duplicate delivery after the work is done: the transcript is already on its way.
-      if (!force && (existing.status === 'indexed' || existing.stages.download.status === 'done')) return
+      if (!force && !speechToText && (existing.status === 'indexed' || existing.stages.download.status === 'done')) return
 
       const fail = async (reason: string) => {
         await stores.documents.updateVideo(videoId, 'download', 'failed', { status: 'failed', error: reason })
@@ -46,8 +51,13 @@ export const download: FunctionDefinition = {
           ...(info.durationSeconds ? { durationSeconds: info.durationSeconds } : {}),
           ...(info.language ? { language: info.language } : {}),
         })
-        const track = chooseCaptionTrack(info, language)
-        if (!track) return await fail(NO_CAPTIONS_REASON)
+        const track = speechToText ? undefined : chooseCaptionTrack(info, language)
+        if (!track) {
+          if (!providers.speechToText) return await fail(speechToText ? 'speech-to-text was asked for but is not configured' : NO_CAPTIONS_REASON)
+          const refused = await sendAudioSegments(info, { jobId, videoId, ...(language ? { language } : {}) }, context)
+          if (refused) return await fail(refused)
+          return
+        }
 
         const vtt = await downloadCaptions(info, track, ytdlp)
         const segments = transcriptFromCaptions(vtt)

@@ -32,6 +32,17 @@ export const configSchema = z.object({
   tools: z.object({
     ytdlpPath: z.string().default('yt-dlp'),
     ytdlpTimeoutSeconds: z.coerce.number().positive().default(120),
+    /** Unset: the static ffmpeg that @ffmpeg-installer/ffmpeg ships. */
+    ffmpegPath: z.string().optional(),
+  }),
+  audio: z.object({
+    /** Longer videos are refused before any download: speech-to-text is paid by the minute. */
+    maxDurationSeconds: z.coerce.number().positive().default(4 * 3600),
+    /** Each segment is at most this long (the transcription API takes 25 MB; Opus at 24 kb/s is ~3.6 MB per 20 minutes). */
+    segmentSeconds: z.coerce.number().positive().default(1200),
+    segmentMaxBytes: z.coerce.number().int().positive().default(24_000_000),
+    /** How long the audio download and conversion may take. */
+    downloadTimeoutSeconds: z.coerce.number().positive().default(600),
   }),
   chunking: z.object({
     /** Every cue of a chunk starts at most this long after the chunk does, so a citation's start lands near what it quotes. */

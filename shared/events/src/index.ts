@@ -15,6 +15,8 @@ export const eventSchemas = {
     url: z.string().url(),
     language: z.string().min(2).max(20).optional(),
     force: z.boolean().default(false),
+    /** Transcribe the audio even when the video has captions. */
+    speechToText: z.boolean().optional(),
   }),
   'channel.resync.requested': z.object({ channelId: z.string().min(1), url: z.string().url() }),
   'video.discovered': z.object({
@@ -27,6 +29,7 @@ export const eventSchemas = {
     title: z.string().optional(),
     language: z.string().optional(),
     force: z.boolean().default(false),
+    speechToText: z.boolean().optional(),
   }),
   'audio.segment.ready': z.object({
     jobId,
@@ -34,7 +37,10 @@ export const eventSchemas = {
     index: z.number().int().min(0),
     count: z.number().int().positive(),
     startSeconds: z.number().min(0),
+    durationSeconds: z.number().positive(),
     blobKey: z.string().min(1),
+    /** The language asked for, a hint to the model. */
+    language: z.string().optional(),
   }),
   'transcript.ready': z.object({
     jobId,

@@ -8,11 +8,12 @@ import { discover } from '@ytrag/discover'
 import { download } from '@ytrag/download'
 import { createFunctionApp, openDependencies, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
+import { transcribe } from '@ytrag/transcribe'
 import { createLogger } from '@ytrag/logging'
 import type { Stores } from '@ytrag/stores'
 
 /** Every function the local server runs; the Triggers in `knative/` decide which gets what. */
-export const localFunctions: FunctionDefinition[] = [api, discover, download, indexer, deadLetter]
+export const localFunctions: FunctionDefinition[] = [api, discover, download, transcribe, indexer, deadLetter]
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url))
 

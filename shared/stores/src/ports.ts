@@ -129,10 +129,11 @@ export interface DocumentStore {
    */
   recordTranscribedSegment(videoId: string, segment: { index: number; seconds: number }): Promise<Video | undefined>
   /**
-   * Moves a stage to `to` only while it is `from`: true for the one caller that moved it, so of
-   * several replicas racing to finish the same work exactly one goes on.
+   * Moves a stage to `to` only while it is `from`, writing `update` in the same step: true for
+   * the one caller that moved it, so of several replicas racing to finish the same work exactly
+   * one goes on.
    */
-  claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus): Promise<boolean>
+  claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus, update?: VideoUpdate): Promise<boolean>
   /** Puts a video back to the start of the pipeline (a forced re-ingest). */
   resetVideo(videoId: string): Promise<void>
   deleteVideo(videoId: string): Promise<boolean>

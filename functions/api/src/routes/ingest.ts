@@ -16,7 +16,7 @@ export function ingestRoutes(app: Hono, { stores, config, emit, logger }: Functi
     const force = body.force ?? false
     const job = await stores.documents.createJob({ jobId, url, force, ...(body.language ? { language: body.language } : {}) })
     try {
-      await emit('ingest.requested', jobId, { jobId, url, force, ...(body.language ? { language: body.language } : {}) })
+      await emit('ingest.requested', jobId, { jobId, url, force, ...(body.speechToText ? { speechToText: true } : {}), ...(body.language ? { language: body.language } : {}) })
     } catch (error) {
       logger.error({ err: error, jobId }, 'could not hand the ingest request to the broker')
       await stores.documents.failJob(jobId, `the event broker did not accept the request: ${(error as Error).message}`)

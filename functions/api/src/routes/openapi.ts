@@ -25,7 +25,7 @@ export const openApiDocument = {
     '/v1/ingest': {
       post: {
         summary: 'Ingest a video, playlist or channel',
-        requestBody: body({ url: { type: 'string' }, language: { type: 'string' }, force: { type: 'boolean' } }, ['url']),
+        requestBody: body({ url: { type: 'string' }, language: { type: 'string' }, force: { type: 'boolean' }, speechToText: { type: 'boolean' } }, ['url']),
         responses: { 202: { description: 'job accepted' }, 400: { description: 'bad or disallowed URL', ...json(error) } },
       },
     },

@@ -12,6 +12,8 @@ export const ingestRequest = z.object({
   url: z.string({ error: 'url is required' }).min(1, 'url is required'),
   language: z.string().min(2).max(20).optional(),
   force: z.boolean().optional(),
+  /** Transcribe the audio even where captions exist (needs a speech-to-text provider). */
+  speechToText: z.boolean().optional(),
 })
 
 export const searchRequest = z.object({

@@ -81,7 +81,7 @@ describe('createLocalBroker routing', () => {
       createEvent('channel.resync.requested', { function: 'discover', subject: 'UC1', data: { channelId: 'UC1', url: 'https://www.youtube.com/@channel' } }),
       ping,
       discovered(),
-      createEvent('audio.segment.ready', { function: 'download', subject: videoId, data: { jobId, videoId, index: 0, count: 2, startSeconds: 0, blobKey: 'audio/0' } }),
+      createEvent('audio.segment.ready', { function: 'download', subject: videoId, data: { jobId, videoId, index: 0, count: 2, startSeconds: 0, durationSeconds: 60, blobKey: 'audio/0' } }),
       transcriptReady(),
       indexed(),
       createEvent('video.failed', { function: 'dead-letter', subject: videoId, data: { jobId, videoId, stage: 'download', reason: 'private video' } }),

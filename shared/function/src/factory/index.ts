@@ -25,6 +25,13 @@ export interface FunctionContext {
   /** The model providers configured; each absent when not (captions only, BM25, extractive answers). */
   providers: Providers
   logger: Logger
+  /**
+   * Adds `value` to a Prometheus counter of this function, shown at `/metrics`.
+   *
+   * @example
+   * count('ytrag_transcribed_seconds_total', 'Seconds of audio transcribed', 1187.4)
+   */
+  count(name: string, help: string, value?: number): void
   /** Sends an event to the broker (`K_SINK`), as this function, carrying the trace along. */
   emit<N extends EventName>(name: N, subject: string, data: EventData<N>): Promise<void>
 }
@@ -94,6 +101,7 @@ export function createFunctionApp(definition: FunctionDefinition, dependencies: 
     stores,
     providers,
     logger,
+    count: metrics.count,
     async emit(name, subject, data) {
       const event = createEvent(name, {
         function: definition.name,

@@ -35,8 +35,15 @@ export function functionMetrics(name: string) {
     buckets: [0.005, 0.02, 0.1, 0.5, 1, 5, 30],
     registers: [registry],
   })
+  const ownCounters = new Map<string, Counter>()
   return {
     registry,
+    /** Adds to a counter of the function's own (made on first use), e.g. seconds of audio transcribed. */
+    count(counterName: string, help: string, value = 1) {
+      let counter = ownCounters.get(counterName)
+      if (!counter) ownCounters.set(counterName, (counter = new Counter({ name: counterName, help, registers: [registry] })))
+      counter.inc(value)
+    },
     countEvent(type: string, outcome: string) {
       events.inc({ type, outcome })
     },

@@ -113,3 +113,43 @@ export async function hearFixtureAudio(bytes: Uint8Array, timeline: TimedText[],
 }
 
 export { HARBOUR_STORY } from './sentences.ts'
+
+/** What a transcription test server needs of an upload: its bytes and the length its header claims. */
+export interface UploadedAudio {
+  bytes: Uint8Array
+  durationSeconds?: number
+}
+
+/**
+ * A transcription script for the OpenAI-compatible test server that answers each upload with
+ * the fixture sentences its sound matches. It refuses (400) audio that does not decode, whose
+ * header disagrees with its decoded length, or that is longer than `maxSeconds`. `heard` keeps
+ * what each upload was recognised as, for assertions.
+ *
+ * @example
+ * const transcriber = speechFixtureTranscriber(speech.timeline, { maxSeconds: 60 })
+ * const openai = await startOpenAiTestServer({ transcriptionScript: transcriber.script })
+ */
+export function speechFixtureTranscriber(timeline: TimedText[], { maxSeconds = Number.POSITIVE_INFINITY, delayMsPerAudioSecond = 0 } = {}) {
+  const heard: HeardSegment[] = []
+  const refuse = (message: string) => ({ status: 400, body: { error: { message, type: 'invalid_request_error', param: 'file', code: null } } })
+  return {
+    heard,
+    async script(audio: UploadedAudio) {
+      let result: HeardSegment
+      try {
+        result = await hearFixtureAudio(audio.bytes, timeline)
+      } catch (error) {
+        return refuse(`the upload is not audio: ${(error as Error).message}`)
+      }
+      if (audio.durationSeconds !== undefined && Math.abs(audio.durationSeconds - result.seconds) > 0.5) {
+        return refuse(`the file says ${audio.durationSeconds} s but holds ${result.seconds} s of audio`)
+      }
+      if (result.seconds > maxSeconds + 0.5) return refuse(`${result.seconds} s of audio is longer than a segment may be (${maxSeconds} s)`)
+      heard.push(result)
+      // Whisper takes time in proportion to the audio: a benchmark can see parallelism pay.
+      if (delayMsPerAudioSecond > 0) await new Promise((done) => setTimeout(done, result.seconds * delayMsPerAudioSecond))
+      return { language: 'english', duration: result.seconds, segments: result.segments }
+    },
+  }
+}

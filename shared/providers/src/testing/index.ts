@@ -73,7 +73,7 @@ export interface OpenAiTestServerOptions {
   /** The chat reply: a text, or a whole scripted response. Default: quotes passage [1] and cites it. */
   chatScript?: (request: ChatRequest) => string | ScriptedResponse
   /** The transcription of an upload. Default: one segment per 10 seconds of audio. */
-  transcriptionScript?: (audio: ReceivedAudio) => ScriptedTranscription | ScriptedResponse
+  transcriptionScript?: (audio: ReceivedAudio) => ScriptedTranscription | ScriptedResponse | Promise<ScriptedTranscription | ScriptedResponse>
   /** Failures queued from the start, as `failNext` would queue them. */
   failures?: (FailureScript & { path: string })[]
   /** When given, only `Bearer <apiKey>` is accepted; otherwise any non-empty bearer token. */
@@ -197,6 +197,30 @@ export function wavDurationSeconds(bytes: Uint8Array): number | undefined {
       return dataSize / byteRate
     }
     offset += 8 + size + (size % 2) // chunks are padded to an even length
+  }
+  return undefined
+}
+
+/**
+ * The length of an Ogg Opus file: the last page's granule position (always counted at 48 kHz)
+ * less the pre-skip from the `OpusHead` header. Undefined when the bytes are not Ogg Opus.
+ *
+ * @example
+ * ```ts
+ * oggOpusDurationSeconds(await readFile('segment-0.ogg')) // 59.98
+ * ```
+ */
+export function oggOpusDurationSeconds(bytes: Uint8Array): number | undefined {
+  const ascii = (offset: number, length: number) => String.fromCharCode(...bytes.subarray(offset, offset + length))
+  if (bytes.length < 47 || ascii(0, 4) !== 'OggS' || ascii(28, 8) !== 'OpusHead') return undefined
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const preSkip = view.getUint16(28 + 10, true)
+  // The last page starts at the last "OggS" capture pattern.
+  for (let at = bytes.length - 27; at >= 0; at--) {
+    if (bytes[at] === 0x4f && ascii(at, 4) === 'OggS') {
+      const granule = Number(view.getBigUint64(at + 6, true))
+      return Math.max(0, granule - preSkip) / 48_000
+    }
   }
   return undefined
 }
@@ -451,7 +475,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     if (bytes.length === 0) return reply(400, errorBody('The audio file is empty.'))
     const fields: Record<string, string[]> = {}
     for (const [name, value] of form.entries()) if (typeof value === 'string' && name !== 'model') (fields[name] ??= []).push(value)
-    const durationSeconds = wavDurationSeconds(bytes)
+    const durationSeconds = wavDurationSeconds(bytes) ?? oggOpusDurationSeconds(bytes)
     const received: ReceivedAudio = {
       bytes,
       filename: file instanceof File ? file.name : 'blob',
@@ -461,7 +485,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
       ...(durationSeconds === undefined ? {} : { durationSeconds }),
     }
     audio.push(received)
-    const scripted = (options.transcriptionScript ?? defaultTranscription)(received)
+    const scripted = await (options.transcriptionScript ?? defaultTranscription)(received)
     if (isScripted(scripted)) return reply(scripted.status, scripted.body ?? defaultErrorBody(scripted.status), scripted.headers)
 
     const text = scripted.segments.map((segment) => segment.text.trim()).join(' ')

@@ -15,6 +15,19 @@ export const blobKeys = {
   videoPrefix: (videoId: string) => `videos/${safe(videoId)}/`,
   captions: (videoId: string, language: string) => `videos/${safe(videoId)}/captions.${safe(language)}.vtt`,
   transcript: (videoId: string) => `videos/${safe(videoId)}/transcript.json`,
+  /** One segment of the audio, as sent to speech-to-text. */
+  audioSegment: (videoId: string, index: number) => `videos/${safe(videoId)}/audio/segment-${index}.ogg`,
+  /** What speech-to-text made of one segment, times already absolute (a SegmentTranscription). */
+  segmentTranscription: (videoId: string, index: number) => `videos/${safe(videoId)}/audio/segment-${index}.json`,
+}
+
+/** What `audio/segment-<n>.json` holds. */
+export interface SegmentTranscription {
+  index: number
+  startSeconds: number
+  language?: string
+  model: string
+  segments: { start: number; end: number; text: string }[]
 }
 
 /** What `transcript.json` holds: the transcript's segments with absolute times in seconds. */

@@ -353,6 +353,14 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect(await store.claimStage('nope', 'transcribe', 'running', 'done')).toBe(false)
       })
 
+      it('writes the fields given only when it moves the stage', async () => {
+        await store.insertVideo(newVideo('claim3'))
+        await store.updateVideo('claim3', 'transcribe', 'running')
+        expect(await store.claimStage('claim3', 'transcribe', 'running', 'done', { status: 'indexing', chunkCount: 7 })).toBe(true)
+        expect(await store.claimStage('claim3', 'transcribe', 'running', 'done', { status: 'failed', chunkCount: 9 })).toBe(false)
+        expect(await store.getVideo('claim3')).toMatchObject({ status: 'indexing', chunkCount: 7, stages: { transcribe: { status: 'done' } } })
+      })
+
       it('lets exactly one of many racing callers win', async () => {
         await store.insertVideo(newVideo('claim2'))
         await store.updateVideo('claim2', 'transcribe', 'running')

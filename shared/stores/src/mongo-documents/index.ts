@@ -536,10 +536,20 @@ export class MongoDocumentStore implements DocumentStore {
     // The stage becomes part of a field path, so it must be one of the known names.
     if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
     await this.#use()
+    const change = this.#stageChange(stage, stageStatus, update)
+    // One update: the stage state and the fields land together or not at all. No projection:
+    // FerretDB 1.x rejects findAndModify's `fields`; toVideo drops `_id` instead.
+    const doc = await this.#exclusive(`videos:${videoId}`, () =>
+      this.#videos.findOneAndUpdate({ videoId }, change, { returnDocument: 'after' }),
+    )
+    return doc ? toVideo(doc) : undefined
+  }
+
+  /** The update that sets a stage's new state and the fields of `update`. */
+  #stageChange(stage: Stage, stageStatus: StageStatus, update: VideoUpdate): UpdateFilter<VideoDocument> {
     const at = this.#timestamp()
     const state: StageState = { status: stageStatus, updatedAt: at }
     if (stageStatus === 'failed' && typeof update.error === 'string') state.error = update.error
-
     // Only this stage's path: another stage written at the same moment keeps its own state.
     const set: Record<string, unknown> = { [`stages.${stage}`]: state, updatedAt: at }
     const unset: Record<string, ''> = {}
@@ -550,13 +560,7 @@ export class MongoDocumentStore implements DocumentStore {
       if (value === null) unset[field] = ''
       else set[field] = typeof value === 'object' ? withoutUndefined(value) : value
     }
-    const change = (Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }) as UpdateFilter<VideoDocument>
-    // One update: the stage state and the fields land together or not at all. No projection:
-    // FerretDB 1.x rejects findAndModify's `fields`; toVideo drops `_id` instead.
-    const doc = await this.#exclusive(`videos:${videoId}`, () =>
-      this.#videos.findOneAndUpdate({ videoId }, change, { returnDocument: 'after' }),
-    )
-    return doc ? toVideo(doc) : undefined
+    return (Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }) as UpdateFilter<VideoDocument>
   }
 
   async recordTranscribedSegment(videoId: string, { index, seconds }: { index: number; seconds: number }): Promise<Video | undefined> {
@@ -575,15 +579,13 @@ export class MongoDocumentStore implements DocumentStore {
     return doc ? toVideo(doc) : undefined
   }
 
-  async claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus): Promise<boolean> {
+  async claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus, update: VideoUpdate = {}): Promise<boolean> {
     assertId(videoId, 'videoId')
     if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
     await this.#use()
-    const at = this.#timestamp()
-    const state: StageState = { status: to, updatedAt: at }
     // A conditional update: of racing callers, only the first still finds `from`.
     const result = await this.#exclusive(`videos:${videoId}`, () =>
-      this.#videos.updateOne({ videoId, [`stages.${stage}.status`]: from }, { $set: { [`stages.${stage}`]: state, updatedAt: at } }),
+      this.#videos.updateOne({ videoId, [`stages.${stage}.status`]: from }, this.#stageChange(stage, to, update)),
     )
     return result.modifiedCount === 1
   }

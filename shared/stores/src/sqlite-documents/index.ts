@@ -300,10 +300,17 @@ export class SqliteDocumentStore implements DocumentStore {
   async updateVideo(videoId: string, stage: Stage, stageStatus: StageStatus, update: VideoUpdate = {}): Promise<Video | undefined> {
     // The stage becomes part of a JSON path, so it must be one of the known names.
     if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
+    const { sets, params } = this.#stageSets(stage, stageStatus, update)
+    // One statement: the stage state and the fields land together or not at all.
+    const row = this.#db.prepare(`UPDATE videos SET ${sets.join(', ')} WHERE video_id = ? RETURNING *`).get(...params, videoId)
+    return row ? toVideo(row) : undefined
+  }
+
+  /** The SET clauses and their parameters for a stage's new state and the fields of `update`. */
+  #stageSets(stage: Stage, stageStatus: StageStatus, update: VideoUpdate) {
     const at = this.#timestamp()
     const state: StageState = { status: stageStatus, updatedAt: at }
     if (stageStatus === 'failed' && typeof update.error === 'string') state.error = update.error
-
     const sets = ['stages = json_set(stages, ?, json(?))', 'updated_at = ?']
     const params: (string | number | null)[] = [`$.${stage}`, JSON.stringify(state), at]
     for (const [field, column] of Object.entries(UPDATE_COLUMNS) as [keyof VideoUpdate, string][]) {
@@ -312,9 +319,7 @@ export class SqliteDocumentStore implements DocumentStore {
       sets.push(`${column} = ?`)
       params.push((field === 'transcript' || field === 'audio') && value !== null ? JSON.stringify(value) : (value as string | number | null))
     }
-    // One statement: the stage state and the fields land together or not at all.
-    const row = this.#db.prepare(`UPDATE videos SET ${sets.join(', ')} WHERE video_id = ? RETURNING *`).get(...params, videoId)
-    return row ? toVideo(row) : undefined
+    return { sets, params }
   }
 
   async recordTranscribedSegment(videoId: string, { index, seconds }: { index: number; seconds: number }): Promise<Video | undefined> {
@@ -336,14 +341,13 @@ export class SqliteDocumentStore implements DocumentStore {
     })
   }
 
-  async claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus): Promise<boolean> {
+  async claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus, update: VideoUpdate = {}): Promise<boolean> {
     if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
-    const at = this.#timestamp()
-    const state: StageState = { status: to, updatedAt: at }
+    const { sets, params } = this.#stageSets(stage, to, update)
     // One conditional statement: of racing callers, only the first still finds `from`.
     const result = this.#db
-      .prepare(`UPDATE videos SET stages = json_set(stages, ?, json(?)), updated_at = ? WHERE video_id = ? AND json_extract(stages, ?) = ?`)
-      .run(`$.${stage}`, JSON.stringify(state), at, videoId, `$.${stage}.status`, from)
+      .prepare(`UPDATE videos SET ${sets.join(', ')} WHERE video_id = ? AND json_extract(stages, ?) = ?`)
+      .run(...params, videoId, `$.${stage}.status`, from)
     return Number(result.changes) === 1
   }
 

@@ -202,6 +202,30 @@ export async function downloadCaptions(info: VideoInfo, track: CaptionTrack, opt
 }
 
 /**
+ * Downloads a video's best audio (or its whole file where the site offers no audio-only
+ * format) into `dir`, from the video's info JSON as captions are; gives the file's path.
+ *
+ * @example
+ * ```ts
+ * const file = await downloadAudio(info, '/tmp/ytrag-audio-x', { timeoutMs: 600_000 })
+ * ```
+ */
+export async function downloadAudio(info: VideoInfo, dir: string, options: YtDlpOptions = {}): Promise<string> {
+  const { webpage_url: _page, ...raw } = info.raw
+  const infoFile = join(dir, 'info.json')
+  await writeFile(infoFile, JSON.stringify(raw))
+  await runYtDlp(
+    '',
+    { abortOnError: true, loadInfoJson: infoFile, format: 'bestaudio/best', output: join(dir, 'audio.%(ext)s'), noProgress: true, noPart: true },
+    options,
+    { url: info.url, task: `download the audio of ${info.url}` },
+  )
+  const file = (await readdir(dir)).find((name) => name.startsWith('audio.'))
+  if (!file) throw new ExtractionError(`yt-dlp wrote no audio file for ${info.url}`, { url: info.url })
+  return join(dir, file)
+}
+
+/**
  * The functions above with options bound once, e.g. from the configuration.
  *
  * @example
@@ -215,5 +239,6 @@ export function createYtDlp(options: DownloadCaptionsOptions = {}) {
     listVideos: (url: string) => listVideos(url, options),
     videoInfo: (url: string, playlistItem?: number) => videoInfo(url, playlistItem, options),
     downloadCaptions: (info: VideoInfo, track: CaptionTrack) => downloadCaptions(info, track, options),
+    downloadAudio: (info: VideoInfo, dir: string) => downloadAudio(info, dir, options),
   }
 }

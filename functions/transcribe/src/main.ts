@@ -1,0 +1,4 @@
+import { startFunction } from '@ytrag/function'
+import { transcribe } from './index.ts'
+
+await startFunction(transcribe)
