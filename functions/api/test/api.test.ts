@@ -86,6 +86,8 @@ describe('api over HTTP', () => {
     const { hits } = (await answer.json()) as { hits: { videoId: string; start: number; url: string; text: string; score: number }[] }
     expect(hits[0]).toMatchObject({ videoId: 'vidA', start: 754.6, url: 'https://www.youtube.com/watch?v=vidA&t=754s' })
     expect(hits[0]!.score).toBeGreaterThan(0)
+    // Where the words came from, per hit.
+    expect(hits[0]).toMatchObject({ transcript: { source: 'captions', language: 'en' } })
     expect((await post(fn, '/v1/search', { query: '' })).status).toBe(400)
     expect((await post(fn, '/v1/search', { query: 'x', limit: 0 })).status).toBe(400)
     expect((await post(fn, '/v1/search', { query: 'x', filter: { videoIds: 'vidA' } })).status).toBe(400)

@@ -29,6 +29,17 @@ async function retrieve(
   return searchChunks(stores.chunks, { query, limit, ...(filter ? { filter } : {}), ...(embedding ? { embedding } : {}) })
 }
 
+/** Each hit with where its words came from: captions, auto-captions or speech-to-text (and the model). */
+async function withProvenance({ stores }: Pick<FunctionContext, 'stores'>, hits: SearchHit[]) {
+  const videos = new Map(
+    await Promise.all([...new Set(hits.map((hit) => hit.videoId))].map(async (videoId) => [videoId, await stores.documents.getVideo(videoId)] as const)),
+  )
+  return hits.map((hit) => {
+    const transcript = videos.get(hit.videoId)?.transcript
+    return transcript ? { ...hit, transcript: { source: transcript.source, language: transcript.language, ...(transcript.model ? { model: transcript.model } : {}) } } : hit
+  })
+}
+
 type Chat = NonNullable<Providers['chat']>
 
 /** The last event: the whole answer, its mode first so a reader can branch early. */
@@ -63,7 +74,7 @@ export function searchRoutes(app: Hono, context: FunctionContext) {
 
   app.post('/v1/search', async (c) => {
     const { query, limit, filter } = await readBody(c, searchRequest)
-    return c.json({ hits: await retrieve(context, query, limit ?? 10, filter) })
+    return c.json({ hits: await withProvenance(context, await retrieve(context, query, limit ?? 10, filter)) })
   })
 
   app.post('/v1/ask', async (c) => {
