@@ -77,13 +77,16 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
   const s3Keys = (prefix: string) =>
     s3.requests.filter((request) => request.method === 'PUT' && request.url.startsWith(`/${bucket}/${prefix}`)).map((request) => request.url.split('?')[0])
 
-  it('ingests the fixture playlist: three videos indexed, the silent one failed with the reason', async () => {
+  it('ingests the fixture playlist: three videos from their captions, the one without through speech-to-text', async () => {
     const started = performance.now()
     const job = await server.waitForJob(await server.ingest(fixtures.url('/all.html')))
     console.log(`fixture playlist on FerretDB + s3rver + Redis + test OpenAI server: ${((performance.now() - started) / 1000).toFixed(1)} s`)
-    expect(job.status, server.output().slice(-2000)).toBe('partial')
-    expect(job.videos).toEqual({ total: 4, indexed: 3, failed: 1 })
-    expect(job.errors).toEqual([expect.objectContaining({ message: 'no captions and speech-to-text is not configured' })])
+    expect(job.status, server.output().slice(-2000)).toBe('succeeded')
+    expect(job.videos).toEqual({ total: 4, indexed: 4, failed: 0 })
+    // The silent clip has no captions; with a speech-to-text provider it is transcribed instead of failing.
+    const silent = (await server.call<{ transcript: { source: string } }>('GET', '/v1/videos/all-4')).body
+    expect(silent.transcript.source).toBe('speech-to-text')
+    expect(openai.audio).toHaveLength(1)
   })
 
   it('kept the documents in MongoDB, the caption files and transcripts in S3, and embedded every chunk', async () => {
@@ -92,14 +95,16 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
       { videoId: 'all-1', status: 'indexed' },
       { videoId: 'all-2', status: 'indexed' },
       { videoId: 'all-3', status: 'indexed' },
-      { videoId: 'all-4', status: 'failed' },
+      { videoId: 'all-4', status: 'indexed' },
     ])
     expect(await mongo.db(database).collection('jobs').countDocuments()).toBe(1)
     for (const id of ['all-1', 'all-2', 'all-3']) expect(s3Keys(`videos/${id}/`).length, id).toBeGreaterThanOrEqual(2)
+    // The silent clip's audio segment and its transcription went to S3 too.
+    expect(s3Keys('videos/all-4/audio/')).toEqual(expect.arrayContaining([`/${bucket}/videos/all-4/audio/segment-0.ogg`, `/${bucket}/videos/all-4/audio/segment-0.json`]))
     const embedded = openai.requests
       .filter((request) => request.path === '/v1/embeddings')
       .flatMap((request) => (request.body as { input: string[]; dimensions: number }).input)
-    const chunkCounts = await Promise.all(['all-1', 'all-2', 'all-3'].map(async (id) => (await server.call<{ chunkCount: number }>('GET', `/v1/videos/${id}`)).body.chunkCount))
+    const chunkCounts = await Promise.all(['all-1', 'all-2', 'all-3', 'all-4'].map(async (id) => (await server.call<{ chunkCount: number }>('GET', `/v1/videos/${id}`)).body.chunkCount))
     expect(embedded.length).toBe(chunkCounts.reduce((a, b) => a + b, 0))
   })
 
@@ -119,7 +124,7 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
 
   it('duplicates nothing when the playlist is ingested again', async () => {
     const again = await server.waitForJob(await server.ingest(fixtures.url('/all.html')))
-    expect(again.videos).toEqual({ total: 4, indexed: 3, failed: 1 })
+    expect(again.videos).toEqual({ total: 4, indexed: 4, failed: 0 })
     expect(await mongo.db(database).collection('videos').countDocuments()).toBe(4)
     expect(await mongo.db(database).collection('jobs').countDocuments()).toBe(2)
   })
