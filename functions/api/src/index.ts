@@ -1,5 +1,6 @@
 import type { FunctionDefinition } from '@ytrag/function'
 import { errorBody, ApiError } from './http/index.ts'
+import { channelRoutes } from './routes/channels.ts'
 import { openApiRoutes } from './routes/openapi.ts'
 import { ingestRoutes } from './routes/ingest.ts'
 import { searchRoutes } from './routes/search.ts'
@@ -38,6 +39,7 @@ export const api: FunctionDefinition = {
     ingestRoutes(app, context)
     videoRoutes(app, context)
     searchRoutes(app, context)
+    channelRoutes(app, context)
     openApiRoutes(app)
   },
 }

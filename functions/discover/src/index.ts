@@ -1,10 +1,13 @@
 import type { FunctionDefinition } from '@ytrag/function'
 import { checkIngestUrl, listVideos, VideoUnavailableError } from '@ytrag/youtube'
+import { startDueSyncs, syncChannel } from './channels.ts'
 
 /**
  * `discover`: expands the URL of an ingest request (a video, a playlist or a channel) into its
  * videos with a flat yt-dlp listing, links them to the job, and sends each one that needs work
- * downstream. A video already indexed is skipped unless the request forces a re-ingest.
+ * downstream. A video already indexed is skipped unless the request forces a re-ingest. It also
+ * runs the channel re-sync: a schedule tick starts the syncs that are due, and each
+ * `channel.resync.requested` lists that channel's newest uploads.
  *
  * @example
  * ```ts
@@ -13,7 +16,11 @@ import { checkIngestUrl, listVideos, VideoUnavailableError } from '@ytrag/youtub
  */
 export const discover: FunctionDefinition = {
   name: 'discover',
+  onPing: async (_event, context) => {
+    await startDueSyncs(context)
+  },
   on: {
+    'channel.resync.requested': syncChannel,
     'ingest.requested': async (event, { stores, config, emit, logger }) => {
       const { jobId, url, language, force, speechToText } = event.data
       const job = await stores.documents.getJob(jobId)

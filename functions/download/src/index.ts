@@ -5,6 +5,7 @@ import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError 
 import { sendAudioSegments } from './audio.ts'
 
 export const NO_CAPTIONS_REASON = 'no captions and speech-to-text is not configured'
+export const NO_SPEECH_TO_TEXT_REASON = "no captions, and the channel's subscription does not allow speech-to-text"
 
 /**
  * `download`: reads a video's metadata and its captions with yt-dlp (creator captions before
@@ -25,7 +26,7 @@ export const download: FunctionDefinition = {
   on: {
     'video.discovered': async (event, context) => {
       const { stores, config, providers, emit, logger } = context
-      const { jobId, videoId, url, playlistItem, language, force, speechToText } = event.data
+      const { jobId, videoId, url, playlistItem, language, force, speechToText, speechToTextAllowed } = event.data
       const existing = await stores.documents.getVideo(videoId)
       if (!existing) {
         logger.warn({ videoId }, 'discovered video no longer exists (deleted); nothing to download')
@@ -42,7 +43,7 @@ export const download: FunctionDefinition = {
 
       await stores.documents.updateVideo(videoId, 'download', 'running', { status: 'downloading', error: null })
       try {
-        const info = await videoInfo(url, playlistItem, ytdlp)
+        const info = await videoInfo(url, playlistItem, { ...ytdlp, videoId })
         await stores.documents.updateVideo(videoId, 'download', 'running', {
           ...(info.title ? { title: info.title } : {}),
           ...(info.channelId ? { channelId: info.channelId } : {}),
@@ -54,6 +55,7 @@ export const download: FunctionDefinition = {
         const track = speechToText ? undefined : chooseCaptionTrack(info, language)
         if (!track) {
           if (!providers.speechToText) return await fail(speechToText ? 'speech-to-text was asked for but is not configured' : NO_CAPTIONS_REASON)
+          if (speechToTextAllowed === false) return await fail(NO_SPEECH_TO_TEXT_REASON)
           const refused = await sendAudioSegments(info, { jobId, videoId, ...(language ? { language } : {}) }, context)
           if (refused) return await fail(refused)
           return

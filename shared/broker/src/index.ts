@@ -5,6 +5,7 @@ export {
   type BrokerSpec,
   type BrokerWiring,
   type DeliverySpec,
+  type PingSourceSpec,
   type ReadBrokerWiringOptions,
   type TriggerSpec,
 } from './manifests/index.ts'

@@ -10,6 +10,10 @@ const usage = `usage: pnpm ytrag <command> [options]
   ask "<question>" [--limit n]                      an answer with cited moments
   videos [--channel id] [--limit n]                 indexed videos
   delete <videoId>                                  remove a video and everything made from it
+  channels add <url> [--backfill n|all] [--language xx] [--speech-to-text] [--interval seconds] [--wait]
+  channels list                                     subscriptions and how their syncs went
+  channels remove <channelId>                       stop following a channel (its videos stay)
+  channels sync <channelId> [--wait]                sync a channel now
 options: --server http://127.0.0.1:8000 (or YTRAG_URL), --json (raw answers)`
 
 const { values, positionals } = parseArgs({
@@ -21,12 +25,15 @@ const { values, positionals } = parseArgs({
     language: { type: 'string' },
     limit: { type: 'string' },
     channel: { type: 'string' },
+    backfill: { type: 'string' },
+    'speech-to-text': { type: 'boolean', default: false },
+    interval: { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
 const server = (values.server ?? process.env.YTRAG_URL ?? `http://127.0.0.1:${process.env.SERVER__PORT ?? process.env.YOUTUBE_RAG__SERVER__PORT ?? 8000}`).replace(/\/$/, '')
-const [command, argument] = positionals
+const [command, argument, channelArgument] = positionals
 const limit = values.limit ? Number(values.limit) : undefined
 
 class CliError extends Error {}
@@ -137,8 +144,69 @@ async function main(): Promise<number> {
       print(await call('DELETE', `/v1/videos/${encodeURIComponent(argument)}`))
       return 0
     }
+    case 'channels':
+      return channels(argument, channelArgument)
     default:
       throw new CliError(`unknown command ${command}\n${usage}`)
+  }
+}
+
+interface ChannelView {
+  channelId: string
+  title?: string
+  url: string
+  nextSyncAt: string
+  lastSyncAt?: string
+  lastOutcome?: string
+  lastError?: string
+  consecutiveFailures: number
+  videosFoundLastSync?: number
+}
+
+/** `ytrag channels add|list|remove|sync`. */
+async function channels(action: string | undefined, target: string | undefined): Promise<number> {
+  const wait = async (jobId: string) => (values.wait ? ((await waitForJob(jobId)).status === 'succeeded' ? 0 : 1) : 0)
+  switch (action) {
+    case 'add': {
+      if (!target) throw new CliError('channels add needs a channel URL')
+      const backfill = values.backfill === undefined ? undefined : values.backfill === 'all' ? 'all' : Number(values.backfill)
+      if (backfill !== undefined && backfill !== 'all' && !Number.isInteger(backfill)) throw new CliError('--backfill takes a number or "all"')
+      const answer = await call<{ channel: ChannelView; jobId?: string }>('POST', '/v1/channels', {
+        url: target,
+        ...(backfill === undefined ? {} : { backfill }),
+        ...(values.language ? { languages: [values.language] } : {}),
+        ...(values['speech-to-text'] ? { speechToText: true } : {}),
+        ...(values.interval ? { intervalSeconds: Number(values.interval) } : {}),
+      })
+      print(values.json ? answer : `subscribed to ${answer.channel.title ?? answer.channel.channelId} (${answer.channel.channelId})${answer.jobId ? `; backfill job ${answer.jobId}` : ''}`)
+      return answer.jobId ? wait(answer.jobId) : 0
+    }
+    case 'list': {
+      const { items } = await call<{ items: ChannelView[] }>('GET', '/v1/channels')
+      if (values.json) print({ items })
+      else if (items.length === 0) print('no subscriptions')
+      else {
+        for (const channel of items) {
+          const last = channel.lastSyncAt ? `last sync ${channel.lastSyncAt} ${channel.lastOutcome} (${channel.videosFoundLastSync ?? 0} new)` : 'not synced yet'
+          const failing = channel.consecutiveFailures ? `, ${channel.consecutiveFailures} failures in a row: ${channel.lastError}` : ''
+          print(`${channel.channelId}  ${channel.title ?? channel.url}\n  ${last}${failing}; next ${channel.nextSyncAt}`)
+        }
+      }
+      return 0
+    }
+    case 'remove': {
+      if (!target) throw new CliError('channels remove needs a channel id')
+      print(await call('DELETE', `/v1/channels/${encodeURIComponent(target)}`))
+      return 0
+    }
+    case 'sync': {
+      if (!target) throw new CliError('channels sync needs a channel id')
+      const { jobId } = await call<{ jobId: string }>('POST', `/v1/channels/${encodeURIComponent(target)}/sync`)
+      print(values.json ? { jobId } : `sync job ${jobId}`)
+      return wait(jobId)
+    }
+    default:
+      throw new CliError(`channels takes add, list, remove or sync\n${usage}`)
   }
 }
 

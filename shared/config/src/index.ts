@@ -35,6 +35,24 @@ export const configSchema = z.object({
     /** Unset: the static ffmpeg that @ffmpeg-installer/ffmpeg ships. */
     ffmpegPath: z.string().optional(),
   }),
+  channels: z.object({
+    /** Where channel feeds are read: `<base>/feeds/videos.xml?channel_id=…` (tests point it at a fixture site). */
+    feedBaseUrl: z.string().default('https://www.youtube.com'),
+    /** How often a subscription is synced, unless it says otherwise. */
+    intervalSeconds: z.coerce.number().int().positive().default(3600),
+    /** Each sync lands up to this share of the interval early or late, so channels spread out. */
+    jitterRatio: z.coerce.number().min(0).max(0.5).default(0.1),
+    /** The newest videos a new subscription indexes, unless it says otherwise. */
+    backfill: z.coerce.number().int().min(0).default(5),
+    /** At least this long between two requests to one host, across every replica. */
+    hostSpacingMs: z.coerce.number().int().min(0).default(1000),
+    /** How long a host that answered 429 is left alone when it does not say (Retry-After). */
+    rateLimitBackoffSeconds: z.coerce.number().int().positive().default(900),
+    /** The most channels one schedule tick starts syncing. */
+    maxPerTick: z.coerce.number().int().positive().default(50),
+    /** A failing channel waits interval × 2^failures, at most this long. */
+    maxBackoffSeconds: z.coerce.number().int().positive().default(7 * 24 * 3600),
+  }),
   audio: z.object({
     /** Longer videos are refused before any download: speech-to-text is paid by the minute. */
     maxDurationSeconds: z.coerce.number().positive().default(4 * 3600),
@@ -54,6 +72,8 @@ export const configSchema = z.object({
     manifestsDir: z.string().default('knative/base'),
     /** Multiplies the Broker's retry delays in local mode (tests shorten them). */
     backoffScale: z.coerce.number().min(0).default(1),
+    /** Local mode: a cron (five fields, or six with seconds) run instead of the PingSource's own schedule; 'off' runs none. */
+    pingSchedule: z.string().optional(),
   }),
   documentDb: z.object({
     provider: z.enum(['sqlite', 'mongodb']).default('sqlite'),

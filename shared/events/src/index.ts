@@ -18,7 +18,16 @@ export const eventSchemas = {
     /** Transcribe the audio even when the video has captions. */
     speechToText: z.boolean().optional(),
   }),
-  'channel.resync.requested': z.object({ channelId: z.string().min(1), url: z.string().url() }),
+  'channel.resync.requested': z.object({
+    /** The job the sync's videos are linked to, so its progress and errors can be followed. */
+    jobId,
+    channelId: z.string().min(1),
+    url: z.string().url(),
+    /** Why: the schedule, a new subscription (which backfills), or someone asking. */
+    reason: z.enum(['scheduled', 'subscribed', 'manual']),
+    /** A subscription's first sync lists this many of the newest videos (or all) instead of the feed's. */
+    backfill: z.union([z.number().int().min(0), z.literal('all')]).optional(),
+  }),
   'video.discovered': z.object({
     jobId,
     videoId,
@@ -30,6 +39,8 @@ export const eventSchemas = {
     language: z.string().optional(),
     force: z.boolean().default(false),
     speechToText: z.boolean().optional(),
+    /** false: a subscription that does not pay for speech-to-text; a video without captions fails instead. */
+    speechToTextAllowed: z.boolean().optional(),
   }),
   'audio.segment.ready': z.object({
     jobId,

@@ -1,7 +1,10 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { api } from '@ytrag/api'
-import { createLocalBroker, readBrokerWiring, type LocalBroker } from '@ytrag/broker'
+import { createLocalBroker, readBrokerWiring, type LocalBroker, type PingSourceSpec } from '@ytrag/broker'
+import { PING_EVENT_TYPE } from '@ytrag/events'
+import { CloudEvent } from 'cloudevents'
+import { Cron } from 'croner'
 import { loadConfig, type Config } from '@ytrag/config'
 import { deadLetter } from '@ytrag/dead-letter'
 import { discover } from '@ytrag/discover'
@@ -49,8 +52,9 @@ export async function startLocalServer(options: { env?: Record<string, string | 
   const manifestsDir = isAbsolute(config.broker.manifestsDir) ? config.broker.manifestsDir : resolve(repositoryRoot, config.broker.manifestsDir)
   const functionUrls: Record<string, string> = {}
 
+  const wiring = readBrokerWiring(manifestsDir)
   const broker = createLocalBroker({
-    wiring: readBrokerWiring(manifestsDir),
+    wiring,
     backoffScale: config.broker.backoffScale,
     logger: logger.child({ component: 'broker' }),
     async deliver(service, request) {
@@ -81,11 +85,15 @@ export async function startLocalServer(options: { env?: Record<string, string | 
     throw error
   }
 
+  // The PingSources' schedules, run in process: their ticks reach the Broker as Knative's do.
+  const schedules = config.broker.pingSchedule === 'off' ? [] : (wiring.pingSources ?? []).map((source) => runPingSource(source, broker, config.broker.pingSchedule, logger))
+
   const port = apiServer!.port
   const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= (async () => {
+      for (const schedule of schedules) schedule.stop()
       // Deliveries in flight finish first, while every function can still take them.
       await broker.close()
       await Promise.all(servers.map((server) => server.close()))
@@ -105,4 +113,21 @@ export async function startLocalServer(options: { env?: Record<string, string | 
   }
   logger.info({ url: `http://${host}:${port}`, storage: config.storage.dir, manifests: manifestsDir }, 'youtube-rag local server listening')
   return { url: `http://${host}:${port}`, port, config, stores, broker, functionUrls, close }
+}
+
+/** Sends a PingSource's event to the broker on its schedule (or `override`), as Knative's ping adapter does. */
+function runPingSource(source: PingSourceSpec, broker: LocalBroker, override: string | undefined, logger: ReturnType<typeof createLogger>): Cron {
+  const json = source.contentType === undefined || source.contentType.includes('json')
+  const data = source.data === undefined ? undefined : json ? JSON.parse(source.data) : source.data
+  const schedule = override ?? source.schedule
+  logger.info({ pingSource: source.name, schedule }, 'schedule running in process')
+  return new Cron(schedule, { timezone: source.timezone ?? 'UTC', protect: true }, async () => {
+    const event = new CloudEvent({
+      type: PING_EVENT_TYPE,
+      source: `/apis/v1/namespaces/youtube-rag/pingsources/${source.name}`,
+      datacontenttype: source.contentType ?? 'application/json',
+      ...(data === undefined ? {} : { data }),
+    })
+    await broker.send(event).catch((error: unknown) => logger.warn({ err: error, pingSource: source.name }, 'schedule tick not delivered'))
+  })
 }

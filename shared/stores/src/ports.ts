@@ -52,6 +52,9 @@ export interface AudioProgress {
   secondsDone: number
 }
 
+/** A video that was indexed and is no longer watchable: kept (and searchable), marked so. */
+export type VideoAvailability = 'private' | 'removed'
+
 export interface Video {
   videoId: string
   /** The page yt-dlp reads the video from; also the base of non-YouTube deep links. */
@@ -67,6 +70,8 @@ export interface Video {
   stages: Record<Stage, StageState>
   transcript?: TranscriptInfo
   audio?: AudioProgress
+  /** Set when a re-sync finds the video gone from its channel and its page says why. */
+  availability?: VideoAvailability
   chunkCount: number
   error?: string
   createdAt: string
@@ -97,8 +102,71 @@ export interface VideoUpdate {
   transcript?: TranscriptInfo
   /** Set when the audio is cut into segments (with nothing done yet); null clears it. */
   audio?: AudioProgress | null
+  /** null: watchable again. */
+  availability?: VideoAvailability | null
   chunkCount?: number
   error?: string | null
+}
+
+export type ChannelSyncOutcome = 'ok' | 'failed' | 'rate-limited'
+
+/** A channel subscription and the state of its scheduled re-sync. */
+export interface Channel {
+  /** YouTube's `UC…` id (or, for another allowed host, the id its page gives). */
+  channelId: string
+  /** The URL the user subscribed with. */
+  url: string
+  /** What yt-dlp lists for a backfill or when the feed fails, e.g. `https://www.youtube.com/channel/UC…/videos`. */
+  listUrl: string
+  title?: string
+  /** Caption languages wanted, in order; empty: the video's own. */
+  languages: string[]
+  /** Whether videos without captions may be transcribed (it costs money). */
+  speechToText: boolean
+  /** How many of the newest videos the first sync indexes. */
+  backfill: number | 'all'
+  intervalSeconds: number
+  /** When the schedule next syncs it (ISO 8601). */
+  nextSyncAt: string
+  lastSyncAt?: string
+  lastOutcome?: ChannelSyncOutcome
+  lastError?: string
+  /** Failed syncs in a row; each one doubles the wait before the next. Reset by a sync that works. */
+  consecutiveFailures: number
+  /** New videos the last sync found. */
+  videosFoundLastSync?: number
+  createdAt: string
+  updatedAt: string
+}
+
+export interface NewChannel {
+  channelId: string
+  url: string
+  listUrl: string
+  title?: string
+  languages?: string[]
+  speechToText?: boolean
+  backfill?: number | 'all'
+  intervalSeconds: number
+  nextSyncAt: string
+}
+
+export interface ChannelSyncResult {
+  outcome: ChannelSyncOutcome
+  /** When the sync ran (ISO 8601). */
+  at: string
+  nextSyncAt: string
+  videosFound?: number
+  error?: string
+}
+
+/** The per-host politeness every replica shares. */
+export interface HostSlot {
+  /** When the caller may send its request (ISO 8601): now, or later to keep the spacing or a backoff. */
+  at: string
+  /** Set while the host is backed off (it answered 429): the caller should not send at all before then. */
+  backoffUntil?: string
+  backoffReason?: string
 }
 
 export interface Page<T> {
@@ -134,6 +202,35 @@ export interface DocumentStore {
    * one goes on.
    */
   claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus, update?: VideoUpdate): Promise<boolean>
+  /**
+   * Creates the subscription, or updates its options (url, listUrl, title, languages,
+   * speechToText, backfill, intervalSeconds) when it exists; its sync state is never reset.
+   */
+  upsertChannel(channel: NewChannel): Promise<{ created: boolean; channel: Channel }>
+  getChannel(channelId: string): Promise<Channel | undefined>
+  /** Every subscription, oldest first. */
+  listChannels(): Promise<Channel[]>
+  /** Ends the subscription; its videos stay. */
+  deleteChannel(channelId: string): Promise<boolean>
+  /**
+   * The channels due (nextSyncAt ≤ now), oldest due first, at most `limit`; each one's
+   * nextSyncAt is moved to `leaseUntil` in the same step, so a concurrent caller never gets it too.
+   */
+  claimDueChannels(now: Date, leaseUntil: Date, limit: number): Promise<Channel[]>
+  /**
+   * Records a sync: `ok` resets consecutiveFailures, `failed` adds one, `rate-limited` leaves
+   * it; sets lastSyncAt, lastOutcome, lastError (cleared when absent), videosFoundLastSync
+   * (when given) and nextSyncAt. Returns the channel after, undefined when it does not exist.
+   */
+  recordChannelSync(channelId: string, result: ChannelSyncResult): Promise<Channel | undefined>
+  /**
+   * Reserves the next request to `host`: at least `spacingMs` after the previous reservation
+   * and not before a backoff ends. A backed-off host gives `backoffUntil` and reserves nothing.
+   */
+  reserveHostRequest(host: string, options: { now: Date; spacingMs: number }): Promise<HostSlot>
+  /** Backs the host off for every caller until `until` (it answered 429); a later backoff wins over an earlier one. */
+  backOffHost(host: string, until: Date, reason: string): Promise<void>
+
   /** Puts a video back to the start of the pipeline (a forced re-ingest). */
   resetVideo(videoId: string): Promise<void>
   deleteVideo(videoId: string): Promise<boolean>

@@ -50,6 +50,28 @@ export const openApiDocument = {
         responses: { 200: { description: '{answer, mode, citations}' } },
       },
     },
+    '/v1/channels': {
+      post: {
+        summary: 'Subscribe to a channel (/channel/UC…, /@handle, /c/…, /user/…) and backfill its newest videos',
+        requestBody: body(
+          {
+            url: { type: 'string' },
+            backfill: { oneOf: [{ type: 'integer' }, { const: 'all' }] },
+            languages: { type: 'array', items: { type: 'string' } },
+            speechToText: { type: 'boolean' },
+            intervalSeconds: { type: 'integer' },
+          },
+          ['url'],
+        ),
+        responses: { 201: { description: '{channel, jobId}' }, 200: { description: 'options updated' }, 400: { description: 'not an allowed channel URL', ...json(error) } },
+      },
+      get: { summary: 'Subscriptions with their sync state', responses: { 200: { description: '{items}' } } },
+    },
+    '/v1/channels/{channelId}': {
+      get: { summary: 'One subscription', responses: { 200: { description: 'the channel' }, 404: { description: 'not subscribed', ...json(error) } } },
+      delete: { summary: 'Unsubscribe (its videos stay)', responses: { 200: { description: 'deleted' }, 404: { description: 'not subscribed', ...json(error) } } },
+    },
+    '/v1/channels/{channelId}/sync': { post: { summary: 'Sync now', responses: { 202: { description: '{jobId}' }, 404: { description: 'not subscribed', ...json(error) } } } },
   },
 }
 

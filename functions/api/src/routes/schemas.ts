@@ -33,3 +33,12 @@ export const listVideosQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).optional(),
 })
+
+export const subscribeRequest = z.object({
+  url: z.string({ error: 'url is required' }).min(1, 'url is required'),
+  /** How many of the newest videos to index now; 'all' for the whole channel. */
+  backfill: z.union([z.number().int().min(0).max(10_000), z.literal('all')]).optional(),
+  languages: z.array(z.string().min(2).max(20)).max(10).optional(),
+  speechToText: z.boolean().optional(),
+  intervalSeconds: z.number().int().min(5).max(30 * 24 * 3600).optional(),
+})

@@ -78,7 +78,7 @@ describe('createLocalBroker routing', () => {
     const ping = new CloudEvent({ type: PING_EVENT_TYPE, source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule', data: { reason: 'scheduled-resync' } })
     const events = [
       createEvent('ingest.requested', { function: 'api', subject: jobId, data: { jobId, url: 'https://www.youtube.com/@channel', force: false } }),
-      createEvent('channel.resync.requested', { function: 'discover', subject: 'UC1', data: { channelId: 'UC1', url: 'https://www.youtube.com/@channel' } }),
+      createEvent('channel.resync.requested', { function: 'discover', subject: 'UC1', data: { jobId: 'job-1', channelId: 'UC1', url: 'https://www.youtube.com/@channel', reason: 'manual' } }),
       ping,
       discovered(),
       createEvent('audio.segment.ready', { function: 'download', subject: videoId, data: { jobId, videoId, index: 0, count: 2, startSeconds: 0, durationSeconds: 60, blobKey: 'audio/0' } }),

@@ -56,6 +56,10 @@ describe('readBrokerWiring on knative/base', () => {
     expect(wiring.broker).toEqual({ name: 'default', retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 500, deadLetterSink: 'dead-letter' })
   })
 
+  it('reads the PingSource that sends the re-sync schedule to the Broker', () => {
+    expect(wiring.pingSources).toEqual([expect.objectContaining({ name: 'resync-schedule', schedule: '*/15 * * * *' })])
+  })
+
   it('reads the 8 Triggers with their exact type and subscriber, inheriting the Broker delivery', () => {
     expect(wiring.triggers).toHaveLength(8)
     const routes = Object.fromEntries(wiring.triggers.map((t) => [t.name, [t.type, t.subscriber]]))
@@ -106,7 +110,7 @@ describe('readBrokerWiring', () => {
       'kustomization.yaml': kustomization('broker.yaml'),
       'broker.yaml': 'apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata:\n  name: plain\n',
     })
-    expect(readBrokerWiring(dir)).toEqual({ broker: { name: 'plain', retry: 0, backoffPolicy: 'exponential', backoffDelayMs: 0 }, triggers: [] })
+    expect(readBrokerWiring(dir)).toEqual({ broker: { name: 'plain', retry: 0, backoffPolicy: 'exponential', backoffDelayMs: 0 }, triggers: [], pingSources: [] })
   })
 
   it('says when the kustomization is missing', () => {

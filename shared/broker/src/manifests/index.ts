@@ -29,10 +29,23 @@ export interface TriggerSpec {
   delivery?: DeliverySpec
 }
 
+/** A PingSource that sends its ticks to the Broker. */
+export interface PingSourceSpec {
+  name: string
+  /** Cron, five fields, in UTC as Knative reads it unless `timezone` says otherwise. */
+  schedule: string
+  timezone?: string
+  /** The event data, as the manifest gives it. */
+  data?: string
+  contentType?: string
+}
+
 /** The routes a Broker's Triggers make, as read from the Knative manifests. */
 export interface BrokerWiring {
   broker: BrokerSpec
   triggers: TriggerSpec[]
+  /** The schedules whose ticks the Broker receives (none when absent). */
+  pingSources?: PingSourceSpec[]
 }
 
 export interface ReadBrokerWiringOptions {
@@ -86,7 +99,24 @@ export function readBrokerWiring(dir: string, options: ReadBrokerWiringOptions =
       return target === name
     })
     .map(parseTrigger)
-  return { broker, triggers }
+  const pingSources = objects
+    .filter((o) => o.kind === 'PingSource' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('sources.knative.dev/'))
+    .filter((o) => {
+      const ref = (spec(o).sink as { ref?: { kind?: unknown; name?: unknown } } | undefined)?.ref
+      return ref?.kind === 'Broker' && ref.name === name
+    })
+    .map((o): PingSourceSpec => {
+      const { schedule, timezone, data, contentType } = spec(o)
+      if (typeof schedule !== 'string') throw new Error(`PingSource ${nameOf(o)} (${o.file}) has no spec.schedule`)
+      return {
+        name: nameOf(o),
+        schedule,
+        ...(typeof timezone === 'string' ? { timezone } : {}),
+        ...(typeof data === 'string' ? { data } : {}),
+        ...(typeof contentType === 'string' ? { contentType } : {}),
+      }
+    })
+  return { broker, triggers, pingSources }
 }
 
 interface ManifestObject {

@@ -4,6 +4,7 @@ import {
   eventFromRequest,
   eventNameOf,
   InvalidEventError,
+  PING_EVENT_TYPE,
   validateEvent,
   type EventData,
   type EventName,
@@ -43,6 +44,8 @@ export interface FunctionDefinition {
   name: string
   /** Handlers of catalog events, by name; data is validated before a handler sees it. */
   on?: { [N in EventName]?: EventHandler<N> }
+  /** Takes the Knative PingSource's events (`dev.knative.sources.ping`): the schedule's ticks. */
+  onPing?: (event: CloudEvent<unknown>, context: FunctionContext) => Promise<void>
   /** Takes any event unvalidated (the dead-letter sink gets whatever failed, even malformed data). */
   onAnyEvent?: (event: CloudEvent<unknown>, context: FunctionContext) => Promise<void>
   /** Serves the public API: its `/v1/*` routes are rate limited when a limiter is given. */
@@ -167,6 +170,8 @@ export function createFunctionApp(definition: FunctionDefinition, dependencies: 
     try {
       if (definition.onAnyEvent) {
         await definition.onAnyEvent(cloudEvent, context)
+      } else if (definition.onPing && cloudEvent.type === PING_EVENT_TYPE) {
+        await definition.onPing(cloudEvent, context)
       } else {
         const name = eventNameOf(cloudEvent.type)
         if (!name || !accepted.has(name)) {

@@ -1,13 +1,28 @@
 // The behaviour every DocumentStore adapter must have. `open` must return a store with no
-// jobs and no videos; each test opens its own and closes it.
+// jobs, videos, channels or hosts; each test opens its own and closes it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { DocumentStore, NewVideo, Video } from '../ports.ts'
+import type { DocumentStore, NewChannel, NewVideo, Video } from '../ports.ts'
 
 const newVideo = (videoId: string, extra: Partial<NewVideo> = {}): NewVideo => ({
   videoId,
   url: `https://www.youtube.com/watch?v=${videoId}`,
   ...extra,
 })
+
+const newChannel = (channelId: string, extra: Partial<NewChannel> = {}): NewChannel => ({
+  channelId,
+  url: `https://www.youtube.com/@${channelId}`,
+  listUrl: `https://www.youtube.com/channel/${channelId}/videos`,
+  intervalSeconds: 3600,
+  nextSyncAt: '2030-01-01T00:00:00.000Z',
+  ...extra,
+})
+
+/** A fixed moment and times around it, for the schedule and politeness tests. */
+const T0 = Date.parse('2030-01-01T12:00:00.000Z')
+const at = (offsetMs: number) => new Date(T0 + offsetMs)
+const iso = (offsetMs: number) => at(offsetMs).toISOString()
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5))
 
 /**
  * Declares the DocumentStore conformance suite.
@@ -243,6 +258,22 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect(Object.values(video!.stages).map((stage) => stage.status)).toEqual(['pending', 'pending', 'pending'])
       })
 
+      it('marks a video private or removed, clears it with null, and keeps it on reset', async () => {
+        await store.insertVideo(newVideo('a'))
+        expect((await store.getVideo('a'))?.availability).toBeUndefined()
+        const gone = await store.updateVideo('a', 'index', 'done', { status: 'indexed', chunkCount: 2, availability: 'private' })
+        expect(gone).toMatchObject({ availability: 'private', status: 'indexed', chunkCount: 2 })
+        expect(await store.getVideo('a')).toEqual(gone)
+        expect((await store.updateVideo('a', 'index', 'done', { availability: 'removed' }))?.availability).toBe('removed')
+        expect((await store.updateVideo('a', 'index', 'done', { title: 'kept' }))?.availability).toBe('removed')
+        await store.resetVideo('a')
+        expect(await store.getVideo('a')).toMatchObject({ availability: 'removed', status: 'queued', chunkCount: 0 })
+        const back = await store.updateVideo('a', 'download', 'running', { availability: null })
+        expect(back?.availability).toBeUndefined()
+        expect(back && 'availability' in back).toBe(false)
+        expect(await store.getVideo('a')).toEqual(back)
+      })
+
       it('deletes a video and its job links', async () => {
         await jobWith('j1', ['a', 'b'])
         await index('b')
@@ -366,6 +397,208 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         await store.updateVideo('claim2', 'transcribe', 'running')
         const results = await Promise.all(Array.from({ length: 8 }, () => store.claimStage('claim2', 'transcribe', 'running', 'done')))
         expect(results.filter(Boolean)).toHaveLength(1)
+      })
+    })
+
+    describe('channels', () => {
+      it('creates a subscription with defaults and a sync state that has not synced', async () => {
+        const { created, channel } = await store.upsertChannel(newChannel('UC1'))
+        expect(created).toBe(true)
+        expect(channel).toEqual({
+          channelId: 'UC1',
+          url: 'https://www.youtube.com/@UC1',
+          listUrl: 'https://www.youtube.com/channel/UC1/videos',
+          languages: [],
+          speechToText: false,
+          backfill: 5,
+          intervalSeconds: 3600,
+          nextSyncAt: '2030-01-01T00:00:00.000Z',
+          consecutiveFailures: 0,
+          createdAt: channel.createdAt,
+          updatedAt: channel.createdAt,
+        })
+        expect(Date.parse(channel.createdAt)).not.toBeNaN()
+        expect(await store.getChannel('UC1')).toEqual(channel)
+      })
+
+      it('keeps every option given', async () => {
+        const options = { title: 'Chan', languages: ['de', 'en'], speechToText: true, backfill: 'all' as const, intervalSeconds: 86_400 }
+        const { channel } = await store.upsertChannel(newChannel('UC1', options))
+        expect(channel).toMatchObject(options)
+        expect(await store.getChannel('UC1')).toEqual(channel)
+        expect((await store.upsertChannel(newChannel('UC2', { backfill: 0 }))).channel.backfill).toBe(0)
+      })
+
+      it('updates the options of an existing subscription, keeping its sync state, createdAt and options not given', async () => {
+        const { channel: first } = await store.upsertChannel(newChannel('UC1', { title: 'Old', languages: ['en'], speechToText: true }))
+        await store.recordChannelSync('UC1', { outcome: 'failed', at: iso(0), nextSyncAt: iso(60_000), error: 'HTTP 500', videosFound: 0 })
+        await tick()
+        const { created, channel } = await store.upsertChannel(
+          newChannel('UC1', { url: 'https://www.youtube.com/@new', backfill: 'all', intervalSeconds: 600, nextSyncAt: '2040-01-01T00:00:00.000Z' }),
+        )
+        expect(created).toBe(false)
+        expect(channel).toMatchObject({
+          url: 'https://www.youtube.com/@new',
+          title: 'Old',
+          languages: ['en'],
+          speechToText: true,
+          backfill: 'all',
+          intervalSeconds: 600,
+          nextSyncAt: iso(60_000),
+          lastSyncAt: iso(0),
+          lastOutcome: 'failed',
+          lastError: 'HTTP 500',
+          consecutiveFailures: 1,
+          videosFoundLastSync: 0,
+          createdAt: first.createdAt,
+        })
+        expect(channel.updatedAt > first.updatedAt).toBe(true)
+        expect(await store.getChannel('UC1')).toEqual(channel)
+        const changed = await store.upsertChannel(newChannel('UC1', { title: 'New', languages: [], speechToText: false }))
+        expect(changed.channel).toMatchObject({ title: 'New', languages: [], speechToText: false, url: 'https://www.youtube.com/@UC1' })
+      })
+
+      it('changes nothing, not even updatedAt, when the same subscribe is replayed', async () => {
+        const first = await store.upsertChannel(newChannel('UC1', { title: 'T', languages: ['en'] }))
+        await tick()
+        const again = await store.upsertChannel(newChannel('UC1', { title: 'T', languages: ['en'] }))
+        expect(again).toEqual({ created: false, channel: first.channel })
+      })
+
+      it('returns undefined for an unknown channel, lists every subscription oldest first, and deletes one', async () => {
+        expect(await store.getChannel('nope')).toBeUndefined()
+        expect(await store.listChannels()).toEqual([])
+        for (const channelId of ['UCc', 'UCa', 'UCb']) {
+          await store.upsertChannel(newChannel(channelId))
+          await tick()
+        }
+        // An update does not move a subscription in the list.
+        await store.upsertChannel(newChannel('UCc', { title: 'updated' }))
+        expect((await store.listChannels()).map((channel) => channel.channelId)).toEqual(['UCc', 'UCa', 'UCb'])
+        await store.insertVideo(newVideo('v1', { channelId: 'UCa' }))
+        expect(await store.deleteChannel('UCa')).toBe(true)
+        expect(await store.deleteChannel('UCa')).toBe(false)
+        expect(await store.getChannel('UCa')).toBeUndefined()
+        expect((await store.listChannels()).map((channel) => channel.channelId)).toEqual(['UCc', 'UCb'])
+        // Its videos stay.
+        expect((await store.getVideo('v1'))?.channelId).toBe('UCa')
+      })
+
+      it('claims the due channels, oldest due first, up to the limit, leasing each', async () => {
+        await store.upsertChannel(newChannel('UCnext', { nextSyncAt: iso(1) }))
+        await store.upsertChannel(newChannel('UClate', { nextSyncAt: iso(-1000) }))
+        await store.upsertChannel(newChannel('UCnow', { nextSyncAt: iso(0) }))
+        await store.upsertChannel(newChannel('UCearly', { nextSyncAt: iso(-5000) }))
+        const lease = at(600_000)
+        const first = await store.claimDueChannels(at(0), lease, 2)
+        expect(first.map((channel) => channel.channelId)).toEqual(['UCearly', 'UClate'])
+        for (const channel of first) {
+          expect(channel.nextSyncAt).toBe(lease.toISOString())
+          expect(await store.getChannel(channel.channelId)).toEqual(channel)
+        }
+        expect((await store.claimDueChannels(at(0), lease, 10)).map((channel) => channel.channelId)).toEqual(['UCnow'])
+        expect(await store.claimDueChannels(at(0), lease, 10)).toEqual([])
+        expect((await store.getChannel('UCnext'))?.nextSyncAt).toBe(iso(1))
+        // Once the lease runs out (the sync never recorded), they are due again.
+        const again = await store.claimDueChannels(at(600_000), at(1_200_000), 10)
+        expect(again.map((channel) => channel.channelId)).toEqual(['UCnext', 'UCearly', 'UClate', 'UCnow'])
+        await expect(store.claimDueChannels(at(0), lease, 0)).rejects.toThrow(RangeError)
+      })
+
+      it('gives each due channel to exactly one of many concurrent claimers', async () => {
+        const ids = Array.from({ length: 10 }, (_, i) => `UC${String(i).padStart(2, '0')}`)
+        for (const [i, channelId] of ids.entries()) await store.upsertChannel(newChannel(channelId, { nextSyncAt: iso(-i * 1000) }))
+        const results = await Promise.all(Array.from({ length: 5 }, () => store.claimDueChannels(at(0), at(600_000), 3)))
+        const claimed = results.flat().map((channel) => channel.channelId)
+        expect(claimed.sort()).toEqual(ids)
+        for (const result of results) expect(result.length).toBeLessThanOrEqual(3)
+      })
+
+      it('records syncs: ok resets the failures, failed adds one, rate-limited leaves them', async () => {
+        expect(await store.recordChannelSync('nope', { outcome: 'ok', at: iso(0), nextSyncAt: iso(1) })).toBeUndefined()
+        const { channel: created } = await store.upsertChannel(newChannel('UC1'))
+        const failed = await store.recordChannelSync('UC1', { outcome: 'failed', at: iso(0), nextSyncAt: iso(7_200_000), error: 'HTTP 500' })
+        expect(failed).toMatchObject({
+          lastSyncAt: iso(0),
+          lastOutcome: 'failed',
+          lastError: 'HTTP 500',
+          consecutiveFailures: 1,
+          nextSyncAt: iso(7_200_000),
+          createdAt: created.createdAt,
+        })
+        expect(failed?.videosFoundLastSync).toBeUndefined()
+        expect(await store.getChannel('UC1')).toEqual(failed)
+        expect((await store.recordChannelSync('UC1', { outcome: 'failed', at: iso(1), nextSyncAt: iso(2), error: 'HTTP 502' }))?.consecutiveFailures).toBe(2)
+
+        const limited = await store.recordChannelSync('UC1', { outcome: 'rate-limited', at: iso(2), nextSyncAt: iso(3) })
+        expect(limited).toMatchObject({ lastOutcome: 'rate-limited', consecutiveFailures: 2, lastSyncAt: iso(2), nextSyncAt: iso(3) })
+        // Cleared when absent.
+        expect(limited && 'lastError' in limited).toBe(false)
+
+        const ok = await store.recordChannelSync('UC1', { outcome: 'ok', at: iso(3), nextSyncAt: iso(3_600_000), videosFound: 4 })
+        expect(ok).toMatchObject({ lastOutcome: 'ok', consecutiveFailures: 0, videosFoundLastSync: 4, nextSyncAt: iso(3_600_000) })
+        // videosFound kept when not given.
+        const quiet = await store.recordChannelSync('UC1', { outcome: 'failed', at: iso(4), nextSyncAt: iso(5), error: 'feed down' })
+        expect(quiet).toMatchObject({ videosFoundLastSync: 4, consecutiveFailures: 1, lastError: 'feed down' })
+        expect(await store.getChannel('UC1')).toEqual(quiet)
+      })
+
+      it('counts every one of concurrent failed syncs', async () => {
+        await store.upsertChannel(newChannel('UC1'))
+        await Promise.all(
+          Array.from({ length: 6 }, (_, i) => store.recordChannelSync('UC1', { outcome: 'failed', at: iso(i), nextSyncAt: iso(60_000), error: `e${i}` })),
+        )
+        expect((await store.getChannel('UC1'))?.consecutiveFailures).toBe(6)
+      })
+    })
+
+    describe('host politeness', () => {
+      it('spaces reservations to one host, and never gives a slot before now', async () => {
+        const options = (offsetMs: number) => ({ now: at(offsetMs), spacingMs: 1000 })
+        expect(await store.reserveHostRequest('www.youtube.com', options(0))).toEqual({ at: iso(0) })
+        expect(await store.reserveHostRequest('www.youtube.com', options(0))).toEqual({ at: iso(1000) })
+        expect(await store.reserveHostRequest('www.youtube.com', options(500))).toEqual({ at: iso(2000) })
+        // Another host has its own spacing.
+        expect(await store.reserveHostRequest('vimeo.com', options(500))).toEqual({ at: iso(500) })
+        // Long after the last slot, the next one is now.
+        expect(await store.reserveHostRequest('www.youtube.com', options(10_000))).toEqual({ at: iso(10_000) })
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(10_000), spacingMs: 0 })).toEqual({ at: iso(10_000) })
+      })
+
+      it('gives concurrent callers distinct slots, spacingMs apart', async () => {
+        const slots = await Promise.all(Array.from({ length: 5 }, () => store.reserveHostRequest('www.youtube.com', { now: at(0), spacingMs: 1000 })))
+        expect(slots.map((slot) => slot.at).sort()).toEqual([0, 1000, 2000, 3000, 4000].map(iso))
+      })
+
+      it('answers a backed-off host with the backoff and reserves nothing', async () => {
+        const spacing = { spacingMs: 1000 }
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(0), ...spacing })).toEqual({ at: iso(0) })
+        await store.backOffHost('www.youtube.com', at(60_000), 'HTTP 429')
+        const backedOff = { at: iso(60_000), backoffUntil: iso(60_000), backoffReason: 'HTTP 429' }
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(1), ...spacing })).toEqual(backedOff)
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(59_999), ...spacing })).toEqual(backedOff)
+        // Other hosts go on.
+        expect(await store.reserveHostRequest('vimeo.com', { now: at(1), ...spacing })).toEqual({ at: iso(1) })
+        // Once it ends, slots are spaced from the last real reservation, not from the refused ones.
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), ...spacing })).toEqual({ at: iso(60_000) })
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), ...spacing })).toEqual({ at: iso(61_000) })
+      })
+
+      it('backs off a host never reserved, and a later backoff wins over an earlier one', async () => {
+        await store.backOffHost('www.youtube.com', at(30_000), 'first')
+        await store.backOffHost('www.youtube.com', at(90_000), 'later')
+        await store.backOffHost('www.youtube.com', at(60_000), 'earlier')
+        await store.backOffHost('www.youtube.com', at(90_000), 'same end')
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(0), spacingMs: 1000 })).toEqual({
+          at: iso(90_000),
+          backoffUntil: iso(90_000),
+          backoffReason: 'later',
+        })
+        await Promise.all([120_000, 100_000, 110_000].map((ms) => store.backOffHost('www.youtube.com', at(ms), `until ${ms}`)))
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(0), spacingMs: 1000 })).toMatchObject({
+          backoffUntil: iso(120_000),
+          backoffReason: 'until 120000',
+        })
       })
     })
 

@@ -137,6 +137,27 @@ describe('MongoDocumentStore', () => {
     await store.close()
   })
 
+  it('gives each due channel to one caller and each host slot to one caller, across two clients', async () => {
+    const database = freshDatabase()
+    const stores = [await openIn(database), await openIn(database)]
+    const now = new Date('2030-01-01T00:00:00.000Z')
+    const ids = Array.from({ length: 8 }, (_, i) => `UC${i}`)
+    for (const channelId of ids) {
+      await stores[0]!.upsertChannel({ channelId, url: 'u', listUrl: 'l', intervalSeconds: 60, nextSyncAt: now.toISOString() })
+    }
+    const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => stores[i % 2]!.claimDueChannels(now, new Date(now.getTime() + 600_000), 2)))
+    expect(claims.flat().map((channel) => channel.channelId).sort()).toEqual(ids)
+
+    const slots = await Promise.all(Array.from({ length: 8 }, (_, i) => stores[i % 2]!.reserveHostRequest('www.youtube.com', { now, spacingMs: 1000 })))
+    expect(slots.map((slot) => Date.parse(slot.at) - now.getTime()).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((s) => s * 1000))
+
+    await Promise.all(
+      [3, 9, 5, 7].map((minutes, i) => stores[i % 2]!.backOffHost('www.youtube.com', new Date(now.getTime() + minutes * 60_000), `${minutes} min`)),
+    )
+    expect(await stores[1]!.reserveHostRequest('www.youtube.com', { now, spacingMs: 1000 })).toMatchObject({ backoffReason: '9 min' })
+    await Promise.all(stores.map((store) => store.close()))
+  })
+
   it('breaks the lock of a writer that died, and gives up on a live one after lockTimeoutMs', async () => {
     const database = freshDatabase()
     const store = await openIn(database, { lockWrites: true, lockTimeoutMs: 300 })
@@ -242,6 +263,46 @@ describe('MongoDocumentStore', () => {
     await expect(store.deleteVideo({ $ne: 'x' } as never)).rejects.toThrow(TypeError)
     expect(await store.getVideo('a')).toBeDefined()
     await store.close()
+  })
+
+  it('returns exactly what the SQLite store returns for the same channel and host writes', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ytrag-mongo-parity-'))
+    const clock = () => {
+      let tick = 0
+      return () => new Date(Date.UTC(2030, 0, 1, 0, 0, 0, tick++))
+    }
+    const sqlite = new SqliteDocumentStore({ path: path.join(dir, 'documents.sqlite'), now: clock() })
+    const mongo = await open({ now: clock() })
+    const run = async (store: DocumentStore) => {
+      const out: unknown[] = []
+      const due = '2030-01-01T00:00:00.000Z'
+      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua', listUrl: 'la', intervalSeconds: 3600, nextSyncAt: due }))
+      out.push(await store.upsertChannel({ channelId: 'UCb', url: 'ub', listUrl: 'lb', title: 'B', languages: ['en'], speechToText: true, backfill: 'all', intervalSeconds: 60, nextSyncAt: due }))
+      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua2', listUrl: 'la', backfill: 0, intervalSeconds: 3600, nextSyncAt: due }))
+      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua2', listUrl: 'la', intervalSeconds: 3600, nextSyncAt: due }))
+      out.push(await store.claimDueChannels(new Date(due), new Date('2030-01-01T00:10:00.000Z'), 5))
+      out.push(await store.recordChannelSync('UCa', { outcome: 'failed', at: '2030-01-01T00:01:00.000Z', nextSyncAt: '2030-01-01T02:00:00.000Z', error: 'boom' }))
+      out.push(await store.recordChannelSync('UCb', { outcome: 'ok', at: '2030-01-01T00:01:00.000Z', nextSyncAt: '2030-01-01T01:00:00.000Z', videosFound: 2 }))
+      out.push(await store.recordChannelSync('UCb', { outcome: 'rate-limited', at: '2030-01-01T00:02:00.000Z', nextSyncAt: '2030-01-01T03:00:00.000Z' }))
+      out.push(await store.recordChannelSync('missing', { outcome: 'ok', at: due, nextSyncAt: due }))
+      out.push(await store.listChannels())
+      out.push(await store.deleteChannel('UCa'))
+      out.push(await store.getChannel('UCa'))
+      out.push(await store.reserveHostRequest('h', { now: new Date(due), spacingMs: 500 }))
+      out.push(await store.reserveHostRequest('h', { now: new Date(due), spacingMs: 500 }))
+      await store.backOffHost('h', new Date('2030-01-01T00:05:00.000Z'), 'HTTP 429')
+      out.push(await store.reserveHostRequest('h', { now: new Date(due), spacingMs: 500 }))
+      out.push(await store.insertVideo({ videoId: 'v', url: 'uv' }))
+      out.push(await store.updateVideo('v', 'index', 'done', { availability: 'removed' }))
+      await store.resetVideo('v')
+      out.push(await store.getVideo('v'))
+      out.push(await store.updateVideo('v', 'index', 'done', { availability: null }))
+      return out
+    }
+    const expected = await run(sqlite)
+    expect(await run(mongo)).toStrictEqual(expected)
+    await Promise.all([sqlite.close(), mongo.close()])
+    fs.rmSync(dir, { recursive: true, force: true })
   })
 
   it('returns exactly what the SQLite store returns for the same writes', async () => {

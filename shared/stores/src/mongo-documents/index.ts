@@ -1,7 +1,9 @@
-// Jobs and videos in MongoDB (the production adapter), with exactly the behaviour of the SQLite
-// store. Every method is one atomic write (upsert, findOneAndUpdate, updateOne) or a few reads,
-// never a read-modify-write in this process. Job status and counts are derived on read by
-// summarizeJob, like every adapter, so no stage ever updates a job.
+// Jobs, videos, channel subscriptions and host politeness in MongoDB (the production adapter),
+// with exactly the behaviour of the SQLite store. Every method is one atomic write (upsert,
+// findOneAndUpdate, updateOne) or a few reads; where a write depends on what was read (a claimed
+// channel, a host's next slot) it is conditional on what was read, so of concurrent writers only
+// one matches. Job status and counts are derived on read by summarizeJob, like every adapter, so
+// no stage ever updates a job.
 //
 // It also runs on FerretDB 1.x (what the tests use), which lacks some of MongoDB: the one
 // behavioural difference is handled by `lockWrites`; the rest are noted where they are avoided
@@ -17,11 +19,17 @@ import {
   type UpdateFilter,
 } from 'mongodb'
 import { decodeCursor, encodeCursor } from '../cursor/index.ts'
+import { changedChannelOptions, type HostState, isoTimestamp, newChannel, nextHostSlot } from '../channel-sync/index.ts'
 import { type LinkedVideoFacts, STAGES, summarizeJob } from '../job-summary/index.ts'
 import type {
   AudioProgress,
+  Channel,
+  ChannelSyncOutcome,
+  ChannelSyncResult,
   DocumentStore,
+  HostSlot,
   Job,
+  NewChannel,
   NewVideo,
   Page,
   Stage,
@@ -29,20 +37,22 @@ import type {
   StageStatus,
   TranscriptInfo,
   Video,
+  VideoAvailability,
   VideoStatus,
   VideoUpdate,
 } from '../ports.ts'
 
 interface CommonOptions {
-  /** The database holding the `jobs`, `videos` and `job_videos` collections. */
+  /** The database holding the `jobs`, `videos`, `job_videos`, `channels` and `hosts` collections. */
   database: string
   /** The clock for createdAt/updatedAt. Default: the system clock. */
   now?: () => Date
   /**
-   * Whether each write to a job or video first takes a short per-document lock (a document in
-   * `locks`, unique on its key). FerretDB 1.x applies an update by reading the whole document
-   * and writing all of it back, so two concurrent updates of one document (two stages of one
-   * video finishing together) can lose one; MongoDB applies `$set` atomically and needs none.
+   * Whether each write to a job, video, channel or host first takes a short per-document lock
+   * (a document in `locks`, unique on its key). FerretDB 1.x applies an update by reading the
+   * whole document and writing all of it back, so two concurrent updates of one document (two
+   * stages of one video finishing together) can lose one; MongoDB applies `$set` atomically and
+   * needs none.
    * Default `'auto'`: on for FerretDB (told by `buildInfo`), off for MongoDB.
    */
   lockWrites?: 'auto' | boolean
@@ -112,16 +122,27 @@ interface VideoDocument {
   stages: Record<Stage, StageState>
   transcript?: TranscriptInfo
   audio?: AudioProgress
+  availability?: VideoAvailability
   chunkCount: number
   error?: string
   createdAt: string
   updatedAt: string
 }
 
+/** A subscription: a Channel as it is, timestamps as ISO strings like everywhere else. */
+type ChannelDocument = Channel
+
+/** A host's politeness state, shared by every replica. */
+interface HostDocument extends HostState {
+  host: string
+  /** Bumped by every write: a write conditional on it fails when another caller wrote in between. */
+  revision: number
+}
+
 interface LockDocument {
   /** Unique per acquisition, so breaking a stale lock can never delete its successor. */
   _id: string
-  /** `videos:<videoId>` or `jobs:<jobId>`; unique. */
+  /** `videos:<videoId>`, `jobs:<jobId>`, `channels:<channelId>` or `hosts:<host>`; unique. */
   key: string
   expiresAt: Date
 }
@@ -140,6 +161,7 @@ const UPDATE_FIELDS = Object.keys({
   language: true,
   transcript: true,
   audio: true,
+  availability: true,
   chunkCount: true,
   error: true,
 } satisfies Record<keyof VideoUpdate, true>) as (keyof VideoUpdate)[]
@@ -164,6 +186,13 @@ export const MONGO_DOCUMENT_INDEXES = {
     // deleteVideo removes a video's links from every job.
     { key: { videoId: 1 }, name: 'videoId' },
   ],
+  channels: [
+    // A replayed subscribe can never create a second subscription.
+    { key: { channelId: 1 }, name: 'channelId_unique', unique: true },
+    // claimDueChannels: the due ones, oldest due first.
+    { key: { nextSyncAt: 1 }, name: 'nextSyncAt' },
+  ],
+  hosts: [{ key: { host: 1 }, name: 'host_unique', unique: true }],
 } as const
 
 const LOCK_INDEX = { key: { key: 1 }, name: 'key_unique', unique: true } as const
@@ -215,8 +244,42 @@ function toVideo(doc: VideoDocument): Video {
   if (doc.language != null) video.language = doc.language
   if (doc.transcript != null) video.transcript = doc.transcript
   if (doc.audio != null) video.audio = { ...doc.audio, segmentsDone: [...doc.audio.segmentsDone].sort((a, b) => a - b) }
+  if (doc.availability != null) video.availability = doc.availability
   if (doc.error != null) video.error = doc.error
   return video
+}
+
+/** Maps a stored subscription to a Channel: no `_id`, absent or null optional fields left out. */
+function toChannel(doc: ChannelDocument): Channel {
+  const channel: Channel = {
+    channelId: doc.channelId,
+    url: doc.url,
+    listUrl: doc.listUrl,
+    languages: doc.languages ?? [],
+    speechToText: doc.speechToText === true,
+    backfill: doc.backfill,
+    intervalSeconds: doc.intervalSeconds,
+    nextSyncAt: doc.nextSyncAt,
+    consecutiveFailures: doc.consecutiveFailures ?? 0,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  }
+  if (doc.title != null) channel.title = doc.title
+  if (doc.lastSyncAt != null) channel.lastSyncAt = doc.lastSyncAt
+  if (doc.lastOutcome != null) channel.lastOutcome = doc.lastOutcome
+  if (doc.lastError != null) channel.lastError = doc.lastError
+  if (doc.videosFoundLastSync != null) channel.videosFoundLastSync = doc.videosFoundLastSync
+  return channel
+}
+
+/** Whether a stored host state has one of its fields; a field absent or null is not there. */
+function toHostState(doc: HostDocument | null): HostState | undefined {
+  if (!doc) return undefined
+  const state: HostState = {}
+  if (doc.lastSlot != null) state.lastSlot = doc.lastSlot
+  if (doc.backoffUntil != null) state.backoffUntil = doc.backoffUntil
+  if (doc.backoffReason != null) state.backoffReason = doc.backoffReason
+  return state
 }
 
 /**
@@ -238,6 +301,8 @@ export class MongoDocumentStore implements DocumentStore {
   readonly #jobs: Collection<JobDocument>
   readonly #jobVideos: Collection<JobVideoDocument>
   readonly #videos: Collection<VideoDocument>
+  readonly #channels: Collection<ChannelDocument>
+  readonly #hosts: Collection<HostDocument>
   readonly #locks: Collection<LockDocument>
   readonly #now: () => Date
   readonly #lockWrites: 'auto' | boolean
@@ -265,6 +330,8 @@ export class MongoDocumentStore implements DocumentStore {
     this.#jobs = this.#db.collection<JobDocument>('jobs')
     this.#jobVideos = this.#db.collection<JobVideoDocument>('job_videos')
     this.#videos = this.#db.collection<VideoDocument>('videos')
+    this.#channels = this.#db.collection<ChannelDocument>('channels')
+    this.#hosts = this.#db.collection<HostDocument>('hosts')
     this.#locks = this.#db.collection<LockDocument>('locks')
   }
 
@@ -590,11 +657,164 @@ export class MongoDocumentStore implements DocumentStore {
     return result.modifiedCount === 1
   }
 
+  async upsertChannel(channel: NewChannel): Promise<{ created: boolean; channel: Channel }> {
+    assertId(channel.channelId, 'channelId')
+    await this.#use()
+    const { channelId } = channel
+    const fresh = newChannel(channel, this.#timestamp())
+    return this.#exclusive(`channels:${channelId}`, async () => {
+      for (;;) {
+        const existing = await this.#channels.findOne({ channelId })
+        if (!existing) {
+          try {
+            // A copy: the driver adds `_id` to what it inserts.
+            await this.#channels.insertOne({ ...fresh })
+            return { created: true, channel: fresh }
+          } catch (error) {
+            // A concurrent subscribe won the unique index: update the one it made instead.
+            if (!isDuplicateKeyError(error)) throw error
+            continue
+          }
+        }
+        // Only the options given and different are written, so a replayed subscribe changes nothing.
+        const changes = changedChannelOptions(toChannel(existing), channel)
+        if (!changes) return { created: false, channel: toChannel(existing) }
+        // $set of the options given only: the sync state a concurrent sync records stays.
+        const updated = await this.#channels.findOneAndUpdate(
+          { channelId },
+          { $set: { ...changes, updatedAt: fresh.updatedAt } },
+          { returnDocument: 'after' },
+        )
+        // Deleted in between: subscribe it again.
+        if (updated) return { created: false, channel: toChannel(updated) }
+      }
+    })
+  }
+
+  async getChannel(channelId: string): Promise<Channel | undefined> {
+    assertId(channelId, 'channelId')
+    await this.#use()
+    const doc = await this.#channels.findOne({ channelId })
+    return doc ? toChannel(doc) : undefined
+  }
+
+  async listChannels(): Promise<Channel[]> {
+    await this.#use()
+    // _id (an ObjectId, increasing) breaks ties in the order they were inserted, like SQLite's rowid.
+    return (await this.#channels.find({}).sort({ createdAt: 1, _id: 1 }).toArray()).map(toChannel)
+  }
+
+  async deleteChannel(channelId: string): Promise<boolean> {
+    assertId(channelId, 'channelId')
+    await this.#use()
+    return (await this.#exclusive(`channels:${channelId}`, () => this.#channels.deleteOne({ channelId }))).deletedCount > 0
+  }
+
+  async claimDueChannels(now: Date, leaseUntil: Date, limit: number): Promise<Channel[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    const nowIso = isoTimestamp(now, 'now')
+    const lease = isoTimestamp(leaseUntil, 'leaseUntil')
+    await this.#use()
+    const claimed: Channel[] = []
+    // Every channel looked at once: one a concurrent caller took is not looked for again.
+    const seen: string[] = []
+    while (claimed.length < limit) {
+      const due = await this.#channels
+        .find({ nextSyncAt: { $lte: nowIso }, channelId: { $nin: seen } })
+        .sort({ nextSyncAt: 1, channelId: 1 })
+        .limit(limit - claimed.length)
+        .toArray()
+      if (due.length === 0) break
+      for (const { channelId, nextSyncAt } of due) {
+        seen.push(channelId)
+        // Conditional on the nextSyncAt read: of concurrent callers, only the first still finds it.
+        const taken = await this.#exclusive(`channels:${channelId}`, () =>
+          this.#channels.findOneAndUpdate({ channelId, nextSyncAt }, { $set: { nextSyncAt: lease, updatedAt: nowIso } }, { returnDocument: 'after' }),
+        )
+        if (taken) claimed.push(toChannel(taken))
+      }
+    }
+    return claimed
+  }
+
+  async recordChannelSync(channelId: string, result: ChannelSyncResult): Promise<Channel | undefined> {
+    assertId(channelId, 'channelId')
+    const outcomes: ChannelSyncOutcome[] = ['ok', 'failed', 'rate-limited']
+    if (!outcomes.includes(result.outcome)) throw new RangeError(`Unknown sync outcome ${JSON.stringify(result.outcome)}`)
+    await this.#use()
+    const set: Record<string, unknown> = {
+      lastSyncAt: isoTimestamp(result.at, 'at'),
+      lastOutcome: result.outcome,
+      nextSyncAt: isoTimestamp(result.nextSyncAt, 'nextSyncAt'),
+      updatedAt: this.#timestamp(),
+    }
+    if (result.outcome === 'ok') set.consecutiveFailures = 0
+    if (result.videosFound !== undefined) set.videosFoundLastSync = result.videosFound
+    if (result.error !== undefined) set.lastError = result.error
+    // One update: $inc counts on the stored value, so two records never lose one.
+    const change: UpdateFilter<ChannelDocument> = { $set: set }
+    if (result.outcome === 'failed') change.$inc = { consecutiveFailures: 1 }
+    if (result.error === undefined) change.$unset = { lastError: '' }
+    const doc = await this.#exclusive(`channels:${channelId}`, () =>
+      this.#channels.findOneAndUpdate({ channelId }, change, { returnDocument: 'after' }),
+    )
+    return doc ? toChannel(doc) : undefined
+  }
+
+  async reserveHostRequest(host: string, { now, spacingMs }: { now: Date; spacingMs: number }): Promise<HostSlot> {
+    assertId(host, 'host')
+    await this.#use()
+    return this.#updateHost(host, (state) => {
+      const { slot, reserve } = nextHostSlot(state, now, spacingMs)
+      return { result: slot, set: reserve === undefined ? undefined : { lastSlot: reserve } }
+    })
+  }
+
+  async backOffHost(host: string, until: Date, reason: string): Promise<void> {
+    assertId(host, 'host')
+    const backoffUntil = isoTimestamp(until, 'until')
+    await this.#use()
+    // An equal or later backoff stays (for the same end, the first reason: a replay changes nothing).
+    await this.#updateHost(host, (state) => ({
+      result: undefined,
+      set: state?.backoffUntil !== undefined && state.backoffUntil >= backoffUntil ? undefined : { backoffUntil, backoffReason: reason },
+    }))
+  }
+
+  /**
+   * Reads the host's state, decides from it, and writes that decision only if no other caller
+   * wrote in between (conditional on `revision`); otherwise reads again. MongoDB has no atomic
+   * "max of a stored time plus spacing", so a compare-and-set is how concurrent callers of
+   * several replicas each get their own slot.
+   */
+  async #updateHost<T>(host: string, decide: (state: HostState | undefined) => { result: T; set: Partial<HostState> | undefined }): Promise<T> {
+    return this.#exclusive(`hosts:${host}`, async () => {
+      for (;;) {
+        const doc = await this.#hosts.findOne({ host })
+        const { result, set } = decide(toHostState(doc))
+        if (!set) return result
+        if (!doc) {
+          try {
+            await this.#hosts.insertOne({ host, revision: 1, ...set })
+            return result
+          } catch (error) {
+            // Another caller made the host first: decide again from what it wrote.
+            if (!isDuplicateKeyError(error)) throw error
+            continue
+          }
+        }
+        const { modifiedCount } = await this.#hosts.updateOne({ host, revision: doc.revision }, { $set: set, $inc: { revision: 1 } })
+        if (modifiedCount === 1) return result
+      }
+    })
+  }
+
   async resetVideo(videoId: string): Promise<void> {
     assertId(videoId, 'videoId')
     await this.#use()
     const at = this.#timestamp()
     // The transcript and chunk count go too: a forced re-ingest must not cite the old ones.
+    // Availability stays: a re-ingest does not make a private video watchable again.
     await this.#exclusive(`videos:${videoId}`, () =>
       this.#videos.updateOne(
         { videoId },

@@ -39,8 +39,72 @@ describe('SqliteDocumentStore', () => {
     expect((await store.recordTranscribedSegment('old', { index: 1, seconds: 30 }))?.audio?.segmentsDone).toEqual([1])
     await store.close()
     const reopened = new DatabaseSync(file)
-    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 2 })
+    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 3 })
     reopened.close()
+  })
+
+  it('migrates a file made by schema version 2: its jobs and videos stay, and it gains availability, channels and hosts', async () => {
+    const file = freshFile()
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    const old = new DatabaseSync(file)
+    // Version 2 as it shipped: videos with audio but no availability, and no channels or hosts.
+    old.exec(`CREATE TABLE jobs (job_id TEXT PRIMARY KEY, url TEXT NOT NULL, language TEXT, force INTEGER NOT NULL DEFAULT 0,
+        discovered INTEGER NOT NULL DEFAULT 0, error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT;
+      CREATE TABLE job_videos (job_id TEXT NOT NULL, video_id TEXT NOT NULL, PRIMARY KEY (job_id, video_id)) STRICT;
+      CREATE INDEX job_videos_by_video ON job_videos (video_id);
+      CREATE TABLE videos (video_id TEXT PRIMARY KEY, url TEXT NOT NULL, playlist_item INTEGER, title TEXT NOT NULL DEFAULT '',
+        channel_id TEXT, channel TEXT, published_at TEXT, duration_seconds REAL, language TEXT, status TEXT NOT NULL, stages TEXT NOT NULL,
+        transcript TEXT, audio TEXT, chunk_count INTEGER NOT NULL DEFAULT 0, error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT;
+      CREATE INDEX videos_by_created ON videos (created_at DESC, video_id);
+      CREATE INDEX videos_by_channel ON videos (channel_id, created_at DESC, video_id);
+      PRAGMA user_version = 2;`)
+    const stages = JSON.stringify({ download: { status: 'done', updatedAt: 't' }, transcribe: { status: 'done', updatedAt: 't' }, index: { status: 'done', updatedAt: 't' } })
+    old.prepare(`INSERT INTO jobs (job_id, url, discovered, created_at, updated_at) VALUES ('j1', 'u', 1, 't', 't')`).run()
+    old.prepare(`INSERT INTO job_videos (job_id, video_id) VALUES ('j1', 'old')`).run()
+    old.prepare(`INSERT INTO videos (video_id, url, channel_id, status, stages, chunk_count, created_at, updated_at) VALUES ('old', 'u', 'UC1', 'indexed', ?, 3, 't', 't')`).run(stages)
+    old.close()
+
+    const store = new SqliteDocumentStore({ path: file })
+    expect(await store.getJob('j1')).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1 } })
+    const video = await store.getVideo('old')
+    expect(video).toMatchObject({ status: 'indexed', chunkCount: 3, channelId: 'UC1' })
+    expect(video?.availability).toBeUndefined()
+    expect((await store.updateVideo('old', 'index', 'done', { availability: 'private' }))?.availability).toBe('private')
+    expect((await store.upsertChannel({ channelId: 'UC1', url: 'u', listUrl: 'l', intervalSeconds: 60, nextSyncAt: '2030-01-01T00:00:00.000Z' })).created).toBe(true)
+    expect(await store.claimDueChannels(new Date('2030-01-01T00:00:00.000Z'), new Date('2030-01-01T00:10:00.000Z'), 5)).toHaveLength(1)
+    expect(await store.reserveHostRequest('www.youtube.com', { now: new Date(0), spacingMs: 1000 })).toEqual({ at: new Date(0).toISOString() })
+    await store.close()
+    const reopened = new DatabaseSync(file)
+    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 3 })
+    reopened.close()
+    // Opening it again (already at version 3) changes nothing.
+    const again = new SqliteDocumentStore({ path: file })
+    expect((await again.getVideo('old'))?.availability).toBe('private')
+    expect(await again.listChannels()).toHaveLength(1)
+    await again.close()
+  })
+
+  it('refuses a file from a newer build', async () => {
+    const file = freshFile()
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    const newer = new DatabaseSync(file)
+    newer.exec('PRAGMA user_version = 4')
+    newer.close()
+    expect(() => new SqliteDocumentStore({ path: file })).toThrow(/schema version 4; this build knows up to 3/)
+  })
+
+  it('gives each due channel and each host slot to one of two connections sharing the file', async () => {
+    const file = freshFile()
+    const one = new SqliteDocumentStore({ path: file })
+    const two = new SqliteDocumentStore({ path: file })
+    for (let i = 0; i < 6; i++) await one.upsertChannel({ channelId: `UC${i}`, url: 'u', listUrl: 'l', intervalSeconds: 60, nextSyncAt: '2030-01-01T00:00:00.000Z' })
+    const now = new Date('2030-01-01T00:00:00.000Z')
+    const lease = new Date('2030-01-01T00:10:00.000Z')
+    const claims = await Promise.all([one, two, one, two].map((store) => store.claimDueChannels(now, lease, 2)))
+    expect(claims.flat().map((channel) => channel.channelId).sort()).toEqual(['UC0', 'UC1', 'UC2', 'UC3', 'UC4', 'UC5'])
+    const slots = await Promise.all([one, two, one, two].map((store) => store.reserveHostRequest('h', { now, spacingMs: 250 })))
+    expect(slots.map((slot) => Date.parse(slot.at) - now.getTime()).sort((a, b) => a - b)).toEqual([0, 250, 500, 750])
+    await Promise.all([one.close(), two.close()])
   })
 
   it('keeps its state in the file, across reopening', async () => {

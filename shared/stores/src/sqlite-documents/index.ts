@@ -1,11 +1,18 @@
-// Jobs and videos in one SQLite file (the embedded local mode). Every method is one statement
-// or one transaction, so several processes can share the file (WAL, busy_timeout).
+// Jobs, videos, channel subscriptions and host politeness in one SQLite file (the embedded local
+// mode). Every method is one statement or one transaction, so several processes can share the
+// file (WAL, busy_timeout).
 import type { DatabaseSync } from 'node:sqlite'
 import { decodeCursor, encodeCursor } from '../cursor/index.ts'
 import { type LinkedVideoFacts, STAGES, summarizeJob } from '../job-summary/index.ts'
+import { type ChannelOptions, changedChannelOptions, type HostState, isoTimestamp, newChannel, nextHostSlot } from '../channel-sync/index.ts'
 import type {
+  Channel,
+  ChannelSyncOutcome,
+  ChannelSyncResult,
   DocumentStore,
+  HostSlot,
   Job,
+  NewChannel,
   NewVideo,
   Page,
   Stage,
@@ -14,6 +21,7 @@ import type {
   TranscriptInfo,
   Video,
   VideoStatus,
+  VideoAvailability,
   VideoUpdate,
   AudioProgress,
 } from '../ports.ts'
@@ -62,6 +70,7 @@ CREATE TABLE IF NOT EXISTS videos (
   stages           TEXT NOT NULL,  -- JSON: Record<Stage, StageState>
   transcript       TEXT,           -- JSON: TranscriptInfo
   audio            TEXT,           -- JSON: AudioProgress
+  availability     TEXT,           -- VideoAvailability; NULL: watchable
   chunk_count      INTEGER NOT NULL DEFAULT 0,
   error            TEXT,
   created_at       TEXT NOT NULL,
@@ -69,14 +78,44 @@ CREATE TABLE IF NOT EXISTS videos (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS videos_by_created ON videos (created_at DESC, video_id);
 CREATE INDEX IF NOT EXISTS videos_by_channel ON videos (channel_id, created_at DESC, video_id);
+
+-- A rowid table on purpose: ORDER BY created_at, rowid lists subscriptions in the order they were made.
+CREATE TABLE IF NOT EXISTS channels (
+  channel_id             TEXT PRIMARY KEY,
+  url                    TEXT NOT NULL,
+  list_url               TEXT NOT NULL,
+  title                  TEXT,
+  languages              TEXT NOT NULL,  -- JSON: string[]
+  speech_to_text         INTEGER NOT NULL,
+  backfill               TEXT NOT NULL,  -- a count, or 'all'
+  interval_seconds       REAL NOT NULL,
+  next_sync_at           TEXT NOT NULL,
+  last_sync_at           TEXT,
+  last_outcome           TEXT,
+  last_error             TEXT,
+  consecutive_failures   INTEGER NOT NULL DEFAULT 0,
+  videos_found_last_sync INTEGER,
+  created_at             TEXT NOT NULL,
+  updated_at             TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS channels_by_next_sync ON channels (next_sync_at, channel_id);
+
+-- One row per host every process talks to: the latest reservation and any backoff.
+CREATE TABLE IF NOT EXISTS hosts (
+  host           TEXT PRIMARY KEY,
+  last_slot      TEXT,
+  backoff_until  TEXT,
+  backoff_reason TEXT
+) STRICT;
 `
 
 /** The schema's version; each step of MIGRATIONS brings a file one version up. */
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 
-/** What a file made by an older build needs, by the version it has. */
+/** What a file made by an older build needs, by the version it has. New tables come from SCHEMA itself. */
 const MIGRATIONS: Record<number, string> = {
   1: 'ALTER TABLE videos ADD COLUMN audio TEXT',
+  2: 'ALTER TABLE videos ADD COLUMN availability TEXT',
 }
 
 /** The VideoUpdate fields and their columns; nothing else can reach the SET clause. */
@@ -90,6 +129,7 @@ const UPDATE_COLUMNS = {
   language: 'language',
   transcript: 'transcript',
   audio: 'audio',
+  availability: 'availability',
   chunkCount: 'chunk_count',
   error: 'error',
 } as const satisfies Record<keyof VideoUpdate, string>
@@ -129,9 +169,50 @@ function toVideo(row: Row): Video {
   if (transcript !== undefined) video.transcript = JSON.parse(transcript) as TranscriptInfo
   const audio = optionalString(row.audio)
   if (audio !== undefined) video.audio = JSON.parse(audio) as AudioProgress
+  const availability = optionalString(row.availability)
+  if (availability !== undefined) video.availability = availability as VideoAvailability
   const error = optionalString(row.error)
   if (error !== undefined) video.error = error
   return video
+}
+
+function toChannel(row: Row): Channel {
+  const backfill = String(row.backfill)
+  const channel: Channel = {
+    channelId: String(row.channel_id),
+    url: String(row.url),
+    listUrl: String(row.list_url),
+    languages: JSON.parse(String(row.languages)) as string[],
+    speechToText: row.speech_to_text === 1,
+    backfill: backfill === 'all' ? 'all' : Number(backfill),
+    intervalSeconds: optionalNumber(row.interval_seconds) ?? 0,
+    nextSyncAt: String(row.next_sync_at),
+    consecutiveFailures: optionalNumber(row.consecutive_failures) ?? 0,
+    createdAt: String(row.created_at),
+    updatedAt: String(row.updated_at),
+  }
+  const title = optionalString(row.title)
+  if (title !== undefined) channel.title = title
+  const lastSyncAt = optionalString(row.last_sync_at)
+  if (lastSyncAt !== undefined) channel.lastSyncAt = lastSyncAt
+  const lastOutcome = optionalString(row.last_outcome)
+  if (lastOutcome !== undefined) channel.lastOutcome = lastOutcome as ChannelSyncOutcome
+  const lastError = optionalString(row.last_error)
+  if (lastError !== undefined) channel.lastError = lastError
+  const videosFound = optionalNumber(row.videos_found_last_sync)
+  if (videosFound !== undefined) channel.videosFoundLastSync = videosFound
+  return channel
+}
+
+/** The ChannelOptions fields and their columns, with how each is stored. */
+const CHANNEL_COLUMNS: { [K in keyof ChannelOptions]-?: [string, (value: NonNullable<ChannelOptions[K]>) => string | number] } = {
+  url: ['url', (value) => value],
+  listUrl: ['list_url', (value) => value],
+  title: ['title', (value) => value],
+  languages: ['languages', (value) => JSON.stringify(value)],
+  speechToText: ['speech_to_text', (value) => (value ? 1 : 0)],
+  backfill: ['backfill', (value) => String(value)],
+  intervalSeconds: ['interval_seconds', (value) => value],
 }
 
 /**
@@ -351,9 +432,136 @@ export class SqliteDocumentStore implements DocumentStore {
     return Number(result.changes) === 1
   }
 
+  async upsertChannel(channel: NewChannel): Promise<{ created: boolean; channel: Channel }> {
+    const at = this.#timestamp()
+    const fresh = newChannel(channel, at)
+    return transaction(this.#db, () => {
+      const row = this.#db.prepare('SELECT * FROM channels WHERE channel_id = ?').get(fresh.channelId)
+      if (!row) {
+        const inserted = this.#db
+          .prepare(
+            `INSERT INTO channels (channel_id, url, list_url, title, languages, speech_to_text, backfill, interval_seconds,
+               next_sync_at, consecutive_failures, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING *`,
+          )
+          .get(
+            fresh.channelId,
+            fresh.url,
+            fresh.listUrl,
+            fresh.title ?? null,
+            JSON.stringify(fresh.languages),
+            fresh.speechToText ? 1 : 0,
+            String(fresh.backfill),
+            fresh.intervalSeconds,
+            fresh.nextSyncAt,
+            at,
+            at,
+          )
+        return { created: true, channel: toChannel(inserted!) }
+      }
+      // Only the options given and different are written, so a replayed subscribe changes nothing.
+      const changes = changedChannelOptions(toChannel(row), channel)
+      if (!changes) return { created: false, channel: toChannel(row) }
+      const sets = ['updated_at = ?']
+      const params: (string | number)[] = [at]
+      for (const [field, value] of Object.entries(changes) as [keyof ChannelOptions, never][]) {
+        const [column, encode] = CHANNEL_COLUMNS[field]
+        sets.push(`${column} = ?`)
+        params.push(encode(value))
+      }
+      const updated = this.#db.prepare(`UPDATE channels SET ${sets.join(', ')} WHERE channel_id = ? RETURNING *`).get(...params, fresh.channelId)
+      return { created: false, channel: toChannel(updated!) }
+    })
+  }
+
+  async getChannel(channelId: string): Promise<Channel | undefined> {
+    const row = this.#db.prepare('SELECT * FROM channels WHERE channel_id = ?').get(channelId)
+    return row ? toChannel(row) : undefined
+  }
+
+  async listChannels(): Promise<Channel[]> {
+    return this.#db.prepare('SELECT * FROM channels ORDER BY created_at, rowid').all().map(toChannel)
+  }
+
+  async deleteChannel(channelId: string): Promise<boolean> {
+    return Number(this.#db.prepare('DELETE FROM channels WHERE channel_id = ?').run(channelId).changes) > 0
+  }
+
+  async claimDueChannels(now: Date, leaseUntil: Date, limit: number): Promise<Channel[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    const nowIso = isoTimestamp(now, 'now')
+    const lease = isoTimestamp(leaseUntil, 'leaseUntil')
+    // One write transaction: another process's claim waits for it, then finds these leased.
+    return transaction(this.#db, () => {
+      const due = this.#db
+        .prepare('SELECT channel_id FROM channels WHERE next_sync_at <= ? ORDER BY next_sync_at, channel_id LIMIT ?')
+        .all(nowIso, asInteger(limit))
+      const claim = this.#db.prepare('UPDATE channels SET next_sync_at = ?, updated_at = ? WHERE channel_id = ? RETURNING *')
+      return due.map((row) => toChannel(claim.get(lease, nowIso, String(row.channel_id))!))
+    })
+  }
+
+  async recordChannelSync(channelId: string, result: ChannelSyncResult): Promise<Channel | undefined> {
+    const failures: Record<ChannelSyncOutcome, string> = {
+      ok: '0',
+      failed: 'consecutive_failures + 1',
+      'rate-limited': 'consecutive_failures',
+    }
+    const change = failures[result.outcome]
+    if (change === undefined) throw new RangeError(`Unknown sync outcome ${JSON.stringify(result.outcome)}`)
+    // One statement: the counter moves on the stored value, so two records never lose one.
+    const row = this.#db
+      .prepare(
+        `UPDATE channels SET last_sync_at = ?, last_outcome = ?, last_error = ?, consecutive_failures = ${change},
+           videos_found_last_sync = COALESCE(?, videos_found_last_sync), next_sync_at = ?, updated_at = ?
+         WHERE channel_id = ? RETURNING *`,
+      )
+      .get(
+        isoTimestamp(result.at, 'at'),
+        result.outcome,
+        result.error ?? null,
+        result.videosFound ?? null,
+        isoTimestamp(result.nextSyncAt, 'nextSyncAt'),
+        this.#timestamp(),
+        channelId,
+      )
+    return row ? toChannel(row) : undefined
+  }
+
+  async reserveHostRequest(host: string, { now, spacingMs }: { now: Date; spacingMs: number }): Promise<HostSlot> {
+    // One write transaction: of concurrent callers (other processes), each sees the slot the one before took.
+    return transaction(this.#db, () => {
+      const row = this.#db.prepare('SELECT * FROM hosts WHERE host = ?').get(host)
+      const state: HostState | undefined = row && {
+        lastSlot: optionalString(row.last_slot),
+        backoffUntil: optionalString(row.backoff_until),
+        backoffReason: optionalString(row.backoff_reason),
+      }
+      const { slot, reserve } = nextHostSlot(state, now, spacingMs)
+      if (reserve !== undefined) {
+        this.#db
+          .prepare('INSERT INTO hosts (host, last_slot) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET last_slot = excluded.last_slot')
+          .run(host, reserve)
+      }
+      return slot
+    })
+  }
+
+  async backOffHost(host: string, until: Date, reason: string): Promise<void> {
+    // The WHERE keeps a later backoff (and, for the same end, the first reason: a replay changes nothing).
+    this.#db
+      .prepare(
+        `INSERT INTO hosts (host, backoff_until, backoff_reason) VALUES (?, ?, ?)
+         ON CONFLICT (host) DO UPDATE SET backoff_until = excluded.backoff_until, backoff_reason = excluded.backoff_reason
+         WHERE backoff_until IS NULL OR backoff_until < excluded.backoff_until`,
+      )
+      .run(host, isoTimestamp(until, 'until'), reason)
+  }
+
   async resetVideo(videoId: string): Promise<void> {
     const at = this.#timestamp()
     // The transcript and chunk count go too: a forced re-ingest must not cite the old ones.
+    // Availability stays: a re-ingest does not make a private video watchable again.
     this.#db
       .prepare(
         `UPDATE videos SET status = 'queued', stages = ?, error = NULL, transcript = NULL, audio = NULL, chunk_count = 0, updated_at = ?

@@ -27,6 +27,11 @@ const MAX_DEPTH = 2
 
 type Parent = { page: string; channelId: string | undefined; channel: string | undefined }
 
+export type ListOptions = YtDlpOptions & {
+  /** The first this many entries only (a channel's newest uploads). */
+  limit?: number
+}
+
 const entriesOf = (info: RawInfo): RawInfo[] =>
   (Array.isArray(info.entries) ? info.entries : []).flatMap((entry) => {
     const found = record(entry)
@@ -76,8 +81,8 @@ async function flatten(playlist: RawInfo, parent: Parent, depth: number, options
   return videos
 }
 
-async function list(url: string, depth: number, options: YtDlpOptions): Promise<VideoList> {
-  const info = await runYtDlpJson(url, { flatPlaylist: true }, options)
+async function list(url: string, depth: number, options: ListOptions): Promise<VideoList> {
+  const info = await runYtDlpJson(url, { flatPlaylist: true, ...(options.limit ? { playlistEnd: options.limit } : {}) }, options)
   const page = text(info.webpage_url) ?? url
   const type = text(info._type) ?? 'video'
   if (!PLAYLIST_TYPES.has(type)) {
@@ -105,7 +110,7 @@ async function list(url: string, depth: number, options: YtDlpOptions): Promise<
  * for (const video of videos) emit('video.discovered', video) // { videoId, url, playlistItem?, title?, … }
  * ```
  */
-export async function listVideos(url: string, options: YtDlpOptions = {}): Promise<VideoList> {
+export async function listVideos(url: string, options: ListOptions = {}): Promise<VideoList> {
   return list(url, 0, options)
 }
 
@@ -120,7 +125,7 @@ export async function listVideos(url: string, options: YtDlpOptions = {}): Promi
  * const track = chooseCaptionTrack(info, 'en')
  * ```
  */
-export async function videoInfo(url: string, playlistItem?: number, options: YtDlpOptions = {}): Promise<VideoInfo> {
+export async function videoInfo(url: string, playlistItem?: number, options: YtDlpOptions & { videoId?: string } = {}): Promise<VideoInfo> {
   const flags = playlistItem === undefined ? { noPlaylist: true } : { playlistItems: String(playlistItem) }
   const info = await runYtDlpJson(url, flags, options)
   const type = text(info._type) ?? 'video'
@@ -128,7 +133,10 @@ export async function videoInfo(url: string, playlistItem?: number, options: YtD
   if (PLAYLIST_TYPES.has(type)) {
     const entries = entriesOf(info)
     const only = entries.length === 1 ? entries[0] : undefined
-    const found = playlistItem === undefined ? only : (entries.find((entry) => number(entry.playlist_index) === playlistItem) ?? only)
+    // A page of several videos: the one asked for by position, else by id (a feed links a
+    // channel's video to the page that holds it).
+    const byId = options.videoId === undefined ? undefined : entries.find((entry) => text(entry.id) === options.videoId)
+    const found = playlistItem === undefined ? (byId ?? only) : (entries.find((entry) => number(entry.playlist_index) === playlistItem) ?? only)
     if (!found) {
       const what = playlistItem === undefined ? `holds ${entries.length} videos; pass playlistItem to pick one` : `has no video number ${playlistItem}`
       throw new VideoUnavailableError(`${url} ${what}`, { url })

@@ -1,0 +1,83 @@
+import type { FunctionContext } from '@ytrag/function'
+import type { Channel } from '@ytrag/stores'
+import { ChannelError, checkIngestUrl, nextSyncTime, RateLimitedError, resolveChannel } from '@ytrag/youtube'
+import type { Hono } from 'hono'
+import { ApiError, readBody } from '../http/index.ts'
+import { subscribeRequest } from './schemas.ts'
+
+/**
+ * The channel subscriptions: subscribe (resolving any of a channel URL's forms to its id, and
+ * starting the backfill), list, show, unsubscribe, and sync now.
+ */
+export function channelRoutes(app: Hono, { stores, config, emit }: FunctionContext) {
+  const channelOr404 = async (channelId: string): Promise<Channel> => {
+    const channel = await stores.documents.getChannel(channelId)
+    if (!channel) throw new ApiError(404, 'channel_not_found', `no subscription to channel ${channelId}`)
+    return channel
+  }
+  /** A job to follow the sync by, and the event that starts it. */
+  const startSync = async (channel: Channel, reason: 'subscribed' | 'manual', backfill?: number | 'all') => {
+    const jobId = crypto.randomUUID()
+    await stores.documents.createJob({ jobId, url: channel.url })
+    await emit('channel.resync.requested', channel.channelId, {
+      jobId,
+      channelId: channel.channelId,
+      url: channel.url,
+      reason,
+      ...(backfill === undefined ? {} : { backfill }),
+    })
+    return jobId
+  }
+
+  app.post('/v1/channels', async (c) => {
+    const body = await readBody(c, subscribeRequest)
+    const checked = await checkIngestUrl(body.url, { allowedHosts: config.ingest.allowedHosts })
+    if (!checked.ok) throw new ApiError(400, checked.code, checked.message)
+    const url = checked.url.toString()
+    let resolved
+    try {
+      resolved = await resolveChannel(url)
+    } catch (error) {
+      if (error instanceof RateLimitedError) {
+        const retry = String(Math.ceil(error.retryAfterSeconds ?? config.channels.rateLimitBackoffSeconds))
+        c.header('Retry-After', retry)
+        throw new ApiError(503, 'upstream_rate_limited', `${error.message}; try again in ${retry} s`)
+      }
+      if (error instanceof ChannelError) throw new ApiError(400, 'not_a_channel', error.message)
+      throw error
+    }
+    const intervalSeconds = body.intervalSeconds ?? config.channels.intervalSeconds
+    const backfill = body.backfill ?? config.channels.backfill
+    const { created, channel } = await stores.documents.upsertChannel({
+      channelId: resolved.channelId,
+      url,
+      listUrl: resolved.listUrl,
+      ...(resolved.title ? { title: resolved.title } : {}),
+      languages: body.languages ?? [],
+      speechToText: body.speechToText ?? false,
+      backfill,
+      intervalSeconds,
+      // The backfill runs now; the schedule takes over one interval later.
+      nextSyncAt: nextSyncTime(new Date(), { intervalSeconds, jitterRatio: config.channels.jitterRatio }).toISOString(),
+    })
+    // Subscribing again changes the options; it backfills again only when asked to.
+    const jobId = created || body.backfill !== undefined ? await startSync(channel, 'subscribed', backfill) : undefined
+    return c.json({ channel, ...(jobId ? { jobId } : {}) }, created ? 201 : 200)
+  })
+
+  app.get('/v1/channels', async (c) => c.json({ items: await stores.documents.listChannels() }))
+
+  app.get('/v1/channels/:channelId', async (c) => c.json(await channelOr404(c.req.param('channelId'))))
+
+  app.delete('/v1/channels/:channelId', async (c) => {
+    const channelId = c.req.param('channelId')
+    if (!(await stores.documents.deleteChannel(channelId))) throw new ApiError(404, 'channel_not_found', `no subscription to channel ${channelId}`)
+    // Its videos stay indexed: unsubscribing stops new ones, it does not forget the old.
+    return c.json({ deleted: true, channelId })
+  })
+
+  app.post('/v1/channels/:channelId/sync', async (c) => {
+    const channel = await channelOr404(c.req.param('channelId'))
+    return c.json({ jobId: await startSync(channel, 'manual') }, 202)
+  })
+}

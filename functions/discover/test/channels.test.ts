@@ -1,0 +1,172 @@
+// discover's channel re-sync over HTTP, against a fixture channel on loopback: its uploads
+// feed (in YouTube's format, written by the project), its page (a playlist to yt-dlp's generic
+// extractor), and the real yt-dlp for the fallback listing.
+import { randomUUID } from 'node:crypto'
+import { PING_EVENT_TYPE } from '@ytrag/events'
+import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
+import { fixtureChannel, loadCaptionFixture, startFixtureServer, type FixtureChannel, type FixtureServer } from '@ytrag/youtube/fixtures'
+import { CloudEvent, HTTP } from 'cloudevents'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { availabilityFromError } from '../src/channels.ts'
+import { discover } from '../src/index.ts'
+import { ExtractionError, VideoUnavailableError } from '@ytrag/youtube'
+
+const CHANNEL_ID = 'UCfixtureChannel00000001'
+const day = (n: number) => new Date(Date.UTC(2026, 10, n, 12))
+const videos = ['indexing', 'sourdough', 'bicycle', 'extra']
+
+describe('discover: channel re-sync', () => {
+  let site: FixtureServer
+  let channel: FixtureChannel
+  let fn: FunctionUnderTest
+
+  beforeEach(async () => {
+    site = await startFixtureServer({
+      videos: videos.map((name) => ({ name, title: name, captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }] })),
+    })
+    channel = fixtureChannel(site, {
+      channelId: CHANNEL_ID,
+      title: 'Fixture talks',
+      videos: [
+        { name: 'indexing', title: 'Indexing', published: day(1) },
+        { name: 'sourdough', title: 'Sourdough', published: day(2) },
+        { name: 'bicycle', title: 'Bicycles', published: day(3) },
+      ],
+    })
+    fn = await startFunctionUnderTest(discover, {
+      YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: site.host,
+      YOUTUBE_RAG__CHANNELS__FEED_BASE_URL: site.origin,
+      YOUTUBE_RAG__CHANNELS__HOST_SPACING_MS: '200',
+    })
+    await subscribe()
+  })
+  afterEach(async () => {
+    await fn.close()
+    await site.close()
+  })
+
+  /** The subscription as the api makes it: created before the videos it backfills were uploaded. */
+  const subscribe = (channelId = CHANNEL_ID, url = channel.url) =>
+    fn.stores.documents.upsertChannel({ channelId, url, listUrl: url, intervalSeconds: 3600, nextSyncAt: new Date(Date.now() + 3_600_000).toISOString(), speechToText: false })
+  const sync = async (reason: 'subscribed' | 'scheduled' | 'manual', backfill?: number | 'all', channelId = CHANNEL_ID) => {
+    const jobId = randomUUID()
+    await fn.stores.documents.createJob({ jobId, url: channel.url })
+    const answer = await fn.deliver('channel.resync.requested', channelId, { jobId, channelId, url: channel.url, reason, ...(backfill === undefined ? {} : { backfill }) })
+    expect(answer.status).toBe(202)
+    return jobId
+  }
+  const discovered = () => fn.sink.events.filter((event) => event.name === 'video.discovered').map((event) => event.subject)
+  const ping = () => {
+    const message = HTTP.binary(new CloudEvent({ type: PING_EVENT_TYPE, source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule', data: {} }))
+    return fetch(fn.url, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string })
+  }
+
+  it('backfills the newest videos on subscribe, from the feed, and records the sync', async () => {
+    const jobId = await sync('subscribed', 2)
+    expect(discovered()).toEqual([channel.videoIds.bicycle, channel.videoIds.sourdough])
+    expect(fn.sink.events.find((event) => event.name === 'video.discovered')?.data).toMatchObject({ url: site.url('/watch-bicycle.html'), speechToTextAllowed: false })
+    const job = await fn.stores.documents.getJob(jobId)
+    expect(job).toMatchObject({ status: 'running', videos: { total: 2 } })
+    const synced = await fn.stores.documents.getChannel(CHANNEL_ID)
+    expect(synced).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 2, consecutiveFailures: 0 })
+    expect(Date.parse(synced!.nextSyncAt)).toBeGreaterThan(Date.now() + 3000_000)
+    expect(await fn.stores.documents.getVideo(channel.videoIds.bicycle!)).toMatchObject({ channelId: CHANNEL_ID, publishedAt: day(3).toISOString() })
+  })
+
+  it('finds the one new upload on the next sync, and does no work when nothing is new', async () => {
+    await sync('subscribed', 3)
+    fn.sink.events.length = 0
+    const before = site.requests.length
+    const quiet = await sync('scheduled')
+    expect(discovered()).toEqual([])
+    // One request: the feed. No yt-dlp, no page.
+    expect(site.requests.slice(before)).toEqual([`/feeds/videos.xml?channel_id=${CHANNEL_ID}`])
+    expect((await fn.stores.documents.getJob(quiet))?.status).toBe('succeeded')
+
+    channel.publish({ name: 'extra', title: 'Something new', published: new Date() })
+    await sync('scheduled')
+    expect(discovered()).toEqual([channel.videoIds.extra])
+    expect(await fn.stores.documents.getChannel(CHANNEL_ID)).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 1 })
+  })
+
+  it('lists the channel page with yt-dlp when the feed fails', async () => {
+    await sync('subscribed', 3)
+    fn.sink.events.length = 0
+    channel.publish({ name: 'extra', title: 'Something new', published: new Date() })
+    channel.failFeed(500)
+    await sync('manual')
+    expect(discovered()).toEqual([channel.videoIds.extra])
+    expect(fn.sink.events[0]?.data).toMatchObject({ url: channel.url, playlistItem: 4 })
+    expect(site.requests.some((request) => request === '/uploads.html')).toBe(true)
+  })
+
+  it('backs the host off for every channel on a 429, and the job says so', async () => {
+    await sync('subscribed', 1)
+    channel.failFeed(429, { 'Retry-After': '120' })
+    const jobId = await sync('scheduled')
+    const job = await fn.stores.documents.getJob(jobId)
+    expect(job?.status).toBe('failed')
+    expect(job?.errors[0]?.message).toMatch(new RegExp(`^${site.host.replace('.', '\\.')} is backed off until .*429`))
+    const limited = await fn.stores.documents.getChannel(CHANNEL_ID)
+    expect(limited).toMatchObject({ lastOutcome: 'rate-limited', consecutiveFailures: 0 })
+    expect(Date.parse(limited!.nextSyncAt)).toBeGreaterThan(Date.now() + 110_000)
+    // Another channel on the same host is not even tried while the backoff lasts.
+    await subscribe('UCfixtureChannel00000002', site.url('/other.html'))
+    const requests = site.requests.length
+    const other = await sync('scheduled', undefined, 'UCfixtureChannel00000002')
+    expect(site.requests.length).toBe(requests)
+    expect((await fn.stores.documents.getJob(other))?.errors[0]?.message).toMatch(/backed off/)
+  })
+
+  it('counts failures in a row and waits longer after each', async () => {
+    await fn.stores.documents.upsertChannel({ channelId: 'UCgone', url: site.url('/gone.html'), listUrl: site.url('/gone.html'), intervalSeconds: 3600, nextSyncAt: new Date().toISOString() })
+    const waits: number[] = []
+    for (let i = 0; i < 3; i++) {
+      await sync('scheduled', undefined, 'UCgone')
+      const state = (await fn.stores.documents.getChannel('UCgone'))!
+      waits.push(Date.parse(state.nextSyncAt) - Date.parse(state.lastSyncAt!))
+    }
+    const state = (await fn.stores.documents.getChannel('UCgone'))!
+    expect(state).toMatchObject({ lastOutcome: 'failed', consecutiveFailures: 3 })
+    expect(state.lastError).toMatch(/gone\.html|404/)
+    // Doubling, give or take the jitter.
+    expect(waits[1]! / waits[0]!).toBeGreaterThan(1.5)
+    expect(waits[2]! / waits[1]!).toBeGreaterThan(1.5)
+  })
+
+  it('marks a video that went private, without deleting it', async () => {
+    await sync('subscribed', 3)
+    channel.makePrivate('sourdough')
+    await sync('scheduled')
+    const video = await fn.stores.documents.getVideo(channel.videoIds.sourdough!)
+    expect(video?.availability).toBe('private')
+    expect((await fn.stores.documents.getVideo(channel.videoIds.bicycle!))?.availability).toBeUndefined()
+  })
+
+  it('starts each due channel once when two ticks come at the same moment, and nothing when none is due', async () => {
+    await fn.stores.documents.upsertChannel({ channelId: 'UCdue1', url: channel.url, listUrl: channel.url, intervalSeconds: 600, nextSyncAt: new Date(Date.now() - 1000).toISOString() })
+    await fn.stores.documents.upsertChannel({ channelId: 'UCdue2', url: channel.url, listUrl: channel.url, intervalSeconds: 600, nextSyncAt: new Date(Date.now() - 2000).toISOString() })
+    const answers = await Promise.all([ping(), ping(), ping()])
+    expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202])
+    const started = fn.sink.events.filter((event) => event.name === 'channel.resync.requested').map((event) => event.subject)
+    expect(started.sort()).toEqual(['UCdue1', 'UCdue2'])
+    expect(fn.sink.events.every((event) => (event.data as { reason?: string }).reason === 'scheduled')).toBe(true)
+    fn.sink.events.length = 0
+    expect((await ping()).status).toBe(202)
+    expect(fn.sink.events).toEqual([])
+  })
+
+  it('never discovers a video twice when syncs of one channel run at the same moment', async () => {
+    await Promise.all([sync('subscribed', 3), sync('manual'), sync('scheduled')])
+    const all = discovered()
+    expect(all.sort()).toEqual(Object.values(channel.videoIds).sort())
+    expect(new Set(all).size).toBe(all.length)
+  })
+
+  it('tells a private video from a removed one by what reading its page said', () => {
+    expect(availabilityFromError(new VideoUnavailableError('yt-dlp could not read x: ERROR: [youtube] abc: Private video. Sign in if you…', { url: 'x' }))).toBe('private')
+    expect(availabilityFromError(new ExtractionError('yt-dlp could not read x: ERROR: HTTP Error 403: Forbidden', { url: 'x' }))).toBe('private')
+    expect(availabilityFromError(new VideoUnavailableError('yt-dlp could not read x: ERROR: HTTP Error 404: Not Found', { url: 'x' }))).toBe('removed')
+    expect(availabilityFromError(new ExtractionError('yt-dlp could not read x: timed out', { url: 'x' }))).toBeUndefined()
+  })
+})

@@ -1,0 +1,91 @@
+// What the adapters share about channel subscriptions and host politeness: the defaults of a
+// new subscription, which options an upsert changes, and where a host's next request goes.
+// Every adapter stores and compares with these, so SQLite and MongoDB behave alike.
+import type { Channel, HostSlot, NewChannel } from '../ports.ts'
+
+/** How many of the newest videos a subscription's first sync indexes when the caller does not say (the config's default). */
+export const DEFAULT_BACKFILL = 5
+
+/** The options an upsert may change; everything else of a Channel is its sync state. */
+export type ChannelOptions = Pick<Channel, 'url' | 'listUrl' | 'title' | 'languages' | 'speechToText' | 'backfill' | 'intervalSeconds'>
+
+/**
+ * An ISO 8601 timestamp in `toISOString()` form. The stores compare timestamps as strings
+ * (nextSyncAt ≤ now, a later backoff), which only works when every one has the same form.
+ */
+export function isoTimestamp(value: string | Date, name: string): string {
+  const time = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : Number.NaN
+  if (Number.isNaN(time)) throw new RangeError(`${name} must be a valid date, got ${String(value)}`)
+  return new Date(time).toISOString()
+}
+
+/** The options the caller gave (absent ones stay undefined), checked. */
+function givenOptions(channel: NewChannel): Partial<ChannelOptions> & Pick<ChannelOptions, 'url' | 'listUrl' | 'intervalSeconds'> {
+  const { url, listUrl, title, languages, speechToText, backfill, intervalSeconds } = channel
+  if (typeof channel.channelId !== 'string' || channel.channelId === '') throw new TypeError('channelId must be a non-empty string')
+  if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0) throw new RangeError(`intervalSeconds must be positive, got ${intervalSeconds}`)
+  if (backfill !== undefined && backfill !== 'all' && !(Number.isInteger(backfill) && backfill >= 0)) {
+    throw new RangeError(`backfill must be a non-negative integer or 'all', got ${String(backfill)}`)
+  }
+  return { url, listUrl, title, languages: languages ? [...languages] : undefined, speechToText, backfill, intervalSeconds }
+}
+
+/** A new subscription as stored: the options with their defaults, and a sync state that has not synced. */
+export function newChannel(channel: NewChannel, at: string): Channel {
+  const options = givenOptions(channel)
+  const created: Channel = {
+    channelId: channel.channelId,
+    url: options.url,
+    listUrl: options.listUrl,
+    languages: options.languages ?? [],
+    speechToText: options.speechToText ?? false,
+    backfill: options.backfill ?? DEFAULT_BACKFILL,
+    intervalSeconds: options.intervalSeconds,
+    nextSyncAt: isoTimestamp(channel.nextSyncAt, 'nextSyncAt'),
+    consecutiveFailures: 0,
+    createdAt: at,
+    updatedAt: at,
+  }
+  if (options.title !== undefined) created.title = options.title
+  return created
+}
+
+/**
+ * The options an upsert of an existing subscription changes, or undefined when it changes none
+ * (a replayed subscribe then leaves updatedAt alone). An option the caller left out keeps its
+ * stored value; nextSyncAt and the rest of the sync state are never touched.
+ */
+export function changedChannelOptions(existing: Channel, channel: NewChannel): Partial<ChannelOptions> | undefined {
+  const changes: Partial<ChannelOptions> = {}
+  for (const [field, value] of Object.entries(givenOptions(channel)) as [keyof ChannelOptions, unknown][]) {
+    if (value === undefined) continue
+    if (JSON.stringify(value) !== JSON.stringify(existing[field])) Object.assign(changes, { [field]: value })
+  }
+  return Object.keys(changes).length ? changes : undefined
+}
+
+/** What a store keeps per host. */
+export interface HostState {
+  /** The latest reservation handed out. */
+  lastSlot?: string
+  backoffUntil?: string
+  backoffReason?: string
+}
+
+/**
+ * Where a host's next request goes: during a backoff nowhere (the slot says until when, and
+ * `reserve` is undefined); otherwise `spacingMs` after the last reservation and not before now,
+ * with `reserve` the new lastSlot to store.
+ */
+export function nextHostSlot(state: HostState | undefined, now: Date, spacingMs: number): { slot: HostSlot; reserve?: string } {
+  if (!Number.isFinite(spacingMs) || spacingMs < 0) throw new RangeError(`spacingMs must be a non-negative number, got ${spacingMs}`)
+  const nowIso = isoTimestamp(now, 'now')
+  if (state?.backoffUntil !== undefined && state.backoffUntil > nowIso) {
+    const slot: HostSlot = { at: state.backoffUntil, backoffUntil: state.backoffUntil }
+    if (state.backoffReason !== undefined) slot.backoffReason = state.backoffReason
+    return { slot }
+  }
+  const after = state?.lastSlot === undefined ? Number.NEGATIVE_INFINITY : Date.parse(state.lastSlot) + spacingMs
+  const at = new Date(Math.max(now.getTime(), after)).toISOString()
+  return { slot: { at }, reserve: at }
+}
