@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { channelFeedXml, fixtureChannel, startFixtureServer, type FixtureServer } from '../fixtures/index.ts'
+import { ChannelError, channelFeedUrl, fetchChannelFeed, nextSyncTime, parseChannelFeed, RateLimitedError, resolveChannel } from './index.ts'
+
+describe('parseChannelFeed', () => {
+  it('reads every entry of a feed in YouTube\'s format, newest first, with entities decoded', () => {
+    const xml = channelFeedXml({
+      channelId: 'UCabc',
+      title: 'Talks',
+      url: 'https://www.youtube.com/channel/UCabc',
+      entries: [
+        { videoId: 'old00000000', title: 'Old & dusty', url: 'https://www.youtube.com/watch?v=old00000000', published: new Date('2026-01-01T00:00:00Z') },
+        { videoId: 'new00000000', title: 'New <fresh>', url: 'https://www.youtube.com/watch?v=new00000000', published: new Date('2026-02-01T00:00:00Z') },
+      ],
+    })
+    expect(parseChannelFeed(xml)).toEqual([
+      { videoId: 'new00000000', title: 'New <fresh>', url: 'https://www.youtube.com/watch?v=new00000000', publishedAt: '2026-02-01T00:00:00.000Z' },
+      { videoId: 'old00000000', title: 'Old & dusty', url: 'https://www.youtube.com/watch?v=old00000000', publishedAt: '2026-01-01T00:00:00.000Z' },
+    ])
+  })
+
+  it('refuses what is not a feed, and gives none for an empty one', () => {
+    expect(() => parseChannelFeed('<html><body>consent</body></html>')).toThrow(ChannelError)
+    expect(parseChannelFeed('<feed xmlns="http://www.w3.org/2005/Atom"><title>x</title></feed>')).toEqual([])
+  })
+
+  it('builds the feed URL from a configurable base', () => {
+    expect(channelFeedUrl('http://127.0.0.1:9/', 'UC a')).toBe('http://127.0.0.1:9/feeds/videos.xml?channel_id=UC%20a')
+  })
+})
+
+describe('nextSyncTime', () => {
+  const from = new Date('2026-11-26T00:00:00Z')
+  const at = (options: Parameters<typeof nextSyncTime>[1]) => (nextSyncTime(from, options).getTime() - from.getTime()) / 1000
+
+  it('waits the interval, shifted by at most the jitter either way', () => {
+    expect(at({ intervalSeconds: 3600, jitterRatio: 0.1, random: () => 0.5 })).toBe(3600)
+    expect(at({ intervalSeconds: 3600, jitterRatio: 0.1, random: () => 0 })).toBe(3240)
+    expect(at({ intervalSeconds: 3600, jitterRatio: 0.1, random: () => 1 })).toBe(3960)
+  })
+
+  it('doubles the wait per failure in a row, up to the cap', () => {
+    const wait = (failures: number) => at({ intervalSeconds: 3600, jitterRatio: 0, failures, maxBackoffSeconds: 86_400 })
+    expect([0, 1, 2, 3, 5, 9].map(wait)).toEqual([3600, 7200, 14_400, 28_800, 86_400, 86_400])
+  })
+})
+
+describe('resolveChannel and fetchChannelFeed against a fixture site', () => {
+  let site: FixtureServer
+  beforeAll(async () => {
+    site = await startFixtureServer()
+    fixtureChannel(site, { channelId: 'UCfixtureChannel00000001', title: 'Fixture & friends', videos: [{ name: 'indexing', title: 'Indexing', published: new Date('2026-11-01T00:00:00Z') }] })
+  })
+  afterAll(() => site.close())
+
+  it('takes a YouTube /channel/UC… URL as it is, and reads any other channel page for its id', async () => {
+    expect(await resolveChannel('https://www.youtube.com/channel/UCXuqSBlHAE6Xw-yeJA0Tunw/videos')).toEqual({
+      channelId: 'UCXuqSBlHAE6Xw-yeJA0Tunw',
+      listUrl: 'https://www.youtube.com/channel/UCXuqSBlHAE6Xw-yeJA0Tunw/videos',
+    })
+    expect(await resolveChannel(site.url('/uploads.html'))).toEqual({ channelId: 'UCfixtureChannel00000001', title: 'Fixture & friends', listUrl: site.url('/uploads.html') })
+  })
+
+  it('refuses a YouTube URL that is not a channel, and a page that names none', async () => {
+    await expect(resolveChannel('https://www.youtube.com/watch?v=dQw4w9WgXcQ')).rejects.toThrow(/not a channel URL/)
+    await expect(resolveChannel(site.url('/indexing.html'))).rejects.toThrow(/names no channel/)
+  })
+
+  it('reads the feed, and tells a 429 (with its Retry-After) from other failures', async () => {
+    const url = channelFeedUrl(site.origin, 'UCfixtureChannel00000001')
+    expect((await fetchChannelFeed(url)).map((video) => video.videoId)).toEqual(['uploads-1'])
+    site.setRoute('/feeds/videos.xml?channel_id=UClimited', { status: 429, body: 'slow down', headers: { 'Retry-After': '42' } })
+    const limited = await fetchChannelFeed(channelFeedUrl(site.origin, 'UClimited')).catch((error: unknown) => error)
+    expect(limited).toBeInstanceOf(RateLimitedError)
+    expect(limited).toMatchObject({ host: site.host, retryAfterSeconds: 42 })
+    await expect(fetchChannelFeed(channelFeedUrl(site.origin, 'UCmissing'))).rejects.toThrow(/answered HTTP 404/)
+  })
+})
