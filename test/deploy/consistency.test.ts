@@ -29,7 +29,7 @@ const deploymentOf = (objects: K8sObject[]): Deployment => ({
 describe('what the functions emit', () => {
   it('is read from their source: every function but dead-letter emits', () => {
     expect(functions).toEqual(expect.arrayContaining(['api', 'dead-letter', 'discover', 'download', 'indexer', 'transcribe']))
-    expect(emittedEventNames('api')).toEqual(['ingest.requested'])
+    expect(emittedEventNames('api').sort()).toEqual(['channel.resync.requested', 'ingest.requested'])
     expect(emittedEventNames('discover')).toContain('video.discovered')
     expect(emittedEventNames('download')).toEqual(expect.arrayContaining(['audio.segment.ready', 'transcript.ready', 'video.failed']))
     expect(emittedEventNames('transcribe')).toContain('transcript.ready')

@@ -102,6 +102,7 @@ describe('readBrokerWiring', () => {
         { name: 'own-delivery', type: 'a.v1', subscriber: 'download', delivery: { retry: 5, backoffPolicy: 'exponential', backoffDelayMs: 60_000 } },
         { name: 'catch-all', subscriber: 'audit' },
       ],
+      pingSources: [],
     })
   })
 
