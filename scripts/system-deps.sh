@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system programs the pipeline and its tests use, from Debian's packages:
 # yt-dlp (metadata and captions), ffmpeg (media), espeak-ng (speech fixtures), kubectl
-# (kustomize builds of knative/). Safe to run again: it installs only what is missing.
+# (kustomize builds of knative/), buildah and debootstrap (the function images: a Debian base
+# made locally, the Dockerfile built without a Docker engine; test/images). Safe to run again:
+# it installs only what is missing.
 set -euo pipefail
 need=()
 command -v yt-dlp >/dev/null || need+=(yt-dlp)
 command -v ffmpeg >/dev/null || need+=(ffmpeg)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v kubectl >/dev/null || need+=(kubectl)
+command -v buildah >/dev/null || need+=(buildah)
+command -v debootstrap >/dev/null || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   sudo_cmd=()

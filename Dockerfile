@@ -1,0 +1,81 @@
+# One Dockerfile for every function's image:
+#
+#   docker build --build-arg FUNCTION=indexer -t youtube-rag/indexer .
+#   docker run --rm -p 8080:8080 youtube-rag/indexer          # GET :8080/health/ready
+#
+# FUNCTION is a folder of functions/ (api, discover, download, transcribe, indexer, dead-letter).
+# BASE_IMAGE is any Debian-based Node 24 image (node and npm on PATH, apt working);
+# scripts/images/base.sh makes one locally when no registry is reachable, and
+# scripts/images/build.sh builds this file with buildah on it.
+#
+# The build stage installs the workspace from the lockfile and bundles the function with
+# esbuild (scripts/images/bundle.mjs) into one ES module; the image then holds Node, that
+# bundle and the few packages that ship native files (sqlite-vec's extension, the static
+# ffmpeg), nothing else of the workspace: no pnpm, no sources, no dependencies the function
+# does not import. yt-dlp and ffmpeg are only in the images of the functions that run them.
+# The function runs as uid 1000 under tini, listening on PORT (8080).
+ARG BASE_IMAGE=node:24-bookworm-slim
+
+FROM ${BASE_IMAGE} AS build
+# Behind a TLS-intercepting proxy, the build (only) can be given its CA bundle: mount it and
+# name it here, e.g. scripts/images/build.sh passes the host's NODE_EXTRA_CA_CERTS this way.
+ARG NODE_EXTRA_CA_CERTS
+ARG SSL_CERT_FILE
+WORKDIR /src
+COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+# tini, to be PID 1: it passes signals on to Node and reaps what yt-dlp and ffmpeg leave.
+# pnpm at the version the repository names (packageManager in package.json).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && npm install --global --no-audit --no-fund --loglevel=error \
+      "$(node -p "require('./package.json').packageManager")"
+# (.dockerignore lets in only the workspace's manifests and sources and scripts/images.)
+COPY . .
+ARG FUNCTION
+# The workspace from the lockfile, with pnpm's store in a cache mount (kept between builds,
+# never in a layer), then the bundle. Few steps on purpose: buildah's vfs storage copies the
+# whole image at each one.
+RUN --mount=type=cache,id=youtube-rag-pnpm-store,target=/pnpm-store,sharing=locked \
+    test -n "$FUNCTION" || { echo 'set --build-arg FUNCTION=<a folder of functions/>' >&2; exit 1; }; \
+    YOUTUBE_DL_SKIP_DOWNLOAD=1 pnpm install --frozen-lockfile --prefer-offline --store-dir /pnpm-store --reporter=append-only \
+ && node scripts/images/bundle.mjs "$FUNCTION" /out
+
+FROM ${BASE_IMAGE}
+ARG FUNCTION
+# yt-dlp (Debian's, with python3) only for the functions that run it: discover (playlists
+# and channels) and download (metadata, captions, audio). ffmpeg is not installed here: the
+# functions that use it (download, transcribe) import the media package, whose static ffmpeg
+# (@ffmpeg-installer) the bundle brings along, linked into /app/bin.
+RUN case "$FUNCTION" in \
+      discover|download) packages="yt-dlp" ;; \
+      *) packages="" ;; \
+    esac \
+ && if [ -n "$packages" ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends ca-certificates $packages \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi \
+ && if ! id -u node >/dev/null 2>&1; then useradd --uid 1000 --user-group --create-home node; fi \
+ && mkdir /app
+WORKDIR /app
+# The embedded stores (used when no production store is configured) and yt-dlp's cache go to
+# /tmp, so the image runs with a read-only root filesystem and /tmp as an emptyDir.
+ENV PATH=/app/bin:$PATH \
+    NODE_ENV=production \
+    PORT=8080 \
+    YOUTUBE_DL_SKIP_DOWNLOAD=1 \
+    YOUTUBE_RAG__STORAGE__DIR=/tmp/youtube-rag \
+    XDG_CACHE_HOME=/tmp/.cache
+LABEL org.opencontainers.image.title="youtube-rag ${FUNCTION}" \
+      org.opencontainers.image.description="youtube-rag's ${FUNCTION} function (Knative Service, CloudEvents over HTTP)" \
+      io.youtube-rag.function="${FUNCTION}"
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/tini", "--"]
+CMD ["node", "/app/main.mjs"]
+# Numeric, so Kubernetes can check runAsNonRoot.
+USER 1000:1000
+# Last, so that a change of the sources rebuilds only these layers. Owned by root, like /app
+# itself (made above, before USER): read-only to the function's user.
+COPY --from=build /usr/bin/tini-static /usr/local/bin/tini
+COPY --from=build /out/ ./

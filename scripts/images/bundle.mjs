@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+// Bundles one function into what its image runs: `<out>/main.mjs` (the function, the shared
+// packages and every npm dependency it imports, in one ES module) and `<out>/node_modules`
+// holding only the packages that cannot be bundled because they ship native files.
+//
+//   node scripts/images/bundle.mjs <function> [out]     # out defaults to dist/<function>
+//   node dist/indexer/main.mjs                           # runs it (PORT, K_SINK, YOUTUBE_RAG__…)
+//
+// Why a bundle and not the sources: Node 24 strips TypeScript types itself, but only for
+// erasable syntax (the api uses parameter properties), and the bundle also leaves the image
+// without pnpm, the sources and the dependencies the function never imports, and starts faster
+// (Knative scales functions to zero, so start-up is on the request path).
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+/**
+ * Packages kept out of the bundle and copied with their dependencies instead, because they
+ * find native files next to their own: sqlite-vec its loadable extension (`vec0.so`), and
+ * @ffmpeg-installer/ffmpeg the static ffmpeg (both in per-platform packages). A function gets
+ * one when its bundle imports it, or when a workspace package in its bundle depends on it (the
+ * media package loads ffmpeg's with `createRequire`, which esbuild cannot see).
+ */
+export const EXTERNAL_PACKAGES = ['sqlite-vec', '@ffmpeg-installer/ffmpeg']
+
+// esbuild reaches the workspace as a dependency of tsx; a directly installed one wins.
+async function loadEsbuild() {
+  try {
+    return await import('esbuild')
+  } catch {
+    const fromTsx = createRequire(createRequire(join(root, 'package.json')).resolve('tsx/package.json'))
+    return await import(fromTsx.resolve('esbuild'))
+  }
+}
+
+/** The directory of the package that `file` belongs to (the nearest package.json with a name). */
+function packageDir(file) {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json')
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name) return dir
+  }
+  throw new Error(`no package.json above ${file}`)
+}
+
+/** Resolves `name` as code in `fromDir` would, to the package's real directory, or undefined. */
+function resolvePackage(name, fromDir) {
+  const require = createRequire(join(fromDir, 'noop.js'))
+  for (const request of [`${name}/package.json`, name]) {
+    try {
+      return realpathSync(packageDir(require.resolve(request)))
+    } catch {
+      // exports may hide package.json, or the package has no main: try the next form
+    }
+  }
+  // A package with neither (sqlite-vec-linux-x64 only holds vec0.so): look in node_modules above.
+  for (let dir = fromDir; dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name)
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate)
+  }
+  return undefined
+}
+
+/**
+ * Copies `name` (resolved from `fromDir`) and, recursively, the dependencies and installed
+ * optional dependencies it needs, flat into `modulesDir`. Symlinks (pnpm's layout) are followed.
+ */
+function copyPackage(name, fromDir, modulesDir, copied) {
+  if (copied.has(name)) return
+  const dir = resolvePackage(name, fromDir)
+  if (!dir) throw new Error(`cannot find ${name} from ${relative(root, fromDir)}; is the workspace installed?`)
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  copied.set(name, manifest.version)
+  cpSync(dir, join(modulesDir, name), { recursive: true, dereference: true, filter: (source) => !source.slice(dir.length).includes('/node_modules') })
+  for (const dependency of Object.keys(manifest.dependencies ?? {})) copyPackage(dependency, dir, modulesDir, copied)
+  for (const optional of Object.keys(manifest.optionalDependencies ?? {})) {
+    // Only the platform packages that are installed (this machine's) exist; the rest are skipped.
+    if (resolvePackage(optional, dir)) copyPackage(optional, dir, modulesDir, copied)
+  }
+}
+
+/** Everything readable, and executables (ffmpeg's install script sets only u+x) executable, by the image's non-root user. */
+function openPermissions(path) {
+  const { mode } = statSync(path)
+  if (statSync(path).isDirectory()) {
+    chmodSync(path, mode | 0o555)
+    for (const entry of readdirSync(path)) openPermissions(join(path, entry))
+  } else {
+    chmodSync(path, mode | 0o444 | (mode & 0o100 ? 0o111 : 0))
+  }
+}
+
+const sizeOf = (path) =>
+  lstatSync(path).isDirectory() ? readdirSync(path).reduce((total, entry) => total + sizeOf(join(path, entry)), 0) : lstatSync(path).size
+
+export async function bundleFunction(name, out = join(root, 'dist', name)) {
+  const functions = readdirSync(join(root, 'functions')).filter((entry) => existsSync(join(root, 'functions', entry, 'src', 'main.ts')))
+  if (!functions.includes(name)) throw new Error(`unknown function ${JSON.stringify(name)}; one of: ${functions.join(', ')}`)
+  const esbuild = await loadEsbuild()
+  rmSync(out, { recursive: true, force: true })
+  mkdirSync(out, { recursive: true })
+  const result = await esbuild.build({
+    entryPoints: [join(root, 'functions', name, 'src', 'main.ts')],
+    outfile: join(out, 'main.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    external: EXTERNAL_PACKAGES,
+    // Bundled CommonJS packages call require() for Node's built-ins and use __dirname.
+    banner: {
+      js: [
+        "import { createRequire as __ytragCreateRequire } from 'node:module';",
+        "import { fileURLToPath as __ytragFileURLToPath } from 'node:url';",
+        'const require = __ytragCreateRequire(import.meta.url);',
+        'const __filename = __ytragFileURLToPath(import.meta.url);',
+        "const __dirname = __ytragFileURLToPath(new URL('.', import.meta.url));",
+      ].join('\n'),
+    },
+    legalComments: 'eof',
+    metafile: true,
+    logLevel: 'warning',
+  })
+  if (result.errors.length > 0) throw new Error(`esbuild failed for ${name}`)
+
+  // The externals the bundle needs, each resolved from where the workspace resolves it: the
+  // file that imports it, or the workspace package that depends on it.
+  const modulesDir = join(out, 'node_modules')
+  const copied = new Map()
+  const workspacePackages = new Set()
+  for (const [input, { imports }] of Object.entries(result.metafile.inputs)) {
+    const inWorkspace = /^(shared|functions)\/[^/]+\//.exec(input)
+    if (inWorkspace) workspacePackages.add(join(root, inWorkspace[0]))
+    for (const imported of imports) {
+      if (!imported.external || imported.path.startsWith('node:')) continue
+      const packageName = imported.path.startsWith('@') ? imported.path.split('/').slice(0, 2).join('/') : imported.path.split('/')[0]
+      if (!EXTERNAL_PACKAGES.includes(packageName)) continue
+      copyPackage(packageName, dirname(resolve(root, input)), modulesDir, copied)
+    }
+  }
+  for (const dir of workspacePackages) {
+    const { dependencies = {} } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+    for (const name of Object.keys(dependencies)) if (EXTERNAL_PACKAGES.includes(name)) copyPackage(name, dir, modulesDir, copied)
+  }
+  if (existsSync(modulesDir)) openPermissions(modulesDir)
+  // The static ffmpeg goes on PATH too (`bin/`), for yt-dlp, which looks for it there.
+  if (copied.has('@ffmpeg-installer/ffmpeg')) {
+    const ffmpeg = createRequire(join(out, 'main.mjs'))('@ffmpeg-installer/ffmpeg').path
+    // Its install script, which marks it executable, runs only where pnpm-workspace.yaml allows
+    // it (linux-x64); an image built for another platform needs the mode set here.
+    chmodSync(ffmpeg, 0o755)
+    mkdirSync(join(out, 'bin'))
+    symlinkSync(relative(join(out, 'bin'), ffmpeg), join(out, 'bin', 'ffmpeg'))
+  }
+  writeFileSync(
+    join(out, 'package.json'),
+    `${JSON.stringify({ name: `@ytrag/${name}-image`, private: true, type: 'module', main: 'main.mjs', dependencies: Object.fromEntries(copied) }, null, 2)}\n`,
+  )
+  return { out, bytes: sizeOf(out), bundleBytes: statSync(join(out, 'main.mjs')).size, externals: Object.fromEntries(copied) }
+}
+
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [name, out] = process.argv.slice(2)
+  if (!name) {
+    console.error('usage: node scripts/images/bundle.mjs <function> [out]')
+    process.exit(2)
+  }
+  try {
+    const bundled = await bundleFunction(name, out && resolve(out))
+    const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`
+    const externals = Object.entries(bundled.externals).map(([pkg, version]) => `${pkg}@${version}`)
+    console.log(`${name}: ${relative(process.cwd(), bundled.out).startsWith('..') ? bundled.out : relative(process.cwd(), bundled.out)}/main.mjs ${mb(bundled.bundleBytes)}, ${mb(bundled.bytes)} in all; external: ${externals.join(', ') || 'none'}`)
+  } catch (error) {
+    console.error(`bundle: ${error.message}`)
+    process.exit(1)
+  }
+}

@@ -1,0 +1,358 @@
+// The function images, really built and run: scripts/images/build.sh builds the Dockerfile with
+// buildah (vfs storage, chroot isolation) on the locally made Debian + Node 24 base, for a plain
+// function (indexer) and a media one (download); each is then started inside its image with
+// `buildah run`, as its ENTRYPOINT and CMD say, and must answer /health/ready. The download
+// image also does its real work against loopback fixtures: captions through yt-dlp, and audio
+// through yt-dlp and the bundled ffmpeg into Opus segments.
+//
+// Needs root (buildah's chroot isolation, debootstrap); buildah and debootstrap come from
+// scripts/system-deps.sh, which this file runs when they are missing. The base rootfs and the
+// layer cache stay in /var/tmp/ytrag-images (YTRAG_IMAGE_CACHE), so only the first run is cold.
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createEvent, requestForEvent, type EventData, type EventName } from '../../shared/events/src/index.ts'
+import { startEventRecorder, type EventRecorder } from '../../shared/function/src/testing/index.ts'
+import { HARBOUR_STORY, makeSpeechFixture } from '../../shared/media/src/testing/index.ts'
+import { startOpenAiTestServer, type OpenAiTestServer } from '../../shared/providers/src/testing/index.ts'
+import { openEmbeddedStores } from '../../shared/stores/src/index.ts'
+import { loadCaptionFixture, startFixtureServer, type FixtureServer } from '../../shared/youtube/src/fixtures/index.ts'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+const buildScript = join(root, 'scripts/images/build.sh')
+const buildahScript = join(root, 'scripts/images/buildah.sh')
+const run = promisify(execFile)
+
+const PLAIN = 'indexer'
+const MEDIA = 'download'
+const imageOf = (fn: string) => `localhost/youtube-rag/${fn}:local`
+const MINUTE = 60_000
+
+const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
+
+/** Why the images cannot be built here, or undefined. Installs buildah and debootstrap when it can. */
+function whyNot(): string | undefined {
+  if (process.platform !== 'linux') return 'the images are built with buildah, on Linux'
+  if (process.getuid?.() !== 0) return "buildah's chroot isolation and debootstrap need root (CI runs as root)"
+  if (!onPath('buildah') || !onPath('debootstrap')) {
+    spawnSync('bash', [join(root, 'scripts/system-deps.sh')], { stdio: 'inherit' })
+    if (!onPath('buildah') || !onPath('debootstrap')) return 'buildah or debootstrap is missing and scripts/system-deps.sh could not install them'
+  }
+  return undefined
+}
+
+const skip = whyNot()
+if (skip) console.warn(`test/images skipped: ${skip}`)
+
+/** Runs buildah on the project's image storage and gives its stdout. */
+async function buildah(args: string[]): Promise<string> {
+  const { stdout } = await run('bash', [buildahScript, ...args], { cwd: root, maxBuffer: 64 * 1024 * 1024 })
+  return stdout
+}
+
+/** Runs build.sh and gives its output, with the seconds it took. */
+async function build(args: string[]): Promise<{ output: string; seconds: number }> {
+  const started = Date.now()
+  const child = spawn('bash', [buildScript, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  if (code !== 0) throw new Error(`build.sh ${args.join(' ')} exited with ${code}:\n${output.slice(-6000)}`)
+  return { output, seconds: Math.round((Date.now() - started) / 1000) }
+}
+
+/** `buildah run` of a command in a fresh container of `image`; gives its exit code and output. */
+async function runIn(image: string, command: string[], options: { user?: string } = {}): Promise<{ code: number; output: string }> {
+  const container = (await buildah(['from', '--pull=never', image])).trim()
+  try {
+    const user = options.user ? ['--user', options.user] : []
+    const result = spawnSync('bash', [buildahScript, 'run', '--isolation', 'chroot', ...user, container, '--', ...command], { cwd: root, encoding: 'utf8' })
+    return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` }
+  } finally {
+    await buildah(['rm', container])
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** Processes under `pid` (by their parent links in /proc), deepest last. */
+function descendants(pid: number): { pid: number; cmdline: string }[] {
+  const children = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)])
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: { pid: number; cmdline: string }[] = []
+  const visit = (parent: number) => {
+    for (const child of children.get(parent) ?? []) {
+      let cmdline = ''
+      try {
+        cmdline = readFileSync(`/proc/${child}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()
+      } catch {
+        continue
+      }
+      found.push({ pid: child, cmdline })
+      visit(child)
+    }
+  }
+  visit(pid)
+  return found
+}
+
+interface RunningFunction {
+  url: string
+  output(): string
+  /** SIGTERM to the image's entrypoint (tini), as Knative stops a pod; gives the exit code. */
+  stop(): Promise<number | null>
+}
+
+/**
+ * Starts the function in a container of `image` with the image's ENTRYPOINT and CMD, on a free
+ * loopback port (chroot isolation shares the host's network), and waits for /health/ready.
+ */
+async function startInImage(image: string, env: Record<string, string>, volumes: string[] = []): Promise<RunningFunction> {
+  const config = JSON.parse(await buildah(['inspect', '--type', 'image', image])).OCIv1.config as { Entrypoint: string[]; Cmd: string[] }
+  const port = await freePort()
+  const container = (await buildah(['from', '--pull=never', image])).trim()
+  const envFlags = Object.entries({ ...env, PORT: String(port) }).flatMap(([key, value]) => ['--env', `${key}=${value}`])
+  const child: ChildProcess = spawn(
+    'bash',
+    [buildahScript, 'run', '--isolation', 'chroot', ...envFlags, ...volumes.flatMap((volume) => ['--volume', volume]), container, '--', ...config.Entrypoint, ...config.Cmd],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
+  let exitCode: number | null | undefined
+  void exited.then((code) => (exitCode = code))
+
+  const url = `http://127.0.0.1:${port}`
+  let stopped = false
+  const stop = async () => {
+    if (stopped) return exitCode ?? null
+    stopped = true
+    // Every process of the container, found before any exits (node outlives a killed parent).
+    const processes = descendants(child.pid!)
+    const entrypoint = processes.find((proc) => proc.cmdline.startsWith(config.Entrypoint.join(' ')))
+    if (entrypoint) process.kill(entrypoint.pid, 'SIGTERM')
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000))
+    const code = await Promise.race([exited, timeout])
+    for (const proc of processes) {
+      try {
+        if (readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() === proc.cmdline) process.kill(proc.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+    await exited
+    await buildah(['rm', container]).catch(() => undefined)
+    return code === 'timeout' ? null : code
+  }
+
+  const deadline = Date.now() + 90_000
+  for (;;) {
+    if (exitCode !== undefined) {
+      await stop()
+      throw new Error(`${image} exited with ${exitCode} before it was ready:\n${output.slice(-4000)}`)
+    }
+    const status = await fetch(`${url}/health/ready`).then(
+      (response) => response.status,
+      () => 0,
+    )
+    if (status === 200) break
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`${image} was not ready after 90 s (last status ${status}):\n${output.slice(-4000)}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  return { url, output: () => output, stop }
+}
+
+/** Posts a catalog event to a function, as a Trigger's delivery does. */
+function deliver<N extends EventName>(url: string, name: N, subject: string, data: EventData<N>) {
+  return fetch(requestForEvent(`${url}/`, createEvent(name, { function: 'test', subject, data }), 'binary'))
+}
+
+describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  const report: string[] = []
+  afterAll(() => {
+    if (report.length > 0) console.log(['function images:', ...report.map((line) => `  ${line}`)].join('\n'))
+  })
+
+  it(
+    `builds a plain (${PLAIN}) and a media (${MEDIA}) image from the one Dockerfile`,
+    async () => {
+      const { output, seconds } = await build(['--prune', PLAIN, MEDIA])
+      const sizes: Record<string, number> = {}
+      for (const fn of [PLAIN, MEDIA]) {
+        const line = new RegExp(`^build: ${imageOf(fn).replace(/[/.]/g, '\\$&')} (\\d+) MB in (\\d+) s$`, 'm').exec(output)
+        expect(line, `build.sh reports ${fn}`).not.toBeNull()
+        sizes[fn] = Number(line![1])
+        report.push(`${imageOf(fn)}: ${line![1]} MB, built in ${line![2]} s`)
+      }
+      report.push(`both, first build here (the base image too when missing): ${seconds} s`)
+      // Node (~125 MB) on Debian minbase (~90 MB); a bundle (~9 MB) instead of node_modules. yt-dlp
+      // brings python3, the media package its static ffmpeg (~70 MB).
+      expect(sizes[PLAIN]).toBeLessThan(260)
+      expect(sizes[MEDIA]).toBeLessThan(450)
+    },
+    45 * MINUTE,
+  )
+
+  it(
+    'builds again with every layer from the cache when nothing changed',
+    async () => {
+      const { output, seconds } = await build([PLAIN, MEDIA])
+      report.push(`both again, nothing changed (every layer from the cache): ${seconds} s`)
+      const steps = output.match(/^\[\d\/\d\] STEP \d+\/\d+: (?!FROM )/gm) ?? []
+      const cached = output.match(/^--> Using cache /gm) ?? []
+      expect(cached.length).toBe(steps.length)
+      expect(seconds).toBeLessThan(180)
+    },
+    15 * MINUTE,
+  )
+
+  it(`the plain image runs as uid 1000 and holds the bundle, sqlite-vec and nothing of yt-dlp, ffmpeg or pnpm`, async () => {
+    const image = imageOf(PLAIN)
+    const config = JSON.parse(await buildah(['inspect', '--type', 'image', image])).OCIv1.config
+    expect(config).toMatchObject({ User: '1000:1000', WorkingDir: '/app', Entrypoint: ['/usr/local/bin/tini', '--'], Cmd: ['node', '/app/main.mjs'] })
+    expect(config.Env).toEqual(expect.arrayContaining(['PORT=8080', 'NODE_ENV=production', 'YOUTUBE_RAG__STORAGE__DIR=/tmp/youtube-rag']))
+    expect(config.Labels).toMatchObject({ 'io.youtube-rag.function': PLAIN })
+
+    const listing = await runIn(image, ['sh', '-c', 'id -u; ls -A /app; ls -A /app/node_modules; node --version'])
+    expect(listing.output.trim().split('\n')).toEqual(['1000', 'main.mjs', 'node_modules', 'package.json', 'sqlite-vec', 'sqlite-vec-linux-x64', expect.stringMatching(/^v24\./)])
+    const absent = await runIn(image, ['sh', '-c', 'for tool in yt-dlp ffmpeg python3 pnpm; do command -v $tool; done; ls /src 2>/dev/null; true'])
+    expect(absent.output.trim()).toBe('')
+    // The image's files are root's: the function cannot change its own code, nor add to it.
+    expect((await runIn(image, ['sh', '-c', 'touch /app/main.mjs'])).code).not.toBe(0)
+    expect((await runIn(image, ['sh', '-c', 'touch /app/other.mjs'])).code).not.toBe(0)
+    // The vector index's extension loads from the copied package.
+    const vec = await runIn(image, [
+      'node',
+      '--input-type=module',
+      '-e',
+      "import { DatabaseSync } from 'node:sqlite'; import * as vec from 'sqlite-vec'; const db = new DatabaseSync(':memory:', { allowExtension: true }); vec.load(db); console.log(db.prepare('select vec_version() as v').get().v)",
+    ])
+    expect(vec.output.trim()).toMatch(/^v0\.1\./)
+  }, 5 * MINUTE)
+
+  it(`the ${PLAIN} function starts in its image and answers /health/ready with 200`, async () => {
+    const fn = await startInImage(imageOf(PLAIN), { YOUTUBE_RAG__STORAGE__DIR: '/tmp/ytrag' })
+    try {
+      const ready = await fetch(`${fn.url}/health/ready`)
+      expect(ready.status).toBe(200)
+      expect(await ready.json()).toMatchObject({ status: 'ready', function: PLAIN })
+      expect((await fetch(`${fn.url}/health/live`)).status).toBe(200)
+      expect(await (await fetch(`${fn.url}/metrics`)).text()).toMatch(/^# HELP /m)
+    } finally {
+      // Graceful: tini passes SIGTERM on, the server finishes and exits 0.
+      expect(await fn.stop()).toBe(0)
+      expect(fn.output()).toContain('SIGTERM received')
+    }
+  }, 5 * MINUTE)
+
+  it('the media image has yt-dlp and the static ffmpeg on PATH for the function user', async () => {
+    const image = imageOf(MEDIA)
+    const tools = await runIn(image, ['sh', '-c', 'command -v yt-dlp && command -v ffmpeg && yt-dlp --version && ffmpeg -hide_banner -encoders | grep -c libopus'])
+    expect(tools.code).toBe(0)
+    const [ytdlp, ffmpeg, version, opus] = tools.output.trim().split('\n')
+    expect([ytdlp, ffmpeg]).toEqual(['/usr/bin/yt-dlp', '/app/bin/ffmpeg'])
+    expect(version).toMatch(/^\d{4}\.\d{2}\.\d{2}/)
+    expect(opus).toBe('1')
+    // As uid 1000 (the image's user): one second of tone encoded to Opus in /tmp.
+    const encode = await runIn(image, ['sh', '-c', 'ffmpeg -hide_banner -loglevel error -f lavfi -i sine=duration=1 -c:a libopus /tmp/tone.ogg && head -c 4 /tmp/tone.ogg'])
+    expect(encode.output.trim()).toBe('OggS')
+  }, 5 * MINUTE)
+
+  describe(`the ${MEDIA} function in its image`, () => {
+    let dir: string
+    let storesDir: string
+    let fixtures: FixtureServer
+    let openai: OpenAiTestServer
+    let sink: EventRecorder
+    let fn: RunningFunction | undefined
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'ytrag-images-'))
+      // Bind-mounted as the function's /tmp/ytrag; it runs as uid 1000.
+      storesDir = join(dir, 'stores')
+      mkdirSync(storesDir)
+      chmodSync(storesDir, 0o777)
+      const speech = await makeSpeechFixture(dir, HARBOUR_STORY.slice(0, 6))
+      fixtures = await startFixtureServer({
+        videos: [
+          { name: 'talk', title: 'A captioned talk', mediaFile: speech.file, captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }] },
+          { name: 'harbour', title: 'The harbour', mediaFile: speech.file },
+        ],
+      })
+      openai = await startOpenAiTestServer()
+      sink = await startEventRecorder()
+    }, 2 * MINUTE)
+    afterAll(async () => {
+      await fn?.stop()
+      await Promise.all([fixtures?.close(), openai?.close(), sink?.close()])
+      if (dir) rmSync(dir, { recursive: true, force: true })
+    })
+
+    it('answers /health/ready, reads captions and cuts audio into Opus segments from a loopback site', async () => {
+      fn = await startInImage(
+        imageOf(MEDIA),
+        {
+          YOUTUBE_RAG__STORAGE__DIR: '/tmp/ytrag',
+          YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: fixtures.host,
+          YOUTUBE_RAG__OPENAI__BASE_URL: openai.baseUrl,
+          YOUTUBE_RAG__AUDIO__SEGMENT_SECONDS: '10',
+          K_SINK: sink.url,
+        },
+        [`${storesDir}:/tmp/ytrag`],
+      )
+      expect((await fetch(`${fn.url}/health/ready`)).status).toBe(200)
+      // The function made its stores (as uid 1000); the test adds a job and its videos to them.
+      expect(existsSync(storesDir)).toBe(true)
+      const stores = openEmbeddedStores({ dir: storesDir })
+      try {
+        await stores.documents.createJob({ jobId: 'job', url: fixtures.url('/talk.html') })
+        for (const name of ['talk', 'harbour']) await stores.documents.insertVideo({ videoId: `${name}-1`, url: fixtures.url(`/${name}.html`) })
+        await stores.documents.addJobVideos('job', ['talk-1', 'harbour-1'])
+        await stores.documents.markJobDiscovered('job')
+
+        // Captions: yt-dlp reads the page and the track; the transcript is announced.
+        const talk = await deliver(fn.url, 'video.discovered', 'talk-1', { jobId: 'job', videoId: 'talk-1', url: fixtures.url('/talk.html'), force: false })
+        expect(talk.status, fn.output().slice(-3000)).toBe(202)
+        expect(sink.events.map((event) => [event.name, event.subject])).toEqual([['transcript.ready', 'talk-1']])
+
+        // No captions: yt-dlp downloads the audio, the bundled ffmpeg cuts it into Opus segments.
+        const harbour = await deliver(fn.url, 'video.discovered', 'harbour-1', { jobId: 'job', videoId: 'harbour-1', url: fixtures.url('/harbour.html'), force: false })
+        expect(harbour.status, fn.output().slice(-3000)).toBe(202)
+        const segments = sink.events.filter((event) => event.name === 'audio.segment.ready')
+        expect(segments.length, fn.output().slice(-3000)).toBeGreaterThanOrEqual(2)
+        const first = await stores.blobs.get((segments[0]!.data as { blobKey: string }).blobKey)
+        expect(new TextDecoder().decode(first!.subarray(0, 4))).toBe('OggS')
+        expect(await stores.documents.getVideo('harbour-1')).toMatchObject({ status: 'transcribing', audio: { segmentCount: segments.length } })
+      } finally {
+        await stores.close()
+      }
+      expect(await fn.stop()).toBe(0)
+    }, 5 * MINUTE)
+  })
+})
