@@ -193,6 +193,8 @@ function deliver<N extends EventName>(url: string, name: N, subject: string, dat
   return fetch(requestForEvent(`${url}/`, createEvent(name, { function: 'test', subject, data }), 'binary'))
 }
 
+// Skipped only where images cannot be built at all (not root, or buildah/debootstrap cannot be
+// installed); `skip` names which, in the suite's title and on the console.
 describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const report: string[] = []
   afterAll(() => {

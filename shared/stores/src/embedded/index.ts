@@ -5,6 +5,12 @@ import type { Stores } from '../ports.ts'
 import { SqliteChunkIndex } from '../sqlite-chunks/index.ts'
 import { SqliteDocumentStore } from '../sqlite-documents/index.ts'
 
+/** Where each embedded store lives in the storage directory: decided here only. */
+export const embeddedDocuments = (dir: string) => new SqliteDocumentStore({ path: path.join(dir, 'documents.sqlite') })
+export const embeddedChunks = (dir: string, dimensions?: number) =>
+  new SqliteChunkIndex({ path: path.join(dir, 'chunks.sqlite'), ...(dimensions === undefined ? {} : { dimensions }) })
+export const embeddedBlobs = (dir: string) => new DirectoryBlobStore({ dir: path.join(dir, 'blobs') })
+
 export interface EmbeddedStoresOptions {
   /** The storage directory (`storage.dir` in the configuration). */
   dir: string
@@ -21,15 +27,15 @@ export interface EmbeddedStoresOptions {
  * await stores.close()
  */
 export function openEmbeddedStores({ dir, dimensions }: EmbeddedStoresOptions): Stores {
-  const documents = new SqliteDocumentStore({ path: path.join(dir, 'documents.sqlite') })
+  const documents = embeddedDocuments(dir)
   let chunks: SqliteChunkIndex
   try {
-    chunks = new SqliteChunkIndex({ path: path.join(dir, 'chunks.sqlite'), ...(dimensions === undefined ? {} : { dimensions }) })
+    chunks = embeddedChunks(dir, dimensions)
   } catch (error) {
     void documents.close()
     throw error
   }
-  const blobs = new DirectoryBlobStore({ dir: path.join(dir, 'blobs') })
+  const blobs = embeddedBlobs(dir)
   return {
     documents,
     chunks,

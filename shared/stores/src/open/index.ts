@@ -1,13 +1,10 @@
 // Which adapter serves each port is decided here, once, from the configuration.
-import path from 'node:path'
 import type { Config } from '@ytrag/config'
-import { DirectoryBlobStore } from '../directory-blobs/index.ts'
+import { embeddedBlobs, embeddedChunks, embeddedDocuments } from '../embedded/index.ts'
 import { MongoDocumentStore } from '../mongo-documents/index.ts'
 import type { BlobStore, ChunkIndex, DocumentStore, Stores } from '../ports.ts'
 import { QdrantChunkIndex } from '../qdrant-chunks/index.ts'
 import { S3BlobStore } from '../s3-blobs/index.ts'
-import { SqliteChunkIndex } from '../sqlite-chunks/index.ts'
-import { SqliteDocumentStore } from '../sqlite-documents/index.ts'
 
 export interface OpenStoresOptions {
   /** The dense embedding size, when an embedding provider is configured (Qdrant makes its collection with it). */
@@ -35,7 +32,7 @@ function documentStore(config: Config): DocumentStore {
   if (provider === 'mongodb') {
     return new MongoDocumentStore({ url: uri ?? `mongodb://${host}:${port}/`, database: name, clientOptions: MONGO_CLIENT_OPTIONS })
   }
-  return new SqliteDocumentStore({ path: path.join(config.storage.dir, 'documents.sqlite') })
+  return embeddedDocuments(config.storage.dir)
 }
 
 function chunkIndex(config: Config, { dimensions, env = process.env }: OpenStoresOptions): ChunkIndex {
@@ -45,7 +42,7 @@ function chunkIndex(config: Config, { dimensions, env = process.env }: OpenStore
     const key = apiKey ?? env.QDRANT_API_KEY
     return new QdrantChunkIndex({ url: url ?? `http://${host}:${port}`, collection, ...withDimensions, ...(key ? { apiKey: key } : {}) })
   }
-  return new SqliteChunkIndex({ path: path.join(config.storage.dir, 'chunks.sqlite'), ...withDimensions })
+  return embeddedChunks(config.storage.dir, dimensions)
 }
 
 function blobStore(config: Config): BlobStore & { close?(): Promise<void> } {
@@ -59,7 +56,7 @@ function blobStore(config: Config): BlobStore & { close?(): Promise<void> } {
       ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
     })
   }
-  return new DirectoryBlobStore({ dir: path.join(config.storage.dir, 'blobs') })
+  return embeddedBlobs(config.storage.dir)
 }
 
 /**
