@@ -40,13 +40,17 @@ describe('download over HTTP, with the real yt-dlp', () => {
     })
   }
 
-  it('changes nothing on a duplicate delivery', async () => {
+  it('changes nothing on a duplicate delivery, and sends the same transcript.ready again', async () => {
     const data = await discovered('all-1', 1)
     await fn.deliver('video.discovered', 'all-1', data, { id: 'dup' })
     const before = await fn.stores.documents.getVideo('all-1')
+    const requests = fixtures.requests.length
     expect((await fn.deliver('video.discovered', 'all-1', data, { id: 'dup' })).status).toBe(202)
     expect(await fn.stores.documents.getVideo('all-1')).toEqual(before)
-    expect(fn.sink.events).toHaveLength(1)
+    expect(fixtures.requests.length).toBe(requests)
+    const [first, again] = fn.sink.events
+    expect(fn.sink.events).toHaveLength(2)
+    expect(again).toMatchObject({ id: first!.id, name: 'transcript.ready', data: first!.data })
   })
 
   it('marks a video without captions failed with the reason, answers 2xx and sends video.failed', async () => {
