@@ -70,7 +70,7 @@ export async function reapStuckWork(context: FunctionContext, now = new Date()):
   const discoverBudgetSeconds = config.reaper.discoverTimeoutSeconds * (maxRedrives + 1)
   const stuckJobs = await stores.documents.listUndiscoveredJobs({ before: new Date(now.getTime() - discoverBudgetSeconds * 1000), limit: maxPerTick })
   for (const job of stuckJobs) {
-    await stores.documents.failJob(job.jobId, `discovery did not finish within ${discoverBudgetSeconds} s (its request was lost); ingest again`)
+    await stores.documents.failJob(job.jobId, `discovery did not finish within ${Number(discoverBudgetSeconds.toFixed(1))} s (its request was lost); ingest again`)
     outcome.jobsFailed++
   }
   if (outcome.redriven + outcome.failed + outcome.jobsFailed > 0) logger.warn({ ...outcome }, 'reaper: stuck work handled')
