@@ -10,8 +10,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { availabilityFromError } from '../src/channels.ts'
 import { discover } from '../src/index.ts'
 import { ExtractionError, VideoUnavailableError } from '@ytrag/youtube'
+import type { ChannelDefaults } from '@ytrag/stores'
 
 const CHANNEL_ID = 'UCfixtureChannel00000001'
+/** The api's defaults for a subscription's options (the configuration's). */
+const CHANNEL_DEFAULTS: ChannelDefaults = { languages: [], speechToText: false, backfill: 5, intervalSeconds: 3600 }
 const day = (n: number) => new Date(Date.UTC(2026, 10, n, 12))
 const videos = ['indexing', 'sourdough', 'bicycle', 'extra']
 
@@ -47,7 +50,7 @@ describe('discover: channel re-sync', () => {
 
   /** The subscription as the api makes it: created before the videos it backfills were uploaded. */
   const subscribe = (channelId = CHANNEL_ID, url = channel.url) =>
-    fn.stores.documents.upsertChannel({ channelId, url, listUrl: url, intervalSeconds: 3600, nextSyncAt: new Date(Date.now() + 3_600_000).toISOString(), speechToText: false })
+    fn.stores.documents.upsertChannel({ channelId, url, listUrl: url, defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date(Date.now() + 3_600_000).toISOString() })
   const sync = async (reason: 'subscribed' | 'scheduled' | 'manual', backfill?: number | 'all', channelId = CHANNEL_ID) => {
     const jobId = randomUUID()
     await fn.stores.documents.createJob({ jobId, url: channel.url })
@@ -119,7 +122,7 @@ describe('discover: channel re-sync', () => {
   })
 
   it('counts failures in a row and waits longer after each', async () => {
-    await fn.stores.documents.upsertChannel({ channelId: 'UCgone', url: site.url('/gone.html'), listUrl: site.url('/gone.html'), intervalSeconds: 3600, nextSyncAt: new Date().toISOString() })
+    await fn.stores.documents.upsertChannel({ channelId: 'UCgone', url: site.url('/gone.html'), listUrl: site.url('/gone.html'), defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date().toISOString() })
     const waits: number[] = []
     for (let i = 0; i < 3; i++) {
       await sync('scheduled', undefined, 'UCgone')
@@ -144,8 +147,8 @@ describe('discover: channel re-sync', () => {
   })
 
   it('starts each due channel once when two ticks come at the same moment, and nothing when none is due', async () => {
-    await fn.stores.documents.upsertChannel({ channelId: 'UCdue1', url: channel.url, listUrl: channel.url, intervalSeconds: 600, nextSyncAt: new Date(Date.now() - 1000).toISOString() })
-    await fn.stores.documents.upsertChannel({ channelId: 'UCdue2', url: channel.url, listUrl: channel.url, intervalSeconds: 600, nextSyncAt: new Date(Date.now() - 2000).toISOString() })
+    await fn.stores.documents.upsertChannel({ channelId: 'UCdue1', url: channel.url, listUrl: channel.url, intervalSeconds: 600, defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date(Date.now() - 1000).toISOString() })
+    await fn.stores.documents.upsertChannel({ channelId: 'UCdue2', url: channel.url, listUrl: channel.url, intervalSeconds: 600, defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date(Date.now() - 2000).toISOString() })
     const answers = await Promise.all([ping(), ping(), ping()])
     expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202])
     const started = fn.sink.events.filter((event) => event.name === 'channel.resync.requested').map((event) => event.subject)
