@@ -94,6 +94,17 @@ describe('api: channel subscriptions', () => {
     expect(await (await fetch(new URL('/v1/channels/UCfixtureChannel00000002', fn.url))).json()).toEqual(changed)
   })
 
+  it('refuses a page whose identifier is not a channel id, naming what it found', async () => {
+    // A video's page names the video in itemprop="identifier", as YouTube's video pages do.
+    site.setPage({ path: '/a-video.html', title: 'A video', videos: [], head: '<meta itemprop="identifier" content="Td2-hY6uWk9">\n' })
+    const answer = await post(fn, '/v1/channels', { url: site.url('/a-video.html') })
+    expect(answer.status).toBe(400)
+    const { error } = (await answer.json()) as { error: { code: string; message: string } }
+    expect(error.code).toBe('not_a_channel')
+    expect(error.message).toContain('"Td2-hY6uWk9"')
+    expect((await fetch(new URL('/v1/channels/Td2-hY6uWk9', fn.url))).status).toBe(404)
+  })
+
   it.each([
     ['a video URL', { url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' }, 400, 'not_a_channel'],
     ['a host not allowed', { url: 'https://evil.example/@someone' }, 400, 'host_not_allowed'],

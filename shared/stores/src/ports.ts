@@ -112,7 +112,7 @@ export type ChannelSyncOutcome = 'ok' | 'failed' | 'rate-limited'
 
 /** A channel subscription and the state of its scheduled re-sync. */
 export interface Channel {
-  /** YouTube's `UC…` id (or, for another allowed host, the id its page gives). */
+  /** YouTube's `UC…` id (for another allowed host, the one its page gives, in the same form). */
   channelId: string
   /** The URL the user subscribed with. */
   url: string
