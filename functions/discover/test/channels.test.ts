@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { availabilityFromError } from '../src/channels.ts'
 import { discover } from '../src/index.ts'
 import { ExtractionError, VideoUnavailableError } from '@ytrag/youtube'
-import type { ChannelDefaults } from '@ytrag/stores'
+import type { Channel, ChannelDefaults } from '@ytrag/stores'
 
 const CHANNEL_ID = 'UCfixtureChannel00000001'
 /** The api's defaults for a subscription's options (the configuration's). */
@@ -58,6 +58,27 @@ describe('discover: channel re-sync', () => {
     expect(answer.status).toBe(202)
     return jobId
   }
+  /**
+   * Runs a sync while watching its job, and gives the channel as read at the first moment the
+   * job is terminal: what a client polling the job and then reading the channel sees.
+   */
+  const syncWatched = async (reason: 'scheduled' | 'manual') => {
+    const jobId = randomUUID()
+    await fn.stores.documents.createJob({ jobId, url: channel.url })
+    let delivered = false
+    const delivery = fn.deliver('channel.resync.requested', CHANNEL_ID, { jobId, channelId: CHANNEL_ID, url: channel.url, reason }).finally(() => {
+      delivered = true
+    })
+    let seen: { status?: string; channel?: Channel } = {}
+    while (!seen.channel) {
+      const status = (await fn.stores.documents.getJob(jobId))?.status
+      if (status === 'succeeded' || status === 'failed' || status === 'partial') seen = { status, channel: await fn.stores.documents.getChannel(CHANNEL_ID) }
+      else if (delivered) throw new Error(`the sync ended with its job ${status}`)
+      else await new Promise((done) => setTimeout(done, 1))
+    }
+    expect((await delivery).status).toBe(202)
+    return seen as { status: string; channel: Channel }
+  }
   const discovered = () => fn.sink.events.filter((event) => event.name === 'video.discovered').map((event) => event.subject)
   const ping = () => {
     const message = HTTP.binary(new CloudEvent({ type: PING_EVENT_TYPE, source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule', data: {} }))
@@ -90,6 +111,26 @@ describe('discover: channel re-sync', () => {
     await sync('scheduled')
     expect(discovered()).toEqual([channel.videoIds.extra])
     expect(await fn.stores.documents.getChannel(CHANNEL_ID)).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 1 })
+  })
+
+  it('records the sync on the channel before its job ends, the removed-video check included', async () => {
+    await sync('subscribed', 3)
+    const before = (await fn.stores.documents.getChannel(CHANNEL_ID))!
+    expect(before).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 3 })
+    // The feed drops a known video: the sync reads its page (yt-dlp, after the host spacing).
+    channel.makePrivate('sourdough')
+    const started = new Date().toISOString()
+    const { status, channel: seen } = await syncWatched('scheduled')
+    expect(status).toBe('succeeded')
+    expect(seen).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 0 })
+    expect(seen.lastSyncAt! >= started).toBe(true)
+    expect((await fn.stores.documents.getVideo(channel.videoIds.sourdough!))?.availability).toBe('private')
+
+    // A failed sync's job, too, fails only once the failure is on the channel.
+    channel.failFeed(429, { 'Retry-After': '120' })
+    const limited = await syncWatched('manual')
+    expect(limited.status).toBe('failed')
+    expect(limited.channel).toMatchObject({ lastOutcome: 'rate-limited' })
   })
 
   it('lists the channel page with yt-dlp when the feed fails', async () => {
