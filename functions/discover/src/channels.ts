@@ -6,6 +6,7 @@ import type { Channel, VideoAvailability } from '@ytrag/stores'
 import {
   ChannelError,
   channelFeedUrl,
+  channelFetchOptionsFrom,
   checkIngestUrl,
   fetchChannelFeed,
   listVideos,
@@ -14,6 +15,7 @@ import {
   videoInfo,
   VideoUnavailableError,
   YtDlpError,
+  ytdlpOptionsFrom,
   type FeedVideo,
 } from '@ytrag/youtube'
 
@@ -116,7 +118,7 @@ async function listChannel(
   const feedUrl = channelFeedUrl(config.channels.feedBaseUrl, channel.channelId)
   const readFeed = async () => {
     try {
-      return await politely(feedUrl, context, () => fetchChannelFeed(feedUrl))
+      return await politely(feedUrl, context, () => fetchChannelFeed(feedUrl, channelFetchOptionsFrom(config)))
     } catch (error) {
       if (!(error instanceof ChannelError)) throw error
       logger.warn({ channelId: channel.channelId, err: error }, 'channel feed failed; listing with yt-dlp')
@@ -126,7 +128,7 @@ async function listChannel(
   const readListing = async (limit: number | undefined) =>
     (
       await politely(channel.listUrl, context, () =>
-        listVideos(channel.listUrl, { binary: config.tools.ytdlpPath, timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000, ...(limit ? { limit } : {}) }),
+        listVideos(channel.listUrl, { ...ytdlpOptionsFrom(config, logger), ...(limit ? { limit } : {}) }),
       )
     ).videos
 
@@ -162,7 +164,7 @@ async function markVanished(channel: Channel, feed: FeedVideo[], context: Functi
   const { items } = await context.stores.documents.listVideos({ channelId: channel.channelId, limit: FEED_SIZE * 2 })
   for (const video of items) {
     if (listed.has(video.videoId) || video.availability || !video.publishedAt || video.publishedAt < oldest) continue
-    const ytdlp = { binary: context.config.tools.ytdlpPath, timeoutMs: context.config.tools.ytdlpTimeoutSeconds * 1000, videoId: video.videoId }
+    const ytdlp = { ...ytdlpOptionsFrom(context.config, context.logger), videoId: video.videoId }
     try {
       await politely(video.url, context, () => videoInfo(video.url, video.playlistItem, ytdlp))
     } catch (error) {

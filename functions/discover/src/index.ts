@@ -1,6 +1,6 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import type { Video } from '@ytrag/stores'
-import { checkIngestUrl, listVideos, VideoUnavailableError } from '@ytrag/youtube'
+import { checkIngestUrl, listVideos, VideoUnavailableError, ytdlpOptionsFrom } from '@ytrag/youtube'
 import { startDueSyncs, syncChannel } from './channels.ts'
 import { reapStuckWork } from './reaper.ts'
 
@@ -39,7 +39,7 @@ export const discover: FunctionDefinition = {
 
       let listing
       try {
-        listing = await listVideos(url, { binary: config.tools.ytdlpPath, timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000 })
+        listing = await listVideos(url, ytdlpOptionsFrom(config, logger))
       } catch (error) {
         if (error instanceof VideoUnavailableError) {
           await stores.documents.failJob(jobId, error.message)

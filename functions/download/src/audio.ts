@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { videoLifecycle, type FunctionContext } from '@ytrag/function'
 import { detectSilences, encodeSegments, FfmpegError, ffmpegPath, planSegments, toSpeechWav } from '@ytrag/media'
 import { blobKeys, type Video } from '@ytrag/stores'
-import { downloadAudio, type VideoInfo } from '@ytrag/youtube'
+import { downloadAudio, ytdlpOptionsFrom, type VideoInfo } from '@ytrag/youtube'
 
 /** 5400 → '1:30:00'. */
 const clock = (seconds: number) => {
@@ -38,7 +38,7 @@ export async function sendAudioSegments(
   const ffmpeg = ffmpegPath(config.tools.ffmpegPath)
   const dir = await mkdtemp(join(tmpdir(), 'ytrag-audio-'))
   try {
-    const source = await downloadAudio(info, dir, { binary: config.tools.ytdlpPath, timeoutMs: config.audio.downloadTimeoutSeconds * 1000 })
+    const source = await downloadAudio(info, dir, { ...ytdlpOptionsFrom(config, logger), timeoutMs: config.audio.downloadTimeoutSeconds * 1000 })
     let wav
     try {
       wav = await toSpeechWav(source, join(dir, 'speech.wav'), { ffmpeg })

@@ -1,7 +1,7 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { blobKeys, type StoredTranscript } from '@ytrag/stores'
 import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
-import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError } from '@ytrag/youtube'
+import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError, ytdlpOptionsFrom } from '@ytrag/youtube'
 import { sendAudioSegments } from './audio.ts'
 
 export const NO_CAPTIONS_REASON = 'no captions and speech-to-text is not configured'
@@ -25,14 +25,14 @@ export const download: FunctionDefinition = {
   name: 'download',
   on: {
     'video.discovered': async (event, context) => {
-      const { stores, config, providers } = context
+      const { stores, config, providers, logger } = context
       const { jobId, videoId, url, playlistItem, language, speechToText, speechToTextAllowed } = event.data
       const lifecycle = videoLifecycle(context)
       const video = await lifecycle.workFor('download', event.data)
       if (!video) return
 
       const fail = (reason: string) => lifecycle.fail(video, 'download', reason, jobId)
-      const ytdlp = { binary: config.tools.ytdlpPath, timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000 }
+      const ytdlp = ytdlpOptionsFrom(config, logger)
 
       if (!(await lifecycle.start(video, 'download'))) return
       try {
@@ -55,7 +55,7 @@ export const download: FunctionDefinition = {
           return
         }
 
-        const vtt = await downloadCaptions(info, track, ytdlp)
+        const vtt = await downloadCaptions(info, track, { ...ytdlp, maxBytes: config.ingest.captionMaxBytes })
         const segments = transcriptFromCaptions(vtt)
         if (segments.length === 0) return await fail(`the ${track.language} ${track.source} are empty`)
 

@@ -1,6 +1,9 @@
 import { z } from 'zod'
 
 const YOUTUBE_HOSTS = ['www.youtube.com', 'youtube.com', 'm.youtube.com', 'music.youtube.com', 'youtu.be']
+// Where YouTube's pages send yt-dlp for the rest: media on numbered googlevideo hosts, thumbnails
+// and avatars on ytimg/ggpht, consent and the player API. Never ingest URLs themselves.
+const YOUTUBE_FETCH_HOSTS = ['*.youtube.com', '*.googlevideo.com', '*.ytimg.com', '*.ggpht.com', 'youtubei.googleapis.com']
 
 const list = z
   .string()
@@ -28,10 +31,30 @@ export const configSchema = z.object({
   ingest: z.object({
     allowedHosts: list.default(YOUTUBE_HOSTS),
     maxVideosPerJob: z.coerce.number().int().positive().default(500),
+    /**
+     * Hosts the server may fetch from on an ingest's behalf besides ALLOWED_HOSTS (media, captions,
+     * thumbnails), never ingest URLs themselves; `*.example.com` takes any subdomain. Every request
+     * yt-dlp makes, and every hop of the server's own fetches, is checked against both lists.
+     */
+    fetchHosts: list.default(YOUTUBE_FETCH_HOSTS),
+    /** A channel page or feed larger than this is not read. */
+    pageMaxBytes: z.coerce.number().int().positive().default(5_000_000),
+    /** How long a channel page or feed may take, redirects and body included (the API answers 504 past it). */
+    fetchTimeoutSeconds: z.coerce.number().positive().default(15),
+    /** Redirects a channel page or feed may take. */
+    maxRedirects: z.coerce.number().int().min(0).default(5),
+    /** A caption file larger than this is refused (a real one for a 4-hour talk is well under 2 MB). */
+    captionMaxBytes: z.coerce.number().int().positive().default(5_000_000),
+    /** Cues may start at most this long after the video's end; later ones mark a caption file that is not the video's. */
+    captionSlackSeconds: z.coerce.number().min(0).default(60),
+    /** The most bytes one response through the egress proxy may carry (a video's media file). */
+    proxyMaxBytes: z.coerce.number().int().positive().default(2_000_000_000),
   }),
   tools: z.object({
     ytdlpPath: z.string().default('yt-dlp'),
     ytdlpTimeoutSeconds: z.coerce.number().positive().default(120),
+    /** yt-dlp and ffmpeg processes one process runs at once; more wait their turn. */
+    maxProcesses: z.coerce.number().int().positive().default(4),
     /** Unset: the static ffmpeg that @ffmpeg-installer/ffmpeg ships. */
     ffmpegPath: z.string().optional(),
   }),

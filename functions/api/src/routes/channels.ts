@@ -1,6 +1,6 @@
 import type { FunctionContext } from '@ytrag/function'
 import type { Channel } from '@ytrag/stores'
-import { ChannelError, checkIngestUrl, nextSyncTime, RateLimitedError, resolveChannel } from '@ytrag/youtube'
+import { ChannelError, channelFetchOptionsFrom, checkIngestUrl, nextSyncTime, RateLimitedError, resolveChannel } from '@ytrag/youtube'
 import type { Hono } from 'hono'
 import { ApiError, readBody } from '../http/index.ts'
 import { subscribeRequest } from './schemas.ts'
@@ -36,12 +36,19 @@ export function channelRoutes(app: Hono, { stores, config, emit }: FunctionConte
     const url = checked.url.toString()
     let resolved
     try {
-      resolved = await resolveChannel(url)
+      resolved = await resolveChannel(url, channelFetchOptionsFrom(config))
     } catch (error) {
       if (error instanceof RateLimitedError) {
         const retry = String(Math.ceil(error.retryAfterSeconds ?? config.channels.rateLimitBackoffSeconds))
         c.header('Retry-After', retry)
         throw new ApiError(503, 'upstream_rate_limited', `${error.message}; try again in ${retry} s`)
+      }
+      // A page that does not answer in time is the upstream's failure, not the request's.
+      if (error instanceof ChannelError && error.fetchCode === 'timeout') throw new ApiError(504, 'upstream_timeout', error.message)
+      // A redirect (or a name) leading off the allow-list or to an internal address: the same
+      // refusal a URL given directly gets.
+      if (error instanceof ChannelError && (error.fetchCode === 'host_not_allowed' || error.fetchCode === 'private_address')) {
+        throw new ApiError(400, error.fetchCode, error.message)
       }
       if (error instanceof ChannelError) throw new ApiError(400, 'not_a_channel', error.message)
       throw error

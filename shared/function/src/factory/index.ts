@@ -12,6 +12,7 @@ import {
   type ReceivedEvent,
 } from '@ytrag/events'
 import type { Logger } from '@ytrag/logging'
+import { setProcessLimit } from '@ytrag/media'
 import type { Providers } from '@ytrag/providers'
 import { rateLimit, type RateLimiter } from '@ytrag/rate-limit'
 import type { StoreProviders, Stores } from '@ytrag/stores'
@@ -91,6 +92,8 @@ const errorBody = (code: string, message: string) => ({ error: { code, message }
 export function createFunctionApp(definition: FunctionDefinition, dependencies: FunctionDependencies): Hono {
   const { config, stores, sink, providers = {}, storeProviders, rateLimiter } = dependencies
   const baseLogger = dependencies.logger
+  // One cap for the whole process (every function `npm start` runs in it shares it).
+  setProcessLimit(config.tools.maxProcesses)
   const limiter = definition.publicApi ? rateLimiter : undefined
   // Decided once: what readiness checks, under the names an operator looks for.
   const readinessChecks: Record<string, { label: string; ping(): Promise<void> }> = {

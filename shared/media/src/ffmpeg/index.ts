@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { withProcessSlot } from '../processes/index.ts'
 
 /** ffmpeg ran but failed (or was stopped); the message ends with what it said last. */
 export class FfmpegError extends Error {
@@ -38,6 +39,11 @@ export interface RunFfmpegOptions {
  * await runFfmpeg(['-i', 'in.webm', '-ac', '1', 'out.wav'])
  */
 export function runFfmpeg(args: string[], { ffmpeg = ffmpegPath(), timeoutMs = 600_000 }: RunFfmpegOptions = {}): Promise<string> {
+  // Within the process-wide cap on child processes; the timeout counts from the start, not the wait.
+  return withProcessSlot(() => runNow(args, ffmpeg, timeoutMs))
+}
+
+function runNow(args: string[], ffmpeg: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(ffmpeg, ['-hide_banner', '-nostdin', '-y', ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
       if (!error) return resolve(stderr)

@@ -47,6 +47,7 @@ describe('nextSyncTime', () => {
 
 describe('resolveChannel and fetchChannelFeed against a fixture site', () => {
   let site: FixtureServer
+  const guard = () => ({ allowedHosts: ['www.youtube.com', site.host] })
   beforeAll(async () => {
     site = await startFixtureServer()
     fixtureChannel(site, { channelId: 'UCfixtureChannel00000001', title: 'Fixture & friends', videos: [{ name: 'indexing', title: 'Indexing', published: new Date('2026-11-01T00:00:00Z') }] })
@@ -54,38 +55,38 @@ describe('resolveChannel and fetchChannelFeed against a fixture site', () => {
   afterAll(() => site.close())
 
   it('takes a YouTube /channel/UC… URL as it is, and reads any other channel page for its id', async () => {
-    expect(await resolveChannel('https://www.youtube.com/channel/UCXuqSBlHAE6Xw-yeJA0Tunw/videos')).toEqual({
+    expect(await resolveChannel('https://www.youtube.com/channel/UCXuqSBlHAE6Xw-yeJA0Tunw/videos', guard())).toEqual({
       channelId: 'UCXuqSBlHAE6Xw-yeJA0Tunw',
       listUrl: 'https://www.youtube.com/channel/UCXuqSBlHAE6Xw-yeJA0Tunw/videos',
     })
-    expect(await resolveChannel(site.url('/uploads.html'))).toEqual({ channelId: 'UCfixtureChannel00000001', title: 'Fixture & friends', listUrl: site.url('/uploads.html') })
+    expect(await resolveChannel(site.url('/uploads.html'), guard())).toEqual({ channelId: 'UCfixtureChannel00000001', title: 'Fixture & friends', listUrl: site.url('/uploads.html') })
   })
 
   it('refuses a YouTube URL that is not a channel, and a page that names none', async () => {
-    await expect(resolveChannel('https://www.youtube.com/watch?v=dQw4w9WgXcQ')).rejects.toThrow(/not a channel URL/)
-    await expect(resolveChannel(site.url('/indexing.html'))).rejects.toThrow(/names no channel/)
+    await expect(resolveChannel('https://www.youtube.com/watch?v=dQw4w9WgXcQ', guard())).rejects.toThrow(/not a channel URL/)
+    await expect(resolveChannel(site.url('/indexing.html'), guard())).rejects.toThrow(/names no channel/)
   })
 
   it('refuses a page whose id is not a channel id (UC and 22 more), naming what it found', async () => {
     // A video's page names the video in itemprop="identifier", as YouTube's video pages do.
     site.setPage({ path: '/a-video.html', title: 'A video', videos: [], head: '<meta itemprop="identifier" content="Td2-hY6uWk9">\n' })
-    const refused = await resolveChannel(site.url('/a-video.html')).catch((error: unknown) => error)
+    const refused = await resolveChannel(site.url('/a-video.html'), guard()).catch((error: unknown) => error)
     expect(refused).toBeInstanceOf(ChannelError)
     expect((refused as Error).message).toBe(`the page at ${site.url('/a-video.html')} names "Td2-hY6uWk9", which is not a YouTube channel id (UC and 22 more characters)`)
     // One character short, and a canonical link to something that is no channel, are refused alike.
     site.setPage({ path: '/short.html', videos: [], head: '<meta itemprop="channelId" content="UCfixtureChannel0000001">\n' })
-    await expect(resolveChannel(site.url('/short.html'))).rejects.toThrow(/names "UCfixtureChannel0000001", which is not a YouTube channel id/)
+    await expect(resolveChannel(site.url('/short.html'), guard())).rejects.toThrow(/names "UCfixtureChannel0000001", which is not a YouTube channel id/)
     site.setPage({ path: '/canonical.html', videos: [], head: '<link rel="canonical" href="https://example.org/channel/latest">\n' })
-    await expect(resolveChannel(site.url('/canonical.html'))).rejects.toThrow(/names "latest", which is not/)
+    await expect(resolveChannel(site.url('/canonical.html'), guard())).rejects.toThrow(/names "latest", which is not/)
   })
 
   it('reads the feed, and tells a 429 (with its Retry-After) from other failures', async () => {
     const url = channelFeedUrl(site.origin, 'UCfixtureChannel00000001')
-    expect((await fetchChannelFeed(url)).map((video) => video.videoId)).toEqual(['uploads-1'])
+    expect((await fetchChannelFeed(url, guard())).map((video) => video.videoId)).toEqual(['uploads-1'])
     site.setRoute('/feeds/videos.xml?channel_id=UClimited', { status: 429, body: 'slow down', headers: { 'Retry-After': '42' } })
-    const limited = await fetchChannelFeed(channelFeedUrl(site.origin, 'UClimited')).catch((error: unknown) => error)
+    const limited = await fetchChannelFeed(channelFeedUrl(site.origin, 'UClimited'), guard()).catch((error: unknown) => error)
     expect(limited).toBeInstanceOf(RateLimitedError)
     expect(limited).toMatchObject({ host: site.host, retryAfterSeconds: 42 })
-    await expect(fetchChannelFeed(channelFeedUrl(site.origin, 'UCmissing'))).rejects.toThrow(/answered HTTP 404/)
+    await expect(fetchChannelFeed(channelFeedUrl(site.origin, 'UCmissing'), guard())).rejects.toThrow(/answered HTTP 404/)
   })
 })

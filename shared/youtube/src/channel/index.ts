@@ -1,6 +1,9 @@
 // A channel as the re-sync sees it: its id from whatever URL a user gives, and its newest
 // uploads from the feed YouTube serves for every channel (cheap: one small request, no yt-dlp).
+// Both are fetched through guardedFetch and read with a parser, never a backtracking pattern.
+import { Parser } from 'htmlparser2'
 import { isYouTubeUrl } from '../deep-link/index.ts'
+import { guardedFetch, GuardedFetchError, type GuardedFetchErrorCode, type GuardedFetchOptions } from '../egress/fetch.ts'
 
 /** The host answered 429: every request to it should wait. */
 export class RateLimitedError extends Error {
@@ -18,6 +21,13 @@ export class RateLimitedError extends Error {
 /** The channel could not be read: not a channel URL, a page without a channel id, a feed that failed. */
 export class ChannelError extends Error {
   override name = 'ChannelError'
+  constructor(
+    message: string,
+    /** Set when the fetch itself failed: `timeout` (the API's 504), a refused hop, a page too large… */
+    readonly fetchCode?: GuardedFetchErrorCode,
+  ) {
+    super(message)
+  }
 }
 
 export interface ResolvedChannel {
@@ -34,42 +44,119 @@ export interface FeedVideo {
   publishedAt?: string
 }
 
+/** How channel pages and feeds are fetched: the egress rule's allow-list, and the bounds. */
+export type ChannelFetchOptions = Pick<GuardedFetchOptions, 'allowedHosts' | 'resolve' | 'allowListName' | 'timeoutMs' | 'maxBytes' | 'maxRedirects'>
+
+/**
+ * Channel fetch options from the configuration: the same allow-list as yt-dlp's (ingest hosts
+ * plus fetch-only hosts), the page size cap, the timeout and the redirect limit.
+ *
+ * @example
+ * await resolveChannel(url, channelFetchOptionsFrom(config))
+ */
+export function channelFetchOptionsFrom(config: {
+  ingest: { allowedHosts: readonly string[]; fetchHosts: readonly string[]; pageMaxBytes: number; fetchTimeoutSeconds: number; maxRedirects: number }
+}): ChannelFetchOptions {
+  const { ingest } = config
+  return {
+    allowedHosts: [...ingest.allowedHosts, ...ingest.fetchHosts],
+    maxBytes: ingest.pageMaxBytes,
+    timeoutMs: ingest.fetchTimeoutSeconds * 1000,
+    maxRedirects: ingest.maxRedirects,
+  }
+}
+
 /** YouTube's channel id: `UC` and 22 more of base64url's characters. */
 const CHANNEL_ID = /^UC[\w-]{22}$/
 const CHANNEL_PATH = /^\/channel\/(UC[\w-]{22})(?:\/|$)/
 const NAMED_PATH = /^\/(?:@[^/]+|c\/[^/]+|user\/[^/]+)(?:\/|$)/
-
-const decodeXml = (value: string) =>
-  value
-    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
-    .replace(/&(lt|gt|quot|apos|amp|#\d+|#x[\da-f]+);/gi, (_, entity: string) => {
-      const named: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' }
-      if (entity.startsWith('#x') || entity.startsWith('#X')) return String.fromCodePoint(Number.parseInt(entity.slice(2), 16))
-      if (entity.startsWith('#')) return String.fromCodePoint(Number(entity.slice(1)))
-      return named[entity.toLowerCase()] ?? entity
-    })
-
-const tag = (xml: string, name: string) => {
-  const match = new RegExp(`<${name}(?:\\s[^>]*)?>([\\s\\S]*?)</${name}>`).exec(xml)
-  return match ? decodeXml(match[1]!.trim()) : undefined
-}
+// Linear: fixed text around a bounded class, no nested or adjacent unbounded repeats.
+const SCRIPT_CHANNEL_ID = /"(?:externalId|channelId)":"(UC[\w-]{22})"/
 
 /**
  * The videos of a channel's uploads feed (`/feeds/videos.xml?channel_id=…`), newest first as
- * the feed has them.
+ * the feed has them. Read with an XML parser in one pass (time linear in the feed's size).
  *
  * @example
  * parseChannelFeed(xml) // [{ videoId: 'dQw4w9WgXcQ', title: '…', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', publishedAt: '2024-…' }]
  */
 export function parseChannelFeed(xml: string): FeedVideo[] {
-  if (!/<feed[\s>]/.test(xml)) throw new ChannelError('the channel feed is not an Atom feed')
-  return xml.split(/<entry[\s>]/).slice(1).flatMap((entry) => {
-    const videoId = tag(entry, 'yt:videoId')
-    const url = /<link[^>]*rel="alternate"[^>]*href="([^"]+)"/.exec(entry)?.[1]
-    if (!videoId || !url) return []
-    const publishedAt = tag(entry, 'published')
-    return [{ videoId, title: tag(entry, 'title') ?? '', url: decodeXml(url), ...(publishedAt ? { publishedAt } : {}) }]
-  })
+  let isFeed = false
+  const videos: FeedVideo[] = []
+  let entry: { videoId: string; title: string; url: string | undefined; published: string } | undefined
+  let field: 'videoId' | 'title' | 'published' | undefined
+  const parser = new Parser(
+    {
+      onopentag(name, attributes) {
+        if (name === 'feed') isFeed = true
+        else if (name === 'entry') entry = { videoId: '', title: '', url: undefined, published: '' }
+        else if (entry && name === 'yt:videoId') field = 'videoId'
+        else if (entry && name === 'title') field = 'title'
+        else if (entry && name === 'published') field = 'published'
+        else if (entry && name === 'link' && attributes.rel === 'alternate' && attributes.href && !entry.url) entry.url = attributes.href
+      },
+      ontext(text) {
+        if (entry && field) entry[field] += text
+      },
+      onclosetag(name) {
+        if (name === 'entry' && entry) {
+          const videoId = entry.videoId.trim()
+          const published = entry.published.trim()
+          if (videoId && entry.url) videos.push({ videoId, title: entry.title.trim(), url: entry.url, ...(published ? { publishedAt: published } : {}) })
+          entry = undefined
+        }
+        field = undefined
+      },
+    },
+    { xmlMode: true, decodeEntities: true },
+  )
+  parser.end(xml)
+  if (!isFeed) throw new ChannelError('the channel feed is not an Atom feed')
+  return videos
+}
+
+/**
+ * What a channel page says about its channel: the id from `<meta itemprop="channelId|identifier">`,
+ * a canonical `/channel/…` link, or YouTube's embedded JSON; the title from `og:title` or
+ * `<title>`. An HTML parser reads it in one pass, so a hostile page costs time linear in its size.
+ *
+ * @example
+ * readChannelPage('<meta itemprop="channelId" content="UC…"><title>Talks</title>') // { found: 'UC…', title: 'Talks' }
+ */
+export function readChannelPage(html: string): { found?: string; title?: string } {
+  let meta: string | undefined
+  let canonical: string | undefined
+  let ogTitle: string | undefined
+  let title: string | undefined
+  let inTitle = false
+  const parser = new Parser(
+    {
+      onopentag(name, attributes) {
+        if (name === 'meta') {
+          const itemprop = attributes.itemprop
+          if (meta === undefined && (itemprop === 'channelId' || itemprop === 'identifier') && attributes.content !== undefined) meta = attributes.content
+          if (ogTitle === undefined && attributes.property === 'og:title' && attributes.content !== undefined) ogTitle = attributes.content
+        } else if (name === 'link' && canonical === undefined && attributes.rel === 'canonical' && attributes.href !== undefined) {
+          const match = /\/channel\/([^/?]+)$/.exec(attributes.href)
+          if (match) canonical = match[1]
+        } else if (name === 'title' && title === undefined) {
+          inTitle = true
+          title = ''
+        }
+      },
+      ontext(text) {
+        if (inTitle) title += text
+      },
+      onclosetag(name) {
+        if (name === 'title') inTitle = false
+      },
+    },
+    { decodeEntities: true, lowerCaseAttributeNames: false },
+  )
+  parser.end(html)
+  const found = meta ?? canonical ?? SCRIPT_CHANNEL_ID.exec(html)?.[1]
+  const named = (ogTitle ?? title)?.trim()
+  return { ...(found !== undefined ? { found } : {}), ...(named ? { title: named } : {}) }
 }
 
 /**
@@ -81,8 +168,8 @@ export function parseChannelFeed(xml: string): FeedVideo[] {
 export const channelFeedUrl = (base: string, channelId: string) => `${base.replace(/\/$/, '')}/feeds/videos.xml?channel_id=${encodeURIComponent(channelId)}`
 
 /** Seconds from a `Retry-After` header (seconds or an HTTP date), if it has one. */
-function retryAfter(response: Response): number | undefined {
-  const value = response.headers.get('retry-after')
+function retryAfter(headers: Headers): number | undefined {
+  const value = headers.get('retry-after')
   if (!value) return undefined
   const seconds = Number(value)
   if (Number.isFinite(seconds)) return Math.max(0, seconds)
@@ -90,30 +177,34 @@ function retryAfter(response: Response): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000)
 }
 
-/** One GET, reporting 429 as RateLimitedError and any other failure as ChannelError. */
-async function get(url: string, what: string, timeoutMs: number): Promise<string> {
-  let response: Response
+/**
+ * One guarded GET (each redirect hop checked, size and time bounded), reporting 429 as
+ * RateLimitedError and any other failure as ChannelError.
+ */
+async function get(url: string, what: string, options: ChannelFetchOptions): Promise<string> {
+  let response
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { 'accept-language': 'en' } })
+    response = await guardedFetch(url, { ...options, headers: { 'accept-language': 'en' } })
   } catch (error) {
-    throw new ChannelError(`could not fetch ${what} at ${url}: ${(error as Error).message}`)
+    if (error instanceof GuardedFetchError) throw new ChannelError(`could not fetch ${what} at ${url}: ${error.message}`, error.code)
+    throw error
   }
   if (response.status === 429) {
-    const seconds = retryAfter(response)
-    throw new RateLimitedError(`${new URL(url).host} answered 429 Too Many Requests for ${what}`, new URL(url).host, seconds)
+    const host = new URL(response.url).host
+    throw new RateLimitedError(`${host} answered 429 Too Many Requests for ${what}`, host, retryAfter(response.headers))
   }
-  if (!response.ok) throw new ChannelError(`${what} at ${url} answered HTTP ${response.status}`)
-  return response.text()
+  if (response.status < 200 || response.status > 299) throw new ChannelError(`${what} at ${url} answered HTTP ${response.status}`)
+  return response.body
 }
 
 /**
  * The newest uploads of a channel from its feed (YouTube lists 15).
  *
  * @example
- * const videos = await fetchChannelFeed(channelFeedUrl(config.channels.feedBaseUrl, channelId))
+ * const videos = await fetchChannelFeed(channelFeedUrl(config.channels.feedBaseUrl, channelId), { allowedHosts })
  */
-export async function fetchChannelFeed(url: string, { timeoutMs = 15_000 } = {}): Promise<FeedVideo[]> {
-  return parseChannelFeed(await get(url, 'the channel feed', timeoutMs))
+export async function fetchChannelFeed(url: string, options: ChannelFetchOptions): Promise<FeedVideo[]> {
+  return parseChannelFeed(await get(url, 'the channel feed', options))
 }
 
 /**
@@ -124,9 +215,9 @@ export async function fetchChannelFeed(url: string, { timeoutMs = 15_000 } = {})
  * (`UC` and 22 more characters); anything else is a ChannelError.
  *
  * @example
- * await resolveChannel('https://www.youtube.com/@LinusTechTips') // { channelId: 'UCXuqSBlHAE6Xw-yeJA0Tunw', title: '…', listUrl: '…/channel/UCXu…/videos' }
+ * await resolveChannel('https://www.youtube.com/@LinusTechTips', { allowedHosts }) // { channelId: 'UCXuqSBlHAE6Xw-yeJA0Tunw', title: '…', listUrl: '…/channel/UCXu…/videos' }
  */
-export async function resolveChannel(url: string, { timeoutMs = 15_000 } = {}): Promise<ResolvedChannel> {
+export async function resolveChannel(url: string, options: ChannelFetchOptions): Promise<ResolvedChannel> {
   const parsed = new URL(url)
   const youtube = isYouTubeUrl(url)
   const listUrlFor = (channelId: string) => (youtube ? `https://www.youtube.com/channel/${channelId}/videos` : url)
@@ -135,20 +226,14 @@ export async function resolveChannel(url: string, { timeoutMs = 15_000 } = {}): 
   if (youtube && !NAMED_PATH.test(parsed.pathname)) {
     throw new ChannelError(`${url} is not a channel URL (expected /channel/UC…, /@handle, /c/… or /user/…)`)
   }
-  const html = await get(url, 'the channel page', timeoutMs)
-  const found =
-    /<meta[^>]+itemprop="(?:channelId|identifier)"[^>]+content="([^"]+)"/.exec(html)?.[1] ??
-    /<link[^>]+rel="canonical"[^>]+href="[^"]*\/channel\/([^"/?]+)"/.exec(html)?.[1] ??
-    /"(?:externalId|channelId)":"(UC[\w-]{22})"/.exec(html)?.[1]
-  if (!found) throw new ChannelError(`the page at ${url} names no channel`)
-  const channelId = decodeXml(found)
+  const { found, title } = readChannelPage(await get(url, 'the channel page', options))
+  if (found === undefined) throw new ChannelError(`the page at ${url} names no channel`)
   // A video's page names the video in the same `identifier` meta a channel's page names the
   // channel in: taking whatever is there would subscribe to a video, so only a channel id's form is.
-  if (!CHANNEL_ID.test(channelId)) {
-    throw new ChannelError(`the page at ${url} names ${JSON.stringify(channelId)}, which is not a YouTube channel id (UC and 22 more characters)`)
+  if (!CHANNEL_ID.test(found)) {
+    throw new ChannelError(`the page at ${url} names ${JSON.stringify(found)}, which is not a YouTube channel id (UC and 22 more characters)`)
   }
-  const title = /<meta[^>]+property="og:title"[^>]+content="([^"]*)"/.exec(html)?.[1] ?? /<title>([^<]*)<\/title>/.exec(html)?.[1]
-  return { channelId, ...(title ? { title: decodeXml(title.trim()) } : {}), listUrl: listUrlFor(channelId) }
+  return { channelId: found, ...(title ? { title } : {}), listUrl: listUrlFor(found) }
 }
 
 export interface NextSyncOptions {

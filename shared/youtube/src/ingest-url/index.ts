@@ -6,6 +6,15 @@ export { addressRange, isIpLiteral, type AddressRange } from './ip.ts'
 /** Why a URL was refused; the API answers 400 with this code. */
 export type IngestUrlErrorCode = 'invalid_url' | 'unsupported_scheme' | 'host_not_allowed' | 'private_address'
 
+/** Why a host was refused by `checkHost`: the URL codes, plus a name that resolves to nothing. */
+export type HostErrorCode = 'host_not_allowed' | 'private_address' | 'unresolved'
+
+/**
+ * A host that may be reached, with every address it resolved to (each one checked): connect to
+ * one of these, never resolve the name again, or a rebinding DNS server could swap in another.
+ */
+export type HostCheck = { ok: true; addresses: string[] } | { ok: false; code: HostErrorCode; message: string }
+
 export type IngestUrlCheck = { ok: true; url: URL } | { ok: false; code: IngestUrlErrorCode; message: string }
 
 export type IngestUrlOptions = {
@@ -17,7 +26,7 @@ export type IngestUrlOptions = {
   allowListName?: string
 }
 
-type AllowEntry = { host: string; port: number | undefined; explicit: boolean }
+type AllowEntry = { host: string; port: number | undefined; explicit: boolean; wildcard: boolean }
 
 const DEFAULT_ALLOW_LIST_NAME = 'YOUTUBE_RAG__INGEST__ALLOWED_HOSTS'
 
@@ -48,6 +57,12 @@ function canonicalHost(host: string): string | undefined {
 function parseEntry(raw: string): AllowEntry | undefined {
   const entry = raw.trim().toLowerCase().replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/\/+$/, '')
   if (!entry) return undefined
+  // `*.googlevideo.com`: any subdomain (YouTube serves media from numbered hosts). Never explicit:
+  // whatever such a name resolves to still has to be public.
+  if (entry.startsWith('*.')) {
+    const parsed = parseEntry(entry.slice(2))
+    return parsed && !isIpLiteral(parsed.host) ? { ...parsed, explicit: false, wildcard: true } : undefined
+  }
   let hostPart = entry
   let port: number | undefined
   const bareIpv6 = !entry.startsWith('[') && entry.split(':').length > 2
@@ -59,8 +74,11 @@ function parseEntry(raw: string): AllowEntry | undefined {
   }
   const host = canonicalHost(hostPart)
   if (!host || (port !== undefined && port > 65535)) return undefined
-  return { host, port, explicit: host === 'localhost' || isIpLiteral(host) }
+  return { host, port, explicit: host === 'localhost' || isIpLiteral(host), wildcard: false }
 }
+
+const entryMatches = (entry: AllowEntry, hostname: string, port: number) =>
+  (entry.wildcard ? hostname.endsWith(`.${entry.host}`) : entry.host === hostname) && (entry.port === undefined || entry.port === port)
 
 const refuse = (code: IngestUrlErrorCode, message: string): IngestUrlCheck => ({ ok: false, code, message })
 
@@ -101,35 +119,66 @@ export async function checkIngestUrl(input: unknown, options: IngestUrlOptions):
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80
   const shownHost = url.port ? `${hostname}:${url.port}` : hostname
 
-  const matches = options.allowedHosts
-    .map(parseEntry)
-    .filter((entry) => entry !== undefined && entry.host === hostname && (entry.port === undefined || entry.port === port))
+  // An explicit entry is taken as it stands: nothing to resolve for a check that connects nowhere.
+  const checked = await checkHost(hostname, port, options, shownHost, false)
+  if (checked.ok) return { ok: true, url }
+  // A listed name that resolves to nothing now reaches no internal address either; whatever
+  // fetches it later goes through the egress guard, which resolves it again and refuses then
+  // (and an offline server still takes the request instead of refusing every YouTube URL).
+  if (checked.code === 'unresolved') return { ok: true, url }
+  return refuse(checked.code, checked.message)
+}
+
+/**
+ * The one rule for every outbound connection (a user's URL, each hop of a redirect, every
+ * request yt-dlp makes through the egress proxy): `hostname` (as `URL.hostname` gives it) and
+ * `port` must match an allow-list entry, and every address the name resolves to must be public,
+ * unless the matching entry names an IP address or `localhost` explicitly (then that host, and
+ * only on that entry's port when it gives one, is meant). Gives the checked addresses to connect to.
+ *
+ * @example
+ * ```ts
+ * const checked = await checkHost('www.youtube.com', 443, { allowedHosts: config.ingest.allowedHosts })
+ * if (checked.ok) net.connect(443, checked.addresses[0])
+ * ```
+ */
+export async function checkHost(host: string, port: number, options: IngestUrlOptions, shown?: string, resolveExplicit = true): Promise<HostCheck> {
+  const listName = options.allowListName ?? DEFAULT_ALLOW_LIST_NAME
+  const hostname = (canonicalHost(host) ?? host.toLowerCase()).replace(/\.$/, '')
+  const shownHost = shown ?? `${hostname}:${port}`
+  const matches = options.allowedHosts.map(parseEntry).filter((entry) => entry !== undefined && entryMatches(entry, hostname, port))
   if (matches.length === 0) {
-    return refuse(
-      'host_not_allowed',
-      `host ${shownHost} is not in ${listName}; add it there (comma-separated host or host:port) to ingest from it`,
-    )
+    return {
+      ok: false,
+      code: 'host_not_allowed',
+      message: `host ${shownHost} is not in ${listName}; add it there (comma-separated host or host:port) to ingest from it`,
+    }
   }
-  if (matches.some((entry) => entry?.explicit)) return { ok: true, url }
+  const bare = hostname.replace(/^\[|\]$/g, '')
+  const explicit = matches.some((entry) => entry?.explicit)
+  if (explicit && isIpLiteral(hostname)) return { ok: true, addresses: [bare] }
+  if (explicit && !resolveExplicit) return { ok: true, addresses: [] }
 
   let addresses: string[]
   try {
-    addresses = await (options.resolve ?? defaultResolve)(hostname)
-  } catch {
-    // A listed name that resolves to nothing now reaches no internal address either; yt-dlp
-    // resolves it again and the job then says why it failed (and an offline server still
-    // takes the request instead of refusing every YouTube URL).
-    return { ok: true, url }
+    addresses = isIpLiteral(hostname) ? [bare] : await (options.resolve ?? defaultResolve)(hostname)
+  } catch (error) {
+    return { ok: false, code: 'unresolved', message: `host ${hostname} could not be resolved (${(error as Error).message})` }
   }
+  if (addresses.length === 0) return { ok: false, code: 'unresolved', message: `host ${hostname} resolves to no address` }
+  // `localhost` listed on purpose: whatever loopback address it has is meant.
+  if (explicit) return { ok: true, addresses }
   for (const address of addresses) {
     const range = addressRange(address)
     if (range) {
-      return refuse(
-        'private_address',
-        `host ${shownHost} resolves to ${address}, ${RANGE_NAMES[range]} address, and the server does not fetch internal addresses; ` +
+      return {
+        ok: false,
+        code: 'private_address',
+        message:
+          `host ${shownHost} resolves to ${address}, ${RANGE_NAMES[range]} address, and the server does not fetch internal addresses; ` +
           `to allow it on purpose, list it in ${listName} by IP address or as localhost`,
-      )
+      }
     }
   }
-  return { ok: true, url }
+  return { ok: true, addresses }
 }

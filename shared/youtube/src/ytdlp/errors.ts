@@ -51,6 +51,19 @@ export class ExtractionError extends YtDlpError {
   readonly permanent = false
 }
 
+/**
+ * The egress guard refused one of yt-dlp's requests (a redirect, a caption or media URL, a page
+ * on a host not allowed, or one resolving to an internal address). Permanent: the same page
+ * leads to the same place again.
+ */
+export class EgressRefusedError extends VideoUnavailableError {
+  override name = 'EgressRefusedError'
+}
+
+// What the egress proxy puts in its refusals' status line (REFUSAL_PREFIX in egress/proxy.ts;
+// a copy here keeps this module free of the proxy's).
+const EGRESS_REFUSAL = /refused by the egress guard/i
+
 // Checked first: YouTube words some rate limits like an unavailable video ("Video
 // unavailable. This content isn't available, try again later").
 const TRANSIENT = [/try again later/i, /rate[- ]?limit/i, /not a bot/i, /too many requests/i, /HTTP Error (?:429|5\d\d)\b/i, /timed? ?out/i]
@@ -118,6 +131,7 @@ export function classifyFailure(
   const detail = relevantLine(stderr)
   const said = detail ?? `exited with code ${context.exitCode ?? 'unknown'} and no message`
   const message = `yt-dlp could not ${context.task ?? `read ${context.url}`}: ${said}`
+  if (detail && EGRESS_REFUSAL.test(detail)) return new EgressRefusedError(message, { url: context.url, detail })
   if (detail && !TRANSIENT.some((pattern) => pattern.test(detail)) && PERMANENT.some((pattern) => pattern.test(detail))) {
     return new VideoUnavailableError(message, { url: context.url, detail })
   }

@@ -36,6 +36,8 @@ const SRT = '1\n00:00:01,000 --> 00:00:02,500\nBonjour tout le monde\n\n2\n00:00
 
 let site: FixtureServer
 let work: string
+/** yt-dlp's requests go through the egress guard, which lets the fixture site through. */
+const guard = () => ({ egress: { allowedHosts: [site.host] } })
 
 beforeAll(async () => {
   site = await startFixtureServer({
@@ -59,7 +61,7 @@ afterAll(async () => {
 
 describe('listVideos', () => {
   it('lists the one video of a single-video page, with the page to read it from', async () => {
-    const list = await listVideos(site.url('/bicycle.html'))
+    const list = await listVideos(site.url('/bicycle.html'), guard())
     expect(list).toEqual({
       kind: 'video',
       title: 'A short history of the bicycle (1)',
@@ -75,7 +77,7 @@ describe('listVideos', () => {
   })
 
   it('lists a page of three videos as a playlist of the page plus an item number each', async () => {
-    const list = await listVideos(site.url('/three.html'))
+    const list = await listVideos(site.url('/three.html'), guard())
     expect(list).toEqual({
       kind: 'playlist',
       title: 'Three talks',
@@ -84,33 +86,34 @@ describe('listVideos', () => {
   })
 
   it('reports a page that answers 404 as unavailable', async () => {
-    const error = await listVideos(site.url('/missing.html')).catch((caught: unknown) => caught)
+    const error = await listVideos(site.url('/missing.html'), guard()).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(VideoUnavailableError)
     expect((error as Error).message).toMatch(/HTTP Error 404/)
     expect((error as Error).message).not.toMatch(/please report/)
   })
 
   it('reports a page without any video as unavailable ("Unsupported URL")', async () => {
-    await expect(listVideos(site.url('/empty.html'))).rejects.toThrow(VideoUnavailableError)
-    await expect(listVideos(site.url('/empty.html'))).rejects.toThrow(/Unsupported URL/)
+    await expect(listVideos(site.url('/empty.html'), guard())).rejects.toThrow(VideoUnavailableError)
+    await expect(listVideos(site.url('/empty.html'), guard())).rejects.toThrow(/Unsupported URL/)
   })
 
   it('reports a 403 as an ExtractionError: yt-dlp does not show the page saying "Private video"', async () => {
-    const error = await listVideos(site.url('/private.html')).catch((caught: unknown) => caught)
+    const error = await listVideos(site.url('/private.html'), guard()).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(ExtractionError)
     expect((error as ExtractionError).detail).toMatch(/HTTP Error 403: Forbidden/)
   })
 
   it('reports a refused connection as an ExtractionError, which may pass', async () => {
-    const error = await listVideos('http://127.0.0.1:1/nothing.html').catch((caught: unknown) => caught)
+    // Allowed, so the egress proxy tries it and answers 502 with what the connection said.
+    const error = await listVideos('http://127.0.0.1:1/nothing.html', { egress: { allowedHosts: ['127.0.0.1:1'] } }).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(ExtractionError)
-    expect((error as Error).message).toMatch(/Connection refused/)
+    expect((error as Error).message).toMatch(/HTTP Error 502: upstream 127\.0\.0\.1:1 failed: connect ECONNREFUSED/)
   })
 })
 
 describe('videoInfo', () => {
   it('reads one video of a multi-video page by its item number', async () => {
-    const info = await videoInfo(site.url('/three.html'), 3)
+    const info = await videoInfo(site.url('/three.html'), 3, guard())
     expect(info).toMatchObject({
       videoId: 'three-3',
       url: site.url('/three.html'),
@@ -124,30 +127,30 @@ describe('videoInfo', () => {
   })
 
   it('reads a single-video page without an item number', async () => {
-    const info = await videoInfo(site.url('/bicycle.html'))
+    const info = await videoInfo(site.url('/bicycle.html'), undefined, guard())
     expect(info).toMatchObject({ videoId: 'bicycle-1', url: site.url('/bicycle.html'), publishedAt: '2024-05-06T07:08:09.000Z' })
     expect(info.playlistItem).toBeUndefined()
   })
 
   it('finds no caption track for a video without captions', async () => {
-    const info = await videoInfo(site.url('/silent.html'))
+    const info = await videoInfo(site.url('/silent.html'), undefined, guard())
     expect(info.subtitles).toEqual({})
     expect(chooseCaptionTrack(info)).toBeUndefined()
   })
 
   it('refuses to guess which video of a multi-video page is meant, or an item that is not there', async () => {
-    await expect(videoInfo(site.url('/three.html'))).rejects.toThrow(/holds 3 videos; pass playlistItem/)
-    await expect(videoInfo(site.url('/three.html'), 9)).rejects.toThrow(VideoUnavailableError)
+    await expect(videoInfo(site.url('/three.html'), undefined, guard())).rejects.toThrow(/holds 3 videos; pass playlistItem/)
+    await expect(videoInfo(site.url('/three.html'), 9, guard())).rejects.toThrow(VideoUnavailableError)
   })
 
   it('reports a 404 page as unavailable', async () => {
-    await expect(videoInfo(site.url('/missing.html'))).rejects.toThrow(VideoUnavailableError)
+    await expect(videoInfo(site.url('/missing.html'), undefined, guard())).rejects.toThrow(VideoUnavailableError)
   })
 })
 
 describe('downloadCaptions', () => {
   it("gives the caption file of a page's video, downloaded by yt-dlp", async () => {
-    const ytdlp = createYtDlp({ tmpDir: work })
+    const ytdlp = createYtDlp({ tmpDir: work, ...guard() })
     const info = await ytdlp.videoInfo(site.url('/three.html'), 1)
     const before = site.requests.length
     const vtt = await ytdlp.downloadCaptions(info, { language: 'en', source: 'captions' })
@@ -158,38 +161,38 @@ describe('downloadCaptions', () => {
   })
 
   it('downloads auto-captions with --write-auto-subs', async () => {
-    const page = await videoInfo(site.url('/three.html'), 2)
+    const page = await videoInfo(site.url('/three.html'), 2, guard())
     // The generic extractor has no auto-captions; present the track as one, as YouTube would.
     const { subtitles, ...rest } = page.raw
     const info: VideoInfo = { ...page, subtitles: {}, automaticCaptions: page.subtitles, raw: { ...rest, subtitles: {}, automatic_captions: subtitles } }
     const track = chooseCaptionTrack(info)
     expect(track).toEqual({ language: 'en', source: 'auto-captions' })
-    const vtt = await downloadCaptions(info, track!)
+    const vtt = await downloadCaptions(info, track!, guard())
     expect(cueTexts(vtt)).toEqual(cueTexts(loadCaptionFixture('sourdough')))
     expect(vtt).toContain('<c> everyone</c>')
   })
 
   it('converts a track offered only as SRT into WebVTT (with ffmpeg)', async () => {
-    const page = await videoInfo(site.url('/silent.html'))
+    const page = await videoInfo(site.url('/silent.html'), undefined, guard())
     const fr = [{ ext: 'srt', url: site.url('/subs.srt') }]
     const info: VideoInfo = { ...page, subtitles: { fr }, raw: { ...page.raw, subtitles: { fr } } }
-    const vtt = await downloadCaptions(info, chooseCaptionTrack(info, 'fr')!)
+    const vtt = await downloadCaptions(info, chooseCaptionTrack(info, 'fr')!, guard())
     expect(vtt.startsWith('WEBVTT')).toBe(true)
     expect(cueTexts(vtt)).toEqual(['Bonjour tout le monde', 'Voici une piste SRT'])
   })
 
   it('reports a caption file that is gone, naming the track and the video', async () => {
-    const page = await videoInfo(site.url('/silent.html'))
+    const page = await videoInfo(site.url('/silent.html'), undefined, guard())
     const de = [{ ext: 'vtt', url: site.url('/captions/nothing.de.vtt') }]
     const info: VideoInfo = { ...page, subtitles: { de }, raw: { ...page.raw, subtitles: { de } } }
-    const error = await downloadCaptions(info, { language: 'de', source: 'captions' }, { tmpDir: work }).catch((caught: unknown) => caught)
+    const error = await downloadCaptions(info, { language: 'de', source: 'captions' }, { tmpDir: work, ...guard() }).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(VideoUnavailableError)
     expect((error as Error).message).toMatch(/could not download the de captions of .*silent\.html: Unable to download video subtitles for 'de': HTTP Error 404/)
     expect(await readdir(work)).toEqual([])
   })
 
   it('reports a track the video does not have', async () => {
-    const info = await videoInfo(site.url('/bicycle.html'))
-    await expect(downloadCaptions(info, { language: 'xx', source: 'captions' })).rejects.toThrow(/wrote no xx captions/)
+    const info = await videoInfo(site.url('/bicycle.html'), undefined, guard())
+    await expect(downloadCaptions(info, { language: 'xx', source: 'captions' }, guard())).rejects.toThrow(/wrote no xx captions/)
   })
 })

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isYouTubeUrl, youtubeVideoId } from '../deep-link/index.ts'
@@ -8,9 +8,9 @@ import { compact, metadata, number, record, text, toVideoInfo, type DiscoveredVi
 import { runYtDlp, runYtDlpJson, type YtDlpOptions } from './run.ts'
 
 export { chooseCaptionTrack, type CaptionSource, type CaptionTrack } from './caption-track.ts'
-export { classifyFailure, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
+export { classifyFailure, EgressRefusedError, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
 export type { CaptionFormat, CaptionTracks, DiscoveredVideo, RawInfo, VideoInfo } from './info.ts'
-export { DEFAULT_BINARY, DEFAULT_TIMEOUT_MS, type YtDlpOptions } from './run.ts'
+export { DEFAULT_BINARY, DEFAULT_TIMEOUT_MS, ytdlpOptionsFrom, type YtDlpOptions } from './run.ts'
 
 export type VideoList = {
   kind: 'video' | 'playlist'
@@ -110,7 +110,7 @@ async function list(url: string, depth: number, options: ListOptions): Promise<V
  * for (const video of videos) emit('video.discovered', video) // { videoId, url, playlistItem?, title?, … }
  * ```
  */
-export async function listVideos(url: string, options: ListOptions = {}): Promise<VideoList> {
+export async function listVideos(url: string, options: ListOptions): Promise<VideoList> {
   return list(url, 0, options)
 }
 
@@ -125,7 +125,7 @@ export async function listVideos(url: string, options: ListOptions = {}): Promis
  * const track = chooseCaptionTrack(info, 'en')
  * ```
  */
-export async function videoInfo(url: string, playlistItem?: number, options: YtDlpOptions & { videoId?: string } = {}): Promise<VideoInfo> {
+export async function videoInfo(url: string, playlistItem: number | undefined, options: YtDlpOptions & { videoId?: string }): Promise<VideoInfo> {
   const flags = playlistItem === undefined ? { noPlaylist: true } : { playlistItems: String(playlistItem) }
   const info = await runYtDlpJson(url, flags, options)
   const type = text(info._type) ?? 'video'
@@ -153,6 +153,8 @@ export async function videoInfo(url: string, playlistItem?: number, options: YtD
 export type DownloadCaptionsOptions = YtDlpOptions & {
   /** Where the temporary folder goes. Default `os.tmpdir()`. */
   tmpDir?: string
+  /** A caption file larger than this is refused (VideoUnavailableError). Default 5 MB. */
+  maxBytes?: number
 }
 
 const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -170,7 +172,7 @@ const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\
  * }
  * ```
  */
-export async function downloadCaptions(info: VideoInfo, track: CaptionTrack, options: DownloadCaptionsOptions = {}): Promise<string> {
+export async function downloadCaptions(info: VideoInfo, track: CaptionTrack, options: DownloadCaptionsOptions): Promise<string> {
   const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'ytrag-captions-'))
   try {
     // Without webpage_url, a failed download is reported as an error. With it, yt-dlp
@@ -203,11 +205,21 @@ export async function downloadCaptions(info: VideoInfo, track: CaptionTrack, opt
         url: info.url,
       })
     }
+    // Read only when small enough: a hostile site can serve a caption "file" of any size.
+    const maxBytes = options.maxBytes ?? 5_000_000
+    const { size } = await stat(join(dir, file))
+    if (size > maxBytes) {
+      throw new VideoUnavailableError(`the ${track.language} ${track.source} of ${info.url} are ${size} bytes; at most ${maxBytes} are taken (YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES)`, {
+        url: info.url,
+      })
+    }
     return await readFile(join(dir, file), 'utf8')
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
 }
+
+const AUDIO_FORMAT = ['bestaudio', 'best'].flatMap((kind) => [`${kind}[protocol^=http]`, `${kind}[protocol^=m3u8]`]).join('/')
 
 /**
  * Downloads a video's best audio (or its whole file where the site offers no audio-only
@@ -218,13 +230,15 @@ export async function downloadCaptions(info: VideoInfo, track: CaptionTrack, opt
  * const file = await downloadAudio(info, '/tmp/ytrag-audio-x', { timeoutMs: 600_000 })
  * ```
  */
-export async function downloadAudio(info: VideoInfo, dir: string, options: YtDlpOptions = {}): Promise<string> {
+export async function downloadAudio(info: VideoInfo, dir: string, options: YtDlpOptions): Promise<string> {
   const { webpage_url: _page, ...raw } = info.raw
   const infoFile = join(dir, 'info.json')
   await writeFile(infoFile, JSON.stringify(raw))
   await runYtDlp(
     '',
-    { abortOnError: true, loadInfoJson: infoFile, format: 'bestaudio/best', output: join(dir, 'audio.%(ext)s'), noProgress: true, noPart: true },
+    // Only formats yt-dlp fetches itself (through the egress proxy): http(s), DASH and HLS with
+    // the native downloader; never RTMP, RTSP or MMS, which a tool of its own would open.
+    { abortOnError: true, loadInfoJson: infoFile, format: AUDIO_FORMAT, output: join(dir, 'audio.%(ext)s'), noProgress: true, noPart: true },
     options,
     { url: info.url, task: `download the audio of ${info.url}` },
   )
@@ -238,11 +252,11 @@ export async function downloadAudio(info: VideoInfo, dir: string, options: YtDlp
  *
  * @example
  * ```ts
- * const ytdlp = createYtDlp({ binary: config.tools.ytdlpPath, timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000 })
+ * const ytdlp = createYtDlp(ytdlpOptionsFrom(config, logger))
  * const { videos } = await ytdlp.listVideos(url)
  * ```
  */
-export function createYtDlp(options: DownloadCaptionsOptions = {}) {
+export function createYtDlp(options: DownloadCaptionsOptions) {
   return {
     listVideos: (url: string) => listVideos(url, options),
     videoInfo: (url: string, playlistItem?: number) => videoInfo(url, playlistItem, options),

@@ -1,4 +1,6 @@
+import { withProcessSlot } from '@ytrag/media'
 import { create, type Flags } from 'youtube-dl-exec'
+import { egressProxyFor, type EgressProxyOptions } from '../egress/proxy.ts'
 import { classifyFailure, ExtractionError, relevantLine } from './errors.ts'
 
 export type YtDlpOptions = {
@@ -6,7 +8,48 @@ export type YtDlpOptions = {
   binary?: string
   /** How long one yt-dlp run may take before it is killed. Default 120000 (2 minutes). */
   timeoutMs?: number
+  /**
+   * The hosts yt-dlp may reach, and how: every request it makes goes through the process's
+   * egress proxy for this allow-list (`--proxy`). Required, so no run can skip the guard.
+   */
+  egress: EgressProxyOptions
 }
+
+/**
+ * yt-dlp options from the configuration: the allow-list is the ingest hosts plus the fetch-only
+ * hosts (media and caption servers).
+ *
+ * @example
+ * ```ts
+ * await listVideos(url, ytdlpOptionsFrom(config, logger))
+ * ```
+ */
+export function ytdlpOptionsFrom(
+  config: {
+    tools: { ytdlpPath: string; ytdlpTimeoutSeconds: number }
+    ingest: { allowedHosts: readonly string[]; fetchHosts: readonly string[]; proxyMaxBytes: number }
+  },
+  logger?: { warn(details: object, message: string): void },
+): YtDlpOptions {
+  return {
+    binary: config.tools.ytdlpPath,
+    timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000,
+    egress: {
+      allowedHosts: [...config.ingest.allowedHosts, ...config.ingest.fetchHosts],
+      maxBytes: config.ingest.proxyMaxBytes,
+      ...(logger ? { onRefusal: (refusal) => logger.warn(refusal, 'egress guard refused a request') } : {}),
+    },
+  }
+}
+
+// urllib skips a proxy for any host NO_PROXY names (proxy_bypass), and the ffmpeg yt-dlp may
+// start reads HTTP(S)_PROXY itself: the child gets none of these, only `--proxy`.
+const PROXY_VARIABLES = /^(?:https?|all|no|ftp)_proxy$/i
+const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !PROXY_VARIABLES.test(name)))
+
+// Every run: through the guard, and never a download that leaves yt-dlp's own HTTP stack (the
+// native downloaders use it; ffmpeg or rtmpdump for HLS/RTMP would connect on their own).
+const guardFlags = (proxy: string) => ({ proxy, downloader: 'native', ignoreConfig: true })
 
 /** Flags in youtube-dl-exec's form: camelCase keys become `--kebab-case` options. */
 export type RunFlags = Record<string, string | number | boolean | undefined>
@@ -27,15 +70,22 @@ export type RunContext = { url: string; task?: string }
 export async function runYtDlp(
   target: string,
   flags: RunFlags,
-  options: YtDlpOptions = {},
+  options: YtDlpOptions,
   context: RunContext = { url: target },
 ): Promise<string> {
+  const proxy = await egressProxyFor(options.egress)
+  // Within the process-wide cap on child processes; the timeout counts from the start, not the wait.
+  return withProcessSlot(() => runNow(target, flags, options, context, proxy.url))
+}
+
+async function runNow(target: string, flags: RunFlags, options: YtDlpOptions, context: RunContext, proxy: string): Promise<string> {
   const binary = options.binary ?? DEFAULT_BINARY
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  // A user's yt-dlp config file could change the output we parse (e.g. add --no-flat-playlist).
-  const allFlags = { ignoreConfig: true, ...flags }
+  // A user's yt-dlp config file could change the output we parse (e.g. add --no-flat-playlist)
+  // or the proxy; the guard's flags come last so no caller's flag replaces them.
+  const allFlags = { ...flags, ...guardFlags(proxy) }
   // youtube-dl-exec's Flags type lists only some options; dargs passes any key through.
-  const child = create(binary).exec(target, allFlags as Flags, { reject: false } as object)
+  const child = create(binary).exec(target, allFlags as Flags, { reject: false, env: childEnv() } as object)
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
@@ -65,7 +115,7 @@ export async function runYtDlp(
 }
 
 /** Runs yt-dlp with `-J` and parses the one JSON document it prints. */
-export async function runYtDlpJson(url: string, flags: RunFlags, options: YtDlpOptions = {}): Promise<Record<string, unknown>> {
+export async function runYtDlpJson(url: string, flags: RunFlags, options: YtDlpOptions): Promise<Record<string, unknown>> {
   const stdout = await runYtDlp(url, { dumpSingleJson: true, ...flags }, options)
   let parsed: unknown
   try {

@@ -6,6 +6,11 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ExtractionError, listVideos, VideoUnavailableError, videoInfo } from './index.ts'
 
+// The stand-in reaches no network; the guard is still required, so it gets an empty allow-list.
+const NO_HOSTS = { allowedHosts: [] }
+// Every run goes through the loopback egress proxy, downloads natively, and ignores config files.
+const GUARD_FLAGS = ['--proxy', expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), '--downloader', 'native', '--ignore-config']
+
 let dir: string
 
 /**
@@ -93,7 +98,7 @@ describe('listVideos on YouTube-shaped output', () => {
         stderr: '[youtube:tab] Extracting URL\n',
       },
     })
-    const list = await listVideos('https://www.youtube.com/playlist?list=PL1', { binary: fake.binary })
+    const list = await listVideos('https://www.youtube.com/playlist?list=PL1', { binary: fake.binary, egress: NO_HOSTS })
     expect(list).toEqual({
       kind: 'playlist',
       title: 'Talks',
@@ -119,7 +124,7 @@ describe('listVideos on YouTube-shaped output', () => {
       ],
     })
     const [call] = await fake.calls()
-    expect(call).toEqual(['--ignore-config', '--dump-single-json', '--flat-playlist', '--', 'https://www.youtube.com/playlist?list=PL1'])
+    expect(call).toEqual(['--dump-single-json', '--flat-playlist', ...GUARD_FLAGS, '--', 'https://www.youtube.com/playlist?list=PL1'])
   })
 
   it("flattens a channel's tabs into one list, each video once, and follows listed playlists", async () => {
@@ -149,7 +154,7 @@ describe('listVideos on YouTube-shaped output', () => {
         },
       },
     })
-    const list = await listVideos('https://www.youtube.com/@some', { binary: fake.binary })
+    const list = await listVideos('https://www.youtube.com/@some', { binary: fake.binary, egress: NO_HOSTS })
     expect(list.kind).toBe('playlist')
     expect(list.channelId).toBe(CHANNEL_ID)
     expect(list.videos.map((video) => [video.videoId, video.url, video.channelId])).toEqual([
@@ -178,7 +183,7 @@ describe('listVideos on YouTube-shaped output', () => {
         },
       },
     })
-    const list = await listVideos('https://blog.example/post', { binary: fake.binary })
+    const list = await listVideos('https://blog.example/post', { binary: fake.binary, egress: NO_HOSTS })
     expect(list.videos).toEqual([
       { videoId: 'aaaaaaaaaaa', url: watch('aaaaaaaaaaa') },
       { videoId: '12345', url: 'https://vimeo.com/12345' },
@@ -204,7 +209,7 @@ describe('listVideos on YouTube-shaped output', () => {
         },
       },
     })
-    expect(await listVideos(`${watch('aaaaaaaaaaa')}&t=5s`, { binary: fake.binary })).toEqual({
+    expect(await listVideos(`${watch('aaaaaaaaaaa')}&t=5s`, { binary: fake.binary, egress: NO_HOSTS })).toEqual({
       kind: 'video',
       title: 'A talk',
       channelId: CHANNEL_ID,
@@ -237,7 +242,7 @@ describe('videoInfo on YouTube-shaped output', () => {
         },
       },
     })
-    const info = await videoInfo(`${watch('aaaaaaaaaaa')}&list=PL1`, undefined, { binary: fake.binary })
+    const info = await videoInfo(`${watch('aaaaaaaaaaa')}&list=PL1`, undefined, { binary: fake.binary, egress: NO_HOSTS })
     expect(info).toMatchObject({
       videoId: 'aaaaaaaaaaa',
       url: watch('aaaaaaaaaaa'),
@@ -245,7 +250,7 @@ describe('videoInfo on YouTube-shaped output', () => {
       subtitles: { de: [{ ext: 'vtt', url: 'https://yt.test/de.vtt', name: 'German' }], live_chat: [{ ext: 'json', url: 'https://yt.test/chat' }] },
       automaticCaptions: { de: [{ ext: 'json3', url: 'https://yt.test/a.json3' }, { ext: 'vtt', url: 'https://yt.test/a.vtt' }] }, // formats without a URL are left out
     })
-    expect((await fake.calls())[0]).toEqual(['--ignore-config', '--dump-single-json', '--no-playlist', '--', `${watch('aaaaaaaaaaa')}&list=PL1`])
+    expect((await fake.calls())[0]).toEqual(['--dump-single-json', '--no-playlist', ...GUARD_FLAGS, '--', `${watch('aaaaaaaaaaa')}&list=PL1`])
   })
 
   it('classifies what yt-dlp says on failure', async () => {
@@ -255,7 +260,7 @@ describe('videoInfo on YouTube-shaped output', () => {
       nulljson: { stdout: null },
       garbage: { stderr: '' },
     })
-    const opts = { binary: fake.binary }
+    const opts = { binary: fake.binary, egress: NO_HOSTS }
     await expect(videoInfo(watch('private0000'), undefined, opts)).rejects.toThrow(VideoUnavailableError)
     await expect(videoInfo(watch('private0000'), undefined, opts)).rejects.toThrow(/: \[youtube\] ppppppppppp: Private video\. Sign in/)
     await expect(videoInfo(watch('bot00000000'), undefined, opts)).rejects.toThrow(ExtractionError)
@@ -266,7 +271,7 @@ describe('videoInfo on YouTube-shaped output', () => {
   it('kills yt-dlp when it runs past the timeout', async () => {
     const fake = await standIn('slow', { slow: { sleep: 30 } })
     const started = Date.now()
-    const error = await listVideos('https://x.test/slow', { binary: fake.binary, timeoutMs: 300 }).catch((caught: unknown) => caught)
+    const error = await listVideos('https://x.test/slow', { binary: fake.binary, timeoutMs: 300, egress: NO_HOSTS }).catch((caught: unknown) => caught)
     expect(Date.now() - started).toBeLessThan(5000)
     expect(error).toBeInstanceOf(ExtractionError)
     expect((error as Error).message).toMatch(/timed out after 0\.3 s trying to read https:\/\/x\.test\/slow and was stopped/)
@@ -275,6 +280,6 @@ describe('videoInfo on YouTube-shaped output', () => {
   })
 
   it('says how to fix a missing yt-dlp binary', async () => {
-    await expect(listVideos('https://x.test/', { binary: join(dir, 'no-such-yt-dlp') })).rejects.toThrow(/YOUTUBE_RAG__TOOLS__YTDLP_PATH/)
+    await expect(listVideos('https://x.test/', { binary: join(dir, 'no-such-yt-dlp'), egress: NO_HOSTS })).rejects.toThrow(/YOUTUBE_RAG__TOOLS__YTDLP_PATH/)
   })
 })

@@ -1,0 +1,227 @@
+// The egress proxy: every request yt-dlp makes (the page, each redirect hop, meta-refresh
+// targets, captions, media, thumbnails) goes through it with `--proxy`, so the allow-list and
+// the private-address rule hold for all of them, not just for the URL a user gave.
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { connect, type AddressInfo, type Socket } from 'node:net'
+import { checkHost, type HostCheck, type IngestUrlOptions } from '../ingest-url/index.ts'
+
+/** What the proxy refused, for logs and tests. */
+export type EgressRefusal = { method: string; target: string; code: string; message: string }
+
+export type EgressProxyOptions = IngestUrlOptions & {
+  /** The most bytes one proxied response (or one CONNECT tunnel, both ways) may carry. Default 2 GB. */
+  maxBytes?: number
+  /** How long an upstream connection may stay silent. Default 60 s. */
+  idleTimeoutMs?: number
+  /** Called for each refusal (the function's logger). */
+  onRefusal?: (refusal: EgressRefusal) => void
+}
+
+export type EgressProxy = {
+  /** `http://127.0.0.1:<port>`, for yt-dlp's `--proxy`. */
+  url: string
+  /** Requests seen and refused so far. */
+  stats: { requests: number; refused: number }
+  close(): Promise<void>
+}
+
+// yt-dlp prints the status line's reason ("HTTP Error 403: <reason>"), so the reason says who
+// refused and why; classifyFailure knows this prefix.
+export const REFUSAL_PREFIX = 'refused by the egress guard'
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own, never sent on.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
+
+/** A reason phrase may hold no control characters; keep it on one short line. */
+const reasonPhrase = (message: string) => `${REFUSAL_PREFIX}: ${message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 400)
+
+/** `host:port` of a CONNECT request (IPv6 in brackets), or undefined when malformed. */
+function parseAuthority(authority: string): { host: string; port: number } | undefined {
+  try {
+    const url = new URL(`http://${authority}/`)
+    if (!url.port || url.username || url.password || url.pathname !== '/') return undefined
+    return { host: url.hostname, port: Number(url.port) }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Starts the allow-listing forward proxy on loopback (an ephemeral port): CONNECT tunnels for
+ * https and absolute-form requests for http. Each request's host is resolved here, every address
+ * checked by `checkHost` (the one rule), and the connection made to a checked address, so a DNS
+ * answer that changes between check and connect (rebinding) gains nothing. A refusal is a 403
+ * whose reason phrase says why. Responses are cut off past `maxBytes`.
+ *
+ * @example
+ * ```ts
+ * const proxy = await startEgressProxy({ allowedHosts: config.ingest.allowedHosts })
+ * await runYtDlp(url, { proxy: proxy.url }) // yt-dlp's every request is checked
+ * ```
+ */
+export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
+  const maxBytes = options.maxBytes ?? 2_000_000_000
+  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000
+  const stats = { requests: 0, refused: 0 }
+
+  const check = async (method: string, target: string, host: string, port: number): Promise<HostCheck> => {
+    stats.requests += 1
+    const checked = await checkHost(host, port, options)
+    if (!checked.ok) {
+      stats.refused += 1
+      options.onRefusal?.({ method, target, code: checked.code, message: checked.message })
+    }
+    return checked
+  }
+
+  async function forward(request: IncomingMessage, response: ServerResponse) {
+    let url: URL
+    try {
+      url = new URL(request.url ?? '')
+    } catch {
+      stats.requests += 1
+      stats.refused += 1
+      response.writeHead(400, reasonPhrase('only absolute-form http:// requests and CONNECT are proxied')).end()
+      return
+    }
+    if (url.protocol !== 'http:') {
+      stats.requests += 1
+      stats.refused += 1
+      response.writeHead(400, reasonPhrase(`scheme ${url.protocol} is not proxied`)).end()
+      return
+    }
+    const port = url.port ? Number(url.port) : 80
+    const checked = await check(request.method ?? 'GET', url.href, url.hostname, port)
+    if (!checked.ok) {
+      response.writeHead(403, reasonPhrase(checked.message), { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${checked.message}\n`)
+      return
+    }
+    const headers: Record<string, string | string[]> = {}
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value
+    }
+    headers.host = url.host
+    const upstream = httpRequest({
+      host: checked.addresses[0],
+      port,
+      method: request.method,
+      path: `${url.pathname}${url.search}`,
+      headers,
+      // Pinned: the checked address, never a second lookup.
+      setHost: false,
+    })
+    upstream.setTimeout(idleTimeoutMs, () => upstream.destroy(new Error(`no answer for ${idleTimeoutMs / 1000} s`)))
+    upstream.on('response', (answer) => {
+      const sent: Record<string, string | string[]> = {}
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (value !== undefined && !HOP_BY_HOP.has(name)) sent[name] = value
+      }
+      // A redirect is passed back as it is: yt-dlp follows it with a new request through here,
+      // which is checked like the first.
+      response.writeHead(answer.statusCode ?? 502, answer.statusMessage, sent)
+      let bytes = 0
+      answer.on('data', (chunk: Buffer) => {
+        bytes += chunk.length
+        if (bytes > maxBytes) {
+          answer.destroy()
+          response.destroy(new Error(`response from ${url.host} is over ${maxBytes} bytes`))
+          return
+        }
+        response.write(chunk)
+      })
+      answer.on('end', () => response.end())
+      answer.on('error', () => response.destroy())
+    })
+    upstream.on('error', (error) => {
+      if (response.headersSent) response.destroy()
+      else response.writeHead(502, `upstream ${url.host} failed: ${error.message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)).end()
+    })
+    request.pipe(upstream)
+  }
+
+  async function tunnel(request: IncomingMessage, client: Socket, head: Buffer) {
+    client.on('error', () => undefined)
+    const target = parseAuthority(request.url ?? '')
+    if (!target) {
+      stats.requests += 1
+      stats.refused += 1
+      client.end(`HTTP/1.1 400 ${reasonPhrase(`malformed CONNECT target ${JSON.stringify(request.url)}`)}\r\n\r\n`)
+      return
+    }
+    const checked = await check('CONNECT', request.url ?? '', target.host, target.port)
+    if (!checked.ok) {
+      client.end(`HTTP/1.1 403 ${reasonPhrase(checked.message)}\r\nContent-Length: 0\r\n\r\n`)
+      return
+    }
+    const upstream = connect({ host: checked.addresses[0], port: target.port })
+    let bytes = 0
+    const count = (chunk: Buffer) => {
+      bytes += chunk.length
+      if (bytes > maxBytes) {
+        upstream.destroy()
+        client.destroy()
+      }
+    }
+    upstream.setTimeout(idleTimeoutMs, () => upstream.destroy())
+    upstream.once('connect', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      if (head.length) upstream.write(head)
+      upstream.on('data', count)
+      upstream.pipe(client)
+      client.pipe(upstream)
+    })
+    upstream.on('error', (error) => {
+      if (upstream.connecting) client.end(`HTTP/1.1 502 upstream ${request.url} failed: ${error.message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) + '\r\n\r\n')
+      else client.destroy()
+    })
+    upstream.on('close', () => client.destroy())
+    client.on('close', () => upstream.destroy())
+  }
+
+  const server: Server = createServer((request, response) => {
+    forward(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, `egress proxy error: ${(error as Error).message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200))
+      response.end()
+    })
+  })
+  server.on('connect', (request: IncomingMessage, client: Socket, head: Buffer) => {
+    tunnel(request, client, head).catch(() => client.destroy())
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  // Started lazily and kept for the process's life; it must not keep a finished process alive.
+  server.unref()
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    async close() {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+const shared = new Map<string, Promise<EgressProxy>>()
+
+/**
+ * The process's proxy for an allow-list, started on first use (one per distinct allow-list: in a
+ * deployment that is one; tests running several functions in one process get one each).
+ *
+ * @example
+ * ```ts
+ * const { url } = await egressProxyFor({ allowedHosts: [...config.ingest.allowedHosts, ...config.ingest.fetchHosts] })
+ * ```
+ */
+export function egressProxyFor(options: EgressProxyOptions): Promise<EgressProxy> {
+  const key = JSON.stringify([[...options.allowedHosts].sort(), options.maxBytes ?? null, options.allowListName ?? null])
+  let proxy = shared.get(key)
+  if (!proxy) {
+    proxy = startEgressProxy(options)
+    shared.set(key, proxy)
+    proxy.catch(() => shared.delete(key))
+  }
+  return proxy
+}
