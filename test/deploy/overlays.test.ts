@@ -169,6 +169,13 @@ describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
     const stores = policy.spec.egress.find((rule: any) => rule.ports?.some((p: any) => p.port === 27017))
     if (env === 'prod') expect(stores.to).toBeUndefined()
     else expect(stores.to).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `youtube-rag-${env}-data` } } }])
+    // HTTPS goes to public addresses only: every private, loopback, link-local (cloud metadata)
+    // and unique-local range is cut out of both address families.
+    const https = policy.spec.egress.find((rule: any) => rule.ports?.some((p: any) => p.port === 443))
+    const blocks = Object.fromEntries(https.to.map((peer: any) => [peer.ipBlock.cidr, peer.ipBlock.except]))
+    expect(Object.keys(blocks).sort()).toEqual(['0.0.0.0/0', '::/0'])
+    expect(blocks['0.0.0.0/0']).toEqual(expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '127.0.0.0/8', '100.64.0.0/10']))
+    expect(blocks['::/0']).toEqual(expect.arrayContaining(['::1/128', 'fc00::/7', 'fe80::/10', '::ffff:0:0/96']))
   })
 
   it('has Prometheus scrape every function pod straight from its port', () => {

@@ -4,6 +4,24 @@ import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
 import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError, ytdlpOptionsFrom } from '@ytrag/youtube'
 import { sendAudioSegments } from './audio.ts'
 
+/**
+ * Why a caption file can't be the video's own, or undefined when it may be: a cue that starts
+ * more than `slackSeconds` after the video's end (a hostile page pairing a short clip with a
+ * long text to get it indexed). Without a known duration nothing is decided.
+ *
+ * @example
+ * captionsPastEnd([{ start: 900, end: 901, text: '…' }], 60, 30) // 'a cue starts at 900 s, …'
+ */
+export function captionsPastEnd(segments: { start: number }[], durationSeconds: number | undefined, slackSeconds: number): string | undefined {
+  if (durationSeconds === undefined) return undefined
+  const late = segments.find((segment) => segment.start > durationSeconds + slackSeconds)
+  if (!late) return undefined
+  return (
+    `a cue starts at ${Math.round(late.start)} s, past the video's end at ${Math.round(durationSeconds)} s ` +
+    `(more than YOUTUBE_RAG__INGEST__CAPTION_SLACK_SECONDS = ${slackSeconds} s after it); the captions are not the video's`
+  )
+}
+
 export const NO_CAPTIONS_REASON = 'no captions and speech-to-text is not configured'
 export const NO_SPEECH_TO_TEXT_REASON = "no captions, and the channel's subscription does not allow speech-to-text"
 
@@ -58,6 +76,8 @@ export const download: FunctionDefinition = {
         const vtt = await downloadCaptions(info, track, { ...ytdlp, maxBytes: config.ingest.captionMaxBytes })
         const segments = transcriptFromCaptions(vtt)
         if (segments.length === 0) return await fail(`the ${track.language} ${track.source} are empty`)
+        const pastEnd = captionsPastEnd(segments, info.durationSeconds, config.ingest.captionSlackSeconds)
+        if (pastEnd) return await fail(`the ${track.language} ${track.source} were refused: ${pastEnd}`)
 
         const transcriptKey = blobKeys.transcript(videoId)
         const transcript: StoredTranscript = { videoId, source: track.source, language: track.language, segments }

@@ -2,7 +2,7 @@ import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/
 import { blobKeys, type StoredTranscript } from '@ytrag/stores'
 import { startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { download, NO_CAPTIONS_REASON } from '../src/index.ts'
+import { captionsPastEnd, download, NO_CAPTIONS_REASON } from '../src/index.ts'
 
 describe('download over HTTP, with the real yt-dlp', () => {
   let fixtures: FixtureServer
@@ -94,5 +94,32 @@ describe('download over HTTP, with the real yt-dlp', () => {
     expect(await fn.stores.documents.getVideo('all-4')).toMatchObject({ status: 'failed', error: NO_CAPTIONS_REASON })
     expect(fn.sink.events.map((event) => [event.name, (event.data as { reason: string }).reason])).toEqual([['video.failed', NO_CAPTIONS_REASON]])
     expect(await fn.stores.documents.getJob('job')).toMatchObject({ status: 'failed', errors: [{ videoId: 'all-4', message: NO_CAPTIONS_REASON }] })
+  })
+
+  it('refuses a caption file over YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES, storing nothing of it', async () => {
+    await fn.close()
+    fn = await startFunctionUnderTest(download, { YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: fixtures.host, YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES: '1000' })
+    await fn.stores.documents.createJob({ jobId: 'job', url: fixtures.url('/all.html') })
+    const data = await discovered('all-3', 3)
+    expect((await fn.deliver('video.discovered', 'all-3', data)).status).toBe(202)
+    const video = await fn.stores.documents.getVideo('all-3')
+    expect(video?.status).toBe('failed')
+    expect(video?.error).toMatch(/^the en captions of .* are \d+ bytes; at most 1000 are taken \(YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES\)$/)
+    expect(await fn.stores.blobs.get(blobKeys.captions('all-3', 'en')).catch(() => undefined)).toBeUndefined()
+  })
+})
+
+describe('captionsPastEnd', () => {
+  const cues = (...starts: number[]) => starts.map((start) => ({ start }))
+
+  it('takes cues up to the end plus the slack, and refuses a file with one after that', () => {
+    expect(captionsPastEnd(cues(0, 50, 119), 60, 60)).toBeUndefined()
+    expect(captionsPastEnd(cues(0, 50, 900), 60, 60)).toBe(
+      "a cue starts at 900 s, past the video's end at 60 s (more than YOUTUBE_RAG__INGEST__CAPTION_SLACK_SECONDS = 60 s after it); the captions are not the video's",
+    )
+  })
+
+  it('decides nothing without a duration', () => {
+    expect(captionsPastEnd(cues(99_999), undefined, 0)).toBeUndefined()
   })
 })

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { channelFeedXml, fixtureChannel, startFixtureServer, type FixtureServer } from '../fixtures/index.ts'
-import { ChannelError, channelFeedUrl, fetchChannelFeed, nextSyncTime, parseChannelFeed, RateLimitedError, resolveChannel } from './index.ts'
+import { ChannelError, channelFeedUrl, fetchChannelFeed, nextSyncTime, parseChannelFeed, RateLimitedError, readChannelPage, resolveChannel } from './index.ts'
 
 describe('parseChannelFeed', () => {
   it('reads every entry of a feed in YouTube\'s format, newest first, with entities decoded', () => {
@@ -26,6 +26,38 @@ describe('parseChannelFeed', () => {
 
   it('builds the feed URL from a configurable base', () => {
     expect(channelFeedUrl('http://127.0.0.1:9/', 'UC a')).toBe('http://127.0.0.1:9/feeds/videos.xml?channel_id=UC%20a')
+  })
+})
+
+describe('reading hostile pages in linear time', () => {
+  // The regexes these replaced took 13 s on the first page (`<meta[^>]+itemprop=…[^>]+content=`
+  // backtracks over every unterminated tag); a parser reads each byte once.
+  it('reads a 300 KB page of "<meta " in milliseconds, and finds no channel in it', () => {
+    const html = '<meta '.repeat(50_000)
+    expect(html.length).toBe(300_000)
+    const started = performance.now()
+    expect(readChannelPage(html)).toEqual({})
+    expect(performance.now() - started).toBeLessThan(250)
+  })
+
+  it('reads 300 KB of unterminated attributes, links and entries in milliseconds', () => {
+    const started = performance.now()
+    expect(readChannelPage('<link rel="canonical" href="'.repeat(10_000))).toEqual({})
+    expect(readChannelPage(`<meta itemprop="channelId" content="${'x'.repeat(300_000)}`)).toEqual({})
+    expect(parseChannelFeed(`<feed>${'<entry><yt:videoId>'.repeat(15_000)}`)).toEqual([])
+    expect(performance.now() - started).toBeLessThan(500)
+  })
+
+  it('still finds the channel id and title where YouTube puts them', () => {
+    expect(readChannelPage('<html><head><title> Talks &amp; more </title><meta itemprop="identifier" content="UCabcdefghijklmnopqrstuv"></head></html>')).toEqual({
+      found: 'UCabcdefghijklmnopqrstuv',
+      title: 'Talks & more',
+    })
+    expect(readChannelPage('<link rel="canonical" href="https://www.youtube.com/channel/UCabcdefghijklmnopqrstuv"><meta property="og:title" content="OG">')).toEqual({
+      found: 'UCabcdefghijklmnopqrstuv',
+      title: 'OG',
+    })
+    expect(readChannelPage('<script>var x = {"externalId":"UCabcdefghijklmnopqrstuv"}</script>')).toEqual({ found: 'UCabcdefghijklmnopqrstuv' })
   })
 })
 

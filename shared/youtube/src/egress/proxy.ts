@@ -116,6 +116,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       for (const [name, value] of Object.entries(answer.headers)) {
         if (value !== undefined && !HOP_BY_HOP.has(name)) sent[name] = value
       }
+      const declared = Number(answer.headers['content-length'])
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        answer.destroy()
+        response.writeHead(502, reasonPhrase(`the answer from ${url.host} is ${declared} bytes, over the cap of ${maxBytes}`)).end()
+        return
+      }
       // A redirect is passed back as it is: yt-dlp follows it with a new request through here,
       // which is checked like the first.
       response.writeHead(answer.statusCode ?? 502, answer.statusMessage, sent)

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { addressRange, checkIngestUrl, isIpLiteral, type IngestUrlOptions } from './index.ts'
+import { addressRange, checkHost, checkIngestUrl, isIpLiteral, type IngestUrlOptions } from './index.ts'
 
 const YOUTUBE = ['www.youtube.com', 'youtube.com', 'm.youtube.com', 'music.youtube.com', 'youtu.be']
 
@@ -236,5 +236,33 @@ describe('addressRange', () => {
     expect(isIpLiteral('[::1]')).toBe(true)
     expect(isIpLiteral('10.0.0.1')).toBe(true)
     expect(isIpLiteral('localhost')).toBe(false)
+  })
+})
+
+describe('checkHost (the rule the egress proxy and guardedFetch apply to every request)', () => {
+  const dns = table({
+    'rr1---sn-abc.googlevideo.com': ['142.250.74.46'],
+    'inside.googlevideo.com': ['10.1.2.3'],
+    'evilgooglevideo.com': ['93.184.216.34'],
+    'localhost': ['127.0.0.1', '::1'],
+  })
+  const hosts = ['*.googlevideo.com', 'localhost:4000']
+
+  it('takes any subdomain of a *.domain entry, never the bare or a look-alike domain, and still checks its addresses', async () => {
+    expect(await checkHost('rr1---sn-abc.googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toEqual({ ok: true, addresses: ['142.250.74.46'] })
+    expect(await checkHost('googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({ ok: false, code: 'host_not_allowed' })
+    expect(await checkHost('evilgooglevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({ ok: false, code: 'host_not_allowed' })
+    expect(await checkHost('inside.googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({ ok: false, code: 'private_address' })
+  })
+
+  it('gives the addresses of an explicit localhost entry to connect to, on its port only; an unresolvable name is refused', async () => {
+    expect(await checkHost('localhost', 4000, { allowedHosts: hosts, resolve: dns })).toEqual({ ok: true, addresses: ['127.0.0.1', '::1'] })
+    expect(await checkHost('localhost', 4001, { allowedHosts: hosts, resolve: dns })).toMatchObject({ ok: false, code: 'host_not_allowed' })
+    expect(await checkHost('nowhere.googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({ ok: false, code: 'unresolved' })
+    expect(await checkHost('127.0.0.1', 4000, { allowedHosts: ['127.0.0.1:4000'], resolve: dns })).toEqual({ ok: true, addresses: ['127.0.0.1'] })
+  })
+
+  it('does not take an IP address as a *. entry', async () => {
+    expect(await checkHost('1.2.3.4', 80, { allowedHosts: ['*.1.2.3.4'], resolve: dns })).toMatchObject({ ok: false, code: 'host_not_allowed' })
   })
 })
