@@ -45,7 +45,9 @@ export function runFfmpeg(args: string[], { ffmpeg = ffmpegPath(), timeoutMs = 6
 
 function runNow(args: string[], ffmpeg: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(ffmpeg, ['-hide_banner', '-nostdin', '-y', ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
+    // The input is a file the server downloaded from a site it does not trust: if it is a playlist
+    // (HLS, concat) naming URLs, ffmpeg must not fetch them past the egress proxy. Local files only.
+    execFile(ffmpeg, ['-hide_banner', '-nostdin', '-y', '-protocol_whitelist', 'file', ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
       if (!error) return resolve(stderr)
       const last = stderr.trim().split('\n').slice(-3).join(' | ')
       const why = error.killed ? `was stopped after ${timeoutMs / 1000} s` : `failed (${error.code ?? error.message})`
