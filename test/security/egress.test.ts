@@ -81,6 +81,13 @@ beforeAll(async () => {
     site.setRoute(`/redirect-${status}.html`, { status, body: '', headers: { Location: to(`/after-${status}.html`) } })
     site.setRoute(`/channel-${status}`, { status, body: '', headers: { Location: to(`/channel-${status}`) } })
   }
+  // yt-dlp's --proxy covers http(s) only; urllib would follow a redirect to ftp:// by itself.
+  site.setRoute('/redirect-ftp.html', { status: 302, body: '', headers: { Location: `ftp://${canary.host}/after.mp4` } })
+  site.setPage({
+    path: '/track-ftp.html',
+    body: page(`<video src="/media/silent.mp4"><track kind="subtitles" src="ftp://${canary.host}/evil.en.vtt" srclang="en" label="English"></video>`),
+  })
+  site.setPage({ path: '/video-ftp.html', body: page(`<video src="ftp://${canary.host}/evil.mp4"></video>`) })
   site.setPage({ path: '/meta-refresh.html', body: page('moved', `<meta http-equiv="refresh" content="0; url=${to('/refreshed.html')}">`) })
   site.setPage({
     path: '/track.html',
@@ -129,6 +136,13 @@ describe('discover (ingest.requested, real yt-dlp through the egress proxy)', ()
     expect(fn.sink.events).toEqual([])
   })
 
+  it('a redirect to ftp:// on the canary (which --proxy would not cover) is refused at the proxy', async () => {
+    const job = await ingest('/redirect-ftp.html')
+    attempted()
+    expect(job?.status).toBe('failed')
+    expect(job?.errors[0]?.message).toMatch(/refused by the egress guard: a redirect from 127\.0\.0\.1:\d+ to "ftp:\/\/127\.0\.0\.1:\d+\/after\.mp4", which is not http\(s\)/)
+  })
+
   it('a <meta http-equiv=refresh> to the canary fails the job the same way (not "succeeded with 0 videos")', async () => {
     const job = await ingest('/meta-refresh.html')
     attempted()
@@ -167,6 +181,20 @@ describe('download (video.discovered, real yt-dlp through the egress proxy)', ()
     expect(video?.status).toBe('failed')
     expect(video?.error).toMatch(new RegExp(`refused by the egress guard: host ${canary.host.replace(/\./g, '\\.')} is not in`))
     expect(video?.transcript).toBeUndefined()
+  })
+
+  it('an ftp:// caption track on the canary is not fetched: FTP is off in yt-dlp’s Python', async () => {
+    const video = await downloadOf('/track-ftp.html')
+    attempted()
+    expect(video?.status).toBe('failed')
+    expect(video?.error).toMatch(/refused by the egress guard: ftp:\/\/ is not fetched \(ftp:\/\/127\.0\.0\.1:\d+\/evil\.en\.vtt\)/)
+  })
+
+  it('an ftp:// media file on the canary is not fetched: only formats fetched through the proxy are asked for', async () => {
+    const video = await downloadOf('/video-ftp.html')
+    attempted()
+    expect(video?.status).toBe('failed')
+    expect(video?.error).toMatch(/Requested format is not available/)
   })
 
   it('a thumbnail (poster, og:image) on the canary is never fetched; the video is indexed from its own captions', async () => {

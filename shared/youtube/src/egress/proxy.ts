@@ -116,6 +116,25 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       for (const [name, value] of Object.entries(answer.headers)) {
         if (value !== undefined && !HOP_BY_HOP.has(name)) sent[name] = value
       }
+      // A redirect to anything but http(s) would be followed by yt-dlp itself, past this proxy
+      // (urllib follows http → ftp): refused here while it is still a response to look at.
+      const location = answer.headers.location
+      if (location && (answer.statusCode ?? 0) >= 300 && (answer.statusCode ?? 0) < 400) {
+        let scheme: string | undefined
+        try {
+          scheme = new URL(location, url).protocol
+        } catch {
+          scheme = undefined
+        }
+        if (scheme !== 'http:' && scheme !== 'https:') {
+          answer.destroy()
+          stats.refused += 1
+          const message = `a redirect from ${url.host} to ${JSON.stringify(location.slice(0, 100))}, which is not http(s)`
+          options.onRefusal?.({ method: request.method ?? 'GET', target: url.href, code: 'unsupported_scheme', message })
+          response.writeHead(403, reasonPhrase(message)).end()
+          return
+        }
+      }
       const declared = Number(answer.headers['content-length'])
       if (Number.isFinite(declared) && declared > maxBytes) {
         answer.destroy()

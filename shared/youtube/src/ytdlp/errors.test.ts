@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classifyFailure, ExtractionError, relevantLine, VideoUnavailableError, YtDlpError } from './errors.ts'
+import { classifyFailure, EgressRefusedError, ExtractionError, relevantLine, VideoUnavailableError, YtDlpError } from './errors.ts'
 
 const URL = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'
 const REPORT = '; please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U'
@@ -86,5 +86,22 @@ describe('relevantLine', () => {
 
   it('keeps the line short', () => {
     expect(relevantLine(`ERROR: ${'x'.repeat(2000)}`)).toHaveLength(501)
+  })
+})
+
+describe('refusals of the egress guard', () => {
+  it('are permanent EgressRefusedErrors, from a 403 status line, a tunnel, or the FTP switch behind a progress \\r', () => {
+    const refusals = [
+      'ERROR: [generic] None: Unable to download webpage: HTTP Error 403: refused by the egress guard: host 127.0.0.1:9 is not in YOUTUBE_RAG__INGEST__ALLOWED_HOSTS',
+      'ERROR: [generic] None: Unable to download webpage: <urlopen error Tunnel connection failed: 403 refused by the egress guard: host evil.example:443 is not in X>',
+      'ERROR: \r[download] Got error: <urlopen error refused by the egress guard: ftp:// is not fetched (ftp://127.0.0.1:9/s.vtt)>. Giving up after 10 retries',
+      "ERROR: Unable to download video subtitles for 'en': ERROR: \r[download] Got error: <urlopen error refused by the egress guard: ftp:// is not fetched (ftp://127.0.0.1:9/s.vtt)>. Giving up after 10 retries",
+    ]
+    for (const stderr of refusals) {
+      const error = classify(stderr)
+      expect(error).toBeInstanceOf(EgressRefusedError)
+      expect(error).toBeInstanceOf(VideoUnavailableError)
+      expect(error.detail).toMatch(/refused by the egress guard/)
+    }
   })
 })

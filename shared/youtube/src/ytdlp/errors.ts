@@ -79,6 +79,9 @@ const PERMANENT = [
   /HTTP Error (?:404|410)\b/i,
   /unsupported url/i,
   /no video formats found/i,
+  // downloadAudio asks only for formats yt-dlp fetches through the egress proxy (http, HLS):
+  // a video offered only over RTMP, RTSP, MMS or FTP stays so.
+  /requested format is not available/i,
   /no media found/i,
   /is not a valid url/i,
   /not (?:made this video )?available in your country|geo[- ]?restrict/i,
@@ -100,7 +103,10 @@ const PERMANENT = [
  * ```
  */
 export function relevantLine(stderr: string): string | undefined {
+  // yt-dlp's downloader writes "ERROR: \r[download] Got error: …": the \r rewinds a progress
+  // line, not a new message, so the error's text is kept on its ERROR line.
   const lines = stderr
+    .replace(/(ERROR:[ \t]*)\r/g, '$1')
     .split(/\r\n|\r|\n/)
     .map((line) => line.trim())
     .filter(Boolean)

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { withProcessSlot } from '@ytrag/media'
 import { create, type Flags } from 'youtube-dl-exec'
 import { egressProxyFor, type EgressProxyOptions } from '../egress/proxy.ts'
@@ -45,7 +48,38 @@ export function ytdlpOptionsFrom(
 // urllib skips a proxy for any host NO_PROXY names (proxy_bypass), and the ffmpeg yt-dlp may
 // start reads HTTP(S)_PROXY itself: the child gets none of these, only `--proxy`.
 const PROXY_VARIABLES = /^(?:https?|all|no|ftp)_proxy$/i
-const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !PROXY_VARIABLES.test(name)))
+
+// yt-dlp's --proxy covers http and https only; urllib's FTP handler connects by itself, so a
+// redirect, a caption or a media URL to ftp:// would reach any host past the egress proxy. This
+// module, imported by yt-dlp's Python at start-up (PYTHONPATH), switches FTP off with a reason
+// yt-dlp prints. Written out at first use rather than shipped as a file: the images bundle the
+// TypeScript, and a .py beside it would not come along.
+const SITECUSTOMIZE = `# Written by youtube-rag's runYtDlp (shared/youtube/src/ytdlp/run.ts); see the comment there.
+import urllib.error
+import urllib.request
+
+
+def _refuse_ftp(self, req):
+    raise urllib.error.URLError(f'refused by the egress guard: ftp:// is not fetched ({req.full_url})')
+
+
+urllib.request.FTPHandler.ftp_open = _refuse_ftp
+`
+let pythonHooks: string | undefined
+function pythonHooksDir(): string {
+  if (!pythonHooks) {
+    const dir = mkdtempSync(join(tmpdir(), 'ytrag-ytdlp-python-'))
+    writeFileSync(join(dir, 'sitecustomize.py'), SITECUSTOMIZE)
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    pythonHooks = dir
+  }
+  return pythonHooks
+}
+
+const childEnv = () => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !PROXY_VARIABLES.test(name) && name !== 'PYTHONPATH')),
+  PYTHONPATH: pythonHooksDir(),
+})
 
 // Every run: through the guard, and never a download that leaves yt-dlp's own HTTP stack (the
 // native downloaders use it; ffmpeg or rtmpdump for HLS/RTMP would connect on their own).
