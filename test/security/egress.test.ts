@@ -143,6 +143,12 @@ describe('discover (ingest.requested, real yt-dlp through the egress proxy)', ()
     expect(job?.errors[0]?.message).toMatch(/refused by the egress guard: a redirect from 127\.0\.0\.1:\d+ to "ftp:\/\/127\.0\.0\.1:\d+\/after\.mp4", which is not http\(s\)/)
   })
 
+  it('counts the refusals at /metrics (ytrag_egress_refused_total)', async () => {
+    const metrics = await (await fetch(new URL('/metrics', fn.url))).text()
+    const refused = Number(/^ytrag_egress_refused_total\{[^}]*\} (\d+)$/m.exec(metrics)?.[1])
+    expect(refused).toBeGreaterThanOrEqual(6)
+  })
+
   it('a <meta http-equiv=refresh> to the canary fails the job the same way (not "succeeded with 0 videos")', async () => {
     const job = await ingest('/meta-refresh.html')
     attempted()

@@ -128,7 +128,7 @@ async function listChannel(
   const readListing = async (limit: number | undefined) =>
     (
       await politely(channel.listUrl, context, () =>
-        listVideos(channel.listUrl, { ...ytdlpOptionsFrom(config, logger), ...(limit ? { limit } : {}) }),
+        listVideos(channel.listUrl, { ...ytdlpOptionsFrom(config, context), ...(limit ? { limit } : {}) }),
       )
     ).videos
 
@@ -164,7 +164,7 @@ async function markVanished(channel: Channel, feed: FeedVideo[], context: Functi
   const { items } = await context.stores.documents.listVideos({ channelId: channel.channelId, limit: FEED_SIZE * 2 })
   for (const video of items) {
     if (listed.has(video.videoId) || video.availability || !video.publishedAt || video.publishedAt < oldest) continue
-    const ytdlp = { ...ytdlpOptionsFrom(context.config, context.logger), videoId: video.videoId }
+    const ytdlp = { ...ytdlpOptionsFrom(context.config, context), videoId: video.videoId }
     try {
       await politely(video.url, context, () => videoInfo(video.url, video.playlistItem, ytdlp))
     } catch (error) {

@@ -39,7 +39,7 @@ export const discover: FunctionDefinition = {
 
       let listing
       try {
-        listing = await listVideos(url, ytdlpOptionsFrom(config, logger))
+        listing = await listVideos(url, ytdlpOptionsFrom(config, context))
       } catch (error) {
         if (error instanceof VideoUnavailableError) {
           await stores.documents.failJob(jobId, error.message)

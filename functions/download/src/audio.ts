@@ -38,7 +38,7 @@ export async function sendAudioSegments(
   const ffmpeg = ffmpegPath(config.tools.ffmpegPath)
   const dir = await mkdtemp(join(tmpdir(), 'ytrag-audio-'))
   try {
-    const source = await downloadAudio(info, dir, { ...ytdlpOptionsFrom(config, logger), timeoutMs: config.audio.downloadTimeoutSeconds * 1000 })
+    const source = await downloadAudio(info, dir, { ...ytdlpOptionsFrom(config, context), timeoutMs: config.audio.downloadTimeoutSeconds * 1000 })
     let wav
     try {
       wav = await toSpeechWav(source, join(dir, 'speech.wav'), { ffmpeg })

@@ -43,14 +43,14 @@ export const download: FunctionDefinition = {
   name: 'download',
   on: {
     'video.discovered': async (event, context) => {
-      const { stores, config, providers, logger } = context
+      const { stores, config, providers } = context
       const { jobId, videoId, url, playlistItem, language, speechToText, speechToTextAllowed } = event.data
       const lifecycle = videoLifecycle(context)
       const video = await lifecycle.workFor('download', event.data)
       if (!video) return
 
       const fail = (reason: string) => lifecycle.fail(video, 'download', reason, jobId)
-      const ytdlp = ytdlpOptionsFrom(config, logger)
+      const ytdlp = ytdlpOptionsFrom(config, context)
 
       if (!(await lifecycle.start(video, 'download'))) return
       try {

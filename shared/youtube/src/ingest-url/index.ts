@@ -86,8 +86,9 @@ const refuse = (code: IngestUrlErrorCode, message: string): IngestUrlCheck => ({
  * Decides whether the server may fetch a user-given URL: http(s) only, no credentials, a host
  * on the allow-list, and (unless the matching entry names an IP address or `localhost`
  * explicitly) a host that neither is nor resolves to an internal address, so the server can't be
- * turned against its own network. yt-dlp resolves the name again later, so this narrows the
- * window for DNS rebinding rather than closing it; the allow-list is the real boundary.
+ * turned against its own network. This is the early answer to the user; what closes DNS
+ * rebinding is that every actual fetch (the egress proxy for yt-dlp, guardedFetch for the
+ * server's own) applies `checkHost` again and connects to the address it checked.
  *
  * @example
  * ```ts

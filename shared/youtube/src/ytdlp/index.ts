@@ -252,7 +252,7 @@ export async function downloadAudio(info: VideoInfo, dir: string, options: YtDlp
  *
  * @example
  * ```ts
- * const ytdlp = createYtDlp(ytdlpOptionsFrom(config, logger))
+ * const ytdlp = createYtDlp(ytdlpOptionsFrom(config, context))
  * const { videos } = await ytdlp.listVideos(url)
  * ```
  */

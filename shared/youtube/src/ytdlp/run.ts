@@ -24,7 +24,7 @@ export type YtDlpOptions = {
  *
  * @example
  * ```ts
- * await listVideos(url, ytdlpOptionsFrom(config, logger))
+ * await listVideos(url, ytdlpOptionsFrom(config, context)) // context: { logger, count }
  * ```
  */
 export function ytdlpOptionsFrom(
@@ -32,15 +32,20 @@ export function ytdlpOptionsFrom(
     tools: { ytdlpPath: string; ytdlpTimeoutSeconds: number }
     ingest: { allowedHosts: readonly string[]; fetchHosts: readonly string[]; proxyMaxBytes: number }
   },
-  logger?: { warn(details: object, message: string): void },
+  /** The function's logger and metrics (its context): each refusal is logged and counted. */
+  report: { logger?: { warn(details: object, message: string): void }; count?(name: string, help: string, value?: number): void } = {},
 ): YtDlpOptions {
+  const { logger, count } = report
   return {
     binary: config.tools.ytdlpPath,
     timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000,
     egress: {
       allowedHosts: [...config.ingest.allowedHosts, ...config.ingest.fetchHosts],
       maxBytes: config.ingest.proxyMaxBytes,
-      ...(logger ? { onRefusal: (refusal) => logger.warn(refusal, 'egress guard refused a request') } : {}),
+      onRefusal: (refusal) => {
+        logger?.warn(refusal, 'egress guard refused a request')
+        count?.('ytrag_egress_refused_total', 'Requests of yt-dlp the egress guard refused', 1)
+      },
     },
   }
 }
