@@ -2,4 +2,3 @@ export { FfmpegError, ffmpegPath, runFfmpeg, type RunFfmpegOptions } from './ffm
 export { joinSegmentTranscripts, type SegmentTranscript, type TimedText } from './join/index.ts'
 export { encodeSegments, planSegments, toSpeechWav, type EncodedSegment, type EncodeSegmentsOptions, type PlanSegmentsOptions, type SegmentPlan } from './segments/index.ts'
 export { detectSilences, parseSilences, type DetectSilencesOptions, type Silence } from './silences/index.ts'
-export { DEFAULT_PROCESS_LIMIT, processSlots, setProcessLimit, withProcessSlot } from './processes/index.ts'

@@ -12,7 +12,7 @@ import {
   type ReceivedEvent,
 } from '@ytrag/events'
 import type { Logger } from '@ytrag/logging'
-import { setProcessLimit } from '@ytrag/media'
+import { setProcessLimit } from '@ytrag/processes'
 import type { Providers } from '@ytrag/providers'
 import { rateLimit, type RateLimiter } from '@ytrag/rate-limit'
 import type { StoreProviders, Stores } from '@ytrag/stores'

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { withProcessSlot } from '../processes/index.ts'
+import { withProcessSlot } from '@ytrag/processes'
 
 /** ffmpeg ran but failed (or was stopped); the message ends with what it said last. */
 export class FfmpegError extends Error {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { withProcessSlot } from '@ytrag/media'
+import { withProcessSlot } from '@ytrag/processes'
 import { create, type Flags } from 'youtube-dl-exec'
 import { egressProxyFor, type EgressProxyOptions } from '../egress/proxy.ts'
 import { classifyFailure, ExtractionError, relevantLine } from './errors.ts'

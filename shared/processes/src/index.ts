@@ -1,6 +1,7 @@
 // One cap on the child processes (yt-dlp, ffmpeg) a process runs at once: each costs memory
 // and CPU, and a burst of deliveries (a 500-video playlist, or a hostile one) would otherwise
-// start one per delivery. Beyond the cap, runs wait their turn in order.
+// start one per delivery. Beyond the cap, runs wait their turn in order. A package of its own so
+// that functions which run neither (the api, the indexer) set the cap without bringing ffmpeg along.
 import pLimit from 'p-limit'
 
 /** The default when nothing sets it: small, since one ffmpeg decode can take a core. */

@@ -1,15 +1,16 @@
-// The cap on child processes, with real ffmpeg runs that each take about half a second.
+// The cap on child processes, with real child processes that each live about 0.4 s (runFfmpeg and
+// runYtDlp take their slot the same way).
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
-import { runFfmpeg } from '../ffmpeg/index.ts'
-import { DEFAULT_PROCESS_LIMIT, processSlots, setProcessLimit } from './index.ts'
+import { DEFAULT_PROCESS_LIMIT, processSlots, setProcessLimit, withProcessSlot } from './index.ts'
 
 afterEach(() => setProcessLimit(DEFAULT_PROCESS_LIMIT))
 
 describe('the process cap', () => {
-  it('runs at most the cap of ffmpeg processes at once; the rest wait and then run', async () => {
+  it('runs at most the cap of child processes at once; the rest wait and then run', async () => {
     setProcessLimit(2)
-    // -re reads the silent input at its real rate, so each run lasts ~0.4 s.
-    const run = () => runFfmpeg(['-re', '-f', 'lavfi', '-i', 'anullsrc=r=8000:cl=mono', '-t', '0.4', '-f', 'null', '-'])
+    const run = () => withProcessSlot(() => promisify(execFile)(process.execPath, ['-e', 'setTimeout(() => {}, 400)']))
     let most = 0
     let waited = 0
     const watch = setInterval(() => {
