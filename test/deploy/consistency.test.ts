@@ -1,6 +1,7 @@
 // The functions, the Knative wiring, the image build and the local broker agree, in every
 // overlay; and the check notices when they stop agreeing.
 import { describe, expect, it } from 'vitest'
+import { loadConfig } from '../../shared/config/src/index.ts'
 import { knativeBaseDir, readBrokerWiring } from '../../shared/broker/src/manifests/index.ts'
 import { consistencyProblems, imageFunction, type Deployment } from './consistency.ts'
 import {
@@ -34,6 +35,10 @@ describe('what the functions emit', () => {
     expect(emittedEventNames('download')).toEqual(expect.arrayContaining(['audio.segment.ready', 'transcript.ready', 'video.failed']))
     expect(emittedEventNames('transcribe')).toContain('transcript.ready')
     expect(emittedEventNames('indexer')).toContain('video.indexed')
+    expect(emittedEventNames('dead-letter')).toEqual([])
+  })
+
+  it('dead-letter records failures without sending: it has no K_SINK', () => {
     expect(emittedEventNames('dead-letter')).toEqual([])
   })
 
@@ -130,5 +135,24 @@ describe('adding a function or an event', () => {
     expect(consistencyProblems({ ...deployment, localWiring })).toEqual([
       "the local broker's routes differ from the cluster's: only local [], only in the cluster [api-video-failed: io.youtube-rag.video.failed.v1 -> api]",
     ])
+  })
+})
+
+describe('the reaper', () => {
+  // A stage is stuck once it has been quiet for longer than its function's request timeout: the
+  // defaults of YOUTUBE_RAG__REAPER__*_TIMEOUT_SECONDS are the Knative Services' timeoutSeconds.
+  it.each(ENVIRONMENTS)('waits exactly as long as each pipeline Service may take one request, in the %s overlay', (env) => {
+    const timeouts = Object.fromEntries(
+      buildOverlay(env)
+        .filter((o) => o.kind === 'Service' && o.apiVersion.startsWith('serving.knative.dev/'))
+        .map((o) => [o.metadata.name, o.spec.template.spec.timeoutSeconds]),
+    )
+    const { reaper } = loadConfig({})
+    expect({ discover: reaper.discoverTimeoutSeconds, download: reaper.downloadTimeoutSeconds, transcribe: reaper.transcribeTimeoutSeconds, indexer: reaper.indexerTimeoutSeconds }).toEqual({
+      discover: timeouts.discover,
+      download: timeouts.download,
+      transcribe: timeouts.transcribe,
+      indexer: timeouts.indexer,
+    })
   })
 })

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 import { parseAllDocuments } from 'yaml'
+import { eventSchemas } from '../../shared/events/src/index.ts'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const KNATIVE_BASE = join(ROOT, 'knative/base')
@@ -117,14 +118,23 @@ function sourceFiles(dir: string): string[] {
   })
 }
 
+/** What the video lifecycle's own steps send (`lifecycle.fail(…)` sends `video.failed`). */
+const LIFECYCLE_SENDS: Record<string, string> = { fail: 'video.failed', discovered: 'video.discovered' }
+
 /**
- * The catalog names of the events a function emits: every `emit('<name>'` in its src/ (the
- * factory's emit takes the name as a literal everywhere; a computed name would escape this).
+ * The catalog names of the events a function emits, read from its src/: every `emit('<name>'`,
+ * every `name: '<name>'` of a catalog event handed to the lifecycle (`finish(…, { send: [{ name:
+ * 'transcript.ready', … }] })`), and the lifecycle steps that send on their own (`fail`,
+ * `discovered`). Names are literals everywhere (TypeScript checks them against the catalog); a
+ * computed name would escape this.
  */
 export function emittedEventNames(fn: string, root = ROOT): string[] {
   const names = new Set<string>()
   for (const file of sourceFiles(join(root, 'functions', fn, 'src'))) {
-    for (const match of readFileSync(file, 'utf8').matchAll(/\bemit\(\s*['"`]([\w.-]+)['"`]/g)) names.add(match[1]!)
+    const source = readFileSync(file, 'utf8')
+    for (const match of source.matchAll(/\bemit\(\s*['"`]([\w.-]+)['"`]/g)) names.add(match[1]!)
+    for (const match of source.matchAll(/\bname:\s*['"`]([\w.-]+)['"`]/g)) if (match[1]! in eventSchemas) names.add(match[1]!)
+    for (const match of source.matchAll(/\blifecycle\.(\w+)\(/g)) if (LIFECYCLE_SENDS[match[1]!]) names.add(LIFECYCLE_SENDS[match[1]!]!)
   }
   return [...names].sort()
 }

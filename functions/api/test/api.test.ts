@@ -17,7 +17,7 @@ describe('api over HTTP', () => {
     fn = await startFunctionUnderTest(api, { YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: 'www.youtube.com,youtu.be,127.0.0.1:4999' })
     const { documents, chunks, blobs } = fn.stores
     await documents.insertVideo({ videoId: 'vidA', url: 'https://www.youtube.com/watch?v=vidA', title: 'Indexes in depth' })
-    await documents.updateVideo('vidA', 'index', 'done', { status: 'indexed', chunkCount: 2 })
+    await documents.updateVideo('vidA', 'index', 'done', { chunkCount: 2 })
     await blobs.put(blobKeys.transcript('vidA'), JSON.stringify({ videoId: 'vidA', source: 'captions', language: 'en', segments: [{ start: 0, end: 4, text: 'hello' }] }))
     await documents.updateVideo('vidA', 'download', 'done', { transcript: { source: 'captions', language: 'en', blobKey: blobKeys.transcript('vidA'), segmentCount: 1 } })
     await chunks.replaceVideoChunks('vidA', [

@@ -1,9 +1,13 @@
 import { readDeadLetterInfo } from '@ytrag/broker'
-import type { FunctionDefinition } from '@ytrag/function'
+import { InvalidEventError } from '@ytrag/events'
+import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import type { Stage } from '@ytrag/stores'
 
 // Which stage a subscriber's failure belongs to, by the Service the delivery was meant for.
+// Only these own a video's stage; `discover` owns a job's discovery. Any other subscriber (the
+// api follows outcomes only to log them) owns nothing, so its failed delivery changes nothing.
 const stageOfSubscriber: Record<string, Stage> = { download: 'download', transcribe: 'transcribe', indexer: 'index' }
+const JOB_OWNER = 'discover'
 
 /** The message a failed response carried: our functions answer `{error:{message}}`. */
 function reasonFrom(data: string): string {
@@ -23,8 +27,10 @@ const field = (data: unknown, key: string): string | undefined => {
 
 /**
  * `dead-letter`: every Trigger's dead-letter sink. An event lands here when its delivery failed
- * after every retry; the video (or, for a failed discovery, the job) is marked failed with the
- * reason, so nothing waits forever and the user sees why.
+ * after every retry; the stage its subscriber owns is failed with the reason (or, for a failed
+ * discovery, the job), so nothing waits forever and the user sees why. It acts only on what
+ * Knative dead-lettered: an event without the `knativeerror*` attributes is refused (400) and
+ * changes nothing, and so does one whose work is already done or belongs to an earlier run.
  *
  * @example
  * ```ts
@@ -33,11 +39,15 @@ const field = (data: unknown, key: string): string | undefined => {
  */
 export const deadLetter: FunctionDefinition = {
   name: 'dead-letter',
-  onAnyEvent: async (event, { stores, logger }) => {
+  onAnyEvent: async (event, context) => {
+    const { stores, logger } = context
     const info = readDeadLetterInfo(event)
-    const service = info?.service ?? 'an unknown subscriber'
-    const code = info?.code ? ` (HTTP ${info.code})` : ''
-    const detail = info?.data ? `: ${reasonFrom(info.data)}` : ''
+    if (!info) {
+      throw new InvalidEventError(`event ${event.id} (${event.type}) carries no knativeerrordest: only dead-lettered deliveries are taken`)
+    }
+    const { service } = info
+    const code = info.code ? ` (HTTP ${info.code})` : ''
+    const detail = info.data ? `: ${reasonFrom(info.data)}` : ''
     const reason = `delivery to ${service} failed after every retry${code}${detail}`
 
     let data: unknown = event.data
@@ -50,12 +60,25 @@ export const deadLetter: FunctionDefinition = {
     }
     const jobId = field(data, 'jobId')
     const videoId = field(data, 'videoId')
-    logger.error({ destination: info?.destination, reason, jobId, videoId, eventType: event.type }, 'event dead-lettered')
+    logger.error({ destination: info.destination, reason, jobId, videoId, eventType: event.type }, 'event dead-lettered')
 
-    if (videoId) {
-      await stores.documents.updateVideo(videoId, stageOfSubscriber[service] ?? 'download', 'failed', { status: 'failed', error: reason })
-    } else if (jobId) {
-      await stores.documents.failJob(jobId, reason)
+    const stage = stageOfSubscriber[service]
+    if (stage && videoId && jobId) {
+      const video = await stores.documents.getVideo(videoId)
+      if (!video) return
+      const lifecycle = videoLifecycle(context)
+      const generation = (data as { generation?: unknown }).generation
+      if (lifecycle.isStale(video, { generation: typeof generation === 'number' ? generation : undefined })) return
+      const state = video.stages[stage].status
+      // The work got done after all (another delivery of the same event), or was already judged.
+      if (state === 'done' || state === 'skipped' || video.status === 'failed') return
+      // Recorded, not announced: this sink has no K_SINK (and must not feed the broker it drains).
+      await lifecycle.recordFailure(video, stage, reason, jobId)
+    } else if (service === JOB_OWNER && jobId && !videoId) {
+      const job = await stores.documents.getJob(jobId)
+      if (job && !job.discovered) await stores.documents.failJob(jobId, reason)
+    } else {
+      logger.warn({ service, eventType: event.type }, 'dead-lettered delivery to a subscriber that owns no stage; nothing changed')
     }
   },
 }

@@ -1,7 +1,7 @@
 // The scheduled re-sync: which channels are due, and what one channel's sync does.
 import { randomUUID } from 'node:crypto'
 import type { EventData, ReceivedEvent } from '@ytrag/events'
-import type { FunctionContext } from '@ytrag/function'
+import { videoLifecycle, type FunctionContext } from '@ytrag/function'
 import type { Channel, VideoAvailability } from '@ytrag/stores'
 import {
   ChannelError,
@@ -180,10 +180,11 @@ async function markVanished(channel: Channel, feed: FeedVideo[], context: Functi
  * marks the ones that vanished, and records the sync on the channel and its job.
  */
 export async function syncChannel(event: ReceivedEvent<'channel.resync.requested'>, context: FunctionContext): Promise<void> {
-  const { stores, config, emit, logger } = context
+  const { stores, config, logger } = context
   const { jobId, channelId, backfill } = event.data
   const job = await stores.documents.getJob(jobId)
-  if (!job || job.status !== 'queued') return // unknown, or a replay of a sync that ran
+  // Unknown, or a replay of a sync that ran (one that stopped half-way runs again).
+  if (!job || job.discovered || job.status === 'failed') return
   const channel = await stores.documents.getChannel(channelId)
   if (!channel) {
     await stores.documents.failJob(jobId, `channel ${channelId} is not subscribed`)
@@ -217,13 +218,15 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
   }
 
   const found: string[] = []
+  const linked: string[] = []
+  const lifecycle = videoLifecycle(context)
   for (const video of listed.videos) {
     const checked = await checkIngestUrl(video.url, { allowedHosts: config.ingest.allowedHosts })
     if (!checked.ok) {
       logger.warn({ channelId, videoId: video.videoId, url: video.url, reason: checked.message }, 'listed video skipped')
       continue
     }
-    const { created } = await stores.documents.insertVideo({
+    const { created, video: stored } = await stores.documents.insertVideo({
       videoId: video.videoId,
       url: video.url,
       channelId,
@@ -233,8 +236,11 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
       ...(video.publishedAt ? { publishedAt: video.publishedAt } : {}),
     })
     // Only the sync that created the video sends it: a concurrent tick or backfill finds it known.
-    if (!created) continue
-    found.push(video.videoId)
+    // One still queued may have been created by this very sync before a crash: it is sent again
+    // (same event id, taken once downstream).
+    if (!created && stored.status !== 'queued') continue
+    if (created) found.push(video.videoId)
+    linked.push(video.videoId)
     const data: EventData<'video.discovered'> = {
       jobId,
       videoId: video.videoId,
@@ -245,9 +251,9 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
       ...(video.title ? { title: video.title } : {}),
       ...(channel.languages[0] ? { language: channel.languages[0] } : {}),
     }
-    await emit('video.discovered', video.videoId, data)
+    await lifecycle.discovered(stored, data)
   }
-  await stores.documents.addJobVideos(jobId, found)
+  await stores.documents.addJobVideos(jobId, linked)
   await stores.documents.markJobDiscovered(jobId)
   if (listed.feed) {
     try {

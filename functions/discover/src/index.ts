@@ -1,13 +1,16 @@
-import type { FunctionDefinition } from '@ytrag/function'
+import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
+import type { Video } from '@ytrag/stores'
 import { checkIngestUrl, listVideos, VideoUnavailableError } from '@ytrag/youtube'
 import { startDueSyncs, syncChannel } from './channels.ts'
+import { reapStuckWork } from './reaper.ts'
 
 /**
  * `discover`: expands the URL of an ingest request (a video, a playlist or a channel) into its
  * videos with a flat yt-dlp listing, links them to the job, and sends each one that needs work
  * downstream. A video already indexed is skipped unless the request forces a re-ingest. It also
  * runs the channel re-sync: a schedule tick starts the syncs that are due, and each
- * `channel.resync.requested` lists that channel's newest uploads.
+ * `channel.resync.requested` lists that channel's newest uploads. The same tick runs the reaper,
+ * which re-drives (then fails) videos that stopped moving.
  *
  * @example
  * ```ts
@@ -18,18 +21,21 @@ export const discover: FunctionDefinition = {
   name: 'discover',
   onPing: async (_event, context) => {
     await startDueSyncs(context)
+    await reapStuckWork(context)
   },
   on: {
     'channel.resync.requested': syncChannel,
-    'ingest.requested': async (event, { stores, config, emit, logger }) => {
+    'ingest.requested': async (event, context) => {
+      const { stores, config, logger } = context
       const { jobId, url, language, force, speechToText } = event.data
       const job = await stores.documents.getJob(jobId)
       if (!job) {
         logger.warn({ jobId }, 'ingest request for a job that does not exist; ignored')
         return
       }
-      // A replay after discovery finished has nothing left to do.
-      if (job.status !== 'queued') return
+      // A replay after discovery finished (or failed) has nothing left to do; one that finds the
+      // job half-way (videos linked, not marked discovered) repeats the whole step.
+      if (job.discovered || job.status === 'failed') return
 
       let listing
       try {
@@ -53,7 +59,7 @@ export const discover: FunctionDefinition = {
         logger.warn({ jobId, found: allowed.length, kept: videos.length }, 'listing cut to YOUTUBE_RAG__INGEST__MAX_VIDEOS_PER_JOB')
       }
 
-      const toSend = []
+      const toSend: { found: (typeof videos)[number]; video: Video }[] = []
       for (const found of videos) {
         const { created, video } = await stores.documents.insertVideo({
           videoId: found.videoId,
@@ -65,14 +71,17 @@ export const discover: FunctionDefinition = {
           ...(found.publishedAt ? { publishedAt: found.publishedAt } : {}),
           ...(found.durationSeconds ? { durationSeconds: found.durationSeconds } : {}),
         })
-        // Failed videos get another try; queued ones may have lost their event in a crash
-        // before it was sent, and a duplicate event downstream changes nothing.
-        const again = video.status === 'failed' || ((force || speechToText) && video.status === 'indexed')
-        if (again) await stores.documents.resetVideo(found.videoId)
-        if (created || again || video.status === 'queued') toSend.push(found)
+        // A forced re-ingest starts the video over whatever state it is in (a new generation, so
+        // the old run's events are told apart); a failed video gets another try. A queued one may
+        // have lost its event in a crash before it was sent: it is sent again under the same id,
+        // which downstream takes once. One in progress is left to its run (the reaper watches it).
+        const again = force || speechToText || video.status === 'failed'
+        const current = again ? await stores.documents.resetVideo(found.videoId) : video
+        if (current && (created || again || current.status === 'queued')) toSend.push({ found, video: current })
       }
-      for (const found of toSend) {
-        await emit('video.discovered', found.videoId, {
+      const lifecycle = videoLifecycle(context)
+      for (const { found, video } of toSend) {
+        await lifecycle.discovered(video, {
           jobId,
           videoId: found.videoId,
           url: found.url,

@@ -37,7 +37,7 @@ describe('discover over HTTP, with the real yt-dlp', () => {
   it('skips a video that is already indexed unless forced', async () => {
     const url = fixtures.url('/bicycle.html')
     await fn.stores.documents.insertVideo({ videoId: 'bicycle-1', url })
-    await fn.stores.documents.updateVideo('bicycle-1', 'index', 'done', { status: 'indexed', chunkCount: 3 })
+    await fn.stores.documents.updateVideo('bicycle-1', 'index', 'done', { chunkCount: 3 })
     await fn.stores.documents.createJob({ jobId: 'job-2', url })
     await fn.deliver('ingest.requested', 'job-2', { jobId: 'job-2', url, force: false })
     expect(fn.sink.events).toHaveLength(0)

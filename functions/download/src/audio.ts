@@ -3,9 +3,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FunctionContext } from '@ytrag/function'
+import { videoLifecycle, type FunctionContext } from '@ytrag/function'
 import { detectSilences, encodeSegments, FfmpegError, ffmpegPath, planSegments, toSpeechWav } from '@ytrag/media'
-import { blobKeys } from '@ytrag/stores'
+import { blobKeys, type Video } from '@ytrag/stores'
 import { downloadAudio, type VideoInfo } from '@ytrag/youtube'
 
 /** 5400 → '1:30:00'. */
@@ -25,9 +25,11 @@ export const tooLongReason = (seconds: number, max: number) =>
  */
 export async function sendAudioSegments(
   info: VideoInfo,
+  video: Video,
   request: { jobId: string; videoId: string; language?: string },
-  { stores, config, emit, logger }: FunctionContext,
+  context: FunctionContext,
 ): Promise<string | undefined> {
+  const { stores, config, logger } = context
   const { jobId, videoId, language } = request
   const max = config.audio.maxDurationSeconds
   // Refused before any download: the length is in the metadata already read.
@@ -55,25 +57,28 @@ export async function sendAudioSegments(
     for (const segment of segments) {
       await stores.blobs.put(blobKeys.audioSegment(videoId, segment.index), await readFile(segment.file), 'audio/ogg')
     }
-    // The plan is recorded before any segment is announced: whichever transcribes first finds it.
-    await stores.documents.updateVideo(videoId, 'transcribe', 'running', {
-      status: 'transcribing',
-      audio: { segmentCount: segments.length, seconds: wav.seconds, segmentsDone: [], secondsDone: 0 },
+    // The plan, the step's end and the segments' events in one write, before any is announced:
+    // whichever transcribes first finds the plan, and a redelivery sends the same events again.
+    const sent = await videoLifecycle(context).finish(video, 'download', {
+      update: { audio: { segmentCount: segments.length, seconds: wav.seconds, segmentsDone: [], secondsDone: 0 } },
+      stages: { transcribe: 'running' },
+      send: segments.map((segment) => ({
+        name: 'audio.segment.ready' as const,
+        key: segment.index,
+        data: {
+          jobId,
+          videoId,
+          index: segment.index,
+          count: segments.length,
+          startSeconds: segment.start,
+          durationSeconds: segment.end - segment.start,
+          blobKey: blobKeys.audioSegment(videoId, segment.index),
+          generation: video.generation,
+          ...(language ? { language } : {}),
+        },
+      })),
     })
-    for (const segment of segments) {
-      await emit('audio.segment.ready', videoId, {
-        jobId,
-        videoId,
-        index: segment.index,
-        count: segments.length,
-        startSeconds: segment.start,
-        durationSeconds: segment.end - segment.start,
-        blobKey: blobKeys.audioSegment(videoId, segment.index),
-        ...(language ? { language } : {}),
-      })
-    }
-    // Done only once every segment is out: a crash before this redoes the whole step.
-    await stores.documents.updateVideo(videoId, 'download', 'done')
+    if (!sent) return undefined
     logger.info({ videoId, seconds: wav.seconds, segments: segments.length }, 'audio cut into segments for speech-to-text')
     return undefined
   } finally {

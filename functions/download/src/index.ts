@@ -1,4 +1,4 @@
-import type { FunctionDefinition } from '@ytrag/function'
+import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { blobKeys, type StoredTranscript } from '@ytrag/stores'
 import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
 import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError } from '@ytrag/youtube'
@@ -25,26 +25,28 @@ export const download: FunctionDefinition = {
   name: 'download',
   on: {
     'video.discovered': async (event, context) => {
-      const { stores, config, providers, emit, logger } = context
-      const { jobId, videoId, url, playlistItem, language, force, speechToText, speechToTextAllowed } = event.data
-      const existing = await stores.documents.getVideo(videoId)
-      if (!existing) {
+      const { stores, config, providers, logger } = context
+      const { jobId, videoId, url, playlistItem, language, speechToText, speechToTextAllowed } = event.data
+      const video = await stores.documents.getVideo(videoId)
+      if (!video) {
         logger.warn({ videoId }, 'discovered video no longer exists (deleted); nothing to download')
         return
       }
-      // A duplicate delivery after the work is done: the transcript is already on its way.
-      if (!force && !speechToText && (existing.status === 'indexed' || existing.stages.download.status === 'done')) return
-
-      const fail = async (reason: string) => {
-        await stores.documents.updateVideo(videoId, 'download', 'failed', { status: 'failed', error: reason })
-        await emit('video.failed', videoId, { jobId, videoId, stage: 'download', reason })
+      const lifecycle = videoLifecycle(context)
+      if (lifecycle.isStale(video, event.data)) {
+        logger.info({ videoId, generation: event.data.generation, current: video.generation }, 'event of an earlier run of the video; ignored')
+        return
       }
+      // A redelivery after the work is done: what it sent is sent again (an emit may have failed).
+      if (await lifecycle.alreadyDone(video, 'download')) return
+
+      const fail = (reason: string) => lifecycle.fail(video, 'download', reason, jobId)
       const ytdlp = { binary: config.tools.ytdlpPath, timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000 }
 
-      await stores.documents.updateVideo(videoId, 'download', 'running', { status: 'downloading', error: null })
+      if (!(await lifecycle.start(video, 'download'))) return
       try {
         const info = await videoInfo(url, playlistItem, { ...ytdlp, videoId })
-        await stores.documents.updateVideo(videoId, 'download', 'running', {
+        const described = await lifecycle.progress(video, 'download', {
           ...(info.title ? { title: info.title } : {}),
           ...(info.channelId ? { channelId: info.channelId } : {}),
           ...(info.channel ? { channel: info.channel } : {}),
@@ -52,11 +54,12 @@ export const download: FunctionDefinition = {
           ...(info.durationSeconds ? { durationSeconds: info.durationSeconds } : {}),
           ...(info.language ? { language: info.language } : {}),
         })
+        if (!described) return
         const track = speechToText ? undefined : chooseCaptionTrack(info, language)
         if (!track) {
           if (!providers.speechToText) return await fail(speechToText ? 'speech-to-text was asked for but is not configured' : NO_CAPTIONS_REASON)
           if (speechToTextAllowed === false) return await fail(NO_SPEECH_TO_TEXT_REASON)
-          const refused = await sendAudioSegments(info, { jobId, videoId, ...(language ? { language } : {}) }, context)
+          const refused = await sendAudioSegments(info, described, { jobId, videoId, ...(language ? { language } : {}) }, context)
           if (refused) return await fail(refused)
           return
         }
@@ -69,12 +72,16 @@ export const download: FunctionDefinition = {
         const transcript: StoredTranscript = { videoId, source: track.source, language: track.language, segments }
         await stores.blobs.put(blobKeys.captions(videoId, track.language), vtt, 'text/vtt')
         await stores.blobs.put(transcriptKey, JSON.stringify(transcript), 'application/json')
-        await stores.documents.updateVideo(videoId, 'download', 'done', {
-          status: 'indexing',
-          transcript: { source: track.source, language: track.language, blobKey: transcriptKey, segmentCount: segments.length },
+        await lifecycle.finish(described, 'download', {
+          update: { transcript: { source: track.source, language: track.language, blobKey: transcriptKey, segmentCount: segments.length } },
+          stages: { transcribe: 'skipped' },
+          send: [
+            {
+              name: 'transcript.ready',
+              data: { jobId, videoId, blobKey: transcriptKey, source: track.source, language: track.language, generation: video.generation },
+            },
+          ],
         })
-        await stores.documents.updateVideo(videoId, 'transcribe', 'skipped')
-        await emit('transcript.ready', videoId, { jobId, videoId, blobKey: transcriptKey, source: track.source, language: track.language })
       } catch (error) {
         if (error instanceof VideoUnavailableError) return await fail(error.message)
         if (error instanceof VttError) return await fail(`the captions could not be read: ${error.message}`)

@@ -88,9 +88,14 @@ describe('download, audio path', () => {
     expect(video?.audio?.seconds).toBeCloseTo(speech.seconds, 0)
     expect(video?.stages).toMatchObject({ download: { status: 'done' }, transcribe: { status: 'running' } })
     expect((await f.stores.documents.getJob('job'))?.audioMinutes.queued).toBeCloseTo(speech.seconds / 60, 0)
-    // A redelivery after the step is done changes nothing.
+    // A redelivery after the step is done cuts nothing again: it sends the same segments' events
+    // again (the same ids), in case the first sends were refused.
+    const before = await f.stores.documents.getVideo(videoId)
     expect((await f.deliver('video.discovered', videoId, data)).status).toBe(202)
-    expect(f.sink.events.filter((event) => event.name === 'audio.segment.ready')).toHaveLength(segments.length)
+    expect(await f.stores.documents.getVideo(videoId)).toEqual(before)
+    const resent = f.sink.events.filter((event) => event.name === 'audio.segment.ready').slice(segments.length)
+    expect(resent.map((event) => event.id)).toEqual(events.map((event) => event.id))
+    expect(new Set(events.map((event) => event.id)).size).toBe(segments.length)
   }, 60_000)
 
   it('transcribes the audio of a captioned video when speech-to-text is asked for', async () => {
@@ -122,8 +127,9 @@ describe('download, audio path', () => {
     const f = await start({ YOUTUBE_RAG__AUDIO__MAX_DURATION_SECONDS: '3600' })
     const before = fixtures.requests.length
     const info = { videoId: 'long', url: fixtures.url('/harbour.html'), durationSeconds: 3 * 3600, raw: {} } as unknown as VideoInfo
-    const context = { stores: f.stores, config: f.config, providers: f.providers } as Parameters<typeof sendAudioSegments>[2]
-    expect(await sendAudioSegments(info, { jobId: 'job', videoId: 'long' }, context)).toBe(
+    const context = { stores: f.stores, config: f.config, providers: f.providers } as Parameters<typeof sendAudioSegments>[3]
+    const { video } = await f.stores.documents.insertVideo({ videoId: 'long', url: info.url })
+    expect(await sendAudioSegments(info, video, { jobId: 'job', videoId: 'long' }, context)).toBe(
       'the video is 3:00:00 long; speech-to-text takes videos up to 1:00:00 (YOUTUBE_RAG__AUDIO__MAX_DURATION_SECONDS)',
     )
     expect(fixtures.requests.length).toBe(before)

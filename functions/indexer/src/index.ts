@@ -1,4 +1,4 @@
-import type { FunctionDefinition } from '@ytrag/function'
+import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { ProviderError } from '@ytrag/providers'
 import { blobKeys, chunkId, type ChunkRecord, type StoredTranscript } from '@ytrag/stores'
 import { chunkTranscript } from '@ytrag/transcript'
@@ -8,8 +8,9 @@ const embeddingInput = (title: string, text: string) => `${title}\n${text}`
 
 /**
  * `indexer`: cuts a ready transcript into chunks that keep their cue times, embeds them when an
- * embedding provider is configured, and indexes them. Replacing a video's chunks as a whole
- * makes a replayed event a no-op.
+ * embedding provider is configured, and indexes them. A replayed event finds the stage done and
+ * sends `video.indexed` again (same id); replacing a video's chunks as a whole makes a repeated
+ * run leave the same chunks.
  *
  * @example
  * ```ts
@@ -19,15 +20,21 @@ const embeddingInput = (title: string, text: string) => `${title}\n${text}`
 export const indexer: FunctionDefinition = {
   name: 'indexer',
   on: {
-    'transcript.ready': async (event, { stores, providers, config, emit, logger }) => {
+    'transcript.ready': async (event, context) => {
+      const { stores, providers, config, logger } = context
       const { jobId, videoId, blobKey } = event.data
       const video = await stores.documents.getVideo(videoId)
       if (!video) {
         logger.warn({ videoId }, 'transcript of a video that no longer exists; nothing to index')
         return
       }
-      // Done already: a redelivery changes nothing (a forced re-ingest resets the stage first).
-      if (video.stages.index.status === 'done') return
+      const lifecycle = videoLifecycle(context)
+      if (lifecycle.isStale(video, event.data)) {
+        logger.info({ videoId, generation: event.data.generation, current: video.generation }, 'transcript of an earlier run of the video; ignored')
+        return
+      }
+      // Done already: what it sent is sent again (a forced re-ingest resets the stage first).
+      if (await lifecycle.alreadyDone(video, 'index')) return
       const body = await stores.blobs.get(blobKey)
       if (!body) throw new Error(`transcript blob ${blobKey} of ${videoId} is missing`)
       const transcript = JSON.parse(new TextDecoder().decode(body)) as StoredTranscript
@@ -47,7 +54,7 @@ export const indexer: FunctionDefinition = {
         ...(video.channelId ? { channelId: video.channelId } : {}),
         ...(video.publishedAt ? { publishedAt: video.publishedAt } : {}),
       }))
-      await stores.documents.updateVideo(videoId, 'index', 'running', { status: 'indexing' })
+      if (!(await lifecycle.start(video, 'index'))) return
       if (providers.embeddings && records.length > 0) {
         let vectors: number[][]
         try {
@@ -55,17 +62,17 @@ export const indexer: FunctionDefinition = {
         } catch (error) {
           // A rate limit or outage is retried by the broker; a refusal (bad key, bad model) would only fail again.
           if (!(error instanceof ProviderError) || error.retryable) throw error
-          const reason = `embedding failed: ${error.message}`
-          await stores.documents.updateVideo(videoId, 'index', 'failed', { status: 'failed', error: reason })
-          await emit('video.failed', videoId, { jobId, videoId, stage: 'index', reason })
-          return
+          return lifecycle.fail(video, 'index', `embedding failed: ${error.message}`, jobId)
         }
         records.forEach((record, index) => (record.embedding = vectors[index]!))
         logger.debug({ videoId, chunks: records.length, model: providers.embeddings.model }, 'chunks embedded')
       }
+      // Replacing the video's chunks as a whole makes a repeated run leave the same chunks.
       await stores.chunks.replaceVideoChunks(videoId, records)
-      await stores.documents.updateVideo(videoId, 'index', 'done', { status: 'indexed', chunkCount: records.length, error: null })
-      await emit('video.indexed', videoId, { jobId, videoId, chunkCount: records.length })
+      await lifecycle.finish(video, 'index', {
+        update: { chunkCount: records.length, error: null },
+        send: [{ name: 'video.indexed', data: { jobId, videoId, chunkCount: records.length } }],
+      })
     },
   },
 }

@@ -1,7 +1,7 @@
-import type { FunctionContext, FunctionDefinition } from '@ytrag/function'
+import { videoLifecycle, type FunctionContext, type FunctionDefinition } from '@ytrag/function'
 import { joinSegmentTranscripts } from '@ytrag/media'
 import { ProviderError } from '@ytrag/providers'
-import { blobKeys, type SegmentTranscription, type StoredTranscript } from '@ytrag/stores'
+import { blobKeys, type SegmentTranscription, type StoredTranscript, type Video } from '@ytrag/stores'
 
 const json = (value: unknown) => JSON.stringify(value)
 const parse = <T>(bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(bytes)) as T
@@ -10,7 +10,9 @@ const parse = <T>(bytes: Uint8Array) => JSON.parse(new TextDecoder().decode(byte
  * Joins every segment's transcription into the video's transcript and sends `transcript.ready`,
  * once: of the deliveries that find all segments done, only the one that claims the stage goes on.
  */
-async function joinAndAnnounce(jobId: string, videoId: string, count: number, { stores, emit, logger }: FunctionContext): Promise<void> {
+async function joinAndAnnounce(jobId: string, video: Video, count: number, context: FunctionContext): Promise<void> {
+  const { stores, logger } = context
+  const { videoId } = video
   const parts: SegmentTranscription[] = []
   for (let index = 0; index < count; index++) {
     const body = await stores.blobs.get(blobKeys.segmentTranscription(videoId, index))
@@ -23,20 +25,15 @@ async function joinAndAnnounce(jobId: string, videoId: string, count: number, { 
   const transcript: StoredTranscript = { videoId, source: 'speech-to-text', language, model, segments }
   const blobKey = blobKeys.transcript(videoId)
   await stores.blobs.put(blobKey, json(transcript), 'application/json')
-  const claimed = await stores.documents.claimStage(videoId, 'transcribe', 'running', 'done', {
-    status: 'indexing',
-    transcript: { source: 'speech-to-text', language, model, blobKey, segmentCount: segments.length },
+  // Of the deliveries racing here, the one that claims the stage records and sends the transcript;
+  // should its send fail, a redelivery finds the stage done and sends the recorded event again.
+  const claimed = await videoLifecycle(context).claimFinish(video, 'transcribe', 'running', {
+    update: { transcript: { source: 'speech-to-text', language, model, blobKey, segmentCount: segments.length } },
+    send: [{ name: 'transcript.ready', data: { jobId, videoId, blobKey, source: 'speech-to-text', language, model, generation: video.generation } }],
   })
   if (!claimed) {
     logger.debug({ videoId }, 'another delivery announced the transcript')
     return
-  }
-  try {
-    await emit('transcript.ready', videoId, { jobId, videoId, blobKey, source: 'speech-to-text', language, model })
-  } catch (error) {
-    // Not announced: give the claim back so the broker's redelivery of this event tries again.
-    await stores.documents.claimStage(videoId, 'transcribe', 'done', 'running', { status: 'transcribing' })
-    throw error
   }
   logger.info({ videoId, segments: count, language }, 'speech-to-text transcript ready')
 }
@@ -57,19 +54,22 @@ export const transcribe: FunctionDefinition = {
   name: 'transcribe',
   on: {
     'audio.segment.ready': async (event, context) => {
-      const { stores, providers, logger, emit, count: countMetric } = context
+      const { stores, providers, logger, count: countMetric } = context
       const { jobId, videoId, index, count, startSeconds, durationSeconds, blobKey, language } = event.data
       const video = await stores.documents.getVideo(videoId)
       if (!video) {
         logger.warn({ videoId }, 'segment of a video that no longer exists; nothing to transcribe')
         return
       }
-      if (video.stages.transcribe.status === 'done' || video.status === 'failed') return
-
-      const fail = async (reason: string) => {
-        await stores.documents.updateVideo(videoId, 'transcribe', 'failed', { status: 'failed', error: reason })
-        await emit('video.failed', videoId, { jobId, videoId, stage: 'transcribe', reason })
+      const lifecycle = videoLifecycle(context)
+      if (lifecycle.isStale(video, event.data)) {
+        logger.info({ videoId, generation: event.data.generation, current: video.generation }, 'segment of an earlier run of the video; ignored')
+        return
       }
+      // Joined already (or failed): what it sent is sent again.
+      if (await lifecycle.alreadyDone(video, 'transcribe')) return
+
+      const fail = (reason: string) => lifecycle.fail(video, 'transcribe', reason, jobId)
       const stt = providers.speechToText
       if (!stt) return fail('speech-to-text is not configured')
 
@@ -104,7 +104,7 @@ export const transcribe: FunctionDefinition = {
       if (!after?.audio) return
       logger.info({ videoId, segment: index, done: after.audio.segmentsDone.length, count }, 'segment transcribed')
       if (after.audio.segmentsDone.length < count) return
-      await joinAndAnnounce(jobId, videoId, count, context)
+      await joinAndAnnounce(jobId, after, count, context)
     },
   },
 }

@@ -18,4 +18,13 @@ export {
   type LocalBrokerOptions,
   type LocalBrokerStats,
 } from './local-broker/index.ts'
+export {
+  MemoryDeliveryQueue,
+  SqliteDeliveryQueue,
+  type DeliveryQueue,
+  type DeliveryStage,
+  type NewDelivery,
+  type QueuedDelivery,
+  type SqliteDeliveryQueueOptions,
+} from './delivery-queue/index.ts'
 export { readDeadLetterInfo, type DeadLetterInfo } from './dead-letter/index.ts'

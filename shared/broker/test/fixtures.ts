@@ -21,6 +21,8 @@ export function tempDirs() {
     return dir
   }
   return {
+    /** A fresh empty directory. */
+    empty: make,
     /** A fresh directory holding the given files (paths relative to it). */
     withFiles(files: Record<string, string>): string {
       const dir = make()

@@ -75,6 +75,19 @@ export const configSchema = z.object({
     /** Local mode: a cron (five fields, or six with seconds) run instead of the PingSource's own schedule; 'off' runs none. */
     pingSchedule: z.string().optional(),
   }),
+  reaper: z.object({
+    // A stage that has not moved for longer than its function's request timeout (the Knative
+    // Services' timeoutSeconds in knative/base/functions; a test keeps the two equal) has no
+    // attempt alive any more: the schedule's tick sends its input again.
+    discoverTimeoutSeconds: z.coerce.number().positive().default(300),
+    downloadTimeoutSeconds: z.coerce.number().positive().default(600),
+    transcribeTimeoutSeconds: z.coerce.number().positive().default(300),
+    indexerTimeoutSeconds: z.coerce.number().positive().default(180),
+    /** After this many re-sends without progress the stage fails with the reason (and its jobs end). */
+    maxRedrives: z.coerce.number().int().min(0).default(3),
+    /** The most videos (and jobs) one tick looks at. */
+    maxPerTick: z.coerce.number().int().positive().default(200),
+  }),
   documentDb: z.object({
     provider: z.enum(['sqlite', 'mongodb']).default('sqlite'),
     /** A full connection string wins over host and port; credentials belong in it, from a Secret. */

@@ -4,6 +4,11 @@ import { z } from 'zod'
 const videoId = z.string().min(1).max(200)
 const jobId = z.string().min(1).max(100)
 const transcriptSource = z.enum(['captions', 'auto-captions', 'speech-to-text'])
+/**
+ * The video's generation when the event was sent (a forced re-ingest starts a new one): a
+ * handler drops an event of an earlier generation instead of redoing old work.
+ */
+const generation = z.number().int().min(0).optional()
 
 /**
  * The event catalog: each event's short name with the zod schema of its `data`.
@@ -41,6 +46,7 @@ export const eventSchemas = {
     speechToText: z.boolean().optional(),
     /** false: a subscription that does not pay for speech-to-text; a video without captions fails instead. */
     speechToTextAllowed: z.boolean().optional(),
+    generation,
   }),
   'audio.segment.ready': z.object({
     jobId,
@@ -52,6 +58,7 @@ export const eventSchemas = {
     blobKey: z.string().min(1),
     /** The language asked for, a hint to the model. */
     language: z.string().optional(),
+    generation,
   }),
   'transcript.ready': z.object({
     jobId,
@@ -60,6 +67,7 @@ export const eventSchemas = {
     source: transcriptSource,
     language: z.string(),
     model: z.string().optional(),
+    generation,
   }),
   'video.indexed': z.object({ jobId, videoId, chunkCount: z.number().int().min(0) }),
   'video.failed': z.object({ jobId, videoId, stage: z.string(), reason: z.string() }),
@@ -116,10 +124,12 @@ export interface ReceivedEvent<N extends EventName = EventName> {
  */
 export function createEvent<N extends EventName>(
   name: N,
-  options: { function: string; subject: string; data: EventData<N>; traceparent?: string },
+  options: { function: string; subject: string; data: EventData<N>; traceparent?: string; id?: string },
 ): CloudEvent<EventData<N>> {
   const data = eventSchemas[name].parse(options.data) as EventData<N>
   return new CloudEvent<EventData<N>>({
+    // A deterministic id makes a resent event the same event; without one the SDK makes a UUID.
+    ...(options.id ? { id: options.id } : {}),
     type: eventType(name),
     source: `/functions/${options.function}`,
     subject: options.subject,

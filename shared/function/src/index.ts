@@ -1,5 +1,6 @@
 export * from './dependencies/index.ts'
 export * from './factory/index.ts'
+export * from './lifecycle/index.ts'
 export * from './metrics/index.ts'
 export * from './serve/index.ts'
 export * from './start/index.ts'

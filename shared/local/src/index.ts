@@ -1,7 +1,7 @@
-import { isAbsolute, resolve } from 'node:path'
+import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { api } from '@ytrag/api'
-import { createLocalBroker, readBrokerWiring, type LocalBroker, type PingSourceSpec } from '@ytrag/broker'
+import { createLocalBroker, readBrokerWiring, SqliteDeliveryQueue, type LocalBroker, type PingSourceSpec } from '@ytrag/broker'
 import { PING_EVENT_TYPE } from '@ytrag/events'
 import { CloudEvent } from 'cloudevents'
 import { Cron } from 'croner'
@@ -53,20 +53,28 @@ export async function startLocalServer(options: { env?: Record<string, string | 
   const functionUrls: Record<string, string> = {}
 
   const wiring = readBrokerWiring(manifestsDir)
-  const broker = createLocalBroker({
-    wiring,
-    backoffScale: config.broker.backoffScale,
-    logger: logger.child({ component: 'broker' }),
-    async deliver(service, request) {
-      const target = functionUrls[service]
-      if (!target) return new Response(`no function ${service} runs in this process`, { status: 503 })
-      return fetch(target, { method: 'POST', headers: request.headers, body: await request.text() })
-    },
-  })
-
+  // Deliveries a previous process left in the queue start at once; they wait here until every
+  // function listens, rather than spending their retries on functions not yet started.
+  let functionsListen!: (started: boolean) => void
+  const listening = new Promise<boolean>((resolve) => (functionsListen = resolve))
+  let broker: LocalBroker | undefined
   const servers: RunningServer[] = []
   let apiServer: RunningServer | undefined
   try {
+    broker = createLocalBroker({
+      wiring,
+      backoffScale: config.broker.backoffScale,
+      logger: logger.child({ component: 'broker' }),
+      // The process's own queue, whatever document store is configured: events accepted before a
+      // crash (kill -9 included) are delivered at the next start.
+      queue: new SqliteDeliveryQueue({ path: join(config.storage.dir, 'broker.sqlite') }),
+      async deliver(service, request) {
+        if (!(await listening)) throw new Error('the local server did not start')
+        const target = functionUrls[service]
+        if (!target) return new Response(`no function ${service} runs in this process`, { status: 503 })
+        return fetch(target, { method: 'POST', headers: request.headers, body: await request.text() })
+      },
+    })
     for (const definition of localFunctions) {
       const app = createFunctionApp(definition, { config, sink: broker, logger: createLogger({ name: definition.name, level: config.log.level }), ...opened })
       const isApi = definition.name === 'api'
@@ -80,10 +88,16 @@ export async function startLocalServer(options: { env?: Record<string, string | 
       functionUrls[definition.name] = `http://127.0.0.1:${running.port}/`
     }
   } catch (error) {
+    // The broker closes first, so the deliveries waiting for the functions fail while it is
+    // closing: they stay queued for the next start instead of reaching half-started functions.
+    const brokerClosed = broker?.close()
+    functionsListen(false)
+    await brokerClosed
     await Promise.all(servers.map((server) => server.close()))
     await opened.close()
     throw error
   }
+  functionsListen(true)
 
   // The PingSources' schedules, run in process: their ticks reach the Broker as Knative's do.
   const schedules = config.broker.pingSchedule === 'off' ? [] : (wiring.pingSources ?? []).map((source) => runPingSource(source, broker, config.broker.pingSchedule, logger))

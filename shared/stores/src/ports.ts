@@ -20,6 +20,8 @@ export interface Job {
   force: boolean
   /** Derived on read from the job's videos: queued until discovery has listed them. */
   status: JobStatus
+  /** Whether discovery has listed the job's videos and linked them (a redelivery checks it). */
+  discovered: boolean
   videos: { total: number; indexed: number; failed: number }
   /** Speech-to-text of the job's videos, in minutes of audio: what it costs and how far it is. */
   audioMinutes: { queued: number; done: number }
@@ -52,6 +54,29 @@ export interface AudioProgress {
   secondsDone: number
 }
 
+/**
+ * One event a video's step handed on, as it was sent: its CloudEvent id is deterministic (video,
+ * stage, generation), so sending it again is the same event and downstream takes it once.
+ */
+export interface HandoffEvent {
+  /** The catalog name, e.g. `transcript.ready`. */
+  name: string
+  id: string
+  data: Record<string, unknown>
+}
+
+/**
+ * What the video's latest step sent on, kept with the video in the same write that finished the
+ * step: a redelivery that finds the step done, or the reaper finding the video stuck, sends it again.
+ */
+export interface Handoff {
+  /** The step that sent it: `discover`, or the stage that finished or failed. */
+  from: 'discover' | Stage
+  events: HandoffEvent[]
+  /** When it was written (ISO 8601). */
+  at: string
+}
+
 /** A video that was indexed and is no longer watchable: kept (and searchable), marked so. */
 export type VideoAvailability = 'private' | 'removed'
 
@@ -66,8 +91,15 @@ export interface Video {
   publishedAt?: string
   durationSeconds?: number
   language?: string
+  /** Derived on read from `stages` (see `videoStatus`), never stored on its own. */
   status: VideoStatus
   stages: Record<Stage, StageState>
+  /** Starts at 0; every reset (a forced re-ingest) adds one, so events of an earlier run are told apart. */
+  generation: number
+  /** The events the latest step sent on; absent until discovery sends the video. */
+  handoff?: Handoff
+  /** How often the reaper sent the handoff again because the video made no progress (this generation). */
+  redrives: number
   transcript?: TranscriptInfo
   audio?: AudioProgress
   /** Set when a re-sync finds the video gone from its channel and its page says why. */
@@ -92,7 +124,11 @@ export interface NewVideo {
 
 /** What a stage writes back about a video as it finishes or fails. */
 export interface VideoUpdate {
-  status?: VideoStatus
+  /** Other stages' states written in the same step (a stage that finishes skips the next). */
+  stages?: Partial<Record<Stage, StageStatus>>
+  /** What the step sends on, recorded before it is sent; null clears it. */
+  handoff?: Handoff | null
+  redrives?: number
   title?: string
   channelId?: string
   channel?: string
@@ -177,6 +213,11 @@ export interface Page<T> {
 /** Jobs and videos. Every write is idempotent: replaying it changes nothing. */
 export interface DocumentStore {
   createJob(job: { jobId: string; url: string; language?: string; force?: boolean }): Promise<Job>
+  /**
+   * Jobs whose discovery has not finished (nor failed) and that have not changed since `before`,
+   * oldest first: the reaper's candidates.
+   */
+  listUndiscoveredJobs(query: { before: Date; limit: number }): Promise<Job[]>
   getJob(jobId: string): Promise<Job | undefined>
   /** Links videos to a job (a video already linked stays linked once). */
   addJobVideos(jobId: string, videoIds: string[]): Promise<void>
@@ -189,8 +230,22 @@ export interface DocumentStore {
   insertVideo(video: NewVideo): Promise<{ created: boolean; video: Video }>
   getVideo(videoId: string): Promise<Video | undefined>
   listVideos(query: { channelId?: string; limit: number; cursor?: string }): Promise<Page<Video>>
-  /** Sets one stage's state and the video's fields in one write. */
-  updateVideo(videoId: string, stage: Stage, stageStatus: StageStatus, update?: VideoUpdate): Promise<Video | undefined>
+  /**
+   * Sets one stage's state and the video's fields in one write. With `generation`, only while the
+   * video is still at that generation: a step that began before a reset must not finish the new run.
+   * Returns the video after, undefined when it does not exist (or is at another generation).
+   */
+  updateVideo(videoId: string, stage: Stage, stageStatus: StageStatus, update?: VideoUpdate, options?: { generation?: number }): Promise<Video | undefined>
+  /**
+   * Writes fields without moving a stage, only while the video is still at `generation` (a reset
+   * in between makes it a no-op); returns the video after, undefined when nothing was written.
+   */
+  patchVideo(videoId: string, generation: number, update: Pick<VideoUpdate, 'handoff' | 'redrives'>): Promise<Video | undefined>
+  /**
+   * Videos neither indexed nor failed that have not changed since `before`, oldest change first:
+   * the reaper's candidates.
+   */
+  listUnfinishedVideos(query: { before: Date; limit: number }): Promise<Video[]>
   /**
    * Records one transcribed segment of the video's audio, once however often it is called
    * (a redelivered event); returns the video as it is after, undefined when it does not exist.
@@ -231,8 +286,11 @@ export interface DocumentStore {
   /** Backs the host off for every caller until `until` (it answered 429); a later backoff wins over an earlier one. */
   backOffHost(host: string, until: Date, reason: string): Promise<void>
 
-  /** Puts a video back to the start of the pipeline (a forced re-ingest). */
-  resetVideo(videoId: string): Promise<void>
+  /**
+   * Puts a video back to the start of the pipeline (a forced re-ingest): every stage pending,
+   * transcript, audio, handoff and redrives cleared, generation one up. Returns the video after.
+   */
+  resetVideo(videoId: string): Promise<Video | undefined>
   deleteVideo(videoId: string): Promise<boolean>
 
   /** Throws when the store cannot be used. */

@@ -39,12 +39,16 @@ export function videoRoutes(app: Hono, { stores, logger }: FunctionContext) {
 
   app.delete('/v1/videos/:videoId', async (c) => {
     const videoId = c.req.param('videoId')
-    const video = await stores.documents.getVideo(videoId)
-    if (!video) throw new ApiError(404, 'video_not_found', `no video ${videoId}`)
-    // Chunks and blobs first: a crash half-way leaves the document, so the delete can be repeated.
+    // The document goes first: a stage still running finds it gone when it writes its result and
+    // removes what it wrote, and anything written before that is swept here. A crash after the
+    // document went is mended by deleting again: a video that is gone still has its remains swept.
+    const existed = await stores.documents.deleteVideo(videoId)
     const chunks = await stores.chunks.deleteVideo(videoId)
     const blobs = await stores.blobs.deleteByPrefix(blobKeys.videoPrefix(videoId))
-    await stores.documents.deleteVideo(videoId)
+    if (!existed) {
+      if (chunks + blobs > 0) logger.info({ videoId, chunks, blobs }, 'remains of a deleted video swept')
+      throw new ApiError(404, 'video_not_found', `no video ${videoId}`)
+    }
     logger.info({ videoId, chunks, blobs }, 'video deleted')
     return c.json({ videoId, deleted: true, chunks, blobs })
   })

@@ -1,53 +1,14 @@
 import { CloudEvent, HTTP } from 'cloudevents'
 import { createEvent, eventType, PING_EVENT_TYPE } from '@ytrag/events'
 import { afterAll, describe, expect, it } from 'vitest'
+import { captureLogger, recorder } from '../../test/deliveries.ts'
 import { removeTrigger, tempDirs } from '../../test/fixtures.ts'
 import { readDeadLetterInfo } from '../dead-letter/index.ts'
 import { knativeBaseDir, readBrokerWiring, type BrokerWiring, type DeliverySpec } from '../manifests/index.ts'
-import { createLocalBroker, localBrokerFromManifests, type BrokerLogger, type LocalBroker } from './index.ts'
+import { createLocalBroker, localBrokerFromManifests, type LocalBroker } from './index.ts'
 
 const dirs = tempDirs()
 afterAll(dirs.cleanup)
-
-interface Delivery {
-  service: string
-  url: string
-  headers: Headers
-  event: CloudEvent<unknown>
-  at: number
-}
-
-/** Reads a delivered Request back into an event with the SDK, as a function would. */
-async function toEvent(request: Request): Promise<CloudEvent<unknown>> {
-  const headers: Record<string, string> = {}
-  request.headers.forEach((value, key) => {
-    headers[key] = value
-  })
-  const parsed = HTTP.toEvent({ headers, body: await request.text() })
-  return (Array.isArray(parsed) ? parsed[0] : parsed) as CloudEvent<unknown>
-}
-
-/** A `deliver` that records each delivery and answers with `respond` (default 204). */
-function recorder(respond: (delivery: Delivery, index: number) => Response | Promise<Response> = () => new Response(null, { status: 204 })) {
-  const deliveries: Delivery[] = []
-  const deliver = async (service: string, request: Request) => {
-    const delivery = { service, url: request.url, headers: request.headers, event: await toEvent(request), at: performance.now() }
-    deliveries.push(delivery)
-    return respond(delivery, deliveries.filter((d) => d.service === service).length - 1)
-  }
-  const to = (service: string) => deliveries.filter((d) => d.service === service)
-  return { deliveries, deliver, to }
-}
-
-function captureLogger() {
-  const lines: Array<{ level: string; obj: object; msg: string }> = []
-  const logger: BrokerLogger = {
-    info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
-    warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
-    error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
-  }
-  return { lines, logger }
-}
 
 const jobId = 'job-1'
 const videoId = 'dQw4w9WgXcQ'

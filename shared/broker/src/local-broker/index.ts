@@ -1,6 +1,7 @@
 import { HTTP, type CloudEvent } from 'cloudevents'
 import { requestForEvent, type EventSink } from '@ytrag/events'
-import { readBrokerWiring, type BrokerWiring, type DeliverySpec, type ReadBrokerWiringOptions, type TriggerSpec } from '../manifests/index.ts'
+import { MemoryDeliveryQueue, type DeliveryQueue, type NewDelivery, type QueuedDelivery } from '../delivery-queue/index.ts'
+import { readBrokerWiring, type BrokerWiring, type DeliverySpec, type ReadBrokerWiringOptions } from '../manifests/index.ts'
 
 /** The pino-shaped subset the broker logs through. */
 export interface BrokerLogger {
@@ -20,6 +21,12 @@ export interface LocalBrokerOptions {
   backoffScale?: number
   /** How many deliveries may be in `deliver` at once (yt-dlp and ffmpeg are heavy). Default: no limit, as in Knative. */
   concurrency?: number
+  /**
+   * Where pending deliveries are kept; the broker closes it on `close()`. A `SqliteDeliveryQueue`
+   * makes the broker durable: what it holds at creation (left by a previous process) is delivered
+   * again. Default: a `MemoryDeliveryQueue`.
+   */
+  queue?: DeliveryQueue
 }
 
 export interface LocalBrokerStats {
@@ -35,16 +42,20 @@ export interface LocalBrokerStats {
   dropped: number
   /** Deliveries that ran out of attempts and were lost: no dead-letter sink, or it failed too. */
   failed: number
-  /** Deliveries given up on because the broker was closing. */
+  /** Deliveries given up on because the broker was closing; a durable queue keeps them for the next start. */
   abandoned: number
+  /** Deliveries not queued because the same event (source and id) was already queued for that Trigger. */
+  duplicates: number
+  /** Deliveries a previous process left in the queue, taken up when this broker was created. */
+  recovered: number
 }
 
 export interface LocalBroker extends EventSink {
-  /** Accepts an event and returns; deliveries happen later, as with a real Broker's ingress. */
+  /** Queues an event's deliveries (on disk, with a durable queue) and returns; deliveries happen later, as with a real Broker's ingress. */
   send(event: CloudEvent<unknown>): Promise<void>
   /** Resolves once no delivery is queued, in flight or waiting to retry, including those of events sent meanwhile. */
   idle(): Promise<void>
-  /** Refuses new events, stops pending retries and waits for deliveries in flight. */
+  /** Refuses new events, stops pending retries, waits for deliveries in flight and closes the queue. */
   close(): Promise<void>
   stats(): LocalBrokerStats
 }
@@ -69,12 +80,16 @@ const ERROR_DATA_MAX_BYTES = 1024
  * sends what is left to the dead-letter sink with Knative's error attributes.
  * Like Knative it retries thrown errors, 5xx, 404, 408, 409 and 429, and goes straight to the
  * dead-letter sink for other statuses; a 2xx reply that is itself a CloudEvent is sent on.
+ * Every delivery is in the `queue` from `send` until it is over (2xx, dead-lettered or lost), and
+ * every failed attempt is recorded there, so with a `SqliteDeliveryQueue` a restart neither loses
+ * a delivery nor gives it its retries back.
  *
  * @example
  * ```ts
  * const broker = createLocalBroker({
  *   wiring: readBrokerWiring(knativeBaseDir),
  *   deliver: (service, request) => apps[service].fetch(request),
+ *   queue: new SqliteDeliveryQueue({ path: '.youtube-rag/broker.sqlite' }),
  * })
  * await broker.send(createEvent('ingest.requested', { function: 'api', subject: jobId, data }))
  * await broker.idle() // the whole pipeline has run
@@ -87,9 +102,12 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
   const concurrency = options.concurrency ?? Number.POSITIVE_INFINITY
   if (!(backoffScale >= 0) || !Number.isFinite(backoffScale)) throw new Error(`backoffScale must be a number >= 0, got ${backoffScale}`)
   if (!(concurrency >= 1)) throw new Error(`concurrency must be >= 1, got ${concurrency}`)
+  const queue = options.queue ?? new MemoryDeliveryQueue()
+  const triggers = new Map(wiring.triggers.map((trigger) => [trigger.name, trigger]))
 
-  const counts: LocalBrokerStats = { accepted: 0, delivered: 0, retried: 0, deadLettered: 0, dropped: 0, failed: 0, abandoned: 0 }
+  const counts: LocalBrokerStats = { accepted: 0, delivered: 0, retried: 0, deadLettered: 0, dropped: 0, failed: 0, abandoned: 0, duplicates: 0, recovered: 0 }
   let closing = false
+  let closed: Promise<void> | undefined
 
   // Quiescence: every delivery (from queued to finished, retries included) is one pending unit.
   let pending = 0
@@ -141,53 +159,75 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
     else active--
   }
 
-  function accept(event: CloudEvent<unknown>) {
+  /** The deliveries an accepted event owes: one per Trigger that takes its type. */
+  function route(event: CloudEvent<unknown>): NewDelivery[] {
     counts.accepted++
     const routes = wiring.triggers.filter((trigger) => trigger.type === undefined || trigger.type === event.type)
     if (routes.length === 0) {
       counts.dropped++
       logger.warn(describe(event), `no Trigger on broker ${wiring.broker.name} takes type ${event.type}; event dropped`)
-      return
     }
-    for (const trigger of routes) track(() => deliverThroughTrigger(event, trigger))
+    return routes.map((trigger) => ({ trigger: trigger.name, event }))
   }
 
-  async function deliverThroughTrigger(event: CloudEvent<unknown>, trigger: TriggerSpec) {
+  function start(wanted: number, queued: QueuedDelivery[]) {
+    counts.duplicates += wanted - queued.length
+    for (const delivery of queued) track(() => run(delivery))
+  }
+
+  async function run(queued: QueuedDelivery) {
+    const { seq, event } = queued
+    const trigger = triggers.get(queued.trigger)
+    // Only a delivery recovered from a previous process can name a Trigger the wiring lacks: it stays queued.
+    if (!trigger) return
     const delivery = trigger.delivery ?? wiring.broker
     const address = serviceAddress(trigger.subscriber)
     const context = { ...describe(event), trigger: trigger.name, subscriber: trigger.subscriber }
-    for (let attempt = 0; ; attempt++) {
+    if (queued.stage === 'dead-letter') {
+      await sendToDeadLetterSink(seq, event, delivery, { ...context, attempt: queued.attempts })
+      return
+    }
+    let attempts = queued.attempts
+    let waitMs = queued.nextAttemptAt - Date.now()
+    for (;;) {
+      if (waitMs > 0) {
+        await sleep(waitMs)
+        if (closing) {
+          counts.abandoned++
+          logger.warn({ ...context, attempt: attempts }, 'retry abandoned: the broker is closing')
+          return
+        }
+      }
       const outcome = await attemptDelivery(trigger.subscriber, address, event)
       if (outcome.ok) {
+        const replies = outcome.replies.flatMap(route)
+        start(replies.length, queue.complete(seq, replies))
         counts.delivered++
-        for (const reply of outcome.replies) accept(reply)
         return
       }
-      const failure = { ...context, attempt: attempt + 1, status: outcome.status, reason: outcome.reason }
+      attempts++
+      const failure = { ...context, attempt: attempts, status: outcome.status, reason: outcome.reason }
+      if (!outcome.retryable || attempts > delivery.retry) {
+        await deadLetter(seq, event, delivery, address, outcome, failure)
+        return
+      }
+      const delayMs = backoffMs(delivery, attempts - 1) * backoffScale
+      // On disk before the wait: a restart neither forgets this attempt nor retries sooner.
+      queue.retryLater(seq, attempts, Date.now() + delayMs)
       if (closing) {
         counts.abandoned++
         logger.warn(failure, 'delivery failed while the broker is closing; abandoned')
         return
       }
-      if (!outcome.retryable || attempt >= delivery.retry) {
-        await deadLetter(event, delivery, address, outcome, failure)
-        return
-      }
-      const delayMs = backoffMs(delivery, attempt) * backoffScale
       counts.retried++
       logger.warn({ ...failure, retryInMs: delayMs }, 'delivery failed; will retry')
-      await sleep(delayMs)
-      if (closing) {
-        counts.abandoned++
-        logger.warn(failure, 'retry abandoned: the broker is closing')
-        return
-      }
+      waitMs = delayMs
     }
   }
 
-  async function deadLetter(event: CloudEvent<unknown>, delivery: DeliverySpec, address: string, failure: Failure, context: object) {
-    const sink = delivery.deadLetterSink
-    if (!sink) {
+  async function deadLetter(seq: number, event: CloudEvent<unknown>, delivery: DeliverySpec, address: string, failure: Failure, context: object) {
+    if (!delivery.deadLetterSink) {
+      queue.remove(seq)
       counts.failed++
       logger.error(context, 'delivery failed for good and there is no dead-letter sink; event lost')
       return
@@ -199,13 +239,28 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
       ...(failure.status !== undefined ? { knativeerrorcode: failure.status } : {}),
       ...(errorData ? { knativeerrordata: errorData } : {}),
     })
-    const outcome = await attemptDelivery(sink, serviceAddress(sink), dead)
-    if (outcome.ok) {
+    // From here on a restart hands the event to the sink, not to the subscriber again.
+    queue.toDeadLetter(seq, dead)
+    if (closing) {
+      counts.abandoned++
+      logger.warn(context, 'delivery failed for good while the broker is closing; the dead-letter sink gets it at the next start')
+      return
+    }
+    await sendToDeadLetterSink(seq, dead, delivery, context)
+  }
+
+  async function sendToDeadLetterSink(seq: number, dead: CloudEvent<unknown>, delivery: DeliverySpec, context: object) {
+    const sink = delivery.deadLetterSink
+    const outcome = sink === undefined ? undefined : await attemptDelivery(sink, serviceAddress(sink), dead)
+    // The sink is tried once, as before; either way the delivery is over.
+    queue.remove(seq)
+    if (outcome?.ok) {
       counts.deadLettered++
       logger.error({ ...context, deadLetterSink: sink }, 'delivery failed for good; sent to the dead-letter sink')
     } else {
       counts.failed++
-      logger.error({ ...context, deadLetterSink: sink, deadLetterStatus: outcome.status, deadLetterReason: outcome.reason }, 'the dead-letter sink failed too; event lost')
+      if (outcome === undefined) logger.error(context, 'delivery failed for good and there is no dead-letter sink any more; event lost')
+      else logger.error({ ...context, deadLetterSink: sink, deadLetterStatus: outcome.status, deadLetterReason: outcome.reason }, 'the dead-letter sink failed too; event lost')
     }
   }
 
@@ -249,16 +304,35 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
     return new Promise<void>((resolve) => idleWaiters.push(resolve))
   }
 
+  // What a previous process left: delivered from where it stopped (attempts, next attempt time).
+  const leftovers = queue.list()
+  const orphans = leftovers.filter((queued) => !triggers.has(queued.trigger))
+  const recovered = leftovers.filter((queued) => triggers.has(queued.trigger))
+  counts.recovered = recovered.length
+  if (recovered.length > 0) logger.info({ deliveries: recovered.length }, 'delivering again what a previous process left in the queue')
+  if (orphans.length > 0) {
+    const names = [...new Set(orphans.map((queued) => queued.trigger))]
+    logger.warn({ deliveries: orphans.length, triggers: names }, 'queued deliveries name Triggers the manifests no longer have; kept in the queue, not delivered')
+  }
+  start(recovered.length, recovered)
+
   return {
     async send(event) {
       if (closing) throw new Error(`the local broker is closed; event ${event.id} (${event.type}) was not accepted`)
-      accept(event)
+      const deliveries = route(event)
+      // Written (to disk, with a durable queue) before send resolves: an accepted event survives a crash.
+      start(deliveries.length, queue.add(deliveries))
     },
     idle,
-    async close() {
-      closing = true
-      for (const wake of [...sleepers]) wake()
-      await idle()
+    close() {
+      closed ??= (async () => {
+        closing = true
+        for (const wake of [...sleepers]) wake()
+        await idle()
+        // Whatever is still queued (abandoned retries) stays there for the next start.
+        queue.close()
+      })()
+      return closed
     },
     stats: () => ({ ...counts }),
   }

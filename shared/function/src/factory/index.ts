@@ -33,8 +33,11 @@ export interface FunctionContext {
    * count('ytrag_transcribed_seconds_total', 'Seconds of audio transcribed', 1187.4)
    */
   count(name: string, help: string, value?: number): void
-  /** Sends an event to the broker (`K_SINK`), as this function, carrying the trace along. */
-  emit<N extends EventName>(name: N, subject: string, data: EventData<N>): Promise<void>
+  /**
+   * Sends an event to the broker (`K_SINK`), as this function, carrying the trace along. An `id`
+   * makes the event deterministic: sending it again is the same event, which consumers take once.
+   */
+  emit<N extends EventName>(name: N, subject: string, data: EventData<N>, options?: { id?: string }): Promise<void>
 }
 
 export type EventHandler<N extends EventName> = (event: ReceivedEvent<N>, context: FunctionContext) => Promise<void>
@@ -105,12 +108,13 @@ export function createFunctionApp(definition: FunctionDefinition, dependencies: 
     providers,
     logger,
     count: metrics.count,
-    async emit(name, subject, data) {
+    async emit(name, subject, data, options = {}) {
       const event = createEvent(name, {
         function: definition.name,
         subject,
         data,
         ...(traceparent ? { traceparent } : {}),
+        ...(options.id ? { id: options.id } : {}),
       })
       await sink.send(event)
       logger.debug({ emitted: event.type, emittedId: event.id, subject }, 'emitted')

@@ -47,9 +47,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       await store.addJobVideos(jobId, videoIds)
       if (discovered) await store.markJobDiscovered(jobId)
     }
-    const index = (videoId: string) => store.updateVideo(videoId, 'index', 'done', { status: 'indexed', chunkCount: 3 })
+    const index = (videoId: string) => store.updateVideo(videoId, 'index', 'done', { chunkCount: 3 })
     const fail = (videoId: string, message = 'no captions') =>
-      store.updateVideo(videoId, 'transcribe', 'failed', { status: 'failed', error: message })
+      store.updateVideo(videoId, 'transcribe', 'failed', { error: message })
 
     describe('jobs', () => {
       it('creates a queued job with defaults', async () => {
@@ -106,7 +106,7 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect((await store.getJob('j1'))?.status).toBe('queued')
         await jobWith('j1', ['a', 'b'])
         expect((await store.getJob('j1'))?.status).toBe('running')
-        await store.updateVideo('a', 'download', 'running', { status: 'downloading' })
+        await store.updateVideo('a', 'download', 'running', {})
         await index('a')
         expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 2, indexed: 1, failed: 0 } })
         await index('b')
@@ -117,7 +117,7 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         await jobWith('j1', ['a', 'b'])
         await fail('a', 'no captions')
         expect((await store.getJob('j1'))?.status).toBe('running')
-        await store.updateVideo('b', 'download', 'failed', { status: 'failed', error: 'HTTP 403' })
+        await store.updateVideo('b', 'download', 'failed', { error: 'HTTP 403' })
         const job = await store.getJob('j1')
         expect(job).toMatchObject({ status: 'failed', videos: { total: 2, indexed: 0, failed: 2 } })
         expect(job?.errors).toHaveLength(2)
@@ -195,7 +195,7 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
       it('never overwrites an existing video on a second insert', async () => {
         const first = await store.insertVideo(newVideo('a', { title: 'First' }))
-        await store.updateVideo('a', 'download', 'done', { status: 'transcribing' })
+        await store.updateVideo('a', 'download', 'done', {})
         const second = await store.insertVideo(newVideo('a', { title: 'Second', channelId: 'UC2' }))
         expect(second.created).toBe(false)
         expect(second.video).toMatchObject({ title: 'First', status: 'transcribing' })
@@ -214,13 +214,12 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         await new Promise((resolve) => setTimeout(resolve, 5))
         const transcript = { source: 'captions' as const, language: 'en', blobKey: 'videos/a/transcript.json', segmentCount: 12 }
         const updated = await store.updateVideo('a', 'transcribe', 'done', {
-          status: 'indexing',
           channelId: 'UC1',
           publishedAt: '2024-03-01T00:00:00.000Z',
           language: 'en',
           transcript,
         })
-        expect(updated).toMatchObject({ title: 'T', status: 'indexing', channelId: 'UC1', language: 'en', transcript, chunkCount: 0 })
+        expect(updated).toMatchObject({ title: 'T', channelId: 'UC1', language: 'en', transcript, chunkCount: 0 })
         expect(updated?.stages.transcribe.status).toBe('done')
         expect(updated?.stages.transcribe.error).toBeUndefined()
         expect(updated?.stages.download).toEqual(inserted.stages.download)
@@ -231,20 +230,20 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
       it('records a failed stage with its error, and clears the error with null', async () => {
         await store.insertVideo(newVideo('a'))
-        const failed = await store.updateVideo('a', 'download', 'failed', { status: 'failed', error: 'HTTP 429' })
+        const failed = await store.updateVideo('a', 'download', 'failed', { error: 'HTTP 429' })
         expect(failed).toMatchObject({ status: 'failed', error: 'HTTP 429', stages: { download: { status: 'failed', error: 'HTTP 429' } } })
-        const retried = await store.updateVideo('a', 'download', 'running', { status: 'downloading', error: null })
+        const retried = await store.updateVideo('a', 'download', 'running', { error: null })
         expect(retried?.error).toBeUndefined()
         expect(retried?.stages.download.status).toBe('running')
         expect(retried?.stages.download.error).toBeUndefined()
-        const kept = await store.updateVideo('a', 'download', 'done')
-        expect(kept?.status).toBe('downloading')
+        // The status follows the stages: download done, speech-to-text not decided yet.
+        const moved = await store.updateVideo('a', 'download', 'done')
+        expect(moved?.status).toBe('transcribing')
       })
 
       it('resets a video to the start of the pipeline', async () => {
         await store.insertVideo(newVideo('a', { title: 'T' }))
         await store.updateVideo('a', 'transcribe', 'failed', {
-          status: 'failed',
           error: 'boom',
           chunkCount: 4,
           transcript: { source: 'speech-to-text', language: 'en', model: 'small', blobKey: 'k', segmentCount: 1 },
@@ -261,7 +260,7 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       it('marks a video private or removed, clears it with null, and keeps it on reset', async () => {
         await store.insertVideo(newVideo('a'))
         expect((await store.getVideo('a'))?.availability).toBeUndefined()
-        const gone = await store.updateVideo('a', 'index', 'done', { status: 'indexed', chunkCount: 2, availability: 'private' })
+        const gone = await store.updateVideo('a', 'index', 'done', { chunkCount: 2, availability: 'private' })
         expect(gone).toMatchObject({ availability: 'private', status: 'indexed', chunkCount: 2 })
         expect(await store.getVideo('a')).toEqual(gone)
         expect((await store.updateVideo('a', 'index', 'done', { availability: 'removed' }))?.availability).toBe('removed')
@@ -335,7 +334,7 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
       it('records each segment once, in index order, however often and in whatever order it is told', async () => {
         await jobWith('job-stt', ['stt1'])
-        await store.updateVideo('stt1', 'transcribe', 'running', { status: 'transcribing', audio: plan })
+        await store.updateVideo('stt1', 'transcribe', 'running', { audio: plan })
         for (const index of [2, 0, 2, 3, 0]) await store.recordTranscribedSegment('stt1', { index, seconds: 100 })
         const video = await store.getVideo('stt1')
         expect(video?.audio).toEqual({ segmentCount: 4, seconds: 400, segmentsDone: [0, 2, 3], secondsDone: 300 })
@@ -363,13 +362,105 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         await store.updateVideo('stt4', 'transcribe', 'running', { audio: plan })
         await store.updateVideo('stt5', 'transcribe', 'running', { audio: plan })
         await store.recordTranscribedSegment('stt5', { index: 0, seconds: 100 })
-        await store.updateVideo('stt5', 'transcribe', 'failed', { status: 'failed', error: 'quota' })
+        await store.updateVideo('stt5', 'transcribe', 'failed', { error: 'quota' })
         expect((await store.getJob('job-stt4'))?.audioMinutes).toEqual({ queued: 6.7, done: 1.7 })
         await store.updateVideo('stt4', 'transcribe', 'running', { audio: null })
         expect((await store.getVideo('stt4'))?.audio).toBeUndefined()
         await store.resetVideo('stt5')
         expect((await store.getVideo('stt5'))?.audio).toBeUndefined()
         expect((await store.getJob('job-stt4'))?.audioMinutes).toEqual({ queued: 0, done: 0 })
+      })
+    })
+
+    describe('lifecycle: derived status, generations, handoffs, the reaper\'s queries', () => {
+      const handoff = (from: 'discover' | 'download', id: string) => ({
+        from,
+        at: '2030-01-01T00:00:00.000Z',
+        events: [{ name: 'transcript.ready', id, data: { jobId: 'j1', videoId: 'a', nested: { list: [1, 2] } } }],
+      })
+
+      it('derives the status from the stages, whatever order they are written in', async () => {
+        await store.insertVideo(newVideo('a'))
+        expect((await store.updateVideo('a', 'download', 'running'))?.status).toBe('downloading')
+        expect((await store.updateVideo('a', 'download', 'done', { stages: { transcribe: 'skipped' } }))?.status).toBe('indexing')
+        expect((await store.updateVideo('a', 'index', 'running'))?.status).toBe('indexing')
+        expect((await store.updateVideo('a', 'index', 'done'))?.status).toBe('indexed')
+        expect((await store.updateVideo('a', 'transcribe', 'failed', { error: 'late' }))?.status).toBe('failed')
+        expect((await store.getVideo('a'))?.status).toBe('failed')
+      })
+
+      it('writes several stages in one update, each with its own state', async () => {
+        await store.insertVideo(newVideo('a'))
+        const after = await store.updateVideo('a', 'download', 'done', { stages: { transcribe: 'running', index: 'pending' } })
+        expect(after?.stages).toMatchObject({ download: { status: 'done' }, transcribe: { status: 'running' }, index: { status: 'pending' } })
+        expect(after?.status).toBe('transcribing')
+        expect(await store.getVideo('a')).toEqual(after)
+      })
+
+      it('keeps a handoff exactly as written, and clears it with null', async () => {
+        const { video } = await store.insertVideo(newVideo('a'))
+        expect(video).toMatchObject({ generation: 0, redrives: 0 })
+        expect(video.handoff).toBeUndefined()
+        const written = await store.updateVideo('a', 'download', 'done', { handoff: handoff('download', 'a/download/0/transcript.ready') })
+        expect(written?.handoff).toEqual(handoff('download', 'a/download/0/transcript.ready'))
+        expect(await store.getVideo('a')).toEqual(written)
+        const cleared = await store.updateVideo('a', 'download', 'done', { handoff: null })
+        expect(cleared && 'handoff' in cleared).toBe(false)
+      })
+
+      it('resets to a new generation with no handoff, and refuses writes of the old one', async () => {
+        await store.insertVideo(newVideo('a'))
+        await store.updateVideo('a', 'download', 'done', { handoff: handoff('download', 'x'), redrives: 2 })
+        const reset = await store.resetVideo('a')
+        expect(reset).toMatchObject({ generation: 1, redrives: 0, status: 'queued' })
+        expect(reset && 'handoff' in reset).toBe(false)
+        expect(await store.resetVideo('missing')).toBeUndefined()
+        // A step of generation 0 finishing now must not write over the new run.
+        expect(await store.updateVideo('a', 'download', 'done', { title: 'old run' }, { generation: 0 })).toBeUndefined()
+        expect((await store.getVideo('a'))?.stages.download.status).toBe('pending')
+        const current = await store.updateVideo('a', 'download', 'running', { title: 'new run' }, { generation: 1 })
+        expect(current).toMatchObject({ title: 'new run', status: 'downloading', generation: 1 })
+        expect((await store.resetVideo('a'))?.generation).toBe(2)
+      })
+
+      it('patches the handoff and redrives at one generation only, moving updatedAt', async () => {
+        const { video } = await store.insertVideo(newVideo('a'))
+        await tick()
+        const patched = await store.patchVideo('a', 0, { handoff: handoff('discover', 'a/discover/0/video.discovered'), redrives: 1 })
+        expect(patched).toMatchObject({ redrives: 1, handoff: handoff('discover', 'a/discover/0/video.discovered'), status: 'queued' })
+        expect(patched!.updatedAt > video.updatedAt).toBe(true)
+        expect(patched!.stages).toEqual(video.stages)
+        expect(await store.patchVideo('a', 1, { redrives: 5 })).toBeUndefined()
+        expect(await store.patchVideo('missing', 0, { redrives: 1 })).toBeUndefined()
+        expect((await store.getVideo('a'))?.redrives).toBe(1)
+      })
+
+      it('lists the unfinished videos not changed since a moment, oldest change first', async () => {
+        for (const id of ['queued', 'running', 'waiting', 'indexed', 'failed']) await store.insertVideo(newVideo(id))
+        await store.updateVideo('running', 'download', 'running')
+        await store.updateVideo('waiting', 'download', 'done', { stages: { transcribe: 'skipped' } })
+        await store.updateVideo('indexed', 'index', 'done')
+        await store.updateVideo('failed', 'download', 'failed', { error: 'gone' })
+        await tick()
+        await store.updateVideo('queued', 'download', 'pending')
+        const later = new Date(Date.now() + 1000)
+        const unfinished = await store.listUnfinishedVideos({ before: later, limit: 10 })
+        expect(unfinished.map((video) => video.videoId)).toEqual(['running', 'waiting', 'queued'])
+        expect((await store.listUnfinishedVideos({ before: later, limit: 2 })).map((video) => video.videoId)).toEqual(['running', 'waiting'])
+        expect(await store.listUnfinishedVideos({ before: new Date(Date.now() - 60_000), limit: 10 })).toEqual([])
+      })
+
+      it('lists the jobs whose discovery never finished nor failed', async () => {
+        await jobWith('done', ['a'])
+        await jobWith('half', ['b'], false)
+        await store.createJob({ jobId: 'lost', url: 'u' })
+        await store.createJob({ jobId: 'dead', url: 'u' })
+        await store.failJob('dead', 'listing failed')
+        const stuck = await store.listUndiscoveredJobs({ before: new Date(Date.now() + 1000), limit: 10 })
+        expect(stuck.map((job) => job.jobId).sort()).toEqual(['half', 'lost'])
+        expect(stuck.every((job) => job.discovered === false)).toBe(true)
+        expect(await store.listUndiscoveredJobs({ before: new Date(Date.now() - 60_000), limit: 10 })).toEqual([])
+        expect((await store.getJob('done'))?.discovered).toBe(true)
       })
     })
 
@@ -386,9 +477,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
       it('writes the fields given only when it moves the stage', async () => {
         await store.insertVideo(newVideo('claim3'))
-        await store.updateVideo('claim3', 'transcribe', 'running')
-        expect(await store.claimStage('claim3', 'transcribe', 'running', 'done', { status: 'indexing', chunkCount: 7 })).toBe(true)
-        expect(await store.claimStage('claim3', 'transcribe', 'running', 'done', { status: 'failed', chunkCount: 9 })).toBe(false)
+        await store.updateVideo('claim3', 'download', 'done', { stages: { transcribe: 'running' } })
+        expect(await store.claimStage('claim3', 'transcribe', 'running', 'done', { chunkCount: 7 })).toBe(true)
+        expect(await store.claimStage('claim3', 'transcribe', 'running', 'done', { chunkCount: 9 })).toBe(false)
         expect(await store.getVideo('claim3')).toMatchObject({ status: 'indexing', chunkCount: 7, stages: { transcribe: { status: 'done' } } })
       })
 

@@ -2,9 +2,7 @@
 // job's own row and its linked videos, so no stage has to update the job when a video moves on
 // (and no two stages race on a counter). Every adapter derives them with this one function.
 import type { AudioProgress, Job, JobError, Stage, StageState, VideoStatus } from '../ports.ts'
-
-/** The order a video goes through the stages; the first failed one is the one reported. */
-export const STAGES: readonly Stage[] = ['download', 'transcribe', 'index']
+import { STAGES } from '../video-status/index.ts'
 
 /** What summarizeJob needs of the job itself. */
 export interface JobFacts {
@@ -41,7 +39,7 @@ const minutes = (seconds: number) => Math.round(seconds / 6) / 10
 export function summarizeJob(
   job: JobFacts,
   videos: ReadonlyArray<LinkedVideoFacts | undefined>,
-): Pick<Job, 'status' | 'videos' | 'audioMinutes' | 'errors' | 'updatedAt'> {
+): Pick<Job, 'status' | 'discovered' | 'videos' | 'audioMinutes' | 'errors' | 'updatedAt'> {
   const total = videos.length
   const indexed = videos.filter((video) => video?.status === 'indexed').length
   const failedVideos = videos.filter((video): video is LinkedVideoFacts => video?.status === 'failed')
@@ -75,5 +73,5 @@ export function summarizeJob(
     if (video.status !== 'failed') queuedSeconds += Math.max(0, video.audio.seconds - video.audio.secondsDone)
   }
 
-  return { status, videos: { total, indexed, failed }, audioMinutes: { queued: minutes(queuedSeconds), done: minutes(doneSeconds) }, errors, updatedAt }
+  return { status, discovered: job.discovered, videos: { total, indexed, failed }, audioMinutes: { queued: minutes(queuedSeconds), done: minutes(doneSeconds) }, errors, updatedAt }
 }

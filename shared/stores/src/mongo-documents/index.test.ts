@@ -247,7 +247,7 @@ describe('MongoDocumentStore', () => {
     await store.addJobVideos('j1', ['b'])
     for (const videoId of ['a', 'b', 'c']) {
       await store.insertVideo({ videoId, url: 'u' })
-      await store.updateVideo(videoId, 'download', 'failed', { status: 'failed', error: `no ${videoId}` })
+      await store.updateVideo(videoId, 'download', 'failed', { error: `no ${videoId}` })
     }
     expect((await store.getJob('j1'))?.errors.map((error) => error.videoId)).toEqual(['c', 'a', 'b'])
     await store.close()
@@ -322,15 +322,14 @@ describe('MongoDocumentStore', () => {
       out.push(await store.insertVideo({ videoId: 'a', url: 'other' }))
       await store.addJobVideos('j1', ['a', 'b', 'missing'])
       await store.markJobDiscovered('j1')
-      out.push(await store.updateVideo('a', 'download', 'done', { status: 'transcribing', language: 'en' }))
+      out.push(await store.updateVideo('a', 'download', 'done', { language: 'en' }))
       out.push(
         await store.updateVideo('a', 'transcribe', 'done', {
-          status: 'indexing',
           transcript: { source: 'speech-to-text', language: 'en', model: 'small', blobKey: 'videos/a/t.json', segmentCount: 3 },
         }),
       )
-      out.push(await store.updateVideo('a', 'index', 'done', { status: 'indexed', chunkCount: 4, error: null }))
-      out.push(await store.updateVideo('b', 'download', 'failed', { status: 'failed', error: 'HTTP 403' }))
+      out.push(await store.updateVideo('a', 'index', 'done', { chunkCount: 4, error: null }))
+      out.push(await store.updateVideo('b', 'download', 'failed', { error: 'HTTP 403' }))
       out.push(await store.updateVideo('missing', 'download', 'done'))
       out.push(await store.getJob('j1'))
       out.push(await store.listVideos({ limit: 1 }))

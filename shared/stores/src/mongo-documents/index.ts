@@ -20,13 +20,15 @@ import {
 } from 'mongodb'
 import { decodeCursor, encodeCursor } from '../cursor/index.ts'
 import { changedChannelOptions, type HostState, isoTimestamp, newChannel, nextHostSlot } from '../channel-sync/index.ts'
-import { type LinkedVideoFacts, STAGES, summarizeJob } from '../job-summary/index.ts'
+import { type LinkedVideoFacts, summarizeJob } from '../job-summary/index.ts'
+import { STAGES, videoStatus } from '../video-status/index.ts'
 import type {
   AudioProgress,
   Channel,
   ChannelSyncOutcome,
   ChannelSyncResult,
   DocumentStore,
+  Handoff,
   HostSlot,
   Job,
   NewChannel,
@@ -118,8 +120,13 @@ interface VideoDocument {
   publishedAt?: string
   durationSeconds?: number
   language?: string
-  status: VideoStatus
+  /** Not written since the status is derived from `stages` on read; documents of older builds have it. */
+  status?: VideoStatus
   stages: Record<Stage, StageState>
+  /** Absent on documents written before generations existed: 0. */
+  generation?: number
+  handoff?: Handoff
+  redrives?: number
   transcript?: TranscriptInfo
   audio?: AudioProgress
   availability?: VideoAvailability
@@ -152,7 +159,8 @@ interface LockDocument {
  * cannot write `videoId` or an operator). `satisfies` makes a new VideoUpdate field a compile error here.
  */
 const UPDATE_FIELDS = Object.keys({
-  status: true,
+  handoff: true,
+  redrives: true,
   title: true,
   channelId: true,
   channel: true,
@@ -164,7 +172,7 @@ const UPDATE_FIELDS = Object.keys({
   availability: true,
   chunkCount: true,
   error: true,
-} satisfies Record<keyof VideoUpdate, true>) as (keyof VideoUpdate)[]
+} satisfies Record<Exclude<keyof VideoUpdate, 'stages'>, true>) as Exclude<keyof VideoUpdate, 'stages'>[]
 
 /**
  * The indexes `init()` creates, by collection. Names are fixed, so creating them again is a no-op.
@@ -179,8 +187,14 @@ export const MONGO_DOCUMENT_INDEXES = {
     // listVideos: newest first, ties by videoId, with and without the channel filter.
     { key: { createdAt: -1, videoId: 1 }, name: 'createdAt_videoId' },
     { key: { channelId: 1, createdAt: -1, videoId: 1 }, name: 'channelId_createdAt_videoId' },
+    // listUnfinishedVideos: the reaper's scan, oldest change first.
+    { key: { updatedAt: 1, videoId: 1 }, name: 'updatedAt_videoId' },
   ],
-  jobs: [{ key: { jobId: 1 }, name: 'jobId_unique', unique: true }],
+  jobs: [
+    { key: { jobId: 1 }, name: 'jobId_unique', unique: true },
+    // listUndiscoveredJobs: the reaper's scan of jobs whose discovery never finished.
+    { key: { discovered: 1, updatedAt: 1 }, name: 'discovered_updatedAt' },
+  ],
   job_videos: [
     { key: { jobId: 1, videoId: 1 }, name: 'jobId_videoId_unique', unique: true },
     // deleteVideo removes a video's links from every job.
@@ -230,8 +244,10 @@ function toVideo(doc: VideoDocument): Video {
     videoId: doc.videoId,
     url: doc.url,
     title: doc.title ?? '',
-    status: doc.status,
+    status: videoStatus(doc.stages),
     stages: doc.stages,
+    generation: doc.generation ?? 0,
+    redrives: doc.redrives ?? 0,
     chunkCount: doc.chunkCount ?? 0,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
@@ -245,6 +261,7 @@ function toVideo(doc: VideoDocument): Video {
   if (doc.transcript != null) video.transcript = doc.transcript
   if (doc.audio != null) video.audio = { ...doc.audio, segmentsDone: [...doc.audio.segmentsDone].sort((a, b) => a - b) }
   if (doc.availability != null) video.availability = doc.availability
+  if (doc.handoff != null) video.handoff = doc.handoff
   if (doc.error != null) video.error = doc.error
   return video
 }
@@ -495,6 +512,18 @@ export class MongoDocumentStore implements DocumentStore {
     return job
   }
 
+  async listUndiscoveredJobs({ before, limit }: { before: Date; limit: number }): Promise<Job[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    await this.#use()
+    const rows = await this.#jobs
+      .find({ discovered: false, error: { $exists: false }, updatedAt: { $lt: isoTimestamp(before, 'before') } }, { projection: { _id: 0, jobId: 1 } })
+      .sort({ updatedAt: 1, jobId: 1 })
+      .limit(limit)
+      .toArray()
+    const jobs = await Promise.all(rows.map((row) => this.#readJob(row.jobId)))
+    return jobs.filter((job): job is Job => job !== undefined)
+  }
+
   async addJobVideos(jobId: string, videoIds: string[]): Promise<void> {
     assertId(jobId, 'jobId')
     for (const videoId of videoIds) assertId(videoId, 'videoId')
@@ -550,8 +579,9 @@ export class MongoDocumentStore implements DocumentStore {
       publishedAt: video.publishedAt,
       durationSeconds: video.durationSeconds,
       language: video.language,
-      status: 'queued' as const,
       stages: pendingStages(at),
+      generation: 0,
+      redrives: 0,
       chunkCount: 0,
       createdAt: at,
       updatedAt: at,
@@ -598,7 +628,13 @@ export class MongoDocumentStore implements DocumentStore {
     return { items, nextCursor: docs.length > limit && last ? encodeCursor([last.createdAt, last.videoId]) : null }
   }
 
-  async updateVideo(videoId: string, stage: Stage, stageStatus: StageStatus, update: VideoUpdate = {}): Promise<Video | undefined> {
+  async updateVideo(
+    videoId: string,
+    stage: Stage,
+    stageStatus: StageStatus,
+    update: VideoUpdate = {},
+    { generation }: { generation?: number } = {},
+  ): Promise<Video | undefined> {
     assertId(videoId, 'videoId')
     // The stage becomes part of a field path, so it must be one of the known names.
     if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
@@ -607,7 +643,7 @@ export class MongoDocumentStore implements DocumentStore {
     // One update: the stage state and the fields land together or not at all. No projection:
     // FerretDB 1.x rejects findAndModify's `fields`; toVideo drops `_id` instead.
     const doc = await this.#exclusive(`videos:${videoId}`, () =>
-      this.#videos.findOneAndUpdate({ videoId }, change, { returnDocument: 'after' }),
+      this.#videos.findOneAndUpdate(this.#atGeneration(videoId, generation), change, { returnDocument: 'after' }),
     )
     return doc ? toVideo(doc) : undefined
   }
@@ -617,8 +653,17 @@ export class MongoDocumentStore implements DocumentStore {
     const at = this.#timestamp()
     const state: StageState = { status: stageStatus, updatedAt: at }
     if (stageStatus === 'failed' && typeof update.error === 'string') state.error = update.error
-    // Only this stage's path: another stage written at the same moment keeps its own state.
+    // Only these stages' paths: another stage written at the same moment keeps its own state.
     const set: Record<string, unknown> = { [`stages.${stage}`]: state, updatedAt: at }
+    for (const [other, status] of Object.entries(update.stages ?? {}) as [Stage, StageStatus][]) {
+      if (!STAGES.includes(other)) throw new RangeError(`Unknown stage ${JSON.stringify(other)}`)
+      if (other !== stage) set[`stages.${other}`] = { status, updatedAt: at }
+    }
+    return this.#fieldChange(update, set)
+  }
+
+  /** The update that sets (or, for null, unsets) the plain fields of `update` beside `set`. */
+  #fieldChange(update: VideoUpdate, set: Record<string, unknown>): UpdateFilter<VideoDocument> {
     const unset: Record<string, ''> = {}
     for (const field of UPDATE_FIELDS) {
       const value = update[field]
@@ -628,6 +673,31 @@ export class MongoDocumentStore implements DocumentStore {
       else set[field] = typeof value === 'object' ? withoutUndefined(value) : value
     }
     return (Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }) as UpdateFilter<VideoDocument>
+  }
+
+  async patchVideo(videoId: string, generation: number, update: Pick<VideoUpdate, 'handoff' | 'redrives'>): Promise<Video | undefined> {
+    assertId(videoId, 'videoId')
+    await this.#use()
+    const change = this.#fieldChange({ handoff: update.handoff, redrives: update.redrives }, { updatedAt: this.#timestamp() })
+    const doc = await this.#exclusive(`videos:${videoId}`, () =>
+      this.#videos.findOneAndUpdate(this.#atGeneration(videoId, generation), change, { returnDocument: 'after' }),
+    )
+    return doc ? toVideo(doc) : undefined
+  }
+
+  /** The filter of one video, at `generation` when given (0 also matches documents written before generations existed). */
+  #atGeneration(videoId: string, generation: number | undefined): Record<string, unknown> {
+    if (generation === undefined) return { videoId }
+    return generation === 0 ? { videoId, generation: { $in: [0, null] } } : { videoId, generation }
+  }
+
+  async listUnfinishedVideos({ before, limit }: { before: Date; limit: number }): Promise<Video[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    await this.#use()
+    const filter: Record<string, unknown> = { updatedAt: { $lt: isoTimestamp(before, 'before') } }
+    for (const stage of STAGES) filter[`stages.${stage}.status`] = { $nin: stage === 'index' ? ['done', 'failed'] : ['failed'] }
+    const docs = await this.#videos.find(filter).sort({ updatedAt: 1, videoId: 1 }).limit(limit).toArray()
+    return docs.map(toVideo)
   }
 
   async recordTranscribedSegment(videoId: string, { index, seconds }: { index: number; seconds: number }): Promise<Video | undefined> {
@@ -809,18 +879,24 @@ export class MongoDocumentStore implements DocumentStore {
     })
   }
 
-  async resetVideo(videoId: string): Promise<void> {
+  async resetVideo(videoId: string): Promise<Video | undefined> {
     assertId(videoId, 'videoId')
     await this.#use()
     const at = this.#timestamp()
     // The transcript and chunk count go too: a forced re-ingest must not cite the old ones.
     // Availability stays: a re-ingest does not make a private video watchable again.
-    await this.#exclusive(`videos:${videoId}`, () =>
-      this.#videos.updateOne(
+    const doc = await this.#exclusive(`videos:${videoId}`, () =>
+      this.#videos.findOneAndUpdate(
         { videoId },
-        { $set: { status: 'queued', stages: pendingStages(at), chunkCount: 0, updatedAt: at }, $unset: { error: '', transcript: '', audio: '' } },
+        {
+          $set: { stages: pendingStages(at), chunkCount: 0, redrives: 0, updatedAt: at },
+          $inc: { generation: 1 },
+          $unset: { error: '', transcript: '', audio: '', handoff: '' },
+        },
+        { returnDocument: 'after' },
       ),
     )
+    return doc ? toVideo(doc) : undefined
   }
 
   async deleteVideo(videoId: string): Promise<boolean> {

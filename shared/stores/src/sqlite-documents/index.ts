@@ -3,11 +3,13 @@
 // file (WAL, busy_timeout).
 import type { DatabaseSync } from 'node:sqlite'
 import { decodeCursor, encodeCursor } from '../cursor/index.ts'
-import { type LinkedVideoFacts, STAGES, summarizeJob } from '../job-summary/index.ts'
+import { type LinkedVideoFacts, summarizeJob } from '../job-summary/index.ts'
+import { STAGES, videoStatus } from '../video-status/index.ts'
 import { type ChannelOptions, changedChannelOptions, type HostState, isoTimestamp, newChannel, nextHostSlot } from '../channel-sync/index.ts'
 import type {
   Channel,
   ChannelSyncOutcome,
+  Handoff,
   ChannelSyncResult,
   DocumentStore,
   HostSlot,
@@ -20,7 +22,6 @@ import type {
   StageStatus,
   TranscriptInfo,
   Video,
-  VideoStatus,
   VideoAvailability,
   VideoUpdate,
   AudioProgress,
@@ -66,8 +67,11 @@ CREATE TABLE IF NOT EXISTS videos (
   published_at     TEXT,
   duration_seconds REAL,
   language         TEXT,
-  status           TEXT NOT NULL,
+  status           TEXT NOT NULL,  -- unused since version 4: the status is derived from stages on read
   stages           TEXT NOT NULL,  -- JSON: Record<Stage, StageState>
+  generation       INTEGER NOT NULL DEFAULT 0,
+  handoff          TEXT,           -- JSON: Handoff
+  redrives         INTEGER NOT NULL DEFAULT 0,
   transcript       TEXT,           -- JSON: TranscriptInfo
   audio            TEXT,           -- JSON: AudioProgress
   availability     TEXT,           -- VideoAvailability; NULL: watchable
@@ -110,17 +114,21 @@ CREATE TABLE IF NOT EXISTS hosts (
 `
 
 /** The schema's version; each step of MIGRATIONS brings a file one version up. */
-const SCHEMA_VERSION = 3
+const SCHEMA_VERSION = 4
 
 /** What a file made by an older build needs, by the version it has. New tables come from SCHEMA itself. */
 const MIGRATIONS: Record<number, string> = {
   1: 'ALTER TABLE videos ADD COLUMN audio TEXT',
   2: 'ALTER TABLE videos ADD COLUMN availability TEXT',
+  3: `ALTER TABLE videos ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE videos ADD COLUMN handoff TEXT;
+      ALTER TABLE videos ADD COLUMN redrives INTEGER NOT NULL DEFAULT 0;`,
 }
 
-/** The VideoUpdate fields and their columns; nothing else can reach the SET clause. */
+/** The VideoUpdate fields and their columns; nothing else can reach the SET clause (stages go through json_set). */
 const UPDATE_COLUMNS = {
-  status: 'status',
+  handoff: 'handoff',
+  redrives: 'redrives',
   title: 'title',
   channelId: 'channel_id',
   channel: 'channel',
@@ -132,7 +140,10 @@ const UPDATE_COLUMNS = {
   availability: 'availability',
   chunkCount: 'chunk_count',
   error: 'error',
-} as const satisfies Record<keyof VideoUpdate, string>
+} as const satisfies Record<Exclude<keyof VideoUpdate, 'stages'>, string>
+
+/** The fields stored as JSON text. */
+const JSON_FIELDS = new Set<keyof VideoUpdate>(['transcript', 'audio', 'handoff'])
 
 type Row = Record<string, unknown>
 
@@ -143,12 +154,15 @@ const pendingStages = (at: string): Record<Stage, StageState> => ({
 })
 
 function toVideo(row: Row): Video {
+  const stages = JSON.parse(String(row.stages)) as Record<Stage, StageState>
   const video: Video = {
     videoId: String(row.video_id),
     url: String(row.url),
     title: String(row.title ?? ''),
-    status: row.status as VideoStatus,
-    stages: JSON.parse(String(row.stages)) as Record<Stage, StageState>,
+    status: videoStatus(stages),
+    stages,
+    generation: optionalNumber(row.generation) ?? 0,
+    redrives: optionalNumber(row.redrives) ?? 0,
     chunkCount: optionalNumber(row.chunk_count) ?? 0,
     createdAt: String(row.created_at),
     updatedAt: String(row.updated_at),
@@ -169,6 +183,8 @@ function toVideo(row: Row): Video {
   if (transcript !== undefined) video.transcript = JSON.parse(transcript) as TranscriptInfo
   const audio = optionalString(row.audio)
   if (audio !== undefined) video.audio = JSON.parse(audio) as AudioProgress
+  const handoff = optionalString(row.handoff)
+  if (handoff !== undefined) video.handoff = JSON.parse(handoff) as Handoff
   const availability = optionalString(row.availability)
   if (availability !== undefined) video.availability = availability as VideoAvailability
   const error = optionalString(row.error)
@@ -301,6 +317,14 @@ export class SqliteDocumentStore implements DocumentStore {
     }
   }
 
+  async listUndiscoveredJobs({ before, limit }: { before: Date; limit: number }): Promise<Job[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    const rows = this.#db
+      .prepare('SELECT job_id FROM jobs WHERE discovered = 0 AND error IS NULL AND updated_at < ? ORDER BY updated_at, job_id LIMIT ?')
+      .all(isoTimestamp(before, 'before'), asInteger(limit))
+    return rows.map((row) => this.#readJob(String(row.job_id))).filter((job): job is Job => job !== undefined)
+  }
+
   async addJobVideos(jobId: string, videoIds: string[]): Promise<void> {
     transaction(this.#db, () => {
       if (!this.#db.prepare('SELECT 1 FROM jobs WHERE job_id = ?').get(jobId)) return
@@ -378,12 +402,20 @@ export class SqliteDocumentStore implements DocumentStore {
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.videoId]) : null }
   }
 
-  async updateVideo(videoId: string, stage: Stage, stageStatus: StageStatus, update: VideoUpdate = {}): Promise<Video | undefined> {
+  async updateVideo(
+    videoId: string,
+    stage: Stage,
+    stageStatus: StageStatus,
+    update: VideoUpdate = {},
+    { generation }: { generation?: number } = {},
+  ): Promise<Video | undefined> {
     // The stage becomes part of a JSON path, so it must be one of the known names.
     if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
     const { sets, params } = this.#stageSets(stage, stageStatus, update)
+    const where = generation === undefined ? 'video_id = ?' : 'video_id = ? AND generation = ?'
+    const keys = generation === undefined ? [videoId] : [videoId, generation]
     // One statement: the stage state and the fields land together or not at all.
-    const row = this.#db.prepare(`UPDATE videos SET ${sets.join(', ')} WHERE video_id = ? RETURNING *`).get(...params, videoId)
+    const row = this.#db.prepare(`UPDATE videos SET ${sets.join(', ')} WHERE ${where} RETURNING *`).get(...params, ...keys)
     return row ? toVideo(row) : undefined
   }
 
@@ -392,15 +424,46 @@ export class SqliteDocumentStore implements DocumentStore {
     const at = this.#timestamp()
     const state: StageState = { status: stageStatus, updatedAt: at }
     if (stageStatus === 'failed' && typeof update.error === 'string') state.error = update.error
-    const sets = ['stages = json_set(stages, ?, json(?))', 'updated_at = ?']
-    const params: (string | number | null)[] = [`$.${stage}`, JSON.stringify(state), at]
+    // Every stage this step moves, in one json_set: they land together.
+    const states: [Stage, StageState][] = [[stage, state]]
+    for (const [other, status] of Object.entries(update.stages ?? {}) as [Stage, StageStatus][]) {
+      if (!STAGES.includes(other)) throw new RangeError(`Unknown stage ${JSON.stringify(other)}`)
+      if (other !== stage) states.push([other, { status, updatedAt: at }])
+    }
+    const sets = [`stages = json_set(stages, ${states.map(() => '?, json(?)').join(', ')})`, 'updated_at = ?']
+    const params: (string | number | null)[] = [...states.flatMap(([name, value]) => [`$.${name}`, JSON.stringify(value)]), at]
+    this.#fieldSets(update, sets, params)
+    return { sets, params }
+  }
+
+  /** Adds the SET clauses of the plain fields of `update`. */
+  #fieldSets(update: VideoUpdate, sets: string[], params: (string | number | null)[]) {
     for (const [field, column] of Object.entries(UPDATE_COLUMNS) as [keyof VideoUpdate, string][]) {
       const value = update[field]
       if (value === undefined) continue
       sets.push(`${column} = ?`)
-      params.push((field === 'transcript' || field === 'audio') && value !== null ? JSON.stringify(value) : (value as string | number | null))
+      params.push(JSON_FIELDS.has(field) && value !== null ? JSON.stringify(value) : (value as string | number | null))
     }
-    return { sets, params }
+  }
+
+  async patchVideo(videoId: string, generation: number, update: Pick<VideoUpdate, 'handoff' | 'redrives'>): Promise<Video | undefined> {
+    const sets = ['updated_at = ?']
+    const params: (string | number | null)[] = [this.#timestamp()]
+    this.#fieldSets({ handoff: update.handoff, redrives: update.redrives }, sets, params)
+    const row = this.#db.prepare(`UPDATE videos SET ${sets.join(', ')} WHERE video_id = ? AND generation = ? RETURNING *`).get(...params, videoId, generation)
+    return row ? toVideo(row) : undefined
+  }
+
+  async listUnfinishedVideos({ before, limit }: { before: Date; limit: number }): Promise<Video[]> {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    const failed = STAGES.map((stage) => `json_extract(stages, '$.${stage}.status') != 'failed'`).join(' AND ')
+    return this.#db
+      .prepare(
+        `SELECT * FROM videos WHERE json_extract(stages, '$.index.status') != 'done' AND ${failed} AND updated_at < ?
+         ORDER BY updated_at, video_id LIMIT ?`,
+      )
+      .all(isoTimestamp(before, 'before'), asInteger(limit))
+      .map(toVideo)
   }
 
   async recordTranscribedSegment(videoId: string, { index, seconds }: { index: number; seconds: number }): Promise<Video | undefined> {
@@ -558,16 +621,18 @@ export class SqliteDocumentStore implements DocumentStore {
       .run(host, isoTimestamp(until, 'until'), reason)
   }
 
-  async resetVideo(videoId: string): Promise<void> {
+  async resetVideo(videoId: string): Promise<Video | undefined> {
     const at = this.#timestamp()
     // The transcript and chunk count go too: a forced re-ingest must not cite the old ones.
     // Availability stays: a re-ingest does not make a private video watchable again.
-    this.#db
+    const row = this.#db
       .prepare(
-        `UPDATE videos SET status = 'queued', stages = ?, error = NULL, transcript = NULL, audio = NULL, chunk_count = 0, updated_at = ?
-         WHERE video_id = ?`,
+        `UPDATE videos SET stages = ?, error = NULL, transcript = NULL, audio = NULL, handoff = NULL, redrives = 0,
+           generation = generation + 1, chunk_count = 0, updated_at = ?
+         WHERE video_id = ? RETURNING *`,
       )
-      .run(JSON.stringify(pendingStages(at)), at, videoId)
+      .get(JSON.stringify(pendingStages(at)), at, videoId)
+    return row ? toVideo(row) : undefined
   }
 
   async deleteVideo(videoId: string): Promise<boolean> {

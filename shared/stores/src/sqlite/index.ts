@@ -1,4 +1,6 @@
-// What both SQLite adapters share: opening a file the same way, and a write transaction.
+// What every SQLite file of the project shares (the stores' adapters, the local broker's queue): opening
+// a file the same way, and a write transaction. Exported alone as `@ytrag/stores/sqlite`, so a user
+// of these helpers does not load every adapter (MongoDB, S3, Qdrant) with them.
 import fs from 'node:fs'
 import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
