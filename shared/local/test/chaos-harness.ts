@@ -324,6 +324,8 @@ export interface ScenarioResult {
   problems: string[]
   /** The end of the restarted server's log, when something went wrong. */
   log?: string
+  /** Where the scenario's time went, in ms: to spot what makes the test slow. */
+  timings: Record<string, number>
 }
 
 /**
@@ -332,7 +334,13 @@ export interface ScenarioResult {
  * be terminal, check videos, chunks and blobs, then ingest the same URL again and check again.
  */
 export async function runScenario(point: KillPoint, reference: Reference, slotPool: Slots, videos: FixtureVideo[]): Promise<ScenarioResult> {
-  const result: ScenarioResult = { point, killed: false, jobs: [], problems: [] }
+  const result: ScenarioResult = { point, killed: false, jobs: [], problems: [], timings: {} }
+  let mark = performance.now()
+  const lap = (name: string) => {
+    const now = performance.now()
+    result.timings[name] = Math.round(now - mark)
+    mark = now
+  }
   let holding = false
   const slot = {
     async take() {
@@ -345,6 +353,7 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
     },
   }
   await slot.take()
+  lap('slot')
   const dir = mkdtempSync(join(tmpdir(), 'ytrag-chaos-'))
   const storage = join(dir, 'state')
   let first: ServerProcess | undefined
@@ -395,6 +404,7 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
         else void fire(what)
       },
     })
+    lap('start')
     ingestedAt = performance.now()
     // The server may die while it answers (a kill on the api's own emit): the job's id is in the log then.
     const url = fixtures.url(PLAYLIST_PATH)
@@ -421,12 +431,14 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
       return result
     }
     const killed = await kill
+    lap('toKill')
     result.killed = true
     result.processesKilled = killed.length
     result.killedProcesses = [...new Set(killed.map((info) => info.comm))].sort()
 
     // The restart: same storage, a new port, as a user (or a supervisor) would start it again.
     second = await startServerProcess(env)
+    lap('restart')
     result.jobs = storedJobIds(storage)
     if (result.jobs.length === 0) result.problems.push('no job was stored before the kill')
     const waited = await waitTerminal(second, result.jobs, TERMINAL_WITHIN_MS, slot)
@@ -435,7 +447,9 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
     for (const job of waited.jobs) {
       if (waited.terminal && job.status !== 'succeeded') result.problems.push(`job ${job.jobId.slice(0, 8)} ended ${job.status}: ${JSON.stringify(job.errors)}`)
     }
+    lap('terminal')
     result.check = await checkStorage(second, storage, reference)
+    lap('check')
     result.problems.push(...result.check.problems)
 
     // Ingesting the same URL again must work too, whatever state the crash left.
@@ -454,6 +468,7 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
       result.reingest.check = await checkStorage(second, storage, reference)
       for (const problem of result.reingest.check.problems) result.problems.push(`after the re-ingest: ${problem}`)
     }
+    lap('reingest')
     if (result.problems.length > 0) result.log = logExcerpt(second.output())
     return result
   } catch (error) {
@@ -466,6 +481,7 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
     await second?.stop().catch(() => undefined)
     await fixtures?.close().catch(() => undefined)
     rmSync(dir, { recursive: true, force: true })
+    lap('stop')
   }
 }
 

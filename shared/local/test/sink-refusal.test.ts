@@ -16,7 +16,8 @@ import { loadConfig } from '@ytrag/config'
 import { deadLetter } from '@ytrag/dead-letter'
 import { discover } from '@ytrag/discover'
 import { download } from '@ytrag/download'
-import { eventFromRequest, eventType, httpSink, type EventName } from '@ytrag/events'
+import { eventFromRequest, eventType, httpSink, PING_EVENT_TYPE, type EventName } from '@ytrag/events'
+import { CloudEvent } from 'cloudevents'
 import { createFunctionApp, openDependencies, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
 import { createLogger } from '@ytrag/logging'
@@ -210,6 +211,12 @@ interface RefusalCase {
    * job-progress log line, so for it "completes" means the video is indexed and the job done.
    */
   awaited: boolean
+  /**
+   * A refusal by the model provider (the OpenAI-compatible test server answers 400 once), for
+   * the stages that report a video they cannot finish with `video.failed`: the run then ends
+   * failed, with the provider's reason, instead of as the clean run does.
+   */
+  providerRefuses?: { path: string; stage: string; reason: RegExp }
 }
 
 /** Every function with each event type it emits on the way to an indexed video (and download's failure report). */
@@ -222,6 +229,8 @@ const CASES: RefusalCase[] = [
   { fn: 'indexer', event: 'video.indexed', path: 'speech', awaited: false },
   // The job's report of a video that cannot be indexed is an outcome too.
   { fn: 'download', event: 'video.failed', path: 'uncaptioned', awaited: true },
+  { fn: 'transcribe', event: 'video.failed', path: 'speech', awaited: true, providerRefuses: { path: '/v1/audio/transcriptions', stage: 'transcribe', reason: /speech-to-text failed/ } },
+  { fn: 'indexer', event: 'video.failed', path: 'speech', awaited: true, providerRefuses: { path: '/v1/embeddings', stage: 'index', reason: /embedding failed/ } },
 ]
 
 describe('a sink that refuses (503) the first send of each event type', () => {
@@ -309,9 +318,10 @@ describe('a sink that refuses (503) the first send of each event type', () => {
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  it.each(CASES)('$fn: the first $event refused, the broker retries and the $path pipeline completes', async ({ fn, event, path, awaited }) => {
+  it.each(CASES)('$fn: the first $event refused, the broker retries and the $path pipeline completes', async ({ fn, event, path, awaited, providerRefuses }) => {
     const pipeline = await startPipeline(envs[path], { fn, event })
     try {
+      if (providerRefuses) openai.failNext(providerRefuses.path, { status: 400, times: 1 })
       const answer = await pipeline.call<{ jobId: string }>('POST', '/v1/ingest', { url: site.url(pages[path]) })
       expect(answer.status).toBe(202)
       await pipeline.settle()
@@ -320,14 +330,22 @@ describe('a sink that refuses (503) the first send of each event type', () => {
       // The refusal did happen, once, and the pair's events all went out in the end.
       expect(pipeline.refused, 'the sink refused the first send').toEqual([expect.objectContaining({ fn, type: eventType(event) })])
       const sent = subjectsOf(pipeline.accepted, fn, event)
-      const cleanSent = subjectsOf(clean[path].accepted, fn, event)
-      if (awaited) expect(sent, `every ${event} the clean run sent was sent again and taken\n${context}`).toEqual(cleanSent)
-      else if (sent.length < cleanSent.length) console.log(`${fn}: the refused ${event} was never sent again (only ${sent.join(', ') || 'none'} of ${cleanSent.join(', ')})`)
+      const expectedSent = providerRefuses ? videoIds[path] : subjectsOf(clean[path].accepted, fn, event)
+      if (awaited) expect(sent, `every ${event} due was sent again and taken\n${context}`).toEqual(expectedSent)
+      else if (sent.length < expectedSent.length) console.log(`${fn}: the refused ${event} was never sent again (only ${sent.join(', ') || 'none'} of ${expectedSent.join(', ')})`)
       // The broker's retry did it, not the dead-letter sink.
       expect(pipeline.broker.stats().deadLettered, context).toBe(0)
-      expect(after.job, context).toEqual(clean[path].outcome.job.status === 'succeeded' ? expect.objectContaining({ status: 'succeeded', videos: clean[path].outcome.job.videos }) : expect.objectContaining({ status: clean[path].outcome.job.status, videos: clean[path].outcome.job.videos, errors: clean[path].outcome.job.errors }))
+      if (providerRefuses) {
+        // Ended, with the provider's reason, as the same refusal ends a run whose sink takes everything.
+        expect(after.job, context).toMatchObject({ status: 'failed', videos: { total: 1, indexed: 0, failed: 1 } })
+        expect(after.job.errors, context).toEqual([expect.objectContaining({ videoId: videoIds[path][0], stage: providerRefuses.stage, message: expect.stringMatching(providerRefuses.reason) })])
+        return
+      }
+      const cleanJob = clean[path].outcome.job
+      expect(after.job, context).toMatchObject({ status: cleanJob.status, videos: cleanJob.videos, errors: cleanJob.errors })
       expect(after.videos, context).toEqual(clean[path].outcome.videos)
     } finally {
+      openai.reset()
       await pipeline.close()
     }
   }, 120_000)
@@ -370,6 +388,37 @@ describe('a sink that refuses (503) the first send of each event type', () => {
       const ids = Object.values(channel.videoIds).sort()
       const after = await outcome(pipeline, again.body.jobId!, ids)
       expect(after.job, pipeline.log()).toMatchObject({ status: 'succeeded', videos: { total: 2, indexed: 2, failed: 0 } })
+    } finally {
+      await pipeline.close()
+    }
+  }, 120_000)
+
+  it('discover: the first channel.resync.requested of a schedule tick refused — the broker retries the tick and the due channel is synced', async () => {
+    const pipeline = await startPipeline(envs.captions, { fn: 'discover', event: 'channel.resync.requested' })
+    try {
+      // A subscription synced every 5 s (the shortest interval), its backfill done.
+      const subscribed = await pipeline.call<{ jobId: string }>('POST', '/v1/channels', { url: channel.url, backfill: 1, intervalSeconds: 5 })
+      expect(subscribed.status).toBe(201)
+      await pipeline.settle()
+      expect((await pipeline.call<JobView>('GET', `/v1/jobs/${subscribed.body.jobId}`)).body.status).toBe('succeeded')
+      const before = (await pipeline.call<{ items: VideoView[] }>('GET', '/v1/videos?limit=50')).body.items.map((video) => video.videoId)
+
+      // Once the sync is due, a tick of the PingSource (sent as the in-process schedule sends it).
+      const due = Date.parse((await pipeline.call<{ nextSyncAt: string }>('GET', `/v1/channels/${channel.channelId}`)).body.nextSyncAt)
+      await new Promise((done) => setTimeout(done, Math.max(0, due - Date.now()) + 200))
+      const ping = readBrokerWiring(knativeBaseDir).pingSources![0]!
+      await pipeline.broker.send(
+        new CloudEvent({ type: PING_EVENT_TYPE, source: `/apis/v1/namespaces/youtube-rag/pingsources/${ping.name}`, datacontenttype: 'application/json', data: JSON.parse(ping.data ?? '{}') }),
+      )
+      await pipeline.settle()
+      expect(pipeline.refused).toEqual([expect.objectContaining({ fn: 'discover', type: eventType('channel.resync.requested') })])
+      // The sync the tick started: sent again, and run, listing the channel's newest videos.
+      expect(subjectsOf(pipeline.accepted, 'discover', 'channel.resync.requested'), `the due sync was never sent\n${pipeline.log()}`).toEqual([channel.channelId])
+      const synced = (await pipeline.call<{ lastSyncAt?: string; lastOutcome?: string }>('GET', `/v1/channels/${channel.channelId}`)).body
+      expect(Date.parse(synced.lastSyncAt ?? '0'), JSON.stringify(synced)).toBeGreaterThan(due)
+      const videos = (await pipeline.call<{ items: VideoView[] }>('GET', '/v1/videos?limit=50')).body.items
+      expect(videos.length).toBeGreaterThan(before.length)
+      expect(videos.every((video) => video.status === 'indexed'), JSON.stringify(videos.map((video) => [video.videoId, video.status]))).toBe(true)
     } finally {
       await pipeline.close()
     }
