@@ -374,6 +374,9 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
   }
   const { trigger } = point
   let seen = 0
+  // Delayed kills not yet fired when the scenario ends must not fire on a later one's time.
+  const timers: NodeJS.Timeout[] = []
+  const later = (ms: number, what: string) => timers.push(setTimeout(() => void fire(what), ms))
   try {
     fixtures = await startFixtureServer({
       videos,
@@ -381,7 +384,7 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
       async onRequest(path) {
         if (trigger.kind !== 'request' || !trigger.path.test(path) || ++seen !== trigger.nth) return
         const what = `request ${trigger.nth} of ${trigger.path} (${path})`
-        if (trigger.delayMs) setTimeout(() => void fire(what), trigger.delayMs)
+        if (trigger.delayMs) later(trigger.delayMs, what)
         // Held: the client that asked dies waiting for the answer.
         else await fire(what)?.catch(() => undefined)
       },
@@ -400,7 +403,7 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
         if (emitted('api', 'ingest.requested')(line) && line.subject) jobIdsInLog.add(line.subject)
         if (trigger.kind !== 'log' || !trigger.match(line) || ++seen !== trigger.nth) return
         const what = `log line ${trigger.nth}: ${line.function} ${line.msg} ${line.emitted ?? line.type ?? ''} ${line.subject ?? ''}`
-        if (trigger.delayMs) setTimeout(() => void fire(what), trigger.delayMs)
+        if (trigger.delayMs) later(trigger.delayMs, what)
         else void fire(what)
       },
     })
@@ -410,7 +413,7 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
     const url = fixtures.url(PLAYLIST_PATH)
     const answer = await first.call<{ jobId: string }>('POST', '/v1/ingest', { url }).catch((error: Error) => error)
     if (!(answer instanceof Error) && answer.status !== 202) throw new Error(`the ingest answered ${answer.status}: ${JSON.stringify(answer.body)}`)
-    if (trigger.kind === 'clock') setTimeout(() => void fire(`clock at ${Math.round(trigger.share * 100)}% of a clean run`), trigger.share * reference.durationMs)
+    if (trigger.kind === 'clock') later(trigger.share * reference.durationMs, `clock at ${Math.round(trigger.share * 100)}% of a clean run`)
 
     // The kill point must come: if the job ends and nothing fired, the point was never reached.
     const deadline = performance.now() + Math.max(90_000, reference.durationMs * 6)
@@ -476,6 +479,7 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
     result.log = logExcerpt((second ?? first)?.output() ?? '')
     return result
   } finally {
+    for (const timer of timers) clearTimeout(timer)
     slot.release()
     await first?.stop().catch(() => undefined)
     await second?.stop().catch(() => undefined)
