@@ -457,6 +457,7 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
 
     // Ingesting the same URL again must work too, whatever state the crash left.
     await slot.take()
+    lap('slotAgain')
     const again = await second.call<{ jobId: string }>('POST', '/v1/ingest', { url })
     if (again.status !== 202) {
       result.problems.push(`the re-ingest answered ${again.status}: ${JSON.stringify(again.body)}`)
