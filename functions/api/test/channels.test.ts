@@ -70,6 +70,41 @@ describe('api: channel subscriptions', () => {
     expect((await post(fn, '/v1/channels/UCXuqSBlHAE6Xw-yeJA0Tunw/sync')).status).toBe(404)
   })
 
+  it('keeps every option on a second subscribe that sends only the URL, and changes only the options sent', async () => {
+    const other = fixtureChannel(site, { channelId: 'UCfixtureChannel00000002', title: 'Other talks', path: '/other.html', videos: [{ name: 'indexing', title: 'Indexing', published: new Date() }] })
+    const options = { backfill: 0, intervalSeconds: 8, languages: ['en'], speechToText: true }
+    const first = await post(fn, '/v1/channels', { url: other.url, ...options })
+    expect(first.status).toBe(201)
+    const { channel: made } = (await first.json()) as { channel: Record<string, unknown> }
+    expect(made).toMatchObject(options)
+
+    const before = fn.sink.events.length
+    const again = await post(fn, '/v1/channels', { url: other.url })
+    expect(again.status).toBe(200)
+    expect(((await again.json()) as { channel: object }).channel).toEqual(made)
+    // Not asked to backfill, so no sync either.
+    expect(fn.sink.events.length).toBe(before)
+    const shown = (await (await fetch(new URL('/v1/channels/UCfixtureChannel00000002', fn.url))).json()) as object
+    expect(shown).toEqual(made)
+
+    const some = await post(fn, '/v1/channels', { url: other.url, languages: ['de', 'en'] })
+    expect(some.status).toBe(200)
+    const { channel: changed } = (await some.json()) as { channel: Record<string, unknown> }
+    expect(changed).toEqual({ ...made, languages: ['de', 'en'], updatedAt: changed.updatedAt })
+    expect(await (await fetch(new URL('/v1/channels/UCfixtureChannel00000002', fn.url))).json()).toEqual(changed)
+  })
+
+  it('refuses a page whose identifier is not a channel id, naming what it found', async () => {
+    // A video's page names the video in itemprop="identifier", as YouTube's video pages do.
+    site.setPage({ path: '/a-video.html', title: 'A video', videos: [], head: '<meta itemprop="identifier" content="Td2-hY6uWk9">\n' })
+    const answer = await post(fn, '/v1/channels', { url: site.url('/a-video.html') })
+    expect(answer.status).toBe(400)
+    const { error } = (await answer.json()) as { error: { code: string; message: string } }
+    expect(error.code).toBe('not_a_channel')
+    expect(error.message).toContain('"Td2-hY6uWk9"')
+    expect((await fetch(new URL('/v1/channels/Td2-hY6uWk9', fn.url))).status).toBe(404)
+  })
+
   it.each([
     ['a video URL', { url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' }, 400, 'not_a_channel'],
     ['a host not allowed', { url: 'https://evil.example/@someone' }, 400, 'host_not_allowed'],

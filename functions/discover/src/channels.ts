@@ -177,7 +177,7 @@ async function markVanished(channel: Channel, feed: FeedVideo[], context: Functi
 /**
  * Handles `channel.resync.requested`: lists the channel's newest videos, sends `video.discovered`
  * for each one not known yet (a video is created once, so concurrent syncs never send one twice),
- * marks the ones that vanished, and records the sync on the channel and its job.
+ * marks the ones that vanished, and records the sync on the channel, then on its job.
  */
 export async function syncChannel(event: ReceivedEvent<'channel.resync.requested'>, context: FunctionContext): Promise<void> {
   const { stores, config, logger } = context
@@ -254,7 +254,6 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
     await lifecycle.discovered(stored, data)
   }
   await stores.documents.addJobVideos(jobId, linked)
-  await stores.documents.markJobDiscovered(jobId)
   if (listed.feed) {
     try {
       await markVanished(channel, listed.feed, context)
@@ -264,6 +263,9 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
     }
   }
   const synced = await stores.documents.recordChannelSync(channelId, { outcome: 'ok', at: new Date().toISOString(), nextSyncAt: schedule(0), videosFound: found.length })
+  // Only now may the job end (a sync that found nothing succeeds here): a client that reads the
+  // channel once the job is done must find this sync on it, not the one before.
+  await stores.documents.markJobDiscovered(jobId)
   logger.info({ channelId, from: listed.from, listed: listed.videos.length, found: found.length, nextSyncAt: synced?.nextSyncAt }, 'channel synced')
 }
 

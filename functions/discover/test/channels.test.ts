@@ -10,8 +10,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { availabilityFromError } from '../src/channels.ts'
 import { discover } from '../src/index.ts'
 import { ExtractionError, VideoUnavailableError } from '@ytrag/youtube'
+import type { Channel, ChannelDefaults } from '@ytrag/stores'
 
 const CHANNEL_ID = 'UCfixtureChannel00000001'
+/** The api's defaults for a subscription's options (the configuration's). */
+const CHANNEL_DEFAULTS: ChannelDefaults = { languages: [], speechToText: false, backfill: 5, intervalSeconds: 3600 }
 const day = (n: number) => new Date(Date.UTC(2026, 10, n, 12))
 const videos = ['indexing', 'sourdough', 'bicycle', 'extra']
 
@@ -47,13 +50,34 @@ describe('discover: channel re-sync', () => {
 
   /** The subscription as the api makes it: created before the videos it backfills were uploaded. */
   const subscribe = (channelId = CHANNEL_ID, url = channel.url) =>
-    fn.stores.documents.upsertChannel({ channelId, url, listUrl: url, intervalSeconds: 3600, nextSyncAt: new Date(Date.now() + 3_600_000).toISOString(), speechToText: false })
+    fn.stores.documents.upsertChannel({ channelId, url, listUrl: url, defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date(Date.now() + 3_600_000).toISOString() })
   const sync = async (reason: 'subscribed' | 'scheduled' | 'manual', backfill?: number | 'all', channelId = CHANNEL_ID) => {
     const jobId = randomUUID()
     await fn.stores.documents.createJob({ jobId, url: channel.url })
     const answer = await fn.deliver('channel.resync.requested', channelId, { jobId, channelId, url: channel.url, reason, ...(backfill === undefined ? {} : { backfill }) })
     expect(answer.status).toBe(202)
     return jobId
+  }
+  /**
+   * Runs a sync while watching its job, and gives the channel as read at the first moment the
+   * job is terminal: what a client polling the job and then reading the channel sees.
+   */
+  const syncWatched = async (reason: 'scheduled' | 'manual') => {
+    const jobId = randomUUID()
+    await fn.stores.documents.createJob({ jobId, url: channel.url })
+    let delivered = false
+    const delivery = fn.deliver('channel.resync.requested', CHANNEL_ID, { jobId, channelId: CHANNEL_ID, url: channel.url, reason }).finally(() => {
+      delivered = true
+    })
+    let seen: { status?: string; channel?: Channel } = {}
+    while (!seen.channel) {
+      const status = (await fn.stores.documents.getJob(jobId))?.status
+      if (status === 'succeeded' || status === 'failed' || status === 'partial') seen = { status, channel: await fn.stores.documents.getChannel(CHANNEL_ID) }
+      else if (delivered) throw new Error(`the sync ended with its job ${status}`)
+      else await new Promise((done) => setTimeout(done, 1))
+    }
+    expect((await delivery).status).toBe(202)
+    return seen as { status: string; channel: Channel }
   }
   const discovered = () => fn.sink.events.filter((event) => event.name === 'video.discovered').map((event) => event.subject)
   const ping = () => {
@@ -89,6 +113,26 @@ describe('discover: channel re-sync', () => {
     expect(await fn.stores.documents.getChannel(CHANNEL_ID)).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 1 })
   })
 
+  it('records the sync on the channel before its job ends, the removed-video check included', async () => {
+    await sync('subscribed', 3)
+    const before = (await fn.stores.documents.getChannel(CHANNEL_ID))!
+    expect(before).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 3 })
+    // The feed drops a known video: the sync reads its page (yt-dlp, after the host spacing).
+    channel.makePrivate('sourdough')
+    const started = new Date().toISOString()
+    const { status, channel: seen } = await syncWatched('scheduled')
+    expect(status).toBe('succeeded')
+    expect(seen).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 0 })
+    expect(seen.lastSyncAt! >= started).toBe(true)
+    expect((await fn.stores.documents.getVideo(channel.videoIds.sourdough!))?.availability).toBe('private')
+
+    // A failed sync's job, too, fails only once the failure is on the channel.
+    channel.failFeed(429, { 'Retry-After': '120' })
+    const limited = await syncWatched('manual')
+    expect(limited.status).toBe('failed')
+    expect(limited.channel).toMatchObject({ lastOutcome: 'rate-limited' })
+  })
+
   it('lists the channel page with yt-dlp when the feed fails', async () => {
     await sync('subscribed', 3)
     fn.sink.events.length = 0
@@ -119,7 +163,7 @@ describe('discover: channel re-sync', () => {
   })
 
   it('counts failures in a row and waits longer after each', async () => {
-    await fn.stores.documents.upsertChannel({ channelId: 'UCgone', url: site.url('/gone.html'), listUrl: site.url('/gone.html'), intervalSeconds: 3600, nextSyncAt: new Date().toISOString() })
+    await fn.stores.documents.upsertChannel({ channelId: 'UCgone', url: site.url('/gone.html'), listUrl: site.url('/gone.html'), defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date().toISOString() })
     const waits: number[] = []
     for (let i = 0; i < 3; i++) {
       await sync('scheduled', undefined, 'UCgone')
@@ -144,8 +188,8 @@ describe('discover: channel re-sync', () => {
   })
 
   it('starts each due channel once when two ticks come at the same moment, and nothing when none is due', async () => {
-    await fn.stores.documents.upsertChannel({ channelId: 'UCdue1', url: channel.url, listUrl: channel.url, intervalSeconds: 600, nextSyncAt: new Date(Date.now() - 1000).toISOString() })
-    await fn.stores.documents.upsertChannel({ channelId: 'UCdue2', url: channel.url, listUrl: channel.url, intervalSeconds: 600, nextSyncAt: new Date(Date.now() - 2000).toISOString() })
+    await fn.stores.documents.upsertChannel({ channelId: 'UCdue1', url: channel.url, listUrl: channel.url, intervalSeconds: 600, defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date(Date.now() - 1000).toISOString() })
+    await fn.stores.documents.upsertChannel({ channelId: 'UCdue2', url: channel.url, listUrl: channel.url, intervalSeconds: 600, defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date(Date.now() - 2000).toISOString() })
     const answers = await Promise.all([ping(), ping(), ping()])
     expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202])
     const started = fn.sink.events.filter((event) => event.name === 'channel.resync.requested').map((event) => event.subject)

@@ -25,20 +25,11 @@ export const download: FunctionDefinition = {
   name: 'download',
   on: {
     'video.discovered': async (event, context) => {
-      const { stores, config, providers, logger } = context
+      const { stores, config, providers } = context
       const { jobId, videoId, url, playlistItem, language, speechToText, speechToTextAllowed } = event.data
-      const video = await stores.documents.getVideo(videoId)
-      if (!video) {
-        logger.warn({ videoId }, 'discovered video no longer exists (deleted); nothing to download')
-        return
-      }
       const lifecycle = videoLifecycle(context)
-      if (lifecycle.isStale(video, event.data)) {
-        logger.info({ videoId, generation: event.data.generation, current: video.generation }, 'event of an earlier run of the video; ignored')
-        return
-      }
-      // A redelivery after the work is done: what it sent is sent again (an emit may have failed).
-      if (await lifecycle.alreadyDone(video, 'download')) return
+      const video = await lifecycle.workFor('download', event.data)
+      if (!video) return
 
       const fail = (reason: string) => lifecycle.fail(video, 'download', reason, jobId)
       const ytdlp = { binary: config.tools.ytdlpPath, timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000 }

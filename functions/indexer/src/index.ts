@@ -23,18 +23,9 @@ export const indexer: FunctionDefinition = {
     'transcript.ready': async (event, context) => {
       const { stores, providers, config, logger } = context
       const { jobId, videoId, blobKey } = event.data
-      const video = await stores.documents.getVideo(videoId)
-      if (!video) {
-        logger.warn({ videoId }, 'transcript of a video that no longer exists; nothing to index')
-        return
-      }
       const lifecycle = videoLifecycle(context)
-      if (lifecycle.isStale(video, event.data)) {
-        logger.info({ videoId, generation: event.data.generation, current: video.generation }, 'transcript of an earlier run of the video; ignored')
-        return
-      }
-      // Done already: what it sent is sent again (a forced re-ingest resets the stage first).
-      if (await lifecycle.alreadyDone(video, 'index')) return
+      const video = await lifecycle.workFor('index', event.data)
+      if (!video) return
       const body = await stores.blobs.get(blobKey)
       if (!body) throw new Error(`transcript blob ${blobKey} of ${videoId} is missing`)
       const transcript = JSON.parse(new TextDecoder().decode(body)) as StoredTranscript

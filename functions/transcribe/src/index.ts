@@ -56,18 +56,9 @@ export const transcribe: FunctionDefinition = {
     'audio.segment.ready': async (event, context) => {
       const { stores, providers, logger, count: countMetric } = context
       const { jobId, videoId, index, count, startSeconds, durationSeconds, blobKey, language } = event.data
-      const video = await stores.documents.getVideo(videoId)
-      if (!video) {
-        logger.warn({ videoId }, 'segment of a video that no longer exists; nothing to transcribe')
-        return
-      }
       const lifecycle = videoLifecycle(context)
-      if (lifecycle.isStale(video, event.data)) {
-        logger.info({ videoId, generation: event.data.generation, current: video.generation }, 'segment of an earlier run of the video; ignored')
-        return
-      }
-      // Joined already (or failed): what it sent is sent again.
-      if (await lifecycle.alreadyDone(video, 'transcribe')) return
+      const video = await lifecycle.workFor('transcribe', event.data)
+      if (!video) return
 
       const fail = (reason: string) => lifecycle.fail(video, 'transcribe', reason, jobId)
       const stt = providers.speechToText

@@ -65,7 +65,10 @@ describe('npm start: a channel subscription and the scheduled re-sync', () => {
     expect((await channelVideos()).map((video) => video.status)).toEqual(['indexed', 'indexed'])
     const listed = await ytrag('channels', 'list')
     expect(listed.stdout).toContain(`${CHANNEL_ID}  Fixture talks`)
-    expect(listed.stdout).toMatch(/last sync .* ok \(2 new\)/)
+    // The backfill's own sync found both; with a 5 s interval a scheduled sync (finding nothing
+    // new) may already have followed it on a busy machine, so the list shows the latest one.
+    expect(listed.stdout).toMatch(/last sync .* ok \((2|0) new\)/)
+    expect(server.output()).toMatch(/"found":2,.*"msg":"channel synced"/)
   })
 
   it('picks up a new upload on the next tick of the schedule, and indexes it', async () => {

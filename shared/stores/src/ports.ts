@@ -148,7 +148,7 @@ export type ChannelSyncOutcome = 'ok' | 'failed' | 'rate-limited'
 
 /** A channel subscription and the state of its scheduled re-sync. */
 export interface Channel {
-  /** YouTube's `UC…` id (or, for another allowed host, the id its page gives). */
+  /** YouTube's `UC…` id (for another allowed host, the one its page gives, in the same form). */
   channelId: string
   /** The URL the user subscribed with. */
   url: string
@@ -175,6 +175,13 @@ export interface Channel {
   updatedAt: string
 }
 
+/** What a new subscription takes for an option its subscribe did not give. */
+export type ChannelDefaults = Pick<Channel, 'languages' | 'speechToText' | 'backfill' | 'intervalSeconds'>
+
+/**
+ * A subscribe. An option it leaves out takes `defaults` on a new subscription and keeps its
+ * stored value on an existing one, so subscribing again with only the URL changes nothing.
+ */
 export interface NewChannel {
   channelId: string
   url: string
@@ -183,7 +190,10 @@ export interface NewChannel {
   languages?: string[]
   speechToText?: boolean
   backfill?: number | 'all'
-  intervalSeconds: number
+  intervalSeconds?: number
+  /** Applied only when the subscription is created (the caller's configuration). */
+  defaults: ChannelDefaults
+  /** When a new subscription first syncs; an existing one keeps its schedule. */
   nextSyncAt: string
 }
 
@@ -258,8 +268,9 @@ export interface DocumentStore {
    */
   claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus, update?: VideoUpdate): Promise<boolean>
   /**
-   * Creates the subscription, or updates its options (url, listUrl, title, languages,
-   * speechToText, backfill, intervalSeconds) when it exists; its sync state is never reset.
+   * Creates the subscription (options not given from `defaults`), or, when it exists, updates
+   * the options given (url, listUrl, title, languages, speechToText, backfill, intervalSeconds)
+   * and only those; its sync state is never reset.
    */
   upsertChannel(channel: NewChannel): Promise<{ created: boolean; channel: Channel }>
   getChannel(channelId: string): Promise<Channel | undefined>

@@ -46,22 +46,25 @@ export function channelRoutes(app: Hono, { stores, config, emit }: FunctionConte
       if (error instanceof ChannelError) throw new ApiError(400, 'not_a_channel', error.message)
       throw error
     }
-    const intervalSeconds = body.intervalSeconds ?? config.channels.intervalSeconds
-    const backfill = body.backfill ?? config.channels.backfill
+    const { channels } = config
+    // The options as sent (undefined when not): the store gives a new subscription the defaults
+    // for the rest and leaves an existing one's as they were, in one step, so a subscribe racing
+    // another cannot reset what that one set.
     const { created, channel } = await stores.documents.upsertChannel({
       channelId: resolved.channelId,
       url,
       listUrl: resolved.listUrl,
       ...(resolved.title ? { title: resolved.title } : {}),
-      languages: body.languages ?? [],
-      speechToText: body.speechToText ?? false,
-      backfill,
-      intervalSeconds,
-      // The backfill runs now; the schedule takes over one interval later.
-      nextSyncAt: nextSyncTime(new Date(), { intervalSeconds, jitterRatio: config.channels.jitterRatio }).toISOString(),
+      languages: body.languages,
+      speechToText: body.speechToText,
+      backfill: body.backfill,
+      intervalSeconds: body.intervalSeconds,
+      defaults: { languages: [], speechToText: false, backfill: channels.backfill, intervalSeconds: channels.intervalSeconds },
+      // For a new subscription: the backfill runs now, the schedule takes over one interval later.
+      nextSyncAt: nextSyncTime(new Date(), { intervalSeconds: body.intervalSeconds ?? channels.intervalSeconds, jitterRatio: channels.jitterRatio }).toISOString(),
     })
-    // Subscribing again changes the options; it backfills again only when asked to.
-    const jobId = created || body.backfill !== undefined ? await startSync(channel, 'subscribed', backfill) : undefined
+    // Subscribing again changes the options sent; it backfills again only when asked to.
+    const jobId = created || body.backfill !== undefined ? await startSync(channel, 'subscribed', channel.backfill) : undefined
     return c.json({ channel, ...(jobId ? { jobId } : {}) }, created ? 201 : 200)
   })
 

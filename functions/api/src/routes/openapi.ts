@@ -63,7 +63,7 @@ export const openApiDocument = {
           },
           ['url'],
         ),
-        responses: { 201: { description: '{channel, jobId}' }, 200: { description: 'options updated' }, 400: { description: 'not an allowed channel URL', ...json(error) } },
+        responses: { 201: { description: '{channel, jobId}' }, 200: { description: 'already subscribed: the options sent updated, the rest kept' }, 400: { description: 'not an allowed channel URL, or its page names no channel id', ...json(error) } },
       },
       get: { summary: 'Subscriptions with their sync state', responses: { 200: { description: '{items}' } } },
     },

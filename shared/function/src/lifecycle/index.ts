@@ -51,7 +51,8 @@ export type LifecycleContext = Pick<FunctionContext, 'stores' | 'emit' | 'logger
  * @example
  * ```ts
  * const lifecycle = videoLifecycle(context)
- * if (await lifecycle.alreadyDone(video, 'download')) return // sent again what it sent
+ * const video = await lifecycle.workFor('download', event.data) // undefined: done (and sent again), stale or deleted
+ * if (!video) return
  * await lifecycle.start(video, 'download')
  * await lifecycle.finish(video, 'download', { update, stages: { transcribe: 'skipped' }, send: [{ name: 'transcript.ready', data }] })
  * ```
@@ -103,7 +104,25 @@ export function videoLifecycle({ stores, emit, logger }: LifecycleContext) {
     return handoff
   }
 
-  return {
+  const lifecycle = {
+    /**
+     * The video an event asks `stage` to work on, or undefined when there is nothing to do: the
+     * video was deleted, the event is of an earlier run, or the stage is done already (then what
+     * it sent is sent again: this delivery may be the broker's retry after a refused send).
+     */
+    async workFor(stage: Stage, data: { videoId: string; generation?: number | undefined }): Promise<Video | undefined> {
+      const video = await stores.documents.getVideo(data.videoId)
+      if (!video) {
+        logger.warn({ videoId: data.videoId, stage }, 'the video no longer exists (deleted); nothing to do')
+        return undefined
+      }
+      if (lifecycle.isStale(video, data)) {
+        logger.info({ videoId: data.videoId, stage, generation: data.generation, current: video.generation }, 'event of an earlier run of the video; ignored')
+        return undefined
+      }
+      return (await lifecycle.alreadyDone(video, stage)) ? undefined : video
+    },
+
     /**
      * Whether `stage` needs no work: done, skipped or failed in this generation, or the video failed
      * in another stage. When this stage sent
@@ -201,6 +220,7 @@ export function videoLifecycle({ stores, emit, logger }: LifecycleContext) {
       return data.generation !== undefined && data.generation !== video.generation
     },
   }
+  return lifecycle
 }
 
 export type VideoLifecycle = ReturnType<typeof videoLifecycle>

@@ -1,10 +1,7 @@
-// What the adapters share about channel subscriptions and host politeness: the defaults of a
-// new subscription, which options an upsert changes, and where a host's next request goes.
-// Every adapter stores and compares with these, so SQLite and MongoDB behave alike.
-import type { Channel, HostSlot, NewChannel } from '../ports.ts'
-
-/** How many of the newest videos a subscription's first sync indexes when the caller does not say (the config's default). */
-export const DEFAULT_BACKFILL = 5
+// What the adapters share about channel subscriptions and host politeness: a new subscription
+// as stored, which options an upsert changes, and where a host's next request goes. Every
+// adapter stores and compares with these, so SQLite and MongoDB behave alike.
+import type { Channel, ChannelDefaults, HostSlot, NewChannel } from '../ports.ts'
 
 /** The options an upsert may change; everything else of a Channel is its sync state. */
 export type ChannelOptions = Pick<Channel, 'url' | 'listUrl' | 'title' | 'languages' | 'speechToText' | 'backfill' | 'intervalSeconds'>
@@ -19,28 +16,37 @@ export function isoTimestamp(value: string | Date, name: string): string {
   return new Date(time).toISOString()
 }
 
+/** Throws on an interval or a backfill no sync could run with; `where` names them in the message. */
+function checkOptions({ intervalSeconds, backfill }: Partial<ChannelDefaults>, where: string): void {
+  if (intervalSeconds !== undefined && !(Number.isFinite(intervalSeconds) && intervalSeconds > 0)) {
+    throw new RangeError(`${where}intervalSeconds must be positive, got ${intervalSeconds}`)
+  }
+  if (backfill !== undefined && backfill !== 'all' && !(Number.isInteger(backfill) && backfill >= 0)) {
+    throw new RangeError(`${where}backfill must be a non-negative integer or 'all', got ${String(backfill)}`)
+  }
+}
+
 /** The options the caller gave (absent ones stay undefined), checked. */
-function givenOptions(channel: NewChannel): Partial<ChannelOptions> & Pick<ChannelOptions, 'url' | 'listUrl' | 'intervalSeconds'> {
+function givenOptions(channel: NewChannel): Partial<ChannelOptions> & Pick<ChannelOptions, 'url' | 'listUrl'> {
   const { url, listUrl, title, languages, speechToText, backfill, intervalSeconds } = channel
   if (typeof channel.channelId !== 'string' || channel.channelId === '') throw new TypeError('channelId must be a non-empty string')
-  if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0) throw new RangeError(`intervalSeconds must be positive, got ${intervalSeconds}`)
-  if (backfill !== undefined && backfill !== 'all' && !(Number.isInteger(backfill) && backfill >= 0)) {
-    throw new RangeError(`backfill must be a non-negative integer or 'all', got ${String(backfill)}`)
-  }
+  checkOptions({ intervalSeconds, backfill }, '')
   return { url, listUrl, title, languages: languages ? [...languages] : undefined, speechToText, backfill, intervalSeconds }
 }
 
-/** A new subscription as stored: the options with their defaults, and a sync state that has not synced. */
+/** A new subscription as stored: the options given, the defaults for the rest, and a sync state that has not synced. */
 export function newChannel(channel: NewChannel, at: string): Channel {
   const options = givenOptions(channel)
+  const { defaults } = channel
+  checkOptions(defaults, 'defaults.')
   const created: Channel = {
     channelId: channel.channelId,
     url: options.url,
     listUrl: options.listUrl,
-    languages: options.languages ?? [],
-    speechToText: options.speechToText ?? false,
-    backfill: options.backfill ?? DEFAULT_BACKFILL,
-    intervalSeconds: options.intervalSeconds,
+    languages: [...(options.languages ?? defaults.languages)],
+    speechToText: options.speechToText ?? defaults.speechToText,
+    backfill: options.backfill ?? defaults.backfill,
+    intervalSeconds: options.intervalSeconds ?? defaults.intervalSeconds,
     nextSyncAt: isoTimestamp(channel.nextSyncAt, 'nextSyncAt'),
     consecutiveFailures: 0,
     createdAt: at,
@@ -53,7 +59,8 @@ export function newChannel(channel: NewChannel, at: string): Channel {
 /**
  * The options an upsert of an existing subscription changes, or undefined when it changes none
  * (a replayed subscribe then leaves updatedAt alone). An option the caller left out keeps its
- * stored value; nextSyncAt and the rest of the sync state are never touched.
+ * stored value (the defaults are for a new subscription only); nextSyncAt and the rest of the
+ * sync state are never touched.
  */
 export function changedChannelOptions(existing: Channel, channel: NewChannel): Partial<ChannelOptions> | undefined {
   const changes: Partial<ChannelOptions> = {}

@@ -1,7 +1,7 @@
 // The behaviour every DocumentStore adapter must have. `open` must return a store with no
 // jobs, videos, channels or hosts; each test opens its own and closes it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { DocumentStore, NewChannel, NewVideo, Video } from '../ports.ts'
+import type { ChannelDefaults, DocumentStore, NewChannel, NewVideo, Video } from '../ports.ts'
 
 const newVideo = (videoId: string, extra: Partial<NewVideo> = {}): NewVideo => ({
   videoId,
@@ -9,11 +9,14 @@ const newVideo = (videoId: string, extra: Partial<NewVideo> = {}): NewVideo => (
   ...extra,
 })
 
+/** A subscription's defaults as the configuration's defaults give them. */
+const DEFAULTS: ChannelDefaults = { languages: [], speechToText: false, backfill: 5, intervalSeconds: 3600 }
+
 const newChannel = (channelId: string, extra: Partial<NewChannel> = {}): NewChannel => ({
   channelId,
   url: `https://www.youtube.com/@${channelId}`,
   listUrl: `https://www.youtube.com/channel/${channelId}/videos`,
-  intervalSeconds: 3600,
+  defaults: DEFAULTS,
   nextSyncAt: '2030-01-01T00:00:00.000Z',
   ...extra,
 })
@@ -547,6 +550,40 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect(await store.getChannel('UC1')).toEqual(channel)
         const changed = await store.upsertChannel(newChannel('UC1', { title: 'New', languages: [], speechToText: false }))
         expect(changed.channel).toMatchObject({ title: 'New', languages: [], speechToText: false, url: 'https://www.youtube.com/@UC1' })
+      })
+
+      it('gives a new subscription the defaults for the options not given, and none of its own', async () => {
+        const defaults: ChannelDefaults = { languages: ['fr'], speechToText: true, backfill: 'all', intervalSeconds: 42 }
+        const { channel } = await store.upsertChannel(newChannel('UC1', { backfill: 2, defaults }))
+        expect(channel).toMatchObject({ languages: ['fr'], speechToText: true, backfill: 2, intervalSeconds: 42 })
+        expect(await store.getChannel('UC1')).toEqual(channel)
+        await expect(store.upsertChannel(newChannel('UC2', { defaults: { ...DEFAULTS, intervalSeconds: 0 } }))).rejects.toThrow(RangeError)
+        await expect(store.upsertChannel(newChannel('UC2', { intervalSeconds: -1 }))).rejects.toThrow(RangeError)
+        expect(await store.getChannel('UC2')).toBeUndefined()
+      })
+
+      it('changes only the options given on a second subscribe: none given keeps every one, whatever the defaults', async () => {
+        const options = { title: 'Chan', languages: ['en'], speechToText: true, backfill: 0, intervalSeconds: 8 }
+        const { channel: first } = await store.upsertChannel(newChannel('UC1', options))
+        expect(first).toMatchObject(options)
+        await tick()
+        // Different defaults, and a different first-sync time: neither is for an existing subscription.
+        const bare = await store.upsertChannel(newChannel('UC1', { defaults: DEFAULTS, nextSyncAt: '2040-01-01T00:00:00.000Z' }))
+        expect(bare).toEqual({ created: false, channel: first })
+        expect(await store.getChannel('UC1')).toEqual(first)
+
+        await tick()
+        const some = await store.upsertChannel(newChannel('UC1', { intervalSeconds: 60, languages: ['de', 'en'] }))
+        expect(some.created).toBe(false)
+        expect(some.channel).toEqual({ ...first, intervalSeconds: 60, languages: ['de', 'en'], updatedAt: some.channel.updatedAt })
+        expect(some.channel.updatedAt > first.updatedAt).toBe(true)
+        expect(await store.getChannel('UC1')).toEqual(some.channel)
+
+        // False and zero are options given, not options left out.
+        const off = await store.upsertChannel(newChannel('UC1', { speechToText: false, backfill: 'all', languages: [] }))
+        expect(off.channel).toEqual({ ...some.channel, speechToText: false, backfill: 'all', languages: [], updatedAt: off.channel.updatedAt })
+        const zero = await store.upsertChannel(newChannel('UC1', { backfill: 0 }))
+        expect(zero.channel).toMatchObject({ backfill: 0, speechToText: false, languages: [], intervalSeconds: 60, title: 'Chan' })
       })
 
       it('changes nothing, not even updatedAt, when the same subscribe is replayed', async () => {

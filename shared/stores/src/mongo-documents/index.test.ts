@@ -9,9 +9,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 // For the `mongodbUrl` key of vitest's ProvidedContext, declared where it is provided.
 import type {} from '../../../../vitest.global-setup/ferretdb.ts'
 import { documentStoreConformance } from '../conformance/documents.ts'
-import type { DocumentStore } from '../ports.ts'
+import type { ChannelDefaults, DocumentStore } from '../ports.ts'
 import { SqliteDocumentStore } from '../sqlite-documents/index.ts'
 import { MONGO_DOCUMENT_INDEXES, MongoDocumentStore, type MongoDocumentStoreOptions } from './index.ts'
+
+const CHANNEL_DEFAULTS: ChannelDefaults = { languages: [], speechToText: false, backfill: 5, intervalSeconds: 3600 }
 
 const mongodbUrl = (): string => {
   const url = inject('mongodbUrl') || process.env.MONGODB_URL
@@ -143,7 +145,7 @@ describe('MongoDocumentStore', () => {
     const now = new Date('2030-01-01T00:00:00.000Z')
     const ids = Array.from({ length: 8 }, (_, i) => `UC${i}`)
     for (const channelId of ids) {
-      await stores[0]!.upsertChannel({ channelId, url: 'u', listUrl: 'l', intervalSeconds: 60, nextSyncAt: now.toISOString() })
+      await stores[0]!.upsertChannel({ channelId, url: 'u', listUrl: 'l', intervalSeconds: 60, defaults: CHANNEL_DEFAULTS, nextSyncAt: now.toISOString() })
     }
     const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => stores[i % 2]!.claimDueChannels(now, new Date(now.getTime() + 600_000), 2)))
     expect(claims.flat().map((channel) => channel.channelId).sort()).toEqual(ids)
@@ -276,10 +278,10 @@ describe('MongoDocumentStore', () => {
     const run = async (store: DocumentStore) => {
       const out: unknown[] = []
       const due = '2030-01-01T00:00:00.000Z'
-      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua', listUrl: 'la', intervalSeconds: 3600, nextSyncAt: due }))
-      out.push(await store.upsertChannel({ channelId: 'UCb', url: 'ub', listUrl: 'lb', title: 'B', languages: ['en'], speechToText: true, backfill: 'all', intervalSeconds: 60, nextSyncAt: due }))
-      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua2', listUrl: 'la', backfill: 0, intervalSeconds: 3600, nextSyncAt: due }))
-      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua2', listUrl: 'la', intervalSeconds: 3600, nextSyncAt: due }))
+      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua', listUrl: 'la', intervalSeconds: 3600, defaults: CHANNEL_DEFAULTS, nextSyncAt: due }))
+      out.push(await store.upsertChannel({ channelId: 'UCb', url: 'ub', listUrl: 'lb', title: 'B', languages: ['en'], speechToText: true, backfill: 'all', intervalSeconds: 60, defaults: CHANNEL_DEFAULTS, nextSyncAt: due }))
+      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua2', listUrl: 'la', backfill: 0, intervalSeconds: 3600, defaults: CHANNEL_DEFAULTS, nextSyncAt: due }))
+      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua2', listUrl: 'la', defaults: CHANNEL_DEFAULTS, nextSyncAt: due }))
       out.push(await store.claimDueChannels(new Date(due), new Date('2030-01-01T00:10:00.000Z'), 5))
       out.push(await store.recordChannelSync('UCa', { outcome: 'failed', at: '2030-01-01T00:01:00.000Z', nextSyncAt: '2030-01-01T02:00:00.000Z', error: 'boom' }))
       out.push(await store.recordChannelSync('UCb', { outcome: 'ok', at: '2030-01-01T00:01:00.000Z', nextSyncAt: '2030-01-01T01:00:00.000Z', videosFound: 2 }))

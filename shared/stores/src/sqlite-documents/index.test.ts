@@ -4,7 +4,10 @@ import path from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { documentStoreConformance } from '../conformance/documents.ts'
+import type { ChannelDefaults } from '../ports.ts'
 import { SqliteDocumentStore } from './index.ts'
+
+const CHANNEL_DEFAULTS: ChannelDefaults = { languages: [], speechToText: false, backfill: 5, intervalSeconds: 3600 }
 
 const dirs: string[] = []
 const freshFile = () => {
@@ -73,7 +76,7 @@ describe('SqliteDocumentStore', () => {
     expect(video?.handoff).toBeUndefined()
     expect((await store.resetVideo('old'))?.generation).toBe(1)
     expect((await store.updateVideo('old', 'index', 'done', { availability: 'private' }))?.availability).toBe('private')
-    expect((await store.upsertChannel({ channelId: 'UC1', url: 'u', listUrl: 'l', intervalSeconds: 60, nextSyncAt: '2030-01-01T00:00:00.000Z' })).created).toBe(true)
+    expect((await store.upsertChannel({ channelId: 'UC1', url: 'u', listUrl: 'l', intervalSeconds: 60, defaults: CHANNEL_DEFAULTS, nextSyncAt: '2030-01-01T00:00:00.000Z' })).created).toBe(true)
     expect(await store.claimDueChannels(new Date('2030-01-01T00:00:00.000Z'), new Date('2030-01-01T00:10:00.000Z'), 5)).toHaveLength(1)
     expect(await store.reserveHostRequest('www.youtube.com', { now: new Date(0), spacingMs: 1000 })).toEqual({ at: new Date(0).toISOString() })
     await store.close()
@@ -100,7 +103,7 @@ describe('SqliteDocumentStore', () => {
     const file = freshFile()
     const one = new SqliteDocumentStore({ path: file })
     const two = new SqliteDocumentStore({ path: file })
-    for (let i = 0; i < 6; i++) await one.upsertChannel({ channelId: `UC${i}`, url: 'u', listUrl: 'l', intervalSeconds: 60, nextSyncAt: '2030-01-01T00:00:00.000Z' })
+    for (let i = 0; i < 6; i++) await one.upsertChannel({ channelId: `UC${i}`, url: 'u', listUrl: 'l', intervalSeconds: 60, defaults: CHANNEL_DEFAULTS, nextSyncAt: '2030-01-01T00:00:00.000Z' })
     const now = new Date('2030-01-01T00:00:00.000Z')
     const lease = new Date('2030-01-01T00:10:00.000Z')
     const claims = await Promise.all([one, two, one, two].map((store) => store.claimDueChannels(now, lease, 2)))

@@ -66,6 +66,19 @@ describe('resolveChannel and fetchChannelFeed against a fixture site', () => {
     await expect(resolveChannel(site.url('/indexing.html'))).rejects.toThrow(/names no channel/)
   })
 
+  it('refuses a page whose id is not a channel id (UC and 22 more), naming what it found', async () => {
+    // A video's page names the video in itemprop="identifier", as YouTube's video pages do.
+    site.setPage({ path: '/a-video.html', title: 'A video', videos: [], head: '<meta itemprop="identifier" content="Td2-hY6uWk9">\n' })
+    const refused = await resolveChannel(site.url('/a-video.html')).catch((error: unknown) => error)
+    expect(refused).toBeInstanceOf(ChannelError)
+    expect((refused as Error).message).toBe(`the page at ${site.url('/a-video.html')} names "Td2-hY6uWk9", which is not a YouTube channel id (UC and 22 more characters)`)
+    // One character short, and a canonical link to something that is no channel, are refused alike.
+    site.setPage({ path: '/short.html', videos: [], head: '<meta itemprop="channelId" content="UCfixtureChannel0000001">\n' })
+    await expect(resolveChannel(site.url('/short.html'))).rejects.toThrow(/names "UCfixtureChannel0000001", which is not a YouTube channel id/)
+    site.setPage({ path: '/canonical.html', videos: [], head: '<link rel="canonical" href="https://example.org/channel/latest">\n' })
+    await expect(resolveChannel(site.url('/canonical.html'))).rejects.toThrow(/names "latest", which is not/)
+  })
+
   it('reads the feed, and tells a 429 (with its Retry-After) from other failures', async () => {
     const url = channelFeedUrl(site.origin, 'UCfixtureChannel00000001')
     expect((await fetchChannelFeed(url)).map((video) => video.videoId)).toEqual(['uploads-1'])

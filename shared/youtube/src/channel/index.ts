@@ -34,6 +34,8 @@ export interface FeedVideo {
   publishedAt?: string
 }
 
+/** YouTube's channel id: `UC` and 22 more of base64url's characters. */
+const CHANNEL_ID = /^UC[\w-]{22}$/
 const CHANNEL_PATH = /^\/channel\/(UC[\w-]{22})(?:\/|$)/
 const NAMED_PATH = /^\/(?:@[^/]+|c\/[^/]+|user\/[^/]+)(?:\/|$)/
 
@@ -118,7 +120,8 @@ export async function fetchChannelFeed(url: string, { timeoutMs = 15_000 } = {})
  * The channel a URL names, in any of YouTube's forms: `/channel/UC…` directly; `/@handle`,
  * `/c/…` and `/user/…` by reading the channel id from the page. Another (allowed) host's page
  * names its channel the same way YouTube's pages do: `<meta itemprop="channelId">` or a
- * canonical `/channel/…` link.
+ * canonical `/channel/…` link. What the page names must have the form of a YouTube channel id
+ * (`UC` and 22 more characters); anything else is a ChannelError.
  *
  * @example
  * await resolveChannel('https://www.youtube.com/@LinusTechTips') // { channelId: 'UCXuqSBlHAE6Xw-yeJA0Tunw', title: '…', listUrl: '…/channel/UCXu…/videos' }
@@ -133,13 +136,19 @@ export async function resolveChannel(url: string, { timeoutMs = 15_000 } = {}): 
     throw new ChannelError(`${url} is not a channel URL (expected /channel/UC…, /@handle, /c/… or /user/…)`)
   }
   const html = await get(url, 'the channel page', timeoutMs)
-  const channelId =
+  const found =
     /<meta[^>]+itemprop="(?:channelId|identifier)"[^>]+content="([^"]+)"/.exec(html)?.[1] ??
     /<link[^>]+rel="canonical"[^>]+href="[^"]*\/channel\/([^"/?]+)"/.exec(html)?.[1] ??
     /"(?:externalId|channelId)":"(UC[\w-]{22})"/.exec(html)?.[1]
-  if (!channelId) throw new ChannelError(`the page at ${url} names no channel`)
+  if (!found) throw new ChannelError(`the page at ${url} names no channel`)
+  const channelId = decodeXml(found)
+  // A video's page names the video in the same `identifier` meta a channel's page names the
+  // channel in: taking whatever is there would subscribe to a video, so only a channel id's form is.
+  if (!CHANNEL_ID.test(channelId)) {
+    throw new ChannelError(`the page at ${url} names ${JSON.stringify(channelId)}, which is not a YouTube channel id (UC and 22 more characters)`)
+  }
   const title = /<meta[^>]+property="og:title"[^>]+content="([^"]*)"/.exec(html)?.[1] ?? /<title>([^<]*)<\/title>/.exec(html)?.[1]
-  return { channelId: decodeXml(channelId), ...(title ? { title: decodeXml(title.trim()) } : {}), listUrl: listUrlFor(decodeXml(channelId)) }
+  return { channelId, ...(title ? { title: decodeXml(title.trim()) } : {}), listUrl: listUrlFor(channelId) }
 }
 
 export interface NextSyncOptions {
