@@ -3,7 +3,7 @@
 // kills the server (the whole process tree, SIGKILL) at one of them and restarts it on the same
 // storage, and the checks that follow a restart. Only HTTP, the log and the storage directory
 // are used: the server runs as `npm start` runs it.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, sep } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -194,8 +194,11 @@ export function slots(size: number) {
 export type Slots = ReturnType<typeof slots>
 
 /** The environment a chaos server runs with (on top of the test's own). */
-export function serverEnv(storageDir: string, fixtures: FixtureServer): Record<string, string> {
+export function serverEnv(storageDir: string, fixtures: FixtureServer, tempDir?: string): Record<string, string> {
   return {
+    // The server's temporary folders (yt-dlp's captions, the audio) in the scenario's own: what a
+    // killed server leaves there is counted, and removed with the scenario.
+    ...(tempDir ? { TMPDIR: tempDir } : {}),
     YOUTUBE_RAG__STORAGE__DIR: storageDir,
     YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: fixtures.host,
     // Retries in tens of milliseconds, not seconds; the schedule would only add deliveries.
@@ -324,6 +327,8 @@ export interface ScenarioResult {
   problems: string[]
   /** The end of the restarted server's log, when something went wrong. */
   log?: string
+  /** Temporary folders (`ytrag-captions-…`, `ytrag-audio-…`) left in the server's TMPDIR once all is done. */
+  tempLeftovers?: number
   /** Where the scenario's time went, in ms: to spot what makes the test slow. */
   timings: Record<string, number>
 }
@@ -389,7 +394,9 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
         else await fire(what)?.catch(() => undefined)
       },
     })
-    const env = serverEnv(storage, fixtures)
+    const temp = join(dir, 'tmp')
+    mkdirSync(temp)
+    const env = serverEnv(storage, fixtures, temp)
     const jobIdsInLog = new Set<string>()
     first = await startServerProcess(env, {
       onLine(text) {
@@ -473,6 +480,8 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
       for (const problem of result.reingest.check.problems) result.problems.push(`after the re-ingest: ${problem}`)
     }
     lap('reingest')
+    // Not part of the issue's checks: what the killed server's downloads left in its temp folder.
+    result.tempLeftovers = readdirSync(temp).filter((name) => name.startsWith('ytrag-')).length
     if (result.problems.length > 0) result.log = logExcerpt(second.output())
     return result
   } catch (error) {

@@ -64,10 +64,11 @@ function report(result: ScenarioResult): string {
   const kill = result.killed ? `killed ${seconds(result.killedAfterMs)} s after the ingest (${result.processesKilled} processes: ${result.killedProcesses?.join(' ')})` : 'not killed'
   const terminal = result.terminalMs === undefined ? 'jobs NOT terminal' : `jobs terminal ${seconds(result.terminalMs)} s after the restart`
   const again = result.reingest ? `re-ingest ${result.reingest.status} in ${seconds(result.reingest.ms)} s` : 're-ingest -'
+  const leftovers = result.tempLeftovers ? `; ${result.tempLeftovers} temp folders left behind` : ''
   const timings = Object.entries(result.timings)
     .map(([phase, ms]) => `${phase} ${seconds(ms)}`)
     .join(', ')
-  const lines = [`${result.problems.length === 0 ? 'ok  ' : 'FAIL'} ${label(result)}: ${kill}; ${terminal}; ${again} [s: ${timings}]`]
+  const lines = [`${result.problems.length === 0 ? 'ok  ' : 'FAIL'} ${label(result)}: ${kill}; ${terminal}; ${again}${leftovers} [s: ${timings}]`]
   for (const problem of result.problems) lines.push(`       - ${problem}`)
   if (result.problems.length > 0 && result.check) lines.push(`       videos after the restart: ${result.check.videos.join(' | ')}`)
   return lines.join('\n')
@@ -116,6 +117,8 @@ describe('chaos: the local server SIGKILLed across the pipeline and restarted on
       const maxTerminal = allTerminal ? seconds(Math.max(...results.map((result) => result.terminalMs!))) : `>${TERMINAL_WITHIN_MS / 1000}`
       console.log(`chaos: ${results.length} scenarios in ${seconds(performance.now() - started)} s, ${concurrency} at a time`)
       console.log(`kills ${kills}, videos lost ${lost}, duplicated ${duplicated}, max time to terminal ${maxTerminal} s`)
+      const leftovers = results.reduce((sum, result) => sum + (result.tempLeftovers ?? 0), 0)
+      if (leftovers > 0) console.log(`(not asserted) temporary folders the killed servers left in their TMPDIR: ${leftovers}`)
 
       const failures = results.filter((result) => result.problems.length > 0).map((result) => `${label(result)}: ${result.problems.join('; ')}`)
       expect({ kills, lost, duplicated, allTerminal, failures }).toEqual({ kills: points.length, lost: 0, duplicated: 0, allTerminal: true, failures: [] })
