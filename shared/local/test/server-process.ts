@@ -2,6 +2,7 @@
 // process), and a small HTTP client for the end-to-end tests that drive it.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { expect } from 'vitest'
 
@@ -32,6 +33,10 @@ export const freePort = () =>
 
 export interface ServerProcess {
   base: string
+  /** The process that serves (bootstrap starts pnpm, which starts tsx, which starts it): for its memory. */
+  serverPid(): number
+  /** Each function's internal loopback address, as the server logged it at start-up. */
+  functionUrls(): Record<string, string>
   /** Everything the server printed so far, for failure messages. */
   output(): string
   call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }>
@@ -102,5 +107,64 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   }
   const search = async (query: string, limit = 10) => (await call<{ hits: Hit[] }>('POST', '/v1/search', { query, limit })).body.hits
 
-  return { base, output: () => output, call, ingest, waitForJob, search, stop }
+  const serverPid = () => {
+    const found = descendants(child.pid!).filter((pid) => readProc(pid, 'cmdline').includes('shared/local/src/main.ts'))
+    // The deepest one is the Node process running main.ts, not the wrappers that started it.
+    const pid = found.at(-1)
+    if (pid === undefined) throw new Error(`no process of the server found under ${child.pid}`)
+    return pid
+  }
+  const functionUrls = () => {
+    for (const line of output.split('\n')) {
+      if (!line.includes('"functions"')) continue
+      try {
+        const parsed = JSON.parse(line) as { functions?: Record<string, string> }
+        if (parsed.functions) return parsed.functions
+      } catch {
+        // Not a log line.
+      }
+    }
+    throw new Error(`the server did not log its functions' addresses:\n${output}`)
+  }
+
+  return { base, serverPid, functionUrls, output: () => output, call, ingest, waitForJob, search, stop }
+}
+
+const readProc = (pid: number, file: string) => {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8').replaceAll('\0', ' ')
+  } catch {
+    return ''
+  }
+}
+
+/** The processes under `pid`, parents before children (Linux /proc). */
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    // The parent is the 2nd field after the command, which is in parentheses and may hold spaces.
+    const stat = readProc(Number(entry), 'stat')
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+    parents.set(Number(entry), ppid)
+  }
+  const found: number[] = []
+  let level = [pid]
+  while (level.length > 0) {
+    level = [...parents].filter(([, ppid]) => level.includes(ppid)).map(([child]) => child)
+    found.push(...level)
+  }
+  return found
+}
+
+/**
+ * The resident memory of a process in bytes (VmRSS of /proc/<pid>/status).
+ *
+ * @example
+ * const before = residentBytes(server.serverPid())
+ */
+export function residentBytes(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readProc(pid, 'status'))?.[1]
+  if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`)
+  return Number(kb) * 1024
 }

@@ -287,7 +287,7 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     app.get('/metrics', metricsPage)
     app.post('/', eventBodyLimit, (c) => takeEvent(c.req.raw))
   } else if (dependencies.eventsOnClusterHost) {
-    app.post('/', eventBodyLimit, async (c, next) => (isClusterLocalHost(c.req.header('host')) ? takeEvent(c.req.raw) : next()))
+    app.post('/', eventBodyLimit, async (c, next) => (isClusterLocalHost(new URL(c.req.url).host) ? takeEvent(c.req.raw) : next()))
   }
 
   if (definition.publicApi) {
