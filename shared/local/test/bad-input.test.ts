@@ -8,6 +8,7 @@ import { request } from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ERROR_CODES } from '@ytrag/function'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { residentBytes, startServerProcess, type ServerProcess } from './server-process.ts'
 
@@ -323,13 +324,14 @@ describe('bad input over HTTP (the server as npm start runs it)', () => {
     for (const testCase of cases) {
       const answer = await send(base(testCase.target), testCase).catch((error: Error) => ({ status: 0, body: `no answer: ${error.message}` }))
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
-      let message: unknown
+      let error: { code?: unknown; message?: unknown } | undefined
       try {
-        message = (JSON.parse(answer.body) as { error?: { message?: unknown } }).error?.message
+        error = (JSON.parse(answer.body) as { error?: { code?: unknown; message?: unknown } }).error
       } catch {
-        message = undefined
+        error = undefined
       }
-      if (answer.status !== testCase.status || typeof message !== 'string' || message.length < 5) {
+      const known = (ERROR_CODES as readonly unknown[]).includes(error?.code)
+      if (answer.status !== testCase.status || !known || typeof error?.message !== 'string' || error.message.length < 5) {
         wrong.push(`${testCase.name}: ${answer.status} ${answer.body.slice(0, 200)}`)
       }
     }

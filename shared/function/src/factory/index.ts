@@ -19,6 +19,7 @@ import { InvalidBlobKeyError, type StoreProviders, type Stores } from '@ytrag/st
 import type { CloudEvent } from 'cloudevents'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import type { ErrorCode } from '../errors/index.ts'
 import { localGuard, type LocalGuardOptions } from '../guard/index.ts'
 import { functionMetrics } from '../metrics/index.ts'
 
@@ -102,7 +103,7 @@ export interface FunctionApps {
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
 
-const errorBody = (code: string, message: string) => ({ error: { code, message } })
+const errorBody = (code: ErrorCode, message: string) => ({ error: { code, message } })
 
 /** Names only the cluster's own DNS resolves, which Knative's external gateway does not route. */
 const isClusterLocalHost = (host: string | undefined) => {
