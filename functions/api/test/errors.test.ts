@@ -80,3 +80,21 @@ describe("the api's two surfaces", () => {
     }
   })
 })
+
+describe('the OpenAPI description', () => {
+  it('names the key schemes, every error code, and the 401, 413, 415 and 429 answers', async () => {
+    const fn = await startFunctionUnderTest(api)
+    try {
+      const doc = (await (await fetch(new URL('/openapi.json', fn.url))).json()) as {
+        components: { securitySchemes: Record<string, unknown>; schemas: { Error: { properties: { error: { properties: { code: { enum: string[] } } } } } } }
+        paths: Record<string, Record<string, { responses: Record<string, unknown> }>>
+      }
+      expect(Object.keys(doc.components.securitySchemes)).toEqual(['bearer', 'apiKey'])
+      expect(doc.components.schemas.Error.properties.error.properties.code.enum).toEqual(expect.arrayContaining(['unauthorized', 'body_too_large', 'invalid_cursor', 'unknown_host']))
+      expect(Object.keys(doc.paths['/v1/search']!.post!.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '413', '415', '429']))
+      expect(Object.keys(doc.paths['/v1/videos']!.get!.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '429']))
+    } finally {
+      await fn.close()
+    }
+  })
+})
