@@ -49,6 +49,33 @@ describe('discover over HTTP, with the real yt-dlp', () => {
     expect((await fn.stores.documents.getVideo('bicycle-1'))?.status).toBe('queued')
   })
 
+  it('finishes a job found half-way on redelivery (videos linked, never marked discovered), resending the same events', async () => {
+    const url = fixtures.url('/all.html')
+    await fn.stores.documents.createJob({ jobId: 'job-5', url })
+    // The state a crash between addJobVideos and markJobDiscovered leaves behind.
+    for (const videoId of ['all-1', 'all-2']) await fn.stores.documents.insertVideo({ videoId, url, playlistItem: Number(videoId.at(-1)) })
+    await fn.stores.documents.addJobVideos('job-5', ['all-1', 'all-2'])
+    expect(await fn.stores.documents.getJob('job-5')).toMatchObject({ status: 'running', discovered: false })
+    expect((await fn.deliver('ingest.requested', 'job-5', { jobId: 'job-5', url, force: false })).status).toBe(202)
+    expect(await fn.stores.documents.getJob('job-5')).toMatchObject({ status: 'running', discovered: true, videos: { total: 4 } })
+    // Still queued, so sent (again): under the ids discovery records, which downstream takes once.
+    expect(fn.sink.events.map((event) => event.id)).toEqual(['all-1', 'all-2', 'all-3', 'all-4'].map((id) => `${id}/discover/0/video.discovered`))
+    expect((await fn.stores.documents.getVideo('all-1'))?.handoff?.events.map((event) => event.id)).toEqual(['all-1/discover/0/video.discovered'])
+  })
+
+  it('re-sends a video in any state when forced, as a new generation', async () => {
+    const url = fixtures.url('/bicycle.html')
+    await fn.stores.documents.insertVideo({ videoId: 'bicycle-1', url })
+    await fn.stores.documents.updateVideo('bicycle-1', 'download', 'running')
+    await fn.stores.documents.createJob({ jobId: 'job-6', url })
+    await fn.deliver('ingest.requested', 'job-6', { jobId: 'job-6', url, force: false })
+    expect(fn.sink.events).toHaveLength(0) // in progress: left to its run (the reaper watches it)
+    await fn.stores.documents.createJob({ jobId: 'job-7', url, force: true })
+    await fn.deliver('ingest.requested', 'job-7', { jobId: 'job-7', url, force: true })
+    expect(fn.sink.events.map((event) => [event.id, (event.data as { generation?: number }).generation])).toEqual([['bicycle-1/discover/1/video.discovered', 1]])
+    expect(await fn.stores.documents.getVideo('bicycle-1')).toMatchObject({ status: 'queued', generation: 1 })
+  })
+
   it('fails the job, without a retry, when the page does not exist', async () => {
     const url = fixtures.url('/nowhere.html')
     await fn.stores.documents.createJob({ jobId: 'job-4', url })
