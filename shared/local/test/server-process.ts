@@ -36,6 +36,10 @@ export interface ServerProcess {
   port: number
   /** The bootstrap script's pid: the root of the server's process tree. */
   pid: number
+  /** The process that serves (bootstrap starts pnpm, which starts tsx, which starts it): for its memory. */
+  serverPid(): number
+  /** Each function's internal loopback address, as the server logged it at start-up. */
+  functionUrls(): Record<string, string>
   /** Everything the server printed so far, for failure messages. */
   output(): string
   /**
@@ -263,10 +267,32 @@ export async function startServerProcess(env: Record<string, string>, options: {
   }
   const search = async (query: string, limit = 10) => (await call<{ hits: Hit[] }>('POST', '/v1/search', { query, limit })).body.hits
 
+  const serverPid = () => {
+    const found = descendants(child.pid!).filter((pid) => readProc(pid, 'cmdline').includes('shared/local/src/main.ts'))
+    // The deepest one is the Node process running main.ts, not the wrappers that started it.
+    const pid = found.at(-1)
+    if (pid === undefined) throw new Error(`no process of the server found under ${child.pid}`)
+    return pid
+  }
+  const functionUrls = () => {
+    for (const line of output.split('\n')) {
+      if (!line.includes('"functions"')) continue
+      try {
+        const parsed = JSON.parse(line) as { functions?: Record<string, string> }
+        if (parsed.functions) return parsed.functions
+      } catch {
+        // Not a log line.
+      }
+    }
+    throw new Error(`the server did not log its functions' addresses:\n${output}`)
+  }
+
   return {
     base,
     port,
     pid,
+    serverPid,
+    functionUrls,
     output: () => output,
     onLine(listener) {
       listeners.add(listener)
@@ -280,4 +306,31 @@ export async function startServerProcess(env: Record<string, string>, options: {
     search,
     stop,
   }
+}
+
+const readProc = (pid: number, file: string) => {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8').replaceAll('\0', ' ')
+  } catch {
+    return ''
+  }
+}
+
+/** The processes under `pid`, parents before children (Linux /proc). */
+function descendants(pid: number): number[] {
+  return processTree(pid)
+    .filter((info) => info.pid !== pid)
+    .map((info) => info.pid)
+}
+
+/**
+ * The resident memory of a process in bytes (VmRSS of /proc/<pid>/status).
+ *
+ * @example
+ * const before = residentBytes(server.serverPid())
+ */
+export function residentBytes(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readProc(pid, 'status'))?.[1]
+  if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`)
+  return Number(kb) * 1024
 }
