@@ -18,7 +18,7 @@ import { discover } from '@ytrag/discover'
 import { download } from '@ytrag/download'
 import { eventFromRequest, eventType, httpSink, PING_EVENT_TYPE, type EventName } from '@ytrag/events'
 import { CloudEvent } from 'cloudevents'
-import { createFunctionApp, openDependencies, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
+import { createFunctionApps, openDependencies, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
 import { createLogger } from '@ytrag/logging'
 import { HARBOUR_STORY, makeSpeechFixture } from '@ytrag/media/testing'
@@ -134,11 +134,16 @@ async function startPipeline(env: Record<string, string>, refuse?: { fn: string;
       return new Response(null, { status: 202 })
     })
     servers.push({ close: () => new Promise((done) => sink.server.close(() => done())) })
-    const app = createFunctionApp(definition, { config, sink: httpSink(sink.url), logger: logger(fn), ...opened })
-    const running: RunningServer = await serveApp(app, { port: 0, hostname: '127.0.0.1', handleSignals: false })
+    // As npm start serves them: deliveries go to each function's internal listener, users to the api's own port.
+    const { app, internal } = createFunctionApps(definition, { config, sink: httpSink(sink.url), logger: logger(fn), ...opened })
+    const running: RunningServer = await serveApp(internal, { port: 0, hostname: '127.0.0.1', handleSignals: false })
     servers.push(running)
     functionUrls[fn] = `http://127.0.0.1:${running.port}/`
-    if (fn === 'api') apiUrl = `http://127.0.0.1:${running.port}`
+    if (definition.publicApi) {
+      const publicServer = await serveApp(app, { port: 0, hostname: '127.0.0.1', handleSignals: false })
+      servers.push(publicServer)
+      apiUrl = `http://127.0.0.1:${publicServer.port}`
+    }
   }
   return {
     apiUrl,
