@@ -119,12 +119,14 @@ describe('load with rotating keys (loopback, the server as npm start runs it)', 
   }, 120_000)
 
   it('with keys off: a new key per request is one client (its address), limited after its quota', async () => {
-    const running = await start({ YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '100' })
+    // An hour's window covers the three rounds however slow the machine is (a 60 s one can turn
+    // in the middle of them); it still may turn at the hour, and then allows 100 more.
+    const running = await start({ YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '100', YOUTUBE_RAG__RATE_LIMIT__WINDOW_SECONDS: '3600' })
     const { results, growthAfterFirst } = await rounds(running, 'keys off, a new key per request', { count: 15_000, concurrency: 32, seconds: 20, headers: () => ({ 'x-api-key': crypto.randomUUID() }) })
     const statuses = (status: number) => results.reduce((sum, result) => sum + (result.statuses[status] ?? 0), 0)
-    // One window (60 s) covers the three rounds: 100 allowed in all, every other request 429.
-    expect(statuses(200)).toBe(100)
-    expect(statuses(429)).toBe(results.reduce((sum, result) => sum + result.requests, 0) - 100)
+    // 100 allowed in all (200 if the hour turned), every other request 429: the made-up keys never count.
+    expect([100, 200]).toContain(statuses(200))
+    expect(statuses(429)).toBe(results.reduce((sum, result) => sum + result.requests, 0) - statuses(200))
     expect(growthAfterFirst).toBeLessThan(50 * MB)
   }, 120_000)
 
