@@ -408,6 +408,8 @@ describe('a sink that refuses (503) the first send of each event type', () => {
       expect((await pipeline.call<JobView>('GET', `/v1/jobs/${subscribed.body.jobId}`)).body.status).toBe('succeeded')
       const before = (await pipeline.call<{ items: VideoView[] }>('GET', '/v1/videos?limit=50')).body.items.map((video) => video.videoId)
 
+      // An upload for the scheduled sync to find (an older video the backfill left out is not new).
+      channel.publish({ name: 'sourdough', title: 'Sourdough from scratch', published: new Date() })
       // Once the sync is due, a tick of the PingSource (sent as the in-process schedule sends it).
       const due = Date.parse((await pipeline.call<{ nextSyncAt: string }>('GET', `/v1/channels/${channel.channelId}`)).body.nextSyncAt)
       await new Promise((done) => setTimeout(done, Math.max(0, due - Date.now()) + 200))
