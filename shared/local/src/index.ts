@@ -13,6 +13,7 @@ import { assertStorageWritable, createFunctionApps, diskSpaceCheck, openDependen
 import { indexer } from '@ytrag/indexer'
 import { transcribe } from '@ytrag/transcribe'
 import { createLogger } from '@ytrag/logging'
+import { sweepAbandonedScratchDirs } from '@ytrag/youtube'
 import type { Stores } from '@ytrag/stores'
 
 /** Every function the local server runs; the Triggers in `knative/` decide which gets what. */
@@ -57,6 +58,9 @@ export async function startLocalServer(options: { env?: Record<string, string | 
   const manifestsDir = isAbsolute(config.broker.manifestsDir) ? config.broker.manifestsDir : resolve(repositoryRoot, config.broker.manifestsDir)
   const functionUrls: Record<string, string> = {}
 
+  // What a killed run left in the temp folder (caption files, downloaded audio) goes first.
+  const swept = await sweepAbandonedScratchDirs()
+  if (swept > 0) logger.info({ swept }, 'removed the scratch folders of a process that is gone')
   const wiring = readBrokerWiring(manifestsDir)
   // Deliveries a previous process left in the queue start at once; they wait here until every
   // function listens, rather than spending their retries on functions not yet started.

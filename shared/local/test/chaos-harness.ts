@@ -480,8 +480,9 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
       for (const problem of result.reingest.check.problems) result.problems.push(`after the re-ingest: ${problem}`)
     }
     lap('reingest')
-    // Not part of the issue's checks: what the killed server's downloads left in its temp folder.
+    // What the killed server's downloads left in its temp folder: the restarted server sweeps it.
     result.tempLeftovers = readdirSync(temp).filter((name) => name.startsWith('ytrag-')).length
+    if (result.tempLeftovers > 0) result.problems.push(`${result.tempLeftovers} scratch folders of the killed server were left in its TMPDIR`)
     if (result.problems.length > 0) result.log = logExcerpt(second.output())
     return result
   } catch (error) {

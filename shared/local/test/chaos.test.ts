@@ -118,7 +118,7 @@ describe('chaos: the local server SIGKILLed across the pipeline and restarted on
       console.log(`chaos: ${results.length} scenarios in ${seconds(performance.now() - started)} s, ${concurrency} at a time`)
       console.log(`kills ${kills}, videos lost ${lost}, duplicated ${duplicated}, max time to terminal ${maxTerminal} s`)
       const leftovers = results.reduce((sum, result) => sum + (result.tempLeftovers ?? 0), 0)
-      if (leftovers > 0) console.log(`(not asserted) temporary folders the killed servers left in their TMPDIR: ${leftovers}`)
+      console.log(`scratch folders of killed servers left after the restarts: ${leftovers}`)
 
       const failures = results.filter((result) => result.problems.length > 0).map((result) => `${label(result)}: ${result.problems.join('; ')}`)
       expect({ kills, lost, duplicated, allTerminal, failures }).toEqual({ kills: points.length, lost: 0, duplicated: 0, allTerminal: true, failures: [] })
