@@ -178,7 +178,7 @@ describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
     expect(blocks['::/0']).toEqual(expect.arrayContaining(['::1/128', 'fc00::/7', 'fe80::/10', '::ffff:0:0/96']))
   })
 
-  it('has Prometheus scrape every function pod straight from its port', () => {
+  it("has Prometheus scrape every function pod straight from its internal port, which Knative's ingress never routes", () => {
     const monitor = only(objects.filter((o) => o.kind === 'ServiceMonitor'), 'ServiceMonitor')
     const metrics = only(
       objects.filter((o) => o.apiVersion === 'v1' && o.kind === 'Service' && Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v)),
@@ -187,8 +187,19 @@ describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
     const [endpoint] = monitor.spec.endpoints
     expect(endpoint.path).toBe('/metrics')
     const port = metrics.spec.ports.find((p: any) => p.name === endpoint.port)
-    expect(port.targetPort).toBe(8080)
-    for (const service of knativeServices(objects)) expect(service.spec.template.metadata.labels).toMatchObject(metrics.spec.selector)
+    for (const service of knativeServices(objects)) {
+      expect(service.spec.template.metadata.labels).toMatchObject(metrics.spec.selector)
+      // The port each function serves /metrics on (startFunction reads INTERNAL_PORT), never the public one.
+      const [container] = service.spec.template.spec.containers
+      const internalPort = Number(container.env.find((e: any) => e.name === 'INTERNAL_PORT')?.value)
+      expect(port.targetPort, service.metadata.name).toBe(internalPort)
+      expect(internalPort).not.toBe(container.ports[0].containerPort)
+      // queue-proxy's own ports in the same pod.
+      expect([8012, 8013, 8022, 8112, 9090, 9091]).not.toContain(internalPort)
+    }
+    const policy = only(objects.filter((o) => o.kind === 'NetworkPolicy'), 'NetworkPolicy')
+    const scrape = policy.spec.ingress.find((rule: any) => rule.from.some((peer: any) => peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring'))
+    expect(scrape.ports).toEqual([{ protocol: 'TCP', port: port.targetPort }])
   })
 })
 

@@ -1,4 +1,5 @@
 import type { FunctionDefinition } from '@ytrag/function'
+import { InvalidCursorError } from '@ytrag/stores'
 import { errorBody, ApiError } from './http/index.ts'
 import { channelRoutes } from './routes/channels.ts'
 import { openApiRoutes } from './routes/openapi.ts'
@@ -32,6 +33,8 @@ export const api: FunctionDefinition = {
   routes(app, context) {
     app.onError((error, c) => {
       if (error instanceof ApiError) return c.json(errorBody(error.code, error.message), error.status)
+      // A cursor is the client's to keep, not to edit: one this server never issued is the client's mistake.
+      if (error instanceof InvalidCursorError) return c.json(errorBody('invalid_cursor', `${error.message}: pass back the nextCursor of a previous page unchanged`), 400)
       context.logger.error({ err: error, path: c.req.path }, 'request failed')
       return c.json(errorBody('internal_error', 'the server could not complete the request'), 500)
     })

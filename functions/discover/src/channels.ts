@@ -279,11 +279,20 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
 export async function startDueSyncs(context: FunctionContext): Promise<number> {
   const { stores, config, emit, logger } = context
   const now = new Date()
-  const due = await stores.documents.claimDueChannels(now, new Date(now.getTime() + CLAIM_LEASE_MS), config.channels.maxPerTick)
-  for (const channel of due) {
+  const leaseUntil = new Date(now.getTime() + CLAIM_LEASE_MS)
+  const due = await stores.documents.claimDueChannels(now, leaseUntil, config.channels.maxPerTick)
+  for (const [i, channel] of due.entries()) {
     const jobId = randomUUID()
     await stores.documents.createJob({ jobId, url: channel.url })
-    await emit('channel.resync.requested', channel.channelId, { jobId, channelId: channel.channelId, url: channel.url, reason: 'scheduled' })
+    try {
+      await emit('channel.resync.requested', channel.channelId, { jobId, channelId: channel.channelId, url: channel.url, reason: 'scheduled' })
+    } catch (error) {
+      // Not sent: this job never starts, and the claims not sent are given back, so the broker's
+      // retry of this tick finds the channels due again instead of waiting out the lease.
+      await stores.documents.failJob(jobId, `the event broker did not accept the sync: ${(error as Error).message}`)
+      for (const unsent of due.slice(i)) await stores.documents.releaseChannelClaim(unsent.channelId, leaseUntil, now)
+      throw error
+    }
   }
   if (due.length) logger.info({ channels: due.map((channel) => channel.channelId) }, 'scheduled syncs started')
   return due.length

@@ -1,12 +1,11 @@
 // The speech-to-text half of `download`: the video's audio, cut into segments at pauses, each
 // stored and announced on its own so that separate deliveries transcribe them in parallel.
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { videoLifecycle, type FunctionContext } from '@ytrag/function'
 import { detectSilences, encodeSegments, FfmpegError, ffmpegPath, planSegments, toSpeechWav } from '@ytrag/media'
 import { blobKeys, type Video } from '@ytrag/stores'
-import { downloadAudio, ytdlpOptionsFrom, type VideoInfo } from '@ytrag/youtube'
+import { downloadAudio, scratchDir, ytdlpOptionsFrom, type VideoInfo } from '@ytrag/youtube'
 
 /** 5400 → '1:30:00'. */
 const clock = (seconds: number) => {
@@ -36,7 +35,7 @@ export async function sendAudioSegments(
   if (info.durationSeconds && info.durationSeconds > max) return tooLongReason(info.durationSeconds, max)
 
   const ffmpeg = ffmpegPath(config.tools.ffmpegPath)
-  const dir = await mkdtemp(join(tmpdir(), 'ytrag-audio-'))
+  const dir = await scratchDir('audio')
   try {
     const source = await downloadAudio(info, dir, { ...ytdlpOptionsFrom(config, context), timeoutMs: config.audio.downloadTimeoutSeconds * 1000 })
     let wav

@@ -1,4 +1,4 @@
-import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
+import { parseJsonBlob, videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { ProviderError } from '@ytrag/providers'
 import { blobKeys, chunkId, type ChunkRecord, type StoredTranscript } from '@ytrag/stores'
 import { chunkTranscript } from '@ytrag/transcript'
@@ -28,7 +28,7 @@ export const indexer: FunctionDefinition = {
       if (!video) return
       const body = await stores.blobs.get(blobKey)
       if (!body) throw new Error(`transcript blob ${blobKey} of ${videoId} is missing`)
-      const transcript = JSON.parse(new TextDecoder().decode(body)) as StoredTranscript
+      const transcript = parseJsonBlob<StoredTranscript>(body, blobKey)
       const chunks = chunkTranscript(transcript.segments, {
         maxSpanSeconds: config.chunking.maxSpanSeconds,
         maxChars: config.chunking.maxChars,

@@ -14,7 +14,7 @@ const usage = `usage: pnpm ytrag <command> [options]
   channels list                                     subscriptions and how their syncs went
   channels remove <channelId>                       stop following a channel (its videos stay)
   channels sync <channelId> [--wait]                sync a channel now
-options: --server http://127.0.0.1:8000 (or YTRAG_URL), --json (raw answers)`
+options: --server http://127.0.0.1:8000 (or YTRAG_URL), --json (raw answers); YTRAG_API_KEY: the API key a server with keys wants`
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -47,7 +47,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     try {
       response = await fetch(`${server}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          // A server with API__KEYS set wants one of its keys.
+          ...(process.env.YTRAG_API_KEY ? { authorization: `Bearer ${process.env.YTRAG_API_KEY}` } : {}),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       })
     } catch {
@@ -201,7 +205,7 @@ async function channels(action: string | undefined, target: string | undefined):
     }
     case 'sync': {
       if (!target) throw new CliError('channels sync needs a channel id')
-      const { jobId } = await call<{ jobId: string }>('POST', `/v1/channels/${encodeURIComponent(target)}/sync`)
+      const { jobId } = await call<{ jobId: string }>('POST', `/v1/channels/${encodeURIComponent(target)}/sync`, {})
       print(values.json ? { jobId } : `sync job ${jobId}`)
       return wait(jobId)
     }

@@ -24,6 +24,25 @@ export const configSchema = z.object({
   server: z.object({
     host: z.string().default('127.0.0.1'),
     port: port.default(8000),
+    /**
+     * Local mode answers only requests addressed to localhost names, IP addresses, `host` and
+     * these names (a name in front of it, e.g. a reverse proxy's): a page on another site that
+     * rebinds its own name to this machine is refused (DNS rebinding).
+     */
+    allowedHosts: list.default([]),
+  }),
+  api: z.object({
+    /**
+     * The SHA-256 (hex) of each API key, comma-separated (`printf %s "$KEY" | sha256sum`); from a
+     * Secret. Set, /v1/* needs one of the keys (`Authorization: Bearer KEY` or `x-api-key: KEY`).
+     */
+    keys: list.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, 'each entry must be the hex SHA-256 of a key (64 hex digits), not the key itself'))).default([]),
+    /** The largest request body /v1/* reads; larger ones are refused with 413 before they are read. */
+    maxBodyBytes: z.coerce.number().int().positive().default(262_144),
+  }),
+  events: z.object({
+    /** The largest CloudEvent a function reads: events carry references (blob keys), not payloads. */
+    maxBodyBytes: z.coerce.number().int().positive().default(262_144),
   }),
   storage: z.object({
     dir: z.string().default('./.youtube-rag'),
@@ -156,6 +175,8 @@ export const configSchema = z.object({
     windowSeconds: z.coerce.number().int().positive().default(60),
     /** Behind Knative's ingress the client is the first X-Forwarded-For address; trust it only there. */
     trustProxy: z.stringbool().default(false),
+    /** The in-memory limiter keeps at most this many clients' windows (the least recent go first). */
+    maxClients: z.coerce.number().int().positive().default(10_000),
   }),
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -140,8 +140,41 @@ export function createEvent<N extends EventName>(
 }
 
 /**
- * Reads a CloudEvent from an HTTP message (binary or structured mode) with the SDK and
- * validates its data against the catalog.
+ * A handler's failure that another delivery of the same event cannot mend (a blob key that
+ * breaks the rules, a stored blob that does not parse): answered 422, so the broker sends the
+ * event to the dead-letter sink at once instead of retrying it.
+ */
+export class PermanentEventError extends Error {
+  override name = 'PermanentEventError'
+}
+
+const isJsonType = (contentType: string | undefined) => {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase()
+  return type === undefined || type === '' || type === 'application/json' || type === 'text/json' || type.endsWith('+json')
+}
+
+const REQUIRED = ['id', 'source', 'type', 'specversion'] as const
+
+/** Refuses an envelope the SDK would have mended (it invents a missing id, takes any specversion). */
+function checkEnvelope(attributes: Record<string, unknown>): void {
+  const missing = REQUIRED.filter((name) => typeof attributes[name] !== 'string' || (attributes[name] as string).trim() === '')
+  if (missing.length > 0) throw new InvalidEventError(`malformed CloudEvent: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} required`)
+  if (attributes.specversion !== '1.0') throw new InvalidEventError(`malformed CloudEvent: specversion ${JSON.stringify(attributes.specversion)} is not supported (only 1.0)`)
+}
+
+const parseJson = (text: string, what: string): unknown => {
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new InvalidEventError(`malformed CloudEvent: ${what} is not valid JSON (${(error as Error).message})`)
+  }
+}
+
+/**
+ * Reads a CloudEvent 1.0 from an HTTP message, binary or structured mode, strictly: `id`,
+ * `source`, `type` and `specversion` 1.0 must be there (the SDK would invent an id, making each
+ * retry a new event), and JSON data is parsed as JSON whatever its whitespace. Batches are
+ * refused: nothing here sends them.
  *
  * @example
  * ```ts
@@ -149,18 +182,37 @@ export function createEvent<N extends EventName>(
  * ```
  */
 export async function eventFromRequest(request: Request): Promise<CloudEvent<unknown>> {
-  const headers: Record<string, string> = {}
-  request.headers.forEach((value, key) => {
-    headers[key] = value
-  })
+  const contentType = request.headers.get('content-type') ?? undefined
   const body = await request.text()
+  let attributes: Record<string, unknown>
+  if (request.headers.has('ce-specversion')) {
+    attributes = {}
+    request.headers.forEach((value, key) => {
+      if (key.startsWith('ce-') && key.length > 3) attributes[key.slice(3)] = value
+    })
+    checkEnvelope(attributes)
+    if (contentType) attributes.datacontenttype = contentType
+    if (body.trim() !== '') attributes.data = isJsonType(contentType) ? parseJson(body, 'its data') : body
+  } else if (contentType?.toLowerCase().startsWith('application/cloudevents+json')) {
+    const parsed = parseJson(body, 'the structured event')
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidEventError('malformed CloudEvent: a structured event must be a JSON object')
+    attributes = parsed as Record<string, unknown>
+    checkEnvelope(attributes)
+    if (typeof attributes.data === 'string' && isJsonType(attributes.datacontenttype as string | undefined)) {
+      // JSON data sent as a JSON string (some senders do): read as what it holds, leniently only about whitespace.
+      const text = attributes.data
+      if (/^\s*[[{]/.test(text)) attributes.data = parseJson(text, 'its data')
+    }
+  } else if (contentType?.toLowerCase().startsWith('application/cloudevents-batch+json')) {
+    throw new InvalidEventError('malformed CloudEvent: batched events are not accepted; send each event on its own')
+  } else {
+    throw new InvalidEventError('malformed CloudEvent: no ce-specversion header (binary mode) and not application/cloudevents+json (structured mode)')
+  }
   try {
-    const parsed = HTTP.toEvent({ headers, body })
-    const event = Array.isArray(parsed) ? parsed[0] : parsed
-    if (!event) throw new Error('no event in the message')
-    return event as CloudEvent<unknown>
+    return new CloudEvent<unknown>(attributes as never)
   } catch (error) {
-    throw new InvalidEventError(`malformed CloudEvent: ${(error as Error).message}`)
+    const details = (error as { errors?: unknown }).errors
+    throw new InvalidEventError(`malformed CloudEvent: ${(error as Error).message}${details ? ` ${JSON.stringify(details)}` : ''}`)
   }
 }
 

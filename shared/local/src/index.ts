@@ -9,10 +9,11 @@ import { loadConfig, type Config } from '@ytrag/config'
 import { deadLetter } from '@ytrag/dead-letter'
 import { discover } from '@ytrag/discover'
 import { download } from '@ytrag/download'
-import { createFunctionApp, openDependencies, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
+import { assertStorageWritable, createFunctionApps, diskSpaceCheck, openDependencies, serveApp, ytdlpCheck, type FunctionDefinition, type RunningServer } from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
 import { transcribe } from '@ytrag/transcribe'
 import { createLogger } from '@ytrag/logging'
+import { sweepAbandonedScratchDirs } from '@ytrag/youtube'
 import type { Stores } from '@ytrag/stores'
 
 /** Every function the local server runs; the Triggers in `knative/` decide which gets what. */
@@ -27,7 +28,10 @@ export interface LocalServer {
   config: Config
   stores: Stores
   broker: LocalBroker
-  /** Each function's own loopback address; the broker delivers to these over HTTP. */
+  /**
+   * Each function's own loopback address (its internal listener: POST /, /metrics, health); the
+   * broker delivers to these over HTTP. The api's public port serves neither POST / nor /metrics.
+   */
   functionUrls: Record<string, string>
   close(): Promise<void>
 }
@@ -46,12 +50,17 @@ export interface LocalServer {
 export async function startLocalServer(options: { env?: Record<string, string | undefined>; handleSignals?: boolean } = {}): Promise<LocalServer> {
   const config = loadConfig(options.env ?? process.env)
   const logger = createLogger({ name: 'local', level: config.log.level })
+  // The broker's queue lives there whatever the stores: a read-only folder is named, not a stack trace.
+  await assertStorageWritable(config)
   // One set of stores and providers for every function: they are the same process.
   const opened = await openDependencies(config, { ...(options.env ? { env: options.env } : {}), logger, rateLimited: true })
   const stores = opened.stores
   const manifestsDir = isAbsolute(config.broker.manifestsDir) ? config.broker.manifestsDir : resolve(repositoryRoot, config.broker.manifestsDir)
   const functionUrls: Record<string, string> = {}
 
+  // What a killed run left in the temp folder (caption files, downloaded audio) goes first.
+  const swept = await sweepAbandonedScratchDirs()
+  if (swept > 0) logger.info({ swept }, 'removed the scratch folders of a process that is gone')
   const wiring = readBrokerWiring(manifestsDir)
   // Deliveries a previous process left in the queue start at once; they wait here until every
   // function listens, rather than spending their retries on functions not yet started.
@@ -75,17 +84,27 @@ export async function startLocalServer(options: { env?: Record<string, string | 
         return fetch(target, { method: 'POST', headers: request.headers, body: await request.text() })
       },
     })
+    // Pages the user visits can reach this machine's ports: every listener answers only the
+    // names it serves and takes state changes only as JSON from home (see localGuard).
+    const guard = { hosts: [config.server.host, ...config.server.allowedHosts] }
     for (const definition of localFunctions) {
-      const app = createFunctionApp(definition, { config, sink: broker, logger: createLogger({ name: definition.name, level: config.log.level }), ...opened })
       const isApi = definition.name === 'api'
-      const running = await serveApp(app, {
-        port: isApi ? config.server.port : 0,
-        hostname: isApi ? config.server.host : '127.0.0.1',
-        handleSignals: false,
+      const { app, internal } = createFunctionApps(definition, {
+        config,
+        sink: broker,
+        logger: createLogger({ name: definition.name, level: config.log.level }),
+        ...opened,
+        localGuard: guard,
+        // The api's readiness is the one a user sees: it tells what would make an ingest fail.
+        ...(isApi ? { readiness: { ytdlp: ytdlpCheck(config.tools.ytdlpPath), disk: diskSpaceCheck(config.storage.dir) } } : {}),
       })
+      const running = await serveApp(internal, { port: 0, hostname: '127.0.0.1', handleSignals: false })
       servers.push(running)
-      if (isApi) apiServer = running
       functionUrls[definition.name] = `http://127.0.0.1:${running.port}/`
+      if (isApi) {
+        apiServer = await serveApp(app, { port: config.server.port, hostname: config.server.host, handleSignals: false })
+        servers.push(apiServer)
+      }
     }
   } catch (error) {
     // The broker closes first, so the deliveries waiting for the functions fail while it is
@@ -125,7 +144,7 @@ export async function startLocalServer(options: { env?: Record<string, string | 
       })
     }
   }
-  logger.info({ url: `http://${host}:${port}`, storage: config.storage.dir, manifests: manifestsDir }, 'youtube-rag local server listening')
+  logger.info({ url: `http://${host}:${port}`, storage: config.storage.dir, manifests: manifestsDir, functions: functionUrls }, 'youtube-rag local server listening')
   return { url: `http://${host}:${port}`, port, config, stores, broker, functionUrls, close }
 }
 

@@ -1,7 +1,8 @@
 // The local server started the way `npm start` starts it (the bootstrap script, its own
 // process), and a small HTTP client for the end-to-end tests that drive it.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
+import { readdirSync, readFileSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 import { expect } from 'vitest'
 
@@ -32,14 +33,146 @@ export const freePort = () =>
 
 export interface ServerProcess {
   base: string
+  port: number
+  /** The bootstrap script's pid: the root of the server's process tree. */
+  pid: number
+  /** The process that serves (bootstrap starts pnpm, which starts tsx, which starts it): for its memory. */
+  serverPid(): number
+  /** Each function's internal loopback address, as the server logged it at start-up. */
+  functionUrls(): Record<string, string>
   /** Everything the server printed so far, for failure messages. */
   output(): string
+  /**
+   * Calls `listener` with every whole line the server prints (stdout and stderr), as it comes;
+   * the log lines are pino JSON. Gives a function that removes the listener.
+   */
+  onLine(listener: (line: string) => void): () => void
+  /** The processes the server runs as now (bootstrap, pnpm, tsx, node, yt-dlp, ffmpeg…). */
+  processes(): ProcessInfo[]
+  /**
+   * Kills the whole process tree with SIGKILL, as a crash or an OOM kill of the container
+   * would: nothing gets to clean up. Resolves once every process is gone and the port is free;
+   * gives what was killed.
+   */
+  kill(): Promise<ProcessInfo[]>
   call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }>
   ingest(url: string, extra?: object): Promise<string>
   waitForJob(jobId: string): Promise<Job>
   search(query: string, limit?: number): Promise<Hit[]>
   stop(): Promise<void>
 }
+
+export interface ProcessInfo {
+  pid: number
+  ppid: number
+  /** The process group: bootstrap.mjs starts pnpm in a group of its own. */
+  pgid: number
+  /** The kernel's short name: node, pnpm, sh, python3 (yt-dlp), ffmpeg… */
+  comm: string
+  /** R, S, D, T (stopped), Z (exited, not yet reaped)… */
+  state: string
+}
+
+/** One process's line of /proc/<pid>/stat, or undefined once it is gone. */
+function readProcess(pid: number): ProcessInfo | undefined {
+  let stat: string
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return undefined
+  }
+  // The name is in parentheses and may itself hold spaces or parentheses: split after the last ')'.
+  const close = stat.lastIndexOf(')')
+  const [state = '', ppid = '0', pgid = '0'] = stat.slice(close + 2).split(' ')
+  return { pid, ppid: Number(ppid), pgid: Number(pgid), comm: stat.slice(stat.indexOf('(') + 1, close), state }
+}
+
+/**
+ * `root` and every process below it, read from /proc (Linux). Zombies count as gone: they have
+ * exited and only wait for a parent to reap them.
+ */
+export function processTree(root: number): ProcessInfo[] {
+  const all = new Map<number, ProcessInfo>()
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    const info = readProcess(Number(name))
+    if (info && info.state !== 'Z') all.set(info.pid, info)
+  }
+  const tree: ProcessInfo[] = []
+  const rootInfo = all.get(root)
+  if (rootInfo) tree.push(rootInfo)
+  const wanted = new Set([root])
+  // Children can be listed before their parents: repeat until no new descendant turns up.
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const info of all.values()) {
+      if (!wanted.has(info.pid) && wanted.has(info.ppid)) {
+        wanted.add(info.pid)
+        tree.push(info)
+        grew = true
+      }
+    }
+  }
+  return tree
+}
+
+const alive = (pid: number) => {
+  const info = readProcess(pid)
+  return info !== undefined && info.state !== 'Z'
+}
+
+const signal = (pid: number, name: NodeJS.Signals) => {
+  try {
+    process.kill(pid, name)
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * SIGKILLs `root` and all its descendants, leaving none behind. The tree is frozen first with
+ * SIGSTOP, top down and again until no new process turns up, so that nothing can fork a child
+ * or be reparented away between the listing and the kill; then each process and each process
+ * group seen gets SIGKILL (bootstrap.mjs runs pnpm detached, in a group of its own).
+ * Resolves once none of them is alive; gives what was killed.
+ */
+export async function killProcessTree(root: number): Promise<ProcessInfo[]> {
+  const seen = new Map<number, ProcessInfo>()
+  for (let round = 0; round < 100; round++) {
+    let added = false
+    for (const info of processTree(root)) {
+      if (seen.has(info.pid)) continue
+      seen.set(info.pid, info)
+      signal(info.pid, 'SIGSTOP')
+      added = true
+    }
+    if (!added) break
+  }
+  const groups = new Set([...seen.values()].map((info) => info.pgid))
+  // Never our own group: the test runner would go with it.
+  groups.delete(readProcess(process.pid)?.pgid ?? -1)
+  for (const pgid of groups) signal(-pgid, 'SIGKILL')
+  for (const pid of seen.keys()) signal(pid, 'SIGKILL')
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const left = [...seen.keys()].filter(alive)
+    if (left.length === 0) break
+    if (Date.now() > deadline) throw new Error(`processes still alive 10 s after SIGKILL: ${left.join(', ')}`)
+    await new Promise((done) => setTimeout(done, 20))
+  }
+  return [...seen.values()]
+}
+
+/** Whether something accepts connections on 127.0.0.1:`port`. */
+export const portInUse = (port: number) =>
+  new Promise<boolean>((done) => {
+    const socket = connect({ port, host: '127.0.0.1' })
+    socket.once('connect', () => {
+      socket.destroy()
+      done(true)
+    })
+    socket.once('error', () => done(false))
+  })
 
 /**
  * Spawns `node scripts/bootstrap.mjs serve` with `env` over the test's environment and waits
@@ -48,23 +181,55 @@ export interface ServerProcess {
  * @example
  * const server = await startServerProcess({ YOUTUBE_RAG__STORAGE__DIR: dir })
  * const jobId = await server.ingest(url)
+ * await server.kill() // SIGKILL, the whole tree
  */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, options: { onLine?: (line: string) => void } = {}): Promise<ServerProcess> {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   let output = ''
+  const listeners = new Set<(line: string) => void>(options.onLine ? [options.onLine] : [])
   const child: ChildProcess = spawn(process.execPath, [join(root, 'scripts/bootstrap.mjs'), 'serve'], {
     cwd: root,
     env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1', YOUTUBE_RAG__SERVER__PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
+  const pid = child.pid!
+  // Lines of stdout and of stderr are put together separately, so one never cuts into the other.
+  const lineReader = () => {
+    let partial = ''
+    return (chunk: Buffer) => {
+      const text = chunk.toString()
+      output += text
+      const lines = (partial + text).split('\n')
+      partial = lines.pop()!
+      for (const line of lines) for (const listener of listeners) listener(line)
+    }
+  }
+  child.stdout!.on('data', lineReader())
+  child.stderr!.on('data', lineReader())
+  const exited = new Promise<void>((done) => child.once('exit', () => done()))
+  const hasExited = () => child.exitCode !== null || child.signalCode !== null
+
+  const kill = async () => {
+    const killed = await killProcessTree(pid)
+    await exited
+    const deadline = Date.now() + 5_000
+    while (await portInUse(port)) {
+      if (Date.now() > deadline) throw new Error(`port ${port} still answers after the server was killed`)
+      await new Promise((done) => setTimeout(done, 20))
+    }
+    return killed
+  }
 
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((done) => child.once('exit', done))
-    child.kill('SIGTERM')
+    // Listed first: once the bootstrap exits, what is left of the tree is reparented and no
+    // longer found under its pid.
+    const tree = processTree(pid)
+    if (!hasExited()) child.kill('SIGTERM')
+    const deadline = Date.now() + 15_000
+    while (tree.some((info) => alive(info.pid)) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50))
+    // A graceful stop that hangs (a delivery that never ends) must not leave the server behind.
+    for (const info of tree) if (alive(info.pid)) signal(info.pid, 'SIGKILL')
     await exited
   }
 
@@ -72,11 +237,11 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   for (;;) {
     const ready = await fetch(`${base}/health/ready`).then((r) => r.status, () => 0)
     if (ready === 200) break
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (hasExited() || Date.now() > deadline) {
       await stop()
       throw new Error(`the server did not start:\n${output}`)
     }
-    await new Promise((done) => setTimeout(done, 200))
+    await new Promise((done) => setTimeout(done, 100))
   }
 
   const call = async <T>(method: string, path: string, body?: unknown) => {
@@ -102,5 +267,70 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   }
   const search = async (query: string, limit = 10) => (await call<{ hits: Hit[] }>('POST', '/v1/search', { query, limit })).body.hits
 
-  return { base, output: () => output, call, ingest, waitForJob, search, stop }
+  const serverPid = () => {
+    const found = descendants(child.pid!).filter((pid) => readProc(pid, 'cmdline').includes('shared/local/src/main.ts'))
+    // The deepest one is the Node process running main.ts, not the wrappers that started it.
+    const pid = found.at(-1)
+    if (pid === undefined) throw new Error(`no process of the server found under ${child.pid}`)
+    return pid
+  }
+  const functionUrls = () => {
+    for (const line of output.split('\n')) {
+      if (!line.includes('"functions"')) continue
+      try {
+        const parsed = JSON.parse(line) as { functions?: Record<string, string> }
+        if (parsed.functions) return parsed.functions
+      } catch {
+        // Not a log line.
+      }
+    }
+    throw new Error(`the server did not log its functions' addresses:\n${output}`)
+  }
+
+  return {
+    base,
+    port,
+    pid,
+    serverPid,
+    functionUrls,
+    output: () => output,
+    onLine(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    processes: () => processTree(pid),
+    kill,
+    call,
+    ingest,
+    waitForJob,
+    search,
+    stop,
+  }
+}
+
+const readProc = (pid: number, file: string) => {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8').replaceAll('\0', ' ')
+  } catch {
+    return ''
+  }
+}
+
+/** The processes under `pid`, parents before children (Linux /proc). */
+function descendants(pid: number): number[] {
+  return processTree(pid)
+    .filter((info) => info.pid !== pid)
+    .map((info) => info.pid)
+}
+
+/**
+ * The resident memory of a process in bytes (VmRSS of /proc/<pid>/status).
+ *
+ * @example
+ * const before = residentBytes(server.serverPid())
+ */
+export function residentBytes(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readProc(pid, 'status'))?.[1]
+  if (kb === undefined) throw new Error(`no VmRSS for process ${pid}`)
+  return Number(kb) * 1024
 }

@@ -22,7 +22,11 @@ async function ingestAndSettle(manifestsDir: string, fixtures: FixtureServer) {
     },
   })
   try {
-    const answer = await fetch(`${server.url}/v1/ingest`, { method: 'POST', body: JSON.stringify({ url: fixtures.url('/indexing.html') }) })
+    const answer = await fetch(`${server.url}/v1/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: fixtures.url('/indexing.html') }),
+    })
     const { jobId } = (await answer.json()) as { jobId: string }
     await server.broker.idle()
     const job = (await (await fetch(`${server.url}/v1/jobs/${jobId}`)).json()) as { status: string; videos: object }

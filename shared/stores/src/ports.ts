@@ -284,6 +284,11 @@ export interface DocumentStore {
    */
   claimDueChannels(now: Date, leaseUntil: Date, limit: number): Promise<Channel[]>
   /**
+   * Gives a claim back: the channel is due again at `nextSyncAt`, but only while it still holds
+   * the lease `leaseUntil` (a sync that ran meanwhile wins). True when it was given back.
+   */
+  releaseChannelClaim(channelId: string, leaseUntil: Date, nextSyncAt: Date): Promise<boolean>
+  /**
    * Records a sync: `ok` resets consecutiveFailures, `failed` adds one, `rate-limited` leaves
    * it; sets lastSyncAt, lastOutcome, lastError (cleared when absent), videosFoundLastSync
    * (when given) and nextSyncAt. Returns the channel after, undefined when it does not exist.

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '@ytrag/function'
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { z } from 'zod'
@@ -6,7 +7,7 @@ import type { z } from 'zod'
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message)
@@ -14,7 +15,7 @@ export class ApiError extends Error {
 }
 
 /** The body of every error answer. */
-export const errorBody = (code: string, message: string) => ({ error: { code, message } })
+export const errorBody = (code: ErrorCode, message: string) => ({ error: { code, message } })
 
 /**
  * Reads a JSON body and validates it; malformed JSON and a body that does not fit are 400s

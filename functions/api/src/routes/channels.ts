@@ -9,7 +9,7 @@ import { subscribeRequest } from './schemas.ts'
  * The channel subscriptions: subscribe (resolving any of a channel URL's forms to its id, and
  * starting the backfill), list, show, unsubscribe, and sync now.
  */
-export function channelRoutes(app: Hono, { stores, config, emit }: FunctionContext) {
+export function channelRoutes(app: Hono, { stores, config, emit, logger }: FunctionContext) {
   const channelOr404 = async (channelId: string): Promise<Channel> => {
     const channel = await stores.documents.getChannel(channelId)
     if (!channel) throw new ApiError(404, 'channel_not_found', `no subscription to channel ${channelId}`)
@@ -19,13 +19,19 @@ export function channelRoutes(app: Hono, { stores, config, emit }: FunctionConte
   const startSync = async (channel: Channel, reason: 'subscribed' | 'manual', backfill?: number | 'all') => {
     const jobId = crypto.randomUUID()
     await stores.documents.createJob({ jobId, url: channel.url })
-    await emit('channel.resync.requested', channel.channelId, {
-      jobId,
-      channelId: channel.channelId,
-      url: channel.url,
-      reason,
-      ...(backfill === undefined ? {} : { backfill }),
-    })
+    try {
+      await emit('channel.resync.requested', channel.channelId, {
+        jobId,
+        channelId: channel.channelId,
+        url: channel.url,
+        reason,
+        ...(backfill === undefined ? {} : { backfill }),
+      })
+    } catch (error) {
+      logger.error({ err: error, jobId, channelId: channel.channelId }, 'could not hand the channel sync to the broker')
+      await stores.documents.failJob(jobId, `the event broker did not accept the request: ${(error as Error).message}`)
+      throw new ApiError(503, 'broker_unavailable', 'the event broker is unavailable; the sync was not started, try again')
+    }
     return jobId
   }
 
@@ -71,7 +77,15 @@ export function channelRoutes(app: Hono, { stores, config, emit }: FunctionConte
       nextSyncAt: nextSyncTime(new Date(), { intervalSeconds: body.intervalSeconds ?? channels.intervalSeconds, jitterRatio: channels.jitterRatio }).toISOString(),
     })
     // Subscribing again changes the options sent; it backfills again only when asked to.
-    const jobId = created || body.backfill !== undefined ? await startSync(channel, 'subscribed', channel.backfill) : undefined
+    let jobId: string | undefined
+    try {
+      jobId = created || body.backfill !== undefined ? await startSync(channel, 'subscribed', channel.backfill) : undefined
+    } catch (error) {
+      // A new subscription whose backfill could not start is not kept: subscribing again (as the
+      // 503 says) creates it anew and starts the backfill.
+      if (error instanceof ApiError && error.code === 'broker_unavailable' && created) await stores.documents.deleteChannel(channel.channelId)
+      throw error
+    }
     return c.json({ channel, ...(jobId ? { jobId } : {}) }, created ? 201 : 200)
   })
 

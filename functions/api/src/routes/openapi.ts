@@ -1,3 +1,4 @@
+import { ERROR_CODES } from '@ytrag/function'
 import type { Hono } from 'hono'
 
 const error = { $ref: '#/components/schemas/Error' }
@@ -18,9 +19,15 @@ export const openApiDocument = {
   info: { title: 'youtube-rag', version: '0.1.0', description: 'Questions over YouTube videos, answered with timestamped citations.' },
   components: {
     schemas: {
-      Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } } },
+      Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string', enum: [...ERROR_CODES] }, message: { type: 'string' } } } } },
+    },
+    // Needed only when the server has API__KEYS set; `{}` in `security` says so.
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', description: 'an API key: Authorization: Bearer KEY' },
+      apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
     },
   },
+  security: [{ bearer: [] }, { apiKey: [] }, {}],
   paths: {
     '/v1/ingest': {
       post: {
@@ -30,7 +37,12 @@ export const openApiDocument = {
       },
     },
     '/v1/jobs/{jobId}': { get: { summary: 'A job and its progress', responses: { 200: { description: 'the job' }, 404: { description: 'no such job', ...json(error) } } } },
-    '/v1/videos': { get: { summary: 'Videos, newest first, paged by cursor', responses: { 200: { description: '{items, nextCursor}' } } } },
+    '/v1/videos': {
+      get: {
+        summary: 'Videos, newest first, paged by cursor',
+        responses: { 200: { description: '{items, nextCursor}' }, 400: { description: 'a bad limit, or a cursor this server did not issue (invalid_request, invalid_cursor)', ...json(error) } },
+      },
+    },
     '/v1/videos/{videoId}': {
       get: { summary: 'A video: metadata, stage status, transcript source', responses: { 200: { description: 'the video' }, 404: { description: 'no such video', ...json(error) } } },
       delete: { summary: 'Remove a video, its chunks, transcript and blobs', responses: { 200: { description: 'deleted' }, 404: { description: 'no such video', ...json(error) } } },
@@ -73,6 +85,20 @@ export const openApiDocument = {
     },
     '/v1/channels/{channelId}/sync': { post: { summary: 'Sync now', responses: { 202: { description: '{jobId}' }, 404: { description: 'not subscribed', ...json(error) } } } },
   },
+}
+
+// What every /v1 operation may also answer: a missing or unknown key, the rate limit, and for
+// a body, its size and media type (local mode wants JSON).
+for (const methods of Object.values(openApiDocument.paths) as Record<string, { responses: Record<number, object> }>[]) {
+  for (const [method, operation] of Object.entries(methods)) {
+    operation.responses[401] ??= { description: 'API__KEYS is set and no valid key was sent (unauthorized)', ...json(error) }
+    operation.responses[429] ??= { description: 'rate limited: see Retry-After (rate_limited)', ...json(error) }
+    if (method === 'post') {
+      operation.responses[400] ??= { description: 'a body that is not JSON or does not fit (invalid_json, invalid_request)', ...json(error) }
+      operation.responses[413] ??= { description: 'a body over API__MAX_BODY_BYTES (body_too_large)', ...json(error) }
+      operation.responses[415] ??= { description: 'local mode: the body is not application/json (unsupported_media_type)', ...json(error) }
+    }
+  }
 }
 
 const docsPage = `<!doctype html><html><head><meta charset="utf-8"><title>youtube-rag API</title>

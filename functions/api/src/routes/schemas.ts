@@ -1,5 +1,11 @@
 import { z } from 'zod'
 
+/** Missing is one mistake, the wrong type another: each message says which. */
+const required = (name: string) => (issue: { input?: unknown }) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`)
+
+/** The longest query or question taken, in characters. */
+export const MAX_QUERY_CHARS = 2000
+
 export const filterSchema = z
   .object({
     videoIds: z.array(z.string().min(1)).max(500).optional(),
@@ -9,7 +15,7 @@ export const filterSchema = z
   .strict()
 
 export const ingestRequest = z.object({
-  url: z.string({ error: 'url is required' }).min(1, 'url is required'),
+  url: z.string({ error: required('url') }).min(1, 'url is required'),
   language: z.string().min(2).max(20).optional(),
   force: z.boolean().optional(),
   /** Transcribe the audio even where captions exist (needs a speech-to-text provider). */
@@ -17,13 +23,13 @@ export const ingestRequest = z.object({
 })
 
 export const searchRequest = z.object({
-  query: z.string({ error: 'query is required' }).trim().min(1, 'query is required').max(2000),
+  query: z.string({ error: required('query') }).trim().min(1, 'query is required').max(MAX_QUERY_CHARS, `query must be at most ${MAX_QUERY_CHARS} characters`),
   limit: z.number().int().min(1).max(50).optional(),
   filter: filterSchema.optional(),
 })
 
 export const askRequest = z.object({
-  question: z.string({ error: 'question is required' }).trim().min(1, 'question is required').max(2000),
+  question: z.string({ error: required('question') }).trim().min(1, 'question is required').max(MAX_QUERY_CHARS, `question must be at most ${MAX_QUERY_CHARS} characters`),
   limit: z.number().int().min(1).max(20).optional(),
   filter: filterSchema.optional(),
 })
@@ -35,7 +41,7 @@ export const listVideosQuery = z.object({
 })
 
 export const subscribeRequest = z.object({
-  url: z.string({ error: 'url is required' }).min(1, 'url is required'),
+  url: z.string({ error: required('url') }).min(1, 'url is required'),
   /** How many of the newest videos to index now; 'all' for the whole channel. */
   backfill: z.union([z.number().int().min(0).max(10_000), z.literal('all')]).optional(),
   languages: z.array(z.string().min(2).max(20)).max(10).optional(),

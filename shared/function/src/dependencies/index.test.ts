@@ -2,6 +2,7 @@
 // s3rver (S3), the running Redis; Qdrant through the fake that answers like it.
 import { randomUUID } from 'node:crypto'
 import { startOpenAiTestServer, type OpenAiTestServer } from '@ytrag/providers/testing'
+import { hashApiKey } from '@ytrag/rate-limit'
 import { MongoDocumentStore, QdrantChunkIndex, S3BlobStore, SqliteChunkIndex, SqliteDocumentStore, DirectoryBlobStore } from '@ytrag/stores'
 import { startFakeQdrant, startS3rver, type RunningFakeQdrant, type RunningS3rver } from '@ytrag/stores/testing'
 import { Hono } from 'hono'
@@ -117,18 +118,20 @@ describe('stores, providers and rate limiter selected by config', () => {
     }
   }, 20_000)
 
-  it('limits /v1 per client through Redis with 429 and Retry-After, and never limits health checks', async () => {
-    const fn = await startFunctionUnderTest(echo, production({ YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '2' }))
+  it('limits /v1 per API key through Redis with 429 and Retry-After, and never limits health checks', async () => {
+    // Fresh keys each run: the Redis counters outlive the test within their window.
+    const [mine, other] = [`test-${randomUUID()}`, `other-${randomUUID()}`]
+    const fn = await startFunctionUnderTest(echo, production({ YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '2', YOUTUBE_RAG__API__KEYS: [mine, other].map(hashApiKey).join(',') }))
     try {
-      const key = { 'x-api-key': `test-${randomUUID()}` }
+      const key = { 'x-api-key': mine }
       const statuses = []
       for (let i = 0; i < 3; i++) statuses.push((await fetch(new URL('/v1/echo', fn.url), { headers: key })).status)
       expect(statuses).toEqual([200, 200, 429])
       const limited = await fetch(new URL('/v1/echo', fn.url), { headers: key })
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
       expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited')
-      // Another client has its own count; readiness (which pings Redis) is not counted.
-      expect((await fetch(new URL('/v1/echo', fn.url), { headers: { 'x-api-key': `other-${randomUUID()}` } })).status).toBe(200)
+      // Another key has its own count; readiness (which pings Redis) is not counted.
+      expect((await fetch(new URL('/v1/echo', fn.url), { headers: { authorization: `Bearer ${other}` } })).status).toBe(200)
       for (let i = 0; i < 3; i++) expect((await ready(fn)).status).toBe(200)
     } finally {
       await fn.close()

@@ -3,6 +3,7 @@ import type { Logger } from '@ytrag/logging'
 import { providersFromConfig, type Providers } from '@ytrag/providers'
 import { rateLimiterFromConfig, type RateLimiter } from '@ytrag/rate-limit'
 import { openStores, type StoreProviders, type Stores } from '@ytrag/stores'
+import { assertStorageWritable } from '../readiness/index.ts'
 
 /** What a function's handlers run against, opened once at start-up from the configuration. */
 export interface OpenedDependencies {
@@ -46,6 +47,8 @@ async function embeddingSize(config: Config, providers: Providers): Promise<numb
  */
 export async function openDependencies(config: Config, options: OpenDependenciesOptions): Promise<OpenedDependencies> {
   const { env = process.env, logger } = options
+  // The embedded stores live in the storage directory: say so plainly if it cannot be written.
+  if (config.documentDb.provider === 'sqlite' || config.vectorDb.provider === 'sqlite' || config.blobStorage.provider === 'directory') await assertStorageWritable(config)
   const providers = providersFromConfig(config, env, (message) => logger.warn(message))
   const dimensions = await embeddingSize(config, providers)
   const { providers: storeProviders, ...stores } = openStores(config, { env, ...(dimensions === undefined ? {} : { dimensions }) })

@@ -4,6 +4,7 @@ import {
   eventFromRequest,
   eventNameOf,
   InvalidEventError,
+  PermanentEventError,
   PING_EVENT_TYPE,
   validateEvent,
   type EventData,
@@ -14,10 +15,13 @@ import {
 import type { Logger } from '@ytrag/logging'
 import { setProcessLimit } from '@ytrag/processes'
 import type { Providers } from '@ytrag/providers'
-import { rateLimit, type RateLimiter } from '@ytrag/rate-limit'
-import type { StoreProviders, Stores } from '@ytrag/stores'
+import { apiKeyAuth, rateLimit, type RateLimiter } from '@ytrag/rate-limit'
+import { InvalidBlobKeyError, type StoreProviders, type Stores } from '@ytrag/stores'
 import type { CloudEvent } from 'cloudevents'
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { ErrorCode } from '../errors/index.ts'
+import { localGuard, type LocalGuardOptions } from '../guard/index.ts'
 import { functionMetrics } from '../metrics/index.ts'
 
 /** What a handler gets besides its event: the stores, the providers, the config, a logger and a way to emit. */
@@ -69,17 +73,52 @@ export interface FunctionDependencies {
   storeProviders?: StoreProviders
   /** Limits `/v1/*` of a `publicApi` function; pinged by readiness. */
   rateLimiter?: RateLimiter
+  /** Local mode: answer only the Host names served and refuse cross-site state changes (see `localGuard`). */
+  localGuard?: LocalGuardOptions
+  /** More readiness checks, by name (local mode: yt-dlp, the storage directory's free space). */
+  readiness?: Record<string, ReadinessCheck>
+  /**
+   * The api in the cluster: Knative's Triggers can only deliver to the Service's one port, so
+   * POST / there is answered for requests addressed to a cluster-local name
+   * (`api.<namespace>.svc.cluster.local`), which Knative's external gateway never routes.
+   */
+  eventsOnClusterHost?: boolean
+}
+
+/** One thing readiness checks: `ping` throws, with a message that says what to do, when it is not ready. */
+export interface ReadinessCheck {
+  label: string
+  ping(): Promise<void>
+}
+
+/**
+ * A function's two HTTP surfaces. `app` is its port (Knative's, or SERVER__PORT for the local
+ * api). `internal` is a port only the cluster (or this machine) reaches: `/metrics`, health,
+ * and `POST /`. A `publicApi` function's `app` serves neither `/metrics` nor `POST /`.
+ */
+export interface FunctionApps {
+  app: Hono
+  internal: Hono
 }
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
 
-const errorBody = (code: string, message: string) => ({ error: { code, message } })
+const errorBody = (code: ErrorCode, message: string) => ({ error: { code, message } })
+
+/** Names only the cluster's own DNS resolves, which Knative's external gateway does not route. */
+const isClusterLocalHost = (host: string | undefined) => {
+  const name = host?.toLowerCase().replace(/:\d+$/, '')
+  return name !== undefined && (name.endsWith('.svc.cluster.local') || name.endsWith('.svc'))
+}
 
 /**
- * Builds a function's Hono app: `POST /` takes CloudEvents (binary or structured mode),
- * `/health/live`, `/health/ready` (pings the stores), `/metrics`, plus the function's routes.
- * A handler's error answers 500 so the broker retries; a malformed event answers 400.
+ * Builds a function's Hono app (the `app` of `createFunctionApps`): `POST /` takes CloudEvents
+ * (binary or structured mode), `/health/live`, `/health/ready` (pings the stores), `/metrics`,
+ * plus the function's routes. The answers to an event tell the broker whether to retry:
+ * 202 done; 400 a malformed or invalid event, 413 one over EVENTS__MAX_BODY_BYTES, 422 one a
+ * handler cannot ever handle (PermanentEventError, a bad blob key), none retried; 500 a
+ * handler's other errors, retried.
  *
  * @example
  * ```ts
@@ -90,17 +129,32 @@ const errorBody = (code: string, message: string) => ({ error: { code, message }
  * ```
  */
 export function createFunctionApp(definition: FunctionDefinition, dependencies: FunctionDependencies): Hono {
+  return createFunctionApps(definition, dependencies).app
+}
+
+/**
+ * Builds a function's two apps (see `FunctionApps`): serve `app` on the function's port and
+ * `internal` on the internal one.
+ *
+ * @example
+ * ```ts
+ * const { app, internal } = createFunctionApps(api, dependencies)
+ * ```
+ */
+export function createFunctionApps(definition: FunctionDefinition, dependencies: FunctionDependencies): FunctionApps {
   const { config, stores, sink, providers = {}, storeProviders, rateLimiter } = dependencies
   const baseLogger = dependencies.logger
   // One cap for the whole process (every function `npm start` runs in it shares it).
   setProcessLimit(config.tools.maxProcesses)
   const limiter = definition.publicApi ? rateLimiter : undefined
   // Decided once: what readiness checks, under the names an operator looks for.
-  const readinessChecks: Record<string, { label: string; ping(): Promise<void> }> = {
+  const storeNames = { documents: true, chunks: true, blobs: true, rateLimiter: true }
+  const readinessChecks: Record<string, ReadinessCheck> = {
     documents: { label: storeProviders?.documents ?? 'documents', ping: () => stores.documents.ping() },
     chunks: { label: storeProviders?.chunks ?? 'chunks', ping: () => stores.chunks.ping() },
     blobs: { label: storeProviders?.blobs ?? 'blobs', ping: () => stores.blobs.ping() },
     ...(limiter ? { rateLimiter: { label: config.rateLimit.provider, ping: () => limiter.ping() } } : {}),
+    ...dependencies.readiness,
   }
   const metrics = functionMetrics(definition.name)
   const accepted = new Set(Object.keys(definition.on ?? {}))
@@ -124,17 +178,15 @@ export function createFunctionApp(definition: FunctionDefinition, dependencies: 
     },
   })
 
-  const app = new Hono()
-
-  app.use(async (c, next) => {
+  const observe: MiddlewareHandler = async (c, next) => {
     const started = performance.now()
     await next()
     metrics.observeHttp(c.req.method, c.req.routePath, c.res.status, (performance.now() - started) / 1000)
-  })
+  }
 
-  app.get('/health/live', () => json(200, { status: 'live', function: definition.name }))
+  const live = () => json(200, { status: 'live', function: definition.name })
 
-  app.get('/health/ready', async () => {
+  const ready = async () => {
     const failing: Record<string, string> = {}
     await Promise.all(
       Object.entries(readinessChecks).map(async ([name, check]) => {
@@ -147,19 +199,28 @@ export function createFunctionApp(definition: FunctionDefinition, dependencies: 
     )
     const names = Object.keys(failing)
     if (names.length > 0) {
-      const message = `not ready: ${names.map((name) => `${name} store (${readinessChecks[name]!.label}) is down`).join('; ')}`
+      const message = `not ready: ${names.map((name) => (name in storeNames ? `${name} store (${readinessChecks[name]!.label}) is down` : failing[name])).join('; ')}`
       baseLogger.warn({ failing }, message)
       return json(503, { status: 'unavailable', function: definition.name, message, failing })
     }
     return json(200, { status: 'ready', function: definition.name })
+  }
+
+  const metricsPage = async () => new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } })
+
+  // Events carry references (blob keys, ids), never payloads: anything larger is not one of ours.
+  const eventBodyLimit = bodyLimit({
+    maxSize: config.events.maxBodyBytes,
+    onError: () => {
+      metrics.countEvent('unknown', 'malformed')
+      return json(413, errorBody('event_too_large', `a CloudEvent here is at most ${config.events.maxBodyBytes} bytes (EVENTS__MAX_BODY_BYTES)`))
+    },
   })
 
-  app.get('/metrics', async () => new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }))
-
-  app.post('/', async (c) => {
+  const takeEvent = async (request: Request) => {
     let cloudEvent: CloudEvent<unknown>
     try {
-      cloudEvent = await eventFromRequest(c.req.raw)
+      cloudEvent = await eventFromRequest(request)
     } catch (error) {
       metrics.countEvent('unknown', 'malformed')
       baseLogger.warn({ err: error }, 'refused a malformed CloudEvent')
@@ -197,24 +258,66 @@ export function createFunctionApp(definition: FunctionDefinition, dependencies: 
         logger.warn({ err: error }, 'refused an invalid event')
         return json(400, errorBody('invalid_event', error.message))
       }
+      // Another delivery would fail the same way: 422 is not retried, the event goes to dead-letter now.
+      if (error instanceof PermanentEventError || error instanceof InvalidBlobKeyError) {
+        timer('invalid')
+        logger.warn({ err: error }, 'event cannot be handled; not worth a retry')
+        return json(422, errorBody('unprocessable_event', error.message))
+      }
       timer('error')
       logger.error({ err: error }, 'handler failed; the broker will retry')
       return json(500, errorBody('handler_failed', (error as Error).message))
     }
-  })
+  }
 
-  if (limiter) {
+  const guard = dependencies.localGuard ? localGuard(dependencies.localGuard) : undefined
+
+  const internal = new Hono()
+  if (guard) internal.use(guard)
+  internal.use(observe)
+  internal.get('/health/live', live)
+  internal.get('/health/ready', ready)
+  internal.get('/metrics', metricsPage)
+  internal.post('/', eventBodyLimit, (c) => takeEvent(c.req.raw))
+
+  const app = new Hono()
+  if (guard) app.use(guard)
+  app.use(observe)
+  app.get('/health/live', live)
+  app.get('/health/ready', ready)
+
+  if (!definition.publicApi) {
+    // Cluster-local functions: Knative delivers to this port, and Prometheus may scrape it too.
+    app.get('/metrics', metricsPage)
+    app.post('/', eventBodyLimit, (c) => takeEvent(c.req.raw))
+  } else if (dependencies.eventsOnClusterHost) {
+    app.post('/', eventBodyLimit, async (c, next) => (isClusterLocalHost(new URL(c.req.url).host) ? takeEvent(c.req.raw) : next()))
+  }
+
+  if (definition.publicApi) {
+    const keys = config.api.keys
+    // The key is checked before the limiter counts: an unknown key never gets a bucket of its own.
+    if (keys.length > 0) app.use('/v1/*', apiKeyAuth({ hashes: keys }))
+    if (limiter) {
+      app.use(
+        '/v1/*',
+        rateLimit({
+          limiter,
+          trustProxy: config.rateLimit.trustProxy,
+          onError: (error) => baseLogger.warn({ err: error }, 'rate limiter unavailable; request let through'),
+        }),
+      )
+    }
     app.use(
       '/v1/*',
-      rateLimit({
-        limiter,
-        trustProxy: config.rateLimit.trustProxy,
-        onError: (error) => baseLogger.warn({ err: error }, 'rate limiter unavailable; request let through'),
+      bodyLimit({
+        maxSize: config.api.maxBodyBytes,
+        onError: (c) => c.json(errorBody('body_too_large', `the request body is over ${config.api.maxBodyBytes} bytes (API__MAX_BODY_BYTES)`), 413),
       }),
     )
   }
 
   definition.routes?.(app, contextFor(baseLogger))
 
-  return app
+  return { app, internal }
 }

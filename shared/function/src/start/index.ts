@@ -2,7 +2,7 @@ import { loadConfig } from '@ytrag/config'
 import { httpSink, type EventSink } from '@ytrag/events'
 import { createLogger } from '@ytrag/logging'
 import { openDependencies } from '../dependencies/index.ts'
-import { createFunctionApp, type FunctionDefinition } from '../factory/index.ts'
+import { createFunctionApps, type FunctionDefinition } from '../factory/index.ts'
 import { serveApp, type RunningServer } from '../serve/index.ts'
 
 /** A sink that explains itself when a function that emits runs without `K_SINK`. */
@@ -15,7 +15,8 @@ const missingSink = (name: string): EventSink => ({
 /**
  * Runs one function as its own server, the way its image does in the cluster: configuration
  * and the stores it selects from the environment, events out to `K_SINK`, listening on `PORT`
- * (default 8080).
+ * (default 8080, Knative's port) and on `INTERNAL_PORT` (default 8090: /metrics for the
+ * ServiceMonitor, which the api's public port does not serve).
  *
  * @example
  * ```ts
@@ -28,8 +29,13 @@ export async function startFunction(definition: FunctionDefinition, env: NodeJS.
   const logger = createLogger({ name: definition.name, level: config.log.level })
   const opened = await openDependencies(config, { env, logger, rateLimited: definition.publicApi ?? false })
   const sink = env.K_SINK ? httpSink(env.K_SINK) : missingSink(definition.name)
-  const app = createFunctionApp(definition, { config, sink, logger, ...opened })
-  const running = await serveApp(app, { port: Number(env.PORT ?? 8080), onShutdown: () => opened.close() })
-  logger.info({ port: running.port }, `${definition.name} listening`)
+  const { app, internal } = createFunctionApps(definition, { config, sink, logger, ...opened, eventsOnClusterHost: definition.publicApi ?? false })
+  // Not 9090 or 9091: those are queue-proxy's, in the same pod.
+  const internalServer = await serveApp(internal, { port: Number(env.INTERNAL_PORT ?? 8090), handleSignals: false })
+  const running = await serveApp(app, { port: Number(env.PORT ?? 8080), onShutdown: async () => {
+    await internalServer.close()
+    await opened.close()
+  } })
+  logger.info({ port: running.port, internalPort: internalServer.port }, `${definition.name} listening`)
   return running
 }

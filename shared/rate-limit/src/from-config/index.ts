@@ -10,8 +10,8 @@ import { memoryRateLimiter, redisRateLimiter, type RateLimiter } from '../limite
  * if (limiter) app.use('/v1/*', rateLimit({ limiter }))
  */
 export async function rateLimiterFromConfig(config: Config): Promise<RateLimiter | undefined> {
-  const { provider, redisUrl, requests, windowSeconds } = config.rateLimit
+  const { provider, redisUrl, requests, windowSeconds, maxClients } = config.rateLimit
   if (requests === 0) return undefined
   if (provider === 'redis') return redisRateLimiter({ url: redisUrl, requests, windowSeconds })
-  return memoryRateLimiter({ requests, windowSeconds })
+  return memoryRateLimiter({ requests, windowSeconds, maxClients })
 }

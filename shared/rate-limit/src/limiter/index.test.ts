@@ -22,6 +22,18 @@ describe('memoryRateLimiter', () => {
     time += 55_000
     expect((await limiter.hit('a')).allowed).toBe(true)
   })
+
+  it('holds at most maxClients windows within one window, the least recent going first', async () => {
+    const limiter = memoryRateLimiter({ requests: 2, windowSeconds: 60, maxClients: 1000 })
+    await exhaust(limiter, 'steady', 2)
+    for (let i = 0; i < 20_000; i++) {
+      await limiter.hit(`flood-${i}`)
+      // A client still at work stays in the cache while the flood passes through it.
+      if (i % 500 === 0) await limiter.hit('steady')
+    }
+    expect(limiter.size).toBe(1000)
+    expect((await limiter.hit('steady')).allowed).toBe(false)
+  })
 })
 
 describe('redisRateLimiter (the running Redis)', () => {

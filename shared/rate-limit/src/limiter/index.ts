@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { createClient } from 'redis'
 
 export interface RateDecision {
@@ -13,6 +14,8 @@ export interface RateLimiter {
   hit(key: string): Promise<RateDecision>
   ping(): Promise<void>
   close(): Promise<void>
+  /** How many clients' windows the limiter holds in this process (the in-memory one only). */
+  readonly size?: number
 }
 
 export interface RateLimitOptions {
@@ -29,7 +32,9 @@ const decide = (count: number, limit: number, resetSeconds: number): RateDecisio
 })
 
 /**
- * A limiter in this process's memory, for the local server (one process, one client set).
+ * A limiter in this process's memory, for the local server (one process, one client set). It
+ * keeps at most `maxClients` windows, the least recently used going first, so a flood of new
+ * clients costs a bounded amount of memory (an evicted client merely starts a fresh window).
  *
  * @example
  * ```ts
@@ -37,18 +42,16 @@ const decide = (count: number, limit: number, resetSeconds: number): RateDecisio
  * const { allowed } = await limiter.hit('203.0.113.7')
  * ```
  */
-export function memoryRateLimiter(options: RateLimitOptions & { now?: () => number }): RateLimiter {
+export function memoryRateLimiter(options: RateLimitOptions & { now?: () => number; maxClients?: number }): RateLimiter {
   const now = options.now ?? Date.now
   const windowMs = options.windowSeconds * 1000
-  const windows = new Map<string, { start: number; count: number }>()
+  const windows = new LRUCache<string, { start: number; count: number }>({ max: options.maxClients ?? 10_000 })
   return {
     async hit(key) {
       const time = now()
       const start = time - (time % windowMs)
       let window = windows.get(key)
       if (!window || window.start !== start) {
-        // Old windows go when touched; sweeping on every new window keeps the map small.
-        if (windows.size > 10_000) for (const [k, w] of windows) if (w.start !== start) windows.delete(k)
         window = { start, count: 0 }
         windows.set(key, window)
       }
@@ -58,6 +61,9 @@ export function memoryRateLimiter(options: RateLimitOptions & { now?: () => numb
     async ping() {},
     async close() {
       windows.clear()
+    },
+    get size() {
+      return windows.size
     },
   }
 }

@@ -1,5 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context, MiddlewareHandler } from 'hono'
+import { API_KEY_ID } from '../api-keys/index.ts'
 import type { RateLimiter } from '../limiter/index.ts'
 
 export interface RateLimitMiddlewareOptions {
@@ -10,18 +11,26 @@ export interface RateLimitMiddlewareOptions {
   onError?: (error: unknown) => void
 }
 
-/** The client a request counts against: its API key when it sends one, else its address. */
+/**
+ * The client a request counts against: the API key that `apiKeyAuth` checked (never a key it
+ * did not: a made-up key per request would be a fresh bucket per request), else its address.
+ */
 function clientKey(c: Context, trustProxy: boolean): string {
-  const apiKey = c.req.header('x-api-key')
-  if (apiKey) return `key:${apiKey}`
+  const apiKeyId = c.get(API_KEY_ID)
+  if (apiKeyId) return `key:${apiKeyId}`
+  return `ip:${clientAddress(c, trustProxy)}`
+}
+
+/** The client's address: the first X-Forwarded-For address behind a trusted proxy, else the socket's. */
+export function clientAddress(c: Context, trustProxy: boolean): string {
   if (trustProxy) {
     const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim()
-    if (forwarded) return `ip:${forwarded}`
+    if (forwarded) return forwarded
   }
   try {
-    return `ip:${getConnInfo(c).remote.address ?? 'unknown'}`
+    return getConnInfo(c).remote.address ?? 'unknown'
   } catch {
-    return 'ip:unknown'
+    return 'unknown'
   }
 }
 

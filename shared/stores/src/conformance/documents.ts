@@ -633,6 +633,21 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         await expect(store.claimDueChannels(at(0), lease, 0)).rejects.toThrow(RangeError)
       })
 
+      it('gives a claim back only while it still holds that lease', async () => {
+        await store.upsertChannel(newChannel('UCa', { nextSyncAt: iso(-1000) }))
+        await store.upsertChannel(newChannel('UCb', { nextSyncAt: iso(-1000) }))
+        const lease = at(600_000)
+        expect(await store.claimDueChannels(at(0), lease, 10)).toHaveLength(2)
+        // The sync of UCb ran and recorded itself meanwhile: its new schedule stays.
+        await store.recordChannelSync('UCb', { outcome: 'ok', at: iso(1), nextSyncAt: iso(3_600_000) })
+        expect(await store.releaseChannelClaim('UCa', lease, at(0))).toBe(true)
+        expect(await store.releaseChannelClaim('UCb', lease, at(0))).toBe(false)
+        expect(await store.releaseChannelClaim('UCa', lease, at(0))).toBe(false)
+        expect(await store.releaseChannelClaim('nope', lease, at(0))).toBe(false)
+        expect((await store.getChannel('UCb'))?.nextSyncAt).toBe(iso(3_600_000))
+        expect((await store.claimDueChannels(at(0), lease, 10)).map((channel) => channel.channelId)).toEqual(['UCa'])
+      })
+
       it('gives each due channel to exactly one of many concurrent claimers', async () => {
         const ids = Array.from({ length: 10 }, (_, i) => `UC${String(i).padStart(2, '0')}`)
         for (const [i, channelId] of ids.entries()) await store.upsertChannel(newChannel(channelId, { nextSyncAt: iso(-i * 1000) }))

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -26,13 +28,31 @@ describe('DirectoryBlobStore', () => {
     expect(fs.readFileSync(path.join(dir, 'videos', 'abc', 't.json'), 'utf8')).toMatch(/^body \d+$/)
   })
 
-  it('never counts or removes a temporary file of a write in flight', async () => {
+  it('never counts a temporary file as a blob; deleting its key removes it too, and leaves other dot files', async () => {
     const dir = freshDir()
     const blobs = new DirectoryBlobStore({ dir })
     await blobs.put('videos/abc/t.json', '{}')
-    fs.writeFileSync(path.join(dir, 'videos', 'abc', '.t.json.123.tmp'), 'partial')
+    const inFlight = path.join(dir, 'videos', 'abc', `.t.json.${process.pid}.${randomUUID()}.tmp`)
+    fs.writeFileSync(inFlight, 'partial')
+    fs.writeFileSync(path.join(dir, 'videos', 'abc', '.keep'), '')
     expect(await blobs.deleteByPrefix('videos/abc/')).toBe(1)
-    expect(fs.existsSync(path.join(dir, 'videos', 'abc', '.t.json.123.tmp'))).toBe(true)
+    expect(fs.existsSync(inFlight)).toBe(false)
+    expect(fs.readdirSync(path.join(dir, 'videos', 'abc'))).toEqual(['.keep'])
+  })
+
+  it('removes at open the temporary files of a writer that died mid-write (kill -9), never a live one', async () => {
+    const dir = freshDir()
+    await new DirectoryBlobStore({ dir }).put('videos/abc/t.json', '{}')
+    const dead = spawnSync('true').pid
+    const abandoned = path.join(dir, 'videos', 'abc', `.t.json.${dead}.${randomUUID()}.tmp`)
+    const live = path.join(dir, 'videos', 'abc', `.captions.en.vtt.${process.pid}.${randomUUID()}.tmp`)
+    fs.writeFileSync(abandoned, 'half a transcript')
+    fs.writeFileSync(live, 'being written')
+    const reopened = new DirectoryBlobStore({ dir })
+    expect(await reopened.sweptAbandoned()).toBe(1)
+    expect(fs.existsSync(abandoned)).toBe(false)
+    expect(fs.existsSync(live)).toBe(true)
+    expect(await reopened.get('videos/abc/t.json')).toEqual(new TextEncoder().encode('{}'))
   })
 
   it('removes the emptied directory', async () => {

@@ -12,6 +12,25 @@ export interface DirectoryBlobStoreOptions {
   dir: string
 }
 
+/**
+ * A blob being written lives beside its target as `.<name>.<pid>.<uuid>.tmp` until it is renamed
+ * into place. A process killed mid-write (kill -9, OOM) leaves its temp files behind; the pid in
+ * the name tells a live writer's from an abandoned one.
+ */
+const TEMP_FILE = /^\.(.+)\.(\d+)\.[0-9a-f-]{36}\.tmp$/
+
+/** Whether a process with this pid is running (then its temp files may still be renamed). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 const isMissing = (error: unknown): boolean => {
   const code = (error as NodeJS.ErrnoException).code
   // ENOTDIR/EISDIR: part of the key is a file, or the key names a "directory" — no such blob either way.
@@ -30,9 +49,39 @@ const isMissing = (error: unknown): boolean => {
 export class DirectoryBlobStore implements BlobStore {
   readonly #root: string
 
+  /** The sweep of abandoned temp files started at open; `sweptAbandoned()` waits for it. */
+  readonly #sweep: Promise<number>
+
   constructor({ dir }: DirectoryBlobStoreOptions) {
     this.#root = path.resolve(dir)
     fs.mkdirSync(this.#root, { recursive: true })
+    // In the background: what a killed writer left is no blob, and must not stay as an orphan.
+    this.#sweep = this.#removeAbandonedTemps(this.#root).catch(() => 0)
+  }
+
+  /** Resolves, with how many were removed, once the sweep of abandoned temp files started at open is done. */
+  sweptAbandoned(): Promise<number> {
+    return this.#sweep
+  }
+
+  async #removeAbandonedTemps(dir: string): Promise<number> {
+    let entries: fs.Dirent[]
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true })
+    } catch (error) {
+      if (isMissing(error)) return 0
+      throw error
+    }
+    let removed = 0
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name)
+      if (entry.isDirectory()) removed += await this.#removeAbandonedTemps(full)
+      else if (!processAlive(Number(TEMP_FILE.exec(entry.name)?.[2] ?? process.pid))) {
+        await fsp.rm(full, { force: true })
+        removed++
+      }
+    }
+    return removed
   }
 
   #file(key: string): string {
@@ -45,7 +94,7 @@ export class DirectoryBlobStore implements BlobStore {
     await fsp.mkdir(path.dirname(file), { recursive: true })
     // Write beside the target, then rename: a reader sees the old blob or the new one, never half
     // of one. The dot name can never be a key (keys have no dot-leading segment).
-    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`)
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomUUID()}.tmp`)
     try {
       await fsp.writeFile(temp, body)
       await fsp.rename(temp, file)
@@ -96,7 +145,12 @@ export class DirectoryBlobStore implements BlobStore {
         const key = keyDir ? `${keyDir}/${entry.name}` : entry.name
         const full = path.join(dir, entry.name)
         const underPrefix = key.startsWith(prefix) || `${key}/`.startsWith(prefix)
-        if (entry.name.startsWith('.') || !underPrefix) {
+        const temp = TEMP_FILE.exec(entry.name)
+        if (temp && entry.isFile() && (keyDir ? `${keyDir}/${temp[1]}` : temp[1]!).startsWith(prefix)) {
+          // A write to a deleted key still in flight (or abandoned by a killed writer): it goes
+          // too, else a blob of a deleted video could appear after the delete.
+          await fsp.rm(full, { force: true })
+        } else if (entry.name.startsWith('.') || !underPrefix) {
           emptied = false
         } else if (entry.isDirectory()) {
           if (await walk(full, key)) await fsp.rmdir(full).catch(() => undefined)

@@ -807,6 +807,15 @@ export class MongoDocumentStore implements DocumentStore {
     return claimed
   }
 
+  async releaseChannelClaim(channelId: string, leaseUntil: Date, nextSyncAt: Date): Promise<boolean> {
+    assertId(channelId, 'channelId')
+    await this.#use()
+    const filter = { channelId, nextSyncAt: isoTimestamp(leaseUntil, 'leaseUntil') }
+    const change = { $set: { nextSyncAt: isoTimestamp(nextSyncAt, 'nextSyncAt'), updatedAt: this.#timestamp() } }
+    const result = await this.#exclusive(`channels:${channelId}`, () => this.#channels.updateOne(filter, change))
+    return result.modifiedCount === 1
+  }
+
   async recordChannelSync(channelId: string, result: ChannelSyncResult): Promise<Channel | undefined> {
     assertId(channelId, 'channelId')
     const outcomes: ChannelSyncOutcome[] = ['ok', 'failed', 'rate-limited']

@@ -564,6 +564,13 @@ export class SqliteDocumentStore implements DocumentStore {
     })
   }
 
+  async releaseChannelClaim(channelId: string, leaseUntil: Date, nextSyncAt: Date): Promise<boolean> {
+    const { changes } = this.#db
+      .prepare('UPDATE channels SET next_sync_at = ?, updated_at = ? WHERE channel_id = ? AND next_sync_at = ?')
+      .run(isoTimestamp(nextSyncAt, 'nextSyncAt'), this.#timestamp(), channelId, isoTimestamp(leaseUntil, 'leaseUntil'))
+    return Number(changes) === 1
+  }
+
   async recordChannelSync(channelId: string, result: ChannelSyncResult): Promise<Channel | undefined> {
     const failures: Record<ChannelSyncOutcome, string> = {
       ok: '0',

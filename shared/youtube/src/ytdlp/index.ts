@@ -1,11 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { isYouTubeUrl, youtubeVideoId } from '../deep-link/index.ts'
 import type { CaptionTrack } from './caption-track.ts'
 import { ExtractionError, VideoUnavailableError } from './errors.ts'
 import { compact, metadata, number, record, text, toVideoInfo, type DiscoveredVideo, type RawInfo, type VideoInfo } from './info.ts'
 import { runYtDlp, runYtDlpJson, type YtDlpOptions } from './run.ts'
+import { scratchDir } from '../scratch/index.ts'
 
 export { chooseCaptionTrack, type CaptionSource, type CaptionTrack } from './caption-track.ts'
 export { classifyFailure, EgressRefusedError, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
@@ -173,7 +173,7 @@ const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\
  * ```
  */
 export async function downloadCaptions(info: VideoInfo, track: CaptionTrack, options: DownloadCaptionsOptions): Promise<string> {
-  const dir = await mkdtemp(join(options.tmpDir ?? tmpdir(), 'ytrag-captions-'))
+  const dir = await scratchDir('captions', options.tmpDir)
   try {
     // Without webpage_url, a failed download is reported as an error. With it, yt-dlp
     // "tries with URL" instead: it extracts the whole page again, and on a page of several

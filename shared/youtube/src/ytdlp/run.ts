@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { withProcessSlot } from '@ytrag/processes'
 import { create, type Flags } from 'youtube-dl-exec'
 import { egressProxyFor, type EgressProxyOptions } from '../egress/proxy.ts'
+import { scratchDir } from '../scratch/index.ts'
 import { classifyFailure, ExtractionError, relevantLine } from './errors.ts'
 
 export type YtDlpOptions = {
@@ -57,7 +57,7 @@ const PROXY_VARIABLES = /^(?:https?|all|no|ftp)_proxy$/i
 // yt-dlp's --proxy covers http and https only; urllib's FTP handler connects by itself, so a
 // redirect, a caption or a media URL to ftp:// would reach any host past the egress proxy. This
 // module, imported by yt-dlp's Python at start-up (PYTHONPATH), switches FTP off with a reason
-// yt-dlp prints. Written out at first use rather than shipped as a file: the images bundle the
+// yt-dlp prints. Written out for each run rather than shipped as a file: the images bundle the
 // TypeScript, and a .py beside it would not come along.
 const SITECUSTOMIZE = `# Written by youtube-rag's runYtDlp (shared/youtube/src/ytdlp/run.ts); see the comment there.
 import urllib.error
@@ -70,21 +70,17 @@ def _refuse_ftp(self, req):
 
 urllib.request.FTPHandler.ftp_open = _refuse_ftp
 `
-let pythonHooks: string | undefined
-function pythonHooksDir(): string {
-  if (!pythonHooks) {
-    const dir = mkdtempSync(join(tmpdir(), 'ytrag-ytdlp-python-'))
-    writeFileSync(join(dir, 'sitecustomize.py'), SITECUSTOMIZE)
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
-    pythonHooks = dir
-  }
-  return pythonHooks
-}
 
-const childEnv = () => ({
-  ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !PROXY_VARIABLES.test(name) && name !== 'PYTHONPATH')),
-  PYTHONPATH: pythonHooksDir(),
-})
+/**
+ * A scratch folder holding the hook, one per run (removed with it; a crashed process's is swept
+ * at the next start like every scratch folder), and yt-dlp's environment pointing at it.
+ */
+async function childEnvironment(): Promise<{ env: Record<string, string | undefined>; hooks: string }> {
+  const hooks = await scratchDir('python')
+  await writeFile(join(hooks, 'sitecustomize.py'), SITECUSTOMIZE)
+  const inherited = Object.entries(process.env).filter(([name]) => !PROXY_VARIABLES.test(name) && name !== 'PYTHONPATH')
+  return { env: { ...Object.fromEntries(inherited), PYTHONPATH: hooks }, hooks }
+}
 
 // Every run: through the guard, and never a download that leaves yt-dlp's own HTTP stack (the
 // native downloaders use it; ffmpeg or rtmpdump for HLS/RTMP would connect on their own).
@@ -123,8 +119,17 @@ async function runNow(target: string, flags: RunFlags, options: YtDlpOptions, co
   // A user's yt-dlp config file could change the output we parse (e.g. add --no-flat-playlist)
   // or the proxy; the guard's flags come last so no caller's flag replaces them.
   const allFlags = { ...flags, ...guardFlags(proxy) }
+  const { env, hooks } = await childEnvironment()
+  try {
+    return await runChild(target, allFlags, binary, timeoutMs, context, env)
+  } finally {
+    await rm(hooks, { recursive: true, force: true })
+  }
+}
+
+async function runChild(target: string, allFlags: RunFlags, binary: string, timeoutMs: number, context: RunContext, env: Record<string, string | undefined>): Promise<string> {
   // youtube-dl-exec's Flags type lists only some options; dargs passes any key through.
-  const child = create(binary).exec(target, allFlags as Flags, { reject: false, env: childEnv() } as object)
+  const child = create(binary).exec(target, allFlags as Flags, { reject: false, env } as object)
   let timedOut = false
   const timer = setTimeout(() => {
     timedOut = true
