@@ -55,8 +55,8 @@ function parseAuthority(authority: string): { host: string; port: number } | und
  *
  * @example
  * ```ts
- * const proxy = await startEgressProxy({ allowedHosts: config.ingest.allowedHosts })
- * await runYtDlp(url, { proxy: proxy.url }) // yt-dlp's every request is checked
+ * const proxy = await startEgressProxy({ allowedHosts: ['www.youtube.com', '*.googlevideo.com'] })
+ * execFile('yt-dlp', ['--proxy', proxy.url, url]) // every request of yt-dlp's is checked (runYtDlp does this)
  * ```
  */
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
