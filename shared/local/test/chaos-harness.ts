@@ -481,8 +481,9 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
     }
     lap('reingest')
     // What the killed server's downloads left in its temp folder: the restarted server sweeps it.
-    result.tempLeftovers = readdirSync(temp).filter((name) => name.startsWith('ytrag-')).length
-    if (result.tempLeftovers > 0) result.problems.push(`${result.tempLeftovers} scratch folders of the killed server were left in its TMPDIR`)
+    const leftovers = readdirSync(temp).filter((name) => name.startsWith('ytrag-'))
+    result.tempLeftovers = leftovers.length
+    if (leftovers.length > 0) result.problems.push(`scratch folders of the killed server were left in its TMPDIR: ${leftovers.join(', ')}`)
     if (result.problems.length > 0) result.log = logExcerpt(second.output())
     return result
   } catch (error) {

@@ -1,7 +1,7 @@
 // Blobs as files under one directory (the embedded local mode). A key is a relative path, so
 // `videos/abc/captions.en.vtt` is the file `<dir>/videos/abc/captions.en.vtt`.
 import { randomUUID } from 'node:crypto'
-import fs from 'node:fs'
+import fs, { readFileSync } from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { assertBlobKey, assertBlobPrefix } from '../blob-key-rules/index.ts'
@@ -22,6 +22,12 @@ const TEMP_FILE = /^\.(.+)\.(\d+)\.[0-9a-f-]{36}\.tmp$/
 /** Whether a process with this pid is running (then its temp files may still be renamed). */
 function processAlive(pid: number): boolean {
   if (pid === process.pid) return true
+  try {
+    // A killed process stays a zombie until its parent reaps it: on Linux its state says so.
+    if (/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false
+  } catch {
+    // no /proc entry (gone, or not Linux): ask the kernel below
+  }
   try {
     process.kill(pid, 0)
     return true
