@@ -1,11 +1,12 @@
 // Blobs as files under one directory (the embedded local mode). A key is a relative path, so
 // `videos/abc/captions.en.vtt` is the file `<dir>/videos/abc/captions.en.vtt`.
 import { randomUUID } from 'node:crypto'
-import fs, { readFileSync } from 'node:fs'
+import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { assertBlobKey, assertBlobPrefix } from '../blob-key-rules/index.ts'
 import type { BlobStore } from '../ports.ts'
+import { processAlive } from '@ytrag/processes'
 
 export interface DirectoryBlobStoreOptions {
   /** The root directory; created if missing. */
@@ -19,23 +20,6 @@ export interface DirectoryBlobStoreOptions {
  */
 const TEMP_FILE = /^\.(.+)\.(\d+)\.[0-9a-f-]{36}\.tmp$/
 
-/** Whether a process with this pid is running (then its temp files may still be renamed). */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    // A killed process stays a zombie until its parent reaps it: on Linux its state says so.
-    if (/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false
-  } catch {
-    // no /proc entry (gone, or not Linux): ask the kernel below
-  }
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 const isMissing = (error: unknown): boolean => {
   const code = (error as NodeJS.ErrnoException).code

@@ -2,29 +2,13 @@
 // its step ends, but a process killed mid-step (kill -9, OOM) leaves its folders behind, and
 // downloaded audio can be hundreds of megabytes. The folder's name carries the pid of the process
 // that made it, so a later process can tell an abandoned folder from one still in use.
-import { readFileSync } from 'node:fs'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { processAlive } from '@ytrag/processes'
 
 const SCRATCH = /^ytrag-[a-z]+-(\d+)-/
 
-/** Whether a process with this pid is running (EPERM: it exists but is someone else's). */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    // A killed process stays a zombie until its parent reaps it: on Linux its state says so.
-    if (/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return false
-  } catch {
-    // no /proc entry (gone, or not Linux): ask the kernel below
-  }
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /**
  * Makes a scratch folder `ytrag-<purpose>-<pid>-XXXXXX` in `parent` (default: the system's temp folder).
