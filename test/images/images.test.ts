@@ -228,8 +228,9 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
       report.push(`both again, nothing changed (every layer from the cache): ${seconds} s`)
       const steps = output.match(/^\[\d\/\d\] STEP \d+\/\d+: (?!FROM )/gm) ?? []
       const cached = output.match(/^--> Using cache /gm) ?? []
+      // Every step from the cache is the behaviour; the time is reported, not asserted (it depends
+      // on what else the machine runs: buildah's vfs driver copies each cached layer).
       expect(cached.length).toBe(steps.length)
-      expect(seconds).toBeLessThan(180)
     },
     15 * MINUTE,
   )
