@@ -11,6 +11,12 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { residentBytes, startServerProcess, type ServerProcess } from './server-process.ts'
 
 const MB = 1024 * 1024
+/**
+ * Growth allowed over rounds 2 and 3 (30,000 made-up keys). A bucket per key grew the server by
+ * ~11 KB a key (32k keys: +364 MB), ~330 MB here; what is left when nothing is kept per key is V8
+ * sizing its heap and lazy GC, which on a busy machine (the suite's other files) reached ~80 MB.
+ */
+const BOUNDED_GROWTH = 150 * MB
 const KEY = 'load-test-key'
 
 interface Blast {
@@ -111,7 +117,7 @@ describe('load with rotating keys (loopback, the server as npm start runs it)', 
       expect(result.requests).toBeGreaterThanOrEqual(3_000)
       expect(result.statuses).toEqual({ 401: result.requests })
     }
-    expect(growthAfterFirst).toBeLessThan(50 * MB)
+    expect(growthAfterFirst).toBeLessThan(BOUNDED_GROWTH)
     // The real key is still served, and its own bucket was never touched by the flood.
     const answer = await fetch(`${running.base}/v1/videos`, { headers: { authorization: `Bearer ${KEY}` } })
     expect(answer.status).toBe(200)
@@ -127,7 +133,7 @@ describe('load with rotating keys (loopback, the server as npm start runs it)', 
     // 100 allowed in all (200 if the hour turned), every other request 429: the made-up keys never count.
     expect([100, 200]).toContain(statuses(200))
     expect(statuses(429)).toBe(results.reduce((sum, result) => sum + result.requests, 0) - statuses(200))
-    expect(growthAfterFirst).toBeLessThan(50 * MB)
+    expect(growthAfterFirst).toBeLessThan(BOUNDED_GROWTH)
   }, 120_000)
 
   it('with keys off: 20,000 loopback addresses are 20,000 clients, each with its own quota', async () => {
