@@ -2,7 +2,7 @@
 // process), and a small HTTP client for the end-to-end tests that drive it.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { join, resolve } from 'node:path'
 import { expect } from 'vitest'
 
@@ -22,14 +22,6 @@ export interface Hit {
   text: string
   url: string
 }
-
-export const freePort = () =>
-  new Promise<number>((done) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => done(port))
-    })
-  })
 
 export interface ServerProcess {
   base: string
@@ -184,13 +176,15 @@ export const portInUse = (port: number) =>
  * await server.kill() // SIGKILL, the whole tree
  */
 export async function startServerProcess(env: Record<string, string>, options: { onLine?: (line: string) => void } = {}): Promise<ServerProcess> {
-  const port = await freePort()
-  const base = `http://127.0.0.1:${port}`
+  // The server takes a port the kernel gives it (0) and says which: a port probed free here could
+  // be taken by any listener of the other test files before the server binds it.
+  let base = ''
+  let port = 0
   let output = ''
   const listeners = new Set<(line: string) => void>(options.onLine ? [options.onLine] : [])
   const child: ChildProcess = spawn(process.execPath, [join(root, 'scripts/bootstrap.mjs'), 'serve'], {
     cwd: root,
-    env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1', YOUTUBE_RAG__SERVER__PORT: String(port), ...env },
+    env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1', YOUTUBE_RAG__SERVER__PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const pid = child.pid!
@@ -235,7 +229,13 @@ export async function startServerProcess(env: Record<string, string>, options: {
 
   const deadline = Date.now() + 60_000
   for (;;) {
-    const ready = await fetch(`${base}/health/ready`).then((r) => r.status, () => 0)
+    // What `npm start` prints once it listens: "youtube-rag is listening on http://127.0.0.1:PORT …".
+    const announced = /youtube-rag is listening on (http:\/\/[^\s]+:(\d+))/.exec(output)
+    if (announced && !base) {
+      base = announced[1]!
+      port = Number(announced[2])
+    }
+    const ready = base ? await fetch(`${base}/health/ready`).then((r) => r.status, () => 0) : 0
     if (ready === 200) break
     if (hasExited() || Date.now() > deadline) {
       await stop()
