@@ -1,6 +1,6 @@
 import { parseJsonBlob, videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { ProviderError } from '@ytrag/providers'
-import { blobKeys, chunkId, type ChunkRecord, type StoredTranscript } from '@ytrag/stores'
+import { blobKeys, chunkId, storedTranscriptSchema, type ChunkRecord } from '@ytrag/stores'
 import { chunkTranscript } from '@ytrag/transcript'
 
 /** What a chunk's vector is made from: the title gives a passage the context its words lack. */
@@ -28,7 +28,7 @@ export const indexer: FunctionDefinition = {
       if (!video) return
       const body = await stores.blobs.get(blobKey)
       if (!body) throw new Error(`transcript blob ${blobKey} of ${videoId} is missing`)
-      const transcript = parseJsonBlob<StoredTranscript>(body, blobKey)
+      const transcript = parseJsonBlob(body, blobKey, storedTranscriptSchema)
       const chunks = chunkTranscript(transcript.segments, {
         maxSpanSeconds: config.chunking.maxSpanSeconds,
         maxChars: config.chunking.maxChars,

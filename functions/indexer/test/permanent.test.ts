@@ -42,4 +42,24 @@ describe('indexer: permanent failures', () => {
     expect(error.message).toContain(blobKeys.transcript(videoId))
     expect(await fn.stores.chunks.countVideo(videoId)).toBe(0)
   })
+
+  // JSON of the wrong shape (an older writer, a hand edit): without a check it failed inside
+  // the handler with a TypeError and a 500, retried until dead-lettered.
+  it.each([
+    ['no segments', { videoId, source: 'captions', language: 'en' }, /segments/],
+    ['segments that are not a list', { videoId, source: 'captions', language: 'en', segments: 'x' }, /segments/],
+    ['a segment without a time', { videoId, source: 'captions', language: 'en', segments: [{ text: 'hi', end: 1 }] }, /segments\.0\.start/],
+    ['an unknown source', { videoId, source: 'telepathy', language: 'en', segments: [] }, /source/],
+    ['an array', [1, 2, 3], /expected object/],
+  ])('answers 422 for a transcript blob with %s, saying what is wrong', async (_, content, where) => {
+    await fn.stores.blobs.put(blobKeys.transcript(videoId), JSON.stringify(content))
+    const answer = await fn.deliver('transcript.ready', videoId, { jobId, videoId, blobKey: blobKeys.transcript(videoId), source: 'captions', language: 'en' })
+    expect(answer.status).toBe(422)
+    const error = await errorOf(answer)
+    expect(error.code).toBe('unprocessable_event')
+    expect(error.message).toContain(blobKeys.transcript(videoId))
+    expect(error.message).toMatch(where)
+    expect(await fn.stores.chunks.countVideo(videoId)).toBe(0)
+    expect(fn.sink.events).toEqual([])
+  })
 })

@@ -1,7 +1,7 @@
 import { parseJsonBlob, videoLifecycle, type FunctionContext, type FunctionDefinition } from '@ytrag/function'
 import { joinSegmentTranscripts } from '@ytrag/media'
 import { ProviderError } from '@ytrag/providers'
-import { blobKeys, type SegmentTranscription, type StoredTranscript, type Video } from '@ytrag/stores'
+import { blobKeys, segmentTranscriptionSchema, type SegmentTranscription, type StoredTranscript, type Video } from '@ytrag/stores'
 
 const json = (value: unknown) => JSON.stringify(value)
 
@@ -16,7 +16,7 @@ async function joinAndAnnounce(jobId: string, video: Video, count: number, conte
   for (let index = 0; index < count; index++) {
     const body = await stores.blobs.get(blobKeys.segmentTranscription(videoId, index))
     if (!body) throw new Error(`the transcription of segment ${index} of ${videoId} is recorded but missing from the blob store`)
-    parts.push(parseJsonBlob<SegmentTranscription>(body, blobKeys.segmentTranscription(videoId, index)))
+    parts.push(parseJsonBlob(body, blobKeys.segmentTranscription(videoId, index), segmentTranscriptionSchema))
   }
   const segments = joinSegmentTranscripts(parts)
   const language = parts.find((part) => part.language)?.language ?? 'und'

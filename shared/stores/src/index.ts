@@ -2,7 +2,7 @@
 // `@ytrag/stores/conformance` instead.
 export * from './ports.ts'
 export { assertBlobKey, assertBlobPrefix, InvalidBlobKeyError } from './blob-key-rules/index.ts'
-export { blobKeys, type SegmentTranscription, type StoredTranscript } from './blob-keys/index.ts'
+export { blobKeys, segmentTranscriptionSchema, storedTranscriptSchema, type SegmentTranscription, type StoredTranscript } from './blob-keys/index.ts'
 export { CHUNK_ID_NAMESPACE, chunkId } from './chunk-id/index.ts'
 export { decodeCursor, encodeCursor, InvalidCursorError } from './cursor/index.ts'
 export { DirectoryBlobStore, type DirectoryBlobStoreOptions } from './directory-blobs/index.ts'

@@ -1,5 +1,6 @@
 // One place that decides where a video's blobs live, so deleting a video can remove them all
 // by prefix.
+import { z } from 'zod'
 
 const safe = (videoId: string) => encodeURIComponent(videoId)
 
@@ -21,20 +22,27 @@ export const blobKeys = {
   segmentTranscription: (videoId: string, index: number) => `videos/${safe(videoId)}/audio/segment-${index}.json`,
 }
 
+// The blobs one function writes and the next reads: a schema each, so a blob of the wrong shape
+// (written by an older version, or tampered with) is refused where it is read, with what is
+// wrong, instead of failing somewhere inside the handler.
+const timedText = z.object({ start: z.number().finite().min(0), end: z.number().finite().min(0), text: z.string() })
+
 /** What `audio/segment-<n>.json` holds. */
-export interface SegmentTranscription {
-  index: number
-  startSeconds: number
-  language?: string
-  model: string
-  segments: { start: number; end: number; text: string }[]
-}
+export const segmentTranscriptionSchema = z.object({
+  index: z.number().int().min(0),
+  startSeconds: z.number().finite().min(0),
+  language: z.string().optional(),
+  model: z.string(),
+  segments: z.array(timedText),
+})
+export type SegmentTranscription = z.infer<typeof segmentTranscriptionSchema>
 
 /** What `transcript.json` holds: the transcript's segments with absolute times in seconds. */
-export interface StoredTranscript {
-  videoId: string
-  source: 'captions' | 'auto-captions' | 'speech-to-text'
-  language: string
-  model?: string
-  segments: { start: number; end: number; text: string }[]
-}
+export const storedTranscriptSchema = z.object({
+  videoId: z.string(),
+  source: z.enum(['captions', 'auto-captions', 'speech-to-text']),
+  language: z.string(),
+  model: z.string().optional(),
+  segments: z.array(timedText),
+})
+export type StoredTranscript = z.infer<typeof storedTranscriptSchema>
