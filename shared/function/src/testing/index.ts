@@ -63,7 +63,12 @@ export interface FunctionUnderTest {
  * const answer = await fn.deliver('transcript.ready', videoId, data, { mode: 'structured' })
  * ```
  */
-export async function startFunctionUnderTest(definition: FunctionDefinition, env: Record<string, string> = {}): Promise<FunctionUnderTest> {
+export async function startFunctionUnderTest(
+  definition: FunctionDefinition,
+  env: Record<string, string> = {},
+  /** `sinkUrl`: where the function sends its events instead of the recorder (which then records nothing), e.g. another CloudEvents implementation's receiver. */
+  options: { sinkUrl?: string } = {},
+): Promise<FunctionUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), `ytrag-${definition.name}-`))
   const fullEnv = { YOUTUBE_RAG__STORAGE__DIR: dir, YOUTUBE_RAG__LOG__LEVEL: 'silent', ...env }
   const config = loadConfig(fullEnv)
@@ -71,7 +76,7 @@ export async function startFunctionUnderTest(definition: FunctionDefinition, env
   const opened = await openDependencies(config, { env: fullEnv, logger, rateLimited: definition.publicApi ?? false })
   const { stores, providers } = opened
   const sink = await startEventRecorder()
-  const app = createFunctionApp(definition, { config, sink: httpSink(sink.url), logger, ...opened })
+  const app = createFunctionApp(definition, { config, sink: httpSink(options.sinkUrl ?? sink.url), logger, ...opened })
   const running: RunningServer = await serveApp(app, { port: 0, hostname: '127.0.0.1', handleSignals: false })
   const url = `http://127.0.0.1:${running.port}/`
   return {
