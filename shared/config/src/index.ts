@@ -114,6 +114,11 @@ export const configSchema = z.object({
     manifestsDir: z.string().default('knative/base'),
     /** Multiplies the Broker's retry delays in local mode (tests shorten them). */
     backoffScale: z.coerce.number().min(0).default(1),
+    /**
+     * Local mode: deliveries one function takes at once when its Knative Service's manifest sets
+     * no `containerConcurrency` (those that do are held to it, as one instance of them would be).
+     */
+    subscriberConcurrency: z.coerce.number().int().positive().default(4),
     /** Local mode: a cron (five fields, or six with seconds) run instead of the PingSource's own schedule; 'off' runs none. */
     pingSchedule: z.string().optional(),
   }),

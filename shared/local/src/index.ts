@@ -73,6 +73,7 @@ export async function startLocalServer(options: { env?: Record<string, string | 
     broker = createLocalBroker({
       wiring,
       backoffScale: config.broker.backoffScale,
+      subscriberConcurrency: config.broker.subscriberConcurrency,
       logger: logger.child({ component: 'broker' }),
       // The process's own queue, whatever document store is configured: events accepted before a
       // crash (kill -9 included) are delivered at the next start.
@@ -81,7 +82,7 @@ export async function startLocalServer(options: { env?: Record<string, string | 
         if (!(await listening)) throw new Error('the local server did not start')
         const target = functionUrls[service]
         if (!target) return new Response(`no function ${service} runs in this process`, { status: 503 })
-        return fetch(target, { method: 'POST', headers: request.headers, body: await request.text() })
+        return fetch(target, { method: 'POST', headers: request.headers, body: await request.text(), signal: request.signal })
       },
     })
     // Pages the user visits can reach this machine's ports: every listener answers only the

@@ -12,8 +12,8 @@ afterAll(dirs.cleanup)
 
 const jobId = 'job-1'
 const videoId = 'dQw4w9WgXcQ'
-const discovered = () =>
-  createEvent('video.discovered', { function: 'discover', subject: videoId, data: { jobId, videoId, url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', force: false } })
+const discovered = (subject = videoId) =>
+  createEvent('video.discovered', { function: 'discover', subject, data: { jobId, videoId: subject, url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', force: false } })
 const transcriptReady = () =>
   createEvent('transcript.ready', { function: 'download', subject: videoId, data: { jobId, videoId, blobKey: 'transcripts/x.json', source: 'captions', language: 'en' } })
 const indexed = () => createEvent('video.indexed', { function: 'indexer', subject: videoId, data: { jobId, videoId, chunkCount: 3 } })
@@ -270,7 +270,56 @@ describe('createLocalBroker quiescence', () => {
     expect(to('api').map((d) => d.event.type)).toEqual([eventType('video.indexed')])
   })
 
-  it('limits how many deliveries run at once when asked to', async () => {
+  it("holds each subscriber to its Service's containerConcurrency, first sent first, without holding up the others", async () => {
+    const running: Record<string, number> = {}
+    const most: Record<string, number> = {}
+    const started: string[] = []
+    const { deliver } = recorder(async (d) => {
+      const { service } = d
+      running[service] = (running[service] ?? 0) + 1
+      most[service] = Math.max(most[service] ?? 0, running[service]!)
+      if (service === 'download') started.push(d.event.subject!)
+      await new Promise((resolve) => setTimeout(resolve, service === 'download' ? 20 : 1))
+      running[service]!--
+      return new Response(null, { status: 200 })
+    })
+    // knative/base: download's containerConcurrency is 2, the indexer's 8.
+    const broker = localBrokerFromManifests(knativeBaseDir, { deliver })
+    const subjects = Array.from({ length: 6 }, (_, i) => `video-${i}`)
+    for (const subject of subjects) await broker.send(discovered(subject))
+    for (let i = 0; i < 10; i++) await broker.send(transcriptReady())
+    expect(await settle(broker)).toMatchObject({ delivered: 16 })
+    expect(most.download).toBe(2)
+    expect(most.indexer).toBeGreaterThan(2)
+    expect(most.indexer).toBeLessThanOrEqual(8)
+    expect(started).toEqual(subjects)
+  })
+
+  it("ends an attempt the subscriber does not answer within its Service's timeoutSeconds, frees its slot and retries it", async () => {
+    let answered = false
+    const { to, deliver } = recorder(async (d, n) => {
+      if (n === 0) return new Promise<Response>(() => {}) // a handler that hangs
+      answered = true
+      expect(d.headers).toBeDefined()
+      return new Response(null, { status: 202 })
+    })
+    const wiring: BrokerWiring = {
+      broker: { name: 'default', retry: 2, backoffPolicy: 'linear', backoffDelayMs: 0 },
+      triggers: [{ name: 'download-video-discovered', type: eventType('video.discovered'), subscriber: 'download' }],
+      containerConcurrency: { download: 1 },
+      timeoutSeconds: { download: 0.2 },
+    }
+    const { logger, lines } = captureLogger()
+    const broker = createLocalBroker({ wiring, deliver, logger })
+    await broker.send(discovered('video-a'))
+    await broker.send(discovered('video-b'))
+    expect(await settle(broker)).toMatchObject({ delivered: 2, retried: 1 })
+    expect(answered).toBe(true)
+    expect(to('download').map((d) => d.event.subject)).toEqual(['video-a', 'video-b', 'video-a'])
+    expect(JSON.stringify(lines)).toContain('download did not answer within its timeoutSeconds (0.2 s)')
+  })
+
+  it('holds a subscriber whose Service sets no containerConcurrency to subscriberConcurrency', async () => {
     let running = 0
     let most = 0
     const { deliver } = recorder(async () => {
@@ -279,10 +328,14 @@ describe('createLocalBroker quiescence', () => {
       running--
       return new Response(null, { status: 200 })
     })
-    const broker = localBrokerFromManifests(knativeBaseDir, { deliver, concurrency: 2 })
-    for (let i = 0; i < 6; i++) await broker.send(discovered())
-    expect(await settle(broker)).toMatchObject({ delivered: 6 })
-    expect(most).toBe(2)
+    const wiring: BrokerWiring = {
+      broker: { name: 'default', retry: 0, backoffPolicy: 'linear', backoffDelayMs: 0 },
+      triggers: [{ name: 'download-video-discovered', type: eventType('video.discovered'), subscriber: 'download' }],
+    }
+    const broker = createLocalBroker({ wiring, deliver, subscriberConcurrency: 3 })
+    for (let i = 0; i < 9; i++) await broker.send(discovered(`video-${i}`))
+    expect(await settle(broker)).toMatchObject({ delivered: 9 })
+    expect(most).toBe(3)
   })
 
   it('close() refuses new events, waits for deliveries in flight and abandons pending retries', async () => {

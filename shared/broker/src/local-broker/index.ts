@@ -1,4 +1,5 @@
 import { HTTP, type CloudEvent } from 'cloudevents'
+import pLimit, { type LimitFunction } from 'p-limit'
 import { requestForEvent, type EventSink } from '@ytrag/events'
 import { MemoryDeliveryQueue, type DeliveryQueue, type NewDelivery, type QueuedDelivery } from '../delivery-queue/index.ts'
 import { readBrokerWiring, type BrokerWiring, type DeliverySpec, type ReadBrokerWiringOptions } from '../manifests/index.ts'
@@ -19,8 +20,14 @@ export interface LocalBrokerOptions {
   logger?: BrokerLogger
   /** Multiplies every backoff delay; tests use a small one. Default 1. */
   backoffScale?: number
-  /** How many deliveries may be in `deliver` at once (yt-dlp and ffmpeg are heavy). Default: no limit, as in Knative. */
-  concurrency?: number
+  /**
+   * How many deliveries one subscriber takes at once when its Service's manifest sets no
+   * `containerConcurrency` (the wiring's), as one instance of it would in the cluster. Beyond it
+   * deliveries wait their turn, first sent first: sixteen videos of a playlist are downloaded a
+   * few at a time and the first ones are indexed early, instead of all sixteen sharing the
+   * machine until they all end together. Default: no limit.
+   */
+  subscriberConcurrency?: number
   /**
    * Where pending deliveries are kept; the broker closes it on `close()`. A `SqliteDeliveryQueue`
    * makes the broker durable: what it holds at creation (left by a previous process) is delivered
@@ -99,9 +106,9 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
   const { wiring, deliver } = options
   const logger = options.logger ?? consoleLogger
   const backoffScale = options.backoffScale ?? 1
-  const concurrency = options.concurrency ?? Number.POSITIVE_INFINITY
+  const defaultConcurrency = options.subscriberConcurrency ?? Number.POSITIVE_INFINITY
   if (!(backoffScale >= 0) || !Number.isFinite(backoffScale)) throw new Error(`backoffScale must be a number >= 0, got ${backoffScale}`)
-  if (!(concurrency >= 1)) throw new Error(`concurrency must be >= 1, got ${concurrency}`)
+  if (!(defaultConcurrency >= 1)) throw new Error(`subscriberConcurrency must be >= 1, got ${defaultConcurrency}`)
   const queue = options.queue ?? new MemoryDeliveryQueue()
   const triggers = new Map(wiring.triggers.map((trigger) => [trigger.name, trigger]))
 
@@ -143,20 +150,16 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
     })
   }
 
-  // A counting semaphore around `deliver`; a retry waiting out its backoff holds no slot.
-  let active = 0
-  const slotQueue: Array<() => void> = []
-  async function acquire() {
-    if (active < concurrency) {
-      active++
-      return
+  // One limit per subscriber around `deliver`, made on its first delivery; a retry waiting out
+  // its backoff holds no slot.
+  const limits = new Map<string, LimitFunction>()
+  const limitOf = (service: string) => {
+    let limit = limits.get(service)
+    if (!limit) {
+      limit = pLimit(wiring.containerConcurrency?.[service] ?? defaultConcurrency)
+      limits.set(service, limit)
     }
-    await new Promise<void>((resolve) => slotQueue.push(resolve))
-  }
-  function release() {
-    const next = slotQueue.shift()
-    if (next) next()
-    else active--
+    return limit
   }
 
   /** The deliveries an accepted event owes: one per Trigger that takes its type. */
@@ -264,18 +267,26 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
     }
   }
 
-  async function attemptDelivery(service: string, address: string, event: CloudEvent<unknown>): Promise<Outcome> {
-    await acquire()
+  function attemptDelivery(service: string, address: string, event: CloudEvent<unknown>): Promise<Outcome> {
+    return limitOf(service)(() => attemptNow(service, address, event))
+  }
+
+  async function attemptNow(service: string, address: string, event: CloudEvent<unknown>): Promise<Outcome> {
+    // As Knative's queue-proxy does past the Service's timeoutSeconds: the attempt is over (and
+    // retried) and its slot free, whatever the handler still does; `deliver` gets the signal.
+    const timeoutSeconds = wiring.timeoutSeconds?.[service]
+    const signal = timeoutSeconds === undefined ? undefined : AbortSignal.timeout(timeoutSeconds * 1000)
     try {
       // A new Request per attempt: a body can be read once.
-      const response = await deliver(service, requestForEvent(address, event, 'binary'))
+      const request = requestForEvent(address, event, 'binary')
+      const answer = deliver(service, signal ? new Request(request, { signal }) : request)
+      const response = signal ? await Promise.race([answer, rejectOnAbort(signal)]) : await answer
       if (response.status >= 200 && response.status < 300) return { ok: true, replies: await readReplies(response, event) }
       const body = await response.text().catch((error: unknown) => `could not read the response body: ${messageOf(error)}`)
       return { ok: false, retryable: isRetryableStatus(response.status), status: response.status, reason: body }
     } catch (error) {
+      if (signal?.aborted) return { ok: false, retryable: true, reason: `${service} did not answer within its timeoutSeconds (${timeoutSeconds} s)` }
       return { ok: false, retryable: true, reason: messageOf(error) }
-    } finally {
-      release()
     }
   }
 
@@ -372,6 +383,11 @@ function backoffMs(delivery: DeliverySpec, attempt: number): number {
 
 function describe(event: CloudEvent<unknown>) {
   return { eventId: event.id, type: event.type, ...(event.subject ? { subject: event.subject } : {}) }
+}
+
+/** Rejects when `signal` aborts; never resolves. */
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
 }
 
 function messageOf(error: unknown): string {

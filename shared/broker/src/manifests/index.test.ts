@@ -67,6 +67,11 @@ describe('readBrokerWiring on knative/base', () => {
     expect(wiring.triggers.every((t) => t.delivery === undefined)).toBe(true)
   })
 
+  it("reads each function's containerConcurrency and timeoutSeconds from its Knative Service", () => {
+    expect(wiring.containerConcurrency).toMatchObject({ download: 2, indexer: 8, transcribe: 4, discover: 4 })
+    expect(wiring.timeoutSeconds).toMatchObject({ download: 600, indexer: 180, api: 120 })
+  })
+
   it('loses the route of a Trigger removed from the manifests', () => {
     const dir = dirs.copyOfKnativeBase()
     removeTrigger(dir, 'download-video-discovered')
