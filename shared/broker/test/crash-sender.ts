@@ -18,9 +18,7 @@ if (!path || !(count > 0)) throw new Error('usage: crash-sender.ts <path> <count
 const ids: string[] = []
 const reached = new Set<string>()
 const broker = createLocalBroker({
-  // Every event in flight at once, whatever the Services' containerConcurrency: what is tested is
-  // that a kill loses none of them.
-  wiring: { ...readBrokerWiring(knativeBaseDir), containerConcurrency: {} },
+  wiring: readBrokerWiring(knativeBaseDir),
   queue: new SqliteDeliveryQueue({ path }),
   logger: { info() {}, warn() {}, error: (obj, msg) => console.error(msg, obj) },
   async deliver(_service, request) {

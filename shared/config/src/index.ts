@@ -115,8 +115,9 @@ export const configSchema = z.object({
     /** Multiplies the Broker's retry delays in local mode (tests shorten them). */
     backoffScale: z.coerce.number().min(0).default(1),
     /**
-     * Local mode: deliveries one function takes at once when its Knative Service's manifest sets
-     * no `containerConcurrency` (those that do are held to it, as one instance of them would be).
+     * Local mode: deliveries one function takes at once, the rest waiting their turn in order, so
+     * a playlist's first videos are indexed first. As many as TOOLS__MAX_PROCESSES by default: a
+     * download runs one yt-dlp at a time.
      */
     subscriberConcurrency: z.coerce.number().int().positive().default(4),
     /** Local mode: a cron (five fields, or six with seconds) run instead of the PingSource's own schedule; 'off' runs none. */

@@ -21,11 +21,11 @@ export interface LocalBrokerOptions {
   /** Multiplies every backoff delay; tests use a small one. Default 1. */
   backoffScale?: number
   /**
-   * How many deliveries one subscriber takes at once when its Service's manifest sets no
-   * `containerConcurrency` (the wiring's), as one instance of it would in the cluster. Beyond it
-   * deliveries wait their turn, first sent first: sixteen videos of a playlist are downloaded a
-   * few at a time and the first ones are indexed early, instead of all sixteen sharing the
-   * machine until they all end together. Default: no limit.
+   * How many deliveries one subscriber takes at once; beyond it deliveries wait their turn, first
+   * sent first: sixteen videos of a playlist are downloaded a few at a time and the first ones
+   * are indexed early, instead of all sixteen sharing the machine until they all end together.
+   * (Not the Services' containerConcurrency: that is one pod's share of a cluster that runs
+   * several, where this one process is all there is.) Default: no limit.
    */
   subscriberConcurrency?: number
   /**
@@ -156,7 +156,7 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
   const limitOf = (service: string) => {
     let limit = limits.get(service)
     if (!limit) {
-      limit = pLimit(wiring.containerConcurrency?.[service] ?? defaultConcurrency)
+      limit = pLimit(defaultConcurrency)
       limits.set(service, limit)
     }
     return limit

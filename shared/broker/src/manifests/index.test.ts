@@ -67,8 +67,7 @@ describe('readBrokerWiring on knative/base', () => {
     expect(wiring.triggers.every((t) => t.delivery === undefined)).toBe(true)
   })
 
-  it("reads each function's containerConcurrency and timeoutSeconds from its Knative Service", () => {
-    expect(wiring.containerConcurrency).toMatchObject({ download: 2, indexer: 8, transcribe: 4, discover: 4 })
+  it("reads each function's timeoutSeconds from its Knative Service", () => {
     expect(wiring.timeoutSeconds).toMatchObject({ download: 600, indexer: 180, api: 120 })
   })
 

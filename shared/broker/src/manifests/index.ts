@@ -46,12 +46,6 @@ export interface BrokerWiring {
   triggers: TriggerSpec[]
   /** The schedules whose ticks the Broker receives (none when absent). */
   pingSources?: PingSourceSpec[]
-  /**
-   * How many requests one instance of each Knative Service takes at once (its
-   * `containerConcurrency`), for the Services that say; 0 in a manifest means no limit and is
-   * left out. In one process each Service is one instance, so this bounds its deliveries.
-   */
-  containerConcurrency?: Record<string, number>
   /** How long each Knative Service may take to answer one request (its `timeoutSeconds`), for those that say. */
   timeoutSeconds?: Record<string, number>
 }
@@ -124,28 +118,23 @@ export function readBrokerWiring(dir: string, options: ReadBrokerWiringOptions =
         ...(typeof contentType === 'string' ? { contentType } : {}),
       }
     })
-  // What each function's Knative Service says about one instance: how many requests it takes at
-  // once and how long one may take. 0 (no limit) and absent values are left out.
-  const containerConcurrency: Record<string, number> = {}
+  // How long each function's Knative Service lets one request take; absent and 0 are left out.
   const timeoutSeconds: Record<string, number> = {}
   for (const o of objects) {
     if (o.kind !== 'Service' || typeof o.apiVersion !== 'string' || !o.apiVersion.startsWith('serving.knative.dev/')) continue
     const template = spec(o).template
     const podSpec = isRecord(template) && isRecord(template.spec) ? template.spec : {}
-    for (const [field, into] of [['containerConcurrency', containerConcurrency], ['timeoutSeconds', timeoutSeconds]] as const) {
-      const value = podSpec[field]
-      if (value === undefined || value === 0) continue
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-        throw new Error(`Service ${nameOf(o)} (${o.file}): ${field} must be a whole number >= 0, got ${JSON.stringify(value)}`)
-      }
-      into[nameOf(o)] = value
+    const value = podSpec.timeoutSeconds
+    if (value === undefined || value === 0) continue
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+      throw new Error(`Service ${nameOf(o)} (${o.file}): timeoutSeconds must be a whole number >= 0, got ${JSON.stringify(value)}`)
     }
+    timeoutSeconds[nameOf(o)] = value
   }
   return {
     broker,
     triggers,
     pingSources,
-    ...(Object.keys(containerConcurrency).length > 0 ? { containerConcurrency } : {}),
     ...(Object.keys(timeoutSeconds).length > 0 ? { timeoutSeconds } : {}),
   }
 }
