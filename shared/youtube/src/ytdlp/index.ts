@@ -8,7 +8,7 @@ import { runYtDlp, runYtDlpJson, type YtDlpOptions } from './run.ts'
 import { scratchDir } from '../scratch/index.ts'
 
 export { chooseCaptionTrack, type CaptionSource, type CaptionTrack } from './caption-track.ts'
-export { classifyFailure, EgressRefusedError, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
+export { BLOCKED_ADVICE, BlockedByYouTubeError, classifyFailure, EgressRefusedError, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
 export type { CaptionFormat, CaptionTracks, DiscoveredVideo, RawInfo, VideoInfo } from './info.ts'
 export { DEFAULT_BINARY, DEFAULT_TIMEOUT_MS, ytdlpOptionsFrom, type YtDlpOptions } from './run.ts'
 
