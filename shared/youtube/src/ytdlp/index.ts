@@ -10,7 +10,23 @@ import { scratchDir } from '../scratch/index.ts'
 export { chooseCaptionTrack, type CaptionSource, type CaptionTrack } from './caption-track.ts'
 export { BLOCKED_ADVICE, BlockedByYouTubeError, classifyFailure, EgressRefusedError, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
 export type { CaptionFormat, CaptionTracks, DiscoveredVideo, RawInfo, VideoInfo } from './info.ts'
-export { DEFAULT_BINARY, DEFAULT_TIMEOUT_MS, ytdlpOptionsFrom, type YtDlpOptions } from './run.ts'
+export { DEFAULT_BINARY, DEFAULT_TIMEOUT_MS, ytdlpOptionsFrom, type YtDlpOptions, type YtDlpSettings } from './run.ts'
+export {
+  assessYtDlp,
+  compareYtDlpVersions,
+  DEFAULT_MIN_VERSION,
+  knowsNewFlags,
+  locateExecutable,
+  NEW_FLAGS_SINCE,
+  parseYtDlpVersion,
+  probeYtDlp,
+  runBriefly,
+  ytdlpReadiness,
+  type Degraded,
+  type YtDlpAssessment,
+  type YtDlpFloor,
+  type YtDlpProbe,
+} from './version.ts'
 
 export type VideoList = {
   kind: 'video' | 'playlist'
