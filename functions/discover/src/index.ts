@@ -1,6 +1,6 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import type { Video } from '@ytrag/stores'
-import { checkIngestUrl, listVideos, VideoUnavailableError, ytdlpOptionsFrom } from '@ytrag/youtube'
+import { checkIngestUrl, listVideos, VideoUnavailableError, ytdlpOptionsFrom, ytdlpReadiness } from '@ytrag/youtube'
 import { startDueSyncs, syncChannel } from './channels.ts'
 import { reapStuckWork } from './reaper.ts'
 
@@ -19,6 +19,8 @@ import { reapStuckWork } from './reaper.ts'
  */
 export const discover: FunctionDefinition = {
   name: 'discover',
+  // yt-dlp there and recent enough: asked once at start-up, logged, and said by /health/ready.
+  readiness: ({ config, logger }) => ({ ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp, logger) }),
   onPing: async (_event, context) => {
     await startDueSyncs(context)
     await reapStuckWork(context)

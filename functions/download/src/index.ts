@@ -1,7 +1,7 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { blobKeys, type StoredTranscript } from '@ytrag/stores'
 import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
-import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError, ytdlpOptionsFrom } from '@ytrag/youtube'
+import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError, ytdlpOptionsFrom, ytdlpReadiness } from '@ytrag/youtube'
 import { sendAudioSegments } from './audio.ts'
 
 /**
@@ -41,6 +41,8 @@ export const NO_SPEECH_TO_TEXT_REASON = "no captions, and the channel's subscrip
  */
 export const download: FunctionDefinition = {
   name: 'download',
+  // yt-dlp there and recent enough: asked once at start-up, logged, and said by /health/ready.
+  readiness: ({ config, logger }) => ({ ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp, logger) }),
   on: {
     'video.discovered': async (event, context) => {
       const { stores, config, providers } = context

@@ -9,11 +9,11 @@ import { loadConfig, type Config } from '@ytrag/config'
 import { deadLetter } from '@ytrag/dead-letter'
 import { discover } from '@ytrag/discover'
 import { download } from '@ytrag/download'
-import { assertStorageWritable, createFunctionApps, diskSpaceCheck, openDependencies, serveApp, ytdlpCheck, type FunctionDefinition, type RunningServer } from '@ytrag/function'
+import { assertStorageWritable, createFunctionApps, diskSpaceCheck, openDependencies, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
 import { transcribe } from '@ytrag/transcribe'
 import { createLogger } from '@ytrag/logging'
-import { sweepAbandonedScratchDirs } from '@ytrag/youtube'
+import { sweepAbandonedScratchDirs, ytdlpReadiness } from '@ytrag/youtube'
 import type { Stores } from '@ytrag/stores'
 
 /** Every function the local server runs; the Triggers in `knative/` decide which gets what. */
@@ -96,8 +96,9 @@ export async function startLocalServer(options: { env?: Record<string, string | 
         logger: createLogger({ name: definition.name, level: config.log.level }),
         ...opened,
         localGuard: guard,
-        // The api's readiness is the one a user sees: it tells what would make an ingest fail.
-        ...(isApi ? { readiness: { ytdlp: ytdlpCheck(config.tools.ytdlpPath), disk: diskSpaceCheck(config.storage.dir) } } : {}),
+        // The api's readiness is the one a user sees: it tells what would make an ingest fail (the
+        // yt-dlp probe is the one discover and download made: one `--version` for the process).
+        ...(isApi ? { readiness: { ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp), disk: diskSpaceCheck(config.storage.dir) } } : {}),
       })
       const running = await serveApp(internal, { port: 0, hostname: '127.0.0.1', handleSignals: false })
       servers.push(running)

@@ -185,6 +185,8 @@ export function assessYtDlp(probe: YtDlpProbe, floor: YtDlpFloor = {}): YtDlpAss
   return { level: 'ok', message: which }
 }
 
+const logged = new Set<string>()
+
 /** A readiness check's answer when it is up but not everything works: 200, the reason in the body. */
 export type Degraded = { degraded: string }
 
@@ -202,7 +204,11 @@ export function ytdlpReadiness(
   logger?: { warn(details: object, message: string): void; error(details: object, message: string): void; info(details: object, message: string): void },
 ): { label: string; ping(): Promise<void | Degraded> } {
   const assess = async () => assessYtDlp(await probeYtDlp(binary), floor)
-  // Said once, at start-up, where an operator reads first.
+  // Said once, at start-up, where an operator reads first (once per process: local mode builds
+  // this for several functions of one yt-dlp).
+  const key = JSON.stringify([binary, floor])
+  if (logger && !logged.has(key)) logged.add(key)
+  else logger = undefined
   void assess().then((assessment) => {
     const details = { binary, minVersion: floor.minVersion ?? DEFAULT_MIN_VERSION }
     if (assessment.level === 'ok') logger?.info(details, assessment.message)
