@@ -215,6 +215,12 @@ export interface HostSlot {
   backoffReason?: string
 }
 
+/** A host left alone until `until` (ISO 8601), and why. */
+export interface HostBackoff {
+  until: string
+  reason?: string
+}
+
 export interface Page<T> {
   items: T[]
   nextCursor: string | null
@@ -301,6 +307,11 @@ export interface DocumentStore {
   reserveHostRequest(host: string, options: { now: Date; spacingMs: number }): Promise<HostSlot>
   /** Backs the host off for every caller until `until` (it answered 429); a later backoff wins over an earlier one. */
   backOffHost(host: string, until: Date, reason: string): Promise<void>
+  /**
+   * The host's backoff if one runs at `now`, else undefined. Reads only: work that is not spaced
+   * (a video's download) asks it before sending anything, without taking a slot.
+   */
+  hostBackoff(host: string, now: Date): Promise<HostBackoff | undefined>
 
   /**
    * Puts a video back to the start of the pipeline (a forced re-ingest): every stage pending,

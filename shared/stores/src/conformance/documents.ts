@@ -727,6 +727,17 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), ...spacing })).toEqual({ at: iso(61_000) })
       })
 
+      it('tells a backoff that runs without reserving anything, and nothing once it ended', async () => {
+        expect(await store.hostBackoff('www.youtube.com', at(0))).toBeUndefined()
+        await store.backOffHost('www.youtube.com', at(60_000), 'Sign in to confirm you’re not a bot')
+        expect(await store.hostBackoff('www.youtube.com', at(1))).toEqual({ until: iso(60_000), reason: 'Sign in to confirm you’re not a bot' })
+        expect(await store.hostBackoff('vimeo.com', at(1))).toBeUndefined()
+        expect(await store.hostBackoff('www.youtube.com', at(60_000))).toBeUndefined()
+        // Asking took no slot: the next reservation after the backoff is at its end, not spaced from a read.
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), spacingMs: 1000 })).toEqual({ at: iso(60_000) })
+        expect(await store.hostBackoff('www.youtube.com', at(60_001))).toBeUndefined()
+      })
+
       it('backs off a host never reserved, and a later backoff wins over an earlier one', async () => {
         await store.backOffHost('www.youtube.com', at(30_000), 'first')
         await store.backOffHost('www.youtube.com', at(90_000), 'later')

@@ -29,6 +29,7 @@ import type {
   ChannelSyncResult,
   DocumentStore,
   Handoff,
+  HostBackoff,
   HostSlot,
   Job,
   NewChannel,
@@ -858,6 +859,14 @@ export class MongoDocumentStore implements DocumentStore {
       result: undefined,
       set: state?.backoffUntil !== undefined && state.backoffUntil >= backoffUntil ? undefined : { backoffUntil, backoffReason: reason },
     }))
+  }
+
+  async hostBackoff(host: string, now: Date): Promise<HostBackoff | undefined> {
+    assertId(host, 'host')
+    await this.#use()
+    const doc = await this.#hosts.findOne({ host, backoffUntil: { $gt: isoTimestamp(now, 'now') } })
+    if (!doc?.backoffUntil) return undefined
+    return { until: doc.backoffUntil, ...(doc.backoffReason == null ? {} : { reason: doc.backoffReason }) }
   }
 
   /**

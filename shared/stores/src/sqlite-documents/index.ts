@@ -12,6 +12,7 @@ import type {
   Handoff,
   ChannelSyncResult,
   DocumentStore,
+  HostBackoff,
   HostSlot,
   Job,
   NewChannel,
@@ -626,6 +627,13 @@ export class SqliteDocumentStore implements DocumentStore {
          WHERE backoff_until IS NULL OR backoff_until < excluded.backoff_until`,
       )
       .run(host, isoTimestamp(until, 'until'), reason)
+  }
+
+  async hostBackoff(host: string, now: Date): Promise<HostBackoff | undefined> {
+    const row = this.#db.prepare('SELECT backoff_until, backoff_reason FROM hosts WHERE host = ? AND backoff_until > ?').get(host, isoTimestamp(now, 'now'))
+    if (!row) return undefined
+    const reason = optionalString(row.backoff_reason)
+    return { until: String(row.backoff_until), ...(reason === undefined ? {} : { reason }) }
   }
 
   async resetVideo(videoId: string): Promise<Video | undefined> {
