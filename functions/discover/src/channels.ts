@@ -4,6 +4,7 @@ import type { EventData, ReceivedEvent } from '@ytrag/events'
 import { videoLifecycle, type FunctionContext } from '@ytrag/function'
 import type { Channel, VideoAvailability } from '@ytrag/stores'
 import {
+  BlockedByYouTubeError,
   ChannelError,
   channelFeedUrl,
   channelFetchOptionsFrom,
@@ -40,9 +41,6 @@ class HostBackedOffError extends Error {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 
-/** yt-dlp saying the site answered 429. */
-const isYtDlpRateLimit = (error: unknown) => error instanceof YtDlpError && /HTTP Error 429|too many requests/i.test(error.message)
-
 /**
  * Runs one request to `url`'s host within the politeness every replica shares: after the
  * reserved slot (spacing between requests), never while the host is backed off, and backing it
@@ -58,7 +56,8 @@ async function politely<T>(url: string, { stores, config }: FunctionContext, req
   try {
     return await request()
   } catch (error) {
-    if (error instanceof RateLimitedError || isYtDlpRateLimit(error)) {
+    // A 429 of the feed, or yt-dlp meeting a 429 or YouTube's bot check: the host is left alone.
+    if (error instanceof RateLimitedError || error instanceof BlockedByYouTubeError) {
       const seconds = (error instanceof RateLimitedError ? error.retryAfterSeconds : undefined) ?? config.channels.rateLimitBackoffSeconds
       const until = new Date(Date.now() + seconds * 1000)
       await stores.documents.backOffHost(host, until, (error as Error).message)
@@ -74,7 +73,8 @@ async function politely<T>(url: string, { stores, config }: FunctionContext, req
  * says nothing about the video (a network error).
  */
 export function availabilityFromError(error: unknown): VideoAvailability | undefined {
-  if (!(error instanceof YtDlpError)) return undefined
+  // "Sign in to confirm you're not a bot" is about this server, not the video.
+  if (!(error instanceof YtDlpError) || error instanceof BlockedByYouTubeError) return undefined
   if (/private video|sign in|HTTP Error 40[13]\b/i.test(error.message)) return 'private'
   return error instanceof VideoUnavailableError ? 'removed' : undefined
 }

@@ -1,6 +1,6 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import type { Video } from '@ytrag/stores'
-import { checkIngestUrl, listVideos, VideoUnavailableError, ytdlpOptionsFrom, ytdlpReadiness } from '@ytrag/youtube'
+import { BlockedByYouTubeError, checkIngestUrl, listVideos, underHostBackoff, VideoUnavailableError, ytdlpOptionsFrom, ytdlpReadiness } from '@ytrag/youtube'
 import { startDueSyncs, syncChannel } from './channels.ts'
 import { reapStuckWork } from './reaper.ts'
 
@@ -40,10 +40,17 @@ export const discover: FunctionDefinition = {
       if (job.discovered || job.status === 'failed') return
 
       let listing
+      // YouTube refusing this server backs its host off for every replica; the job fails with the
+      // settings that answer it, at once while the backoff lasts (see underHostBackoff).
+      const backoff = {
+        store: stores.documents,
+        backoffSeconds: config.channels.rateLimitBackoffSeconds,
+        onBackoff: (details: object) => logger.warn(details, 'YouTube refuses this server; its host is backed off'),
+      }
       try {
-        listing = await listVideos(url, ytdlpOptionsFrom(config, context))
+        listing = await underHostBackoff(url, backoff, () => listVideos(url, ytdlpOptionsFrom(config, context)))
       } catch (error) {
-        if (error instanceof VideoUnavailableError) {
+        if (error instanceof VideoUnavailableError || error instanceof BlockedByYouTubeError) {
           await stores.documents.failJob(jobId, error.message)
           return
         }

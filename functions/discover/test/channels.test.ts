@@ -9,7 +9,7 @@ import { CloudEvent, HTTP } from 'cloudevents'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { availabilityFromError } from '../src/channels.ts'
 import { discover } from '../src/index.ts'
-import { ExtractionError, VideoUnavailableError } from '@ytrag/youtube'
+import { BlockedByYouTubeError, classifyFailure, ExtractionError, VideoUnavailableError } from '@ytrag/youtube'
 import type { Channel, ChannelDefaults } from '@ytrag/stores'
 
 const CHANNEL_ID = 'UCfixtureChannel00000001'
@@ -212,5 +212,9 @@ describe('discover: channel re-sync', () => {
     expect(availabilityFromError(new ExtractionError('yt-dlp could not read x: ERROR: HTTP Error 403: Forbidden', { url: 'x' }))).toBe('private')
     expect(availabilityFromError(new VideoUnavailableError('yt-dlp could not read x: ERROR: HTTP Error 404: Not Found', { url: 'x' }))).toBe('removed')
     expect(availabilityFromError(new ExtractionError('yt-dlp could not read x: timed out', { url: 'x' }))).toBeUndefined()
+    // YouTube's bot check says "Sign in" too, but about this server: the video is neither.
+    const botCheck = classifyFailure('ERROR: [youtube] abc: Sign in to confirm you’re not a bot.', { url: 'x' })
+    expect(botCheck).toBeInstanceOf(BlockedByYouTubeError)
+    expect(availabilityFromError(botCheck)).toBeUndefined()
   })
 })

@@ -1,7 +1,7 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
-import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import { blobKeys, type StoredTranscript, type Video } from '@ytrag/stores'
 import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
-import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError, ytdlpOptionsFrom, ytdlpReadiness } from '@ytrag/youtube'
+import { BlockedByYouTubeError, chooseCaptionTrack, downloadCaptions, underHostBackoff, videoInfo, VideoUnavailableError, ytdlpOptionsFrom, ytdlpReadiness } from '@ytrag/youtube'
 import { sendAudioSegments } from './audio.ts'
 
 /**
@@ -55,7 +55,24 @@ export const download: FunctionDefinition = {
       const ytdlp = ytdlpOptionsFrom(config, context)
 
       if (!(await lifecycle.start(video, 'download'))) return
+      // YouTube refusing this server (a bot check, a 429) backs its host off for every replica,
+      // and fails this video and the next ones at once, saying which settings answer it, rather
+      // than answering 5xx for the Broker to retry into the refusal (see underHostBackoff).
+      const backoff = {
+        store: stores.documents,
+        backoffSeconds: config.channels.rateLimitBackoffSeconds,
+        onBackoff: (details: object) => context.logger.warn(details, 'YouTube refuses this server; its host is backed off'),
+      }
       try {
+        await underHostBackoff(url, backoff, () => readAndStore(video))
+      } catch (error) {
+        if (error instanceof BlockedByYouTubeError) return await fail(error.message)
+        if (error instanceof VideoUnavailableError) return await fail(error.message)
+        if (error instanceof VttError) return await fail(`the captions could not be read: ${error.message}`)
+        throw error
+      }
+
+      async function readAndStore(video: Video): Promise<void> {
         const info = await videoInfo(url, playlistItem, { ...ytdlp, videoId })
         const described = await lifecycle.progress(video, 'download', {
           ...(info.title ? { title: info.title } : {}),
@@ -95,10 +112,6 @@ export const download: FunctionDefinition = {
             },
           ],
         })
-      } catch (error) {
-        if (error instanceof VideoUnavailableError) return await fail(error.message)
-        if (error instanceof VttError) return await fail(`the captions could not be read: ${error.message}`)
-        throw error
       }
     },
   },
