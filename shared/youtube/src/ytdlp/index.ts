@@ -11,6 +11,7 @@ export { chooseCaptionTrack, type CaptionSource, type CaptionTrack } from './cap
 export { BLOCKED_ADVICE, BlockedByYouTubeError, classifyFailure, EgressRefusedError, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
 export type { CaptionFormat, CaptionTracks, DiscoveredVideo, RawInfo, VideoInfo } from './info.ts'
 export { DEFAULT_BINARY, DEFAULT_TIMEOUT_MS, ytdlpOptionsFrom, type YtDlpOptions, type YtDlpSettings } from './run.ts'
+export { downloadYtDlp, youtubeDlExecInstaller, type DownloadYtDlpOptions } from './install.ts'
 export {
   assessYtDlp,
   compareYtDlpVersions,

@@ -117,8 +117,8 @@ const probes = new Map<string, { at: number; probe: Promise<YtDlpProbe> }>()
  * const probe = await probeYtDlp(config.tools.ytdlpPath)
  * if (probe.found) console.log(probe.path, probe.version) // /usr/bin/yt-dlp 2025.11.12
  */
-export function probeYtDlp(binary = 'yt-dlp', options: { timeoutMs?: number } = {}): Promise<YtDlpProbe> {
-  const kept = probes.get(binary)
+export function probeYtDlp(binary = 'yt-dlp', options: { timeoutMs?: number; /** Ask again (the file was replaced). */ fresh?: boolean } = {}): Promise<YtDlpProbe> {
+  const kept = options.fresh ? undefined : probes.get(binary)
   if (kept) {
     const stale = Date.now() - kept.at > FAILED_PROBE_TTL_MS
     if (!stale) return kept.probe
