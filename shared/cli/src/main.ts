@@ -1,6 +1,7 @@
 // `pnpm ytrag <command>`: the API from a terminal. It talks to a running server
-// (`pnpm start`), at YTRAG_URL or --server, default http://127.0.0.1:8000.
+// (`pnpm start`), at YTRAG_URL or --server, default http://127.0.0.1:8000; `doctor` needs none.
 import { parseArgs } from 'node:util'
+import { formatDoctor, runDoctor } from './doctor/index.ts'
 import { progressLine, type JobProgress } from './progress/index.ts'
 
 const usage = `usage: pnpm ytrag <command> [options]
@@ -14,6 +15,7 @@ const usage = `usage: pnpm ytrag <command> [options]
   channels list                                     subscriptions and how their syncs went
   channels remove <channelId>                       stop following a channel (its videos stay)
   channels sync <channelId> [--wait]                sync a channel now
+  doctor                                            check yt-dlp, its JS runtimes, ffmpeg, the stores and providers (no server needed)
 options: --server http://127.0.0.1:8000 (or YTRAG_URL), --json (raw answers); YTRAG_API_KEY: the API key a server with keys wants`
 
 const { values, positionals } = parseArgs({
@@ -150,6 +152,12 @@ async function main(): Promise<number> {
     }
     case 'channels':
       return channels(argument, channelArgument)
+    case 'doctor': {
+      // This machine's configuration (the environment), as `npm start` would run it.
+      const results = await runDoctor({ env: process.env })
+      print(values.json ? results : formatDoctor(results))
+      return results.some((result) => result.level === 'fail') ? 1 : 0
+    }
     default:
       throw new CliError(`unknown command ${command}\n${usage}`)
   }
