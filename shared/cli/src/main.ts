@@ -1,7 +1,6 @@
 // `pnpm ytrag <command>`: the API from a terminal. It talks to a running server
 // (`pnpm start`), at YTRAG_URL or --server, default http://127.0.0.1:8000; `doctor` needs none.
 import { parseArgs } from 'node:util'
-import { formatDoctor, runDoctor } from './doctor/index.ts'
 import { progressLine, type JobProgress } from './progress/index.ts'
 
 const usage = `usage: pnpm ytrag <command> [options]
@@ -153,6 +152,9 @@ async function main(): Promise<number> {
     case 'channels':
       return channels(argument, channelArgument)
     case 'doctor': {
+      // Loaded only here: it brings the stores, yt-dlp's and ffmpeg's modules, which the API
+      // commands (started often, from scripts) have no use for.
+      const { formatDoctor, runDoctor } = await import('./doctor/index.ts')
       // This machine's configuration (the environment), as `npm start` would run it.
       const results = await runDoctor({ env: process.env })
       print(values.json ? results : formatDoctor(results))
