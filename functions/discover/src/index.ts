@@ -45,7 +45,10 @@ export const discover: FunctionDefinition = {
       const backoff = {
         store: stores.documents,
         backoffSeconds: config.channels.rateLimitBackoffSeconds,
-        onBackoff: (details: object) => logger.warn(details, 'YouTube refuses this server; its host is backed off'),
+        onBackoff: (details: object) => {
+          logger.warn(details, 'YouTube refuses this server; its host is backed off')
+          context.count('ytrag_ytdlp_blocked_total', 'Times a site refused this server (a bot check, a 429) and its host was backed off', 1)
+        },
       }
       try {
         listing = await underHostBackoff(url, backoff, () => listVideos(url, ytdlpOptionsFrom(config, context)))

@@ -61,7 +61,10 @@ export const download: FunctionDefinition = {
       const backoff = {
         store: stores.documents,
         backoffSeconds: config.channels.rateLimitBackoffSeconds,
-        onBackoff: (details: object) => context.logger.warn(details, 'YouTube refuses this server; its host is backed off'),
+        onBackoff: (details: object) => {
+          context.logger.warn(details, 'YouTube refuses this server; its host is backed off')
+          context.count('ytrag_ytdlp_blocked_total', 'Times a site refused this server (a bot check, a 429) and its host was backed off', 1)
+        },
       }
       try {
         await underHostBackoff(url, backoff, () => readAndStore(video))

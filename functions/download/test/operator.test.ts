@@ -109,6 +109,8 @@ describe("YouTube's bot check", () => {
     const backoff = await fn.stores.documents.hostBackoff('www.youtube.com', new Date())
     expect(backoff?.reason).toMatch(/Sign in to confirm you’re not a bot/)
     expect(Date.parse(backoff!.until) - started).toBeGreaterThanOrEqual(599_000)
+    // Counted, for an alert.
+    expect(await (await fetch(new URL('/metrics', fn.url))).text()).toMatch(/^ytrag_ytdlp_blocked_total\{[^}]*\} 1$/m)
   })
 
   it('fails the next video of that host at once with the same advice, running no yt-dlp, while the backoff lasts', async () => {
