@@ -39,6 +39,24 @@ describe('api over HTTP', () => {
     expect(sent?.data).toMatchObject({ jobId, url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', language: 'en', force: false })
   })
 
+  it('reads every form of a YouTube video URL as one canonical URL, job and event alike', async () => {
+    const id = 'Xy-_3kQ9a0Z'
+    const canonical = `https://www.youtube.com/watch?v=${id}`
+    for (const url of [`https://youtu.be/${id}?si=Zp3kR-x_`, `https://www.youtube.com/shorts/${id}?feature=share`, `https://www.youtube.com/watch?v=${id}&t=90&list=PLabcdefgh`]) {
+      const answer = await post(fn, '/v1/ingest', { url })
+      expect(answer.status, url).toBe(202)
+      const { jobId, url: jobUrl } = (await answer.json()) as { jobId: string; url: string }
+      expect(jobUrl).toBe(canonical)
+      expect((await fn.stores.documents.getJob(jobId))?.url).toBe(canonical)
+      expect(fn.sink.events.find((event) => event.subject === jobId)?.data).toMatchObject({ url: canonical })
+    }
+    const whole = await post(fn, '/v1/ingest', { url: `https://www.youtube.com/watch?v=${id}&list=PLabcdefgh`, playlist: true })
+    expect(((await whole.json()) as { url: string }).url).toBe('https://www.youtube.com/playlist?list=PLabcdefgh')
+    const bad = await post(fn, '/v1/ingest', { url: 'https://youtu.be/Xy-_3kQ9a0' })
+    expect(bad.status).toBe(400)
+    expect(await errorOf(bad)).toMatchObject({ code: 'invalid_url', message: expect.stringMatching(/not a YouTube video id/) })
+  })
+
   it.each([
     ['a missing url', {}, 'invalid_request'],
     ['a url that is not a string', { url: 42 }, 'invalid_request'],

@@ -222,12 +222,13 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
   const found: string[] = []
   const linked: string[] = []
   const lifecycle = videoLifecycle(context)
-  for (const video of listed.videos) {
-    const checked = await checkIngestUrl(video.url, { allowedHosts: config.ingest.allowedHosts })
+  for (const listedVideo of listed.videos) {
+    const checked = await checkIngestUrl(listedVideo.url, { allowedHosts: config.ingest.allowedHosts })
     if (!checked.ok) {
-      logger.warn({ channelId, videoId: video.videoId, url: video.url, reason: checked.message }, 'listed video skipped')
+      logger.warn({ channelId, videoId: listedVideo.videoId, url: listedVideo.url, reason: checked.message }, 'listed video skipped')
       continue
     }
+    const video = { ...listedVideo, url: checked.url.href }
     const { created, video: stored } = await stores.documents.insertVideo({
       videoId: video.videoId,
       url: video.url,

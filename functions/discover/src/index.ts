@@ -47,11 +47,12 @@ export const discover: FunctionDefinition = {
         }
         throw error
       }
-      // A listing may point elsewhere (an embed on another site); the allow-list holds for those too.
+      // A listing may point elsewhere (an embed on another site); the allow-list holds for those
+      // too. Each video is kept under its canonical URL (a channel's shorts tab lists /shorts/ID).
       const allowed = []
       for (const found of listing.videos) {
         const checked = await checkIngestUrl(found.url, { allowedHosts: config.ingest.allowedHosts })
-        if (checked.ok) allowed.push(found)
+        if (checked.ok) allowed.push({ ...found, url: checked.url.href })
         else logger.warn({ jobId, videoId: found.videoId, url: found.url, reason: checked.message }, 'listed video skipped')
       }
       const videos = allowed.slice(0, config.ingest.maxVideosPerJob)

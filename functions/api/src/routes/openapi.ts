@@ -32,7 +32,12 @@ export const openApiDocument = {
     '/v1/ingest': {
       post: {
         summary: 'Ingest a video, playlist or channel',
-        requestBody: body({ url: { type: 'string' }, language: { type: 'string' }, force: { type: 'boolean' }, speechToText: { type: 'boolean' } }, ['url']),
+        description:
+          'Any form of a YouTube video URL (youtu.be/ID, /shorts/ID, /live/ID, /embed/ID, /v/ID, m. and music. hosts, si= and other share parameters, t=) is read as https://www.youtube.com/watch?v=ID, which the job gives back as its url. A video opened inside a playlist (watch?v=ID&list=…) is ingested alone unless playlist is true.',
+        requestBody: body(
+          { url: { type: 'string' }, language: { type: 'string' }, force: { type: 'boolean' }, speechToText: { type: 'boolean' }, playlist: { type: 'boolean' } },
+          ['url'],
+        ),
         responses: { 202: { description: 'job accepted' }, 400: { description: 'bad or disallowed URL', ...json(error) } },
       },
     },

@@ -20,6 +20,11 @@ export const ingestRequest = z.object({
   force: z.boolean().optional(),
   /** Transcribe the audio even where captions exist (needs a speech-to-text provider). */
   speechToText: z.boolean().optional(),
+  /**
+   * For a YouTube video opened inside a playlist (`watch?v=…&list=…`): ingest the whole playlist.
+   * Without it such a URL ingests the one video, as the link plays it.
+   */
+  playlist: z.boolean().optional(),
 })
 
 export const searchRequest = z.object({

@@ -1,6 +1,6 @@
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { isYouTubeUrl, youtubeVideoId } from '../deep-link/index.ts'
+import { isYouTubeUrl, youtubeVideoId } from '../youtube-url/index.ts'
 import type { CaptionTrack } from './caption-track.ts'
 import { ExtractionError, VideoUnavailableError } from './errors.ts'
 import { compact, metadata, number, record, text, toVideoInfo, type DiscoveredVideo, type RawInfo, type VideoInfo } from './info.ts'
@@ -101,8 +101,8 @@ async function list(url: string, depth: number, options: ListOptions): Promise<V
  * Lists the videos behind a URL (a video, a playlist, a channel, or a page with `<video>`
  * elements) without opening each one (`yt-dlp -J --flat-playlist`). YouTube videos come with
  * their watch URL; videos of a generic page with several of them come as the page URL plus
- * `playlistItem`. A channel's tabs are flattened into one list, each video once; a
- * `watch?v=…&list=…` URL lists the playlist.
+ * `playlistItem`. A channel's tabs are flattened into one list, each video once. Give it the
+ * canonical URL (`checkIngestUrl` makes it): a `watch?v=…&list=…` URL would list the playlist.
  *
  * @example
  * ```ts
