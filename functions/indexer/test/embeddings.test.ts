@@ -73,6 +73,6 @@ describe('indexer with embeddings', () => {
     expect(video?.error).toMatch(/^embedding failed: .*Incorrect API key provided/)
     expect(await fn.stores.chunks.countVideo(videoId)).toBe(0)
     expect(fn.sink.events.map((event) => [event.name, (event.data as { stage: string }).stage])).toEqual([['video.failed', 'index']])
-    expect((await fn.stores.documents.getJob(jobId))?.videos).toEqual({ total: 1, indexed: 0, failed: 1 })
+    expect((await fn.stores.documents.getJob(jobId))?.videos).toEqual({ total: 1, indexed: 0, failed: 1, skipped: 0 })
   })
 })

@@ -45,7 +45,7 @@ describe('indexer over HTTP', () => {
       expect(fn.sink.events.map((event) => [event.name, event.subject, event.source])).toEqual([['video.indexed', videoId, '/functions/indexer']])
       expect(fn.sink.events[0]?.data).toMatchObject({ jobId, videoId, chunkCount: video?.chunkCount })
       const job = await fn.stores.documents.getJob(jobId)
-      expect(job?.videos).toEqual({ total: 1, indexed: 1, failed: 0 })
+      expect(job?.videos).toEqual({ total: 1, indexed: 1, failed: 0, skipped: 0 })
     })
   }
 

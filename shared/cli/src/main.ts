@@ -78,13 +78,14 @@ async function waitForJob(jobId: string): Promise<JobProgress> {
   const tty = process.stderr.isTTY
   let last = ''
   for (;;) {
-    const job = await call<JobProgress & { errors: { videoId?: string; message: string }[] }>('GET', `/v1/jobs/${jobId}`)
+    const job = await call<JobProgress & { errors: { videoId?: string; message: string }[]; skipped?: { videoId: string; reason: string }[] }>('GET', `/v1/jobs/${jobId}`)
     const line = progressLine(job)
     if (line !== last) process.stderr.write(tty ? `\r${line}` : `${line}\n`)
     last = line
     if (!['queued', 'running'].includes(job.status)) {
       if (tty) process.stderr.write('\n')
       for (const error of job.errors) process.stderr.write(`  ${error.videoId ?? 'job'}: ${error.message}\n`)
+      for (const skip of job.skipped ?? []) process.stderr.write(`  ${skip.videoId} skipped: ${skip.reason}\n`)
       return job
     }
     // Once a second: smooth enough for a progress bar, and far inside the API's rate limit.

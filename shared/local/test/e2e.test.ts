@@ -47,7 +47,7 @@ describe('local server end to end', () => {
     const seconds = (performance.now() - started) / 1000
     console.log(`fixture playlist (4 videos) ingested end to end in ${seconds.toFixed(1)} s`)
     expect(playlistJob.status).toBe('partial')
-    expect(playlistJob.videos).toEqual({ total: 4, indexed: 3, failed: 1 })
+    expect(playlistJob.videos).toEqual({ total: 4, indexed: 3, failed: 1, skipped: 0 })
     expect(playlistJob.errors).toEqual([expect.objectContaining({ message: 'no captions and speech-to-text is not configured' })])
   })
 
@@ -100,7 +100,7 @@ describe('local server end to end', () => {
       Promise.all(['all-1', 'all-2', 'all-3'].map(async (id) => (await call<{ chunkCount: number }>('GET', `/v1/videos/${id}`)).body.chunkCount))
     const countsBefore = await chunkCounts()
     const again = await waitForJob(await ingest(fixtures.url('/all.html')))
-    expect(again.videos).toEqual({ total: 4, indexed: 3, failed: 1 })
+    expect(again.videos).toEqual({ total: 4, indexed: 3, failed: 1, skipped: 0 })
     expect(await chunkCounts()).toEqual(countsBefore)
     const after = await search('sourdough starter flour water', 50)
     expect(after.map((hit) => [hit.videoId, hit.start])).toEqual(before.map((hit) => [hit.videoId, hit.start]))
