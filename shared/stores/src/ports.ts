@@ -46,11 +46,11 @@ export interface StageState {
 }
 
 /**
- * Why a caption track was taken (the values of @ytrag/youtube's `CaptionChoice`): the video's
- * original language, the language asked for, English as the last language tried, or the only
- * creator track there was.
+ * Why a caption track was taken (the values of @ytrag/youtube's `CaptionChoice`): it is in the
+ * video's original language, in the language asked for, in English (the last language tried),
+ * or the creator's captions in another language (nothing in those three).
  */
-export type CaptionChoice = 'original-language' | 'requested-language' | 'english' | 'only-track'
+export type CaptionChoice = 'original-language' | 'requested-language' | 'english' | 'other-language'
 
 export interface TranscriptInfo {
   /** `captions` are the creator's (manual), `auto-captions` the site's speech recognition (automatic). */

@@ -7,9 +7,10 @@ import { compact, metadata, number, record, text, toVideoInfo, type DiscoveredVi
 import { runYtDlp, runYtDlpJson, type YtDlpOptions } from './run.ts'
 import { scratchDir } from '../scratch/index.ts'
 
-export { chooseCaptionTrack, type CaptionSource, type CaptionTrack } from './caption-track.ts'
+export { chooseCaptionTrack, originalLanguage, spokenLanguage, type CaptionChoice, type CaptionSource, type CaptionTrack } from './caption-track.ts'
+export { isNotStartedError, liveSkipReason, liveStatusOf, type LiveStatus } from './live.ts'
 export { classifyFailure, EgressRefusedError, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
-export type { CaptionFormat, CaptionTracks, DiscoveredVideo, RawInfo, VideoInfo } from './info.ts'
+export { chaptersOf, type Chapter, type CaptionFormat, type CaptionTracks, type DiscoveredVideo, type RawInfo, type VideoInfo } from './info.ts'
 export { DEFAULT_BINARY, DEFAULT_TIMEOUT_MS, ytdlpOptionsFrom, type YtDlpOptions } from './run.ts'
 
 export type VideoList = {
@@ -172,7 +173,7 @@ const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\
  * }
  * ```
  */
-export async function downloadCaptions(info: VideoInfo, track: CaptionTrack, options: DownloadCaptionsOptions): Promise<string> {
+export async function downloadCaptions(info: VideoInfo, track: Pick<CaptionTrack, 'language' | 'source'>, options: DownloadCaptionsOptions): Promise<string> {
   const dir = await scratchDir('captions', options.tmpDir)
   try {
     // Without webpage_url, a failed download is reported as an error. With it, yt-dlp
@@ -260,7 +261,7 @@ export function createYtDlp(options: DownloadCaptionsOptions) {
   return {
     listVideos: (url: string) => listVideos(url, options),
     videoInfo: (url: string, playlistItem?: number) => videoInfo(url, playlistItem, options),
-    downloadCaptions: (info: VideoInfo, track: CaptionTrack) => downloadCaptions(info, track, options),
+    downloadCaptions: (info: VideoInfo, track: Pick<CaptionTrack, 'language' | 'source'>) => downloadCaptions(info, track, options),
     downloadAudio: (info: VideoInfo, dir: string) => downloadAudio(info, dir, options),
   }
 }
