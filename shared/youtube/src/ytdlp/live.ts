@@ -34,16 +34,19 @@ const NOT_READY: Partial<Record<LiveStatus, string>> = {
 
 /**
  * Why a video with this live status is not read now, or undefined when it can be read (an
- * ordinary video, or a stream that has ended and been processed: `was_live`).
+ * ordinary video, or a stream that has ended and been processed: `was_live`). An upcoming
+ * one's scheduled start is named when known.
  *
  * @example
  * ```ts
  * liveSkipReason('is_live')  // 'a live stream still on air; it is read again once it has ended'
+ * liveSkipReason('is_upcoming', '2030-01-01T18:00:00.000Z') // '… once it has been shown (scheduled for 2030-01-01T18:00:00.000Z)'
  * liveSkipReason('was_live') // undefined
  * ```
  */
-export function liveSkipReason(status: LiveStatus | undefined): string | undefined {
-  return status === undefined ? undefined : NOT_READY[status]
+export function liveSkipReason(status: LiveStatus | undefined, scheduledFor?: string): string | undefined {
+  const reason = status === undefined ? undefined : NOT_READY[status]
+  return reason && status === 'is_upcoming' && scheduledFor ? `${reason} (scheduled for ${scheduledFor})` : reason
 }
 
 // YouTube's words for a stream or premiere not started, which yt-dlp gives as its error (it has
