@@ -1,6 +1,6 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import type { Video } from '@ytrag/stores'
-import { checkIngestUrl, listVideos, VideoUnavailableError, ytdlpOptionsFrom } from '@ytrag/youtube'
+import { checkIngestUrl, isNotStartedError, listVideos, VideoUnavailableError, youtubeVideoId, ytdlpOptionsFrom, type VideoList } from '@ytrag/youtube'
 import { startDueSyncs, syncChannel } from './channels.ts'
 import { reapStuckWork } from './reaper.ts'
 
@@ -37,7 +37,7 @@ export const discover: FunctionDefinition = {
       // job half-way (videos linked, not marked discovered) repeats the whole step.
       if (job.discovered || job.status === 'failed') return
 
-      let listing
+      let listing: VideoList
       try {
         listing = await listVideos(url, ytdlpOptionsFrom(config, context))
       } catch (error) {
@@ -45,7 +45,11 @@ export const discover: FunctionDefinition = {
           await stores.documents.failJob(jobId, error.message)
           return
         }
-        throw error
+        // YouTube describes no stream or premiere before it starts; its URL names the video, which
+        // goes on like any other, for download to skip until it has been shown.
+        const named = youtubeVideoId(url)
+        if (isNotStartedError(error) && named) listing = { kind: 'video', videos: [{ videoId: named, url }] }
+        else throw error
       }
       // A listing may point elsewhere (an embed on another site); the allow-list holds for those
       // too. Each video is kept under its canonical URL (a channel's shorts tab lists /shorts/ID).
@@ -73,10 +77,11 @@ export const discover: FunctionDefinition = {
           ...(found.durationSeconds ? { durationSeconds: found.durationSeconds } : {}),
         })
         // A forced re-ingest starts the video over whatever state it is in (a new generation, so
-        // the old run's events are told apart); a failed video gets another try. A queued one may
+        // the old run's events are told apart); a failed video gets another try, and so does a
+        // skipped one (a live stream, maybe over by now). A queued one may
         // have lost its event in a crash before it was sent: it is sent again under the same id,
         // which downstream takes once. One in progress is left to its run (the reaper watches it).
-        const again = force || speechToText || video.status === 'failed'
+        const again = force || speechToText || video.status === 'failed' || video.status === 'skipped'
         const current = again ? await stores.documents.resetVideo(found.videoId) : video
         if (current && (created || again || current.status === 'queued')) toSend.push({ found, video: current })
       }
