@@ -61,8 +61,9 @@ export const subscribeRequest = z.object({
 const isoTime = z.string()
 const transcriptSource = z.enum(['captions', 'auto-captions', 'speech-to-text'])
 
-/** Where a passage sits in its video: the chapter it starts in. */
-export const chapterRef = z.strictObject({ title: z.string(), start: z.number() })
+export const chapterRef = z
+  .strictObject({ title: z.string(), start: z.number() })
+  .describe('The chapter of the video the passage starts in (its title, and where it starts, in seconds), when the video has chapters.')
 
 export const searchHit = z.strictObject({
   videoId: z.string(),
@@ -71,8 +72,7 @@ export const searchHit = z.strictObject({
   end: z.number(),
   text: z.string(),
   score: z.number(),
-  /** A deep link to the moment: `watch?v=ID&t=754s`, or the page with `#t=754` on other sites. */
-  url: z.string(),
+  url: z.string().describe('A deep link to the moment: `watch?v=ID&t=754s`, or the page with `#t=754` on other sites.'),
   chapter: chapterRef.optional(),
   transcript: z.strictObject({ source: transcriptSource, language: z.string(), model: z.string().optional() }).optional(),
 })
@@ -94,14 +94,12 @@ export const askResponse = z.strictObject({
   answer: z.string(),
   mode: z.enum(['generative', 'extractive']),
   citations: z.array(citation),
-  /** Set when the chat model failed and the passages are given instead. */
-  warning: z.string().optional(),
+  warning: z.string().optional().describe('Set when the chat model failed and the passages are given instead.'),
 })
 
 export const jobResponse = z.strictObject({
   jobId: z.string(),
-  /** The URL acted on: a YouTube video's canonical watch URL, whatever form was sent. */
-  url: z.string(),
+  url: z.string().describe('The URL acted on: a YouTube video\'s canonical watch URL, whatever form was sent.'),
   language: z.string().optional(),
   force: z.boolean(),
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'partial']),
@@ -109,8 +107,7 @@ export const jobResponse = z.strictObject({
   videos: z.strictObject({ total: z.number().int(), indexed: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
   audioMinutes: z.strictObject({ queued: z.number(), done: z.number() }),
   errors: z.array(z.strictObject({ videoId: z.string().optional(), stage: z.string().optional(), message: z.string() })),
-  /** Videos skipped, not failed (a live stream not over yet), with the reason. */
-  skipped: z.array(z.strictObject({ videoId: z.string(), reason: z.string() })),
+  skipped: z.array(z.strictObject({ videoId: z.string(), reason: z.string() })).describe('Videos skipped, not failed (a live stream not over yet), with the reason.'),
   createdAt: isoTime,
   updatedAt: isoTime,
 })
@@ -126,8 +123,7 @@ export const videoResponse = z.strictObject({
   channel: z.string().optional(),
   publishedAt: isoTime.optional(),
   durationSeconds: z.number().optional(),
-  /** The language the video is spoken in, as the site says or its original-language captions tell. */
-  language: z.string().optional(),
+  language: z.string().optional().describe('The language the video is spoken in, as the site says or its original-language captions tell.'),
   status: z.enum(['queued', 'downloading', 'transcribing', 'indexing', 'indexed', 'skipped', 'failed']),
   stages: z.strictObject({ download: stageState, transcribe: stageState, index: stageState }),
   generation: z.number().int(),
@@ -139,28 +135,28 @@ export const videoResponse = z.strictObject({
     })
     .optional(),
   redrives: z.number().int(),
-  /** Where the words came from: the caption track (its kind, language, and why it was taken) or the speech-to-text model. */
   transcript: z
     .strictObject({
-      /** `captions`: the creator's (manual); `auto-captions`: the site's speech recognition (automatic). */
-      source: transcriptSource,
+      source: transcriptSource.describe('`captions`: the creator\'s (manual); `auto-captions`: the site\'s speech recognition (automatic).'),
       language: z.string(),
-      /** The track as the site lists it, when it differs from the language (YouTube's `en-orig`). */
-      track: z.string().optional(),
-      choice: z.enum(['original-language', 'requested-language', 'english', 'other-language']).optional(),
+      track: z.string().optional().describe('The track as the site lists it, when it differs from the language (YouTube\'s `en-orig`).'),
+      choice: z
+        .enum(['original-language', 'requested-language', 'english', 'other-language'])
+        .optional()
+        .describe('Why this caption track: in the original language, the one asked for, English, or the creator\'s track in another language.'),
       model: z.string().optional(),
       blobKey: z.string(),
       segmentCount: z.number().int(),
     })
-    .optional(),
+    .optional()
+    .describe('Where the words came from: the caption track (its kind, language, and why it was taken) or the speech-to-text model.'),
   audio: z
     .strictObject({ segmentCount: z.number().int(), seconds: z.number(), segmentsDone: z.array(z.number().int()), secondsDone: z.number() })
     .optional(),
   availability: z.enum(['private', 'removed']).optional(),
-  liveStatus: z.enum(['is_live', 'is_upcoming', 'post_live', 'was_live', 'not_live']).optional(),
-  /** Why the video was skipped (status `skipped`): it is tried again by a re-ingest or its channel's next sync. */
-  skipReason: z.string().optional(),
-  chapters: z.array(z.strictObject({ title: z.string(), start: z.number(), end: z.number() })).optional(),
+  liveStatus: z.enum(['is_live', 'is_upcoming', 'post_live', 'was_live', 'not_live']).optional().describe("yt-dlp's live_status when the video was last read."),
+  skipReason: z.string().optional().describe('Why the video was skipped (status `skipped`): it is tried again by a re-ingest or its channel\'s next sync.'),
+  chapters: z.array(z.strictObject({ title: z.string(), start: z.number(), end: z.number() })).optional().describe('Its chapters in order, in seconds, when the page lists them.'),
   chunkCount: z.number().int(),
   error: z.string().optional(),
   createdAt: isoTime,
