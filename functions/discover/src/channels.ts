@@ -275,12 +275,16 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
     await lifecycle.discovered(stored, discoveredData(video))
   }
   // A live stream an earlier sync skipped (on air, not started, not processed) is known, so the
-  // listing above passes it by: it is tried again here, as a new run, once it may be over.
+  // listing above passes it by: it is tried again here, as a new run, once it may be over. One
+  // reset by a run of this sync that stopped before sending it on (queued, nothing sent) is sent
+  // now, as the listing does for a video it created.
   const { items: recent } = await stores.documents.listVideos({ channelId, limit: SKIPPED_WINDOW })
   const retried: string[] = []
   for (const known of recent) {
-    if (linked.includes(known.videoId) || !skippedStreamDue(known, new Date())) continue
-    const again = await stores.documents.resetVideo(known.videoId)
+    if (linked.includes(known.videoId)) continue
+    const interrupted = known.status === 'queued' && known.generation > 0 && known.handoff === undefined && known.liveStatus !== undefined
+    if (!interrupted && !skippedStreamDue(known, new Date())) continue
+    const again = interrupted ? known : await stores.documents.resetVideo(known.videoId)
     if (!again) continue
     linked.push(known.videoId)
     retried.push(known.videoId)

@@ -136,6 +136,13 @@ describe('discover: channel re-sync', () => {
     expect(await fn.stores.documents.getJob(jobId)).toMatchObject({ videos: { total: 2 } })
     // Found again, not found new.
     expect(await fn.stores.documents.getChannel(CHANNEL_ID)).toMatchObject({ videosFoundLastSync: 0 })
+
+    // A sync that reset a stream and stopped before sending it on (a crash): the next one sends it.
+    await fn.stores.documents.resetVideo(channel.videoIds.sourdough!)
+    fn.sink.events.length = 0
+    await sync('scheduled')
+    expect(discovered()).toEqual([channel.videoIds.sourdough])
+    expect(fn.sink.events[0]?.data).toMatchObject({ generation: 1 })
   })
 
   it('tells which skipped videos are due to be read again', () => {
