@@ -1,6 +1,6 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import type { Video } from '@ytrag/stores'
-import { BlockedByYouTubeError, checkIngestUrl, listVideos, underHostBackoff, VideoUnavailableError, ytdlpOptionsFrom, ytdlpReadiness } from '@ytrag/youtube'
+import { BlockedByYouTubeError, checkIngestUrl, isNotStartedError, listVideos, underHostBackoff, VideoUnavailableError, youtubeVideoId, ytdlpOptionsFrom, ytdlpReadiness, type VideoList } from '@ytrag/youtube'
 import { startDueSyncs, syncChannel } from './channels.ts'
 import { reapStuckWork } from './reaper.ts'
 
@@ -39,7 +39,7 @@ export const discover: FunctionDefinition = {
       // job half-way (videos linked, not marked discovered) repeats the whole step.
       if (job.discovered || job.status === 'failed') return
 
-      let listing
+      let listing: VideoList
       // YouTube refusing this server backs its host off for every replica; the job fails with the
       // settings that answer it, at once while the backoff lasts (see underHostBackoff).
       const backoff = {
@@ -57,13 +57,18 @@ export const discover: FunctionDefinition = {
           await stores.documents.failJob(jobId, error.message)
           return
         }
-        throw error
+        // YouTube describes no stream or premiere before it starts; its URL names the video, which
+        // goes on like any other, for download to skip until it has been shown.
+        const named = youtubeVideoId(url)
+        if (isNotStartedError(error) && named) listing = { kind: 'video', videos: [{ videoId: named, url }] }
+        else throw error
       }
-      // A listing may point elsewhere (an embed on another site); the allow-list holds for those too.
+      // A listing may point elsewhere (an embed on another site); the allow-list holds for those
+      // too. Each video is kept under its canonical URL (a channel's shorts tab lists /shorts/ID).
       const allowed = []
       for (const found of listing.videos) {
         const checked = await checkIngestUrl(found.url, { allowedHosts: config.ingest.allowedHosts })
-        if (checked.ok) allowed.push(found)
+        if (checked.ok) allowed.push({ ...found, url: checked.url.href })
         else logger.warn({ jobId, videoId: found.videoId, url: found.url, reason: checked.message }, 'listed video skipped')
       }
       const videos = allowed.slice(0, config.ingest.maxVideosPerJob)
@@ -84,10 +89,11 @@ export const discover: FunctionDefinition = {
           ...(found.durationSeconds ? { durationSeconds: found.durationSeconds } : {}),
         })
         // A forced re-ingest starts the video over whatever state it is in (a new generation, so
-        // the old run's events are told apart); a failed video gets another try. A queued one may
+        // the old run's events are told apart); a failed video gets another try, and so does a
+        // skipped one (a live stream, maybe over by now). A queued one may
         // have lost its event in a crash before it was sent: it is sent again under the same id,
         // which downstream takes once. One in progress is left to its run (the reaper watches it).
-        const again = force || speechToText || video.status === 'failed'
+        const again = force || speechToText || video.status === 'failed' || video.status === 'skipped'
         const current = again ? await stores.documents.resetVideo(found.videoId) : video
         if (current && (created || again || current.status === 'queued')) toSend.push({ found, video: current })
       }

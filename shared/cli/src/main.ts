@@ -4,7 +4,9 @@ import { parseArgs } from 'node:util'
 import { progressLine, type JobProgress } from './progress/index.ts'
 
 const usage = `usage: pnpm ytrag <command> [options]
-  ingest <url> [--wait] [--language xx] [--force]   index a video, playlist or channel
+  ingest <url> [--wait] [--language xx] [--force] [--playlist]
+                                                    index a video, playlist or channel (--playlist: the
+                                                    whole playlist of a watch?v=…&list=… URL)
   job <jobId>                                       a job's status
   search "<query>" [--limit n]                      timestamped passages
   ask "<question>" [--limit n]                      an answer with cited moments
@@ -23,6 +25,7 @@ const { values, positionals } = parseArgs({
     server: { type: 'string' },
     wait: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
+    playlist: { type: 'boolean', default: false },
     language: { type: 'string' },
     limit: { type: 'string' },
     channel: { type: 'string' },
@@ -38,6 +41,18 @@ const [command, argument, channelArgument] = positionals
 const limit = values.limit ? Number(values.limit) : undefined
 
 class CliError extends Error {}
+
+/** A search hit or citation, as much of it as is printed. */
+interface Passage {
+  title: string
+  start: number
+  text: string
+  url: string
+  chapter?: { title: string }
+}
+
+/** The video's title, and the chapter when the video has chapters: `Indexes › Covering indexes`. */
+const where = (passage: Passage) => (passage.chapter ? `${passage.title} › ${passage.chapter.title}` : passage.title)
 
 /** A rate-limited request waits as the server asks (Retry-After) this many times before giving up. */
 const RATE_LIMIT_RETRIES = 3
@@ -79,13 +94,14 @@ async function waitForJob(jobId: string): Promise<JobProgress> {
   const tty = process.stderr.isTTY
   let last = ''
   for (;;) {
-    const job = await call<JobProgress & { errors: { videoId?: string; message: string }[] }>('GET', `/v1/jobs/${jobId}`)
+    const job = await call<JobProgress & { errors: { videoId?: string; message: string }[]; skipped?: { videoId: string; reason: string }[] }>('GET', `/v1/jobs/${jobId}`)
     const line = progressLine(job)
     if (line !== last) process.stderr.write(tty ? `\r${line}` : `${line}\n`)
     last = line
     if (!['queued', 'running'].includes(job.status)) {
       if (tty) process.stderr.write('\n')
       for (const error of job.errors) process.stderr.write(`  ${error.videoId ?? 'job'}: ${error.message}\n`)
+      for (const skip of job.skipped ?? []) process.stderr.write(`  ${skip.videoId} skipped: ${skip.reason}\n`)
       return job
     }
     // Once a second: smooth enough for a progress bar, and far inside the API's rate limit.
@@ -105,6 +121,7 @@ async function main(): Promise<number> {
         url: argument,
         ...(values.language ? { language: values.language } : {}),
         ...(values.force ? { force: true } : {}),
+        ...(values.playlist ? { playlist: true } : {}),
       })
       print(values.json ? job : `job ${job.jobId} ${job.status}`)
       if (!values.wait) return 0
@@ -118,22 +135,22 @@ async function main(): Promise<number> {
     }
     case 'search': {
       if (!argument) throw new CliError('search needs a query')
-      const { hits } = await call<{ hits: { title: string; start: number; text: string; url: string }[] }>('POST', '/v1/search', { query: argument, ...(limit ? { limit } : {}) })
+      const { hits } = await call<{ hits: Passage[] }>('POST', '/v1/search', { query: argument, ...(limit ? { limit } : {}) })
       if (values.json) print({ hits })
       else if (hits.length === 0) print('no matches')
-      else for (const hit of hits) print(`${hit.title} @ ${clock(hit.start)}  ${hit.url}\n  ${hit.text}\n`)
+      else for (const hit of hits) print(`${where(hit)} @ ${clock(hit.start)}  ${hit.url}\n  ${hit.text}\n`)
       return 0
     }
     case 'ask': {
       if (!argument) throw new CliError('ask needs a question')
-      const answer = await call<{ answer: string; mode: string; citations: { n: number; title: string; start: number; url: string }[] }>('POST', '/v1/ask', {
+      const answer = await call<{ answer: string; mode: string; citations: (Passage & { n: number })[] }>('POST', '/v1/ask', {
         question: argument,
         ...(limit ? { limit } : {}),
       })
       if (values.json) print(answer)
       else {
         print(`${answer.answer}\n`)
-        for (const citation of answer.citations) print(`[${citation.n}] ${citation.title} @ ${clock(citation.start)}  ${citation.url}`)
+        for (const citation of answer.citations) print(`[${citation.n}] ${where(citation)} @ ${clock(citation.start)}  ${citation.url}`)
       }
       return 0
     }

@@ -21,6 +21,8 @@ export interface Hit {
   end: number
   text: string
   url: string
+  /** The chapter the passage starts in, for a video with chapters. */
+  chapter?: { title: string; start: number }
 }
 
 export interface ServerProcess {

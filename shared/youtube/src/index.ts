@@ -1,3 +1,4 @@
+export * from './youtube-url/index.ts'
 export * from './deep-link/index.ts'
 export * from './ingest-url/index.ts'
 export * from './ytdlp/index.ts'

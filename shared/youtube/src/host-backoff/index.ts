@@ -8,7 +8,7 @@
 // would send it again, again into the backoff. Failing records why on the video and its job (the
 // user sees the settings that answer it) and answers 2xx, so the Broker does not retry it in a
 // tight loop. Ingesting the video again after the backoff gives it a fresh try.
-import { isYouTubeUrl } from '../deep-link/index.ts'
+import { isYouTubeUrl } from '../youtube-url/index.ts'
 import { BLOCKED_ADVICE, BlockedByYouTubeError } from '../ytdlp/errors.ts'
 
 /** What the backoff needs of the document store (`DocumentStore` has it). */
