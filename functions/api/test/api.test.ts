@@ -2,6 +2,7 @@ import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/
 import { blobKeys, chunkId } from '@ytrag/stores'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api } from '../src/index.ts'
+import { askResponse, jobResponse, searchResponse, videoResponse } from '../src/routes/schemas.ts'
 
 const post = (fn: FunctionUnderTest, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(new URL(path, fn.url), {
@@ -19,10 +20,14 @@ describe('api over HTTP', () => {
     await documents.insertVideo({ videoId: 'vidA', url: 'https://www.youtube.com/watch?v=vidA', title: 'Indexes in depth' })
     await documents.updateVideo('vidA', 'index', 'done', { chunkCount: 2 })
     await blobs.put(blobKeys.transcript('vidA'), JSON.stringify({ videoId: 'vidA', source: 'captions', language: 'en', segments: [{ start: 0, end: 4, text: 'hello' }] }))
-    await documents.updateVideo('vidA', 'download', 'done', { transcript: { source: 'captions', language: 'en', blobKey: blobKeys.transcript('vidA'), segmentCount: 1 } })
+    await documents.updateVideo('vidA', 'download', 'done', {
+      transcript: { source: 'captions', language: 'en', choice: 'original-language', blobKey: blobKeys.transcript('vidA'), segmentCount: 1 },
+      chapters: [{ title: 'Tables', start: 0, end: 740 }, { title: 'Covering indexes', start: 740, end: 800 }],
+      liveStatus: 'was_live',
+    })
     await chunks.replaceVideoChunks('vidA', [
       { id: chunkId('vidA', 0), videoId: 'vidA', chunkIndex: 0, title: 'Indexes in depth', url: 'https://www.youtube.com/watch?v=vidA', start: 0, end: 18, text: 'Welcome. Today we talk about tables.' },
-      { id: chunkId('vidA', 1), videoId: 'vidA', chunkIndex: 1, title: 'Indexes in depth', url: 'https://www.youtube.com/watch?v=vidA', start: 754.6, end: 770, text: 'Tables are big. A covering index holds every column the query reads. So the table is never touched.' },
+      { id: chunkId('vidA', 1), videoId: 'vidA', chunkIndex: 1, title: 'Indexes in depth', url: 'https://www.youtube.com/watch?v=vidA', start: 754.6, end: 770, text: 'Tables are big. A covering index holds every column the query reads. So the table is never touched.', chapter: { title: 'Covering indexes', start: 740 } },
     ])
   })
   afterAll(() => fn.close())
@@ -33,10 +38,30 @@ describe('api over HTTP', () => {
     const { jobId, status } = (await answer.json()) as { jobId: string; status: string }
     expect(status).toBe('queued')
     const job = (await (await fetch(new URL(`/v1/jobs/${jobId}`, fn.url))).json()) as Record<string, unknown>
-    expect(job).toMatchObject({ jobId, status: 'queued', videos: { total: 0, indexed: 0, failed: 0 }, errors: [] })
+    expect(job).toMatchObject({ jobId, status: 'queued', videos: { total: 0, indexed: 0, failed: 0, skipped: 0 }, errors: [], skipped: [] })
+    // The answer holds what the OpenAPI description says, and nothing it does not.
+    jobResponse.parse(job)
     const sent = fn.sink.events.find((event) => event.subject === jobId)
     expect(sent?.name).toBe('ingest.requested')
     expect(sent?.data).toMatchObject({ jobId, url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', language: 'en', force: false })
+  })
+
+  it('reads every form of a YouTube video URL as one canonical URL, job and event alike', async () => {
+    const id = 'Xy-_3kQ9a0Z'
+    const canonical = `https://www.youtube.com/watch?v=${id}`
+    for (const url of [`https://youtu.be/${id}?si=Zp3kR-x_`, `https://www.youtube.com/shorts/${id}?feature=share`, `https://www.youtube.com/watch?v=${id}&t=90&list=PLabcdefgh`]) {
+      const answer = await post(fn, '/v1/ingest', { url })
+      expect(answer.status, url).toBe(202)
+      const { jobId, url: jobUrl } = (await answer.json()) as { jobId: string; url: string }
+      expect(jobUrl).toBe(canonical)
+      expect((await fn.stores.documents.getJob(jobId))?.url).toBe(canonical)
+      expect(fn.sink.events.find((event) => event.subject === jobId)?.data).toMatchObject({ url: canonical })
+    }
+    const whole = await post(fn, '/v1/ingest', { url: `https://www.youtube.com/watch?v=${id}&list=PLabcdefgh`, playlist: true })
+    expect(((await whole.json()) as { url: string }).url).toBe('https://www.youtube.com/playlist?list=PLabcdefgh')
+    const bad = await post(fn, '/v1/ingest', { url: 'https://youtu.be/Xy-_3kQ9a0' })
+    expect(bad.status).toBe(400)
+    expect(await errorOf(bad)).toMatchObject({ code: 'invalid_url', message: expect.stringMatching(/not a YouTube video id/) })
   })
 
   it.each([
@@ -83,9 +108,12 @@ describe('api over HTTP', () => {
   it('searches with deep links to the moment', async () => {
     const answer = await post(fn, '/v1/search', { query: 'covering index', limit: 5 })
     expect(answer.status).toBe(200)
-    const { hits } = (await answer.json()) as { hits: { videoId: string; start: number; url: string; text: string; score: number }[] }
-    expect(hits[0]).toMatchObject({ videoId: 'vidA', start: 754.6, url: 'https://www.youtube.com/watch?v=vidA&t=754s' })
+    const { hits } = searchResponse.parse(await answer.json())
+    expect(hits[0]).toMatchObject({ videoId: 'vidA', start: 754.6, url: 'https://www.youtube.com/watch?v=vidA&t=754s', chapter: { title: 'Covering indexes', start: 740 } })
     expect(hits[0]!.score).toBeGreaterThan(0)
+    // A chunk of a video without chapters (or before the first) has none.
+    const untitled = (await (await post(fn, '/v1/search', { query: 'welcome tables' })).json()) as { hits: { start: number }[] }
+    expect(untitled.hits.find((hit) => hit.start === 0)).not.toHaveProperty('chapter')
     // Where the words came from, per hit.
     expect(hits[0]).toMatchObject({ transcript: { source: 'captions', language: 'en' } })
     expect((await post(fn, '/v1/search', { query: '' })).status).toBe(400)
@@ -96,13 +124,9 @@ describe('api over HTTP', () => {
   })
 
   it('answers extractively with citations, as JSON or as a stream', async () => {
-    const answer = (await (await post(fn, '/v1/ask', { question: 'What does a covering index hold?' })).json()) as {
-      answer: string
-      mode: string
-      citations: { n: number; url: string; start: number }[]
-    }
+    const answer = askResponse.parse(await (await post(fn, '/v1/ask', { question: 'What does a covering index hold?' })).json())
     expect(answer.mode).toBe('extractive')
-    expect(answer.citations[0]).toMatchObject({ n: 1, start: 754.6, url: 'https://www.youtube.com/watch?v=vidA&t=754s' })
+    expect(answer.citations[0]).toMatchObject({ n: 1, start: 754.6, url: 'https://www.youtube.com/watch?v=vidA&t=754s', chapter: { title: 'Covering indexes', start: 740 } })
     expect(answer.answer).toContain('A covering index holds every column the query reads. [1]')
 
     const stream = await post(fn, '/v1/ask', { question: 'covering index' }, { accept: 'text/event-stream' })
@@ -114,8 +138,9 @@ describe('api over HTTP', () => {
   })
 
   it('shows a video, its transcript, and deletes it with its chunks and blobs', async () => {
-    const video = (await (await fetch(new URL('/v1/videos/vidA', fn.url))).json()) as { status: string; transcript: { source: string } }
-    expect(video).toMatchObject({ status: 'indexed', transcript: { source: 'captions', language: 'en' } })
+    const video = videoResponse.parse(await (await fetch(new URL('/v1/videos/vidA', fn.url))).json())
+    expect(video).toMatchObject({ status: 'indexed', transcript: { source: 'captions', language: 'en', choice: 'original-language' }, liveStatus: 'was_live' })
+    expect(video.chapters?.map((chapter) => chapter.title)).toEqual(['Tables', 'Covering indexes'])
     const transcript = (await (await fetch(new URL('/v1/videos/vidA/transcript', fn.url))).json()) as { segments: unknown[] }
     expect(transcript.segments).toEqual([{ start: 0, end: 4, text: 'hello' }])
     const list = (await (await fetch(new URL('/v1/videos?limit=10', fn.url))).json()) as { items: { videoId: string }[]; nextCursor: string | null }
@@ -131,8 +156,16 @@ describe('api over HTTP', () => {
   })
 
   it('serves its OpenAPI description and docs', async () => {
-    const openapi = (await (await fetch(new URL('/openapi.json', fn.url))).json()) as { paths: Record<string, unknown> }
+    const openapi = (await (await fetch(new URL('/openapi.json', fn.url))).json()) as {
+      paths: Record<string, unknown>
+      components: { schemas: Record<string, { properties: Record<string, { items?: { properties: Record<string, unknown> } }> }> }
+    }
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/ingest', '/v1/search', '/v1/ask']))
+    // Generated from the response schemas: the chapter of a hit and of a citation, a job's skipped videos.
+    expect(openapi.components.schemas.SearchResponse?.properties.hits?.items?.properties).toHaveProperty('chapter')
+    expect(openapi.components.schemas.AskResponse?.properties.citations?.items?.properties).toHaveProperty('chapter')
+    expect(openapi.components.schemas.Job?.properties).toHaveProperty('skipped')
+    expect(openapi.components.schemas.Video?.properties).toHaveProperty('skipReason')
     expect(await (await fetch(new URL('/docs', fn.url))).text()).toContain('POST /v1/ingest')
   })
 })

@@ -2,8 +2,9 @@
 import { randomUUID } from 'node:crypto'
 import type { EventData, ReceivedEvent } from '@ytrag/events'
 import { videoLifecycle, type FunctionContext } from '@ytrag/function'
-import type { Channel, VideoAvailability } from '@ytrag/stores'
+import type { Channel, Video, VideoAvailability } from '@ytrag/stores'
 import {
+  BlockedByYouTubeError,
   ChannelError,
   channelFeedUrl,
   channelFetchOptionsFrom,
@@ -21,6 +22,8 @@ import {
 
 /** What YouTube's feed holds; more than that needs a listing with yt-dlp. */
 const FEED_SIZE = 15
+/** How many of a channel's newest videos each sync looks through for live streams it skipped before. */
+const SKIPPED_WINDOW = FEED_SIZE * 4
 /** A claimed channel is not claimed again for this long, unless its sync records a time first. */
 const CLAIM_LEASE_MS = 30 * 60_000
 /** A request slot further off than this is not waited for: the sync is put off instead. */
@@ -40,9 +43,6 @@ class HostBackedOffError extends Error {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
 
-/** yt-dlp saying the site answered 429. */
-const isYtDlpRateLimit = (error: unknown) => error instanceof YtDlpError && /HTTP Error 429|too many requests/i.test(error.message)
-
 /**
  * Runs one request to `url`'s host within the politeness every replica shares: after the
  * reserved slot (spacing between requests), never while the host is backed off, and backing it
@@ -58,7 +58,8 @@ async function politely<T>(url: string, { stores, config }: FunctionContext, req
   try {
     return await request()
   } catch (error) {
-    if (error instanceof RateLimitedError || isYtDlpRateLimit(error)) {
+    // A 429 of the feed, or yt-dlp meeting a 429 or YouTube's bot check: the host is left alone.
+    if (error instanceof RateLimitedError || error instanceof BlockedByYouTubeError) {
       const seconds = (error instanceof RateLimitedError ? error.retryAfterSeconds : undefined) ?? config.channels.rateLimitBackoffSeconds
       const until = new Date(Date.now() + seconds * 1000)
       await stores.documents.backOffHost(host, until, (error as Error).message)
@@ -74,9 +75,25 @@ async function politely<T>(url: string, { stores, config }: FunctionContext, req
  * says nothing about the video (a network error).
  */
 export function availabilityFromError(error: unknown): VideoAvailability | undefined {
-  if (!(error instanceof YtDlpError)) return undefined
+  // "Sign in to confirm you're not a bot" is about this server, not the video.
+  if (!(error instanceof YtDlpError) || error instanceof BlockedByYouTubeError) return undefined
   if (/private video|sign in|HTTP Error 40[13]\b/i.test(error.message)) return 'private'
   return error instanceof VideoUnavailableError ? 'removed' : undefined
+}
+
+/**
+ * Whether a video skipped as a live stream is worth reading again: one on air or still being
+ * processed at the last read may be done by now; a scheduled one once its start has come
+ * (its `publishedAt` is the scheduled start yt-dlp gave). Other videos are not.
+ *
+ * @example
+ * skippedStreamDue({ status: 'skipped', liveStatus: 'is_live', … }, new Date()) // true
+ */
+export function skippedStreamDue(video: Pick<Video, 'status' | 'liveStatus' | 'publishedAt'>, now: Date): boolean {
+  if (video.status !== 'skipped') return false
+  if (video.liveStatus === 'is_live' || video.liveStatus === 'post_live') return true
+  if (video.liveStatus !== 'is_upcoming') return false
+  return video.publishedAt === undefined || Date.parse(video.publishedAt) <= now.getTime()
 }
 
 interface ListedVideo {
@@ -178,8 +195,9 @@ async function markVanished(channel: Channel, feed: FeedVideo[], context: Functi
 
 /**
  * Handles `channel.resync.requested`: lists the channel's newest videos, sends `video.discovered`
- * for each one not known yet (a video is created once, so concurrent syncs never send one twice),
- * marks the ones that vanished, and records the sync on the channel, then on its job.
+ * for each one not known yet (a video is created once, so concurrent syncs never send one twice)
+ * and again for each live stream it skipped before that may be over now, marks the ones that
+ * vanished, and records the sync on the channel, then on its job.
  */
 export async function syncChannel(event: ReceivedEvent<'channel.resync.requested'>, context: FunctionContext): Promise<void> {
   const { stores, config, logger } = context
@@ -222,12 +240,23 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
   const found: string[] = []
   const linked: string[] = []
   const lifecycle = videoLifecycle(context)
-  for (const video of listed.videos) {
-    const checked = await checkIngestUrl(video.url, { allowedHosts: config.ingest.allowedHosts })
+  const discoveredData = (video: ListedVideo): EventData<'video.discovered'> => ({
+    jobId,
+    videoId: video.videoId,
+    url: video.url,
+    force: false,
+    speechToTextAllowed: channel.speechToText,
+    ...(video.playlistItem ? { playlistItem: video.playlistItem } : {}),
+    ...(video.title ? { title: video.title } : {}),
+    ...(channel.languages[0] ? { language: channel.languages[0] } : {}),
+  })
+  for (const listedVideo of listed.videos) {
+    const checked = await checkIngestUrl(listedVideo.url, { allowedHosts: config.ingest.allowedHosts })
     if (!checked.ok) {
-      logger.warn({ channelId, videoId: video.videoId, url: video.url, reason: checked.message }, 'listed video skipped')
+      logger.warn({ channelId, videoId: listedVideo.videoId, url: listedVideo.url, reason: checked.message }, 'listed video skipped')
       continue
     }
+    const video = { ...listedVideo, url: checked.url.href }
     const { created, video: stored } = await stores.documents.insertVideo({
       videoId: video.videoId,
       url: video.url,
@@ -243,17 +272,24 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
     if (!created && stored.status !== 'queued') continue
     if (created) found.push(video.videoId)
     linked.push(video.videoId)
-    const data: EventData<'video.discovered'> = {
-      jobId,
-      videoId: video.videoId,
-      url: video.url,
-      force: false,
-      speechToTextAllowed: channel.speechToText,
-      ...(video.playlistItem ? { playlistItem: video.playlistItem } : {}),
-      ...(video.title ? { title: video.title } : {}),
-      ...(channel.languages[0] ? { language: channel.languages[0] } : {}),
-    }
-    await lifecycle.discovered(stored, data)
+    await lifecycle.discovered(stored, discoveredData(video))
+  }
+  // A live stream an earlier sync skipped (on air, not started, not processed) is known, so the
+  // listing above passes it by: it is tried again here, as a new run, once it may be over. One
+  // reset by a run of this sync that stopped before sending it on (queued, nothing sent) is sent
+  // now, as the listing does for a video it created.
+  const { items: recent } = await stores.documents.listVideos({ channelId, limit: SKIPPED_WINDOW })
+  const retried: string[] = []
+  for (const known of recent) {
+    if (linked.includes(known.videoId)) continue
+    const interrupted = known.status === 'queued' && known.generation > 0 && known.handoff === undefined && known.liveStatus !== undefined
+    if (!interrupted && !skippedStreamDue(known, new Date())) continue
+    const again = interrupted ? known : await stores.documents.resetVideo(known.videoId)
+    if (!again) continue
+    linked.push(known.videoId)
+    retried.push(known.videoId)
+    const title = known.title || undefined
+    await lifecycle.discovered(again, discoveredData({ videoId: known.videoId, url: known.url, ...(known.playlistItem ? { playlistItem: known.playlistItem } : {}), ...(title ? { title } : {}) }))
   }
   await stores.documents.addJobVideos(jobId, linked)
   if (listed.feed) {
@@ -268,7 +304,7 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
   // Only now may the job end (a sync that found nothing succeeds here): a client that reads the
   // channel once the job is done must find this sync on it, not the one before.
   await stores.documents.markJobDiscovered(jobId)
-  logger.info({ channelId, from: listed.from, listed: listed.videos.length, found: found.length, nextSyncAt: synced?.nextSyncAt }, 'channel synced')
+  logger.info({ channelId, from: listed.from, listed: listed.videos.length, found: found.length, retried, nextSyncAt: synced?.nextSyncAt }, 'channel synced')
 }
 
 /**

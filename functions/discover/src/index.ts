@@ -1,6 +1,6 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import type { Video } from '@ytrag/stores'
-import { checkIngestUrl, listVideos, VideoUnavailableError, ytdlpOptionsFrom } from '@ytrag/youtube'
+import { BlockedByYouTubeError, checkIngestUrl, isNotStartedError, listVideos, underHostBackoff, VideoUnavailableError, youtubeVideoId, ytdlpOptionsFrom, ytdlpReadiness, type VideoList } from '@ytrag/youtube'
 import { startDueSyncs, syncChannel } from './channels.ts'
 import { reapStuckWork } from './reaper.ts'
 
@@ -19,6 +19,8 @@ import { reapStuckWork } from './reaper.ts'
  */
 export const discover: FunctionDefinition = {
   name: 'discover',
+  // yt-dlp there and recent enough: asked once at start-up, logged, and said by /health/ready.
+  readiness: ({ config, logger }) => ({ ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp, logger) }),
   onPing: async (_event, context) => {
     await startDueSyncs(context)
     await reapStuckWork(context)
@@ -37,21 +39,36 @@ export const discover: FunctionDefinition = {
       // job half-way (videos linked, not marked discovered) repeats the whole step.
       if (job.discovered || job.status === 'failed') return
 
-      let listing
+      let listing: VideoList
+      // YouTube refusing this server backs its host off for every replica; the job fails with the
+      // settings that answer it, at once while the backoff lasts (see underHostBackoff).
+      const backoff = {
+        store: stores.documents,
+        backoffSeconds: config.channels.rateLimitBackoffSeconds,
+        onBackoff: (details: object) => {
+          logger.warn(details, 'YouTube refuses this server; its host is backed off')
+          context.count('ytrag_ytdlp_blocked_total', 'Times a site refused this server (a bot check, a 429) and its host was backed off', 1)
+        },
+      }
       try {
-        listing = await listVideos(url, ytdlpOptionsFrom(config, context))
+        listing = await underHostBackoff(url, backoff, () => listVideos(url, ytdlpOptionsFrom(config, context)))
       } catch (error) {
-        if (error instanceof VideoUnavailableError) {
+        if (error instanceof VideoUnavailableError || error instanceof BlockedByYouTubeError) {
           await stores.documents.failJob(jobId, error.message)
           return
         }
-        throw error
+        // YouTube describes no stream or premiere before it starts; its URL names the video, which
+        // goes on like any other, for download to skip until it has been shown.
+        const named = youtubeVideoId(url)
+        if (isNotStartedError(error) && named) listing = { kind: 'video', videos: [{ videoId: named, url }] }
+        else throw error
       }
-      // A listing may point elsewhere (an embed on another site); the allow-list holds for those too.
+      // A listing may point elsewhere (an embed on another site); the allow-list holds for those
+      // too. Each video is kept under its canonical URL (a channel's shorts tab lists /shorts/ID).
       const allowed = []
       for (const found of listing.videos) {
         const checked = await checkIngestUrl(found.url, { allowedHosts: config.ingest.allowedHosts })
-        if (checked.ok) allowed.push(found)
+        if (checked.ok) allowed.push({ ...found, url: checked.url.href })
         else logger.warn({ jobId, videoId: found.videoId, url: found.url, reason: checked.message }, 'listed video skipped')
       }
       const videos = allowed.slice(0, config.ingest.maxVideosPerJob)
@@ -72,10 +89,11 @@ export const discover: FunctionDefinition = {
           ...(found.durationSeconds ? { durationSeconds: found.durationSeconds } : {}),
         })
         // A forced re-ingest starts the video over whatever state it is in (a new generation, so
-        // the old run's events are told apart); a failed video gets another try. A queued one may
+        // the old run's events are told apart); a failed video gets another try, and so does a
+        // skipped one (a live stream, maybe over by now). A queued one may
         // have lost its event in a crash before it was sent: it is sent again under the same id,
         // which downstream takes once. One in progress is left to its run (the reaper watches it).
-        const again = force || speechToText || video.status === 'failed'
+        const again = force || speechToText || video.status === 'failed' || video.status === 'skipped'
         const current = again ? await stores.documents.resetVideo(found.videoId) : video
         if (current && (created || again || current.status === 'queued')) toSend.push({ found, video: current })
       }

@@ -7,9 +7,9 @@ import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/
 import { fixtureChannel, loadCaptionFixture, startFixtureServer, type FixtureChannel, type FixtureServer } from '@ytrag/youtube/fixtures'
 import { CloudEvent, HTTP } from 'cloudevents'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { availabilityFromError } from '../src/channels.ts'
+import { availabilityFromError, skippedStreamDue } from '../src/channels.ts'
 import { discover } from '../src/index.ts'
-import { ExtractionError, VideoUnavailableError } from '@ytrag/youtube'
+import { BlockedByYouTubeError, classifyFailure, ExtractionError, VideoUnavailableError } from '@ytrag/youtube'
 import type { Channel, ChannelDefaults } from '@ytrag/stores'
 
 const CHANNEL_ID = 'UCfixtureChannel00000001'
@@ -113,6 +113,50 @@ describe('discover: channel re-sync', () => {
     expect(await fn.stores.documents.getChannel(CHANNEL_ID)).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 1 })
   })
 
+  it('tries a live stream it skipped again on a later sync, once it may be over, and not before', async () => {
+    await sync('subscribed', 3)
+    const skip = (name: string, liveStatus: 'is_live' | 'is_upcoming', publishedAt?: string) =>
+      fn.stores.documents.updateVideo(channel.videoIds[name]!, 'download', 'skipped', {
+        stages: { transcribe: 'skipped', index: 'skipped' },
+        liveStatus,
+        skipReason: `${liveStatus} at the last read`,
+        ...(publishedAt ? { publishedAt } : {}),
+      })
+    await skip('bicycle', 'is_live')
+    await skip('sourdough', 'is_upcoming', new Date(Date.now() + 86_400_000).toISOString())
+    await skip('indexing', 'is_upcoming', new Date(Date.now() - 60_000).toISOString())
+    fn.sink.events.length = 0
+
+    const jobId = await sync('scheduled')
+    // The one on air and the one whose scheduled start has come; the one scheduled for tomorrow waits.
+    expect(discovered().sort()).toEqual([channel.videoIds.bicycle, channel.videoIds.indexing].sort())
+    for (const event of fn.sink.events) expect(event.data).toMatchObject({ jobId, generation: 1, speechToTextAllowed: false })
+    expect(await fn.stores.documents.getVideo(channel.videoIds.bicycle!)).toMatchObject({ status: 'queued', generation: 1 })
+    expect(await fn.stores.documents.getVideo(channel.videoIds.sourdough!)).toMatchObject({ status: 'skipped', generation: 0 })
+    expect(await fn.stores.documents.getJob(jobId)).toMatchObject({ videos: { total: 2 } })
+    // Found again, not found new.
+    expect(await fn.stores.documents.getChannel(CHANNEL_ID)).toMatchObject({ videosFoundLastSync: 0 })
+
+    // A sync that reset a stream and stopped before sending it on (a crash): the next one sends it.
+    await fn.stores.documents.resetVideo(channel.videoIds.sourdough!)
+    fn.sink.events.length = 0
+    await sync('scheduled')
+    expect(discovered()).toEqual([channel.videoIds.sourdough])
+    expect(fn.sink.events[0]?.data).toMatchObject({ generation: 1 })
+  })
+
+  it('tells which skipped videos are due to be read again', () => {
+    const now = new Date('2030-01-01T12:00:00.000Z')
+    expect(skippedStreamDue({ status: 'skipped', liveStatus: 'is_live' }, now)).toBe(true)
+    expect(skippedStreamDue({ status: 'skipped', liveStatus: 'post_live' }, now)).toBe(true)
+    expect(skippedStreamDue({ status: 'skipped', liveStatus: 'is_upcoming' }, now)).toBe(true)
+    expect(skippedStreamDue({ status: 'skipped', liveStatus: 'is_upcoming', publishedAt: '2030-01-01T11:00:00.000Z' }, now)).toBe(true)
+    expect(skippedStreamDue({ status: 'skipped', liveStatus: 'is_upcoming', publishedAt: '2030-01-01T13:00:00.000Z' }, now)).toBe(false)
+    expect(skippedStreamDue({ status: 'skipped' }, now)).toBe(false)
+    expect(skippedStreamDue({ status: 'indexed', liveStatus: 'was_live' }, now)).toBe(false)
+    expect(skippedStreamDue({ status: 'failed', liveStatus: 'is_live' }, now)).toBe(false)
+  })
+
   it('records the sync on the channel before its job ends, the removed-video check included', async () => {
     await sync('subscribed', 3)
     const before = (await fn.stores.documents.getChannel(CHANNEL_ID))!
@@ -212,5 +256,9 @@ describe('discover: channel re-sync', () => {
     expect(availabilityFromError(new ExtractionError('yt-dlp could not read x: ERROR: HTTP Error 403: Forbidden', { url: 'x' }))).toBe('private')
     expect(availabilityFromError(new VideoUnavailableError('yt-dlp could not read x: ERROR: HTTP Error 404: Not Found', { url: 'x' }))).toBe('removed')
     expect(availabilityFromError(new ExtractionError('yt-dlp could not read x: timed out', { url: 'x' }))).toBeUndefined()
+    // YouTube's bot check says "Sign in" too, but about this server: the video is neither.
+    const botCheck = classifyFailure('ERROR: [youtube] abc: Sign in to confirm you’re not a bot.', { url: 'x' })
+    expect(botCheck).toBeInstanceOf(BlockedByYouTubeError)
+    expect(availabilityFromError(botCheck)).toBeUndefined()
   })
 })

@@ -1,3 +1,6 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
 import { startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -49,6 +52,18 @@ describe('discover over HTTP, with the real yt-dlp', () => {
     expect((await fn.stores.documents.getVideo('bicycle-1'))?.status).toBe('queued')
   })
 
+  it('sends a skipped live stream again on a plain re-ingest, as a new run', async () => {
+    const url = fixtures.url('/bicycle.html')
+    await fn.stores.documents.insertVideo({ videoId: 'bicycle-1', url })
+    await fn.stores.documents.updateVideo('bicycle-1', 'download', 'skipped', { stages: { transcribe: 'skipped', index: 'skipped' }, liveStatus: 'is_live', skipReason: 'on air' })
+    await fn.stores.documents.createJob({ jobId: 'job-live', url })
+    await fn.deliver('ingest.requested', 'job-live', { jobId: 'job-live', url, force: false })
+    expect(fn.sink.events.map((event) => [event.name, event.subject, (event.data as { generation: number }).generation])).toEqual([['video.discovered', 'bicycle-1', 1]])
+    const video = await fn.stores.documents.getVideo('bicycle-1')
+    expect(video).toMatchObject({ status: 'queued', generation: 1 })
+    expect(video?.skipReason).toBeUndefined()
+  })
+
   it('finishes a job found half-way on redelivery (videos linked, never marked discovered), resending the same events', async () => {
     const url = fixtures.url('/all.html')
     await fn.stores.documents.createJob({ jobId: 'job-5', url })
@@ -84,5 +99,30 @@ describe('discover over HTTP, with the real yt-dlp', () => {
     expect(job?.status).toBe('failed')
     expect(job?.errors[0]?.message).toMatch(/404/)
     expect(fn.sink.events).toHaveLength(0)
+  })
+})
+
+describe('discover of a YouTube premiere not started (a yt-dlp stand-in)', () => {
+  let dir: string
+  let fn: FunctionUnderTest
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ytrag-discover-standin-'))
+    // YouTube describes no premiere before it starts: yt-dlp only says when it will.
+    const script = join(dir, 'yt-dlp.sh')
+    await writeFile(script, "#!/bin/sh\necho 'ERROR: [youtube] Pr3miere_-x: Premieres in 17 hours' >&2\nexit 1\n")
+    await chmod(script, 0o755)
+    fn = await startFunctionUnderTest(discover, { YOUTUBE_RAG__TOOLS__YTDLP_PATH: script })
+  })
+  afterAll(async () => {
+    await fn.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('sends the video its URL names on, for download to skip, instead of failing the job', async () => {
+    const url = 'https://www.youtube.com/watch?v=Pr3miere_-x'
+    await fn.stores.documents.createJob({ jobId: 'job-p', url })
+    expect((await fn.deliver('ingest.requested', 'job-p', { jobId: 'job-p', url, force: false })).status).toBe(202)
+    expect(fn.sink.events.map((event) => [event.name, event.subject, (event.data as { url: string }).url])).toEqual([['video.discovered', 'Pr3miere_-x', url]])
+    expect(await fn.stores.documents.getJob('job-p')).toMatchObject({ status: 'running', discovered: true, videos: { total: 1 }, errors: [] })
   })
 })

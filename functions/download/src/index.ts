@@ -1,7 +1,20 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
-import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import { blobKeys, type StoredTranscript, type Video } from '@ytrag/stores'
 import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
-import { chooseCaptionTrack, downloadCaptions, videoInfo, VideoUnavailableError, ytdlpOptionsFrom } from '@ytrag/youtube'
+import {
+  BlockedByYouTubeError,
+  chooseCaptionTrack,
+  downloadCaptions,
+  isNotStartedError,
+  liveSkipReason,
+  originalLanguage,
+  spokenLanguage,
+  underHostBackoff,
+  videoInfo,
+  VideoUnavailableError,
+  ytdlpOptionsFrom,
+  ytdlpReadiness,
+} from '@ytrag/youtube'
 import { sendAudioSegments } from './audio.ts'
 
 /**
@@ -26,13 +39,16 @@ export const NO_CAPTIONS_REASON = 'no captions and speech-to-text is not configu
 export const NO_SPEECH_TO_TEXT_REASON = "no captions, and the channel's subscription does not allow speech-to-text"
 
 /**
- * `download`: reads a video's metadata and its captions with yt-dlp (creator captions before
- * auto-captions; the language asked for, else the video's own, else English), stores the
- * caption file and the transcript built from it, and sends `transcript.ready`. Without captions
- * (or when speech-to-text is asked for) and with a speech-to-text provider, it cuts the audio
- * into segments and sends one `audio.segment.ready` each instead. A video that cannot be had
- * (private, removed, too long, no captions and no provider) is marked failed with the reason,
- * not retried.
+ * `download`: reads a video's metadata (its chapters and live status among them) and its
+ * captions with yt-dlp (the video's original language first, then the language asked for, then
+ * English; creator captions before auto-captions: see `chooseCaptionTrack`), stores the caption
+ * file and the transcript built from it with which track was taken and why, and sends
+ * `transcript.ready`. Without captions (or when speech-to-text is asked for) and with a
+ * speech-to-text provider, it cuts the audio into segments and sends one `audio.segment.ready`
+ * each instead. A video that cannot be had (private, removed, too long, no captions and no
+ * provider) is marked failed with the reason, not retried. A live stream on air, one not started
+ * and one not processed yet are skipped with the reason: they are read when tried again (a
+ * re-ingest, or the channel's next sync).
  *
  * @example
  * ```ts
@@ -41,6 +57,8 @@ export const NO_SPEECH_TO_TEXT_REASON = "no captions, and the channel's subscrip
  */
 export const download: FunctionDefinition = {
   name: 'download',
+  // yt-dlp there and recent enough: asked once at start-up, logged, and said by /health/ready.
+  readiness: ({ config, logger }) => ({ ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp, logger) }),
   on: {
     'video.discovered': async (event, context) => {
       const { stores, config, providers } = context
@@ -53,17 +71,45 @@ export const download: FunctionDefinition = {
       const ytdlp = ytdlpOptionsFrom(config, context)
 
       if (!(await lifecycle.start(video, 'download'))) return
+      // YouTube refusing this server (a bot check, a 429) backs its host off for every replica,
+      // and fails this video and the next ones at once, saying which settings answer it, rather
+      // than answering 5xx for the Broker to retry into the refusal (see underHostBackoff).
+      const backoff = {
+        store: stores.documents,
+        backoffSeconds: config.channels.rateLimitBackoffSeconds,
+        onBackoff: (details: object) => {
+          context.logger.warn(details, 'YouTube refuses this server; its host is backed off')
+          context.count('ytrag_ytdlp_blocked_total', 'Times a site refused this server (a bot check, a 429) and its host was backed off', 1)
+        },
+      }
       try {
+        await underHostBackoff(url, backoff, () => readAndStore(video))
+      } catch (error) {
+        if (error instanceof BlockedByYouTubeError) return await fail(error.message)
+        // YouTube refuses a stream or premiere not started with an error, not with its info.
+        if (isNotStartedError(error)) return void (await lifecycle.skip(video, 'download', liveSkipReason('is_upcoming')!, { liveStatus: 'is_upcoming' }))
+        if (error instanceof VideoUnavailableError) return await fail(error.message)
+        if (error instanceof VttError) return await fail(`the captions could not be read: ${error.message}`)
+        throw error
+      }
+
+      async function readAndStore(video: Video): Promise<void> {
         const info = await videoInfo(url, playlistItem, { ...ytdlp, videoId })
+        const spoken = originalLanguage(info)
         const described = await lifecycle.progress(video, 'download', {
           ...(info.title ? { title: info.title } : {}),
           ...(info.channelId ? { channelId: info.channelId } : {}),
           ...(info.channel ? { channel: info.channel } : {}),
           ...(info.publishedAt ? { publishedAt: info.publishedAt } : {}),
           ...(info.durationSeconds ? { durationSeconds: info.durationSeconds } : {}),
-          ...(info.language ? { language: info.language } : {}),
+          ...(spoken ? { language: spoken } : {}),
+          ...(info.liveStatus ? { liveStatus: info.liveStatus } : {}),
+          ...(info.chapters ? { chapters: info.chapters } : {}),
         })
         if (!described) return
+        // Not a failure: a stream on air (or just ended) has no complete captions or audio yet.
+        const notReady = liveSkipReason(info.liveStatus, info.publishedAt)
+        if (notReady) return void (await lifecycle.skip(described, 'download', notReady))
         const track = speechToText ? undefined : chooseCaptionTrack(info, language)
         if (!track) {
           if (!providers.speechToText) return await fail(speechToText ? 'speech-to-text was asked for but is not configured' : NO_CAPTIONS_REASON)
@@ -80,23 +126,30 @@ export const download: FunctionDefinition = {
         if (pastEnd) return await fail(`the ${track.language} ${track.source} were refused: ${pastEnd}`)
 
         const transcriptKey = blobKeys.transcript(videoId)
-        const transcript: StoredTranscript = { videoId, source: track.source, language: track.language, segments }
+        // The words' language (`en`), and the track as listed when that differs (YouTube's `en-orig`).
+        const captionLanguage = spokenLanguage(track.language)
+        const transcript: StoredTranscript = { videoId, source: track.source, language: captionLanguage, segments }
         await stores.blobs.put(blobKeys.captions(videoId, track.language), vtt, 'text/vtt')
         await stores.blobs.put(transcriptKey, JSON.stringify(transcript), 'application/json')
         await lifecycle.finish(described, 'download', {
-          update: { transcript: { source: track.source, language: track.language, blobKey: transcriptKey, segmentCount: segments.length } },
+          update: {
+            transcript: {
+              source: track.source,
+              language: captionLanguage,
+              ...(track.language !== captionLanguage ? { track: track.language } : {}),
+              choice: track.choice,
+              blobKey: transcriptKey,
+              segmentCount: segments.length,
+            },
+          },
           stages: { transcribe: 'skipped' },
           send: [
             {
               name: 'transcript.ready',
-              data: { jobId, videoId, blobKey: transcriptKey, source: track.source, language: track.language, generation: video.generation },
+              data: { jobId, videoId, blobKey: transcriptKey, source: track.source, language: captionLanguage, generation: video.generation },
             },
           ],
         })
-      } catch (error) {
-        if (error instanceof VideoUnavailableError) return await fail(error.message)
-        if (error instanceof VttError) return await fail(`the captions could not be read: ${error.message}`)
-        throw error
       }
     },
   },

@@ -1,3 +1,6 @@
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
 import { blobKeys, type StoredTranscript } from '@ytrag/stores'
 import { startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
@@ -106,6 +109,160 @@ describe('download over HTTP, with the real yt-dlp', () => {
     expect(video?.status).toBe('failed')
     expect(video?.error).toMatch(/^the en captions of .* are \d+ bytes; at most 1000 are taken \(YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES\)$/)
     expect(await fn.stores.blobs.get(blobKeys.captions('all-3', 'en')).catch(() => undefined)).toBeUndefined()
+  })
+})
+
+// YouTube can't be reached from tests, and the fixture site has no live streams: a stand-in for
+// yt-dlp answers `-J` for YouTube URLs with canned info JSON shaped like yt-dlp's, and hands a
+// caption download (`--load-info-json`) to the real yt-dlp, which fetches the track from the
+// fixture site named in that info.
+describe('download of YouTube videos (a yt-dlp stand-in): live streams and caption choice', () => {
+  let fixtures: FixtureServer
+  let fn: FunctionUnderTest | undefined
+  let dir: string
+  let scripts = 0
+  const CHANNEL = 'UCabcdefghijklmnopqrstuv'
+  const watch = (id: string) => `https://www.youtube.com/watch?v=${id}`
+
+  beforeAll(async () => {
+    fixtures = await startFixtureServer()
+    dir = await mkdtemp(join(tmpdir(), 'ytrag-download-standin-'))
+  })
+  afterAll(async () => {
+    await fixtures.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  afterEach(async () => {
+    await fn?.close()
+    fn = undefined
+  })
+
+  const youtubeInfo = (id: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    title: `Stream ${id}`,
+    extractor: 'youtube',
+    extractor_key: 'Youtube',
+    webpage_url: watch(id),
+    duration: 160,
+    channel_id: CHANNEL,
+    channel: 'Some Channel',
+    upload_date: '20260102',
+    formats: [{ format_id: '18', url: fixtures.url('/media/indexing.mp4'), ext: 'mp4', protocol: 'http', vcodec: 'avc1', acodec: 'mp4a' }],
+    subtitles: {},
+    automatic_captions: {},
+    ...extra,
+  })
+  /** A caption track as YouTube lists it (json3 first, vtt among the rest), served by the fixture site. */
+  const track = (name: string) => [
+    { ext: 'json3', url: fixtures.url(`/captions/${name}.en.vtt?fmt=json3`) },
+    { ext: 'vtt', url: fixtures.url(`/captions/${name}.en.vtt`) },
+  ]
+
+  /** Starts download with a stand-in that answers `-J` for the video: its info, or yt-dlp's error. */
+  const start = async (videoId: string, reply: { info: Record<string, unknown> } | { error: string }) => {
+    const script = join(dir, `yt-dlp-${++scripts}.sh`)
+    const out = `${script}.out`
+    await writeFile(out, 'info' in reply ? JSON.stringify(reply.info) : '')
+    await writeFile(`${script}.err`, 'error' in reply ? `ERROR: [youtube] ${videoId}: ${reply.error}\n` : '')
+    await writeFile(
+      script,
+      [
+        '#!/bin/sh',
+        'case " $* " in *" --load-info-json "*) exec yt-dlp "$@" ;; esac',
+        `cat '${out}'; cat '${script}.err' >&2`,
+        `exit ${'error' in reply ? 1 : 0}`,
+        '',
+      ].join('\n'),
+    )
+    await chmod(script, 0o755)
+    fn = await startFunctionUnderTest(download, { YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: `www.youtube.com,${fixtures.host}`, YOUTUBE_RAG__TOOLS__YTDLP_PATH: script })
+    await fn.stores.documents.createJob({ jobId: 'job', url: watch(videoId) })
+    await fn.stores.documents.insertVideo({ videoId, url: watch(videoId), channelId: CHANNEL })
+    await fn.stores.documents.addJobVideos('job', [videoId])
+    await fn.stores.documents.markJobDiscovered('job')
+    return fn
+  }
+  const deliver = async (fn: FunctionUnderTest, videoId: string, language?: string) => {
+    const answer = await fn.deliver('video.discovered', videoId, { jobId: 'job', videoId, url: watch(videoId), force: false, ...(language ? { language } : {}) })
+    expect(answer.status).toBe(202)
+    return fn.stores.documents.getVideo(videoId)
+  }
+
+  it('skips a stream on air with the reason, sends nothing, counts it as skipped, and takes a redelivery once', async () => {
+    const id = 'LiveNow-_01'
+    const fn = await start(id, { info: youtubeInfo(id, { live_status: 'is_live', is_live: true, automatic_captions: { 'en-orig': track('indexing') } }) })
+    const video = await deliver(fn, id)
+    expect(video).toMatchObject({ status: 'skipped', liveStatus: 'is_live', skipReason: 'a live stream still on air; it is read again once it has ended', title: `Stream ${id}` })
+    expect(video?.stages).toMatchObject({ download: { status: 'skipped' }, transcribe: { status: 'skipped' }, index: { status: 'skipped' } })
+    expect(video?.error).toBeUndefined()
+    expect(fn.sink.events).toEqual([])
+    expect(await fn.stores.documents.getJob('job')).toMatchObject({
+      status: 'succeeded',
+      videos: { total: 1, indexed: 0, failed: 0, skipped: 1 },
+      errors: [],
+      skipped: [{ videoId: id, reason: video?.skipReason }],
+    })
+    expect(await fn.stores.blobs.get(blobKeys.transcript(id))).toBeUndefined()
+    expect(await deliver(fn, id)).toEqual(video)
+    expect(fn.sink.events).toEqual([])
+  })
+
+  it('skips a stream that has ended but is not processed yet', async () => {
+    const id = 'PostLive_02'
+    const fn = await start(id, { info: youtubeInfo(id, { live_status: 'post_live', was_live: true, automatic_captions: { 'en-orig': track('indexing') } }) })
+    expect(await deliver(fn, id)).toMatchObject({ status: 'skipped', liveStatus: 'post_live', skipReason: expect.stringMatching(/still being processed/) })
+  })
+
+  it('skips an upcoming stream, naming its scheduled start', async () => {
+    const id = 'Upcoming_03'
+    const fn = await start(id, { info: youtubeInfo(id, { live_status: 'is_upcoming', upload_date: undefined, release_timestamp: 1_893_456_000 }) })
+    expect(await deliver(fn, id)).toMatchObject({
+      status: 'skipped',
+      liveStatus: 'is_upcoming',
+      publishedAt: '2030-01-01T00:00:00.000Z',
+      skipReason: 'a live stream or premiere that has not started yet; it is read again once it has been shown (scheduled for 2030-01-01T00:00:00.000Z)',
+    })
+  })
+
+  it('skips a premiere YouTube refuses to describe before it starts, without a retry', async () => {
+    const id = 'Premiere_04'
+    const fn = await start(id, { error: 'Premieres in 17 hours' })
+    expect(await deliver(fn, id)).toMatchObject({ status: 'skipped', liveStatus: 'is_upcoming', skipReason: expect.stringMatching(/has not started yet/) })
+    expect(fn.sink.events).toEqual([])
+  })
+
+  it("reads an ended stream in its original language (YouTube's -orig track), not the translation asked for, and records why", async () => {
+    const id = 'WasLive_-05'
+    const chapters = [
+      { start_time: 0, end_time: 63.5, title: 'Warm-up' },
+      { start_time: 63.5, end_time: 160, title: 'Covering indexes' },
+    ]
+    const info = youtubeInfo(id, {
+      live_status: 'was_live',
+      was_live: true,
+      chapters,
+      // Spoken German: its speech recognition twice (de-orig, de) and an English machine translation.
+      automatic_captions: { 'de-orig': track('indexing'), de: track('indexing'), en: track('bicycle') },
+    })
+    const fn = await start(id, { info })
+    const video = await deliver(fn, id, 'en')
+    expect(video).toMatchObject({
+      status: 'indexing',
+      liveStatus: 'was_live',
+      language: 'de',
+      chapters: [
+        { title: 'Warm-up', start: 0, end: 63.5 },
+        { title: 'Covering indexes', start: 63.5, end: 160 },
+      ],
+      transcript: { source: 'auto-captions', language: 'de', track: 'de-orig', choice: 'original-language' },
+    })
+    expect(video?.skipReason).toBeUndefined()
+    const transcript = JSON.parse(new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript(id)))) as StoredTranscript
+    expect(transcript.language).toBe('de')
+    // The words of the -orig track's file, not of the translation's.
+    expect(transcript.segments.map((segment) => segment.text).join(' ')).toMatch(/covering index/i)
+    expect(fn.sink.events.map((event) => [event.name, (event.data as { language: string }).language])).toEqual([['transcript.ready', 'de']])
+    expect(await fn.stores.blobs.get(blobKeys.captions(id, 'de-orig'))).toBeDefined()
   })
 })
 

@@ -1,14 +1,15 @@
 import { parseJsonBlob, videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { ProviderError } from '@ytrag/providers'
 import { blobKeys, chunkId, storedTranscriptSchema, type ChunkRecord } from '@ytrag/stores'
-import { chunkTranscript } from '@ytrag/transcript'
+import { chapterAt, chunkTranscript } from '@ytrag/transcript'
 
-/** What a chunk's vector is made from: the title gives a passage the context its words lack. */
-const embeddingInput = (title: string, text: string) => `${title}\n${text}`
+/** What a chunk's vector is made from: the title (and chapter) give a passage the context its words lack. */
+const embeddingInput = (record: ChunkRecord) => `${record.chapter ? `${record.title} — ${record.chapter.title}` : record.title}\n${record.text}`
 
 /**
- * `indexer`: cuts a ready transcript into chunks that keep their cue times, embeds them when an
- * embedding provider is configured, and indexes them. A replayed event finds the stage done and
+ * `indexer`: cuts a ready transcript into chunks that keep their cue times, gives each the
+ * video's chapter it starts in (when the video has chapters), embeds them when an embedding
+ * provider is configured, and indexes them. A replayed event finds the stage done and
  * sends `video.indexed` again (same id); replacing a video's chunks as a whole makes a repeated
  * run leave the same chunks.
  *
@@ -33,23 +34,28 @@ export const indexer: FunctionDefinition = {
         maxSpanSeconds: config.chunking.maxSpanSeconds,
         maxChars: config.chunking.maxChars,
       })
-      const records: ChunkRecord[] = chunks.map((chunk) => ({
-        id: chunkId(videoId, chunk.index),
-        videoId,
-        chunkIndex: chunk.index,
-        title: video.title,
-        url: video.url,
-        start: chunk.start,
-        end: chunk.end,
-        text: chunk.text,
-        ...(video.channelId ? { channelId: video.channelId } : {}),
-        ...(video.publishedAt ? { publishedAt: video.publishedAt } : {}),
-      }))
+      const records: ChunkRecord[] = chunks.map((chunk) => {
+        // A chunk is cited by its start, so the chapter it starts in is the one it is cited under.
+        const chapter = chapterAt(video.chapters ?? [], chunk.start)
+        return {
+          id: chunkId(videoId, chunk.index),
+          videoId,
+          chunkIndex: chunk.index,
+          title: video.title,
+          url: video.url,
+          start: chunk.start,
+          end: chunk.end,
+          text: chunk.text,
+          ...(video.channelId ? { channelId: video.channelId } : {}),
+          ...(video.publishedAt ? { publishedAt: video.publishedAt } : {}),
+          ...(chapter ? { chapter: { title: chapter.title, start: chapter.start } } : {}),
+        }
+      })
       if (!(await lifecycle.start(video, 'index'))) return
       if (providers.embeddings && records.length > 0) {
         let vectors: number[][]
         try {
-          vectors = await providers.embeddings.embed(records.map((record) => embeddingInput(record.title, record.text)))
+          vectors = await providers.embeddings.embed(records.map(embeddingInput))
         } catch (error) {
           // A rate limit or outage is retried by the broker; a refusal (bad key, bad model) would only fail again.
           if (!(error instanceof ProviderError) || error.retryable) throw error

@@ -56,6 +56,17 @@ describe('indexer with embeddings', () => {
     expect(hit?.text).toContain('lighthouse keeper')
   })
 
+  it("puts a chunk's chapter beside the title in what is embedded", async () => {
+    await fn.stores.documents.updateVideo(videoId, 'download', 'done', { chapters: [{ title: 'The lighthouse', start: 90, end: 150 }] })
+    expect((await fn.deliver('transcript.ready', videoId, data)).status).toBe(202)
+    const inputs = (openai.requests.find((request) => request.path === '/v1/embeddings')!.body as { input: string[] }).input
+    const hits = await fn.stores.chunks.search({ text: 'filler sentence lighthouse', limit: 50 })
+    const chaptered = hits.filter((hit) => hit.chapter).length
+    expect(chaptered).toBeGreaterThan(0)
+    expect(inputs.filter((input) => input.startsWith('Coastal stories — The lighthouse\n'))).toHaveLength(chaptered)
+    expect(inputs.filter((input) => input.startsWith('Coastal stories\n'))).toHaveLength(inputs.length - chaptered)
+  })
+
   it('answers 5xx on a rate limit that outlasts the client retries, so the broker redelivers, and indexes on the redelivery', async () => {
     openai.failNext('/v1/embeddings', { status: 429, headers: { 'retry-after': '0' }, times: 6 })
     const first = await fn.deliver('transcript.ready', videoId, data)
@@ -73,6 +84,6 @@ describe('indexer with embeddings', () => {
     expect(video?.error).toMatch(/^embedding failed: .*Incorrect API key provided/)
     expect(await fn.stores.chunks.countVideo(videoId)).toBe(0)
     expect(fn.sink.events.map((event) => [event.name, (event.data as { stage: string }).stage])).toEqual([['video.failed', 'index']])
-    expect((await fn.stores.documents.getJob(jobId))?.videos).toEqual({ total: 1, indexed: 0, failed: 1 })
+    expect((await fn.stores.documents.getJob(jobId))?.videos).toEqual({ total: 1, indexed: 0, failed: 1, skipped: 0 })
   })
 })

@@ -45,9 +45,32 @@ describe('indexer over HTTP', () => {
       expect(fn.sink.events.map((event) => [event.name, event.subject, event.source])).toEqual([['video.indexed', videoId, '/functions/indexer']])
       expect(fn.sink.events[0]?.data).toMatchObject({ jobId, videoId, chunkCount: video?.chunkCount })
       const job = await fn.stores.documents.getJob(jobId)
-      expect(job?.videos).toEqual({ total: 1, indexed: 1, failed: 0 })
+      expect(job?.videos).toEqual({ total: 1, indexed: 1, failed: 0, skipped: 0 })
     })
   }
+
+  it("gives each chunk the video's chapter it starts in", async () => {
+    const chapters = [
+      { title: 'Ordinary things', start: 0, end: 100 },
+      { title: 'The zeppelin', start: 100, end: 160 },
+    ]
+    await fn.stores.documents.updateVideo(videoId, 'download', 'done', { chapters })
+    expect((await fn.deliver('transcript.ready', videoId, data)).status).toBe(202)
+    const hits = await fn.stores.chunks.search({ text: 'sentence ordinary zeppelin', limit: 100 })
+    expect(hits.length).toBe((await fn.stores.documents.getVideo(videoId))?.chunkCount)
+    for (const hit of hits) {
+      const expected = hit.start < 100 ? { title: 'Ordinary things', start: 0 } : { title: 'The zeppelin', start: 100 }
+      expect(hit.chapter, `chunk at ${hit.start}`).toEqual(expected)
+    }
+    expect(new Set(hits.map((hit) => hit.chapter?.title))).toEqual(new Set(['Ordinary things', 'The zeppelin']))
+  })
+
+  it('gives no chapter to the chunks of a video without chapters', async () => {
+    expect((await fn.deliver('transcript.ready', videoId, data)).status).toBe(202)
+    const hits = await fn.stores.chunks.search({ text: 'sentence ordinary zeppelin', limit: 100 })
+    expect(hits.length).toBeGreaterThan(1)
+    expect(hits.filter((hit) => 'chapter' in hit)).toEqual([])
+  })
 
   it('changes nothing when the same event is delivered twice, and sends the same video.indexed again', async () => {
     expect((await fn.deliver('transcript.ready', videoId, data, { id: 'same-id' })).status).toBe(202)

@@ -138,6 +138,6 @@ describe('transcribe over HTTP', () => {
     expect(fn.sink.events.map((event) => [event.name, (event.data as { stage?: string }).stage])).toEqual([['video.failed', 'transcribe']])
     expect((await deliver(0)).status).toBe(202)
     expect(openai.requests.filter((request) => request.path === '/v1/audio/transcriptions')).toHaveLength(1)
-    expect((await fn.stores.documents.getJob(jobId))?.videos).toEqual({ total: 1, indexed: 0, failed: 1 })
+    expect((await fn.stores.documents.getJob(jobId))?.videos).toEqual({ total: 1, indexed: 0, failed: 1, skipped: 0 })
   })
 })

@@ -1,10 +1,12 @@
 // `pnpm ytrag <command>`: the API from a terminal. It talks to a running server
-// (`pnpm start`), at YTRAG_URL or --server, default http://127.0.0.1:8000.
+// (`pnpm start`), at YTRAG_URL or --server, default http://127.0.0.1:8000; `doctor` needs none.
 import { parseArgs } from 'node:util'
 import { progressLine, type JobProgress } from './progress/index.ts'
 
 const usage = `usage: pnpm ytrag <command> [options]
-  ingest <url> [--wait] [--language xx] [--force]   index a video, playlist or channel
+  ingest <url> [--wait] [--language xx] [--force] [--playlist]
+                                                    index a video, playlist or channel (--playlist: the
+                                                    whole playlist of a watch?v=…&list=… URL)
   job <jobId>                                       a job's status
   search "<query>" [--limit n]                      timestamped passages
   ask "<question>" [--limit n]                      an answer with cited moments
@@ -14,6 +16,7 @@ const usage = `usage: pnpm ytrag <command> [options]
   channels list                                     subscriptions and how their syncs went
   channels remove <channelId>                       stop following a channel (its videos stay)
   channels sync <channelId> [--wait]                sync a channel now
+  doctor                                            check yt-dlp, its JS runtimes, ffmpeg, the stores and providers (no server needed)
 options: --server http://127.0.0.1:8000 (or YTRAG_URL), --json (raw answers); YTRAG_API_KEY: the API key a server with keys wants`
 
 const { values, positionals } = parseArgs({
@@ -22,6 +25,7 @@ const { values, positionals } = parseArgs({
     server: { type: 'string' },
     wait: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
+    playlist: { type: 'boolean', default: false },
     language: { type: 'string' },
     limit: { type: 'string' },
     channel: { type: 'string' },
@@ -37,6 +41,18 @@ const [command, argument, channelArgument] = positionals
 const limit = values.limit ? Number(values.limit) : undefined
 
 class CliError extends Error {}
+
+/** A search hit or citation, as much of it as is printed. */
+interface Passage {
+  title: string
+  start: number
+  text: string
+  url: string
+  chapter?: { title: string }
+}
+
+/** The video's title, and the chapter when the video has chapters: `Indexes › Covering indexes`. */
+const where = (passage: Passage) => (passage.chapter ? `${passage.title} › ${passage.chapter.title}` : passage.title)
 
 /** A rate-limited request waits as the server asks (Retry-After) this many times before giving up. */
 const RATE_LIMIT_RETRIES = 3
@@ -78,13 +94,14 @@ async function waitForJob(jobId: string): Promise<JobProgress> {
   const tty = process.stderr.isTTY
   let last = ''
   for (;;) {
-    const job = await call<JobProgress & { errors: { videoId?: string; message: string }[] }>('GET', `/v1/jobs/${jobId}`)
+    const job = await call<JobProgress & { errors: { videoId?: string; message: string }[]; skipped?: { videoId: string; reason: string }[] }>('GET', `/v1/jobs/${jobId}`)
     const line = progressLine(job)
     if (line !== last) process.stderr.write(tty ? `\r${line}` : `${line}\n`)
     last = line
     if (!['queued', 'running'].includes(job.status)) {
       if (tty) process.stderr.write('\n')
       for (const error of job.errors) process.stderr.write(`  ${error.videoId ?? 'job'}: ${error.message}\n`)
+      for (const skip of job.skipped ?? []) process.stderr.write(`  ${skip.videoId} skipped: ${skip.reason}\n`)
       return job
     }
     // Once a second: smooth enough for a progress bar, and far inside the API's rate limit.
@@ -104,6 +121,7 @@ async function main(): Promise<number> {
         url: argument,
         ...(values.language ? { language: values.language } : {}),
         ...(values.force ? { force: true } : {}),
+        ...(values.playlist ? { playlist: true } : {}),
       })
       print(values.json ? job : `job ${job.jobId} ${job.status}`)
       if (!values.wait) return 0
@@ -117,22 +135,22 @@ async function main(): Promise<number> {
     }
     case 'search': {
       if (!argument) throw new CliError('search needs a query')
-      const { hits } = await call<{ hits: { title: string; start: number; text: string; url: string }[] }>('POST', '/v1/search', { query: argument, ...(limit ? { limit } : {}) })
+      const { hits } = await call<{ hits: Passage[] }>('POST', '/v1/search', { query: argument, ...(limit ? { limit } : {}) })
       if (values.json) print({ hits })
       else if (hits.length === 0) print('no matches')
-      else for (const hit of hits) print(`${hit.title} @ ${clock(hit.start)}  ${hit.url}\n  ${hit.text}\n`)
+      else for (const hit of hits) print(`${where(hit)} @ ${clock(hit.start)}  ${hit.url}\n  ${hit.text}\n`)
       return 0
     }
     case 'ask': {
       if (!argument) throw new CliError('ask needs a question')
-      const answer = await call<{ answer: string; mode: string; citations: { n: number; title: string; start: number; url: string }[] }>('POST', '/v1/ask', {
+      const answer = await call<{ answer: string; mode: string; citations: (Passage & { n: number })[] }>('POST', '/v1/ask', {
         question: argument,
         ...(limit ? { limit } : {}),
       })
       if (values.json) print(answer)
       else {
         print(`${answer.answer}\n`)
-        for (const citation of answer.citations) print(`[${citation.n}] ${citation.title} @ ${clock(citation.start)}  ${citation.url}`)
+        for (const citation of answer.citations) print(`[${citation.n}] ${where(citation)} @ ${clock(citation.start)}  ${citation.url}`)
       }
       return 0
     }
@@ -150,6 +168,15 @@ async function main(): Promise<number> {
     }
     case 'channels':
       return channels(argument, channelArgument)
+    case 'doctor': {
+      // Loaded only here: it brings the stores, yt-dlp's and ffmpeg's modules, which the API
+      // commands (started often, from scripts) have no use for.
+      const { formatDoctor, runDoctor } = await import('./doctor/index.ts')
+      // This machine's configuration (the environment), as `npm start` would run it.
+      const results = await runDoctor({ env: process.env })
+      print(values.json ? results : formatDoctor(results))
+      return results.some((result) => result.level === 'fail') ? 1 : 0
+    }
     default:
       throw new CliError(`unknown command ${command}\n${usage}`)
   }

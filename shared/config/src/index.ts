@@ -1,3 +1,4 @@
+import { accessSync, constants, readFileSync } from 'node:fs'
 import { z } from 'zod'
 
 const YOUTUBE_HOSTS = ['www.youtube.com', 'youtube.com', 'm.youtube.com', 'music.youtube.com', 'youtu.be']
@@ -11,10 +12,31 @@ const list = z
 
 const port = z.coerce.number().int().min(0).max(65535)
 
+/** What `--js-runtimes` takes (yt-dlp 2025.11.12). */
+const JS_RUNTIMES = ['deno', 'node', 'bun', 'quickjs']
+
+/**
+ * What is wrong with an upstream proxy URL, or undefined: http(s), a host and a port, nothing
+ * after them. Never echoes the URL, which may hold a password.
+ */
+function upstreamProxyProblem(value: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return 'not a URL; give http(s)://user:password@host:port'
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `the scheme ${url.protocol} is not taken; give http(s)://user:password@host:port`
+  if (!url.hostname) return 'no host; give http(s)://user:password@host:port'
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return 'a proxy URL has no path, query or fragment; give http(s)://user:password@host:port'
+  return undefined
+}
+
 /**
  * Every setting, by section and key. Each key is read from `YOUTUBE_RAG__<SECTION>__<KEY>`, or
- * from `<SECTION>__<KEY>` (the names of the deployment document's ConfigMap). The defaults give
- * the embedded local mode.
+ * from `<SECTION>__<KEY>` (the names of the deployment document's ConfigMap), or from the file
+ * that either name with `_FILE` appended points at (a Secret mounted as a file). The defaults
+ * give the embedded local mode.
  */
 export const configSchema = z.object({
   app: z.object({
@@ -76,6 +98,100 @@ export const configSchema = z.object({
     maxProcesses: z.coerce.number().int().positive().default(4),
     /** Unset: the static ffmpeg that @ffmpeg-installer/ffmpeg ships. */
     ffmpegPath: z.string().optional(),
+  }),
+  ytdlp: z.object({
+    /**
+     * A Netscape cookies.txt of a signed-in YouTube account (a Secret mounted as a file), passed as
+     * `--cookies`: what answers "Sign in to confirm you're not a bot" when the egress address is
+     * distrusted. yt-dlp writes its cookie jar back at exit and a Secret mount is read-only, so
+     * each run gets a copy in its scratch folder. The file must be readable at start-up.
+     */
+    cookiesFile: z
+      .string()
+      .optional()
+      .superRefine((path, context) => {
+        if (path === undefined) return
+        try {
+          accessSync(path, constants.R_OK)
+        } catch (error) {
+          context.addIssue({
+            code: 'custom',
+            message: `the cookies file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); mount it there (a Secret) or unset the setting`,
+          })
+        }
+      }),
+    /**
+     * The operator's own proxy, `http(s)://user:password@host:port` (from a Secret): every request
+     * yt-dlp makes leaves through it, after the egress guard has checked its target (the
+     * allow-list and the private-address rule stay here). For a residential or otherwise trusted
+     * address when YouTube refuses the cluster's. Never logged with its password.
+     */
+    proxy: z
+      .string()
+      .optional()
+      .superRefine((value, context) => {
+        if (value === undefined) return
+        const problem = upstreamProxyProblem(value)
+        if (problem) context.addIssue({ code: 'custom', message: problem })
+      }),
+    /**
+     * yt-dlp `--extractor-args`, several separated by `|` or new lines, each passed as one, e.g.
+     * `youtube:player_client=default,mweb;po_token=mweb.gvs+TOKEN` (a PO token from a Secret:
+     * YOUTUBE_RAG__YTDLP__EXTRACTOR_ARGS_FILE).
+     */
+    extractorArgs: z
+      .string()
+      .transform((value) => value.split(/[|\n]/).map((item) => item.trim()).filter(Boolean))
+      .default([]),
+    /** Seconds yt-dlp waits between the requests of one extraction (`--sleep-requests`): fewer requests a second, fewer bot checks. */
+    sleepRequestsSeconds: z.coerce.number().min(0).optional(),
+    /**
+     * The JavaScript runtimes yt-dlp may solve YouTube's challenges with (`--js-runtimes`),
+     * comma-separated: `node` is this server's own Node (its path is passed), `deno`, `bun`,
+     * `quickjs` or `name:/path/to/binary`; `none` passes nothing (yt-dlp's own default, deno).
+     * Only the ones listed are enabled. Left out for a yt-dlp older than 2025.11.12, which has no
+     * such flag.
+     */
+    jsRuntimes: z
+      .string()
+      .transform((value, context) => {
+        const runtimes = value.split(',').map((item) => item.trim()).filter(Boolean)
+        if (runtimes.length === 1 && runtimes[0]!.toLowerCase() === 'none') return []
+        for (const runtime of runtimes) {
+          const name = runtime.split(':', 1)[0]!.toLowerCase()
+          if (!JS_RUNTIMES.includes(name)) context.addIssue({ code: 'custom', message: `unknown JavaScript runtime ${JSON.stringify(name)}; use ${JS_RUNTIMES.join(', ')} or none` })
+        }
+        return runtimes
+      })
+      .default(['node']),
+    /**
+     * yt-dlp `--remote-components`, comma-separated, e.g. `ejs:npm` (the challenge solver's script
+     * fetched from npm) when the installed yt-dlp lacks the yt-dlp-ejs package. Its download goes
+     * through the egress guard: add its host (registry.npmjs.org for npm) to INGEST__FETCH_HOSTS.
+     * Left out for a yt-dlp older than 2025.11.12.
+     */
+    remoteComponents: z
+      .string()
+      .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+      .default([]),
+    /** The oldest yt-dlp (its date version) that still reads YouTube; an older one is reported at start-up and by readiness. */
+    minVersion: z
+      .string()
+      .regex(/^\d{4}\.\d{1,2}\.\d{1,2}(?:\.\d+)?$/, 'a yt-dlp date version, YYYY.MM.DD')
+      .default('2025.11.12'),
+    /**
+     * What a yt-dlp below MIN_VERSION does to readiness: `warn` answers 200 with status
+     * `degraded` and the reason (the function still takes work: captions of other sites, and
+     * some YouTube videos, may still be read); `refuse` answers 503 naming the version, so
+     * Knative sends the function nothing until it is updated.
+     */
+    belowFloor: z.enum(['warn', 'refuse']).default('warn'),
+    /**
+     * Local mode only (`npm start`): when the yt-dlp on PATH is missing or below MIN_VERSION,
+     * `auto` uses youtube-dl-exec's download of the current one (kept in STORAGE__DIR/bin);
+     * `off` never downloads. Ignored when TOOLS__YTDLP_PATH is set.
+     */
+    localDownload: z.enum(['auto', 'off']).default('auto'),
   }),
   channels: z.object({
     /** Where channel feeds are read: `<base>/feeds/videos.xml?channel_id=…` (tests point it at a fixture site). */
@@ -199,7 +315,22 @@ export class ConfigError extends Error {
 const envKey = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()
 
 /**
- * Reads the configuration from the environment once, at start-up.
+ * A setting's value from the file its `…_FILE` variable names (a Secret mounted as a file, the
+ * convention of Docker's official images): the file's text without its trailing line break(s),
+ * which `echo` and most editors add and no setting means.
+ */
+function readSettingFile(variable: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8').replace(/[\r\n]+$/, '')
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${variable}: the file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+  }
+}
+
+/**
+ * Reads the configuration from the environment once, at start-up. A setting may also be given
+ * as a file: `YOUTUBE_RAG__YTDLP__PROXY_FILE=/secrets/proxy` reads YTDLP__PROXY from that file.
+ * Setting both the variable and its `_FILE` is refused: which one wins would be a guess.
  *
  * @example
  * ```ts
@@ -214,9 +345,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     raw[section] = {}
     for (const key of Object.keys(sectionSchema.shape)) {
       const suffix = `${envKey(section)}__${envKey(key)}`
-      const name = [`YOUTUBE_RAG__${suffix}`, suffix].find((candidate) => env[candidate] !== undefined)
-      names[`${section}.${key}`] = name ?? `YOUTUBE_RAG__${suffix}`
+      const candidates = [`YOUTUBE_RAG__${suffix}`, suffix]
+      const name = candidates.find((candidate) => env[candidate] !== undefined)
+      const fileName = candidates.map((candidate) => `${candidate}_FILE`).find((candidate) => env[candidate] !== undefined)
+      if (name && fileName) throw new ConfigError(`invalid configuration: ${name} and ${fileName} are both set; keep one`)
+      names[`${section}.${key}`] = name ?? fileName ?? `YOUTUBE_RAG__${suffix}`
       if (name) raw[section]![key] = env[name]!
+      else if (fileName) raw[section]![key] = readSettingFile(fileName, env[fileName]!)
     }
   }
   const parsed = configSchema.safeParse(raw)

@@ -9,11 +9,12 @@ import { loadConfig, type Config } from '@ytrag/config'
 import { deadLetter } from '@ytrag/dead-letter'
 import { discover } from '@ytrag/discover'
 import { download } from '@ytrag/download'
-import { assertStorageWritable, createFunctionApps, diskSpaceCheck, openDependencies, serveApp, ytdlpCheck, type FunctionDefinition, type RunningServer } from '@ytrag/function'
+import { assertStorageWritable, createFunctionApps, diskSpaceCheck, openDependencies, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
 import { transcribe } from '@ytrag/transcribe'
 import { createLogger } from '@ytrag/logging'
-import { sweepAbandonedScratchDirs } from '@ytrag/youtube'
+import { chooseLocalYtDlp } from './ytdlp/index.ts'
+import { sweepAbandonedScratchDirs, ytdlpReadiness } from '@ytrag/youtube'
 import type { Stores } from '@ytrag/stores'
 
 /** Every function the local server runs; the Triggers in `knative/` decide which gets what. */
@@ -36,6 +37,18 @@ export interface LocalServer {
   close(): Promise<void>
 }
 
+export interface LocalServerOptions {
+  /** Default `process.env`. */
+  env?: Record<string, string | undefined>
+  /** Stops the server gracefully on SIGTERM and SIGINT. */
+  handleSignals?: boolean
+  /**
+   * Chooses the yt-dlp to run (`npm start` does): the machine's when recent enough, else the one
+   * youtube-dl-exec downloads. Off by default, so a test never depends on the network.
+   */
+  chooseYtDlp?: boolean
+}
+
 /**
  * Runs the whole pipeline in one process: every function on its own loopback port, the
  * in-process broker routing events between them by the Triggers under `knative/`, the
@@ -47,13 +60,27 @@ export interface LocalServer {
  * console.log(`listening on ${server.url}`)
  * ```
  */
-export async function startLocalServer(options: { env?: Record<string, string | undefined>; handleSignals?: boolean } = {}): Promise<LocalServer> {
-  const config = loadConfig(options.env ?? process.env)
+export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
+  const env = options.env ?? process.env
+  let config = loadConfig(env)
   const logger = createLogger({ name: 'local', level: config.log.level })
   // The broker's queue lives there whatever the stores: a read-only folder is named, not a stack trace.
   await assertStorageWritable(config)
+  // `npm start`: a current yt-dlp when the machine's is missing or too old (see chooseLocalYtDlp).
+  // A path the user set is theirs; YTDLP__LOCAL_DOWNLOAD=off keeps the machine's.
+  const pathSet = ['YOUTUBE_RAG__TOOLS__YTDLP_PATH', 'TOOLS__YTDLP_PATH'].some((name) => env[name] !== undefined || env[`${name}_FILE`] !== undefined)
+  if (options.chooseYtDlp && config.ytdlp.localDownload === 'auto' && !pathSet) {
+    const chosen = await chooseLocalYtDlp({
+      binary: config.tools.ytdlpPath,
+      minVersion: config.ytdlp.minVersion,
+      dir: join(config.storage.dir, 'bin'),
+      env,
+      logger: logger.child({ component: 'yt-dlp' }),
+    })
+    config = { ...config, tools: { ...config.tools, ytdlpPath: chosen.path } }
+  }
   // One set of stores and providers for every function: they are the same process.
-  const opened = await openDependencies(config, { ...(options.env ? { env: options.env } : {}), logger, rateLimited: true })
+  const opened = await openDependencies(config, { env, logger, rateLimited: true })
   const stores = opened.stores
   const manifestsDir = isAbsolute(config.broker.manifestsDir) ? config.broker.manifestsDir : resolve(repositoryRoot, config.broker.manifestsDir)
   const functionUrls: Record<string, string> = {}
@@ -96,8 +123,9 @@ export async function startLocalServer(options: { env?: Record<string, string | 
         logger: createLogger({ name: definition.name, level: config.log.level }),
         ...opened,
         localGuard: guard,
-        // The api's readiness is the one a user sees: it tells what would make an ingest fail.
-        ...(isApi ? { readiness: { ytdlp: ytdlpCheck(config.tools.ytdlpPath), disk: diskSpaceCheck(config.storage.dir) } } : {}),
+        // The api's readiness is the one a user sees: it tells what would make an ingest fail (the
+        // yt-dlp probe is the one discover and download made: one `--version` for the process).
+        ...(isApi ? { readiness: { ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp), disk: diskSpaceCheck(config.storage.dir) } } : {}),
       })
       const running = await serveApp(internal, { port: 0, hostname: '127.0.0.1', handleSignals: false })
       servers.push(running)

@@ -49,7 +49,7 @@ describe('a handler that keeps failing', () => {
 
     const job = (await (await fetch(`${server.url}/v1/jobs/job-dl`)).json()) as { status: string; videos: object; errors: { videoId: string; message: string }[] }
     expect(job.status).toBe('failed')
-    expect(job.videos).toEqual({ total: 1, indexed: 0, failed: 1 })
+    expect(job.videos).toEqual({ total: 1, indexed: 0, failed: 1, skipped: 0 })
     expect(job.errors).toEqual([expect.objectContaining({ videoId: 'vid-dl', message: video?.error })])
   })
 

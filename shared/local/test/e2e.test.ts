@@ -5,7 +5,7 @@ import { promisify } from 'node:util'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pennyFarthingCue, startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
+import { CHAPTERED_VIDEO, fixturePages, pennyFarthingCue, SAMPLE_VIDEOS, startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { root, startServerProcess, type Hit, type Job, type ServerProcess } from './server-process.ts'
 
@@ -20,7 +20,11 @@ describe('local server end to end', () => {
   const search = (query: string, limit = 10) => server.search(query, limit)
 
   beforeAll(async () => {
-    fixtures = await startFixtureServer()
+    // The sample site, plus a talk with chapters on a page of its own (not in /all.html).
+    fixtures = await startFixtureServer({
+      videos: [...SAMPLE_VIDEOS, CHAPTERED_VIDEO],
+      pages: [...fixturePages(SAMPLE_VIDEOS), { path: '/chapters.html', title: 'Indexes in chapters', videos: [CHAPTERED_VIDEO.name] }],
+    })
     dir = mkdtempSync(join(tmpdir(), 'ytrag-e2e-'))
     server = await startServerProcess({
       YOUTUBE_RAG__STORAGE__DIR: dir,
@@ -47,7 +51,7 @@ describe('local server end to end', () => {
     const seconds = (performance.now() - started) / 1000
     console.log(`fixture playlist (4 videos) ingested end to end in ${seconds.toFixed(1)} s`)
     expect(playlistJob.status).toBe('partial')
-    expect(playlistJob.videos).toEqual({ total: 4, indexed: 3, failed: 1 })
+    expect(playlistJob.videos).toEqual({ total: 4, indexed: 3, failed: 1, skipped: 0 })
     expect(playlistJob.errors).toEqual([expect.objectContaining({ message: 'no captions and speech-to-text is not configured' })])
   })
 
@@ -100,7 +104,7 @@ describe('local server end to end', () => {
       Promise.all(['all-1', 'all-2', 'all-3'].map(async (id) => (await call<{ chunkCount: number }>('GET', `/v1/videos/${id}`)).body.chunkCount))
     const countsBefore = await chunkCounts()
     const again = await waitForJob(await ingest(fixtures.url('/all.html')))
-    expect(again.videos).toEqual({ total: 4, indexed: 3, failed: 1 })
+    expect(again.videos).toEqual({ total: 4, indexed: 3, failed: 1, skipped: 0 })
     expect(await chunkCounts()).toEqual(countsBefore)
     const after = await search('sourdough starter flour water', 50)
     expect(after.map((hit) => [hit.videoId, hit.start])).toEqual(before.map((hit) => [hit.videoId, hit.start]))
@@ -129,6 +133,32 @@ describe('local server end to end', () => {
     const asked = await ytrag('ask', pennyFarthingCue.question)
     expect(asked.stdout).toMatch(/\[1\] .+ @ \d+:\d\d {2}http/)
     await expect(ytrag('ingest', 'https://evil.example/x')).rejects.toMatchObject({ stderr: expect.stringMatching(/host_not_allowed/) })
+  })
+
+  it('cites every passage of a video with chapters under the chapter it starts in, in search and in answers', async () => {
+    const chapters = CHAPTERED_VIDEO.chapters!
+    const chapterOf = (seconds: number) => {
+      const chapter = chapters.findLast((candidate) => candidate.start <= seconds)!
+      return { title: chapter.title, start: chapter.start }
+    }
+    const job = await waitForJob(await ingest(fixtures.url('/chapters.html')))
+    expect(job).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1, failed: 0, skipped: 0 } })
+    const video = (await call<{ chapters: unknown; transcript: { source: string; choice: string } }>('GET', '/v1/videos/chapters-1')).body
+    expect(video.chapters).toEqual(chapters)
+    expect(video.transcript).toMatchObject({ source: 'captions', choice: 'english' })
+
+    const filter = { videoIds: ['chapters-1'] }
+    const { body } = await call<{ hits: Hit[] }>('POST', '/v1/search', { query: 'index table column scan tree', limit: 50, filter })
+    expect(body.hits.length).toBeGreaterThan(2)
+    for (const hit of body.hits) expect(hit.chapter, `hit at ${hit.start} s`).toEqual(chapterOf(hit.start))
+    expect(new Set(body.hits.map((hit) => hit.chapter?.title)).size).toBeGreaterThan(1)
+    const covering = body.hits.find((hit) => hit.text.includes('A covering index avoids that hop'))!
+    expect(covering.chapter).toEqual(chapterOf(covering.start))
+
+    const asked = await call<{ citations: (Hit & { n: number })[] }>('POST', '/v1/ask', { question: 'What does a covering index avoid?', filter })
+    expect(asked.status).toBe(200)
+    expect(asked.body.citations.length).toBeGreaterThan(0)
+    for (const citation of asked.body.citations) expect(citation.chapter, `citation at ${citation.start} s`).toEqual(chapterOf(citation.start))
   })
 
   it('deletes a video with its chunks and transcript', async () => {

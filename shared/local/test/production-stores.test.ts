@@ -82,7 +82,7 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
     const job = await server.waitForJob(await server.ingest(fixtures.url('/all.html')))
     console.log(`fixture playlist on FerretDB + s3rver + Redis + test OpenAI server: ${((performance.now() - started) / 1000).toFixed(1)} s`)
     expect(job.status, server.output().slice(-2000)).toBe('succeeded')
-    expect(job.videos).toEqual({ total: 4, indexed: 4, failed: 0 })
+    expect(job.videos).toEqual({ total: 4, indexed: 4, failed: 0, skipped: 0 })
     // The silent clip has no captions; with a speech-to-text provider it is transcribed instead of failing.
     const silent = (await server.call<{ transcript: { source: string } }>('GET', '/v1/videos/all-4')).body
     expect(silent.transcript.source).toBe('speech-to-text')
@@ -119,7 +119,7 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
 
   it('duplicates nothing when the playlist is ingested again', async () => {
     const again = await server.waitForJob(await server.ingest(fixtures.url('/all.html')))
-    expect(again.videos).toEqual({ total: 4, indexed: 4, failed: 0 })
+    expect(again.videos).toEqual({ total: 4, indexed: 4, failed: 0, skipped: 0 })
     expect(await mongo.db(database).collection('videos').countDocuments()).toBe(4)
     expect(await mongo.db(database).collection('jobs').countDocuments()).toBe(2)
   })

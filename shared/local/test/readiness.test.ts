@@ -1,10 +1,12 @@
-// What the local server says when what an ingest needs is missing: yt-dlp, disk space, a
-// writable storage directory. Each answer names the setting to fix.
+// What the local server says when what an ingest needs is missing: yt-dlp (or a recent enough
+// one), disk space, a writable storage directory. Each answer names the setting to fix.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError } from '@ytrag/config'
-import { diskSpaceCheck, ytdlpCheck } from '@ytrag/function'
+import { diskSpaceCheck } from '@ytrag/function'
+import { ytdlpReadiness } from '@ytrag/youtube'
+import { recordedYtDlp } from '@ytrag/youtube/fixtures'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startLocalServer } from '../src/index.ts'
 
@@ -33,9 +35,49 @@ describe('local readiness', () => {
     }
   })
 
-  it('is ready with the yt-dlp on PATH', async () => {
-    await expect(ytdlpCheck('yt-dlp').ping()).resolves.toBeUndefined()
-    await expect(ytdlpCheck('no-such-tool-anywhere').ping()).rejects.toThrow(/not an executable yt-dlp on PATH/)
+  it('finds the yt-dlp on PATH, and says when there is none', async () => {
+    await expect(ytdlpReadiness('yt-dlp', { minVersion: '2000.01.01' }).ping()).resolves.toBeUndefined()
+    await expect(ytdlpReadiness('no-such-tool-anywhere', {}).ping()).rejects.toThrow(/not an executable yt-dlp on PATH/)
+  })
+
+  it('answers 200 "degraded" for a yt-dlp below the floor with BELOW_FLOOR=warn, naming the version, the floor and the fix', async () => {
+    const ytdlp = await recordedYtDlp(join(dir, 'old-warn'), { version: '2023.03.04' })
+    const server = await startLocalServer({ env: env({ YOUTUBE_RAG__TOOLS__YTDLP_PATH: ytdlp.path }) })
+    try {
+      const answer = await fetch(`${server.url}/health/ready`)
+      expect(answer.status).toBe(200)
+      const body = (await answer.json()) as { status: string; message: string; degraded: Record<string, string> }
+      expect(body.status).toBe('degraded')
+      expect(body.degraded.ytdlp).toMatch(/^yt-dlp: yt-dlp 2023\.03\.04 \(.*\) is older than 2025\.11\.12 \(YOUTUBE_RAG__YTDLP__MIN_VERSION\)/)
+      expect(body.degraded.ytdlp).toContain('--js-runtimes (YOUTUBE_RAG__YTDLP__JS_RUNTIMES) is left out')
+      expect(body.message).toMatch(/^degraded: /)
+      // One --version for the whole process: discover, download and the api share the answer.
+      await fetch(`${server.url}/health/ready`)
+      expect(await ytdlp.calls()).toEqual([{ argv: ['--version'] }])
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('answers 503 for a yt-dlp below the floor with BELOW_FLOOR=refuse, and 200 ready for a current one', async () => {
+    const old = await recordedYtDlp(join(dir, 'old-refuse'), { version: '2023.03.04' })
+    const refusing = await startLocalServer({ env: env({ YOUTUBE_RAG__TOOLS__YTDLP_PATH: old.path, YOUTUBE_RAG__YTDLP__BELOW_FLOOR: 'refuse' }) })
+    try {
+      const answer = await fetch(`${refusing.url}/health/ready`)
+      expect(answer.status).toBe(503)
+      const body = (await answer.json()) as { failing: Record<string, string> }
+      expect(body.failing.ytdlp).toMatch(/yt-dlp 2023\.03\.04 .* is older than 2025\.11\.12 .*update it \(pip install -U yt-dlp.*YOUTUBE_RAG__YTDLP__BELOW_FLOOR=refuse/)
+    } finally {
+      await refusing.close()
+    }
+    const current = await recordedYtDlp(join(dir, 'current'), { version: '2025.11.12' })
+    const ready = await startLocalServer({ env: env({ YOUTUBE_RAG__TOOLS__YTDLP_PATH: current.path }) })
+    try {
+      const answer = await fetch(`${ready.url}/health/ready`)
+      expect([answer.status, ((await answer.json()) as { status: string }).status]).toEqual([200, 'ready'])
+    } finally {
+      await ready.close()
+    }
   })
 
   it('calls a storage directory full under the free space it needs, naming YOUTUBE_RAG__STORAGE__DIR', async () => {

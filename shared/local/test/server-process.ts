@@ -21,6 +21,8 @@ export interface Hit {
   end: number
   text: string
   url: string
+  /** The chapter the passage starts in, for a video with chapters. */
+  chapter?: { title: string; start: number }
 }
 
 export interface ServerProcess {
@@ -184,7 +186,8 @@ export async function startServerProcess(env: Record<string, string>, options: {
   const listeners = new Set<(line: string) => void>(options.onLine ? [options.onLine] : [])
   const child: ChildProcess = spawn(process.execPath, [join(root, 'scripts/bootstrap.mjs'), 'serve'], {
     cwd: root,
-    env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1', YOUTUBE_RAG__SERVER__PORT: '0', ...env },
+    // The machine's yt-dlp, never a download: a test must not depend on the network.
+    env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1', YOUTUBE_RAG__SERVER__PORT: '0', YOUTUBE_RAG__YTDLP__LOCAL_DOWNLOAD: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const pid = child.pid!

@@ -5,12 +5,19 @@ export type TranscriptSource = 'captions' | 'auto-captions' | 'speech-to-text'
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'partial'
 export type Stage = 'download' | 'transcribe' | 'index'
 export type StageStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped'
-export type VideoStatus = 'queued' | 'downloading' | 'transcribing' | 'indexing' | 'indexed' | 'failed'
+/** `skipped`: nothing to index in this run, for a reason that is not a failure (a live stream); see `Video.skipReason`. */
+export type VideoStatus = 'queued' | 'downloading' | 'transcribing' | 'indexing' | 'indexed' | 'skipped' | 'failed'
 
 export interface JobError {
   videoId?: string
   stage?: string
   message: string
+}
+
+/** A video of the job that was skipped (not failed), and why. */
+export interface JobSkip {
+  videoId: string
+  reason: string
 }
 
 export interface Job {
@@ -22,10 +29,12 @@ export interface Job {
   status: JobStatus
   /** Whether discovery has listed the job's videos and linked them (a redelivery checks it). */
   discovered: boolean
-  videos: { total: number; indexed: number; failed: number }
+  videos: { total: number; indexed: number; failed: number; skipped: number }
   /** Speech-to-text of the job's videos, in minutes of audio: what it costs and how far it is. */
   audioMinutes: { queued: number; done: number }
   errors: JobError[]
+  /** The skipped videos with their reasons (a live stream, a premiere not yet shown): not errors. */
+  skipped: JobSkip[]
   createdAt: string
   updatedAt: string
 }
@@ -36,12 +45,35 @@ export interface StageState {
   error?: string
 }
 
+/**
+ * Why a caption track was taken (the values of @ytrag/youtube's `CaptionChoice`): it is in the
+ * video's original language, in the language asked for, in English (the last language tried),
+ * or the creator's captions in another language (nothing in those three).
+ */
+export type CaptionChoice = 'original-language' | 'requested-language' | 'english' | 'other-language'
+
 export interface TranscriptInfo {
+  /** `captions` are the creator's (manual), `auto-captions` the site's speech recognition (automatic). */
   source: TranscriptSource
+  /** The language of the words, e.g. `en` (for speech-to-text, the one asked for or detected). */
   language: string
+  /** The caption track as the site lists it, when that differs from `language` (YouTube's `en-orig`). */
+  track?: string
+  /** Why that caption track was taken; absent for speech-to-text. */
+  choice?: CaptionChoice
   model?: string
   blobKey: string
   segmentCount: number
+}
+
+/** yt-dlp's `live_status` of a video (the values of @ytrag/youtube's `LiveStatus`). */
+export type LiveStatus = 'is_live' | 'is_upcoming' | 'post_live' | 'was_live' | 'not_live'
+
+/** A chapter as the video's page lists it, in seconds from the start. */
+export interface Chapter {
+  title: string
+  start: number
+  end: number
 }
 
 /** A video's audio on the speech-to-text path: cut into segments, each transcribed on its own. */
@@ -104,6 +136,12 @@ export interface Video {
   audio?: AudioProgress
   /** Set when a re-sync finds the video gone from its channel and its page says why. */
   availability?: VideoAvailability
+  /** Whether the video is (or was) a live stream, as its page said when it was last read. */
+  liveStatus?: LiveStatus
+  /** Why the video was skipped (status `skipped`); cleared when it is tried again. */
+  skipReason?: string
+  /** Its chapters in order, when the page lists them; every chunk is cited with the one it starts in. */
+  chapters?: Chapter[]
   chunkCount: number
   error?: string
   createdAt: string
@@ -140,6 +178,10 @@ export interface VideoUpdate {
   audio?: AudioProgress | null
   /** null: watchable again. */
   availability?: VideoAvailability | null
+  liveStatus?: LiveStatus
+  /** null clears it. */
+  skipReason?: string | null
+  chapters?: Chapter[]
   chunkCount?: number
   error?: string | null
 }
@@ -215,6 +257,12 @@ export interface HostSlot {
   backoffReason?: string
 }
 
+/** A host left alone until `until` (ISO 8601), and why. */
+export interface HostBackoff {
+  until: string
+  reason?: string
+}
+
 export interface Page<T> {
   items: T[]
   nextCursor: string | null
@@ -252,8 +300,8 @@ export interface DocumentStore {
    */
   patchVideo(videoId: string, generation: number, update: Pick<VideoUpdate, 'handoff' | 'redrives'>): Promise<Video | undefined>
   /**
-   * Videos neither indexed nor failed that have not changed since `before`, oldest change first:
-   * the reaper's candidates.
+   * Videos neither indexed, skipped nor failed that have not changed since `before`, oldest
+   * change first: the reaper's candidates.
    */
   listUnfinishedVideos(query: { before: Date; limit: number }): Promise<Video[]>
   /**
@@ -301,10 +349,16 @@ export interface DocumentStore {
   reserveHostRequest(host: string, options: { now: Date; spacingMs: number }): Promise<HostSlot>
   /** Backs the host off for every caller until `until` (it answered 429); a later backoff wins over an earlier one. */
   backOffHost(host: string, until: Date, reason: string): Promise<void>
+  /**
+   * The host's backoff if one runs at `now`, else undefined. Reads only: work that is not spaced
+   * (a video's download) asks it before sending anything, without taking a slot.
+   */
+  hostBackoff(host: string, now: Date): Promise<HostBackoff | undefined>
 
   /**
-   * Puts a video back to the start of the pipeline (a forced re-ingest): every stage pending,
-   * transcript, audio, handoff and redrives cleared, generation one up. Returns the video after.
+   * Puts a video back to the start of the pipeline (a forced re-ingest, a skipped live stream
+   * tried again): every stage pending, transcript, audio, handoff, skip reason and redrives
+   * cleared, generation one up. Returns the video after.
    */
   resetVideo(videoId: string): Promise<Video | undefined>
   deleteVideo(videoId: string): Promise<boolean>
@@ -327,8 +381,16 @@ export interface ChunkRecord {
   start: number
   end: number
   text: string
+  /** The video's chapter the chunk starts in, when the video has chapters. */
+  chapter?: ChunkChapter
   /** Dense embedding, when an embedding provider is configured. */
   embedding?: number[]
+}
+
+/** A chunk's chapter: its title, and where it starts (for a link to the chapter). */
+export interface ChunkChapter {
+  title: string
+  start: number
 }
 
 export interface SearchFilter {

@@ -8,10 +8,11 @@ import { ingestRequest } from './schemas.ts'
 export function ingestRoutes(app: Hono, { stores, config, emit, logger }: FunctionContext) {
   app.post('/v1/ingest', async (c) => {
     const body = await readBody(c, ingestRequest)
-    const checked = await checkIngestUrl(body.url, { allowedHosts: config.ingest.allowedHosts })
+    const checked = await checkIngestUrl(body.url, { allowedHosts: config.ingest.allowedHosts, ...(body.playlist ? { playlist: true } : {}) })
     if (!checked.ok) throw new ApiError(400, checked.code, checked.message)
 
     const jobId = crypto.randomUUID()
+    // The canonical URL from here on: youtu.be/ID, /shorts/ID and watch?v=ID&si=… are one video.
     const url = checked.url.toString()
     const force = body.force ?? false
     const job = await stores.documents.createJob({ jobId, url, force, ...(body.language ? { language: body.language } : {}) })

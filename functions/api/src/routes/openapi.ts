@@ -1,7 +1,16 @@
 import { ERROR_CODES } from '@ytrag/function'
 import type { Hono } from 'hono'
+import { z } from 'zod'
+import { askResponse, jobResponse, searchResponse, videoResponse } from './schemas.ts'
 
 const error = { $ref: '#/components/schemas/Error' }
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+
+/** A response schema as JSON Schema, generated from its zod schema (OpenAPI 3.1 takes JSON Schema as it is). */
+function jsonSchema(schema: z.ZodType): object {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'output' })
+  return rest
+}
 const json = (schema: object) => ({ content: { 'application/json': { schema } } })
 const body = (properties: object, required: string[]) => ({ required: true, ...json({ type: 'object', properties, required }) })
 const filter = {
@@ -20,6 +29,10 @@ export const openApiDocument = {
   components: {
     schemas: {
       Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string', enum: [...ERROR_CODES] }, message: { type: 'string' } } } } },
+      Job: jsonSchema(jobResponse),
+      Video: jsonSchema(videoResponse),
+      SearchResponse: jsonSchema(searchResponse),
+      AskResponse: jsonSchema(askResponse),
     },
     // Needed only when the server has API__KEYS set; `{}` in `security` says so.
     securitySchemes: {
@@ -32,19 +45,32 @@ export const openApiDocument = {
     '/v1/ingest': {
       post: {
         summary: 'Ingest a video, playlist or channel',
-        requestBody: body({ url: { type: 'string' }, language: { type: 'string' }, force: { type: 'boolean' }, speechToText: { type: 'boolean' } }, ['url']),
+        description:
+          'Any form of a YouTube video URL (youtu.be/ID, /shorts/ID, /live/ID, /embed/ID, /v/ID, m. and music. hosts, si= and other share parameters, t=) is read as https://www.youtube.com/watch?v=ID, which the job gives back as its url. A video opened inside a playlist (watch?v=ID&list=…) is ingested alone unless playlist is true.',
+        requestBody: body(
+          { url: { type: 'string' }, language: { type: 'string' }, force: { type: 'boolean' }, speechToText: { type: 'boolean' }, playlist: { type: 'boolean' } },
+          ['url'],
+        ),
         responses: { 202: { description: 'job accepted' }, 400: { description: 'bad or disallowed URL', ...json(error) } },
       },
     },
-    '/v1/jobs/{jobId}': { get: { summary: 'A job and its progress', responses: { 200: { description: 'the job' }, 404: { description: 'no such job', ...json(error) } } } },
+    '/v1/jobs/{jobId}': {
+      get: { summary: 'A job and its progress', responses: { 200: { description: 'the job', ...json(ref('Job')) }, 404: { description: 'no such job', ...json(error) } } },
+    },
     '/v1/videos': {
       get: {
         summary: 'Videos, newest first, paged by cursor',
-        responses: { 200: { description: '{items, nextCursor}' }, 400: { description: 'a bad limit, or a cursor this server did not issue (invalid_request, invalid_cursor)', ...json(error) } },
+        responses: {
+          200: { description: 'a page of videos', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Video') }, nextCursor: { type: ['string', 'null'] } } }) },
+          400: { description: 'a bad limit, or a cursor this server did not issue (invalid_request, invalid_cursor)', ...json(error) },
+        },
       },
     },
     '/v1/videos/{videoId}': {
-      get: { summary: 'A video: metadata, stage status, transcript source', responses: { 200: { description: 'the video' }, 404: { description: 'no such video', ...json(error) } } },
+      get: {
+        summary: 'A video: metadata, chapters, live status, stage status, transcript source and caption choice',
+        responses: { 200: { description: 'the video', ...json(ref('Video')) }, 404: { description: 'no such video', ...json(error) } },
+      },
       delete: { summary: 'Remove a video, its chunks, transcript and blobs', responses: { 200: { description: 'deleted' }, 404: { description: 'no such video', ...json(error) } } },
     },
     '/v1/videos/{videoId}/transcript': { get: { summary: 'The timed transcript', responses: { 200: { description: '{segments:[{start,end,text}]}' } } } },
@@ -52,14 +78,14 @@ export const openApiDocument = {
       post: {
         summary: 'Hybrid search over transcript chunks',
         requestBody: body({ query: { type: 'string' }, limit: { type: 'integer' }, filter }, ['query']),
-        responses: { 200: { description: '{hits:[{videoId,title,start,end,text,score,url}]}' } },
+        responses: { 200: { description: 'hits, best first, each with its deep link and chapter', ...json(ref('SearchResponse')) } },
       },
     },
     '/v1/ask': {
       post: {
         summary: 'An answer with citations (Accept: text/event-stream streams it)',
         requestBody: body({ question: { type: 'string' }, limit: { type: 'integer' }, filter }, ['question']),
-        responses: { 200: { description: '{answer, mode, citations}' } },
+        responses: { 200: { description: 'the answer, its citations with deep links and chapters', ...json(ref('AskResponse')) } },
       },
     },
     '/v1/channels': {

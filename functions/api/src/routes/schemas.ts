@@ -20,6 +20,11 @@ export const ingestRequest = z.object({
   force: z.boolean().optional(),
   /** Transcribe the audio even where captions exist (needs a speech-to-text provider). */
   speechToText: z.boolean().optional(),
+  /**
+   * For a YouTube video opened inside a playlist (`watch?v=…&list=…`): ingest the whole playlist.
+   * Without it such a URL ingests the one video, as the link plays it.
+   */
+  playlist: z.boolean().optional(),
 })
 
 export const searchRequest = z.object({
@@ -47,4 +52,113 @@ export const subscribeRequest = z.object({
   languages: z.array(z.string().min(2).max(20)).max(10).optional(),
   speechToText: z.boolean().optional(),
   intervalSeconds: z.number().int().min(5).max(30 * 24 * 3600).optional(),
+})
+
+// What the API answers, for the OpenAPI description (as JSON Schema, generated from these) and
+// for the tests that hold the answers to it. Strict objects: a field the API gives and these do
+// not describe fails those tests, so the description cannot fall behind.
+
+const isoTime = z.string()
+const transcriptSource = z.enum(['captions', 'auto-captions', 'speech-to-text'])
+
+export const chapterRef = z
+  .strictObject({ title: z.string(), start: z.number() })
+  .describe('The chapter of the video the passage starts in (its title, and where it starts, in seconds), when the video has chapters.')
+
+export const searchHit = z.strictObject({
+  videoId: z.string(),
+  title: z.string(),
+  start: z.number(),
+  end: z.number(),
+  text: z.string(),
+  score: z.number(),
+  url: z.string().describe('A deep link to the moment: `watch?v=ID&t=754s`, or the page with `#t=754` on other sites.'),
+  chapter: chapterRef.optional(),
+  transcript: z.strictObject({ source: transcriptSource, language: z.string(), model: z.string().optional() }).optional(),
+})
+
+export const searchResponse = z.strictObject({ hits: z.array(searchHit) })
+
+export const citation = z.strictObject({
+  n: z.number().int(),
+  videoId: z.string(),
+  title: z.string(),
+  start: z.number(),
+  end: z.number(),
+  url: z.string(),
+  text: z.string(),
+  chapter: chapterRef.optional(),
+})
+
+export const askResponse = z.strictObject({
+  answer: z.string(),
+  mode: z.enum(['generative', 'extractive']),
+  citations: z.array(citation),
+  warning: z.string().optional().describe('Set when the chat model failed and the passages are given instead.'),
+})
+
+export const jobResponse = z.strictObject({
+  jobId: z.string(),
+  url: z.string().describe('The URL acted on: a YouTube video\'s canonical watch URL, whatever form was sent.'),
+  language: z.string().optional(),
+  force: z.boolean(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'partial']),
+  discovered: z.boolean(),
+  videos: z.strictObject({ total: z.number().int(), indexed: z.number().int(), failed: z.number().int(), skipped: z.number().int() }),
+  audioMinutes: z.strictObject({ queued: z.number(), done: z.number() }),
+  errors: z.array(z.strictObject({ videoId: z.string().optional(), stage: z.string().optional(), message: z.string() })),
+  skipped: z.array(z.strictObject({ videoId: z.string(), reason: z.string() })).describe('Videos skipped, not failed (a live stream not over yet), with the reason.'),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+})
+
+const stageState = z.strictObject({ status: z.enum(['pending', 'running', 'done', 'failed', 'skipped']), updatedAt: isoTime, error: z.string().optional() })
+
+export const videoResponse = z.strictObject({
+  videoId: z.string(),
+  url: z.string(),
+  playlistItem: z.number().int().optional(),
+  title: z.string(),
+  channelId: z.string().optional(),
+  channel: z.string().optional(),
+  publishedAt: isoTime.optional(),
+  durationSeconds: z.number().optional(),
+  language: z.string().optional().describe('The language the video is spoken in, as the site says or its original-language captions tell.'),
+  status: z.enum(['queued', 'downloading', 'transcribing', 'indexing', 'indexed', 'skipped', 'failed']),
+  stages: z.strictObject({ download: stageState, transcribe: stageState, index: stageState }),
+  generation: z.number().int(),
+  handoff: z
+    .strictObject({
+      from: z.enum(['discover', 'download', 'transcribe', 'index']),
+      events: z.array(z.strictObject({ name: z.string(), id: z.string(), data: z.record(z.string(), z.unknown()) })),
+      at: isoTime,
+    })
+    .optional(),
+  redrives: z.number().int(),
+  transcript: z
+    .strictObject({
+      source: transcriptSource.describe('`captions`: the creator\'s (manual); `auto-captions`: the site\'s speech recognition (automatic).'),
+      language: z.string(),
+      track: z.string().optional().describe('The track as the site lists it, when it differs from the language (YouTube\'s `en-orig`).'),
+      choice: z
+        .enum(['original-language', 'requested-language', 'english', 'other-language'])
+        .optional()
+        .describe('Why this caption track: in the original language, the one asked for, English, or the creator\'s track in another language.'),
+      model: z.string().optional(),
+      blobKey: z.string(),
+      segmentCount: z.number().int(),
+    })
+    .optional()
+    .describe('Where the words came from: the caption track (its kind, language, and why it was taken) or the speech-to-text model.'),
+  audio: z
+    .strictObject({ segmentCount: z.number().int(), seconds: z.number(), segmentsDone: z.array(z.number().int()), secondsDone: z.number() })
+    .optional(),
+  availability: z.enum(['private', 'removed']).optional(),
+  liveStatus: z.enum(['is_live', 'is_upcoming', 'post_live', 'was_live', 'not_live']).optional().describe("yt-dlp's live_status when the video was last read."),
+  skipReason: z.string().optional().describe('Why the video was skipped (status `skipped`): it is tried again by a re-ingest or its channel\'s next sync.'),
+  chapters: z.array(z.strictObject({ title: z.string(), start: z.number(), end: z.number() })).optional().describe('Its chapters in order, in seconds, when the page lists them.'),
+  chunkCount: z.number().int(),
+  error: z.string().optional(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
 })

@@ -13,4 +13,7 @@ describe('progressLine', () => {
   it('is full when the job is done', () => {
     expect(progressLine({ status: 'succeeded', videos: { total: 3, indexed: 3, failed: 0 } }, 6)).toMatch(/^\[######\] 3\/3/)
   })
+  it('counts skipped videos as done and names them', () => {
+    expect(progressLine({ status: 'succeeded', videos: { total: 2, indexed: 1, failed: 0, skipped: 1 } }, 4)).toBe('[####] 2/2 videos (1 indexed, 0 failed, 1 skipped) succeeded')
+  })
 })

@@ -1,6 +1,7 @@
 export interface JobProgress {
   status: string
-  videos: { total: number; indexed: number; failed: number }
+  /** `skipped` is absent from the jobs of a server older than skipped videos. */
+  videos: { total: number; indexed: number; failed: number; skipped?: number }
 }
 
 /**
@@ -13,10 +14,12 @@ export interface JobProgress {
  * ```
  */
 export function progressLine(job: JobProgress, width = 24): string {
-  const { total, indexed, failed } = job.videos
-  const done = indexed + failed
+  const { total, indexed, failed, skipped = 0 } = job.videos
+  const done = indexed + failed + skipped
   const filled = total === 0 ? (job.status === 'queued' ? 0 : width) : Math.round((done / total) * width)
   const bar = `[${'#'.repeat(filled)}${' '.repeat(width - filled)}]`
-  const counts = total === 0 && job.status === 'queued' ? 'listing videos…' : `${done}/${total} videos (${indexed} indexed, ${failed} failed)`
+  // Skipped videos (live streams) are named only when there are some: the usual line stays short.
+  const breakdown = `${indexed} indexed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`
+  const counts = total === 0 && job.status === 'queued' ? 'listing videos…' : `${done}/${total} videos (${breakdown})`
   return `${bar} ${counts} ${job.status}`
 }

@@ -60,6 +60,11 @@ export interface FunctionDefinition {
   publicApi?: boolean
   /** Extra HTTP routes (the public API). */
   routes?: (app: Hono, context: Omit<FunctionContext, 'emit'> & { emit: FunctionContext['emit'] }) => void
+  /**
+   * The function's own readiness checks, made once when the app is built (discover and download:
+   * yt-dlp there and recent enough). Each starts what it needs then and answers probes from it.
+   */
+  readiness?: (context: { config: Config; logger: Logger }) => Record<string, ReadinessCheck>
 }
 
 export interface FunctionDependencies {
@@ -85,10 +90,14 @@ export interface FunctionDependencies {
   eventsOnClusterHost?: boolean
 }
 
-/** One thing readiness checks: `ping` throws, with a message that says what to do, when it is not ready. */
+/**
+ * One thing readiness checks: `ping` throws, with a message that says what to do, when it is not
+ * ready (503); it gives `{ degraded }` when it works but not fully (200, the reason in the body:
+ * a yt-dlp below YOUTUBE_RAG__YTDLP__MIN_VERSION with BELOW_FLOOR=warn).
+ */
 export interface ReadinessCheck {
   label: string
-  ping(): Promise<void>
+  ping(): Promise<void | { degraded: string }>
 }
 
 /**
@@ -154,6 +163,7 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     chunks: { label: storeProviders?.chunks ?? 'chunks', ping: () => stores.chunks.ping() },
     blobs: { label: storeProviders?.blobs ?? 'blobs', ping: () => stores.blobs.ping() },
     ...(limiter ? { rateLimiter: { label: config.rateLimit.provider, ping: () => limiter.ping() } } : {}),
+    ...definition.readiness?.({ config, logger: baseLogger }),
     ...dependencies.readiness,
   }
   const metrics = functionMetrics(definition.name)
@@ -188,10 +198,12 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
 
   const ready = async () => {
     const failing: Record<string, string> = {}
+    const degraded: Record<string, string> = {}
     await Promise.all(
       Object.entries(readinessChecks).map(async ([name, check]) => {
         try {
-          await check.ping()
+          const answer = await check.ping()
+          if (answer) degraded[name] = `${check.label}: ${answer.degraded}`
         } catch (error) {
           failing[name] = `${check.label}: ${(error as Error).message}`
         }
@@ -201,7 +213,13 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     if (names.length > 0) {
       const message = `not ready: ${names.map((name) => (name in storeNames ? `${name} store (${readinessChecks[name]!.label}) is down` : failing[name])).join('; ')}`
       baseLogger.warn({ failing }, message)
-      return json(503, { status: 'unavailable', function: definition.name, message, failing })
+      return json(503, { status: 'unavailable', function: definition.name, message, failing, ...(Object.keys(degraded).length ? { degraded } : {}) })
+    }
+    // Degraded is still ready (200): Knative keeps sending work, which may well succeed (another
+    // site, a video the old yt-dlp still reads); the body says what to fix. Logged at start-up,
+    // not per probe.
+    if (Object.keys(degraded).length > 0) {
+      return json(200, { status: 'degraded', function: definition.name, message: `degraded: ${Object.values(degraded).join('; ')}`, degraded })
     }
     return json(200, { status: 'ready', function: definition.name })
   }

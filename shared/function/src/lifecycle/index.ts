@@ -9,7 +9,7 @@
 // - a step that began before a reset (a forced re-ingest) writes nothing over the new run;
 // - a step that finishes after its video was deleted removes what it wrote, so nothing is orphaned.
 import type { EventData, EventName } from '@ytrag/events'
-import { blobKeys, type Handoff, type HandoffEvent, type Stage, type StageStatus, type Video, type VideoUpdate } from '@ytrag/stores'
+import { blobKeys, STAGES, type Handoff, type HandoffEvent, type Stage, type StageStatus, type Video, type VideoUpdate } from '@ytrag/stores'
 import type { FunctionContext } from '../factory/index.ts'
 
 /** Who sends a handoff: discovery, or one of the stages. */
@@ -181,6 +181,31 @@ export function videoLifecycle({ stores, emit, logger }: LifecycleContext) {
       const claimed = await stores.documents.claimStage(video.videoId, stage, from, 'done', { ...step.update, handoff })
       if (claimed) await send(video.videoId, handoff)
       return claimed
+    },
+
+    /**
+     * Skips the video in this run for a reason that is not a failure (a live stream not over
+     * yet): this stage and every later one `skipped` (the video's status is `skipped`), the
+     * reason and `update` written in one step, nothing sent on (nothing downstream has work) and
+     * nothing to send again. A redelivery finds the stage skipped and does nothing; a reset (a
+     * re-ingest, a channel re-sync) tries the video again. False when the video was deleted or
+     * reset meanwhile.
+     */
+    async skip(video: Video, stage: Stage, reason: string, update: Omit<VideoUpdate, 'stages' | 'handoff' | 'skipReason'> = {}): Promise<boolean> {
+      const later = Object.fromEntries(STAGES.slice(STAGES.indexOf(stage) + 1).map((next) => [next, 'skipped' as const]))
+      const after = await stores.documents.updateVideo(
+        video.videoId,
+        stage,
+        'skipped',
+        { ...update, skipReason: reason, handoff: null, stages: later },
+        { generation: video.generation },
+      )
+      if (!after) {
+        await abandoned(video, stage)
+        return false
+      }
+      logger.info({ videoId: video.videoId, stage, reason }, 'video skipped')
+      return true
     },
 
     /**

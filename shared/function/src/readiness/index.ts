@@ -1,31 +1,10 @@
 import { constants, mkdirSync } from 'node:fs'
 import { access, statfs } from 'node:fs/promises'
-import { delimiter, isAbsolute, join } from 'node:path'
 import { ConfigError, type Config } from '@ytrag/config'
 import type { ReadinessCheck } from '../factory/index.ts'
 
 /** Below this much free space the storage directory counts as full: a transcript or a database page may not fit. */
 export const MIN_FREE_BYTES = 100 * 1024 * 1024
-
-/**
- * Ready when yt-dlp can be run: `path` is executable, or a name found on PATH. Looked up, not
- * run, so a readiness probe stays cheap.
- *
- * @example
- * ytdlpCheck('yt-dlp', process.env.PATH)
- */
-export function ytdlpCheck(path: string, searchPath = process.env.PATH ?? ''): ReadinessCheck {
-  return {
-    label: 'yt-dlp',
-    async ping() {
-      const candidates = isAbsolute(path) || path.includes('/') ? [path] : searchPath.split(delimiter).filter(Boolean).map((dir) => join(dir, path))
-      for (const candidate of candidates) {
-        if (await access(candidate, constants.X_OK).then(() => true, () => false)) return
-      }
-      throw new Error(`${JSON.stringify(path)} is not an executable yt-dlp${candidates.length > 1 ? ' on PATH' : ''}; install yt-dlp or set YOUTUBE_RAG__TOOLS__YTDLP_PATH`)
-    },
-  }
-}
 
 /**
  * Ready while the storage directory has at least `minFreeBytes` free.

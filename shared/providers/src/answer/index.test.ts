@@ -58,6 +58,16 @@ describe('the answer prompt', () => {
   })
 })
 
+describe('the answer prompt, with chapters', () => {
+  it("names the passage's chapter after the title, and cites it", () => {
+    const chaptered = { ...hits[0]!, chapter: { title: 'Covering\nindexes', start: 90 } }
+    const [, user] = answerPrompt('what is a covering index?', [chaptered])
+    expect(user?.content).toBe('Passages:\n[1] (Video 1 › Covering indexes @ 01:40) A covering index holds every column the query reads.\n\nQuestion: what is a covering index?')
+    expect(checkCitations('It holds them [1].', [chaptered]).citations[0]?.chapter).toEqual({ title: 'Covering\nindexes', start: 90 })
+    expect(checkCitations('It holds them [1].', hits).citations[0]).not.toHaveProperty('chapter')
+  })
+})
+
 describe('checking citations', () => {
   it('keeps valid markers, removes ones that point to no passage, lists only what is cited', () => {
     const { answer, citations } = checkCitations('Covering indexes avoid lookups [1][3]. Also [7].', hits)

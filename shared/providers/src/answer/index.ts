@@ -15,6 +15,7 @@ export interface AnswerPassage {
   end: number
   text: string
   url: string
+  chapter?: { title: string; start: number }
 }
 
 /** A cited passage: the same fields as @ytrag/search's `Citation`. */
@@ -26,6 +27,7 @@ export interface AnswerCitation {
   end: number
   url: string
   text: string
+  chapter?: { title: string; start: number }
 }
 
 /** The same shape as @ytrag/search's `Answer`, always in generative mode. */
@@ -71,7 +73,8 @@ const oneLine = (text: string) => text.replace(/\s+/gu, ' ').trim()
 /**
  * The chat messages for a question over numbered passages: a system prompt that asks for
  * answers only from the passages, each claim cited as [n], and a user message listing the
- * passages as `[n] (title @ mm:ss) text` followed by the question.
+ * passages as `[n] (title @ mm:ss) text` (`title › chapter` when the video has chapters)
+ * followed by the question.
  *
  * @example
  * ```ts
@@ -80,7 +83,8 @@ const oneLine = (text: string) => text.replace(/\s+/gu, ' ').trim()
  * ```
  */
 export function answerPrompt(question: string, passages: AnswerPassage[]): ChatMessage[] {
-  const lines = passages.map((passage, index) => `[${index + 1}] (${oneLine(passage.title)} @ ${clock(passage.start)}) ${oneLine(passage.text)}`)
+  const where = (passage: AnswerPassage) => (passage.chapter ? `${oneLine(passage.title)} › ${oneLine(passage.chapter.title)}` : oneLine(passage.title))
+  const lines = passages.map((passage, index) => `[${index + 1}] (${where(passage)} @ ${clock(passage.start)}) ${oneLine(passage.text)}`)
   return [
     { role: 'system', content: SYSTEM_PROMPT },
     { role: 'user', content: `Passages:\n${lines.join('\n')}\n\nQuestion: ${oneLine(question)}` },
@@ -117,7 +121,18 @@ function citationsFor(cited: Set<number>, passages: AnswerPassage[]): AnswerCita
     .flatMap((n) => {
       const passage = passages[n - 1]
       return passage
-        ? [{ n, videoId: passage.videoId, title: passage.title, start: passage.start, end: passage.end, url: passage.url, text: passage.text }]
+        ? [
+            {
+              n,
+              videoId: passage.videoId,
+              title: passage.title,
+              start: passage.start,
+              end: passage.end,
+              url: passage.url,
+              text: passage.text,
+              ...(passage.chapter ? { chapter: passage.chapter } : {}),
+            },
+          ]
         : []
     })
 }

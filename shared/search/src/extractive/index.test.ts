@@ -33,6 +33,12 @@ describe('extractive answers', () => {
     expect(answer.answer).toBe('From the videos:\n- A covering index helps. [1]\n- Indexes cost writes. [2]')
   })
 
+  it("gives each citation its passage's chapter, when it has one", () => {
+    const answer = extractiveAnswer('covering index', [{ ...hit(1, 'A covering index helps.'), chapter: { title: 'Covering indexes', start: 90 } }, hit(2, 'Indexes cost writes.')])
+    expect(answer.citations[0]?.chapter).toEqual({ title: 'Covering indexes', start: 90 })
+    expect(answer.citations[1]).not.toHaveProperty('chapter')
+  })
+
   it('says so when nothing matches, citing nothing', () => {
     expect(extractiveAnswer('anything', [])).toEqual({ answer: 'No indexed video says anything about that yet.', mode: 'extractive', citations: [] })
   })

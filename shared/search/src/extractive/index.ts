@@ -8,6 +8,8 @@ export interface Citation {
   end: number
   url: string
   text: string
+  /** The video's chapter the passage starts in, when the video has chapters. */
+  chapter?: { title: string; start: number }
 }
 
 export interface Answer {
@@ -70,6 +72,7 @@ export function extractiveAnswer(question: string, hits: SearchHit[], options: {
     end: hit.end,
     url: hit.url,
     text: hit.text,
+    ...(hit.chapter ? { chapter: hit.chapter } : {}),
   }))
   const lines = citations.map((citation) => `- ${bestSentence(citation.text, terms)} [${citation.n}]`)
   return { answer: `From the videos:\n${lines.join('\n')}`, mode: 'extractive', citations }

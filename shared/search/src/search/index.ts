@@ -1,7 +1,7 @@
-import type { ChunkHit, ChunkIndex, SearchFilter } from '@ytrag/stores'
+import type { ChunkChapter, ChunkHit, ChunkIndex, SearchFilter } from '@ytrag/stores'
 import { deepLink } from '@ytrag/youtube'
 
-/** A search hit as the API gives it: the chunk's words, its times and a deep link to the moment. */
+/** A search hit as the API gives it: the chunk's words, its times, its chapter and a deep link to the moment. */
 export interface SearchHit {
   videoId: string
   title: string
@@ -10,6 +10,8 @@ export interface SearchHit {
   text: string
   score: number
   url: string
+  /** The video's chapter the passage starts in (its title and start), when the video has chapters. */
+  chapter?: ChunkChapter
 }
 
 /** Rounds a score for the wire; ranks, not digits, carry the meaning. */
@@ -32,6 +34,7 @@ export function toSearchHit(hit: ChunkHit): SearchHit {
     text: hit.text,
     score: round(hit.score),
     url: deepLink({ videoId: hit.videoId, pageUrl: hit.url, seconds: hit.start }),
+    ...(hit.chapter ? { chapter: { title: hit.chapter.title, start: hit.chapter.start } } : {}),
   }
 }
 

@@ -74,6 +74,7 @@ export function chunkIndexConformance(name: string, open: () => Promise<ChunkInd
         start: 12.5,
         end: 31.25,
         title: 'Physics',
+        chapter: { title: 'Spooky action — "at a distance"', start: 10.5 },
       })
       await index.replaceVideoChunks('v1', [record])
       expect(await index.countVideo('v1')).toBe(1)
@@ -81,6 +82,12 @@ export function chunkIndexConformance(name: string, open: () => Promise<ChunkInd
       const { embedding: _unused, ...expected } = record
       expect(hit).toMatchObject(expected)
       expect(hit!.score).toBeGreaterThan(0)
+    })
+
+    it('gives no chapter for a chunk stored without one', async () => {
+      await index.replaceVideoChunks('v1', [chunk('v1', 0, 'quantum entanglement explained simply')])
+      const [hit] = await index.search({ text: 'entanglement', limit: 5 })
+      expect(hit && 'chapter' in hit).toBe(false)
     })
 
     it('ranks the chunk holding the rare query term first', async () => {

@@ -62,9 +62,10 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
           url: 'https://www.youtube.com/watch?v=a',
           force: false,
           status: 'queued',
-          videos: { total: 0, indexed: 0, failed: 0 },
+          videos: { total: 0, indexed: 0, failed: 0, skipped: 0 },
           audioMinutes: { queued: 0, done: 0 },
           errors: [],
+          skipped: [],
         })
         expect(job.language).toBeUndefined()
         expect(Date.parse(job.createdAt)).not.toBeNaN()
@@ -141,6 +142,20 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         const job = await store.getJob('j1')
         expect(job).toMatchObject({ status: 'partial', videos: { total: 3, indexed: 2, failed: 1 } })
         expect(job?.errors).toEqual([{ videoId: 'b', stage: 'transcribe', message: 'no captions' }])
+      })
+
+      it('counts a skipped video as done, not failed, and lists it with its reason', async () => {
+        await jobWith('j1', ['live', 'b'])
+        await store.updateVideo('live', 'download', 'skipped', {
+          stages: { transcribe: 'skipped', index: 'skipped' },
+          liveStatus: 'is_live',
+          skipReason: 'a live stream, still live',
+        })
+        expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 2, indexed: 0, failed: 0, skipped: 1 } })
+        await index('b')
+        const job = await store.getJob('j1')
+        expect(job).toMatchObject({ status: 'succeeded', videos: { total: 2, indexed: 1, failed: 0, skipped: 1 }, errors: [] })
+        expect(job?.skipped).toEqual([{ videoId: 'live', reason: 'a live stream, still live' }])
       })
 
       it('is failed after failJob, whatever its videos, with the message first in errors', async () => {
@@ -274,6 +289,38 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect(back?.availability).toBeUndefined()
         expect(back && 'availability' in back).toBe(false)
         expect(await store.getVideo('a')).toEqual(back)
+      })
+
+      it('keeps chapters, the live status and how the captions were chosen exactly as written', async () => {
+        await store.insertVideo(newVideo('a'))
+        const chapters = [
+          { title: 'Intro', start: 0, end: 42.5 },
+          { title: 'Covering indexes — "why" & how', start: 42.5, end: 600 },
+        ]
+        const transcript = { source: 'auto-captions' as const, language: 'en', track: 'en-orig', choice: 'original-language' as const, blobKey: 'k', segmentCount: 3 }
+        const written = await store.updateVideo('a', 'download', 'running', { chapters, liveStatus: 'was_live', transcript })
+        expect(written).toMatchObject({ chapters, liveStatus: 'was_live', transcript })
+        expect(await store.getVideo('a')).toEqual(written)
+        // Chapters are replaced as a whole, never merged.
+        const fewer = await store.updateVideo('a', 'download', 'running', { chapters: [{ title: 'All', start: 0, end: 600 }] })
+        expect(fewer?.chapters).toEqual([{ title: 'All', start: 0, end: 600 }])
+      })
+
+      it('skips a video with its reason, leaves it out of the unfinished ones, and clears the reason on reset', async () => {
+        await store.insertVideo(newVideo('a'))
+        const skipped = await store.updateVideo('a', 'download', 'skipped', {
+          stages: { transcribe: 'skipped', index: 'skipped' },
+          liveStatus: 'is_upcoming',
+          skipReason: 'a premiere not shown yet',
+        })
+        expect(skipped).toMatchObject({ status: 'skipped', liveStatus: 'is_upcoming', skipReason: 'a premiere not shown yet' })
+        expect(await store.getVideo('a')).toEqual(skipped)
+        expect(await store.listUnfinishedVideos({ before: new Date(Date.now() + 1000), limit: 10 })).toEqual([])
+        const reset = await store.resetVideo('a')
+        expect(reset).toMatchObject({ status: 'queued', generation: 1, liveStatus: 'is_upcoming' })
+        expect(reset && 'skipReason' in reset).toBe(false)
+        expect((await store.updateVideo('a', 'download', 'running', { skipReason: 'x' }))?.skipReason).toBe('x')
+        expect((await store.updateVideo('a', 'download', 'running', { skipReason: null }))?.skipReason).toBeUndefined()
       })
 
       it('deletes a video and its job links', async () => {
@@ -725,6 +772,17 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         // Once it ends, slots are spaced from the last real reservation, not from the refused ones.
         expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), ...spacing })).toEqual({ at: iso(60_000) })
         expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), ...spacing })).toEqual({ at: iso(61_000) })
+      })
+
+      it('tells a backoff that runs without reserving anything, and nothing once it ended', async () => {
+        expect(await store.hostBackoff('www.youtube.com', at(0))).toBeUndefined()
+        await store.backOffHost('www.youtube.com', at(60_000), 'Sign in to confirm you’re not a bot')
+        expect(await store.hostBackoff('www.youtube.com', at(1))).toEqual({ until: iso(60_000), reason: 'Sign in to confirm you’re not a bot' })
+        expect(await store.hostBackoff('vimeo.com', at(1))).toBeUndefined()
+        expect(await store.hostBackoff('www.youtube.com', at(60_000))).toBeUndefined()
+        // Asking took no slot: the next reservation after the backoff is at its end, not spaced from a read.
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), spacingMs: 1000 })).toEqual({ at: iso(60_000) })
+        expect(await store.hostBackoff('www.youtube.com', at(60_001))).toBeUndefined()
       })
 
       it('backs off a host never reserved, and a later backoff wins over an earlier one', async () => {

@@ -30,6 +30,10 @@ describe('summarizeJob', () => {
     ['succeeded', job, [video('a', 'indexed'), video('b', 'indexed')]],
     ['failed', job, [video('a', 'failed'), video('b', 'failed')]],
     ['partial', job, [video('a', 'indexed'), video('b', 'failed')]],
+    ['running', job, [video('a', 'skipped'), video('b', 'downloading')]],
+    ['succeeded', job, [video('a', 'indexed'), video('b', 'skipped')]],
+    ['succeeded', job, [video('a', 'skipped')]],
+    ['partial', job, [video('a', 'skipped'), video('b', 'failed')]],
     ['failed', { ...job, error: 'discovery failed' }, [video('a', 'indexed')]],
   ] as const)('is %s', (status, facts, videos) => {
     expect(summarizeJob(facts, videos).status).toBe(status)
@@ -43,7 +47,7 @@ describe('summarizeJob', () => {
       video('c', 'failed', { stages: stages({ download: { status: 'failed', updatedAt: t0, error: 'HTTP 403' } }) }),
       video('d', 'failed'),
     ])
-    expect(summary.videos).toEqual({ total: 4, indexed: 1, failed: 3 })
+    expect(summary.videos).toEqual({ total: 4, indexed: 1, failed: 3, skipped: 0 })
     expect(summary.errors).toEqual([
       { message: 'playlist is private' },
       { videoId: 'b', stage: 'transcribe', message: 'no captions' },
@@ -51,5 +55,20 @@ describe('summarizeJob', () => {
       { videoId: 'd', message: 'failed' },
     ])
     expect(summary.updatedAt).toBe(later)
+  })
+
+  it('lists skipped videos with their reasons, apart from the errors', () => {
+    const summary = summarizeJob(job, [
+      video('a', 'indexed'),
+      video('live', 'skipped', { skipReason: 'a live stream, still live; it is read again once it has ended' }),
+      video('older', 'skipped'),
+    ])
+    expect(summary.videos).toEqual({ total: 3, indexed: 1, failed: 0, skipped: 2 })
+    expect(summary.skipped).toEqual([
+      { videoId: 'live', reason: 'a live stream, still live; it is read again once it has ended' },
+      { videoId: 'older', reason: 'skipped' },
+    ])
+    expect(summary.errors).toEqual([])
+    expect(summary.status).toBe('succeeded')
   })
 })

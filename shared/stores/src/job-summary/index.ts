@@ -1,7 +1,7 @@
 // A job's status, counts and errors are never stored: they are derived on every read from the
 // job's own row and its linked videos, so no stage has to update the job when a video moves on
 // (and no two stages race on a counter). Every adapter derives them with this one function.
-import type { AudioProgress, Job, JobError, Stage, StageState, VideoStatus } from '../ports.ts'
+import type { AudioProgress, Job, JobError, JobSkip, Stage, StageState, VideoStatus } from '../ports.ts'
 import { STAGES } from '../video-status/index.ts'
 
 /** What summarizeJob needs of the job itself. */
@@ -19,6 +19,7 @@ export interface LinkedVideoFacts {
   stages: Record<Stage, StageState>
   audio?: AudioProgress
   error?: string
+  skipReason?: string
   updatedAt: string
 }
 
@@ -30,8 +31,9 @@ const minutes = (seconds: number) => Math.round(seconds / 6) / 10
  *
  * - `failed` when the job failed as a whole (failJob);
  * - `queued` before discovery while no video is linked;
- * - `running` while a linked video is neither indexed nor failed, or discovery is not done;
- * - once all are done: `succeeded` if none failed (or there were none), `failed` if all failed, else `partial`.
+ * - `running` while a linked video is neither indexed, skipped nor failed, or discovery is not done;
+ * - once all are done: `succeeded` if none failed (or there were none), `failed` if all failed, else
+ *   `partial`. A skipped video (a live stream) is done without failing: its reason is in `skipped`.
  *
  * @example
  * summarizeJob({ discovered: true, updatedAt }, [indexedVideo, failedVideo]).status // 'partial'
@@ -39,11 +41,14 @@ const minutes = (seconds: number) => Math.round(seconds / 6) / 10
 export function summarizeJob(
   job: JobFacts,
   videos: ReadonlyArray<LinkedVideoFacts | undefined>,
-): Pick<Job, 'status' | 'discovered' | 'videos' | 'audioMinutes' | 'errors' | 'updatedAt'> {
+): Pick<Job, 'status' | 'discovered' | 'videos' | 'audioMinutes' | 'errors' | 'skipped' | 'updatedAt'> {
   const total = videos.length
   const indexed = videos.filter((video) => video?.status === 'indexed').length
   const failedVideos = videos.filter((video): video is LinkedVideoFacts => video?.status === 'failed')
   const failed = failedVideos.length
+  const skipped = videos
+    .filter((video): video is LinkedVideoFacts => video?.status === 'skipped')
+    .map((video): JobSkip => ({ videoId: video.videoId, reason: video.skipReason ?? 'skipped' }))
 
   const errors: JobError[] = []
   if (job.error !== undefined) errors.push({ message: job.error })
@@ -56,7 +61,7 @@ export function summarizeJob(
   let status: Job['status']
   if (job.error !== undefined) status = 'failed'
   else if (!job.discovered && total === 0) status = 'queued'
-  else if (!job.discovered || indexed + failed < total) status = 'running'
+  else if (!job.discovered || indexed + skipped.length + failed < total) status = 'running'
   else if (failed === 0) status = 'succeeded'
   else if (failed === total) status = 'failed'
   else status = 'partial'
@@ -73,5 +78,13 @@ export function summarizeJob(
     if (video.status !== 'failed') queuedSeconds += Math.max(0, video.audio.seconds - video.audio.secondsDone)
   }
 
-  return { status, discovered: job.discovered, videos: { total, indexed, failed }, audioMinutes: { queued: minutes(queuedSeconds), done: minutes(doneSeconds) }, errors, updatedAt }
+  return {
+    status,
+    discovered: job.discovered,
+    videos: { total, indexed, failed, skipped: skipped.length },
+    audioMinutes: { queued: minutes(queuedSeconds), done: minutes(doneSeconds) },
+    errors,
+    skipped,
+    updatedAt,
+  }
 }

@@ -25,12 +25,15 @@ import { STAGES, videoStatus } from '../video-status/index.ts'
 import type {
   AudioProgress,
   Channel,
+  Chapter,
   ChannelSyncOutcome,
   ChannelSyncResult,
   DocumentStore,
   Handoff,
+  HostBackoff,
   HostSlot,
   Job,
+  LiveStatus,
   NewChannel,
   NewVideo,
   Page,
@@ -130,6 +133,9 @@ interface VideoDocument {
   transcript?: TranscriptInfo
   audio?: AudioProgress
   availability?: VideoAvailability
+  liveStatus?: LiveStatus
+  skipReason?: string
+  chapters?: Chapter[]
   chunkCount: number
   error?: string
   createdAt: string
@@ -170,6 +176,9 @@ const UPDATE_FIELDS = Object.keys({
   transcript: true,
   audio: true,
   availability: true,
+  liveStatus: true,
+  skipReason: true,
+  chapters: true,
   chunkCount: true,
   error: true,
 } satisfies Record<Exclude<keyof VideoUpdate, 'stages'>, true>) as Exclude<keyof VideoUpdate, 'stages'>[]
@@ -261,6 +270,9 @@ function toVideo(doc: VideoDocument): Video {
   if (doc.transcript != null) video.transcript = doc.transcript
   if (doc.audio != null) video.audio = { ...doc.audio, segmentsDone: [...doc.audio.segmentsDone].sort((a, b) => a - b) }
   if (doc.availability != null) video.availability = doc.availability
+  if (doc.liveStatus != null) video.liveStatus = doc.liveStatus
+  if (doc.skipReason != null) video.skipReason = doc.skipReason
+  if (doc.chapters != null) video.chapters = doc.chapters
   if (doc.handoff != null) video.handoff = doc.handoff
   if (doc.error != null) video.error = doc.error
   return video
@@ -668,8 +680,10 @@ export class MongoDocumentStore implements DocumentStore {
     for (const field of UPDATE_FIELDS) {
       const value = update[field]
       if (value === undefined) continue
-      // null clears a field (error: null), as SQLite's NULL does.
+      // null clears a field (error: null), as SQLite's NULL does. A list (chapters) is stored as
+      // it is: withoutUndefined would turn it into an object keyed "0", "1", ….
       if (value === null) unset[field] = ''
+      else if (Array.isArray(value)) set[field] = value.map((item: object) => withoutUndefined(item))
       else set[field] = typeof value === 'object' ? withoutUndefined(value) : value
     }
     return (Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }) as UpdateFilter<VideoDocument>
@@ -695,7 +709,7 @@ export class MongoDocumentStore implements DocumentStore {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
     await this.#use()
     const filter: Record<string, unknown> = { updatedAt: { $lt: isoTimestamp(before, 'before') } }
-    for (const stage of STAGES) filter[`stages.${stage}.status`] = { $nin: stage === 'index' ? ['done', 'failed'] : ['failed'] }
+    for (const stage of STAGES) filter[`stages.${stage}.status`] = { $nin: stage === 'index' ? ['done', 'skipped', 'failed'] : ['failed'] }
     const docs = await this.#videos.find(filter).sort({ updatedAt: 1, videoId: 1 }).limit(limit).toArray()
     return docs.map(toVideo)
   }
@@ -860,6 +874,14 @@ export class MongoDocumentStore implements DocumentStore {
     }))
   }
 
+  async hostBackoff(host: string, now: Date): Promise<HostBackoff | undefined> {
+    assertId(host, 'host')
+    await this.#use()
+    const doc = await this.#hosts.findOne({ host, backoffUntil: { $gt: isoTimestamp(now, 'now') } })
+    if (!doc?.backoffUntil) return undefined
+    return { until: doc.backoffUntil, ...(doc.backoffReason == null ? {} : { reason: doc.backoffReason }) }
+  }
+
   /**
    * Reads the host's state, decides from it, and writes that decision only if no other caller
    * wrote in between (conditional on `revision`); otherwise reads again. MongoDB has no atomic
@@ -900,7 +922,7 @@ export class MongoDocumentStore implements DocumentStore {
         {
           $set: { stages: pendingStages(at), chunkCount: 0, redrives: 0, updatedAt: at },
           $inc: { generation: 1 },
-          $unset: { error: '', transcript: '', audio: '', handoff: '' },
+          $unset: { error: '', skipReason: '', transcript: '', audio: '', handoff: '' },
         },
         { returnDocument: 'after' },
       ),

@@ -318,6 +318,14 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       for (const hit of hits) expect(hit.score).toBeGreaterThan(0)
     })
 
+    it("keeps a chunk's chapter in its payload and gives it back on the hit", async () => {
+      const index = open()
+      const record = chunk('ch', 0, 'zygomorphic flowers', { chapter: { title: 'Petals', start: 61.5 } })
+      await index.replaceVideoChunks('ch', [record])
+      const [hit] = await index.search({ text: 'zygomorphic', limit: 1 })
+      expect(hit?.chapter).toEqual({ title: 'Petals', start: 61.5 })
+    })
+
     it('sends nothing for a query without words and no embedding, and only the dense prefetch with one', async () => {
       const index = open()
       await seed(index)

@@ -119,6 +119,8 @@ function toHit(point: ScoredPoint): ChunkHit {
   }
   if (typeof payload.channelId === 'string') hit.channelId = payload.channelId
   if (typeof payload.publishedAt === 'string') hit.publishedAt = payload.publishedAt
+  const chapter = payload.chapter as { title?: unknown; start?: unknown } | undefined
+  if (chapter && typeof chapter.title === 'string' && typeof chapter.start === 'number') hit.chapter = { title: chapter.title, start: chapter.start }
   return hit
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { afterAll, describe, expect, it } from 'vitest'
 import { chunkId } from '../chunk-id/index.ts'
 import { chunkIndexConformance } from '../conformance/chunks.ts'
@@ -32,6 +33,27 @@ const chunk = (videoId: string, chunkIndex: number, text: string, embedding?: nu
 })
 
 describe('SqliteChunkIndex', () => {
+  it('adds the chapter column to a file made before it, keeping its chunks', async () => {
+    const file = freshFile()
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    const old = new DatabaseSync(file)
+    old.exec(`CREATE TABLE chunks (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, video_id TEXT NOT NULL, chunk_index INTEGER NOT NULL,
+        title TEXT NOT NULL, channel_id TEXT, published_at TEXT, url TEXT NOT NULL, start REAL NOT NULL, end REAL NOT NULL, text TEXT NOT NULL) STRICT;
+      CREATE VIRTUAL TABLE chunks_fts USING fts5(text, title, content='', contentless_delete=1, tokenize='porter unicode61');
+      INSERT INTO chunks (rowid, id, video_id, chunk_index, title, url, start, end, text) VALUES (1, 'c0', 'old', 0, 't', 'u', 0, 1, 'zygomorphic layout');
+      INSERT INTO chunks_fts (rowid, text, title) VALUES (1, 'zygomorphic layout', 't');`)
+    old.close()
+    const index = new SqliteChunkIndex({ path: file })
+    const [hit] = await index.search({ text: 'zygomorphic', limit: 1 })
+    expect(hit).toMatchObject({ videoId: 'old', text: 'zygomorphic layout' })
+    expect(hit && 'chapter' in hit).toBe(false)
+    await index.replaceVideoChunks('new', [{ ...chunk('new', 0, 'zygomorphic again'), chapter: { title: 'Two', start: 0 } }])
+    expect((await index.search({ text: 'again', limit: 1 }))[0]?.chapter).toEqual({ title: 'Two', start: 0 })
+    await index.close()
+    // Opened again, nothing is added twice.
+    await new SqliteChunkIndex({ path: file }).close()
+  })
+
   it('fixes the dimension on the first embedding, and keeps it across reopening', async () => {
     const file = freshFile()
     const index = new SqliteChunkIndex({ path: file })

@@ -4,7 +4,7 @@ import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
 import * as sqliteVec from 'sqlite-vec'
 import { toFtsQuery } from '../fts-query/index.ts'
 import { reciprocalRankFusion } from '../fusion/index.ts'
-import type { ChunkHit, ChunkIndex, ChunkRecord, SearchFilter } from '../ports.ts'
+import type { ChunkChapter, ChunkHit, ChunkIndex, ChunkRecord, SearchFilter } from '../ports.ts'
 import { asInteger, closeDatabase, openDatabase, optionalString, transaction } from '../sqlite/index.ts'
 
 export interface SqliteChunkIndexOptions {
@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS chunks (
   url          TEXT NOT NULL,
   start        REAL NOT NULL,
   end          REAL NOT NULL,
-  text         TEXT NOT NULL
+  text         TEXT NOT NULL,
+  chapter      TEXT   -- JSON: ChunkChapter
 ) STRICT;
 CREATE INDEX IF NOT EXISTS chunks_by_video ON chunks (video_id, chunk_index);
 
@@ -51,6 +52,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 `
+
+/** Columns added to `chunks` after its first release: a file made before gets them on open. */
+const ADDED_COLUMNS: Record<string, string> = { chapter: 'TEXT' }
 
 /** sqlite-vec refuses a KNN query with k above this. */
 const MAX_KNN = 4096
@@ -78,6 +82,8 @@ function toHit(row: Row, score: number): ChunkHit {
   if (channelId !== undefined) hit.channelId = channelId
   const publishedAt = optionalString(row.published_at)
   if (publishedAt !== undefined) hit.publishedAt = publishedAt
+  const chapter = optionalString(row.chapter)
+  if (chapter !== undefined) hit.chapter = JSON.parse(chapter) as ChunkChapter
   return hit
 }
 
@@ -130,6 +136,10 @@ export class SqliteChunkIndex implements ChunkIndex {
       this.#db.enableLoadExtension(false)
       transaction(this.#db, () => {
         this.#db.exec(SCHEMA)
+        const columns = new Set(this.#db.prepare('PRAGMA table_info(chunks)').all().map((column) => String(column.name)))
+        for (const [column, type] of Object.entries(ADDED_COLUMNS)) {
+          if (!columns.has(column)) this.#db.exec(`ALTER TABLE chunks ADD COLUMN ${column} ${type}`)
+        }
         const stored = this.#storedDimensions()
         if (dimensions !== undefined && stored !== undefined && stored !== dimensions) {
           throw new EmbeddingDimensionError(`${path} holds ${stored}-dimensional embeddings; the index was opened for ${dimensions}`)
@@ -174,8 +184,8 @@ export class SqliteChunkIndex implements ChunkIndex {
     transaction(this.#db, () => {
       this.#deleteRows(videoId)
       const insertChunk = this.#db.prepare(
-        `INSERT INTO chunks (id, video_id, chunk_index, title, channel_id, published_at, url, start, end, text)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO chunks (id, video_id, chunk_index, title, channel_id, published_at, url, start, end, text, chapter)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       const insertText = this.#db.prepare('INSERT INTO chunks_fts (rowid, text, title) VALUES (?, ?, ?)')
       for (const chunk of chunks) {
@@ -190,6 +200,7 @@ export class SqliteChunkIndex implements ChunkIndex {
           chunk.start,
           chunk.end,
           chunk.text,
+          chunk.chapter ? JSON.stringify({ title: chunk.chapter.title, start: chunk.chapter.start }) : null,
         )
         // vec0 refuses a REAL rowid, and node:sqlite binds JS numbers as REAL: pass a bigint.
         const rowid = BigInt(lastInsertRowid)

@@ -42,7 +42,7 @@ describe('SqliteDocumentStore', () => {
     expect((await store.recordTranscribedSegment('old', { index: 1, seconds: 30 }))?.audio?.segmentsDone).toEqual([1])
     await store.close()
     const reopened = new DatabaseSync(file)
-    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 4 })
+    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 5 })
     reopened.close()
   })
 
@@ -70,10 +70,13 @@ describe('SqliteDocumentStore', () => {
     const store = new SqliteDocumentStore({ path: file })
     expect(await store.getJob('j1')).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1 } })
     const video = await store.getVideo('old')
-    // Version 4's columns start at their defaults: generation 0, no handoff, no re-drives.
+    // Version 4's and 5's columns start at their defaults: generation 0, no handoff, no re-drives, no live status, skip or chapters.
     expect(video).toMatchObject({ status: 'indexed', chunkCount: 3, channelId: 'UC1', generation: 0, redrives: 0 })
     expect(video?.availability).toBeUndefined()
     expect(video?.handoff).toBeUndefined()
+    expect(video && ['liveStatus', 'skipReason', 'chapters'].filter((field) => field in video)).toEqual([])
+    const chapters = [{ title: 'Intro', start: 0, end: 12.5 }]
+    expect(await store.updateVideo('old', 'index', 'done', { chapters, liveStatus: 'was_live' })).toMatchObject({ chapters, liveStatus: 'was_live' })
     expect((await store.resetVideo('old'))?.generation).toBe(1)
     expect((await store.updateVideo('old', 'index', 'done', { availability: 'private' }))?.availability).toBe('private')
     expect((await store.upsertChannel({ channelId: 'UC1', url: 'u', listUrl: 'l', intervalSeconds: 60, defaults: CHANNEL_DEFAULTS, nextSyncAt: '2030-01-01T00:00:00.000Z' })).created).toBe(true)
@@ -81,9 +84,9 @@ describe('SqliteDocumentStore', () => {
     expect(await store.reserveHostRequest('www.youtube.com', { now: new Date(0), spacingMs: 1000 })).toEqual({ at: new Date(0).toISOString() })
     await store.close()
     const reopened = new DatabaseSync(file)
-    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 4 })
+    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 5 })
     reopened.close()
-    // Opening it again (already at version 4) changes nothing.
+    // Opening it again (already at version 5) changes nothing.
     const again = new SqliteDocumentStore({ path: file })
     expect(await again.getVideo('old')).toMatchObject({ availability: 'private', generation: 1, status: 'indexed' })
     expect(await again.listChannels()).toHaveLength(1)
@@ -94,9 +97,9 @@ describe('SqliteDocumentStore', () => {
     const file = freshFile()
     fs.mkdirSync(path.dirname(file), { recursive: true })
     const newer = new DatabaseSync(file)
-    newer.exec('PRAGMA user_version = 5')
+    newer.exec('PRAGMA user_version = 6')
     newer.close()
-    expect(() => new SqliteDocumentStore({ path: file })).toThrow(/schema version 5; this build knows up to 4/)
+    expect(() => new SqliteDocumentStore({ path: file })).toThrow(/schema version 6; this build knows up to 5/)
   })
 
   it('gives each due channel and each host slot to one of two connections sharing the file', async () => {

@@ -12,6 +12,7 @@ import type {
   Handoff,
   ChannelSyncResult,
   DocumentStore,
+  HostBackoff,
   HostSlot,
   Job,
   NewChannel,
@@ -25,6 +26,8 @@ import type {
   VideoAvailability,
   VideoUpdate,
   AudioProgress,
+  Chapter,
+  LiveStatus,
 } from '../ports.ts'
 import { asInteger, closeDatabase, openDatabase, optionalNumber, optionalString, transaction } from '../sqlite/index.ts'
 
@@ -75,6 +78,9 @@ CREATE TABLE IF NOT EXISTS videos (
   transcript       TEXT,           -- JSON: TranscriptInfo
   audio            TEXT,           -- JSON: AudioProgress
   availability     TEXT,           -- VideoAvailability; NULL: watchable
+  live_status      TEXT,           -- LiveStatus
+  skip_reason      TEXT,
+  chapters         TEXT,           -- JSON: Chapter[]
   chunk_count      INTEGER NOT NULL DEFAULT 0,
   error            TEXT,
   created_at       TEXT NOT NULL,
@@ -114,7 +120,7 @@ CREATE TABLE IF NOT EXISTS hosts (
 `
 
 /** The schema's version; each step of MIGRATIONS brings a file one version up. */
-const SCHEMA_VERSION = 4
+const SCHEMA_VERSION = 5
 
 /** What a file made by an older build needs, by the version it has. New tables come from SCHEMA itself. */
 const MIGRATIONS: Record<number, string> = {
@@ -123,6 +129,9 @@ const MIGRATIONS: Record<number, string> = {
   3: `ALTER TABLE videos ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE videos ADD COLUMN handoff TEXT;
       ALTER TABLE videos ADD COLUMN redrives INTEGER NOT NULL DEFAULT 0;`,
+  4: `ALTER TABLE videos ADD COLUMN live_status TEXT;
+      ALTER TABLE videos ADD COLUMN skip_reason TEXT;
+      ALTER TABLE videos ADD COLUMN chapters TEXT;`,
 }
 
 /** The VideoUpdate fields and their columns; nothing else can reach the SET clause (stages go through json_set). */
@@ -138,12 +147,15 @@ const UPDATE_COLUMNS = {
   transcript: 'transcript',
   audio: 'audio',
   availability: 'availability',
+  liveStatus: 'live_status',
+  skipReason: 'skip_reason',
+  chapters: 'chapters',
   chunkCount: 'chunk_count',
   error: 'error',
 } as const satisfies Record<Exclude<keyof VideoUpdate, 'stages'>, string>
 
 /** The fields stored as JSON text. */
-const JSON_FIELDS = new Set<keyof VideoUpdate>(['transcript', 'audio', 'handoff'])
+const JSON_FIELDS = new Set<keyof VideoUpdate>(['transcript', 'audio', 'handoff', 'chapters'])
 
 type Row = Record<string, unknown>
 
@@ -187,6 +199,12 @@ function toVideo(row: Row): Video {
   if (handoff !== undefined) video.handoff = JSON.parse(handoff) as Handoff
   const availability = optionalString(row.availability)
   if (availability !== undefined) video.availability = availability as VideoAvailability
+  const liveStatus = optionalString(row.live_status)
+  if (liveStatus !== undefined) video.liveStatus = liveStatus as LiveStatus
+  const skipReason = optionalString(row.skip_reason)
+  if (skipReason !== undefined) video.skipReason = skipReason
+  const chapters = optionalString(row.chapters)
+  if (chapters !== undefined) video.chapters = JSON.parse(chapters) as Chapter[]
   const error = optionalString(row.error)
   if (error !== undefined) video.error = error
   return video
@@ -459,7 +477,7 @@ export class SqliteDocumentStore implements DocumentStore {
     const failed = STAGES.map((stage) => `json_extract(stages, '$.${stage}.status') != 'failed'`).join(' AND ')
     return this.#db
       .prepare(
-        `SELECT * FROM videos WHERE json_extract(stages, '$.index.status') != 'done' AND ${failed} AND updated_at < ?
+        `SELECT * FROM videos WHERE json_extract(stages, '$.index.status') NOT IN ('done', 'skipped') AND ${failed} AND updated_at < ?
          ORDER BY updated_at, video_id LIMIT ?`,
       )
       .all(isoTimestamp(before, 'before'), asInteger(limit))
@@ -628,13 +646,20 @@ export class SqliteDocumentStore implements DocumentStore {
       .run(host, isoTimestamp(until, 'until'), reason)
   }
 
+  async hostBackoff(host: string, now: Date): Promise<HostBackoff | undefined> {
+    const row = this.#db.prepare('SELECT backoff_until, backoff_reason FROM hosts WHERE host = ? AND backoff_until > ?').get(host, isoTimestamp(now, 'now'))
+    if (!row) return undefined
+    const reason = optionalString(row.backoff_reason)
+    return { until: String(row.backoff_until), ...(reason === undefined ? {} : { reason }) }
+  }
+
   async resetVideo(videoId: string): Promise<Video | undefined> {
     const at = this.#timestamp()
     // The transcript and chunk count go too: a forced re-ingest must not cite the old ones.
     // Availability stays: a re-ingest does not make a private video watchable again.
     const row = this.#db
       .prepare(
-        `UPDATE videos SET stages = ?, error = NULL, transcript = NULL, audio = NULL, handoff = NULL, redrives = 0,
+        `UPDATE videos SET stages = ?, error = NULL, skip_reason = NULL, transcript = NULL, audio = NULL, handoff = NULL, redrives = 0,
            generation = generation + 1, chunk_count = 0, updated_at = ?
          WHERE video_id = ? RETURNING *`,
       )

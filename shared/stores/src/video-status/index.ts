@@ -16,6 +16,8 @@ export function videoStatus(stages: Record<Stage, Pick<StageState, 'status'>>): 
   const of = (stage: Stage): StageStatus => stages[stage]?.status ?? 'pending'
   if (STAGES.some((stage) => of(stage) === 'failed')) return 'failed'
   if (of('index') === 'done') return 'indexed'
+  // A stage that skips the index skips the video: nothing more happens to it in this run.
+  if (of('index') === 'skipped') return 'skipped'
   if (of('index') === 'running') return 'indexing'
   if (of('transcribe') === 'running') return 'transcribing'
   if (of('download') === 'done') return of('transcribe') === 'pending' ? 'transcribing' : 'indexing'
@@ -23,8 +25,8 @@ export function videoStatus(stages: Record<Stage, Pick<StageState, 'status'>>): 
   return 'queued'
 }
 
-/** Whether nothing more will happen to the video in this generation: indexed, or failed. */
-export const isFinished = (status: VideoStatus) => status === 'indexed' || status === 'failed'
+/** Whether nothing more will happen to the video in this generation: indexed, skipped or failed. */
+export const isFinished = (status: VideoStatus) => status === 'indexed' || status === 'skipped' || status === 'failed'
 
 /** The stage the video waits on: the first one neither done nor skipped (undefined when indexed). */
 export function currentStage(stages: Record<Stage, Pick<StageState, 'status'>>): Stage | undefined {

@@ -2,7 +2,7 @@
 // uploads from the feed YouTube serves for every channel (cheap: one small request, no yt-dlp).
 // Both are fetched through guardedFetch and read with a parser, never a backtracking pattern.
 import { Parser } from 'htmlparser2'
-import { isYouTubeUrl } from '../deep-link/index.ts'
+import { isYouTubeUrl } from '../youtube-url/index.ts'
 import { guardedFetch, GuardedFetchError, type GuardedFetchErrorCode, type GuardedFetchOptions } from '../egress/fetch.ts'
 
 /** The host answered 429: every request to it should wait. */

@@ -4,7 +4,8 @@ import { createServer, request, type Server } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { guardedFetch, GuardedFetchError } from './fetch.ts'
-import { startEgressProxy, type EgressProxy } from './proxy.ts'
+import { redactProxyUrl, startEgressProxy, type EgressProxy } from './proxy.ts'
+import { startRecordingProxy, type RecordingProxy } from './recording-proxy.ts'
 
 type Site = { host: string; url(path: string): string; hits: string[]; server: Server }
 
@@ -140,5 +141,76 @@ describe('the egress proxy', () => {
     const before = other.hits.length
     expect(await tunnel(other.host)).toMatch(/^HTTP\/1\.1 403 refused by the egress guard: host 127\.0\.0\.1:\d+ is not in/)
     expect(other.hits.length).toBe(before)
+  })
+})
+
+describe("the egress proxy through the operator's proxy (YOUTUBE_RAG__YTDLP__PROXY)", () => {
+  let upstream: RecordingProxy
+  let proxy: EgressProxy
+  const authorization = `Basic ${Buffer.from('operator:p@ss:word').toString('base64')}`
+  beforeAll(async () => {
+    upstream = await startRecordingProxy({ user: 'operator', password: 'p@ss:word' })
+    proxy = await startEgressProxy({ allowedHosts: [allowed.host], upstream: upstream.url })
+  })
+  afterAll(async () => {
+    await proxy.close()
+    await upstream.close()
+  })
+
+  /** A raw CONNECT through the guard, then one HTTP request inside the tunnel. */
+  const tunnel = (via: EgressProxy, target: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(via.url).port), '127.0.0.1', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`))
+      let text = ''
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString()
+        if (text.startsWith('HTTP/1.1 200') && !text.includes('page')) socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`)
+      })
+      socket.on('end', () => resolve(text))
+      socket.on('error', reject)
+    })
+
+  it('tunnels an allowed CONNECT through it, to the checked address, with basic auth from the URL', async () => {
+    upstream.seen.length = 0
+    expect(await tunnel(proxy, allowed.host)).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK[\s\S]*page \/tunnelled$/)
+    expect(upstream.seen).toEqual([{ method: 'CONNECT', target: allowed.host, authorization }])
+  })
+
+  it('sends a plain http request to it in absolute-form', async () => {
+    upstream.seen.length = 0
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: new URL(proxy.url).port, path: allowed.url('/plain?x=1'), headers: { host: allowed.host } }, (res) => {
+        let body = ''
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    expect(answer).toEqual({ status: 200, body: 'page /plain?x=1' })
+    expect(upstream.seen).toEqual([{ method: 'GET', target: allowed.url('/plain?x=1'), authorization }])
+  })
+
+  it('still refuses a host off the allow-list itself: the operator proxy never hears of it', async () => {
+    upstream.seen.length = 0
+    expect(await tunnel(proxy, other.host)).toMatch(/^HTTP\/1\.1 403 refused by the egress guard: host 127\.0\.0\.1:\d+ is not in/)
+    expect(upstream.seen).toEqual([])
+  })
+
+  it('answers 502 naming the setting when the operator proxy refuses the credentials, and never says the password', async () => {
+    const wrong = await startEgressProxy({ allowedHosts: [allowed.host], upstream: upstream.url.replace('p%40ss%3Aword', 'hunter2') })
+    try {
+      const answer = await tunnel(wrong, allowed.host)
+      expect(answer).toMatch(/^HTTP\/1\.1 502 the proxy http:\/\/operator:\*\*\*@127\.0\.0\.1:\d+ answered 407 Proxy Authentication Required to CONNECT 127\.0\.0\.1:\d+; check the credentials in YOUTUBE_RAG__YTDLP__PROXY/)
+      expect(answer).not.toMatch(/hunter2|p@ss/)
+    } finally {
+      await wrong.close()
+    }
+  })
+
+  it('redacts the password of a proxy URL for messages', () => {
+    expect(redactProxyUrl('http://user:hunter2@proxy.example:3128')).toBe('http://user:***@proxy.example:3128')
+    expect(redactProxyUrl('https://proxy.example')).toBe('https://proxy.example')
+    expect(redactProxyUrl('not a url')).toBe('(an unreadable proxy URL)')
   })
 })

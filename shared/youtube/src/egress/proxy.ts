@@ -1,8 +1,15 @@
 // The egress proxy: every request yt-dlp makes (the page, each redirect hop, meta-refresh
 // targets, captions, media, thumbnails) goes through it with `--proxy`, so the allow-list and
 // the private-address rule hold for all of them, not just for the URL a user gave.
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { connect, type AddressInfo, type Socket } from 'node:net'
+//
+// With an operator's proxy (YOUTUBE_RAG__YTDLP__PROXY) the checks stay here, on the target, and
+// what is allowed leaves through that proxy: https as a CONNECT tunnel to the checked address
+// (pinned, as a direct connection is), plain http in absolute-form. Node's own http client does
+// both (CONNECT is a ClientRequest's 'connect' event): no proxy-agent package is needed, and none
+// of the workspace's dependencies is one.
+import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions, type Server, type ServerResponse } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { connect, isIPv4, type AddressInfo, type Socket } from 'node:net'
 import { checkHost, type HostCheck, type IngestUrlOptions } from '../ingest-url/index.ts'
 
 /** What the proxy refused, for logs and tests. */
@@ -15,6 +22,11 @@ export type EgressProxyOptions = IngestUrlOptions & {
   idleTimeoutMs?: number
   /** Called for each refusal (the function's logger). */
   onRefusal?: (refusal: EgressRefusal) => void
+  /**
+   * The operator's proxy, `http(s)://user:password@host:port` (YOUTUBE_RAG__YTDLP__PROXY): what
+   * this proxy allows leaves through it instead of directly. See `upstreamProxy`.
+   */
+  upstream?: string
 }
 
 export type EgressProxy = {
@@ -47,6 +59,43 @@ function parseAuthority(authority: string): { host: string; port: number } | und
 }
 
 /**
+ * A proxy URL with its password replaced by `***`, for messages and logs.
+ *
+ * @example
+ * redactProxyUrl('http://user:hunter2@proxy.example:3128') // 'http://user:***@proxy.example:3128'
+ */
+export function redactProxyUrl(value: string): string {
+  try {
+    const url = new URL(value)
+    const user = url.username || url.password ? `${url.username}${url.password ? ':***' : ''}@` : ''
+    return `${url.protocol}//${user}${url.host}`
+  } catch {
+    return '(an unreadable proxy URL)'
+  }
+}
+
+/** How to reach the operator's proxy: its address, TLS or not, and the Proxy-Authorization it wants. */
+type Upstream = { url: URL; shown: string; request: typeof httpRequest; authorization: string | undefined }
+
+function upstreamProxy(value: string): Upstream {
+  const url = new URL(value)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`the upstream proxy ${redactProxyUrl(value)} is not http(s)://`)
+  // Basic auth from the URL's userinfo, percent-decoded (a password may hold @ or :).
+  const authorization = url.username || url.password ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}` : undefined
+  return { url, shown: redactProxyUrl(value), request: url.protocol === 'https:' ? (httpsRequest as unknown as typeof httpRequest) : httpRequest, authorization }
+}
+
+/** Where the operator's proxy listens. */
+const upstreamAddress = ({ url }: Upstream): RequestOptions => ({
+  host: url.hostname.replace(/^\[|\]$/g, ''),
+  port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+  ...(url.protocol === 'https:' ? { servername: url.hostname } : {}),
+})
+
+/** A status line's text, on one short printable line. */
+const statusText = (message: string) => message.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
+
+/**
  * Starts the allow-listing forward proxy on loopback (an ephemeral port): CONNECT tunnels for
  * https and absolute-form requests for http. Each request's host is resolved here, every address
  * checked by `checkHost` (the one rule), and the connection made to a checked address, so a DNS
@@ -63,6 +112,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const maxBytes = options.maxBytes ?? 2_000_000_000
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000
   const stats = { requests: 0, refused: 0 }
+  // The operator's proxy, when set: what is allowed leaves through it (the checks stay here).
+  const through = options.upstream ? upstreamProxy(options.upstream) : undefined
 
   const check = async (method: string, target: string, host: string, port: number): Promise<HostCheck> => {
     stats.requests += 1
@@ -72,6 +123,27 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       options.onRefusal?.({ method, target, code: checked.code, message: checked.message })
     }
     return checked
+  }
+
+  /** Joins a client to an established tunnel both ways, within `maxBytes` and the idle timeout. */
+  function splice(client: Socket, clientHead: Buffer, socket: Socket, upstreamHead: Buffer) {
+    let bytes = upstreamHead.length
+    socket.setTimeout(idleTimeoutMs, () => socket.destroy())
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+    if (upstreamHead.length) client.write(upstreamHead)
+    if (clientHead.length) socket.write(clientHead)
+    socket.on('data', (chunk: Buffer) => {
+      bytes += chunk.length
+      if (bytes > maxBytes) {
+        socket.destroy()
+        client.destroy()
+      }
+    })
+    socket.pipe(client)
+    client.pipe(socket)
+    socket.on('error', () => client.destroy())
+    socket.on('close', () => client.destroy())
+    client.on('close', () => socket.destroy())
   }
 
   async function forward(request: IncomingMessage, response: ServerResponse) {
@@ -101,15 +173,26 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value
     }
     headers.host = url.host
-    const upstream = httpRequest({
-      host: checked.addresses[0],
-      port,
-      method: request.method,
-      path: `${url.pathname}${url.search}`,
-      headers,
-      // Pinned: the checked address, never a second lookup.
-      setHost: false,
-    })
+    const upstream: ClientRequest = through
+      ? // Absolute-form to the operator's proxy, by name: a proxy takes the Host from the request
+        // line, so an address there would lose the site's virtual host. The name was checked here;
+        // the operator's proxy looks it up again (plain http only; https tunnels stay pinned).
+        through.request({
+          ...upstreamAddress(through),
+          method: request.method,
+          path: url.href,
+          headers: { ...headers, ...(through.authorization ? { 'proxy-authorization': through.authorization } : {}) },
+          setHost: false,
+        })
+      : httpRequest({
+          host: checked.addresses[0],
+          port,
+          method: request.method,
+          path: `${url.pathname}${url.search}`,
+          headers,
+          // Pinned: the checked address, never a second lookup.
+          setHost: false,
+        })
     upstream.setTimeout(idleTimeoutMs, () => upstream.destroy(new Error(`no answer for ${idleTimeoutMs / 1000} s`)))
     upstream.on('response', (answer) => {
       const sent: Record<string, string | string[]> = {}
@@ -159,9 +242,42 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     })
     upstream.on('error', (error) => {
       if (response.headersSent) response.destroy()
-      else response.writeHead(502, `upstream ${url.host} failed: ${error.message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)).end()
+      else response.writeHead(502, statusText(`${through ? `the proxy ${through.shown} for ` : 'upstream '}${url.host} failed: ${error.message}`)).end()
     })
     request.pipe(upstream)
+  }
+
+  /**
+   * A tunnel to `address:port` through the operator's proxy: CONNECT to the checked address (the
+   * TLS inside carries the site's name), so the proxy's own lookup never decides where it goes.
+   * Gives the socket, or an HTTP status line saying why not.
+   */
+  function tunnelThrough(through: Upstream, address: string, port: number): Promise<{ socket: Socket; head: Buffer } | { refused: string }> {
+    return new Promise((resolve) => {
+      const authority = `${isIPv4(address) ? address : `[${address}]`}:${port}`
+      const connectRequest = through.request({
+        ...upstreamAddress(through),
+        method: 'CONNECT',
+        path: authority,
+        headers: { host: authority, ...(through.authorization ? { 'proxy-authorization': through.authorization } : {}) },
+        agent: false,
+        setHost: false,
+      })
+      connectRequest.setTimeout(idleTimeoutMs, () => connectRequest.destroy(new Error(`no answer for ${idleTimeoutMs / 1000} s`)))
+      connectRequest.once('connect', (answer, socket, head) => {
+        connectRequest.setTimeout(0)
+        if (answer.statusCode === 200) return resolve({ socket, head })
+        socket.destroy()
+        const credentials = answer.statusCode === 407 ? '; check the credentials in YOUTUBE_RAG__YTDLP__PROXY' : ''
+        resolve({ refused: `502 ${statusText(`the proxy ${through.shown} answered ${answer.statusCode} ${answer.statusMessage ?? ''} to CONNECT ${authority}${credentials}`)}` })
+      })
+      connectRequest.once('response', (answer) => {
+        answer.resume()
+        resolve({ refused: `502 ${statusText(`the proxy ${through.shown} answered ${answer.statusCode} to CONNECT ${authority}`)}` })
+      })
+      connectRequest.once('error', (error) => resolve({ refused: `502 ${statusText(`the proxy ${through.shown} failed: ${error.message}`)}` }))
+      connectRequest.end()
+    })
   }
 
   async function tunnel(request: IncomingMessage, client: Socket, head: Buffer) {
@@ -176,6 +292,17 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     const checked = await check('CONNECT', request.url ?? '', target.host, target.port)
     if (!checked.ok) {
       client.end(`HTTP/1.1 403 ${reasonPhrase(checked.message)}\r\nContent-Length: 0\r\n\r\n`)
+      return
+    }
+    if (through) {
+      // An IPv4 address first: an operator's proxy may have no IPv6 route.
+      const address = checked.addresses.find((candidate) => isIPv4(candidate)) ?? checked.addresses[0]!
+      const tunnelled = await tunnelThrough(through, address, target.port)
+      if ('refused' in tunnelled) {
+        client.end(`HTTP/1.1 ${tunnelled.refused}\r\nContent-Length: 0\r\n\r\n`)
+        return
+      }
+      splice(client, head, tunnelled.socket, tunnelled.head)
       return
     }
     const upstream = connect({ host: checked.addresses[0], port: target.port })
@@ -241,7 +368,7 @@ const shared = new Map<string, Promise<EgressProxy>>()
  * ```
  */
 export function egressProxyFor(options: EgressProxyOptions): Promise<EgressProxy> {
-  const key = JSON.stringify([[...options.allowedHosts].sort(), options.maxBytes ?? null, options.allowListName ?? null])
+  const key = JSON.stringify([[...options.allowedHosts].sort(), options.maxBytes ?? null, options.allowListName ?? null, options.upstream ?? null])
   let proxy = shared.get(key)
   if (!proxy) {
     proxy = startEgressProxy(options)

@@ -188,6 +188,50 @@ describe('checkIngestUrl', () => {
   })
 })
 
+describe('checkIngestUrl: one URL per video', () => {
+  const ID = 'a-_9Zk3-Q_w'
+  const urlOf = async (input: string, options: Partial<IngestUrlOptions & { playlist: boolean }> = {}) => {
+    const result = await check(input, options)
+    return result.ok ? result.url.href : result.code
+  }
+
+  it('gives the canonical watch URL and the video id for every form of a video', async () => {
+    for (const input of [`https://youtu.be/${ID}?si=Zx`, `https://m.youtube.com/shorts/${ID}`, `https://music.youtube.com/watch?v=${ID}&t=42`, `https://www.youtube.com/live/${ID}?feature=share`]) {
+      expect(await check(input)).toEqual({ ok: true, url: new URL(`https://www.youtube.com/watch?v=${ID}`), videoId: ID })
+    }
+  })
+
+  it('takes the playlist of a video in a playlist only when asked to', async () => {
+    const input = `https://www.youtube.com/watch?v=${ID}&list=PLabcdefghij&index=2`
+    expect(await urlOf(input)).toBe(`https://www.youtube.com/watch?v=${ID}`)
+    expect(await urlOf(input, { playlist: true })).toBe('https://www.youtube.com/playlist?list=PLabcdefghij')
+  })
+
+  it('refuses a YouTube URL whose video id is malformed, saying why', async () => {
+    const result = await check('https://www.youtube.com/watch?v=dQw4w9WgXc')
+    expect(result).toMatchObject({ ok: false, code: 'invalid_url' })
+    expect(result.ok ? '' : result.message).toMatch(/the v= parameter holds "dQw4w9WgXc", not a YouTube video id/)
+    expect(await urlOf('https://youtu.be/')).toBe('invalid_url')
+  })
+
+  it('checks the host given and the host fetched against the allow-list', async () => {
+    // youtube-nocookie.com is not listed: the user's host is refused even though www.youtube.com is.
+    const nocookie = await check(`https://www.youtube-nocookie.com/embed/${ID}`)
+    expect(nocookie).toMatchObject({ ok: false, code: 'host_not_allowed' })
+    expect(nocookie.ok ? '' : nocookie.message).toMatch(/host www\.youtube-nocookie\.com is not in/)
+    // youtu.be listed but www.youtube.com not: the canonical URL is fetched from www.youtube.com.
+    const fetched = await check(`https://youtu.be/${ID}`, { allowedHosts: ['youtu.be'] })
+    expect(fetched).toMatchObject({ ok: false, code: 'host_not_allowed' })
+    expect(fetched.ok ? '' : fetched.message).toMatch(/host www\.youtube\.com is not in/)
+  })
+
+  it('leaves URLs of other sites as they are, and still refuses look-alike hosts', async () => {
+    expect(await urlOf('https://videos.example/talk.html?si=1', { allowedHosts: ['videos.example'] })).toBe('https://videos.example/talk.html?si=1')
+    expect(await urlOf(`https://youtu.be.evil.example/${ID}`)).toBe('host_not_allowed')
+    expect(await urlOf(`https://www.youtube.com.evil.example/watch?v=${ID}`)).toBe('host_not_allowed')
+  })
+})
+
 describe('addressRange', () => {
   it.each([
     ['0.0.0.0', 'unspecified'],

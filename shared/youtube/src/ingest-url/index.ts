@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises'
+import { canonicalUrl, type CanonicalUrlOptions } from '../youtube-url/index.ts'
 import { addressRange, isIpLiteral, type AddressRange } from './ip.ts'
 
 export { addressRange, isIpLiteral, type AddressRange } from './ip.ts'
@@ -15,7 +16,15 @@ export type HostErrorCode = 'host_not_allowed' | 'private_address' | 'unresolved
  */
 export type HostCheck = { ok: true; addresses: string[] } | { ok: false; code: HostErrorCode; message: string }
 
-export type IngestUrlCheck = { ok: true; url: URL } | { ok: false; code: IngestUrlErrorCode; message: string }
+export type IngestUrlCheck =
+  | {
+      ok: true
+      /** The URL to act on: the canonical form (see `canonicalUrl`), the given URL for other sites. */
+      url: URL
+      /** The YouTube video the URL names, when it names one. */
+      videoId?: string
+    }
+  | { ok: false; code: IngestUrlErrorCode; message: string }
 
 export type IngestUrlOptions = {
   /** Entries `host` (any port) or `host:port`, case-insensitive, IPv6 in brackets (`[::1]:4000`). */
@@ -82,23 +91,40 @@ const entryMatches = (entry: AllowEntry, hostname: string, port: number) =>
 
 const refuse = (code: IngestUrlErrorCode, message: string): IngestUrlCheck => ({ ok: false, code, message })
 
+/** The allow-list check of one URL's host, as `checkIngestUrl` answers it. */
+async function checkUrlHost(url: URL, options: IngestUrlOptions): Promise<IngestUrlCheck | undefined> {
+  const hostname = url.hostname.replace(/\.$/, '')
+  if (!hostname) return refuse('invalid_url', `${url.href} has no host`)
+  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80
+  const shownHost = url.port ? `${hostname}:${url.port}` : hostname
+  // An explicit entry is taken as it stands: nothing to resolve for a check that connects nowhere.
+  const checked = await checkHost(hostname, port, options, shownHost, false)
+  // A listed name that resolves to nothing now reaches no internal address either; whatever
+  // fetches it later goes through the egress guard, which resolves it again and refuses then
+  // (and an offline server still takes the request instead of refusing every YouTube URL).
+  if (checked.ok || checked.code === 'unresolved') return undefined
+  return refuse(checked.code, checked.message)
+}
+
 /**
- * Decides whether the server may fetch a user-given URL: http(s) only, no credentials, a host
- * on the allow-list, and (unless the matching entry names an IP address or `localhost`
- * explicitly) a host that neither is nor resolves to an internal address, so the server can't be
- * turned against its own network. This is the early answer to the user; what closes DNS
- * rebinding is that every actual fetch (the egress proxy for yt-dlp, guardedFetch for the
- * server's own) applies `checkHost` again and connects to the address it checked.
+ * Decides whether the server may fetch a user-given URL, and which URL it is: http(s) only, no
+ * credentials, a host on the allow-list, and (unless the matching entry names an IP address or
+ * `localhost` explicitly) a host that neither is nor resolves to an internal address, so the
+ * server can't be turned against its own network. A YouTube URL in any of its forms is read as
+ * its one canonical URL (`canonicalUrl`: a malformed video id is refused here), and both the
+ * host given and the canonical URL's host must be allowed: the first is the user's, the second
+ * the one fetched. This is the early answer to the user; what closes DNS rebinding is that
+ * every actual fetch (the egress proxy for yt-dlp, guardedFetch for the server's own) applies
+ * `checkHost` again and connects to the address it checked.
  *
  * @example
  * ```ts
  * const check = await checkIngestUrl(body.url, { allowedHosts: config.ingest.allowedHosts })
  * if (!check.ok) return c.json({ error: { code: check.code, message: check.message } }, 400)
- * check.url // the parsed URL
+ * check.url // https://www.youtube.com/watch?v=… for https://youtu.be/…?si=…
  * ```
  */
-export async function checkIngestUrl(input: unknown, options: IngestUrlOptions): Promise<IngestUrlCheck> {
-  const listName = options.allowListName ?? DEFAULT_ALLOW_LIST_NAME
+export async function checkIngestUrl(input: unknown, options: IngestUrlOptions & CanonicalUrlOptions): Promise<IngestUrlCheck> {
   if (typeof input !== 'string' || !input.trim()) {
     return refuse('invalid_url', 'url must be a non-empty string, such as https://www.youtube.com/watch?v=…')
   }
@@ -115,19 +141,15 @@ export async function checkIngestUrl(input: unknown, options: IngestUrlOptions):
   if (url.username || url.password) {
     return refuse('invalid_url', 'URLs with a user name or password are not accepted; remove the "user:password@" part')
   }
-  const hostname = url.hostname.replace(/\.$/, '')
-  if (!hostname) return refuse('invalid_url', `${url.href} has no host`)
-  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80
-  const shownHost = url.port ? `${hostname}:${url.port}` : hostname
-
-  // An explicit entry is taken as it stands: nothing to resolve for a check that connects nowhere.
-  const checked = await checkHost(hostname, port, options, shownHost, false)
-  if (checked.ok) return { ok: true, url }
-  // A listed name that resolves to nothing now reaches no internal address either; whatever
-  // fetches it later goes through the egress guard, which resolves it again and refuses then
-  // (and an offline server still takes the request instead of refusing every YouTube URL).
-  if (checked.code === 'unresolved') return { ok: true, url }
-  return refuse(checked.code, checked.message)
+  const given = await checkUrlHost(url, options)
+  if (given) return given
+  const canonical = canonicalUrl(url, options.playlist === undefined ? {} : { playlist: options.playlist })
+  if (!canonical.ok) return refuse('invalid_url', canonical.message)
+  if (canonical.url.host !== url.host) {
+    const fetched = await checkUrlHost(canonical.url, options)
+    if (fetched) return fetched
+  }
+  return { ok: true, url: canonical.url, ...(canonical.videoId ? { videoId: canonical.videoId } : {}) }
 }
 
 /**

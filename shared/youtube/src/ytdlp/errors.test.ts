@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { classifyFailure, EgressRefusedError, ExtractionError, relevantLine, VideoUnavailableError, YtDlpError } from './errors.ts'
+import { BlockedByYouTubeError, classifyFailure, EgressRefusedError, ExtractionError, relevantLine, VideoUnavailableError, YtDlpError } from './errors.ts'
 
 const URL = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'
 const REPORT = '; please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U'
@@ -40,10 +40,6 @@ describe('classifyFailure', () => {
   })
 
   it.each([
-    "ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm you're not a bot. This helps protect our community.",
-    "ERROR: [youtube] dQw4w9WgXcQ: Video unavailable. This content isn't available, try again later.",
-    'ERROR: [youtube] dQw4w9WgXcQ: The current session has been rate-limited by YouTube for up to an hour.',
-    'ERROR: [youtube] dQw4w9WgXcQ: Unable to download API page: HTTP Error 429: Too Many Requests',
     'ERROR: [youtube] dQw4w9WgXcQ: Unable to download webpage: HTTP Error 503: Service Unavailable',
     'ERROR: [youtube] dQw4w9WgXcQ: Unable to download webpage: HTTP Error 500: Internal Server Error',
     'ERROR: [youtube] dQw4w9WgXcQ: Unable to download webpage: The read operation timed out',
@@ -57,6 +53,35 @@ describe('classifyFailure', () => {
     expect(error).toBeInstanceOf(ExtractionError)
     expect(error.permanent).toBe(false)
     expect(error.detail).toBe(line.replace(/^ERROR: /, ''))
+  })
+
+  it.each([
+    "ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm you're not a bot. This helps protect our community.",
+    'ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication.',
+    "ERROR: [youtube] dQw4w9WgXcQ: Video unavailable. This content isn't available, try again later.",
+    'ERROR: [youtube] dQw4w9WgXcQ: Video unavailable. This content isn’t available, try again later.',
+    'ERROR: [youtube] dQw4w9WgXcQ: The current session has been rate-limited by YouTube for up to an hour.',
+    'ERROR: [youtube] dQw4w9WgXcQ: Unable to download API page: HTTP Error 429: Too Many Requests',
+    "ERROR: [youtube:tab] @some: Unable to download webpage: HTTP Error 429: Too Many Requests (caused by <HTTPError 429: 'Too Many Requests'>)",
+  ])('%s is YouTube refusing this server: a BlockedByYouTubeError naming the settings that answer it', (line) => {
+    const error = classify(`WARNING: [youtube] something first\n${line}\n`)
+    expect(error).toBeInstanceOf(BlockedByYouTubeError)
+    // Still an ExtractionError: it may pass, later; never a VideoUnavailableError.
+    expect(error).toBeInstanceOf(ExtractionError)
+    expect(error.permanent).toBe(false)
+    expect((error as BlockedByYouTubeError).code).toBe('blocked')
+    expect(error.detail).toBe(line.replace(/^ERROR: /, ''))
+    for (const setting of ['YOUTUBE_RAG__YTDLP__COOKIES_FILE', 'YOUTUBE_RAG__YTDLP__PROXY', 'YOUTUBE_RAG__YTDLP__EXTRACTOR_ARGS', 'YOUTUBE_RAG__YTDLP__SLEEP_REQUESTS_SECONDS']) {
+      expect(error.message).toContain(setting)
+      expect((error as BlockedByYouTubeError).advice).toContain(setting)
+    }
+    expect(error.message.startsWith(`yt-dlp could not read ${URL}: ${error.detail}. `)).toBe(true)
+  })
+
+  it('keeps the age gate apart from the bot check: "Sign in to confirm your age" is permanent', () => {
+    const error = classify('ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm your age. This video may be inappropriate for some users.')
+    expect(error).toBeInstanceOf(VideoUnavailableError)
+    expect(error).not.toBeInstanceOf(BlockedByYouTubeError)
   })
 
   it('counts a run with nothing on stderr as one that may pass, saying how it exited', () => {

@@ -51,6 +51,36 @@ export class ExtractionError extends YtDlpError {
   readonly permanent = false
 }
 
+/** The settings that answer YouTube refusing this server, named in every `BlockedByYouTubeError`. */
+export const BLOCKED_ADVICE =
+  'YouTube is refusing requests from this server (a bot check or a rate limit); retrying at once only prolongs it. ' +
+  'What answers it: YOUTUBE_RAG__YTDLP__COOKIES_FILE (cookies of a signed-in account), ' +
+  'YOUTUBE_RAG__YTDLP__PROXY (leave through another address), ' +
+  'YOUTUBE_RAG__YTDLP__EXTRACTOR_ARGS (e.g. youtube:player_client=default,mweb;po_token=…), ' +
+  'YOUTUBE_RAG__YTDLP__SLEEP_REQUESTS_SECONDS (fewer requests a second); then ingest the video again'
+
+/**
+ * The site refuses this server rather than the video: YouTube's "Sign in to confirm you're not a
+ * bot", an HTTP 429, "the current session has been rate-limited". Not the video's fault and not
+ * fixed by retrying now (each retry makes it worse): the caller backs the host off
+ * (CHANNELS__RATE_LIMIT_BACKOFF_SECONDS) and records the failure with `advice`, which names
+ * the settings that answer it. An `ExtractionError`: it may pass, later.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof BlockedByYouTubeError) {
+ *   await stores.documents.backOffHost(host, until, error.message)
+ *   return fail(error.message) // says what to set: cookies, a proxy, extractor args, sleep
+ * }
+ * ```
+ */
+export class BlockedByYouTubeError extends ExtractionError {
+  override name = 'BlockedByYouTubeError'
+  readonly code = 'blocked'
+  /** The settings that answer it, in words (also at the end of `message`). */
+  readonly advice = BLOCKED_ADVICE
+}
+
 /**
  * The egress guard refused one of yt-dlp's requests (a redirect, a caption or media URL, a page
  * on a host not allowed, or one resolving to an internal address). Permanent: the same page
@@ -64,9 +94,19 @@ export class EgressRefusedError extends VideoUnavailableError {
 // a copy here keeps this module free of the proxy's).
 const EGRESS_REFUSAL = /refused by the egress guard/i
 
-// Checked first: YouTube words some rate limits like an unavailable video ("Video
-// unavailable. This content isn't available, try again later").
-const TRANSIENT = [/try again later/i, /rate[- ]?limit/i, /not a bot/i, /too many requests/i, /HTTP Error (?:429|5\d\d)\b/i, /timed? ?out/i]
+// The site refusing this server, not the video. Checked first: YouTube words its rate limit like
+// an unavailable video ("Video unavailable. This content isn't available, try again later"),
+// and its bot check starts like its age gate ("Sign in to confirm your age", which stays
+// permanent). YouTube writes the apostrophe curly (you’re), yt-dlp's own messages straight.
+const BLOCKED = [
+  /confirm you[’'`]?re not a bot|not a bot\b/i,
+  /HTTP Error 429\b/i,
+  /too many requests/i,
+  /rate[- ]?limited by YouTube/i,
+  /content isn[’'`]?t available,? try again later/i,
+]
+
+const TRANSIENT = [/try again later/i, /rate[- ]?limit/i, /HTTP Error 5\d\d\b/i, /timed? ?out/i]
 
 const PERMANENT = [
   /private video/i,
@@ -122,8 +162,9 @@ export function relevantLine(stderr: string): string | undefined {
 }
 
 /**
- * Turns a failed yt-dlp run into a `VideoUnavailableError` or an `ExtractionError`, decided
- * from what yt-dlp said on stderr.
+ * Turns a failed yt-dlp run into a `VideoUnavailableError`, a `BlockedByYouTubeError` or an
+ * `ExtractionError`, decided from what yt-dlp said on stderr: the one place that reads its
+ * words, so callers branch on the class.
  *
  * @example
  * ```ts
@@ -138,6 +179,7 @@ export function classifyFailure(
   const said = detail ?? `exited with code ${context.exitCode ?? 'unknown'} and no message`
   const message = `yt-dlp could not ${context.task ?? `read ${context.url}`}: ${said}`
   if (detail && EGRESS_REFUSAL.test(detail)) return new EgressRefusedError(message, { url: context.url, detail })
+  if (detail && BLOCKED.some((pattern) => pattern.test(detail))) return new BlockedByYouTubeError(`${message}. ${BLOCKED_ADVICE}`, { url: context.url, detail })
   if (detail && !TRANSIENT.some((pattern) => pattern.test(detail)) && PERMANENT.some((pattern) => pattern.test(detail))) {
     return new VideoUnavailableError(message, { url: context.url, detail })
   }

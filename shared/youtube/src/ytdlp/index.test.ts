@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadCaptionFixture, SAMPLE_VIDEOS, startFixtureServer, type FixtureServer } from '../fixtures/index.ts'
+import { CHAPTERED_VIDEO, loadCaptionFixture, SAMPLE_VIDEOS, startFixtureServer, type FixtureServer } from '../fixtures/index.ts'
 import {
   chooseCaptionTrack,
   createYtDlp,
@@ -41,8 +41,9 @@ const guard = () => ({ egress: { allowedHosts: [site.host] } })
 
 beforeAll(async () => {
   site = await startFixtureServer({
-    videos: [...SAMPLE_VIDEOS],
+    videos: [...SAMPLE_VIDEOS, CHAPTERED_VIDEO],
     pages: [
+      { path: '/chapters.html', title: 'Indexes in chapters', videos: ['chapters'] },
       { path: '/bicycle.html', title: 'A short history of the bicycle', videos: ['bicycle'], lastModified: new Date('2024-05-06T07:08:09Z') },
       { path: '/three.html', title: 'Three talks', videos: ['indexing', 'sourdough', 'bicycle'] },
       { path: '/silent.html', title: 'A clip without captions', videos: ['silent'] },
@@ -123,13 +124,23 @@ describe('videoInfo', () => {
       automaticCaptions: {},
     })
     expect(info.raw.id).toBe('three-3')
-    expect(chooseCaptionTrack(info)).toEqual({ language: 'en', source: 'captions' })
+    expect(chooseCaptionTrack(info)).toEqual({ language: 'en', source: 'captions', choice: 'english' })
   })
 
   it('reads a single-video page without an item number', async () => {
     const info = await videoInfo(site.url('/bicycle.html'), undefined, guard())
     expect(info).toMatchObject({ videoId: 'bicycle-1', url: site.url('/bicycle.html'), publishedAt: '2024-05-06T07:08:09.000Z' })
     expect(info.playlistItem).toBeUndefined()
+  })
+
+  it("reads the chapters a page publishes in JSON-LD, with the captions of its player page", async () => {
+    const info = await videoInfo(site.url('/chapters.html'), undefined, guard())
+    expect(info).toMatchObject({ videoId: 'chapters-1', url: site.url('/chapters.html'), durationSeconds: 160, chapters: CHAPTERED_VIDEO.chapters })
+    expect(chooseCaptionTrack(info)).toEqual({ language: 'en', source: 'captions', choice: 'english' })
+    const listed = await listVideos(site.url('/chapters.html'), guard())
+    expect(listed.videos.map((video) => video.videoId)).toEqual(['chapters-1'])
+    const vtt = await downloadCaptions(info, { language: 'en', source: 'captions' }, guard())
+    expect(cueTexts(vtt)).toEqual(cueTexts(loadCaptionFixture('database-indexing')))
   })
 
   it('finds no caption track for a video without captions', async () => {
@@ -166,7 +177,7 @@ describe('downloadCaptions', () => {
     const { subtitles, ...rest } = page.raw
     const info: VideoInfo = { ...page, subtitles: {}, automaticCaptions: page.subtitles, raw: { ...rest, subtitles: {}, automatic_captions: subtitles } }
     const track = chooseCaptionTrack(info)
-    expect(track).toEqual({ language: 'en', source: 'auto-captions' })
+    expect(track).toEqual({ language: 'en', source: 'auto-captions', choice: 'english' })
     const vtt = await downloadCaptions(info, track!, guard())
     expect(cueTexts(vtt)).toEqual(cueTexts(loadCaptionFixture('sourdough')))
     expect(vtt).toContain('<c> everyone</c>')

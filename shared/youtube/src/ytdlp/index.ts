@@ -1,16 +1,34 @@
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { isYouTubeUrl, youtubeVideoId } from '../deep-link/index.ts'
+import { isYouTubeUrl, youtubeVideoId } from '../youtube-url/index.ts'
 import type { CaptionTrack } from './caption-track.ts'
 import { ExtractionError, VideoUnavailableError } from './errors.ts'
 import { compact, metadata, number, record, text, toVideoInfo, type DiscoveredVideo, type RawInfo, type VideoInfo } from './info.ts'
 import { runYtDlp, runYtDlpJson, type YtDlpOptions } from './run.ts'
 import { scratchDir } from '../scratch/index.ts'
 
-export { chooseCaptionTrack, type CaptionSource, type CaptionTrack } from './caption-track.ts'
-export { classifyFailure, EgressRefusedError, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
-export type { CaptionFormat, CaptionTracks, DiscoveredVideo, RawInfo, VideoInfo } from './info.ts'
-export { DEFAULT_BINARY, DEFAULT_TIMEOUT_MS, ytdlpOptionsFrom, type YtDlpOptions } from './run.ts'
+export { chooseCaptionTrack, originalLanguage, spokenLanguage, type CaptionChoice, type CaptionSource, type CaptionTrack } from './caption-track.ts'
+export { isNotStartedError, liveSkipReason, liveStatusOf, type LiveStatus } from './live.ts'
+export { BLOCKED_ADVICE, BlockedByYouTubeError, classifyFailure, EgressRefusedError, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
+export { chaptersOf, type Chapter, type CaptionFormat, type CaptionTracks, type DiscoveredVideo, type RawInfo, type VideoInfo } from './info.ts'
+export { DEFAULT_BINARY, DEFAULT_TIMEOUT_MS, ytdlpOptionsFrom, type YtDlpOptions, type YtDlpSettings } from './run.ts'
+export { downloadYtDlp, youtubeDlExecInstaller, type DownloadYtDlpOptions } from './install.ts'
+export {
+  assessYtDlp,
+  compareYtDlpVersions,
+  DEFAULT_MIN_VERSION,
+  knowsNewFlags,
+  locateExecutable,
+  NEW_FLAGS_SINCE,
+  parseYtDlpVersion,
+  probeYtDlp,
+  runBriefly,
+  ytdlpReadiness,
+  type Degraded,
+  type YtDlpAssessment,
+  type YtDlpFloor,
+  type YtDlpProbe,
+} from './version.ts'
 
 export type VideoList = {
   kind: 'video' | 'playlist'
@@ -101,8 +119,8 @@ async function list(url: string, depth: number, options: ListOptions): Promise<V
  * Lists the videos behind a URL (a video, a playlist, a channel, or a page with `<video>`
  * elements) without opening each one (`yt-dlp -J --flat-playlist`). YouTube videos come with
  * their watch URL; videos of a generic page with several of them come as the page URL plus
- * `playlistItem`. A channel's tabs are flattened into one list, each video once; a
- * `watch?v=…&list=…` URL lists the playlist.
+ * `playlistItem`. A channel's tabs are flattened into one list, each video once. Give it the
+ * canonical URL (`checkIngestUrl` makes it): a `watch?v=…&list=…` URL would list the playlist.
  *
  * @example
  * ```ts
@@ -172,7 +190,7 @@ const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\
  * }
  * ```
  */
-export async function downloadCaptions(info: VideoInfo, track: CaptionTrack, options: DownloadCaptionsOptions): Promise<string> {
+export async function downloadCaptions(info: VideoInfo, track: Pick<CaptionTrack, 'language' | 'source'>, options: DownloadCaptionsOptions): Promise<string> {
   const dir = await scratchDir('captions', options.tmpDir)
   try {
     // Without webpage_url, a failed download is reported as an error. With it, yt-dlp
@@ -260,7 +278,7 @@ export function createYtDlp(options: DownloadCaptionsOptions) {
   return {
     listVideos: (url: string) => listVideos(url, options),
     videoInfo: (url: string, playlistItem?: number) => videoInfo(url, playlistItem, options),
-    downloadCaptions: (info: VideoInfo, track: CaptionTrack) => downloadCaptions(info, track, options),
+    downloadCaptions: (info: VideoInfo, track: Pick<CaptionTrack, 'language' | 'source'>) => downloadCaptions(info, track, options),
     downloadAudio: (info: VideoInfo, dir: string) => downloadAudio(info, dir, options),
   }
 }

@@ -1,3 +1,5 @@
+import { liveStatusOf, type LiveStatus } from './live.ts'
+
 /** yt-dlp's info JSON, as it printed it. */
 export type RawInfo = Record<string, unknown>
 
@@ -21,9 +23,16 @@ export type CaptionFormat = { ext: string; url: string; name?: string }
 /** Caption tracks by language tag, each track in the formats the site offers it in. */
 export type CaptionTracks = Record<string, CaptionFormat[]>
 
+/** A chapter of a video, in seconds from its start. */
+export type Chapter = { title: string; start: number; end: number }
+
 export type VideoInfo = DiscoveredVideo & {
   /** The video's spoken language, when the site says. */
   language?: string
+  /** Whether it is (or was) a live stream; absent when the site says nothing. */
+  liveStatus?: LiveStatus
+  /** Its chapters in order, when the page lists them. */
+  chapters?: Chapter[]
   /** Captions written by the creator. */
   subtitles: CaptionTracks
   /** Speech-recognised captions (and, on YouTube, their machine translations). */
@@ -76,6 +85,42 @@ export function captionTracks(value: unknown): CaptionTracks {
   return tracks
 }
 
+/** More than this many chapters, or longer titles, are not a page's chapters but an attempt to bloat every chunk. */
+const MAX_CHAPTERS = 500
+const MAX_CHAPTER_TITLE = 200
+
+/**
+ * The chapters of yt-dlp's `chapters: [{ start_time, end_time, title }]`, in order of their
+ * start: an entry without a usable start is dropped, a missing or backwards end becomes the
+ * next chapter's start (the last one's, the video's end), a title is trimmed and shortened.
+ *
+ * @example
+ * ```ts
+ * chaptersOf({ duration: 90, chapters: [{ start_time: 0, end_time: 30, title: 'Intro' }, { start_time: 30, title: 'Setup' }] })
+ * // [{ title: 'Intro', start: 0, end: 30 }, { title: 'Setup', start: 30, end: 90 }]
+ * ```
+ */
+export function chaptersOf(info: RawInfo): Chapter[] | undefined {
+  if (!Array.isArray(info.chapters)) return undefined
+  const listed = info.chapters
+    .flatMap((entry, index) => {
+      const chapter = record(entry)
+      const start = number(chapter?.start_time)
+      if (!chapter || start === undefined || start < 0) return []
+      const title = (text(chapter.title)?.replace(/\s+/g, ' ').trim() || `Chapter ${index + 1}`).slice(0, MAX_CHAPTER_TITLE)
+      return [{ title, start, end: number(chapter.end_time) }]
+    })
+    .sort((a, b) => a.start - b.start)
+    .slice(0, MAX_CHAPTERS)
+  const duration = number(info.duration)
+  const chapters = listed.map(({ title, start, end }, index): Chapter => {
+    const next = listed[index + 1]?.start ?? duration
+    const until = end !== undefined && end > start ? end : next !== undefined && next > start ? next : start
+    return { title, start, end: until }
+  })
+  return chapters.length > 0 ? chapters : undefined
+}
+
 /** The `VideoInfo` of one video's info JSON, read from `url` (and `playlistItem`). */
 export function toVideoInfo(info: RawInfo, url: string, playlistItem?: number): VideoInfo {
   return compact({
@@ -84,6 +129,8 @@ export function toVideoInfo(info: RawInfo, url: string, playlistItem?: number): 
     playlistItem,
     ...metadata(info),
     language: text(info.language),
+    liveStatus: liveStatusOf(info),
+    chapters: chaptersOf(info),
     subtitles: captionTracks(info.subtitles),
     automaticCaptions: captionTracks(info.automatic_captions),
     raw: info,

@@ -1,10 +1,28 @@
-import { rm, writeFile } from 'node:fs/promises'
+import { copyFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { withProcessSlot } from '@ytrag/processes'
 import { create, type Flags } from 'youtube-dl-exec'
 import { egressProxyFor, type EgressProxyOptions } from '../egress/proxy.ts'
 import { scratchDir } from '../scratch/index.ts'
 import { classifyFailure, ExtractionError, relevantLine } from './errors.ts'
+import { knowsNewFlags, probeYtDlp } from './version.ts'
+
+/**
+ * The operator's yt-dlp settings (YOUTUBE_RAG__YTDLP__*), each passed on every run: what answers
+ * YouTube's bot checks and rate limits.
+ */
+export type YtDlpSettings = {
+  /** A cookies.txt (`--cookies`); each run gets its own copy, since yt-dlp writes the jar back. */
+  cookiesFile?: string
+  /** Each one `--extractor-args`. */
+  extractorArgs?: readonly string[]
+  /** `--sleep-requests`. */
+  sleepRequestsSeconds?: number
+  /** `--js-runtimes`, each (`node` alone means this process's Node); only for a yt-dlp that has the flag. */
+  jsRuntimes?: readonly string[]
+  /** `--remote-components`, each; only for a yt-dlp that has the flag. */
+  remoteComponents?: readonly string[]
+}
 
 export type YtDlpOptions = {
   /** The yt-dlp executable, a path or a name looked up on PATH. Default `'yt-dlp'`. */
@@ -16,6 +34,8 @@ export type YtDlpOptions = {
    * egress proxy for this allow-list (`--proxy`). Required, so no run can skip the guard.
    */
   egress: EgressProxyOptions
+  /** The operator's settings, passed on every run. Default none. */
+  settings?: YtDlpSettings
 }
 
 /**
@@ -31,17 +51,28 @@ export function ytdlpOptionsFrom(
   config: {
     tools: { ytdlpPath: string; ytdlpTimeoutSeconds: number }
     ingest: { allowedHosts: readonly string[]; fetchHosts: readonly string[]; proxyMaxBytes: number }
+    ytdlp?: YtDlpSettings & { proxy?: string | undefined }
   },
   /** The function's logger and metrics (its context): each refusal is logged and counted. */
   report: { logger?: { warn(details: object, message: string): void }; count?(name: string, help: string, value?: number): void } = {},
 ): YtDlpOptions {
   const { logger, count } = report
+  const { proxy, cookiesFile, extractorArgs, sleepRequestsSeconds, jsRuntimes, remoteComponents } = config.ytdlp ?? {}
   return {
     binary: config.tools.ytdlpPath,
     timeoutMs: config.tools.ytdlpTimeoutSeconds * 1000,
+    settings: {
+      ...(cookiesFile ? { cookiesFile } : {}),
+      ...(extractorArgs?.length ? { extractorArgs } : {}),
+      ...(sleepRequestsSeconds === undefined ? {} : { sleepRequestsSeconds }),
+      ...(jsRuntimes?.length ? { jsRuntimes } : {}),
+      ...(remoteComponents?.length ? { remoteComponents } : {}),
+    },
     egress: {
       allowedHosts: [...config.ingest.allowedHosts, ...config.ingest.fetchHosts],
       maxBytes: config.ingest.proxyMaxBytes,
+      // yt-dlp's --proxy is the guard; the operator's proxy is where the guard sends what it allows.
+      ...(proxy ? { upstream: proxy } : {}),
       onRefusal: (refusal) => {
         logger?.warn(refusal, 'egress guard refused a request')
         count?.('ytrag_egress_refused_total', 'Requests of yt-dlp the egress guard refused', 1)
@@ -72,8 +103,9 @@ urllib.request.FTPHandler.ftp_open = _refuse_ftp
 `
 
 /**
- * A scratch folder holding the hook, one per run (removed with it; a crashed process's is swept
- * at the next start like every scratch folder), and yt-dlp's environment pointing at it.
+ * A scratch folder holding the hook (and the run's copy of the cookies), one per run (removed
+ * with it; a crashed process's is swept at the next start like every scratch folder), and
+ * yt-dlp's environment pointing at it.
  */
 async function childEnvironment(): Promise<{ env: Record<string, string | undefined>; hooks: string }> {
   const hooks = await scratchDir('python')
@@ -86,8 +118,50 @@ async function childEnvironment(): Promise<{ env: Record<string, string | undefi
 // native downloaders use it; ffmpeg or rtmpdump for HLS/RTMP would connect on their own).
 const guardFlags = (proxy: string) => ({ proxy, downloader: 'native', ignoreConfig: true })
 
-/** Flags in youtube-dl-exec's form: camelCase keys become `--kebab-case` options. */
-export type RunFlags = Record<string, string | number | boolean | undefined>
+/** `node` alone is this very Node (the one yt-dlp's challenge solver was tested with here): its path is passed. */
+const jsRuntimeFlag = (runtime: string) => (runtime.toLowerCase() === 'node' ? `node:${process.execPath}` : runtime)
+
+/**
+ * The operator's settings as flags. A yt-dlp older than 2025.11.12 would stop at an option it
+ * does not know, so `--js-runtimes` and `--remote-components` are passed only to one that has
+ * them (start-up's warning says they were left out). The cookies are copied into `dir` first:
+ * yt-dlp saves its jar back into the file at exit, and the Secret mount is read-only (and runs
+ * at once would write over each other).
+ */
+async function settingsFlags(settings: YtDlpSettings, binary: string, dir: string, context: RunContext): Promise<RunFlags> {
+  const { cookiesFile, extractorArgs = [], sleepRequestsSeconds, jsRuntimes = [], remoteComponents = [] } = settings
+  let cookies: string | undefined
+  if (cookiesFile) {
+    cookies = join(dir, 'cookies.txt')
+    try {
+      await copyFile(cookiesFile, cookies)
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      throw new ExtractionError(`the cookies file ${cookiesFile} (YOUTUBE_RAG__YTDLP__COOKIES_FILE) cannot be read (${reason}); mount it again or unset the setting`, {
+        url: context.url,
+        cause: error,
+      })
+    }
+  }
+  const newFlags = jsRuntimes.length > 0 || remoteComponents.length > 0 ? knowsNewFlags(await versionOf(binary)) : false
+  return {
+    ...(cookies ? { cookies } : {}),
+    ...(extractorArgs.length ? { extractorArgs: [...extractorArgs] } : {}),
+    ...(sleepRequestsSeconds === undefined ? {} : { sleepRequests: sleepRequestsSeconds }),
+    // Only the runtimes listed: without --no-js-runtimes yt-dlp would still prefer a deno on PATH.
+    ...(newFlags && jsRuntimes.length ? { noJsRuntimes: true, jsRuntimes: jsRuntimes.map(jsRuntimeFlag) } : {}),
+    ...(newFlags && remoteComponents.length ? { remoteComponents: [...remoteComponents] } : {}),
+  }
+}
+
+/** The version start-up found (cached: the first run of a process may ask, none after). */
+const versionOf = async (binary: string) => {
+  const probe = await probeYtDlp(binary)
+  return probe.found ? probe.version : undefined
+}
+
+/** Flags in youtube-dl-exec's form: camelCase keys become `--kebab-case` options; an array repeats the option. */
+export type RunFlags = Record<string, string | number | boolean | string[] | undefined>
 
 export const DEFAULT_BINARY = 'yt-dlp'
 export const DEFAULT_TIMEOUT_MS = 120_000
@@ -109,6 +183,9 @@ export async function runYtDlp(
   context: RunContext = { url: target },
 ): Promise<string> {
   const proxy = await egressProxyFor(options.egress)
+  const binary = options.binary ?? DEFAULT_BINARY
+  // Asked before the slot is taken: the version probe takes one of its own.
+  if (options.settings?.jsRuntimes?.length || options.settings?.remoteComponents?.length) await versionOf(binary)
   // Within the process-wide cap on child processes; the timeout counts from the start, not the wait.
   return withProcessSlot(() => runNow(target, flags, options, context, proxy.url))
 }
@@ -116,11 +193,12 @@ export async function runYtDlp(
 async function runNow(target: string, flags: RunFlags, options: YtDlpOptions, context: RunContext, proxy: string): Promise<string> {
   const binary = options.binary ?? DEFAULT_BINARY
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  // A user's yt-dlp config file could change the output we parse (e.g. add --no-flat-playlist)
-  // or the proxy; the guard's flags come last so no caller's flag replaces them.
-  const allFlags = { ...flags, ...guardFlags(proxy) }
   const { env, hooks } = await childEnvironment()
   try {
+    // A user's yt-dlp config file could change the output we parse (e.g. add --no-flat-playlist)
+    // or the proxy; the operator's settings come after the caller's flags, and the guard's last,
+    // so nothing replaces them.
+    const allFlags = { ...flags, ...(await settingsFlags(options.settings ?? {}, binary, hooks, context)), ...guardFlags(proxy) }
     return await runChild(target, allFlags, binary, timeoutMs, context, env)
   } finally {
     await rm(hooks, { recursive: true, force: true })
