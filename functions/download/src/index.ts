@@ -1,4 +1,4 @@
-import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
+import { scratchSpaceCheck, videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { blobKeys, type StoredTranscript, type Video } from '@ytrag/stores'
 import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
 import {
@@ -57,8 +57,9 @@ export const NO_SPEECH_TO_TEXT_REASON = "no captions, and the channel's subscrip
  */
 export const download: FunctionDefinition = {
   name: 'download',
-  // yt-dlp there and recent enough: asked once at start-up, logged, and said by /health/ready.
-  readiness: ({ config, logger }) => ({ ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp, logger) }),
+  // yt-dlp there and recent enough (asked once at start-up, logged, and said by /health/ready),
+  // and room in the scratch folder for a video's captions and audio.
+  readiness: ({ config, logger }) => ({ ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp, logger), disk: scratchSpaceCheck() }),
   on: {
     'video.discovered': async (event, context) => {
       const { stores, config, providers } = context

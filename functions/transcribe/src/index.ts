@@ -1,4 +1,4 @@
-import { parseJsonBlob, videoLifecycle, type FunctionContext, type FunctionDefinition } from '@ytrag/function'
+import { parseJsonBlob, scratchSpaceCheck, videoLifecycle, type FunctionContext, type FunctionDefinition } from '@ytrag/function'
 import { joinSegmentTranscripts } from '@ytrag/media'
 import { ProviderError } from '@ytrag/providers'
 import { blobKeys, segmentTranscriptionSchema, type SegmentTranscription, type StoredTranscript, type Video } from '@ytrag/stores'
@@ -51,6 +51,8 @@ async function joinAndAnnounce(jobId: string, video: Video, count: number, conte
  */
 export const transcribe: FunctionDefinition = {
   name: 'transcribe',
+  // Room in the scratch folder for a segment's audio while it is sent to the model.
+  readiness: () => ({ disk: scratchSpaceCheck() }),
   on: {
     'audio.segment.ready': async (event, context) => {
       const { stores, providers, logger, count: countMetric } = context

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError } from '@ytrag/config'
-import { diskSpaceCheck } from '@ytrag/function'
+import { diskSpaceCheck, scratchSpaceCheck } from '@ytrag/function'
 import { ytdlpReadiness } from '@ytrag/youtube'
 import { recordedYtDlp } from '@ytrag/youtube/fixtures'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -84,6 +84,14 @@ describe('local readiness', () => {
     // The real file system's free space, against a need no disk meets and one every disk does.
     await expect(diskSpaceCheck(dir, Number.MAX_SAFE_INTEGER).ping()).rejects.toThrow(/YOUTUBE_RAG__STORAGE__DIR\) has \d+ MB free/)
     await expect(diskSpaceCheck(dir, 1).ping()).resolves.toBeUndefined()
+  })
+
+  it("calls the scratch folder full the same way, naming the pod's /tmp (download and transcribe check it in every mode)", async () => {
+    const scratch = diskSpaceCheck(tmpdir(), { minFreeBytes: Number.MAX_SAFE_INTEGER, label: 'scratch space', setting: "TMPDIR, the pod's /tmp emptyDir" })
+    expect(scratch.label).toBe('scratch space')
+    await expect(scratch.ping()).rejects.toThrow(new RegExp(`^${tmpdir()} \\(TMPDIR, the pod's /tmp emptyDir\\) has \\d+ MB free`))
+    expect(scratchSpaceCheck().label).toBe('scratch space')
+    await expect(scratchSpaceCheck().ping()).resolves.toBeUndefined()
   })
 
   it('refuses to start on a storage directory it cannot write, with a ConfigError naming the setting', async () => {
