@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
 import { blobKeys, type StoredTranscript } from '@ytrag/stores'
-import { startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
+import { loadCaptionFixture, startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { captionsPastEnd, download, NO_CAPTIONS_REASON } from '../src/index.ts'
 
@@ -97,6 +97,31 @@ describe('download over HTTP, with the real yt-dlp', () => {
     expect(await fn.stores.documents.getVideo('all-4')).toMatchObject({ status: 'failed', error: NO_CAPTIONS_REASON })
     expect(fn.sink.events.map((event) => [event.name, (event.data as { reason: string }).reason])).toEqual([['video.failed', NO_CAPTIONS_REASON]])
     expect(await fn.stores.documents.getJob('job')).toMatchObject({ status: 'failed', errors: [{ videoId: 'all-4', message: NO_CAPTIONS_REASON }] })
+  })
+
+  it("refuses captions whose cues run past the video's end (a short clip paired with a long text), storing nothing of them", async () => {
+    // A 30 s video as its page describes it (JSON-LD duration), with a talk's 160 s of captions.
+    const site = await startFixtureServer({
+      videos: [{ name: 'short', title: 'A short clip', captions: [{ lang: 'en', vtt: loadCaptionFixture('database-indexing') }], chapters: [{ title: 'All of it', start: 0, end: 30 }] }],
+    })
+    try {
+      await fn.close()
+      fn = await startFunctionUnderTest(download, { YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: site.host, YOUTUBE_RAG__INGEST__CAPTION_SLACK_SECONDS: '10' })
+      await fn.stores.documents.createJob({ jobId: 'job', url: site.url('/short.html') })
+      await fn.stores.documents.insertVideo({ videoId: 'short', url: site.url('/short.html') })
+      await fn.stores.documents.addJobVideos('job', ['short'])
+      await fn.stores.documents.markJobDiscovered('job')
+      const data = { jobId: 'job', videoId: 'short', url: site.url('/short.html'), force: false }
+      expect((await fn.deliver('video.discovered', 'short', data)).status).toBe(202)
+      const video = await fn.stores.documents.getVideo('short')
+      expect(video?.durationSeconds).toBe(30)
+      expect(video?.status).toBe('failed')
+      expect(video?.error).toMatch(/^the en captions were refused: a cue starts at \d+ s, past the video's end at 30 s \(more than YOUTUBE_RAG__INGEST__CAPTION_SLACK_SECONDS = 10 s after it\)/)
+      expect(await fn.stores.blobs.get(blobKeys.transcript('short')).catch(() => undefined)).toBeUndefined()
+      expect(fn.sink.events.map((event) => event.name)).toEqual(['video.failed'])
+    } finally {
+      await site.close()
+    }
   })
 
   it('refuses a caption file over YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES, storing nothing of it', async () => {
