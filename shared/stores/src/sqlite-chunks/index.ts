@@ -234,14 +234,21 @@ export class SqliteChunkIndex implements ChunkIndex {
     try {
       const textRanked: { rowid: number; score: number }[] = []
       if (match) {
-        const rows = this.#db
-          .prepare(
-            `SELECT c.rowid AS rowid, bm25(chunks_fts, ?, ?) AS rank
-             FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-             WHERE chunks_fts MATCH ? ${where.sql ? `AND ${where.sql}` : ''}
-             ORDER BY rank, c.video_id, c.chunk_index LIMIT ?`,
-          )
-          .all(this.#weights[0], this.#weights[1], match, ...where.params, asInteger(candidates))
+        // Without a filter the top k are ranked inside FTS5 and only they are read from `chunks`
+        // (below): joining every match before sorting cost ~1.7x a bare FTS5 query. A filter
+        // needs the chunk's columns, so it joins; it also narrows what is sorted.
+        const rows = where.sql
+          ? this.#db
+              .prepare(
+                `SELECT c.rowid AS rowid, bm25(chunks_fts, ?, ?) AS rank
+                 FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+                 WHERE chunks_fts MATCH ? AND ${where.sql}
+                 ORDER BY rank, c.rowid LIMIT ?`,
+              )
+              .all(this.#weights[0], this.#weights[1], match, ...where.params, asInteger(candidates))
+          : this.#db
+              .prepare(`SELECT rowid, bm25(chunks_fts, ?, ?) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`)
+              .all(this.#weights[0], this.#weights[1], match, asInteger(candidates))
         // SQLite's bm25() is negative, lower is better; negate it so a higher score is better.
         for (const row of rows) textRanked.push({ rowid: Number(row.rowid), score: -Number(row.rank) })
       }
