@@ -20,7 +20,7 @@ import { createEvent, requestForEvent, type EventData, type EventName } from '..
 import { startEventRecorder, type EventRecorder } from '../../shared/function/src/testing/index.ts'
 import { HARBOUR_STORY, makeSpeechFixture } from '../../shared/media/src/testing/index.ts'
 import { startOpenAiTestServer, type OpenAiTestServer } from '../../shared/providers/src/testing/index.ts'
-import { openEmbeddedStores } from '../../shared/stores/src/index.ts'
+import { openEmbeddedStores } from '../../shared/stores/src/embedded/index.ts'
 import { loadCaptionFixture, startFixtureServer, type FixtureServer } from '../../shared/youtube/src/fixtures/index.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))

@@ -1,5 +1,5 @@
 import { CloudEvent, HTTP } from 'cloudevents'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const videoId = z.string().min(1).max(200)
 const jobId = z.string().min(1).max(100)

@@ -1,6 +1,6 @@
 import { ERROR_CODES } from '@ytrag/function'
 import type { Hono } from 'hono'
-import { z } from 'zod'
+import * as z from 'zod'
 import { askResponse, jobResponse, searchResponse, videoResponse } from './schemas.ts'
 
 const error = { $ref: '#/components/schemas/Error' }

@@ -1,6 +1,6 @@
 // One place that decides where a video's blobs live, so deleting a video can remove them all
 // by prefix.
-import { z } from 'zod'
+import * as z from 'zod'
 
 const safe = (videoId: string) => encodeURIComponent(videoId)
 
