@@ -25,8 +25,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
  * Packages kept out of the bundle and copied with their dependencies instead, because they
  * find native files next to their own: sqlite-vec its loadable extension (`vec0.so`), and
  * @ffmpeg-installer/ffmpeg the static ffmpeg (both in per-platform packages). A function gets
- * one when its bundle imports it, or when a workspace package in its bundle depends on it (the
- * media package loads ffmpeg's with `createRequire`, which esbuild cannot see).
+ * one when a file whose code is in its bundle names it: an import esbuild left out, or a
+ * `createRequire` it cannot see (the media package's ffmpeg module). So download gets ffmpeg,
+ * and transcribe, which bundles only the media package's transcript joining, does not.
  */
 export const EXTERNAL_PACKAGES = ['sqlite-vec', '@ffmpeg-installer/ffmpeg']
 
@@ -137,17 +138,18 @@ export function loadGraph(metafile, entry) {
 }
 
 /**
- * Bundles a function into `out` (emptied first). Options: `sourcemap` writes linked source maps
- * next to the scripts (run with `node --enable-source-maps`); off by default, the image has no use for them.
+ * Bundles one module the way a function's image runs it: `<out>/main.mjs` and `<out>/chunks/`.
+ * Options: `sourcemap` writes linked source maps next to the scripts (run with
+ * `node --enable-source-maps`), off by default: the image has no use for them; `nodePaths`,
+ * folders to resolve packages in besides the entry's own (the benchmark's baseline uses it).
+ * Gives esbuild's result, with its metafile (paths relative to the workspace).
  */
-export async function bundleFunction(name, out = join(root, 'dist', name), { sourcemap = false } = {}) {
-  const functions = functionNames()
-  if (!functions.includes(name)) throw new Error(`unknown function ${JSON.stringify(name)}; one of: ${functions.join(', ')}`)
+export async function bundleEntry(entry, out, { sourcemap = false, nodePaths = [] } = {}) {
   const esbuild = await loadEsbuild()
   rmSync(out, { recursive: true, force: true })
   mkdirSync(out, { recursive: true })
   const result = await esbuild.build({
-    entryPoints: { main: join(root, 'functions', name, 'src', 'main.ts') },
+    entryPoints: { main: entry },
     outdir: out,
     outExtension: { '.js': '.mjs' },
     // Each `import()` target becomes a chunk of its own (and code two of them share, another),
@@ -163,6 +165,7 @@ export async function bundleFunction(name, out = join(root, 'dist', name), { sou
     keepNames: true,
     sourcemap: sourcemap ? 'linked' : false,
     external: EXTERNAL_PACKAGES,
+    nodePaths,
     // The metafile's paths are relative to the workspace, whatever the caller's directory.
     absWorkingDir: root,
     // Bundled CommonJS packages call require() for Node's built-ins and use __dirname. In a
@@ -181,26 +184,33 @@ export async function bundleFunction(name, out = join(root, 'dist', name), { sou
     metafile: true,
     logLevel: 'warning',
   })
-  if (result.errors.length > 0) throw new Error(`esbuild failed for ${name}`)
+  if (result.errors.length > 0) throw new Error(`esbuild failed for ${entry}`)
+  return result
+}
+
+const packageOf = (request) => (request.startsWith('@') ? request.split('/').slice(0, 2).join('/') : request.split('/')[0])
+
+/** Bundles a function into `out` (emptied first); see `bundleEntry` for the options. */
+export async function bundleFunction(name, out = join(root, 'dist', name), options = {}) {
+  const functions = functionNames()
+  if (!functions.includes(name)) throw new Error(`unknown function ${JSON.stringify(name)}; one of: ${functions.join(', ')}`)
+  const result = await bundleEntry(join(root, 'functions', name, 'src', 'main.ts'), out, options)
 
   // The externals the bundle needs, each resolved from where the workspace resolves it: the
-  // file that imports it, or the workspace package that depends on it.
+  // file that names it. Only files whose code is in the output count (esbuild also reads the
+  // modules a package's index re-exports and then drops them).
   const modulesDir = join(out, 'node_modules')
   const copied = new Map()
-  const workspacePackages = new Set()
-  for (const [input, { imports }] of Object.entries(result.metafile.inputs)) {
-    const inWorkspace = /^(shared|functions)\/[^/]+\//.exec(input)
-    if (inWorkspace) workspacePackages.add(join(root, inWorkspace[0]))
-    for (const imported of imports) {
-      if (!imported.external || imported.path.startsWith('node:')) continue
-      const packageName = imported.path.startsWith('@') ? imported.path.split('/').slice(0, 2).join('/') : imported.path.split('/')[0]
-      if (!EXTERNAL_PACKAGES.includes(packageName)) continue
-      copyPackage(packageName, dirname(resolve(root, input)), modulesDir, copied)
+  const bundled = new Set(
+    Object.values(result.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input)),
+  )
+  for (const input of bundled) {
+    const named = new Set(result.metafile.inputs[input].imports.filter((imported) => imported.external).map((imported) => packageOf(imported.path)))
+    if (/^(shared|functions)\//.test(input)) {
+      const source = readFileSync(join(root, input), 'utf8')
+      for (const name of EXTERNAL_PACKAGES) if (source.includes(`'${name}'`) || source.includes(`"${name}"`)) named.add(name)
     }
-  }
-  for (const dir of workspacePackages) {
-    const { dependencies = {} } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
-    for (const name of Object.keys(dependencies)) if (EXTERNAL_PACKAGES.includes(name)) copyPackage(name, dir, modulesDir, copied)
+    for (const name of named) if (EXTERNAL_PACKAGES.includes(name)) copyPackage(name, dirname(join(root, input)), modulesDir, copied)
   }
   if (existsSync(modulesDir)) openPermissions(modulesDir)
   // The static ffmpeg goes on PATH too (`bin/`), for yt-dlp, which looks for it there.
