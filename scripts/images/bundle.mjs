@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 // Bundles one function into what its image runs: `<out>/main.mjs` (the function, the shared
-// packages and every npm dependency it imports, in one ES module) and `<out>/node_modules`
-// holding only the packages that cannot be bundled because they ship native files.
+// packages and the npm dependencies every start needs, in one ES module), `<out>/chunks/`
+// (what it reaches only through `import()`: the adapters and SDKs the configuration selects,
+// each read the first time it is used) and `<out>/node_modules` holding only the packages that
+// cannot be bundled because they ship native files.
 //
-//   node scripts/images/bundle.mjs <function> [out]     # out defaults to dist/<function>
-//   node dist/indexer/main.mjs                           # runs it (PORT, K_SINK, YOUTUBE_RAG__…)
+//   node scripts/images/bundle.mjs <function> [out] [--sourcemap]   # out defaults to dist/<function>
+//   node dist/indexer/main.mjs                                       # runs it (PORT, K_SINK, YOUTUBE_RAG__…)
 //
 // Why a bundle and not the sources: Node 24 strips TypeScript types itself, but only for
 // erasable syntax (the api uses parameter properties), and the bundle also leaves the image
 // without pnpm, the sources and the dependencies the function never imports, and starts faster
-// (Knative scales functions to zero, so start-up is on the request path).
+// (Knative scales functions to zero, so start-up is on the request path). Why chunks: a
+// function's start-up is mostly reading JavaScript, so it reads only what its configuration
+// uses (embedded stores never load the MongoDB, S3 or Qdrant clients; no API key, no OpenAI SDK).
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -21,8 +25,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
  * Packages kept out of the bundle and copied with their dependencies instead, because they
  * find native files next to their own: sqlite-vec its loadable extension (`vec0.so`), and
  * @ffmpeg-installer/ffmpeg the static ffmpeg (both in per-platform packages). A function gets
- * one when its bundle imports it, or when a workspace package in its bundle depends on it (the
- * media package loads ffmpeg's with `createRequire`, which esbuild cannot see).
+ * one when a file whose code is in its bundle names it: an import esbuild left out, or a
+ * `createRequire` it cannot see (the media package's ffmpeg module). So download gets ffmpeg,
+ * and transcribe, which bundles only the media package's transcript joining, does not.
  */
 export const EXTERNAL_PACKAGES = ['sqlite-vec', '@ffmpeg-installer/ffmpeg']
 
@@ -95,21 +100,77 @@ function openPermissions(path) {
 const sizeOf = (path) =>
   lstatSync(path).isDirectory() ? readdirSync(path).reduce((total, entry) => total + sizeOf(join(path, entry)), 0) : lstatSync(path).size
 
-export async function bundleFunction(name, out = join(root, 'dist', name)) {
-  const functions = readdirSync(join(root, 'functions')).filter((entry) => existsSync(join(root, 'functions', entry, 'src', 'main.ts')))
-  if (!functions.includes(name)) throw new Error(`unknown function ${JSON.stringify(name)}; one of: ${functions.join(', ')}`)
+/** The functions, by folder: those with a `src/main.ts`. */
+export const functionNames = () => readdirSync(join(root, 'functions')).filter((entry) => existsSync(join(root, 'functions', entry, 'src', 'main.ts')))
+
+/**
+ * What a start reads and what waits for an `import()`, from a build's metafile: the entry
+ * output and every output it imports statically (transitively) load at start-up; every other
+ * output is a lazily loaded chunk. Inputs are the source files bundled into each side.
+ *
+ * @example
+ * const graph = loadGraph(metafile, 'dist/api/main.mjs') // paths as the metafile's keys
+ * graph.initialBytes // what `node main.mjs` reads before it runs anything
+ */
+export function loadGraph(metafile, entry) {
+  const initial = new Set()
+  const pending = [entry]
+  while (pending.length > 0) {
+    const output = pending.pop()
+    if (initial.has(output)) continue
+    initial.add(output)
+    for (const imported of metafile.outputs[output].imports) {
+      if (!imported.external && imported.kind === 'import-statement') pending.push(imported.path)
+    }
+  }
+  const scripts = Object.keys(metafile.outputs).filter((output) => output.endsWith('.mjs'))
+  const lazy = scripts.filter((output) => !initial.has(output))
+  const bytes = (outputs) => outputs.reduce((total, output) => total + metafile.outputs[output].bytes, 0)
+  const inputs = (outputs) => new Set(outputs.flatMap((output) => Object.keys(metafile.outputs[output].inputs)))
+  return {
+    initial: [...initial],
+    lazy,
+    initialBytes: bytes([...initial]),
+    lazyBytes: bytes(lazy),
+    initialInputs: inputs([...initial]),
+    lazyInputs: inputs(lazy),
+  }
+}
+
+/**
+ * Bundles one module the way a function's image runs it: `<out>/main.mjs` and `<out>/chunks/`.
+ * Options: `sourcemap` writes linked source maps next to the scripts (run with
+ * `node --enable-source-maps`), off by default: the image has no use for them; `nodePaths`,
+ * folders to resolve packages in besides the entry's own (the benchmark's baseline uses it).
+ * Gives esbuild's result, with its metafile (paths relative to the workspace).
+ */
+export async function bundleEntry(entry, out, { sourcemap = false, nodePaths = [] } = {}) {
   const esbuild = await loadEsbuild()
   rmSync(out, { recursive: true, force: true })
   mkdirSync(out, { recursive: true })
   const result = await esbuild.build({
-    entryPoints: [join(root, 'functions', name, 'src', 'main.ts')],
-    outfile: join(out, 'main.mjs'),
+    entryPoints: { main: entry },
+    outdir: out,
+    outExtension: { '.js': '.mjs' },
+    // Each `import()` target becomes a chunk of its own (and code two of them share, another),
+    // read only when the import runs.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node24',
+    // Less to read and parse at start-up. Names are kept: logs show error classes by name.
+    minify: true,
+    keepNames: true,
+    sourcemap: sourcemap ? 'linked' : false,
     external: EXTERNAL_PACKAGES,
-    // Bundled CommonJS packages call require() for Node's built-ins and use __dirname.
+    nodePaths,
+    // The metafile's paths are relative to the workspace, whatever the caller's directory.
+    absWorkingDir: root,
+    // Bundled CommonJS packages call require() for Node's built-ins and use __dirname. In a
+    // chunk, these name the chunk's own file and folder (`chunks/`); require() still finds
+    // `<out>/node_modules`, one folder up.
     banner: {
       js: [
         "import { createRequire as __ytragCreateRequire } from 'node:module';",
@@ -123,26 +184,33 @@ export async function bundleFunction(name, out = join(root, 'dist', name)) {
     metafile: true,
     logLevel: 'warning',
   })
-  if (result.errors.length > 0) throw new Error(`esbuild failed for ${name}`)
+  if (result.errors.length > 0) throw new Error(`esbuild failed for ${entry}`)
+  return result
+}
+
+const packageOf = (request) => (request.startsWith('@') ? request.split('/').slice(0, 2).join('/') : request.split('/')[0])
+
+/** Bundles a function into `out` (emptied first); see `bundleEntry` for the options. */
+export async function bundleFunction(name, out = join(root, 'dist', name), options = {}) {
+  const functions = functionNames()
+  if (!functions.includes(name)) throw new Error(`unknown function ${JSON.stringify(name)}; one of: ${functions.join(', ')}`)
+  const result = await bundleEntry(join(root, 'functions', name, 'src', 'main.ts'), out, options)
 
   // The externals the bundle needs, each resolved from where the workspace resolves it: the
-  // file that imports it, or the workspace package that depends on it.
+  // file that names it. Only files whose code is in the output count (esbuild also reads the
+  // modules a package's index re-exports and then drops them).
   const modulesDir = join(out, 'node_modules')
   const copied = new Map()
-  const workspacePackages = new Set()
-  for (const [input, { imports }] of Object.entries(result.metafile.inputs)) {
-    const inWorkspace = /^(shared|functions)\/[^/]+\//.exec(input)
-    if (inWorkspace) workspacePackages.add(join(root, inWorkspace[0]))
-    for (const imported of imports) {
-      if (!imported.external || imported.path.startsWith('node:')) continue
-      const packageName = imported.path.startsWith('@') ? imported.path.split('/').slice(0, 2).join('/') : imported.path.split('/')[0]
-      if (!EXTERNAL_PACKAGES.includes(packageName)) continue
-      copyPackage(packageName, dirname(resolve(root, input)), modulesDir, copied)
+  const bundled = new Set(
+    Object.values(result.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input)),
+  )
+  for (const input of bundled) {
+    const named = new Set(result.metafile.inputs[input].imports.filter((imported) => imported.external).map((imported) => packageOf(imported.path)))
+    if (/^(shared|functions)\//.test(input)) {
+      const source = readFileSync(join(root, input), 'utf8')
+      for (const name of EXTERNAL_PACKAGES) if (source.includes(`'${name}'`) || source.includes(`"${name}"`)) named.add(name)
     }
-  }
-  for (const dir of workspacePackages) {
-    const { dependencies = {} } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
-    for (const name of Object.keys(dependencies)) if (EXTERNAL_PACKAGES.includes(name)) copyPackage(name, dir, modulesDir, copied)
+    for (const name of named) if (EXTERNAL_PACKAGES.includes(name)) copyPackage(name, dirname(join(root, input)), modulesDir, copied)
   }
   if (existsSync(modulesDir)) openPermissions(modulesDir)
   // The static ffmpeg goes on PATH too (`bin/`), for yt-dlp, which looks for it there.
@@ -158,20 +226,35 @@ export async function bundleFunction(name, out = join(root, 'dist', name)) {
     join(out, 'package.json'),
     `${JSON.stringify({ name: `@ytrag/${name}-image`, private: true, type: 'module', main: 'main.mjs', dependencies: Object.fromEntries(copied) }, null, 2)}\n`,
   )
-  return { out, bytes: sizeOf(out), bundleBytes: statSync(join(out, 'main.mjs')).size, externals: Object.fromEntries(copied) }
+  const entry = Object.keys(result.metafile.outputs).find((output) => result.metafile.outputs[output].entryPoint === `functions/${name}/src/main.ts`)
+  const graph = loadGraph(result.metafile, entry)
+  return {
+    out,
+    bytes: sizeOf(out),
+    bundleBytes: statSync(join(out, 'main.mjs')).size,
+    initialBytes: graph.initialBytes,
+    lazyBytes: graph.lazyBytes,
+    chunks: graph.lazy.length,
+    externals: Object.fromEntries(copied),
+    metafile: result.metafile,
+  }
 }
 
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [name, out] = process.argv.slice(2)
+  const args = process.argv.slice(2)
+  const [name, out] = args.filter((arg) => !arg.startsWith('--'))
   if (!name) {
-    console.error('usage: node scripts/images/bundle.mjs <function> [out]')
+    console.error('usage: node scripts/images/bundle.mjs <function> [out] [--sourcemap]')
     process.exit(2)
   }
   try {
-    const bundled = await bundleFunction(name, out && resolve(out))
-    const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`
+    const bundled = await bundleFunction(name, out && resolve(out), { sourcemap: args.includes('--sourcemap') })
+    const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`
     const externals = Object.entries(bundled.externals).map(([pkg, version]) => `${pkg}@${version}`)
-    console.log(`${name}: ${relative(process.cwd(), bundled.out).startsWith('..') ? bundled.out : relative(process.cwd(), bundled.out)}/main.mjs ${mb(bundled.bundleBytes)}, ${mb(bundled.bytes)} in all; external: ${externals.join(', ') || 'none'}`)
+    const shown = relative(process.cwd(), bundled.out).startsWith('..') ? bundled.out : relative(process.cwd(), bundled.out)
+    console.log(
+      `${name}: ${shown}/main.mjs; read at start ${mb(bundled.initialBytes)}, ${bundled.chunks} chunks loaded when used ${mb(bundled.lazyBytes)}; ${mb(bundled.bytes)} in all; external: ${externals.join(', ') || 'none'}`,
+    )
   } catch (error) {
     console.error(`bundle: ${error.message}`)
     process.exit(1)

@@ -20,7 +20,7 @@ import { createEvent, requestForEvent, type EventData, type EventName } from '..
 import { startEventRecorder, type EventRecorder } from '../../shared/function/src/testing/index.ts'
 import { HARBOUR_STORY, makeSpeechFixture } from '../../shared/media/src/testing/index.ts'
 import { startOpenAiTestServer, type OpenAiTestServer } from '../../shared/providers/src/testing/index.ts'
-import { openEmbeddedStores } from '../../shared/stores/src/index.ts'
+import { openEmbeddedStores } from '../../shared/stores/src/embedded/index.ts'
 import { loadCaptionFixture, startFixtureServer, type FixtureServer } from '../../shared/youtube/src/fixtures/index.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -243,7 +243,7 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
     expect(config.Labels).toMatchObject({ 'io.youtube-rag.function': PLAIN })
 
     const listing = await runIn(image, ['sh', '-c', 'id -u; ls -A /app; ls -A /app/node_modules; node --version'])
-    expect(listing.output.trim().split('\n')).toEqual(['1000', 'main.mjs', 'node_modules', 'package.json', 'sqlite-vec', 'sqlite-vec-linux-x64', expect.stringMatching(/^v24\./)])
+    expect(listing.output.trim().split('\n')).toEqual(['1000', 'chunks', 'main.mjs', 'node_modules', 'package.json', 'sqlite-vec', 'sqlite-vec-linux-x64', expect.stringMatching(/^v24\./)])
     const absent = await runIn(image, ['sh', '-c', 'for tool in yt-dlp ffmpeg python3 pnpm; do command -v $tool; done; ls /src 2>/dev/null; true'])
     expect(absent.output.trim()).toBe('')
     // The image's files are root's: the function cannot change its own code, nor add to it.

@@ -1,4 +1,5 @@
-import { readDeadLetterInfo } from '@ytrag/broker'
+// The dead-letter entry alone: the package's main one brings the local broker and its YAML parser.
+import { readDeadLetterInfo } from '@ytrag/broker/dead-letter'
 import { InvalidEventError } from '@ytrag/events'
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import type { Stage } from '@ytrag/stores'

@@ -1,5 +1,5 @@
 import { accessSync, constants, readFileSync } from 'node:fs'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const YOUTUBE_HOSTS = ['www.youtube.com', 'youtube.com', 'm.youtube.com', 'music.youtube.com', 'youtu.be']
 // Where YouTube's pages send yt-dlp for the rest: media on numbered googlevideo hosts, thumbnails

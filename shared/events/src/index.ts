@@ -1,5 +1,5 @@
 import { CloudEvent, HTTP } from 'cloudevents'
-import { z } from 'zod'
+import * as z from 'zod'
 
 const videoId = z.string().min(1).max(200)
 const jobId = z.string().min(1).max(100)
@@ -12,65 +12,77 @@ const generation = z.number().int().min(0).optional()
 
 /**
  * The event catalog: each event's short name with the zod schema of its `data`.
- * The CloudEvent `type` is `io.youtube-rag.<name>.v1`.
+ * The CloudEvent `type` is `io.youtube-rag.<name>.v1`. Each schema is built by its first parse
+ * (`z.lazy`), not at import: building zod schemas is a good part of a function's start-up, and
+ * a function receives and sends only a few of these events.
  */
 export const eventSchemas = {
-  'ingest.requested': z.object({
-    jobId,
-    url: z.string().url(),
-    language: z.string().min(2).max(20).optional(),
-    force: z.boolean().default(false),
-    /** Transcribe the audio even when the video has captions. */
-    speechToText: z.boolean().optional(),
-  }),
-  'channel.resync.requested': z.object({
-    /** The job the sync's videos are linked to, so its progress and errors can be followed. */
-    jobId,
-    channelId: z.string().min(1),
-    url: z.string().url(),
-    /** Why: the schedule, a new subscription (which backfills), or someone asking. */
-    reason: z.enum(['scheduled', 'subscribed', 'manual']),
-    /** A subscription's first sync lists this many of the newest videos (or all) instead of the feed's. */
-    backfill: z.union([z.number().int().min(0), z.literal('all')]).optional(),
-  }),
-  'video.discovered': z.object({
-    jobId,
-    videoId,
-    /** The page yt-dlp reads the video from. */
-    url: z.string().url(),
-    /** For a page that holds several videos (a generic playlist page), which one (1-based). */
-    playlistItem: z.number().int().positive().optional(),
-    title: z.string().optional(),
-    language: z.string().optional(),
-    force: z.boolean().default(false),
-    speechToText: z.boolean().optional(),
-    /** false: a subscription that does not pay for speech-to-text; a video without captions fails instead. */
-    speechToTextAllowed: z.boolean().optional(),
-    generation,
-  }),
-  'audio.segment.ready': z.object({
-    jobId,
-    videoId,
-    index: z.number().int().min(0),
-    count: z.number().int().positive(),
-    startSeconds: z.number().min(0),
-    durationSeconds: z.number().positive(),
-    blobKey: z.string().min(1),
-    /** The language asked for, a hint to the model. */
-    language: z.string().optional(),
-    generation,
-  }),
-  'transcript.ready': z.object({
-    jobId,
-    videoId,
-    blobKey: z.string().min(1),
-    source: transcriptSource,
-    language: z.string(),
-    model: z.string().optional(),
-    generation,
-  }),
-  'video.indexed': z.object({ jobId, videoId, chunkCount: z.number().int().min(0) }),
-  'video.failed': z.object({ jobId, videoId, stage: z.string(), reason: z.string() }),
+  'ingest.requested': z.lazy(() =>
+    z.object({
+      jobId,
+      url: z.string().url(),
+      language: z.string().min(2).max(20).optional(),
+      force: z.boolean().default(false),
+      /** Transcribe the audio even when the video has captions. */
+      speechToText: z.boolean().optional(),
+    }),
+  ),
+  'channel.resync.requested': z.lazy(() =>
+    z.object({
+      /** The job the sync's videos are linked to, so its progress and errors can be followed. */
+      jobId,
+      channelId: z.string().min(1),
+      url: z.string().url(),
+      /** Why: the schedule, a new subscription (which backfills), or someone asking. */
+      reason: z.enum(['scheduled', 'subscribed', 'manual']),
+      /** A subscription's first sync lists this many of the newest videos (or all) instead of the feed's. */
+      backfill: z.union([z.number().int().min(0), z.literal('all')]).optional(),
+    }),
+  ),
+  'video.discovered': z.lazy(() =>
+    z.object({
+      jobId,
+      videoId,
+      /** The page yt-dlp reads the video from. */
+      url: z.string().url(),
+      /** For a page that holds several videos (a generic playlist page), which one (1-based). */
+      playlistItem: z.number().int().positive().optional(),
+      title: z.string().optional(),
+      language: z.string().optional(),
+      force: z.boolean().default(false),
+      speechToText: z.boolean().optional(),
+      /** false: a subscription that does not pay for speech-to-text; a video without captions fails instead. */
+      speechToTextAllowed: z.boolean().optional(),
+      generation,
+    }),
+  ),
+  'audio.segment.ready': z.lazy(() =>
+    z.object({
+      jobId,
+      videoId,
+      index: z.number().int().min(0),
+      count: z.number().int().positive(),
+      startSeconds: z.number().min(0),
+      durationSeconds: z.number().positive(),
+      blobKey: z.string().min(1),
+      /** The language asked for, a hint to the model. */
+      language: z.string().optional(),
+      generation,
+    }),
+  ),
+  'transcript.ready': z.lazy(() =>
+    z.object({
+      jobId,
+      videoId,
+      blobKey: z.string().min(1),
+      source: transcriptSource,
+      language: z.string(),
+      model: z.string().optional(),
+      generation,
+    }),
+  ),
+  'video.indexed': z.lazy(() => z.object({ jobId, videoId, chunkCount: z.number().int().min(0) })),
+  'video.failed': z.lazy(() => z.object({ jobId, videoId, stage: z.string(), reason: z.string() })),
 } as const
 
 export type EventName = keyof typeof eventSchemas

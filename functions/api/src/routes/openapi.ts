@@ -1,7 +1,7 @@
 import { ERROR_CODES } from '@ytrag/function'
 import type { Hono } from 'hono'
-import { z } from 'zod'
-import { askResponse, jobResponse, searchResponse, videoResponse } from './schemas.ts'
+import * as z from 'zod'
+import { responses } from './schemas.ts'
 
 const error = { $ref: '#/components/schemas/Error' }
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
@@ -22,18 +22,17 @@ const filter = {
   },
 }
 
-/** The API's OpenAPI 3.1 description, written once at start-up. */
+/**
+ * The API's OpenAPI 3.1 description, written once. The response schemas' JSON Schema is added by
+ * its first request (`described`): generating it is work a start-up should not wait for.
+ */
 export const openApiDocument = {
   openapi: '3.1.0',
   info: { title: 'youtube-rag', version: '0.1.0', description: 'Questions over YouTube videos, answered with timestamped citations.' },
   components: {
     schemas: {
       Error: { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string', enum: [...ERROR_CODES] }, message: { type: 'string' } } } } },
-      Job: jsonSchema(jobResponse),
-      Video: jsonSchema(videoResponse),
-      SearchResponse: jsonSchema(searchResponse),
-      AskResponse: jsonSchema(askResponse),
-    },
+    } as Record<string, object>,
     // Needed only when the server has API__KEYS set; `{}` in `security` says so.
     securitySchemes: {
       bearer: { type: 'http', scheme: 'bearer', description: 'an API key: Authorization: Bearer KEY' },
@@ -135,8 +134,24 @@ ${Object.entries(openApiDocument.paths)
   .join('\n')}
 </ul></body></html>`
 
+let complete = false
+/** The description with the response schemas in it, generated on the first call. */
+function described() {
+  if (!complete) {
+    const { askResponse, jobResponse, searchResponse, videoResponse } = responses()
+    Object.assign(openApiDocument.components.schemas, {
+      Job: jsonSchema(jobResponse),
+      Video: jsonSchema(videoResponse),
+      SearchResponse: jsonSchema(searchResponse),
+      AskResponse: jsonSchema(askResponse),
+    })
+    complete = true
+  }
+  return openApiDocument
+}
+
 /** `GET /openapi.json` and `GET /docs`. */
 export function openApiRoutes(app: Hono) {
-  app.get('/openapi.json', (c) => c.json(openApiDocument))
+  app.get('/openapi.json', (c) => c.json(described()))
   app.get('/docs', (c) => c.html(docsPage))
 }

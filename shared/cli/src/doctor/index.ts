@@ -133,9 +133,9 @@ async function stores(config: Config, env: Record<string, string | undefined>, t
       if (missing && allEmbedded) return [...results, { name: 'stores', level: 'ok', detail: `embedded (SQLite and files in ${config.storage.dir}), made at the first start` }]
     }
   }
-  let opened: ReturnType<typeof openStores> | undefined
+  let opened: Awaited<ReturnType<typeof openStores>> | undefined
   try {
-    opened = openStores(config, { env })
+    opened = await openStores(config, { env })
   } catch (error) {
     return [...results, { name: 'stores', level: 'fail', detail: `could not be opened: ${message(error)}` }]
   }

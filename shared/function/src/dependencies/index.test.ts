@@ -3,7 +3,10 @@
 import { randomUUID } from 'node:crypto'
 import { startOpenAiTestServer, type OpenAiTestServer } from '@ytrag/providers/testing'
 import { hashApiKey } from '@ytrag/rate-limit'
-import { MongoDocumentStore, QdrantChunkIndex, S3BlobStore, SqliteChunkIndex, SqliteDocumentStore, DirectoryBlobStore } from '@ytrag/stores'
+import { DirectoryBlobStore, SqliteChunkIndex, SqliteDocumentStore } from '@ytrag/stores/embedded'
+import { MongoDocumentStore } from '@ytrag/stores/mongodb'
+import { QdrantChunkIndex } from '@ytrag/stores/qdrant'
+import { S3BlobStore } from '@ytrag/stores/s3'
 import { startFakeQdrant, startS3rver, type RunningFakeQdrant, type RunningS3rver } from '@ytrag/stores/testing'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -142,7 +145,9 @@ describe('stores, providers and rate limiter selected by config', () => {
     await expect(startFunctionUnderTest(echo, production({ YOUTUBE_RAG__RATE_LIMIT__REDIS_URL: 'redis://127.0.0.1:1' }))).rejects.toThrow(/Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/)
   })
 
-  it('makes the Qdrant collection with the embedding size: known for OpenAI models, asked of the model otherwise', async () => {
+  it('makes the Qdrant collection with the embedding size: known for OpenAI models, asked of the model on first use otherwise', async () => {
+    const probes = () => openai.requests.filter((request) => request.path === '/v1/embeddings').map((request) => (request.body as { model: string }).model)
+    const before = probes().length
     const known = await startFunctionUnderTest(echo, production({ YOUTUBE_RAG__OPENAI__BASE_URL: `${openai.baseUrl}`, YOUTUBE_RAG__OPENAI__EMBEDDING_DIMENSIONS: '24' }))
     const unknown = await startFunctionUnderTest(
       echo,
@@ -151,10 +156,14 @@ describe('stores, providers and rate limiter selected by config', () => {
     try {
       expect(known.providers.embeddings?.dimensions).toBe(24)
       expect(unknown.providers.embeddings?.dimensions).toBeUndefined()
-      const probes = openai.requests.filter((request) => request.path === '/v1/embeddings')
-      expect(probes.map((request) => (request.body as { model: string }).model)).toEqual(['nomic-embed-text'])
+      // Starting asks the model nothing, and neither does readiness.
+      expect((await ready(unknown)).status).toBe(200)
+      expect(probes().slice(before)).toEqual([])
       await known.stores.chunks.countVideo('v')
+      // The first use makes the collection: one probe, whatever many uses race to it.
+      await Promise.all([unknown.stores.chunks.countVideo('v'), unknown.stores.chunks.countVideo('w')])
       await unknown.stores.chunks.countVideo('v')
+      expect(probes().slice(before)).toEqual(['nomic-embed-text'])
       const sizes = qdrant.requests
         .filter((request) => request.method === 'PUT' && /^\/collections\/[^/]+$/.test(request.path))
         .slice(-2)

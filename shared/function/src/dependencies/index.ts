@@ -2,7 +2,7 @@ import type { Config } from '@ytrag/config'
 import type { Logger } from '@ytrag/logging'
 import { providersFromConfig, type Providers } from '@ytrag/providers'
 import { rateLimiterFromConfig, type RateLimiter } from '@ytrag/rate-limit'
-import { openStores, type StoreProviders, type Stores } from '@ytrag/stores'
+import { openStores, type EmbeddingSize, type StoreProviders, type Stores } from '@ytrag/stores'
 import { assertStorageWritable } from '../readiness/index.ts'
 
 /** What a function's handlers run against, opened once at start-up from the configuration. */
@@ -25,15 +25,15 @@ export interface OpenDependenciesOptions {
 
 /**
  * The embedding size the chunk index is made with. Known up front for OpenAI's models or when
- * configured; otherwise one embedding is asked for, since Qdrant needs the size to create its
- * collection (the embedded index learns it from the first vector it stores).
+ * configured; otherwise learned from one embedding, but only when an index needs it before its
+ * first vector (Qdrant, making its collection on first use), never while the function starts:
+ * a scale from zero must not wait on, or pay for, a model request.
  */
-async function embeddingSize(config: Config, providers: Providers): Promise<number | undefined> {
+function embeddingSize(providers: Providers): EmbeddingSize | undefined {
   const embeddings = providers.embeddings
   if (!embeddings) return undefined
-  if (embeddings.dimensions !== undefined || config.vectorDb.provider !== 'qdrant') return embeddings.dimensions
-  const [probe] = await embeddings.embed(['dimension probe'])
-  return probe?.length
+  if (embeddings.dimensions !== undefined) return embeddings.dimensions
+  return async () => (await embeddings.embed(['dimension probe']))[0]?.length
 }
 
 /**
@@ -50,15 +50,19 @@ export async function openDependencies(config: Config, options: OpenDependencies
   // The embedded stores live in the storage directory: say so plainly if it cannot be written.
   if (config.documentDb.provider === 'sqlite' || config.vectorDb.provider === 'sqlite' || config.blobStorage.provider === 'directory') await assertStorageWritable(config)
   const providers = providersFromConfig(config, env, (message) => logger.warn(message))
-  const dimensions = await embeddingSize(config, providers)
-  const { providers: storeProviders, ...stores } = openStores(config, { env, ...(dimensions === undefined ? {} : { dimensions }) })
-  let rateLimiter: RateLimiter | undefined
-  try {
-    rateLimiter = options.rateLimited ? await rateLimiterFromConfig(config) : undefined
-  } catch (error) {
-    await stores.close()
-    throw error
+  const dimensions = embeddingSize(providers)
+  // Side by side: Redis is connected to while the stores' adapters are read.
+  const [opened, limiter] = await Promise.allSettled([
+    openStores(config, { env, ...(dimensions === undefined ? {} : { dimensions }) }),
+    options.rateLimited ? rateLimiterFromConfig(config) : undefined,
+  ])
+  if (opened.status === 'rejected' || limiter.status === 'rejected') {
+    // Whichever did open is closed again before the failure is reported.
+    await Promise.allSettled([opened.status === 'fulfilled' ? opened.value.close() : undefined, limiter.status === 'fulfilled' ? limiter.value?.close() : undefined])
+    throw opened.status === 'rejected' ? opened.reason : (limiter as PromiseRejectedResult).reason
   }
+  const { providers: storeProviders, ...stores } = opened.value
+  const rateLimiter = limiter.value
   logger.info(
     {
       stores: storeProviders,

@@ -5,7 +5,11 @@
 // backoff (0.5 s doubling to at most 8 s, minus up to 25 % jitter) and honours `retry-after-ms`
 // and `Retry-After` (seconds or an HTTP date, up to 60 s), which is exactly the policy wanted;
 // a second layer of our own would multiply attempts. Tests prove it against the test server.
-import OpenAI, { APIConnectionError, APIError, toFile } from 'openai'
+//
+// The SDK is imported on the first request, not with this module: it is a megabyte of
+// JavaScript, and most of what a function does (start, answer health checks, list videos,
+// read captions) never asks a model anything.
+import type OpenAI from 'openai'
 import type { ChatMessage, ChatProvider, EmbeddingProvider, Providers, SpeechToTextProvider, TranscriptionSegment } from '../ports.ts'
 import { languageCode } from './languages.ts'
 
@@ -124,12 +128,22 @@ export class ProviderError extends Error {
   }
 }
 
-function providerError(what: string, error: unknown): ProviderError {
+/** The SDK's module, once a request has loaded it. */
+type Sdk = typeof import('openai')
+
+/** What a request runs with: the SDK (for its error classes and `toFile`) and the client made from it. */
+interface Api {
+  sdk: Sdk
+  client: OpenAI
+}
+
+/** `sdk` is undefined when the SDK itself could not be loaded. */
+function providerError(what: string, error: unknown, sdk: Sdk | undefined): ProviderError {
   if (error instanceof ProviderError) return error
-  if (error instanceof APIConnectionError) {
+  if (sdk && error instanceof sdk.APIConnectionError) {
     return new ProviderError(`${what} failed: could not reach the API (${error.message})`, { retryable: true, cause: error })
   }
-  if (error instanceof APIError && error.status !== undefined) {
+  if (sdk && error instanceof sdk.APIError && error.status !== undefined) {
     const status = error.status
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500
     return new ProviderError(`${what} failed: ${error.message}`, { status, retryable, cause: error })
@@ -138,8 +152,8 @@ function providerError(what: string, error: unknown): ProviderError {
 }
 
 /** A 400 saying the input has too many tokens: our character estimate was too low for this text. */
-function isTokenLimitError(error: unknown): boolean {
-  if (!(error instanceof APIError) || error.status !== 400) return false
+function isTokenLimitError(error: unknown, sdk: Sdk): boolean {
+  if (!(error instanceof sdk.APIError) || error.status !== 400) return false
   return error.type === 'max_tokens_per_request' || error.code === 'context_length_exceeded' || /token/iu.test(error.message)
 }
 
@@ -156,13 +170,16 @@ const MODEL_DIMENSIONS: Record<string, number> = {
   'text-embedding-ada-002': 1536,
 }
 
-function openAiEmbeddings(client: OpenAI, model: string, dimensions: number | undefined, warn: (message: string) => void): EmbeddingProvider {
+function openAiEmbeddings(connect: () => Promise<Api>, model: string, dimensions: number | undefined, warn: (message: string) => void): EmbeddingProvider {
   const what = `OpenAI embeddings (${model})`
 
   /** One request; on a token-limit 400, halves the batch (or cuts a lone text) and tries again. */
   async function embedBatch(start: number, inputs: string[]): Promise<number[][]> {
+    let sdk: Sdk | undefined
     try {
-      const response = await client.embeddings.create({ model, input: inputs, ...(dimensions === undefined ? {} : { dimensions }) })
+      const api = await connect()
+      sdk = api.sdk
+      const response = await api.client.embeddings.create({ model, input: inputs, ...(dimensions === undefined ? {} : { dimensions }) })
       // The API numbers each vector by its input's position; order in `data` is not promised.
       const vectors = new Array<number[] | undefined>(inputs.length)
       for (const item of response.data) vectors[item.index] = item.embedding
@@ -171,13 +188,13 @@ function openAiEmbeddings(client: OpenAI, model: string, dimensions: number | un
       }
       return vectors as number[][]
     } catch (error) {
-      if (!isTokenLimitError(error)) throw providerError(`${what} request for inputs ${start}–${start + inputs.length - 1}`, error)
+      if (!sdk || !isTokenLimitError(error, sdk)) throw providerError(`${what} request for inputs ${start}–${start + inputs.length - 1}`, error, sdk)
       if (inputs.length > 1) {
         const half = Math.ceil(inputs.length / 2)
         return [...(await embedBatch(start, inputs.slice(0, half))), ...(await embedBatch(start + half, inputs.slice(half)))]
       }
       const text = inputs[0] ?? ''
-      if (text.length < 2) throw providerError(`${what} request for input ${start}`, error)
+      if (text.length < 2) throw providerError(`${what} request for input ${start}`, error, sdk)
       warn(`${what}: input ${start} is still over the token limit at ${text.length} characters; embedding its first half`)
       return embedBatch(start, [cut(text, Math.floor(text.length / 2))])
     }
@@ -201,26 +218,32 @@ function openAiEmbeddings(client: OpenAI, model: string, dimensions: number | un
   }
 }
 
-function openAiChat(client: OpenAI, model: string): ChatProvider {
+function openAiChat(connect: () => Promise<Api>, model: string): ChatProvider {
   const what = `OpenAI chat (${model})`
   return {
     model,
     async complete(messages: ChatMessage[]) {
+      let sdk: Sdk | undefined
       try {
-        const completion = await client.chat.completions.create({ model, messages })
+        const api = await connect()
+        sdk = api.sdk
+        const completion = await api.client.chat.completions.create({ model, messages })
         const choice = completion.choices[0]
         if (!choice) throw new ProviderError(`${what} returned no choices`, { retryable: false })
         return choice.message.content ?? ''
       } catch (error) {
-        throw providerError(what, error)
+        throw providerError(what, error, sdk)
       }
     },
     async *stream(messages: ChatMessage[]) {
+      let sdk: Sdk | undefined
       let stream
       try {
-        stream = await client.chat.completions.create({ model, messages, stream: true })
+        const api = await connect()
+        sdk = api.sdk
+        stream = await api.client.chat.completions.create({ model, messages, stream: true })
       } catch (error) {
-        throw providerError(what, error)
+        throw providerError(what, error, sdk)
       }
       try {
         for await (const chunk of stream) {
@@ -229,22 +252,25 @@ function openAiChat(client: OpenAI, model: string): ChatProvider {
           if (text) yield text
         }
       } catch (error) {
-        throw providerError(`${what} stream`, error)
+        throw providerError(`${what} stream`, error, sdk)
       }
     },
   }
 }
 
-function openAiSpeechToText(client: OpenAI, model: string): SpeechToTextProvider {
+function openAiSpeechToText(connect: () => Promise<Api>, model: string): SpeechToTextProvider {
   const what = `OpenAI transcription (${model})`
   return {
     model,
     async transcribe(audio) {
       const extension = /\.([a-z0-9]+)$/iu.exec(audio.filename)?.[1]?.toLowerCase() ?? ''
       const type = AUDIO_TYPES[extension]
+      let sdk: Sdk | undefined
       try {
-        const result = await client.audio.transcriptions.create({
-          file: await toFile(audio.data, audio.filename, type ? { type } : undefined),
+        const api = await connect()
+        sdk = api.sdk
+        const result = await api.client.audio.transcriptions.create({
+          file: await sdk.toFile(audio.data, audio.filename, type ? { type } : undefined),
           model,
           response_format: 'verbose_json',
           timestamp_granularities: ['segment'],
@@ -260,7 +286,7 @@ function openAiSpeechToText(client: OpenAI, model: string): SpeechToTextProvider
           segments: segments.filter((segment) => segment.text !== ''),
         }
       } catch (error) {
-        throw providerError(`${what} of ${audio.filename}`, error)
+        throw providerError(`${what} of ${audio.filename}`, error, sdk)
       }
     },
   }
@@ -283,21 +309,34 @@ export function openAiProviders(options: OpenAiProvidersOptions = {}): Providers
   const apiKey = options.apiKey || undefined
   const baseUrl = options.baseUrl || undefined
   if (!apiKey && !baseUrl) return {}
-  const client = new OpenAI({
-    apiKey: apiKey ?? LOCAL_SERVER_KEY,
-    // Given explicitly, so the SDK never falls back to OPENAI_BASE_URL, OPENAI_ORG_ID or
-    // OPENAI_PROJECT_ID behind the config's back: configuration is read in one place.
-    baseURL: baseUrl ?? 'https://api.openai.com/v1',
-    organization: null,
-    project: null,
-    maxRetries: options.maxRetries ?? 5,
-    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  })
+  // One SDK import and one client for the three providers, made by the first request of any
+  // (concurrent first requests share it; a failed import is tried again by the next).
+  let api: Promise<Api> | undefined
+  const connect = () =>
+    (api ??= import('openai').then(
+      (sdk) => ({
+        sdk,
+        client: new sdk.default({
+          apiKey: apiKey ?? LOCAL_SERVER_KEY,
+          // Given explicitly, so the SDK never falls back to OPENAI_BASE_URL, OPENAI_ORG_ID or
+          // OPENAI_PROJECT_ID behind the config's back: configuration is read in one place.
+          baseURL: baseUrl ?? 'https://api.openai.com/v1',
+          organization: null,
+          project: null,
+          maxRetries: options.maxRetries ?? 5,
+          ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        }),
+      }),
+      (error: unknown) => {
+        api = undefined
+        throw error
+      },
+    ))
   const warn = options.onWarning ?? ((message: string) => console.warn(message))
   return {
-    embeddings: openAiEmbeddings(client, options.embeddingModel ?? 'text-embedding-3-small', options.embeddingDimensions, warn),
-    chat: openAiChat(client, options.chatModel ?? 'gpt-4o-mini'),
-    speechToText: openAiSpeechToText(client, options.transcriptionModel ?? 'whisper-1'),
+    embeddings: openAiEmbeddings(connect, options.embeddingModel ?? 'text-embedding-3-small', options.embeddingDimensions, warn),
+    chat: openAiChat(connect, options.chatModel ?? 'gpt-4o-mini'),
+    speechToText: openAiSpeechToText(connect, options.transcriptionModel ?? 'whisper-1'),
   }
 }

@@ -1,5 +1,4 @@
 import { LRUCache } from 'lru-cache'
-import { createClient } from 'redis'
 
 export interface RateDecision {
   allowed: boolean
@@ -78,6 +77,9 @@ export function memoryRateLimiter(options: RateLimitOptions & { now?: () => numb
  * ```
  */
 export async function redisRateLimiter(options: RateLimitOptions & { url: string; prefix?: string; connectTimeoutMs?: number }): Promise<RateLimiter> {
+  // Imported here, not with the module: the Redis client is over a megabyte of JavaScript that
+  // only a limiter in Redis needs (the in-memory one, local mode, never reads it).
+  const { createClient } = await import('redis')
   const prefix = options.prefix ?? 'ytrag:rate:'
   let connected = false
   const client = createClient({

@@ -1,6 +1,6 @@
 // One place that decides where a video's blobs live, so deleting a video can remove them all
 // by prefix.
-import { z } from 'zod'
+import * as z from 'zod'
 
 const safe = (videoId: string) => encodeURIComponent(videoId)
 
@@ -24,25 +24,30 @@ export const blobKeys = {
 
 // The blobs one function writes and the next reads: a schema each, so a blob of the wrong shape
 // (written by an older version, or tampered with) is refused where it is read, with what is
-// wrong, instead of failing somewhere inside the handler.
-const timedText = z.object({ start: z.number().finite().min(0), end: z.number().finite().min(0), text: z.string() })
+// wrong, instead of failing somewhere inside the handler. Each is built by its first parse
+// (`z.lazy`), not when a function starts.
+const timedText = () => z.object({ start: z.number().finite().min(0), end: z.number().finite().min(0), text: z.string() })
 
 /** What `audio/segment-<n>.json` holds. */
-export const segmentTranscriptionSchema = z.object({
-  index: z.number().int().min(0),
-  startSeconds: z.number().finite().min(0),
-  language: z.string().optional(),
-  model: z.string(),
-  segments: z.array(timedText),
-})
+export const segmentTranscriptionSchema = z.lazy(() =>
+  z.object({
+    index: z.number().int().min(0),
+    startSeconds: z.number().finite().min(0),
+    language: z.string().optional(),
+    model: z.string(),
+    segments: z.array(timedText()),
+  }),
+)
 export type SegmentTranscription = z.infer<typeof segmentTranscriptionSchema>
 
 /** What `transcript.json` holds: the transcript's segments with absolute times in seconds. */
-export const storedTranscriptSchema = z.object({
-  videoId: z.string(),
-  source: z.enum(['captions', 'auto-captions', 'speech-to-text']),
-  language: z.string(),
-  model: z.string().optional(),
-  segments: z.array(timedText),
-})
+export const storedTranscriptSchema = z.lazy(() =>
+  z.object({
+    videoId: z.string(),
+    source: z.enum(['captions', 'auto-captions', 'speech-to-text']),
+    language: z.string(),
+    model: z.string().optional(),
+    segments: z.array(timedText()),
+  }),
+)
 export type StoredTranscript = z.infer<typeof storedTranscriptSchema>

@@ -1,14 +1,18 @@
-// Which adapter serves each port is decided here, once, from the configuration.
+// Which adapter serves each port is decided here, once, from the configuration. Each adapter is
+// imported only when it is selected: the MongoDB, S3 and Qdrant clients are megabytes of
+// JavaScript that a function on the embedded stores would otherwise read at every start (a
+// function's bundle makes each of these `import()`s a chunk of its own).
 import type { Config } from '@ytrag/config'
-import { embeddedBlobs, embeddedChunks, embeddedDocuments } from '../embedded/index.ts'
-import { MongoDocumentStore } from '../mongo-documents/index.ts'
+import type { EmbeddingSize } from '../embedding-size/index.ts'
 import type { BlobStore, ChunkIndex, DocumentStore, Stores } from '../ports.ts'
-import { QdrantChunkIndex } from '../qdrant-chunks/index.ts'
-import { S3BlobStore } from '../s3-blobs/index.ts'
 
 export interface OpenStoresOptions {
-  /** The dense embedding size, when an embedding provider is configured (Qdrant makes its collection with it). */
-  dimensions?: number
+  /**
+   * The dense embedding size, when an embedding provider is configured: a number, or how to
+   * learn it, which only an index that needs it before its first vector asks (Qdrant, when it
+   * makes its collection on first use; the embedded index learns it from the first vector).
+   */
+  dimensions?: EmbeddingSize
   /** Secrets the config does not hold: `QDRANT_API_KEY`. Default `process.env`. */
   env?: Record<string, string | undefined>
 }
@@ -20,6 +24,8 @@ export interface StoreProviders {
   blobs: Config['blobStorage']['provider']
 }
 
+type Closable = { close?(): Promise<void> }
+
 /**
  * A store that is down must not stop a function from starting: Knative keeps it out of
  * rotation through `/health/ready` until the store answers. So a server's first answer is
@@ -27,27 +33,36 @@ export interface StoreProviders {
  */
 const MONGO_CLIENT_OPTIONS = { serverSelectionTimeoutMS: 5_000, connectTimeoutMS: 5_000 }
 
-function documentStore(config: Config): DocumentStore {
+async function documentStore(config: Config): Promise<DocumentStore> {
   const { provider, uri, host, port, name } = config.documentDb
   if (provider === 'mongodb') {
-    return new MongoDocumentStore({ url: uri ?? `mongodb://${host}:${port}/`, database: name, clientOptions: MONGO_CLIENT_OPTIONS })
+    const { MongoDocumentStore } = await import('../mongo-documents/index.ts')
+    const documents = new MongoDocumentStore({ url: uri ?? `mongodb://${host}:${port}/`, database: name, clientOptions: MONGO_CLIENT_OPTIONS })
+    // Indexes are made in the background now, so the first event does not wait on them; a
+    // store that is down is reported by readiness and retried by the first write, not fatal here.
+    documents.init().catch(() => {})
+    return documents
   }
+  const { embeddedDocuments } = await import('../embedded/index.ts')
   return embeddedDocuments(config.storage.dir)
 }
 
-function chunkIndex(config: Config, { dimensions, env = process.env }: OpenStoresOptions): ChunkIndex {
+async function chunkIndex(config: Config, { dimensions, env = process.env }: OpenStoresOptions): Promise<ChunkIndex> {
   const { provider, url, host, port, collection, apiKey } = config.vectorDb
-  const withDimensions = dimensions === undefined ? {} : { dimensions }
   if (provider === 'qdrant') {
+    const { QdrantChunkIndex } = await import('../qdrant-chunks/index.ts')
     const key = apiKey ?? env.QDRANT_API_KEY
-    return new QdrantChunkIndex({ url: url ?? `http://${host}:${port}`, collection, ...withDimensions, ...(key ? { apiKey: key } : {}) })
+    return new QdrantChunkIndex({ url: url ?? `http://${host}:${port}`, collection, ...(dimensions === undefined ? {} : { dimensions }), ...(key ? { apiKey: key } : {}) })
   }
-  return embeddedChunks(config.storage.dir, dimensions)
+  const { embeddedChunks } = await import('../embedded/index.ts')
+  // The embedded index learns the size from the first vector it stores: nothing to ask.
+  return embeddedChunks(config.storage.dir, typeof dimensions === 'number' ? dimensions : undefined)
 }
 
-function blobStore(config: Config): BlobStore & { close?(): Promise<void> } {
+async function blobStore(config: Config): Promise<BlobStore> {
   const { provider, endpoint, region, bucket, forcePathStyle, accessKeyId, secretAccessKey } = config.blobStorage
   if (provider === 's3') {
+    const { S3BlobStore } = await import('../s3-blobs/index.ts')
     return new S3BlobStore({
       bucket,
       region,
@@ -56,44 +71,37 @@ function blobStore(config: Config): BlobStore & { close?(): Promise<void> } {
       ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
     })
   }
+  const { embeddedBlobs } = await import('../embedded/index.ts')
   return embeddedBlobs(config.storage.dir)
 }
 
 /**
  * Opens the stores the configuration selects (`DOCUMENT_DB__PROVIDER`, `VECTOR_DB__PROVIDER`,
- * `BLOB_STORAGE__PROVIDER`); the defaults are the embedded ones under `STORAGE__DIR`. Remote
- * stores connect lazily and make their indexes, collection or bucket on first use.
+ * `BLOB_STORAGE__PROVIDER`), importing only their adapters; the defaults are the embedded ones
+ * under `STORAGE__DIR`. Remote stores connect lazily and make their indexes, collection or
+ * bucket on first use.
  *
  * @example
- * const stores = openStores(loadConfig(process.env), { dimensions: providers.embeddings?.dimensions })
+ * const stores = await openStores(loadConfig(process.env), { dimensions: providers.embeddings?.dimensions })
  * await stores.documents.getJob(jobId)
  * await stores.close()
  */
-export function openStores(config: Config, options: OpenStoresOptions = {}): Stores & { providers: StoreProviders } {
-  const opened: { close?(): Promise<void> }[] = []
-  try {
-    const documents = documentStore(config)
-    opened.push(documents)
-    const chunks = chunkIndex(config, options)
-    opened.push(chunks)
-    const blobs = blobStore(config)
-    opened.push(blobs)
-    if (documents instanceof MongoDocumentStore) {
-      // Indexes are made now so the first event does not wait on them; a store that is down is
-      // reported by readiness and retried by the first write, not fatal here.
-      documents.init().catch(() => {})
-    }
-    return {
-      documents,
-      chunks,
-      blobs,
-      providers: { documents: config.documentDb.provider, chunks: config.vectorDb.provider, blobs: config.blobStorage.provider },
-      async close() {
-        await Promise.all(opened.map((store) => store.close?.()))
-      },
-    }
-  } catch (error) {
-    void Promise.all(opened.map((store) => store.close?.())).catch(() => {})
-    throw error
+export async function openStores(config: Config, options: OpenStoresOptions = {}): Promise<Stores & { providers: StoreProviders }> {
+  // Side by side: one adapter's module is read while another's is.
+  const [documents, chunks, blobs] = await Promise.allSettled([documentStore(config), chunkIndex(config, options), blobStore(config)])
+  const opened = [documents, chunks, blobs].flatMap((result) => (result.status === 'fulfilled' ? [result.value as Closable] : []))
+  const close = async () => {
+    await Promise.all(opened.map((store) => store.close?.()))
+  }
+  if (documents.status === 'rejected' || chunks.status === 'rejected' || blobs.status === 'rejected') {
+    await close().catch(() => {})
+    throw [documents, chunks, blobs].find((result) => result.status === 'rejected')!.reason
+  }
+  return {
+    documents: documents.value,
+    chunks: chunks.value,
+    blobs: blobs.value,
+    providers: { documents: config.documentDb.provider, chunks: config.vectorDb.provider, blobs: config.blobStorage.provider },
+    close,
   }
 }

@@ -100,6 +100,31 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       expect((await reader.search({ text: 'nothing', embedding: [1, 0, 0, 0], limit: 5 })).map((hit) => hit.videoId)).toEqual(['v1'])
     })
 
+    it('learns a size given as a function only to make the collection: once, on first use, and never for an existing one', async () => {
+      let asked = 0
+      const learn = async () => {
+        asked += 1
+        return 4
+      }
+      const index = open({ dimensions: learn })
+      expect(asked).toBe(0)
+      await Promise.all([index.countVideo('v1'), index.search({ text: 'alpha', limit: 5 })])
+      expect(asked).toBe(1)
+      expect(sent(index.collection).find((request) => request.call === 'PUT /')?.body).toMatchObject({ vectors: { dense: { size: 4 } } })
+      await index.replaceVideoChunks('v1', [chunk('v1', 0, 'alpha', { embedding: [1, 0, 0, 0] })])
+
+      // Another process on the made collection uses its size, and refuses an embedding of another.
+      const other = new QdrantChunkIndex({ url: qdrant.url, collection: index.collection, dimensions: learn })
+      await expect(other.replaceVideoChunks('v2', [chunk('v2', 0, 'beta', { embedding: [1, 0] })])).rejects.toThrow(EmbeddingDimensionError)
+      expect(asked).toBe(1)
+
+      // A failed probe is not kept: the next use asks again.
+      const flaky = open({ dimensions: async () => (asked++ === 1 ? Promise.reject(new Error('model down')) : 4) })
+      await expect(flaky.init()).rejects.toThrow('model down')
+      await flaky.init()
+      expect(asked).toBe(3)
+    })
+
     it('adds payload indexes missing from an existing collection, and refuses one without the bm25 vector', async () => {
       const raw = new QdrantClient({ url: qdrant.url, checkCompatibility: false })
       const collection = `chunks-${++collections}`

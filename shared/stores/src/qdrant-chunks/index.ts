@@ -6,7 +6,8 @@ import { QdrantClient, type Schemas } from '@qdrant/js-client-rest'
 import type { ChunkHit, ChunkIndex, ChunkRecord, SearchFilter } from '../ports.ts'
 import { addSparse, sparseDocumentVector, sparseQueryVector, type SparseVector } from '../sparse/index.ts'
 // The same error class as the embedded index, so callers handle a model change the same way.
-import { EmbeddingDimensionError } from '../sqlite-chunks/index.ts'
+import { assertEmbeddingSize, EmbeddingDimensionError, type EmbeddingSize } from '../embedding-size/index.ts'
+export { EmbeddingDimensionError }
 
 /** Named vectors of the collection. Changing either orphans every stored point. */
 const DENSE = 'dense'
@@ -40,10 +41,12 @@ export interface QdrantChunkIndexOptions {
   /** The collection holding the chunks; created by `init()` when missing. */
   collection: string
   /**
-   * The size of the dense embeddings. Omitted, a new collection is sparse-only (BM25 alone),
-   * and an existing one is used as it is (with its dense vector's size, if it has one).
+   * The size of the dense embeddings, or how to learn it: asked once, by `init()`, so a probe
+   * of the model (one embedding request) happens on first use, not at start-up. Omitted (or
+   * learned as undefined), a new collection is sparse-only (BM25 alone), and an existing one is
+   * used as it is (with its dense vector's size, if it has one).
    */
-  dimensions?: number
+  dimensions?: EmbeddingSize
   /** A ready client (shared, or configured otherwise); `apiKey` and `timeoutMs` are then ignored. */
   client?: QdrantClient
   /** Points per upsert request, 1 to 256. Default 256. */
@@ -163,7 +166,8 @@ export class QdrantChunkIndex implements ChunkIndex {
   readonly collection: string
   readonly #client: QdrantClient
   readonly #url: string
-  readonly #dimensions: number | undefined
+  /** As given; a function is called by `init()`. */
+  readonly #dimensions: EmbeddingSize | undefined
   readonly #batchSize: number
   readonly #titleWeight: number
   /** The dense size in use, known once `init()` has read or made the collection. */
@@ -172,9 +176,7 @@ export class QdrantChunkIndex implements ChunkIndex {
 
   constructor({ url, apiKey, collection, dimensions, client, batchSize = MAX_BATCH, titleWeight = 0.5, timeoutMs = 30_000 }: QdrantChunkIndexOptions) {
     if (!collection) throw new TypeError('QdrantChunkIndex: `collection` is required')
-    if (dimensions !== undefined && (!Number.isInteger(dimensions) || dimensions < 1)) {
-      throw new RangeError(`dimensions must be a positive integer, got ${dimensions}`)
-    }
+    if (typeof dimensions !== 'function') assertEmbeddingSize(dimensions)
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) {
       throw new RangeError(`batchSize must be an integer from 1 to ${MAX_BATCH}, got ${batchSize}`)
     }
@@ -182,7 +184,7 @@ export class QdrantChunkIndex implements ChunkIndex {
     this.collection = collection
     this.#url = url
     this.#dimensions = dimensions
-    this.#denseSize = dimensions
+    this.#denseSize = typeof dimensions === 'function' ? undefined : dimensions
     this.#batchSize = batchSize
     this.#titleWeight = titleWeight
     // checkCompatibility off: it is an unawaited GET / at construction that only warns on the
@@ -199,10 +201,11 @@ export class QdrantChunkIndex implements ChunkIndex {
   }
 
   /**
-   * Creates the collection unless it exists: named vectors `dense` (when `dimensions` is given;
-   * Cosine) and sparse `bm25` (IDF modifier), and keyword/datetime payload indexes for the
-   * filters. Idempotent and safe to race. An existing collection is checked instead: a `dense`
-   * size other than `dimensions` is an EmbeddingDimensionError. Later calls reuse the result.
+   * Creates the collection unless it exists: named vectors `dense` (when `dimensions` is given
+   * or learned; Cosine) and sparse `bm25` (IDF modifier), and keyword/datetime payload indexes
+   * for the filters. Idempotent and safe to race. An existing collection is checked instead: a
+   * `dense` size other than the `dimensions` number given is an EmbeddingDimensionError. Later
+   * calls reuse the result.
    *
    * @example
    * await new QdrantChunkIndex({ url, collection: 'chunks', dimensions: 1536 }).init()
@@ -216,18 +219,28 @@ export class QdrantChunkIndex implements ChunkIndex {
     return this.#ready
   }
 
+  /** The size given, or learned now: only when the collection is made. */
+  async #wantedSize(): Promise<number | undefined> {
+    if (typeof this.#dimensions !== 'function') return this.#dimensions
+    const size = await this.#dimensions()
+    assertEmbeddingSize(size, 'the learned embedding size')
+    return size
+  }
+
   async #createIfMissing(): Promise<void> {
     const client = this.#client
     let created = false
     if (!(await this.#call('collectionExists', () => client.collectionExists(this.collection))).exists) {
+      const dimensions = await this.#wantedSize()
       try {
         await this.#call('createCollection', () =>
           client.createCollection(this.collection, {
-            ...(this.#dimensions === undefined ? {} : { vectors: { [DENSE]: { size: this.#dimensions, distance: 'Cosine' } } }),
+            ...(dimensions === undefined ? {} : { vectors: { [DENSE]: { size: dimensions, distance: 'Cosine' } } }),
             sparse_vectors: { [SPARSE]: { modifier: 'idf' } },
           }),
         )
         created = true
+        this.#denseSize = dimensions
       } catch (error) {
         // Another process made it between the check and the create (Qdrant answers 409): use theirs.
         if (!(await this.#call('collectionExists', () => client.collectionExists(this.collection))).exists) throw error
@@ -241,9 +254,12 @@ export class QdrantChunkIndex implements ChunkIndex {
         throw new QdrantChunkIndexError(`Qdrant collection "${this.collection}" at ${this.#url} has no sparse vector "${SPARSE}": it was not made by this index`)
       }
       const size = denseSizeOf(info)
-      if (this.#dimensions !== undefined && size !== this.#dimensions) {
+      // A size given up front is checked now. One that would have to be learned is not asked
+      // for: the collection's own is used, and an embedding of another size is refused when it comes.
+      const given = typeof this.#dimensions === 'number' ? this.#dimensions : undefined
+      if (given !== undefined && size !== given) {
         throw new EmbeddingDimensionError(
-          `Qdrant collection "${this.collection}" holds ${size === undefined ? 'no' : `${size}-dimensional`} embeddings; the index was opened for ${this.#dimensions}`,
+          `Qdrant collection "${this.collection}" holds ${size === undefined ? 'no' : `${size}-dimensional`} embeddings; the index was opened for ${given}`,
         )
       }
       this.#denseSize = size

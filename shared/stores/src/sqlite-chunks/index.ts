@@ -2,6 +2,8 @@
 // chunk arrives with an embedding, a sqlite-vec `vec0` table; search fuses the two by rank.
 import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
 import * as sqliteVec from 'sqlite-vec'
+import { EmbeddingDimensionError } from '../embedding-size/index.ts'
+export { EmbeddingDimensionError }
 import { toFtsQuery } from '../fts-query/index.ts'
 import { reciprocalRankFusion } from '../fusion/index.ts'
 import type { ChunkChapter, ChunkHit, ChunkIndex, ChunkRecord, SearchFilter } from '../ports.ts'
@@ -21,11 +23,6 @@ export interface SqliteChunkIndexOptions {
   bm25Weights?: [text: number, title: number]
   /** The k of reciprocal rank fusion. Default 60. */
   rrfK?: number
-}
-
-/** An embedding whose size differs from the index's; re-index everything to change models. */
-export class EmbeddingDimensionError extends Error {
-  override name = 'EmbeddingDimensionError'
 }
 
 const SCHEMA = `

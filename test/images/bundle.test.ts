@@ -1,0 +1,123 @@
+// What a function's bundle makes it read when it starts (issue 13: scale from zero in the time of
+// a bare Node server). Each function is bundled as its image is (scripts/images/bundle.mjs); from
+// esbuild's metafile, what `main.mjs` imports statically is what every start reads, and it must
+// hold none of the clients a configuration may select (MongoDB, S3, Qdrant, Redis, OpenAI) nor
+// another function's tools. Then the api is started on the embedded stores, with a module hook
+// that records every module it loads: none of those clients' chunks may be among them.
+// No timings here: `npm run bench:cold-start` measures them.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bundleFunction, functionNames, loadGraph, type BundledFunction, type Metafile } from '../../scripts/images/bundle.mjs'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+
+/** The npm package a bundled input belongs to, or undefined for the workspace's own files. */
+const packageOf = (input: string) => /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1]
+
+/** Clients only a configuration that selects them may load, and the local broker's YAML parser. */
+const SELECTED_ONLY = /^(mongodb|bson|@aws-sdk\/.*|@smithy\/.*|@qdrant\/.*|undici|openai|redis|@redis\/.*|yaml)$/
+const ADAPTERS = /^shared\/stores\/src\/(mongo-documents|qdrant-chunks|s3-blobs)\//
+
+/** What each function must not carry at all: another function's tools. */
+const NOT_MINE: Record<string, RegExp> = {
+  api: /^shared\/media\/|@ffmpeg-installer/,
+  discover: /^shared\/media\/|@ffmpeg-installer/,
+  download: /^$/,
+  transcribe: /^shared\/youtube\/|youtube-dl-exec|^shared\/media\/src\/(ffmpeg|segments|silences)\/|@ffmpeg-installer/,
+  indexer: /^shared\/(youtube|media)\/|youtube-dl-exec|@ffmpeg-installer/,
+  'dead-letter': /^shared\/(youtube|media|broker\/src\/(local-broker|manifests))\/|youtube-dl-exec|@ffmpeg-installer/,
+}
+
+const entryOf = (metafile: Metafile) => Object.keys(metafile.outputs).find((output) => output.endsWith('/main.mjs') && metafile.outputs[output]!.entryPoint)!
+
+const work = mkdtempSync(join(tmpdir(), 'ytrag-bundle-test-'))
+const bundles = new Map<string, BundledFunction>()
+
+beforeAll(async () => {
+  for (const name of functionNames()) bundles.set(name, await bundleFunction(name, join(work, name)))
+}, 300_000)
+
+afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+describe('what each function reads at start-up (from the metafile)', () => {
+  it('knows every function', () => {
+    expect([...bundles.keys()].sort()).toEqual(Object.keys(NOT_MINE).sort())
+  })
+
+  it.each(Object.keys(NOT_MINE))('%s: no selectable client, no adapter of a remote store, no zod locale but English in main.mjs and its static imports', (name) => {
+    const { metafile } = bundles.get(name)!
+    const graph = loadGraph(metafile, entryOf(metafile))
+    const initial = [...graph.initialInputs]
+    expect(initial.filter((input) => SELECTED_ONLY.test(packageOf(input) ?? ''))).toEqual([])
+    expect(initial.filter((input) => ADAPTERS.test(input))).toEqual([])
+    // zod imported by name (`import { z }`) brings every locale; as a namespace, only the default.
+    expect(initial.filter((input) => /zod\/v4\/locales\/(?!en\.js)/.test(input))).toEqual([])
+    // They are still in the bundle, as chunks for the configurations that select them.
+    expect([...graph.lazyInputs].some((input) => packageOf(input) === 'mongodb')).toBe(true)
+    expect([...graph.lazyInputs].some((input) => packageOf(input) === 'openai')).toBe(true)
+  })
+
+  it.each(Object.keys(NOT_MINE))("%s: none of another function's tools, in any chunk or in node_modules", (name) => {
+    const bundle = bundles.get(name)!
+    const inputs = Object.values(bundle.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input))
+    expect(inputs.filter((input) => NOT_MINE[name]!.test(input))).toEqual([])
+    expect(Object.keys(bundle.externals).sort()).toEqual(
+      name === 'download' ? ['@ffmpeg-installer/ffmpeg', '@ffmpeg-installer/linux-x64', 'sqlite-vec', 'sqlite-vec-linux-x64'] : ['sqlite-vec', 'sqlite-vec-linux-x64'],
+    )
+  })
+})
+
+describe('what a started function loads', () => {
+  it('the api on the embedded stores loads its embedded adapters, and not one chunk of a client, by the time it is ready', async () => {
+    const bundle = bundles.get('api')!
+    const stores = mkdtempSync(join(work, 'stores-'))
+    const loadedList = join(work, 'loaded.txt')
+    // Node's module hooks see every module loaded, chunks included; the list is written on exit.
+    const hook = join(work, 'record-loads.mjs')
+    writeFileSync(
+      hook,
+      `import { registerHooks } from 'node:module'
+import { writeFileSync } from 'node:fs'
+const loaded = []
+registerHooks({ load(url, context, nextLoad) { loaded.push(url); return nextLoad(url, context) } })
+process.on('exit', () => writeFileSync(${JSON.stringify(loadedList)}, loaded.join('\\n')))
+`,
+    )
+    const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, join(bundle.out, 'main.mjs')], {
+      cwd: bundle.out,
+      env: { PATH: process.env.PATH, PORT: '0', INTERNAL_PORT: '0', YOUTUBE_RAG__STORAGE__DIR: stores },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stderr!.on('data', (data: Buffer) => (output += data.toString()))
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`the api exited with ${code}:\n${output}`)))
+      child.stdout!.on('data', (data: Buffer) => {
+        output += data.toString()
+        const announced = /"port":(\d+)/.exec(output)?.[1]
+        if (announced) resolve(Number(announced))
+      })
+    })
+    let status = 0
+    for (let attempt = 0; attempt < 200 && status !== 200; attempt++) {
+      status = await fetch(`http://127.0.0.1:${port}/health/ready`).then((response) => response.status, () => 0)
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(status).toBe(200)
+    child.kill('SIGTERM')
+    await new Promise((resolve) => child.once('exit', resolve))
+
+    // Each loaded chunk, by the workspace-relative name the metafile gives it.
+    const loaded = readFileSync(loadedList, 'utf8')
+      .split('\n')
+      .filter((url) => url.startsWith('file:'))
+      .map((url) => relative(root, fileURLToPath(url)))
+    const inputs = loaded.flatMap((output) => Object.keys(bundle.metafile.outputs[output]?.inputs ?? {}))
+    expect(inputs.some((input) => input.startsWith('shared/stores/src/sqlite-documents/'))).toBe(true)
+    expect(inputs.filter((input) => SELECTED_ONLY.test(packageOf(input) ?? '') || ADAPTERS.test(input))).toEqual([])
+  }, 60_000)
+})
