@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
 import { recordedYtDlp, startRecordingProxy, type RecordedYtDlp, type RecordingProxy } from '@ytrag/youtube/fixtures'
+import { probeYtDlp } from '@ytrag/youtube'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { download, NO_CAPTIONS_REASON } from '../src/index.ts'
 
@@ -145,6 +146,7 @@ describe('readiness of download, as in the cluster', () => {
   it('answers 200 degraded below the floor (warn), 503 with refuse', async () => {
     const old = await recordedYtDlp(join(dir, 'old'), { version: '2024.12.23' })
     fn = await startFunctionUnderTest(download, { YOUTUBE_RAG__TOOLS__YTDLP_PATH: old.path })
+    await probeYtDlp(old.path)
     expect(await readiness(fn)).toMatchObject({ status: 200, body: { status: 'degraded', degraded: { ytdlp: expect.stringContaining('yt-dlp 2024.12.23') } } })
     await fn.close()
     fn = await startFunctionUnderTest(download, { YOUTUBE_RAG__TOOLS__YTDLP_PATH: old.path, YOUTUBE_RAG__YTDLP__BELOW_FLOOR: 'refuse' })

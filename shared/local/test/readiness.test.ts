@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError } from '@ytrag/config'
 import { diskSpaceCheck, scratchSpaceCheck } from '@ytrag/function'
-import { ytdlpReadiness } from '@ytrag/youtube'
+import { probeYtDlp, ytdlpReadiness } from '@ytrag/youtube'
 import { recordedYtDlp } from '@ytrag/youtube/fixtures'
 import { afterAll, describe, expect, it } from 'vitest'
 import { startLocalServer } from '../src/index.ts'
@@ -44,6 +44,8 @@ describe('local readiness', () => {
     const ytdlp = await recordedYtDlp(join(dir, 'old-warn'), { version: '2023.03.04' })
     const server = await startLocalServer({ env: env({ YOUTUBE_RAG__TOOLS__YTDLP_PATH: ytdlp.path }) })
     try {
+      // Ready (200) at once; degraded once `yt-dlp --version` has answered.
+      await probeYtDlp(ytdlp.path)
       const answer = await fetch(`${server.url}/health/ready`)
       expect(answer.status).toBe(200)
       const body = (await answer.json()) as { status: string; message: string; degraded: Record<string, string> }

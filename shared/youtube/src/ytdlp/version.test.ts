@@ -82,6 +82,10 @@ describe('assessYtDlp and its readiness', () => {
     const logged: [string, string][] = []
     const logger = { info: (_: object, message: string) => logged.push(['info', message]), warn: (_: object, message: string) => logged.push(['warn', message]), error: (_: object, message: string) => logged.push(['error', message]) }
     const warn = ytdlpReadiness(old.path, { minVersion: '2025.11.12', belowFloor: 'warn' }, logger)
+    // Before `--version` answers, an executable yt-dlp is ready (a cold start does not wait on Python)…
+    expect(await warn.ping()).toBeUndefined()
+    // …and once it has, readiness says what it found.
+    await probeYtDlp(old.path)
     for (let i = 0; i < 3; i++) expect(await warn.ping()).toEqual({ degraded: expect.stringMatching(/^yt-dlp 2023\.03\.04 .* is older than 2025\.11\.12/) })
     await expect(ytdlpReadiness(old.path, { belowFloor: 'refuse' }).ping()).rejects.toThrow(/yt-dlp 2023\.03\.04 .* is older than 2025\.11\.12 .*BELOW_FLOOR=refuse/)
     await expect(ytdlpReadiness(join(dir, 'absent'), {}).ping()).rejects.toThrow(/is not an executable yt-dlp; install yt-dlp .* or set YOUTUBE_RAG__TOOLS__YTDLP_PATH/)

@@ -209,7 +209,15 @@ export function ytdlpReadiness(
   const key = JSON.stringify([binary, floor])
   if (logger && !logged.has(key)) logged.add(key)
   else logger = undefined
-  void assess().then((assessment) => {
+  // `yt-dlp --version` is a Python start (~0.4 s): a cold start's first readiness probe must not
+  // wait for it. Until it answers, an executable yt-dlp is ready enough, unless a version below
+  // the floor would refuse (BELOW_FLOOR=refuse): then readiness waits for the version.
+  let firstAnswer: YtDlpAssessment | undefined
+  const first = assess()
+  void first.then((assessment) => {
+    firstAnswer = assessment
+  })
+  void first.then((assessment) => {
     const details = { binary, minVersion: floor.minVersion ?? DEFAULT_MIN_VERSION }
     if (assessment.level === 'ok') logger?.info(details, assessment.message)
     else if (assessment.level === 'warn') logger?.warn(details, assessment.message)
@@ -218,6 +226,9 @@ export function ytdlpReadiness(
   return {
     label: 'yt-dlp',
     async ping() {
+      // (A race with a settled promise: the first answer may be in, its `then` not yet run.)
+      const answered = firstAnswer ?? (await Promise.race([first, Promise.resolve(undefined)]))
+      if (!answered && floor.belowFloor !== 'refuse' && (await locateExecutable(binary))) return undefined
       const { level, message } = await assess()
       if (level === 'fail') throw new Error(message)
       if (level === 'warn') return { degraded: message }
