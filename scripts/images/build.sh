@@ -4,7 +4,7 @@
 #
 #   bash scripts/images/build.sh indexer download       # → localhost/youtube-rag/indexer:local, …
 #   bash scripts/images/build.sh --all                  # every folder of functions/
-#   bash scripts/images/build.sh --base docker.io/library/node:24-bookworm-slim api
+#   bash scripts/images/build.sh --base docker.io/library/node:24-trixie-slim api
 #   bash scripts/images/build.sh --prune indexer        # then drop cached layers this build did not use
 #
 # Each image is tagged ${YTRAG_IMAGE_PREFIX:-localhost/youtube-rag/}<function>:${YTRAG_IMAGE_TAG:-local}

@@ -2,13 +2,13 @@
 # rootfs tarball and buildah's storage — lives in a cache directory outside the repository,
 # so a second run reuses it:
 #   YTRAG_IMAGE_CACHE   default /var/tmp/ytrag-images (base/, storage/, run/, tmp/)
-#   YTRAG_BASE_IMAGE    the locally made base image's name (default localhost/ytrag-base:bookworm-node24)
+#   YTRAG_BASE_IMAGE    the locally made base image's name (default localhost/ytrag-base:trixie-node24)
 # buildah keeps its own storage there (vfs driver, chroot isolation: no daemon, no overlay
 # mounts, works inside a container or VM without privileges beyond root).
 IMAGES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$IMAGES_DIR/../.." && pwd)"
 CACHE_DIR="${YTRAG_IMAGE_CACHE:-/var/tmp/ytrag-images}"
-BASE_IMAGE_NAME="${YTRAG_BASE_IMAGE:-localhost/ytrag-base:bookworm-node24}"
+BASE_IMAGE_NAME="${YTRAG_BASE_IMAGE:-localhost/ytrag-base:trixie-node24}"
 export BUILDAH_ISOLATION=chroot
 
 # buildah with the project's storage: `bah images`, `bah run …`. Its temporary files and the

@@ -3,7 +3,9 @@
 // function (indexer) and a media one (download); each is then started inside its image with
 // `buildah run`, as its ENTRYPOINT and CMD say, and must answer /health/ready. The download
 // image also does its real work against loopback fixtures: captions through yt-dlp, and audio
-// through yt-dlp and the bundled ffmpeg into Opus segments.
+// through yt-dlp and the bundled ffmpeg into Opus segments. Its yt-dlp (trixie-backports) must be
+// one that solves YouTube's JavaScript challenges, with the image's Node as the runtime
+// (docs/images.md).
 //
 // Needs root (buildah's chroot isolation, debootstrap); buildah and debootstrap come from
 // scripts/system-deps.sh, which this file runs when they are missing. The base rootfs and the
@@ -32,6 +34,17 @@ const PLAIN = 'indexer'
 const MEDIA = 'download'
 const imageOf = (fn: string) => `localhost/youtube-rag/${fn}:local`
 const MINUTE = 60_000
+
+// The first yt-dlp that solves YouTube's JavaScript challenges with an external runtime (Deno,
+// or Node with --js-runtimes); older ones get too few formats, or none, from YouTube.
+const FIRST_YTDLP_WITH_JS_RUNTIMES = '2025.11.12'
+
+/** A yt-dlp version (YYYY.MM.DD, a hotfix adds .N) as the day it was released, in ms. */
+function releaseDay(version: string): number {
+  const day = /^(\d{4})\.(\d{2})\.(\d{2})(?:\.\d+)?$/.exec(version.trim())
+  if (!day) throw new Error(`not a yt-dlp version: ${JSON.stringify(version)}`)
+  return Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]))
+}
 
 const onPath = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
 
@@ -285,6 +298,55 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
     // As uid 1000 (the image's user): one second of tone encoded to Opus in /tmp.
     const encode = await runIn(image, ['sh', '-c', 'ffmpeg -hide_banner -loglevel error -f lavfi -i sine=duration=1 -c:a libopus /tmp/tone.ogg && head -c 4 /tmp/tone.ogg'])
     expect(encode.output.trim()).toBe('OggS')
+  }, 5 * MINUTE)
+
+  it(`the media image's yt-dlp is ${FIRST_YTDLP_WITH_JS_RUNTIMES} or later and finds the image's Node as its JavaScript runtime`, async () => {
+    const image = imageOf(MEDIA)
+    const version = (await runIn(image, ['yt-dlp', '--version'])).output.trim()
+    report.push(`${MEDIA} image: yt-dlp ${version}`)
+    expect(releaseDay(version), `yt-dlp ${version}`).toBeGreaterThanOrEqual(releaseDay(FIRST_YTDLP_WITH_JS_RUNTIMES))
+
+    // As the function runs it (--ignore-config, a --proxy, Node named by its path), on a YouTube
+    // URL so that the YouTube extractor starts and lists its challenge solvers; the proxy is a
+    // closed loopback port, so the run stops at its first request.
+    const closedPort = await freePort()
+    const verbose = await runIn(image, [
+      'yt-dlp', '--verbose', '--ignore-config', '--js-runtimes', 'node:/usr/local/bin/node',
+      '--proxy', `http://127.0.0.1:${closedPort}`, '--extractor-retries', '0', '--skip-download',
+      'https://www.youtube.com/watch?v=aqz-KE-bpKQ',
+    ])
+    const debug = (name: string) => new RegExp(`^\\[debug\\] ${name}: (.*)$`, 'm').exec(verbose.output)?.[1]
+    const runtimes = debug('JS runtimes')
+    const solvers = debug('\\[youtube\\] \\[jsc\\] JS Challenge Providers')
+    const libraries = debug('Optional libraries')
+    report.push(`  [debug] JS runtimes: ${runtimes}`, `  [debug] [youtube] [jsc] JS Challenge Providers: ${solvers}`, `  [debug] Optional libraries: ${libraries}`)
+    // e.g. "node-24.22.3"; "(unsupported)" would follow a Node too old for yt-dlp.
+    expect(runtimes, verbose.output.slice(0, 3000)).toMatch(/^node-24\.\d+\.\d+$/)
+    // e.g. "bun (unavailable), deno (unavailable), node, quickjs (unavailable)": node available.
+    expect(solvers?.split(', '), verbose.output.slice(0, 3000)).toContain('node')
+    // The proxy was used and refused: no request left the machine.
+    expect(verbose.output).toMatch(/Unable to connect to proxy|Connection refused/)
+
+    // The challenge solver is two scripts: the solver ("core", which Debian's yt-dlp carries) and
+    // the JavaScript parser it runs on ("lib": meriyah and astring, bundled). Debian packages no
+    // yt-dlp-ejs and leaves the lib script out, and npm has no yt-dlp-ejs, so yt-dlp with Node
+    // fetches that script when allowed to: --remote-components ejs:github (docs/images.md).
+    // Should the image come to carry it, that setting is no longer needed: change both.
+    const listing = await runIn(image, [
+      'python3',
+      '-c',
+      [
+        'import importlib.resources, importlib.util, json',
+        'vendor = importlib.resources.files("yt_dlp.extractor.youtube.jsc._builtin.vendor")',
+        'scripts = sorted(path.name for path in vendor.iterdir() if path.name.endswith(".js"))',
+        'print(json.dumps({"scripts": scripts, "ejsPackage": importlib.util.find_spec("yt_dlp_ejs") is not None}))',
+      ].join('; '),
+    ])
+    expect(listing.code, listing.output).toBe(0)
+    const solver = JSON.parse(listing.output) as { scripts: string[]; ejsPackage: boolean }
+    report.push(`  challenge solver scripts in yt-dlp: ${solver.scripts.join(', ')}; yt_dlp_ejs package: ${solver.ejsPackage ? 'yes' : 'no'}`)
+    expect(solver.scripts).toContain('yt.solver.core.js')
+    expect({ libScript: solver.scripts.includes('yt.solver.lib.js'), ejsPackage: solver.ejsPackage }).toEqual({ libScript: false, ejsPackage: false })
   }, 5 * MINUTE)
 
   describe(`the ${MEDIA} function in its image`, () => {

@@ -130,3 +130,35 @@ describe('refusals of the egress guard', () => {
     }
   })
 })
+
+describe("YouTube's JavaScript challenges left unsolved", () => {
+  // What yt-dlp 2026.11.23 (trixie-backports) prints when it has Node but may not fetch the
+  // solver's lib script, then finds no format left (docs/images.md).
+  const SKIPPED =
+    'WARNING: [youtube] [jsc] Remote component challenge solver script (node) was skipped. It may be required to solve JS challenges. You can enable the download with  --remote-components ejs:github  (recommended). For more information and alternatives, refer to  https://github.com/yt-dlp/yt-dlp/wiki/EJS'
+  const UNSOLVED =
+    'WARNING: [youtube] dQw4w9WgXcQ: n challenge solving failed: Some formats may be missing. Ensure you have a supported JavaScript runtime and challenge solver script distribution installed. Review any warnings presented before this message. For more details, refer to  https://github.com/yt-dlp/yt-dlp/wiki/EJS'
+  const NO_RUNTIME =
+    'WARNING: [youtube] No supported JavaScript runtime could be found. Only deno is enabled by default; to use another runtime add  --js-runtimes RUNTIME[:PATH]  to your command/config. YouTube extraction without a JS runtime has been deprecated, and some formats may be missing. See  https://github.com/yt-dlp/yt-dlp/wiki/EJS  for details on installing one'
+  const NOT_AVAILABLE = 'ERROR: [youtube] dQw4w9WgXcQ: Requested format is not available. Use --list-formats for a list of available formats'
+
+  it('make a missing format an ExtractionError, which may pass, saying why', () => {
+    for (const [warnings, said] of [
+      [`${SKIPPED}\n${UNSOLVED}`, /could not solve YouTube's JavaScript challenges: \[youtube\] \[jsc\] Remote component challenge solver script \(node\) was skipped/],
+      [UNSOLVED, /could not solve YouTube's JavaScript challenges: \[youtube\] dQw4w9WgXcQ: n challenge solving failed/],
+      [NO_RUNTIME, /could not solve YouTube's JavaScript challenges: \[youtube\] No supported JavaScript runtime could be found/],
+    ] as const) {
+      const error = classify(`${warnings}\n${NOT_AVAILABLE}\n`)
+      expect(error).toBeInstanceOf(ExtractionError)
+      expect(error.permanent).toBe(false)
+      expect(error.detail).toBe(NOT_AVAILABLE.replace(/^ERROR: /, ''))
+      expect(error.message).toMatch(said)
+      expect(error.message.length).toBeLessThan(700)
+    }
+  })
+
+  it('leave a missing format without those warnings permanent, and other errors as they were', () => {
+    expect(classify(NOT_AVAILABLE)).toBeInstanceOf(VideoUnavailableError)
+    expect(classify(`${UNSOLVED}\nERROR: [youtube] dQw4w9WgXcQ: Private video. Sign in if you've been granted access to this video`)).toBeInstanceOf(VideoUnavailableError)
+  })
+})

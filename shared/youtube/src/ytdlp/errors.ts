@@ -132,6 +132,22 @@ const PERMANENT = [
   /playlist does not exist|this playlist is private/i,
 ]
 
+// yt-dlp 2025.11.12 on solves YouTube's JavaScript challenges with an external runtime and the
+// yt-dlp-ejs scripts (docs/images.md). When it cannot (no runtime enabled, a solver script it
+// was not allowed to fetch), it warns, leaves out the formats whose URLs need a solved challenge
+// and may then find none: a "no formats" error that is the setup's fault, not the video's.
+const CHALLENGES_UNSOLVED = [/(?:n challenge|signature) solving failed/i, /no supported javascript runtime could be found/i, /remote components? .+ (?:was|were) skipped/i]
+const NO_FORMATS = /requested format is not available|no video formats found/i
+
+/** yt-dlp's warning that it could not solve YouTube's JavaScript challenges, if it gave one. */
+function unsolvedChallenges(stderr: string): string | undefined {
+  return stderr
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.trim())
+    .find((line) => line.startsWith('WARNING:') && CHALLENGES_UNSOLVED.some((pattern) => pattern.test(line)))
+    ?.replace(/^WARNING:\s*/, '')
+}
+
 /**
  * The stderr line that says what went wrong: yt-dlp's last `ERROR:` line (without the prefix
  * and the "please report this issue" boilerplate), else the last line that is not a warning or
@@ -180,6 +196,14 @@ export function classifyFailure(
   const message = `yt-dlp could not ${context.task ?? `read ${context.url}`}: ${said}`
   if (detail && EGRESS_REFUSAL.test(detail)) return new EgressRefusedError(message, { url: context.url, detail })
   if (detail && BLOCKED.some((pattern) => pattern.test(detail))) return new BlockedByYouTubeError(`${message}. ${BLOCKED_ADVICE}`, { url: context.url, detail })
+  const unsolved = detail && NO_FORMATS.test(detail) ? unsolvedChallenges(stderr) : undefined
+  if (unsolved) {
+    // May pass once yt-dlp can solve them (a runtime, YOUTUBE_RAG__YTDLP__REMOTE_COMPONENTS).
+    return new ExtractionError(`${message} (yt-dlp could not solve YouTube's JavaScript challenges: ${unsolved.length > 300 ? `${unsolved.slice(0, 300)}…` : unsolved})`, {
+      url: context.url,
+      detail,
+    })
+  }
   if (detail && !TRANSIENT.some((pattern) => pattern.test(detail)) && PERMANENT.some((pattern) => pattern.test(detail))) {
     return new VideoUnavailableError(message, { url: context.url, detail })
   }
