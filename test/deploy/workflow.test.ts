@@ -50,7 +50,10 @@ describe('the ci workflow', () => {
     expect(uses(images, 'docker/setup-qemu-action')).toBeDefined()
     const build = uses(images, 'docker/build-push-action').with
     expect(build.platforms.split(',')).toEqual(['linux/amd64', 'linux/arm64'])
-    expect(build['build-args']).toBe('FUNCTION=${{ matrix.function }}')
+    // On the same Debian trixie base the Dockerfile defaults to (and scripts/images/base.sh makes): yt-dlp from trixie-backports.
+    const dockerfileBase = /^ARG BASE_IMAGE=(\S+)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1]
+    expect(dockerfileBase).toMatch(/trixie/)
+    expect(String(build['build-args']).trim().split('\n')).toEqual(['FUNCTION=${{ matrix.function }}', `BASE_IMAGE=${dockerfileBase}`])
     expect(build.push).toBe(true)
     expect(uses(images, 'docker/login-action').with.registry).toBe('ghcr.io')
   })

@@ -39,8 +39,20 @@ export type YtDlpOptions = {
 }
 
 /**
+ * Where yt-dlp fetches a remote component from (`--remote-components`), so setting the component
+ * is enough: the egress guard lets those hosts through for it, as fetch-only hosts. `ejs:github`
+ * is the JavaScript challenge solver from yt-dlp-ejs's GitHub release (GitHub redirects release
+ * downloads to its asset hosts); `ejs:npm` the same from the npm registry (for Deno and Bun).
+ */
+const REMOTE_COMPONENT_HOSTS: Record<string, readonly string[]> = {
+  github: ['github.com', 'release-assets.githubusercontent.com', 'objects.githubusercontent.com'],
+  npm: ['registry.npmjs.org'],
+}
+const componentHosts = (component: string) => REMOTE_COMPONENT_HOSTS[component.split(':')[1] ?? ''] ?? []
+
+/**
  * yt-dlp options from the configuration: the allow-list is the ingest hosts plus the fetch-only
- * hosts (media and caption servers).
+ * hosts (media and caption servers) and those of the remote components configured.
  *
  * @example
  * ```ts
@@ -69,7 +81,7 @@ export function ytdlpOptionsFrom(
       ...(remoteComponents?.length ? { remoteComponents } : {}),
     },
     egress: {
-      allowedHosts: [...config.ingest.allowedHosts, ...config.ingest.fetchHosts],
+      allowedHosts: [...config.ingest.allowedHosts, ...config.ingest.fetchHosts, ...(remoteComponents ?? []).flatMap(componentHosts)],
       maxBytes: config.ingest.proxyMaxBytes,
       // yt-dlp's --proxy is the guard; the operator's proxy is where the guard sends what it allows.
       ...(proxy ? { upstream: proxy } : {}),

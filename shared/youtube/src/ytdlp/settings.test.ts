@@ -57,6 +57,18 @@ const everySetting = (binary: string) =>
 const valuesOf = (argv: string[], flag: string) => argv.flatMap((arg, i) => (arg === flag ? [argv[i + 1]!] : []))
 
 describe('the operator settings reach yt-dlp', () => {
+  it("lets the hosts of a remote component through the egress guard: setting ejs:github is enough to fetch the solver", () => {
+    const hostsOf = (remoteComponents: string[]) =>
+      ytdlpOptionsFrom({
+        tools: { ytdlpPath: 'yt-dlp', ytdlpTimeoutSeconds: 30 },
+        ingest: { allowedHosts: ['www.youtube.com'], fetchHosts: ['*.googlevideo.com'], proxyMaxBytes: 1_000_000 },
+        ytdlp: { remoteComponents },
+      }).egress.allowedHosts
+    expect(hostsOf([])).toEqual(['www.youtube.com', '*.googlevideo.com'])
+    expect(hostsOf(['ejs:github'])).toEqual(['www.youtube.com', '*.googlevideo.com', 'github.com', 'release-assets.githubusercontent.com', 'objects.githubusercontent.com'])
+    expect(hostsOf(['ejs:npm'])).toEqual(['www.youtube.com', '*.googlevideo.com', 'registry.npmjs.org'])
+  })
+
   it('passes each one, the new flags to a yt-dlp that has them, through the guard to the operator proxy', async () => {
     const ytdlp = await recordedYtDlp(join(dir, 'current'), { version: '2025.11.12', reply: { stdout: INFO, fetch: [`https://${siteHost}/youtubei/v1/player`] } })
     const info = await videoInfo('https://www.youtube.com/watch?v=dQw4w9WgXcQ', undefined, everySetting(ytdlp.path))
