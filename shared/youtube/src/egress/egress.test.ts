@@ -51,6 +51,19 @@ afterAll(async () => {
   }
 })
 
+/** A raw CONNECT through the guard, then (once through) one HTTP request inside the tunnel, to show it reaches the far side. */
+const tunnel = (via: EgressProxy, target: string) =>
+  new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(new URL(via.url).port), '127.0.0.1', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`))
+    let text = ''
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString()
+      if (text.startsWith('HTTP/1.1 200') && !text.includes('page')) socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`)
+    })
+    socket.on('end', () => resolve(text))
+    socket.on('error', reject)
+  })
+
 describe('guardedFetch', () => {
   const options = () => ({ allowedHosts: [allowed.host], timeoutMs: 1000, maxBytes: 2000, maxRedirects: 3 })
   const codeOf = async (path: string) => ((await guardedFetch(allowed.url(path), options()).catch((error: unknown) => error)) as GuardedFetchError).code
@@ -124,22 +137,9 @@ describe('the egress proxy', () => {
   })
 
   it('tunnels CONNECT to an allowed host:port and refuses one that is not', async () => {
-    const { port } = new URL(proxy.url)
-    const tunnel = (target: string) =>
-      new Promise<string>((resolve, reject) => {
-        const socket = connect(Number(port), '127.0.0.1', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`))
-        let text = ''
-        socket.on('data', (chunk: Buffer) => {
-          text += chunk.toString()
-          // Once through, speak HTTP to the far side to show the tunnel reaches it.
-          if (text.startsWith('HTTP/1.1 200') && !text.includes('page')) socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`)
-        })
-        socket.on('end', () => resolve(text))
-        socket.on('error', reject)
-      })
-    expect(await tunnel(allowed.host)).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK[\s\S]*page \/tunnelled$/)
+    expect(await tunnel(proxy, allowed.host)).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK[\s\S]*page \/tunnelled$/)
     const before = other.hits.length
-    expect(await tunnel(other.host)).toMatch(/^HTTP\/1\.1 403 refused by the egress guard: host 127\.0\.0\.1:\d+ is not in/)
+    expect(await tunnel(proxy, other.host)).toMatch(/^HTTP\/1\.1 403 refused by the egress guard: host 127\.0\.0\.1:\d+ is not in/)
     expect(other.hits.length).toBe(before)
   })
 })
@@ -156,19 +156,6 @@ describe("the egress proxy through the operator's proxy (YOUTUBE_RAG__YTDLP__PRO
     await proxy.close()
     await upstream.close()
   })
-
-  /** A raw CONNECT through the guard, then one HTTP request inside the tunnel. */
-  const tunnel = (via: EgressProxy, target: string) =>
-    new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(new URL(via.url).port), '127.0.0.1', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`))
-      let text = ''
-      socket.on('data', (chunk: Buffer) => {
-        text += chunk.toString()
-        if (text.startsWith('HTTP/1.1 200') && !text.includes('page')) socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`)
-      })
-      socket.on('end', () => resolve(text))
-      socket.on('error', reject)
-    })
 
   it('tunnels an allowed CONNECT through it, to the checked address, with basic auth from the URL', async () => {
     upstream.seen.length = 0
