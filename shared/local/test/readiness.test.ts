@@ -84,8 +84,8 @@ describe('local readiness', () => {
 
   it('calls a storage directory full under the free space it needs, naming YOUTUBE_RAG__STORAGE__DIR', async () => {
     // The real file system's free space, against a need no disk meets and one every disk does.
-    await expect(diskSpaceCheck(dir, Number.MAX_SAFE_INTEGER).ping()).rejects.toThrow(/YOUTUBE_RAG__STORAGE__DIR\) has \d+ MB free/)
-    await expect(diskSpaceCheck(dir, 1).ping()).resolves.toBeUndefined()
+    await expect(diskSpaceCheck(dir, { minFreeBytes: Number.MAX_SAFE_INTEGER }).ping()).rejects.toThrow(/YOUTUBE_RAG__STORAGE__DIR\) has \d+ MB free/)
+    await expect(diskSpaceCheck(dir, { minFreeBytes: 1 }).ping()).resolves.toBeUndefined()
   })
 
   it("calls the scratch folder full the same way, naming the pod's /tmp (download and transcribe check it in every mode)", async () => {

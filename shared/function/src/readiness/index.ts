@@ -24,8 +24,7 @@ export type DiskSpaceOptions = {
  * diskSpaceCheck('./.youtube-rag')
  * diskSpaceCheck(tmpdir(), { label: 'scratch space', setting: 'TMPDIR (the pod's /tmp emptyDir)' })
  */
-export function diskSpaceCheck(dir: string, options: DiskSpaceOptions | number = {}): ReadinessCheck {
-  const { minFreeBytes = MIN_FREE_BYTES, label = 'storage directory', setting = 'YOUTUBE_RAG__STORAGE__DIR' } = typeof options === 'number' ? { minFreeBytes: options } : options
+export function diskSpaceCheck(dir: string, { minFreeBytes = MIN_FREE_BYTES, label = 'storage directory', setting = 'YOUTUBE_RAG__STORAGE__DIR' }: DiskSpaceOptions = {}): ReadinessCheck {
   return {
     label,
     async ping() {

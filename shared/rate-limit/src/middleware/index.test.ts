@@ -1,6 +1,6 @@
-import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
+import { serveOnLoopback } from '../../test/serve.ts'
 import { memoryRateLimiter, type RateLimiter } from '../limiter/index.ts'
 import { rateLimit } from './index.ts'
 
@@ -9,11 +9,7 @@ async function served(limiter: RateLimiter, trustProxy = false) {
   app.use('/v1/*', rateLimit({ limiter, trustProxy }))
   app.get('/v1/thing', (c) => c.json({ ok: true }))
   app.get('/health/live', (c) => c.json({ ok: true }))
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s))
-  })
-  const { port } = server.address() as { port: number }
-  return { base: `http://127.0.0.1:${port}`, close: () => new Promise((done) => server.close(done)) }
+  return serveOnLoopback(app)
 }
 
 describe('rateLimit', () => {

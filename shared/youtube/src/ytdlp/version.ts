@@ -212,11 +212,7 @@ export function ytdlpReadiness(
   // `yt-dlp --version` is a Python start (~0.4 s): a cold start's first readiness probe must not
   // wait for it. Until it answers, an executable yt-dlp is ready enough, unless a version below
   // the floor would refuse (BELOW_FLOOR=refuse): then readiness waits for the version.
-  let firstAnswer: YtDlpAssessment | undefined
   const first = assess()
-  void first.then((assessment) => {
-    firstAnswer = assessment
-  })
   void first.then((assessment) => {
     const details = { binary, minVersion: floor.minVersion ?? DEFAULT_MIN_VERSION }
     if (assessment.level === 'ok') logger?.info(details, assessment.message)
@@ -226,8 +222,8 @@ export function ytdlpReadiness(
   return {
     label: 'yt-dlp',
     async ping() {
-      // (A race with a settled promise: the first answer may be in, its `then` not yet run.)
-      const answered = firstAnswer ?? (await Promise.race([first, Promise.resolve(undefined)]))
+      // A race with a settled promise: the first answer if it is in, else undefined at once.
+      const answered = await Promise.race([first, Promise.resolve(undefined)])
       if (!answered && floor.belowFloor !== 'refuse' && (await locateExecutable(binary))) return undefined
       const { level, message } = await assess()
       if (level === 'fail') throw new Error(message)
