@@ -224,7 +224,7 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     return json(200, { status: 'ready', function: definition.name })
   }
 
-  const metricsPage = async () => new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } })
+  const metricsPage = async () => new Response(await metrics.scrape(), { headers: { 'content-type': metrics.registry.contentType } })
 
   // Events carry references (blob keys, ids), never payloads: anything larger is not one of ours.
   const eventBodyLimit = bodyLimit({

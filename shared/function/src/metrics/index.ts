@@ -14,7 +14,10 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 export function functionMetrics(name: string) {
   const registry = new Registry()
   registry.setDefaultLabels({ function: name })
-  collectDefaultMetrics({ register: registry })
+  // Node's default metrics (GC observer, event-loop monitor, /proc readers) cost a cold start
+  // ~10 ms before its first readiness answer; they start at the first scrape instead, which is
+  // when anyone first reads them (the GC and event-loop histograms count from then on).
+  let defaultsRegistered = false
   const events = new Counter({
     name: 'ytrag_events_total',
     help: 'CloudEvents received, by type and outcome (ok, invalid, malformed, error)',
@@ -38,6 +41,14 @@ export function functionMetrics(name: string) {
   const ownCounters = new Map<string, Counter>()
   return {
     registry,
+    /** The exposition text for a scrape of /metrics (Node's default metrics registered at the first). */
+    async scrape(): Promise<string> {
+      if (!defaultsRegistered) {
+        defaultsRegistered = true
+        collectDefaultMetrics({ register: registry })
+      }
+      return registry.metrics()
+    },
     /** Adds to a counter of the function's own (made on first use), e.g. seconds of audio transcribed. */
     count(counterName: string, help: string, value = 1) {
       let counter = ownCounters.get(counterName)

@@ -3,6 +3,7 @@ import type { Hono } from 'hono'
 
 export interface ServeOptions {
   port: number
+  /** The address to listen on; every interface when unset. */
   hostname?: string
   /** Runs after the server stopped taking requests and finished the ones in flight. */
   onShutdown?: () => Promise<void>
@@ -27,7 +28,9 @@ export interface RunningServer {
  */
 export async function serveApp(app: Hono, options: ServeOptions): Promise<RunningServer> {
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname ?? '0.0.0.0' }, (info) =>
+    // No hostname: every interface ('::', or 0.0.0.0 where IPv6 is off). A hostname, even an IP
+    // literal, makes Node load its DNS module to look it up, a cold start's ~5 ms for nothing.
+    const server = serve({ fetch: app.fetch, port: options.port, ...(options.hostname ? { hostname: options.hostname } : {}) }, (info) =>
       resolve({ server, port: info.port }),
     )
     server.once('error', reject)

@@ -190,9 +190,12 @@ const logged = new Set<string>()
 /** A readiness check's answer when it is up but not everything works: 200, the reason in the body. */
 export type Degraded = { degraded: string }
 
+/** How long after start-up the version is asked when no readiness probe came first. */
+const VERSION_PROBE_GRACE_MS = 2_000
+
 /**
- * yt-dlp as a readiness check (the shape `@ytrag/function` takes): the probe is started now and
- * kept, its assessment logged once (a warning below the floor), and each readiness probe reads
+ * yt-dlp as a readiness check (the shape `@ytrag/function` takes): the probe is started after the
+ * first readiness answer (at once with BELOW_FLOOR=refuse) and kept, its assessment logged once (a warning below the floor), and each readiness probe reads
  * the kept answer. `fail` throws (503), `warn` answers degraded (200), `ok` nothing.
  *
  * @example
@@ -209,22 +212,32 @@ export function ytdlpReadiness(
   const key = JSON.stringify([binary, floor])
   if (logger && !logged.has(key)) logged.add(key)
   else logger = undefined
-  // `yt-dlp --version` is a Python start (~0.4 s): a cold start's first readiness probe must not
-  // wait for it. Until it answers, an executable yt-dlp is ready enough, unless a version below
-  // the floor would refuse (BELOW_FLOOR=refuse): then readiness waits for the version.
-  const first = assess()
-  void first.then((assessment) => {
-    const details = { binary, minVersion: floor.minVersion ?? DEFAULT_MIN_VERSION }
-    if (assessment.level === 'ok') logger?.info(details, assessment.message)
-    else if (assessment.level === 'warn') logger?.warn(details, assessment.message)
-    else logger?.error(details, assessment.message)
-  })
+  // `yt-dlp --version` is a Python start (~0.4 s of a core): a cold start's first readiness probe
+  // must neither wait for it nor share the machine's two cores with it. So the question is asked
+  // once the first probe has been answered (or after a grace period, for a server nobody probes),
+  // and until it answers an executable yt-dlp is ready enough; unless a version below the floor
+  // would refuse (BELOW_FLOOR=refuse): then readiness asks at once and waits for the version.
+  let first: Promise<YtDlpAssessment> | undefined
+  const askFirst = () =>
+    (first ??= assess().then((assessment) => {
+      const details = { binary, minVersion: floor.minVersion ?? DEFAULT_MIN_VERSION }
+      if (assessment.level === 'ok') logger?.info(details, assessment.message)
+      else if (assessment.level === 'warn') logger?.warn(details, assessment.message)
+      else logger?.error(details, assessment.message)
+      return assessment
+    }))
+  const refuses = floor.belowFloor === 'refuse'
+  if (refuses) void askFirst()
+  else setTimeout(() => void askFirst(), VERSION_PROBE_GRACE_MS).unref()
   return {
     label: 'yt-dlp',
     async ping() {
-      // A race with a settled promise: the first answer if it is in, else undefined at once.
-      const answered = await Promise.race([first, Promise.resolve(undefined)])
-      if (!answered && floor.belowFloor !== 'refuse' && (await locateExecutable(binary))) return undefined
+      // The first probe is answered before Python starts (from an answer the process already has, if any).
+      if (!first) setImmediate(() => void askFirst())
+      const asked = first ? probeYtDlp(binary) : probes.get(binary)?.probe
+      // A race with a settled promise: the answer if it is in, else undefined at once.
+      const answered = asked && (await Promise.race([asked, Promise.resolve(undefined)]))
+      if (!answered && !refuses && (await locateExecutable(binary))) return undefined
       const { level, message } = await assess()
       if (level === 'fail') throw new Error(message)
       if (level === 'warn') return { degraded: message }
