@@ -168,7 +168,7 @@ describe('SqliteChunkIndex search', () => {
     const index = new SqliteChunkIndex({ path: freshFile() })
     for (const chunks of corpus()) await index.replaceVideoChunks(chunks[0]!.videoId, chunks)
     const filters = [
-      { channelIds: ["UC1", "UC2", "UC3"] }, // most of the 720 match: answered from the top k ranked in FTS5
+      { channelIds: ['UC1', 'UC2', 'UC3'] }, // most of the 720 match: answered from the top k ranked in FTS5
       { videoIds: ['v3'] }, // few pass: the join over every match
       { videoIds: ['v3', 'v17'], channelIds: ['UC1'] },
       { publishedAfter: '2020-06-01T00:00:00.000Z' },

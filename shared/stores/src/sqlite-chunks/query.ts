@@ -1,7 +1,7 @@
 // One search of the embedded chunk index, as SQL over one connection: the main connection when
 // the index searches in its own thread, a reader thread's read-only connection otherwise
 // (./reader.ts). Both run this same function, so where a search runs never changes its result.
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite'
 import { EmbeddingDimensionError } from '../embedding-size/index.ts'
 import { reciprocalRankFusion } from '../fusion/index.ts'
 import type { ChunkChapter, ChunkHit, SearchFilter } from '../ports.ts'
@@ -29,6 +29,21 @@ export interface SearchPlan {
 }
 
 type Row = Record<string, unknown>
+
+/**
+ * Each connection's statements, prepared on first use and kept: the SQL of a search takes few
+ * shapes (filters vary only in which clauses they have), and preparing an FTS5 query on every
+ * search cost as much as a short search itself.
+ */
+const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>()
+function prepare(db: DatabaseSync, sql: string): StatementSync {
+  let cache = statements.get(db)
+  if (!cache) statements.set(db, (cache = new Map()))
+  let statement = cache.get(sql)
+  if (!statement) cache.set(sql, (statement = db.prepare(sql)))
+  return statement
+}
+
 type Ranked = { rowid: number; score: number }
 
 export const toFloat32Blob = (vector: number[]): Uint8Array => {
@@ -79,7 +94,7 @@ function filterSql(filter: SearchFilter | undefined): { sql: string; params: str
 
 /** The embedding size the file stores, read on each use: another process may have created the vectors table. */
 export function storedDimensions(db: DatabaseSync): number | undefined {
-  const row = db.prepare(`SELECT value FROM meta WHERE key = 'dimensions'`).get()
+  const row = prepare(db, `SELECT value FROM meta WHERE key = 'dimensions'`).get()
   return row ? Number(row.value) : undefined
 }
 
@@ -98,8 +113,7 @@ function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ran
   const where = filterSql(plan.filter)
   const [text, title, chapter] = plan.weights
   const topInFts = (k: number) =>
-    db
-      .prepare(`SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`)
+    prepare(db, `SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`)
       .all(text, title, chapter, plan.match!, asInteger(k))
   // SQLite's bm25() is negative, lower is better; negate it so a higher score is better.
   const toRanked = (rows: Row[]) => rows.map((row) => ({ rowid: Number(row.rowid), score: -Number(row.rank) }))
@@ -108,8 +122,7 @@ function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ran
   const probeSize = candidates * FILTER_PROBE_FACTOR
   const probe = topInFts(probeSize)
   const passing = new Set(
-    db
-      .prepare(`SELECT c.rowid AS rowid FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?)) AND ${where.sql}`)
+    prepare(db, `SELECT c.rowid AS rowid FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?)) AND ${where.sql}`)
       .all(JSON.stringify(probe.map((row) => Number(row.rowid))), ...where.params)
       .map((row) => Number(row.rowid)),
   )
@@ -117,8 +130,8 @@ function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ran
   if (probe.length < probeSize || passing.size >= candidates) {
     return toRanked(probe.filter((row) => passing.has(Number(row.rowid)))).slice(0, candidates)
   }
-  const rows = db
-    .prepare(
+  const rows = prepare(
+      db,
       `SELECT c.rowid AS rowid, bm25(chunks_fts, ?, ?, ?) AS rank
        FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
        WHERE chunks_fts MATCH ? AND ${where.sql}
@@ -151,8 +164,8 @@ export function runSearch(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
       const where = filterSql(plan.filter)
       // The filter runs inside the KNN query (rowid IN …), so k counts matching chunks only.
       const params: SQLInputValue[] = [toFloat32Blob(embedding), asInteger(candidates)]
-      const rows = db
-        .prepare(
+      const rows = prepare(
+          db,
           `SELECT rowid, distance FROM chunk_vectors
            WHERE embedding MATCH ? AND k = ?
            ${where.sql ? `AND rowid IN (SELECT c.rowid FROM chunks c WHERE ${where.sql})` : ''}
@@ -168,9 +181,7 @@ export function runSearch(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
     }
     if (ranked.length === 0) return []
 
-    const rows = db
-      .prepare('SELECT c.rowid AS rowid, c.* FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?))')
-      .all(JSON.stringify(ranked.map((item) => item.rowid)))
+    const rows = prepare(db, 'SELECT c.rowid AS rowid, c.* FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?))').all(JSON.stringify(ranked.map((item) => item.rowid)))
     const byRowid = new Map(rows.map((row) => [Number(row.rowid), row]))
     return ranked.flatMap(({ rowid, score }) => {
       const row = byRowid.get(rowid)
