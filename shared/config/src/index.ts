@@ -1,4 +1,5 @@
 import { accessSync, constants, readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import * as z from 'zod'
 
 const YOUTUBE_HOSTS = ['www.youtube.com', 'youtube.com', 'm.youtube.com', 'music.youtube.com', 'youtu.be']
@@ -268,6 +269,14 @@ export const configSchema = z.object({
     collection: z.string().default('youtube_rag_chunks'),
     /** Qdrant Cloud's or a secured server's key, from a Secret. */
     apiKey: z.string().optional(),
+    /** Whose stop words a search query drops, as ISO 639-1 codes (`en,de`): the languages the videos are in. Both providers. */
+    languages: list.default(['en']),
+    /**
+     * Threads that run the embedded index's searches, each with a read-only connection, so a
+     * search never blocks the event loop and searches use every core; 0 searches on the event
+     * loop. Idle threads stop after 10 s. Ignored by qdrant.
+     */
+    searchThreads: z.coerce.number().int().min(0).default(availableParallelism()),
   }),
   blobStorage: z.object({
     provider: z.enum(['directory', 's3']).default('directory'),

@@ -4,7 +4,7 @@
 import path from 'node:path'
 import { DirectoryBlobStore } from '../directory-blobs/index.ts'
 import type { Stores } from '../ports.ts'
-import { SqliteChunkIndex } from '../sqlite-chunks/index.ts'
+import { SqliteChunkIndex, type SqliteChunkIndexOptions } from '../sqlite-chunks/index.ts'
 import { SqliteDocumentStore } from '../sqlite-documents/index.ts'
 
 export { DirectoryBlobStore, type DirectoryBlobStoreOptions } from '../directory-blobs/index.ts'
@@ -13,8 +13,8 @@ export { SqliteDocumentStore, type SqliteDocumentStoreOptions } from '../sqlite-
 
 /** Where each embedded store lives in the storage directory: decided here only. */
 export const embeddedDocuments = (dir: string) => new SqliteDocumentStore({ path: path.join(dir, 'documents.sqlite') })
-export const embeddedChunks = (dir: string, dimensions?: number) =>
-  new SqliteChunkIndex({ path: path.join(dir, 'chunks.sqlite'), ...(dimensions === undefined ? {} : { dimensions }) })
+export const embeddedChunks = (dir: string, options: Omit<SqliteChunkIndexOptions, 'path'> = {}) =>
+  new SqliteChunkIndex({ path: path.join(dir, 'chunks.sqlite'), ...options })
 export const embeddedBlobs = (dir: string) => new DirectoryBlobStore({ dir: path.join(dir, 'blobs') })
 
 export interface EmbeddedStoresOptions {
@@ -36,7 +36,7 @@ export function openEmbeddedStores({ dir, dimensions }: EmbeddedStoresOptions): 
   const documents = embeddedDocuments(dir)
   let chunks: SqliteChunkIndex
   try {
-    chunks = embeddedChunks(dir, dimensions)
+    chunks = embeddedChunks(dir, dimensions === undefined ? {} : { dimensions })
   } catch (error) {
     void documents.close()
     throw error

@@ -17,9 +17,22 @@ const hostile = [
 ]
 
 describe('toFtsQuery', () => {
-  it('quotes each distinct word and ORs them', () => {
-    expect(toFtsQuery(`what's "C++" -foo AND (`)).toBe('"what" OR "s" OR "c" OR "foo" OR "and"')
-    expect(toFtsQuery('Cache cache CACHE')).toBe('"cache"')
+  it('quotes each distinct content word and ORs them, leaving stop words out', () => {
+    expect(toFtsQuery(`what's "C++" -foo AND (`, { proximityPairs: 0 })).toBe('"c" OR "foo"')
+    expect(toFtsQuery('Cache cache CACHE cached')).toBe('"cache"')
+  })
+
+  it('asks for every form of an irregular word', () => {
+    expect(toFtsQuery('built', { proximityPairs: 0 })).toBe('("build" OR "built")')
+  })
+
+  it('adds NEAR groups of neighbouring content words', () => {
+    expect(toFtsQuery('the fallen blocks of stone')).toBe('("fall" OR "fell" OR "fallen") OR "blocks" OR "stone" OR NEAR("fallen" "blocks", 8) OR NEAR("blocks" "stone", 8)')
+    expect(toFtsQuery('fallen blocks stone', { proximityPairs: 1, proximityWindow: 3 })).toMatch(/OR NEAR\("fallen" "blocks", 3\)$/)
+  })
+
+  it('keeps the stop words of a question made of nothing else', () => {
+    expect(toFtsQuery('what is it', { proximityPairs: 0 })).toMatch(/^"what" OR \(.*"is".*\) OR "it"$/)
   })
 
   it('gives undefined when there is no word', () => {
@@ -28,7 +41,7 @@ describe('toFtsQuery', () => {
   })
 
   it('caps the number of terms', () => {
-    expect(toFtsQuery('a b c d e', { maxTerms: 2 })).toBe('"a" OR "b"')
+    expect(toFtsQuery('alpha beta gamma delta', { maxTerms: 2, proximityPairs: 0 })).toBe('"alpha" OR "beta"')
   })
 
   it('never produces an FTS5 syntax error', () => {

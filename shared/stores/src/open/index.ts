@@ -48,15 +48,21 @@ async function documentStore(config: Config): Promise<DocumentStore> {
 }
 
 async function chunkIndex(config: Config, { dimensions, env = process.env }: OpenStoresOptions): Promise<ChunkIndex> {
-  const { provider, url, host, port, collection, apiKey } = config.vectorDb
+  const { provider, url, host, port, collection, apiKey, languages, searchThreads } = config.vectorDb
   if (provider === 'qdrant') {
     const { QdrantChunkIndex } = await import('../qdrant-chunks/index.ts')
     const key = apiKey ?? env.QDRANT_API_KEY
-    return new QdrantChunkIndex({ url: url ?? `http://${host}:${port}`, collection, ...(dimensions === undefined ? {} : { dimensions }), ...(key ? { apiKey: key } : {}) })
+    return new QdrantChunkIndex({
+      url: url ?? `http://${host}:${port}`,
+      collection,
+      languages,
+      ...(dimensions === undefined ? {} : { dimensions }),
+      ...(key ? { apiKey: key } : {}),
+    })
   }
   const { embeddedChunks } = await import('../embedded/index.ts')
   // The embedded index learns the size from the first vector it stores: nothing to ask.
-  return embeddedChunks(config.storage.dir, typeof dimensions === 'number' ? dimensions : undefined)
+  return embeddedChunks(config.storage.dir, { ...(typeof dimensions === 'number' ? { dimensions } : {}), languages, searchThreads })
 }
 
 async function blobStore(config: Config): Promise<BlobStore> {

@@ -53,6 +53,14 @@ export interface QdrantChunkIndexOptions {
   batchSize?: number
   /** How much a title's words count next to the chunk's text in BM25. Default 0.5, as in the embedded index. */
   titleWeight?: number
+  /**
+   * How much the words of the chunk's chapter title count next to its text. Default 0.5, as in
+   * the embedded index. Points stored before chapters counted carry none until re-indexed: they
+   * are still found by their text and title, as before.
+   */
+  chapterWeight?: number
+  /** Whose stop words a query drops (ISO 639-1 codes or tags). Default `['en']`, as in the embedded index. */
+  languages?: readonly string[]
   /** How long one request may take. Default 30 000 ms. */
   timeoutMs?: number
 }
@@ -170,23 +178,39 @@ export class QdrantChunkIndex implements ChunkIndex {
   readonly #dimensions: EmbeddingSize | undefined
   readonly #batchSize: number
   readonly #titleWeight: number
+  readonly #chapterWeight: number
+  readonly #languages: readonly string[]
   /** The dense size in use, known once `init()` has read or made the collection. */
   #denseSize: number | undefined
   #ready: Promise<void> | undefined
 
-  constructor({ url, apiKey, collection, dimensions, client, batchSize = MAX_BATCH, titleWeight = 0.5, timeoutMs = 30_000 }: QdrantChunkIndexOptions) {
+  constructor({
+    url,
+    apiKey,
+    collection,
+    dimensions,
+    client,
+    batchSize = MAX_BATCH,
+    titleWeight = 0.5,
+    chapterWeight = 0.5,
+    languages = ['en'],
+    timeoutMs = 30_000,
+  }: QdrantChunkIndexOptions) {
     if (!collection) throw new TypeError('QdrantChunkIndex: `collection` is required')
     if (typeof dimensions !== 'function') assertEmbeddingSize(dimensions)
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) {
       throw new RangeError(`batchSize must be an integer from 1 to ${MAX_BATCH}, got ${batchSize}`)
     }
     if (!(titleWeight >= 0)) throw new RangeError(`titleWeight must be 0 or more, got ${titleWeight}`)
+    if (!(chapterWeight >= 0)) throw new RangeError(`chapterWeight must be 0 or more, got ${chapterWeight}`)
     this.collection = collection
     this.#url = url
     this.#dimensions = dimensions
     this.#denseSize = typeof dimensions === 'function' ? undefined : dimensions
     this.#batchSize = batchSize
     this.#titleWeight = titleWeight
+    this.#chapterWeight = chapterWeight
+    this.#languages = languages
     // checkCompatibility off: it is an unawaited GET / at construction that only warns on the
     // console (also whenever Qdrant is down at start-up); ping() is where reachability is checked.
     this.#client = client ?? new QdrantClient({ url, ...(apiKey ? { apiKey } : {}), timeout: timeoutMs, checkCompatibility: false })
@@ -273,10 +297,12 @@ export class QdrantChunkIndex implements ChunkIndex {
   }
 
   #sparseVector(chunk: ChunkRecord): SparseVector {
-    const text = sparseDocumentVector(chunk.text)
-    if (this.#titleWeight === 0) return text
-    // b = 0: a title is short and the same on every chunk of the video, so no length penalty.
-    return addSparse(text, sparseDocumentVector(chunk.title, { b: 0 }), this.#titleWeight)
+    let vector = sparseDocumentVector(chunk.text)
+    // b = 0: a title is short and the same on every chunk of the video (a chapter's on every
+    // chunk of the chapter), so no length penalty.
+    if (this.#titleWeight > 0) vector = addSparse(vector, sparseDocumentVector(chunk.title, { b: 0 }), this.#titleWeight)
+    if (this.#chapterWeight > 0 && chunk.chapter) vector = addSparse(vector, sparseDocumentVector(chunk.chapter.title, { b: 0 }), this.#chapterWeight)
+    return vector
   }
 
   /**
@@ -364,7 +390,7 @@ export class QdrantChunkIndex implements ChunkIndex {
   async search({ text, embedding, limit, filter }: { text: string; embedding?: number[]; limit: number; filter?: SearchFilter }): Promise<ChunkHit[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
     const where = toFilter(filter)
-    const sparse = sparseQueryVector(text)
+    const sparse = sparseQueryVector(text, { languages: this.#languages })
     await this.init()
     // A sparse-only collection has no dense list to search: the embedding is ignored, as when no chunk has one.
     const dense = embedding && this.#denseSize !== undefined ? embedding : undefined

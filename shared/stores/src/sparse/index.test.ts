@@ -1,5 +1,7 @@
+import { DatabaseSync } from 'node:sqlite'
 import { describe, expect, it } from 'vitest'
 import { HOSTILE_QUERIES } from '../conformance/chunks.ts'
+import { toFtsQuery } from '../fts-query/index.ts'
 import { addSparse, sparseDocumentVector, sparseQueryVector, termIndex, tokenize } from './index.ts'
 
 const weightOf = (vector: { indices: number[]; values: number[] }, term: string): number | undefined => {
@@ -108,10 +110,15 @@ describe('sparseDocumentVector', () => {
 })
 
 describe('sparseQueryVector', () => {
-  it('weights each distinct term 1', () => {
-    const vector = sparseQueryVector('Caching? cached! CACHES and caching')
-    expect(vector.indices).toEqual([termIndex('and'), termIndex('cach')].sort((a, b) => a - b))
+  it('weights each distinct term 1, leaving stop words out', () => {
+    const vector = sparseQueryVector('Caching? cached! CACHES and caching servers')
+    expect(vector.indices).toEqual([termIndex('server'), termIndex('cach')].sort((a, b) => a - b))
     expect(vector.values).toEqual([1, 1])
+  })
+
+  it('asks for every form of an irregular word, and keeps a query of stop words only', () => {
+    expect(sparseQueryVector('what was built').indices).toEqual([termIndex('build'), termIndex('built')].sort((a, b) => a - b))
+    expect(sparseQueryVector('what is it').indices).toContain(termIndex('what'))
   })
 
   it('keeps at most maxTerms terms', () => {
@@ -135,5 +142,45 @@ describe('addSparse', () => {
     expect(weightOf(sum, 'quantum')).toBeCloseTo(weightOf(text, 'quantum')! + 0.5 * weightOf(title, 'quantum')!)
     expect(weightOf(sum, 'physic')).toBeCloseTo(0.5 * weightOf(title, 'physic')!)
     expect(addSparse(text, title, 0)).toEqual(text)
+  })
+})
+
+describe('the sparse vectors and the FTS5 index', () => {
+  const documents = [
+    'Later the sultan Qaitbay used the fallen blocks to build a fortress',
+    'it was what it was, and it was good',
+    'the lighthouse fell in an earthquake',
+    'they are building a new harbour wall',
+    'Naïve caching of responses at the edge',
+    'the children lived by the sea; one child lives there still',
+    'C++ templates and what foo means',
+  ]
+  const queries = ['what was built from the fallen blocks', 'who lives by the sea', 'CACHED response', 'what is it', `what's "C++" -foo AND (`, 'children']
+
+  it('find the same documents for a query, through the shared analysis', () => {
+    const db = new DatabaseSync(':memory:')
+    db.exec(`CREATE VIRTUAL TABLE f USING fts5(text, tokenize='porter unicode61')`)
+    documents.forEach((text, i) => db.prepare('INSERT INTO f (rowid, text) VALUES (?, ?)').run(i, text))
+    for (const query of queries) {
+      // FTS5's own tokenizer reads the documents and the MATCH expression's phrases.
+      const byFts = db
+        .prepare('SELECT rowid FROM f WHERE f MATCH ? ORDER BY rowid')
+        .all(toFtsQuery(query, { proximityPairs: 0 })!)
+        .map((row) => Number(row.rowid))
+      const asked = new Set(sparseQueryVector(query).indices)
+      const bySparse = documents.flatMap((text, i) => (sparseDocumentVector(text).indices.some((index) => asked.has(index)) ? [i] : []))
+      expect(bySparse, query).toEqual(byFts)
+      expect(byFts.length, query).toBeGreaterThan(0)
+    }
+    db.close()
+  })
+
+  it('hold the terms FTS5 stores for a document', () => {
+    const db = new DatabaseSync(':memory:')
+    db.exec(`CREATE VIRTUAL TABLE f USING fts5(text, tokenize='porter unicode61'); CREATE VIRTUAL TABLE v USING fts5vocab(f, 'row')`)
+    for (const text of documents) db.prepare('INSERT INTO f (text) VALUES (?)').run(text)
+    const stored = db.prepare('SELECT term FROM v').all().map((row) => String(row.term)).sort()
+    expect([...new Set(documents.flatMap(tokenize))].sort()).toEqual(stored)
+    db.close()
   })
 })

@@ -1,9 +1,13 @@
 // BM25 as sparse vectors, for indexes (Qdrant) that score sparse vectors by dot product. The
 // document side carries BM25's term-frequency part, length-normalised; the query side is 1 per
 // distinct term; the index multiplies in the IDF (Qdrant's `modifier: idf`), so the dot product
-// is BM25. Words are cut and stemmed like the embedded index's FTS5 `porter unicode61`
-// tokenizer, so a query finds the same chunks in local mode and in production.
-import { stemmer } from 'stemmer'
+// is BM25. Both sides come from the shared text analysis (../text-analysis): documents are cut
+// and stemmed like the embedded index's FTS5 `porter unicode61` tokenizer, and a query drops
+// its stop words and asks for every form of each word, as the FTS5 MATCH expression does, so a
+// query finds the same chunks in local mode and in production.
+import { analyzeQuery, type QueryAnalysisOptions, tokenize } from '../text-analysis/index.ts'
+
+export { tokenize }
 
 /**
  * A sparse vector as Qdrant takes it: indices unique and ascending, one value per index.
@@ -14,31 +18,6 @@ import { stemmer } from 'stemmer'
 export interface SparseVector {
   indices: number[]
   values: number[]
-}
-
-/** Letters, digits and combining marks, like unicode61's token characters; marks keep non-Latin words whole. */
-const WORD = /[\p{L}\p{N}\p{M}]+/gu
-
-/** The combining diacritics of Latin letters (é = e + U+0301 once decomposed), which unicode61 drops by default. */
-const DIACRITICS = /[\u0300-\u036f]/g
-
-/** FTS5's porter tokenizer leaves longer tokens as they are. */
-const MAX_STEMMED_LENGTH = 64
-
-/**
- * Cuts text into stemmed terms, in order, repeats kept: lower-cased, split on anything but
- * letters and digits, Latin diacritics removed (naïve → naive), then Porter-stemmed.
- *
- * @example
- * tokenize('Caching: the naïve way!') // ['cach', 'the', 'naiv', 'wai']
- */
-export function tokenize(text: string): string[] {
-  const folded = text.normalize('NFD').replace(DIACRITICS, '').normalize('NFC').toLowerCase()
-  const terms: string[] = []
-  for (const [word] of folded.matchAll(WORD)) {
-    terms.push(word.length > MAX_STEMMED_LENGTH ? word : stemmer(word))
-  }
-  return terms
 }
 
 const encoder = new TextEncoder()
@@ -112,26 +91,22 @@ export function sparseDocumentVector(text: string, { k1 = 1.2, b = 0.75, avgDocL
 
 /**
  * @example
- * sparseQueryVector(pastedPage, { maxTerms: 16 } satisfies SparseQueryOptions)
+ * sparseQueryVector(pastedPage, { maxTerms: 16, languages: ['en'] } satisfies SparseQueryOptions)
  */
-export interface SparseQueryOptions {
-  /** The most distinct terms kept, so a pasted page cannot make a huge query. Default 32, as in the FTS5 query. */
-  maxTerms?: number
-}
+export type SparseQueryOptions = QueryAnalysisOptions
 
 /**
- * The query side: weight 1 for each distinct term (the index applies IDF). Empty when the text
- * has no word; send no sparse query then.
+ * The query side: weight 1 for each index term of each query word's forms (the index applies
+ * IDF), stop words left out unless the query has nothing else. Empty when the text has no
+ * word; send no sparse query then.
  *
  * @example
  * sparseQueryVector('Caching? cached!') // { indices: [termIndex('cach')], values: [1] }
+ * sparseQueryVector('what was built') // indices of 'build' and 'built'
  */
-export function sparseQueryVector(text: string, { maxTerms = 32 }: SparseQueryOptions = {}): SparseVector {
+export function sparseQueryVector(text: string, options: SparseQueryOptions = {}): SparseVector {
   const weights = new Map<string, number>()
-  for (const term of tokenize(text)) {
-    if (weights.size >= maxTerms) break
-    weights.set(term, 1)
-  }
+  for (const { stems } of analyzeQuery(text, options)) for (const term of stems) weights.set(term, 1)
   return toSparse(weights)
 }
 

@@ -1,13 +1,18 @@
 // The chunk index of the embedded local mode: chunk rows, an FTS5 table for BM25 and, once a
 // chunk arrives with an embedding, a sqlite-vec `vec0` table; search fuses the two by rank.
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite'
+// Writes go through the one main connection; searches run on a pool of reader threads, each
+// with a read-only connection to the same file, so they use every core and leave the event
+// loop free.
+import type { DatabaseSync } from 'node:sqlite'
+import type { Piscina } from 'piscina'
 import * as sqliteVec from 'sqlite-vec'
 import { EmbeddingDimensionError } from '../embedding-size/index.ts'
 export { EmbeddingDimensionError }
 import { toFtsQuery } from '../fts-query/index.ts'
-import { reciprocalRankFusion } from '../fusion/index.ts'
-import type { ChunkChapter, ChunkHit, ChunkIndex, ChunkRecord, SearchFilter } from '../ports.ts'
-import { asInteger, closeDatabase, openDatabase, optionalString, transaction } from '../sqlite/index.ts'
+import type { ChunkHit, ChunkIndex, ChunkRecord, SearchFilter } from '../ports.ts'
+import { closeDatabase, openDatabase, transaction } from '../sqlite/index.ts'
+import { runSearch, storedDimensions, toFloat32Blob, type SearchPlan } from './query.ts'
+import type { ReaderResult, ReaderTask } from './reader.ts'
 
 export interface SqliteChunkIndexOptions {
   /** The database file; its parent directory is created. */
@@ -19,11 +24,31 @@ export interface SqliteChunkIndexOptions {
   dimensions?: number
   /** How long a write waits for another process's lock. Default 5000 ms. */
   busyTimeoutMs?: number
-  /** Weights of the text and title columns in BM25. Default [1, 0.5]: the title repeats in every chunk of a video. */
-  bm25Weights?: [text: number, title: number]
+  /**
+   * Weights of the text, title and chapter-title columns in BM25. Default [1, 0.5, 0.5]: a
+   * title repeats in every chunk of a video, a chapter's in every chunk of the chapter.
+   */
+  bm25Weights?: [text: number, title: number, chapter: number]
   /** The k of reciprocal rank fusion. Default 60. */
   rrfK?: number
+  /** Whose stop words a query drops (ISO 639-1 codes or tags). Default `['en']`. */
+  languages?: readonly string[]
+  /**
+   * Reader threads that run searches, each with its own read-only connection; started on the
+   * first search, and stopped after `readerIdleMs` without one. 0 searches on the calling
+   * thread, as an in-memory database always does. Default 0; the configuration's default
+   * (`VECTOR_DB__SEARCH_THREADS`) is the number of cores.
+   */
+  searchThreads?: number
+  /** How long an idle reader thread is kept. Default 10 000 ms. */
+  readerIdleMs?: number
 }
+
+// Contentless: the text already lives in chunks; contentless_delete lets a re-index remove rows.
+// The chapter column holds the title of the chunk's chapter, so its words count (weighted).
+const FTS_TABLE = `CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+  text, title, chapter, content='', contentless_delete=1, tokenize='porter unicode61'
+);`
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS chunks (
@@ -42,67 +67,19 @@ CREATE TABLE IF NOT EXISTS chunks (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS chunks_by_video ON chunks (video_id, chunk_index);
 
--- Contentless: the text already lives in chunks; contentless_delete lets a re-index remove rows.
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-  text, title, content='', contentless_delete=1, tokenize='porter unicode61'
-);
+${FTS_TABLE}
 
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 `
 
+/**
+ * The schema's version (PRAGMA user_version). 2: the FTS5 table has the chapter title as a
+ * column of its own. A file made before (0) gets its FTS5 table rebuilt from `chunks` on open.
+ */
+const SCHEMA_VERSION = 2
+
 /** Columns added to `chunks` after its first release: a file made before gets them on open. */
 const ADDED_COLUMNS: Record<string, string> = { chapter: 'TEXT' }
-
-/** sqlite-vec refuses a KNN query with k above this. */
-const MAX_KNN = 4096
-
-type Row = Record<string, unknown>
-
-const toFloat32Blob = (vector: number[]): Uint8Array => {
-  const floats = Float32Array.from(vector)
-  return new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength)
-}
-
-function toHit(row: Row, score: number): ChunkHit {
-  const hit: ChunkHit = {
-    id: String(row.id),
-    videoId: String(row.video_id),
-    chunkIndex: Number(row.chunk_index),
-    title: String(row.title),
-    url: String(row.url),
-    start: Number(row.start),
-    end: Number(row.end),
-    text: String(row.text),
-    score,
-  }
-  const channelId = optionalString(row.channel_id)
-  if (channelId !== undefined) hit.channelId = channelId
-  const publishedAt = optionalString(row.published_at)
-  if (publishedAt !== undefined) hit.publishedAt = publishedAt
-  const chapter = optionalString(row.chapter)
-  if (chapter !== undefined) hit.chapter = JSON.parse(chapter) as ChunkChapter
-  return hit
-}
-
-/** The filter as SQL over `chunks` aliased `c`. An empty list means "no filter on that field". */
-function filterSql(filter: SearchFilter | undefined): { sql: string; params: string[] } {
-  const clauses: string[] = []
-  const params: string[] = []
-  if (filter?.videoIds?.length) {
-    clauses.push('c.video_id IN (SELECT value FROM json_each(?))')
-    params.push(JSON.stringify(filter.videoIds))
-  }
-  if (filter?.channelIds?.length) {
-    clauses.push('c.channel_id IN (SELECT value FROM json_each(?))')
-    params.push(JSON.stringify(filter.channelIds))
-  }
-  if (filter?.publishedAfter !== undefined) {
-    // ISO 8601 strings in UTC sort as text; a chunk without a date never matches a date filter.
-    clauses.push('c.published_at > ?')
-    params.push(filter.publishedAfter)
-  }
-  return { sql: clauses.join(' AND '), params }
-}
 
 /**
  * The ChunkIndex of the embedded local mode: SQLite FTS5 (BM25, porter stemming) plus
@@ -115,29 +92,62 @@ function filterSql(filter: SearchFilter | undefined): { sql: string; params: str
  */
 export class SqliteChunkIndex implements ChunkIndex {
   readonly #db: DatabaseSync
+  readonly #path: string
+  readonly #busyTimeoutMs: number
   readonly #dimensions: number | undefined
-  readonly #weights: [number, number]
+  readonly #weights: readonly [number, number, number]
   readonly #rrfK: number
+  readonly #languages: readonly string[]
+  readonly #searchThreads: number
+  readonly #readerIdleMs: number
+  /** Started by the first search when there are reader threads; undefined again once closed. */
+  #readers: Promise<Piscina<ReaderTask, ReaderResult>> | undefined
 
-  constructor({ path, dimensions, busyTimeoutMs = 5000, bm25Weights = [1, 0.5], rrfK = 60 }: SqliteChunkIndexOptions) {
+  constructor({
+    path,
+    dimensions,
+    busyTimeoutMs = 5000,
+    bm25Weights = [1, 0.5, 0.5],
+    rrfK = 60,
+    languages = ['en'],
+    searchThreads = 0,
+    readerIdleMs = 10_000,
+  }: SqliteChunkIndexOptions) {
     if (dimensions !== undefined && (!Number.isInteger(dimensions) || dimensions < 1)) {
       throw new RangeError(`dimensions must be a positive integer, got ${dimensions}`)
     }
+    if (!Number.isInteger(searchThreads) || searchThreads < 0) throw new RangeError(`searchThreads must be an integer ≥ 0, got ${searchThreads}`)
+    this.#path = path
+    this.#busyTimeoutMs = busyTimeoutMs
     this.#dimensions = dimensions
     this.#weights = bm25Weights
     this.#rrfK = rrfK
+    this.#languages = languages
+    // Another connection cannot see an in-memory database.
+    this.#searchThreads = path === ':memory:' ? 0 : searchThreads
+    this.#readerIdleMs = readerIdleMs
     this.#db = openDatabase({ path, busyTimeoutMs, allowExtension: true })
     try {
       sqliteVec.load(this.#db)
       // Nothing else may load code into this handle.
       this.#db.enableLoadExtension(false)
       transaction(this.#db, () => {
+        const { user_version } = this.#db.prepare('PRAGMA user_version').get() as { user_version: number }
+        if (user_version > SCHEMA_VERSION) throw new Error(`${path} has chunk index schema version ${user_version}; this build knows up to ${SCHEMA_VERSION}`)
         this.#db.exec(SCHEMA)
         const columns = new Set(this.#db.prepare('PRAGMA table_info(chunks)').all().map((column) => String(column.name)))
         for (const [column, type] of Object.entries(ADDED_COLUMNS)) {
           if (!columns.has(column)) this.#db.exec(`ALTER TABLE chunks ADD COLUMN ${column} ${type}`)
         }
-        const stored = this.#storedDimensions()
+        const ftsColumns = new Set(this.#db.prepare('PRAGMA table_info(chunks_fts)').all().map((column) => String(column.name)))
+        if (!ftsColumns.has('chapter')) {
+          // Version 0: the FTS5 table had no chapter column. It is contentless, so it is rebuilt
+          // from the chunks, which hold every word it indexed; nothing is lost.
+          this.#db.exec(`DROP TABLE chunks_fts; ${FTS_TABLE}
+            INSERT INTO chunks_fts (rowid, text, title, chapter) SELECT rowid, text, title, chapter ->> '$.title' FROM chunks;`)
+        }
+        this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+        const stored = storedDimensions(this.#db)
         if (dimensions !== undefined && stored !== undefined && stored !== dimensions) {
           throw new EmbeddingDimensionError(`${path} holds ${stored}-dimensional embeddings; the index was opened for ${dimensions}`)
         }
@@ -148,15 +158,9 @@ export class SqliteChunkIndex implements ChunkIndex {
     }
   }
 
-  /** Read from the file on each use, never cached: another process may have created the vectors table. */
-  #storedDimensions(): number | undefined {
-    const row = this.#db.prepare(`SELECT value FROM meta WHERE key = 'dimensions'`).get()
-    return row ? Number(row.value) : undefined
-  }
-
   /** Creates the vec0 table on the first embedding; the dimension is fixed from then on. */
   #ensureVectors(size: number): void {
-    const stored = this.#storedDimensions()
+    const stored = storedDimensions(this.#db)
     const expected = stored ?? this.#dimensions
     if (expected !== undefined && expected !== size) {
       throw new EmbeddingDimensionError(`Embedding has ${size} dimensions; this index stores ${expected}`)
@@ -169,7 +173,7 @@ export class SqliteChunkIndex implements ChunkIndex {
   #deleteRows(videoId: string): number {
     const ids = `SELECT rowid FROM chunks WHERE video_id = ?`
     this.#db.prepare(`DELETE FROM chunks_fts WHERE rowid IN (${ids})`).run(videoId)
-    if (this.#storedDimensions() !== undefined) this.#db.prepare(`DELETE FROM chunk_vectors WHERE rowid IN (${ids})`).run(videoId)
+    if (storedDimensions(this.#db) !== undefined) this.#db.prepare(`DELETE FROM chunk_vectors WHERE rowid IN (${ids})`).run(videoId)
     return Number(this.#db.prepare('DELETE FROM chunks WHERE video_id = ?').run(videoId).changes)
   }
 
@@ -184,7 +188,7 @@ export class SqliteChunkIndex implements ChunkIndex {
         `INSERT INTO chunks (id, video_id, chunk_index, title, channel_id, published_at, url, start, end, text, chapter)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      const insertText = this.#db.prepare('INSERT INTO chunks_fts (rowid, text, title) VALUES (?, ?, ?)')
+      const insertText = this.#db.prepare('INSERT INTO chunks_fts (rowid, text, title, chapter) VALUES (?, ?, ?, ?)')
       for (const chunk of chunks) {
         const { lastInsertRowid } = insertChunk.run(
           chunk.id,
@@ -201,7 +205,7 @@ export class SqliteChunkIndex implements ChunkIndex {
         )
         // vec0 refuses a REAL rowid, and node:sqlite binds JS numbers as REAL: pass a bigint.
         const rowid = BigInt(lastInsertRowid)
-        insertText.run(rowid, chunk.text, chunk.title)
+        insertText.run(rowid, chunk.text, chunk.title, chunk.chapter?.title ?? null)
         if (chunk.embedding) {
           this.#ensureVectors(chunk.embedding.length)
           this.#db.prepare('INSERT INTO chunk_vectors (rowid, embedding) VALUES (?, ?)').run(rowid, toFloat32Blob(chunk.embedding))
@@ -221,78 +225,47 @@ export class SqliteChunkIndex implements ChunkIndex {
 
   async search({ text, embedding, limit, filter }: { text: string; embedding?: number[]; limit: number; filter?: SearchFilter }): Promise<ChunkHit[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
-    // Enough candidates per list that a chunk ranked well by only one of them survives fusion.
-    const candidates = Math.min(Math.max(limit * 5, 50), MAX_KNN)
-    const where = filterSql(filter)
-    const match = toFtsQuery(text)
-
-    // One read transaction: both lists and the rows come from the same snapshot.
-    this.#db.exec('BEGIN')
-    try {
-      const textRanked: { rowid: number; score: number }[] = []
-      if (match) {
-        // Without a filter the top k are ranked inside FTS5 and only they are read from `chunks`
-        // (below): joining every match before sorting cost ~1.7x a bare FTS5 query. A filter
-        // needs the chunk's columns, so it joins; it also narrows what is sorted.
-        const rows = where.sql
-          ? this.#db
-              .prepare(
-                `SELECT c.rowid AS rowid, bm25(chunks_fts, ?, ?) AS rank
-                 FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-                 WHERE chunks_fts MATCH ? AND ${where.sql}
-                 ORDER BY rank, c.rowid LIMIT ?`,
-              )
-              .all(this.#weights[0], this.#weights[1], match, ...where.params, asInteger(candidates))
-          : this.#db
-              .prepare(`SELECT rowid, bm25(chunks_fts, ?, ?) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`)
-              .all(this.#weights[0], this.#weights[1], match, asInteger(candidates))
-        // SQLite's bm25() is negative, lower is better; negate it so a higher score is better.
-        for (const row of rows) textRanked.push({ rowid: Number(row.rowid), score: -Number(row.rank) })
-      }
-
-      const dimensions = embedding ? this.#storedDimensions() : undefined
-      let ranked: { rowid: number; score: number }[]
-      if (embedding && dimensions !== undefined) {
-        if (embedding.length !== dimensions) {
-          throw new EmbeddingDimensionError(`Query embedding has ${embedding.length} dimensions; this index stores ${dimensions}`)
-        }
-        // The filter runs inside the KNN query (rowid IN …), so k counts matching chunks only.
-        const params: SQLInputValue[] = [toFloat32Blob(embedding), asInteger(candidates)]
-        const rows = this.#db
-          .prepare(
-            `SELECT rowid, distance FROM chunk_vectors
-             WHERE embedding MATCH ? AND k = ?
-             ${where.sql ? `AND rowid IN (SELECT c.rowid FROM chunks c WHERE ${where.sql})` : ''}
-             ORDER BY distance`,
-          )
-          .all(...params, ...where.params)
-        const vectorRanked = rows.map((row) => ({ rowid: Number(row.rowid), score: 0 }))
-        ranked = reciprocalRankFusion([textRanked, vectorRanked], (item) => String(item.rowid), this.#rrfK)
-          .slice(0, limit)
-          .map(({ item, score }) => ({ rowid: item.rowid, score }))
-      } else {
-        ranked = textRanked.slice(0, limit)
-      }
-      if (ranked.length === 0) return []
-
-      const rows = this.#db
-        .prepare('SELECT c.rowid AS rowid, c.* FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?))')
-        .all(JSON.stringify(ranked.map((item) => item.rowid)))
-      const byRowid = new Map(rows.map((row) => [Number(row.rowid), row]))
-      return ranked.flatMap(({ rowid, score }) => {
-        const row = byRowid.get(rowid)
-        return row ? [toHit(row, score)] : []
-      })
-    } finally {
-      this.#db.exec('COMMIT')
+    const match = toFtsQuery(text, { languages: this.#languages })
+    const plan: SearchPlan = {
+      ...(match ? { match } : {}),
+      ...(embedding ? { embedding } : {}),
+      ...(filter ? { filter } : {}),
+      limit,
+      weights: this.#weights,
+      rrfK: this.#rrfK,
     }
+    if (this.#searchThreads === 0) return runSearch(this.#db, plan)
+    const readers = await this.#startReaders()
+    const result = await readers.run({ path: this.#path, busyTimeoutMs: this.#busyTimeoutMs, plan })
+    if ('dimensionError' in result) throw new EmbeddingDimensionError(result.dimensionError)
+    return result.hits
+  }
+
+  /** The pool of reader threads, started once; piscina unrefs idle threads, so they never keep the process alive. */
+  #startReaders(): Promise<Piscina<ReaderTask, ReaderResult>> {
+    this.#readers ??= Promise.all([import('piscina'), import('./reader.ts')]).then(
+      ([{ Piscina }, { readerUrl }]) =>
+        new Piscina<ReaderTask, ReaderResult>({
+          filename: readerUrl,
+          minThreads: 0,
+          maxThreads: this.#searchThreads,
+          idleTimeout: this.#readerIdleMs,
+          // A search holds its thread until it returns: SQLite calls are synchronous.
+          concurrentTasksPerWorker: 1,
+        }),
+    )
+    return this.#readers
   }
 
   async ping(): Promise<void> {
     this.#db.prepare('SELECT vec_version()').get()
   }
 
+  /** Waits for the searches under way, stops the reader threads, then closes the main connection. */
   async close(): Promise<void> {
+    const readers = this.#readers
+    this.#readers = undefined
+    if (readers) await (await readers).close()
     closeDatabase(this.#db)
   }
 }
