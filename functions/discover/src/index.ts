@@ -1,5 +1,5 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
-import type { Video } from '@ytrag/stores'
+import { blobKeys, type ListedInfo, type Video } from '@ytrag/stores'
 import { BlockedByYouTubeError, checkIngestUrl, isNotStartedError, listVideos, underHostBackoff, VideoUnavailableError, youtubeVideoId, ytdlpOptionsFrom, ytdlpReadiness, type VideoList } from '@ytrag/youtube'
 import { startDueSyncs, syncChannel } from './channels.ts'
 import { reapStuckWork } from './reaper.ts'
@@ -96,6 +96,14 @@ export const discover: FunctionDefinition = {
         const again = force || speechToText || video.status === 'failed' || video.status === 'skipped'
         const current = again ? await stores.documents.resetVideo(found.videoId) : video
         if (current && (created || again || current.status === 'queued')) toSend.push({ found, video: current })
+      }
+      // A video a page holds itself was extracted whole by the listing: download takes that
+      // instead of reading the page again (one yt-dlp run per video fewer), while it is fresh.
+      const listedAt = new Date().toISOString()
+      for (const { found } of toSend) {
+        if (!found.listed || found.playlistItem === undefined) continue
+        const listed: ListedInfo = { page: found.url, playlistItem: found.playlistItem, listedAt, info: found.listed }
+        await stores.blobs.put(blobKeys.listedInfo(found.videoId), new TextEncoder().encode(JSON.stringify(listed)), 'application/json')
       }
       const lifecycle = videoLifecycle(context)
       for (const { found, video } of toSend) {

@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
+import { blobKeys, listedInfoSchema } from '@ytrag/stores'
 import { startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { discover } from '../src/index.ts'
@@ -29,6 +30,14 @@ describe('discover over HTTP, with the real yt-dlp', () => {
       ['video.discovered', 'all-4'],
     ])
     expect(fn.sink.events.map((event) => (event.data as { playlistItem?: number }).playlistItem)).toEqual([1, 2, 3, 4])
+    // Each video as the listing extracted it, for download to take instead of reading the page
+    // again; the event itself stays small.
+    for (const [index, event] of fn.sink.events.entries()) {
+      const listed = listedInfoSchema.parse(JSON.parse(new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.listedInfo(`all-${index + 1}`)))))
+      expect(listed).toMatchObject({ page: url, playlistItem: index + 1, info: { id: `all-${index + 1}` } })
+      expect(Date.now() - Date.parse(listed.listedAt)).toBeLessThan(60_000)
+      expect(JSON.stringify(event.data)).not.toContain('listed')
+    }
     const job = await fn.stores.documents.getJob('job-1')
     expect(job).toMatchObject({ status: 'running', videos: { total: 4, indexed: 0, failed: 0 } })
 

@@ -1,5 +1,5 @@
 import { scratchSpaceCheck, videoLifecycle, type FunctionDefinition } from '@ytrag/function'
-import { blobKeys, type StoredTranscript, type Video } from '@ytrag/stores'
+import { blobKeys, listedInfoSchema, type StoredTranscript, type Video } from '@ytrag/stores'
 import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
 import {
   BlockedByYouTubeError,
@@ -11,6 +11,7 @@ import {
   spokenLanguage,
   underHostBackoff,
   videoInfo,
+  videoInfoFromListing,
   VideoUnavailableError,
   ytdlpOptionsFrom,
   ytdlpReadiness,
@@ -34,6 +35,12 @@ export function captionsPastEnd(segments: { start: number }[], durationSeconds: 
     `(more than YOUTUBE_RAG__INGEST__CAPTION_SLACK_SECONDS = ${slackSeconds} s after it); the captions are not the video's`
   )
 }
+
+/**
+ * How long a listing's info JSON stands in for reading the page again: a site's media and
+ * caption URLs may be signed for a while only, and a delivery retried later reads afresh.
+ */
+export const LISTED_INFO_MAX_AGE_MS = 30 * 60_000
 
 export const NO_CAPTIONS_REASON = 'no captions and speech-to-text is not configured'
 export const NO_SPEECH_TO_TEXT_REASON = "no captions, and the channel's subscription does not allow speech-to-text"
@@ -94,8 +101,30 @@ export const download: FunctionDefinition = {
         throw error
       }
 
+      /**
+       * The video as discover's listing read it from the same page (a page of several videos),
+       * while that is fresh: one yt-dlp run and one fetch of the page fewer per video. Anything
+       * amiss (no blob, another shape, another page, too old) reads the page as before.
+       */
+      async function fromListing() {
+        if (playlistItem === undefined) return undefined
+        const key = blobKeys.listedInfo(videoId)
+        const bytes = await stores.blobs.get(key).catch(() => undefined)
+        if (!bytes) return undefined
+        let listed
+        try {
+          listed = listedInfoSchema.parse(JSON.parse(new TextDecoder().decode(bytes)))
+        } catch (error) {
+          context.logger.warn({ videoId, key, err: error }, 'the listing\'s info of this video is unreadable; reading the page again')
+          return undefined
+        }
+        const fresh = Date.now() - Date.parse(listed.listedAt) <= LISTED_INFO_MAX_AGE_MS
+        if (!fresh || listed.page !== url || listed.playlistItem !== playlistItem) return undefined
+        return videoInfoFromListing(listed.info, url, playlistItem, videoId)
+      }
+
       async function readAndStore(video: Video): Promise<void> {
-        const info = await videoInfo(url, playlistItem, { ...ytdlp, videoId })
+        const info = (await fromListing()) ?? (await videoInfo(url, playlistItem, { ...ytdlp, videoId }))
         const spoken = originalLanguage(info)
         const described = await lifecycle.progress(video, 'download', {
           ...(info.title ? { title: info.title } : {}),

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
 import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import { listVideos } from '@ytrag/youtube'
 import { loadCaptionFixture, startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { captionsPastEnd, download, NO_CAPTIONS_REASON } from '../src/index.ts'
+import { captionsPastEnd, download, LISTED_INFO_MAX_AGE_MS, NO_CAPTIONS_REASON } from '../src/index.ts'
 
 describe('download over HTTP, with the real yt-dlp', () => {
   let fixtures: FixtureServer
@@ -42,6 +43,34 @@ describe('download over HTTP, with the real yt-dlp', () => {
       expect(video?.stages.transcribe.status).toBe('skipped')
     })
   }
+
+  it("reads a video of a multi-video page from the listing's info, without fetching the page again, while it is fresh", async () => {
+    const page = fixtures.url('/all.html')
+    const { videos } = await listVideos(page, { egress: { allowedHosts: [fixtures.host] } })
+    const listedAt = (ageMs: number) => new Date(Date.now() - ageMs).toISOString()
+    const putListed = (videoId: string, listed: object) => fn.stores.blobs.put(blobKeys.listedInfo(videoId), JSON.stringify(listed), 'application/json')
+    const entry = (videoId: string) => videos.find((video) => video.videoId === videoId)!.listed!
+
+    // Fresh: the page is not read again; the captions themselves are still fetched.
+    await putListed('all-3', { page, playlistItem: 3, listedAt: listedAt(0), info: entry('all-3') })
+    const pageReads = () => fixtures.requests.filter((request) => request.startsWith('/all.html')).length
+    const before = pageReads()
+    expect((await fn.deliver('video.discovered', 'all-3', await discovered('all-3', 3))).status).toBe(202)
+    expect(pageReads()).toBe(before)
+    expect(fn.sink.events.map((event) => [event.name, event.subject])).toEqual([['transcript.ready', 'all-3']])
+    const transcript = JSON.parse(new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript('all-3')))) as StoredTranscript
+    expect(transcript.segments.some((segment) => segment.text.includes('penny-farthing'))).toBe(true)
+
+    // Too old, or of another place on the page: the page is read as before.
+    await putListed('all-1', { page, playlistItem: 1, listedAt: listedAt(LISTED_INFO_MAX_AGE_MS + 60_000), info: entry('all-1') })
+    await putListed('all-2', { page, playlistItem: 3, listedAt: listedAt(0), info: entry('all-2') })
+    for (const [videoId, item] of [['all-1', 1], ['all-2', 2]] as const) {
+      const reads = pageReads()
+      expect((await fn.deliver('video.discovered', videoId, await discovered(videoId, item))).status).toBe(202)
+      expect(pageReads()).toBeGreaterThan(reads)
+      expect(await fn.stores.documents.getVideo(videoId)).toMatchObject({ status: 'indexing' })
+    }
+  })
 
   it('changes nothing on a duplicate delivery, and sends the same transcript.ready again', async () => {
     const data = await discovered('all-1', 1)

@@ -18,6 +18,8 @@ export const blobKeys = {
   transcript: (videoId: string) => `videos/${safe(videoId)}/transcript.json`,
   /** One segment of the audio, as sent to speech-to-text. */
   audioSegment: (videoId: string, index: number) => `videos/${safe(videoId)}/audio/segment-${index}.ogg`,
+  /** The video's info JSON as discover's listing extracted it from a page of several videos (a ListedInfo). */
+  listedInfo: (videoId: string) => `videos/${safe(videoId)}/listed-info.json`,
   /** What speech-to-text made of one segment, times already absolute (a SegmentTranscription). */
   segmentTranscription: (videoId: string, index: number) => `videos/${safe(videoId)}/audio/segment-${index}.json`,
 }
@@ -51,3 +53,18 @@ export const storedTranscriptSchema = z.lazy(() =>
   }),
 )
 export type StoredTranscript = z.infer<typeof storedTranscriptSchema>
+
+/**
+ * What `listed-info.json` holds: the info JSON of one video of a page, as the listing read it,
+ * with the page, the video's place on it and when it was read (download uses it only while
+ * fresh: a site's media and caption URLs may expire).
+ */
+export const listedInfoSchema = z.lazy(() =>
+  z.object({
+    page: z.string(),
+    playlistItem: z.number().int().positive(),
+    listedAt: z.iso.datetime(),
+    info: z.record(z.string(), z.unknown()),
+  }),
+)
+export type ListedInfo = z.infer<typeof listedInfoSchema>

@@ -13,6 +13,7 @@ import {
   listVideos,
   VideoUnavailableError,
   videoInfo,
+  videoInfoFromListing,
   type VideoInfo,
 } from './index.ts'
 
@@ -82,8 +83,22 @@ describe('listVideos', () => {
     expect(list).toEqual({
       kind: 'playlist',
       title: 'Three talks',
-      videos: [1, 2, 3].map((n) => ({ videoId: `three-${n}`, url: site.url('/three.html'), playlistItem: n, title: `Three talks (${n})` })),
+      videos: [1, 2, 3].map((n) => ({ videoId: `three-${n}`, url: site.url('/three.html'), playlistItem: n, title: `Three talks (${n})`, listed: expect.objectContaining({ id: `three-${n}` }) })),
     })
+  })
+
+  it("gives each video of such a page as the listing extracted it: the same info as reading the page again for it", async () => {
+    const list = await listVideos(site.url('/three.html'), guard())
+    const second = list.videos[1]!
+    const fromListing = videoInfoFromListing(second.listed!, second.url, 2, 'three-2')
+    const fromPage = await videoInfo(second.url, 2, { ...guard(), videoId: 'three-2' })
+    const { raw: _listedRaw, ...listedInfo } = fromListing!
+    const { raw: _pageRaw, ...pageInfo } = fromPage
+    expect(listedInfo).toEqual(pageInfo)
+    expect(Object.keys(listedInfo.subtitles).length + Object.keys(listedInfo.automaticCaptions).length).toBeGreaterThan(0)
+    // Not a stand-in for another video, nor for a reference to a page.
+    expect(videoInfoFromListing(second.listed!, second.url, 2, 'three-3')).toBeUndefined()
+    expect(videoInfoFromListing({ _type: 'url', id: 'three-2', url: second.url }, second.url, 2, 'three-2')).toBeUndefined()
   })
 
   it('reports a page that answers 404 as unavailable', async () => {

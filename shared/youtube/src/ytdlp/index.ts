@@ -92,7 +92,7 @@ async function flatten(playlist: RawInfo, parent: Parent, depth: number, options
       const located =
         own && own !== parent.page
           ? { url: own }
-          : { url: parent.page, playlistItem: number(entry.playlist_index) ?? index + 1 }
+          : { url: parent.page, playlistItem: number(entry.playlist_index) ?? index + 1, listed: entry }
       videos.push(compact({ videoId: id, ...located, ...metadata(entry, parent) }))
     }
   }
@@ -166,6 +166,21 @@ export async function videoInfo(url: string, playlistItem: number | undefined, o
   }
   const page = playlistItem === undefined ? (text(video.webpage_url) ?? url) : url
   return toVideoInfo(video, page, playlistItem)
+}
+
+/**
+ * A video's full information from the entry its listing extracted (`DiscoveredVideo.listed`),
+ * what `videoInfo(url, playlistItem)` would read from the same page again; undefined when the
+ * entry is not a whole video of that id.
+ *
+ * @example
+ * ```ts
+ * const info = videoInfoFromListing(listed, video.url, video.playlistItem, video.videoId) ?? (await videoInfo(video.url, video.playlistItem, options))
+ * ```
+ */
+export function videoInfoFromListing(listed: RawInfo, url: string, playlistItem: number, videoId: string): VideoInfo | undefined {
+  if (text(listed.id) !== videoId || REFERENCE_TYPES.has(text(listed._type) ?? '') || PLAYLIST_TYPES.has(text(listed._type) ?? '')) return undefined
+  return toVideoInfo(listed, url, playlistItem)
 }
 
 export type DownloadCaptionsOptions = YtDlpOptions & {

@@ -16,6 +16,11 @@ export type DiscoveredVideo = {
   durationSeconds?: number
   /** ISO 8601, from yt-dlp's `timestamp` or else its `upload_date` (then at midnight UTC). */
   publishedAt?: string
+  /**
+   * The video's info JSON as the listing extracted it, when the page holds the video itself
+   * (with `playlistItem`): `videoInfoFromListing` reads it instead of the page again.
+   */
+  listed?: RawInfo
 }
 
 export type CaptionFormat = { ext: string; url: string; name?: string }
