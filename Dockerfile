@@ -87,7 +87,7 @@ RUN case "$FUNCTION" in \
 COPY --from=build /usr/local/bin/node.stripped /usr/bin/tini-static /usr/local/lib/youtube-rag/
 COPY scripts/images/runtime-root.sh /usr/local/lib/youtube-rag/
 RUN case "$FUNCTION" in discover|download) mode=debian ;; *) mode=node ;; esac \
- && sh /usr/local/lib/youtube-rag/runtime-root.sh /rootfs "$mode" /usr/local/lib/youtube-rag/node.stripped /usr/local/lib/youtube-rag/tini-static \
+ && sh /usr/local/lib/youtube-rag/runtime-root.sh /rootfs "$mode" /usr/local/lib/youtube-rag/node.stripped /usr/local/lib/youtube-rag/tini-static
 
 # One layer: the root assembled above, nothing deleted underneath it.
 FROM scratch

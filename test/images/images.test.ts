@@ -248,7 +248,7 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
     15 * MINUTE,
   )
 
-  it(`the plain image runs as uid 1000 and holds the bundle, sqlite-vec and nothing of yt-dlp, ffmpeg or pnpm`, async () => {
+  it(`the plain image runs as uid 1000 and holds Node, the bundle and sqlite-vec: nothing of yt-dlp, ffmpeg, pnpm, npm or a package manager`, async () => {
     const image = imageOf(PLAIN)
     const config = JSON.parse(await buildah(['inspect', '--type', 'image', image])).OCIv1.config
     expect(config).toMatchObject({ User: '1000:1000', WorkingDir: '/app', Entrypoint: ['/usr/local/bin/tini', '--'], Cmd: ['node', '/app/main.mjs'] })
@@ -257,7 +257,8 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
 
     const listing = await runIn(image, ['sh', '-c', 'id -u; ls -A /app; ls -A /app/node_modules; node --version'])
     expect(listing.output.trim().split('\n')).toEqual(['1000', 'chunks', 'main.mjs', 'node_modules', 'package.json', 'sqlite-vec', 'sqlite-vec-linux-x64', expect.stringMatching(/^v24\./)])
-    const absent = await runIn(image, ['sh', '-c', 'for tool in yt-dlp ffmpeg python3 pnpm; do command -v $tool; done; ls /src 2>/dev/null; true'])
+    // Nor what the base it was built on carries: a package manager, npm, Node's headers.
+    const absent = await runIn(image, ['sh', '-c', 'for tool in yt-dlp ffmpeg python3 pnpm npm npx corepack apt-get dpkg perl; do command -v $tool; done; ls /src /usr/local/include /usr/local/lib/node_modules /var/lib/dpkg 2>/dev/null; true'])
     expect(absent.output.trim()).toBe('')
     // The image's files are root's: the function cannot change its own code, nor add to it.
     expect((await runIn(image, ['sh', '-c', 'touch /app/main.mjs'])).code).not.toBe(0)
@@ -291,6 +292,8 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
     const image = imageOf(MEDIA)
     const tools = await runIn(image, ['sh', '-c', 'command -v yt-dlp && command -v ffmpeg && yt-dlp --version && ffmpeg -hide_banner -encoders | grep -c libopus'])
     expect(tools.code).toBe(0)
+    // Debian for yt-dlp's Python, without what only building needs.
+    expect((await runIn(image, ['sh', '-c', 'for tool in npm npx corepack pnpm; do command -v $tool; done; ls /usr/local/include /usr/local/lib/node_modules /usr/share/doc 2>/dev/null; true'])).output.trim()).toBe('')
     const [ytdlp, ffmpeg, version, opus] = tools.output.trim().split('\n')
     expect([ytdlp, ffmpeg]).toEqual(['/usr/bin/yt-dlp', '/app/bin/ffmpeg'])
     expect(version).toMatch(/^\d{4}\.\d{2}\.\d{2}/)

@@ -150,8 +150,9 @@ function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ran
  */
 export function runSearch(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
   const { embedding, limit } = plan
-  // Enough candidates per list that a chunk ranked well by only one of them survives fusion.
-  const candidates = Math.min(Math.max(limit * 5, 50), MAX_KNN)
+  // With two lists to fuse, enough candidates per list that a chunk ranked well by only one of
+  // them survives fusion; BM25 alone needs its top `limit` only.
+  const candidates = embedding ? Math.min(Math.max(limit * 5, 50), MAX_KNN) : limit
   db.exec('BEGIN')
   try {
     const bm25 = textRanked(db, plan, candidates)
