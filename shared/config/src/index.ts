@@ -303,6 +303,20 @@ export const configSchema = z.object({
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
+  telemetry: z.object({
+    /**
+     * An OTLP/HTTP collector's base URL (e.g. http://otel-collector:4318): spans of every request
+     * and event are exported there. Unset, nothing is traced (and the SDK is never loaded).
+     */
+    otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+    /** What the model APIs cost, in dollars, for the spend estimate (`ytrag_provider_cost_dollars_total`). */
+    chatPromptDollarsPerMillionTokens: z.coerce.number().min(0).default(0.15),
+    chatCompletionDollarsPerMillionTokens: z.coerce.number().min(0).default(0.6),
+    embeddingDollarsPerMillionTokens: z.coerce.number().min(0).default(0.02),
+    transcriptionDollarsPerMinute: z.coerce.number().min(0).default(0.006),
+    /** The day's model spend the alert YtragSpendOverBudget compares with (`ytrag_spend_budget_dollars`). */
+    dailyBudgetDollars: z.coerce.number().min(0).default(20),
+  }),
 })
 
 export type Config = z.infer<typeof configSchema>
