@@ -22,7 +22,7 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { ErrorCode } from '../errors/index.ts'
 import { localGuard, type LocalGuardOptions } from '../guard/index.ts'
-import { functionMetrics, type BrokerCounts } from '../metrics/index.ts'
+import { functionMetrics, type BrokerCounts, type CounterDeclaration } from '../metrics/index.ts'
 import { childTraceparent, currentScope, runInScope, traceIdOf } from '../scope/index.ts'
 
 /** What a handler gets besides its event: the stores, the providers, the config, a logger and a way to emit. */
@@ -59,6 +59,8 @@ export interface FunctionDefinition {
   onPing?: (event: CloudEvent<unknown>, context: FunctionContext) => Promise<void>
   /** Takes any event unvalidated (the dead-letter sink gets whatever failed, even malformed data). */
   onAnyEvent?: (event: CloudEvent<unknown>, context: FunctionContext) => Promise<void>
+  /** Counters the function counts (`context.count`), shown from the start at 0 for each listed label value. */
+  counters?: CounterDeclaration[]
   /** Serves the public API: its `/v1/*` routes are rate limited when a limiter is given. */
   publicApi?: boolean
   /** Extra HTTP routes (the public API). */
@@ -182,6 +184,7 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     documents: stores.documents,
     telemetry: config.telemetry,
     ...(dependencies.brokerCounts ? { brokerCounts: dependencies.brokerCounts } : {}),
+    ...(definition.counters ? { counters: definition.counters } : {}),
   })
   const accepted = new Set(Object.keys(definition.on ?? {}))
 

@@ -22,6 +22,16 @@ export interface FunctionMetricsOptions {
   telemetry?: Config['telemetry']
   /** The local broker's counts, shown as `ytrag_broker_deliveries_total` (local mode, by the dead-letter function). */
   brokerCounts?: () => BrokerCounts
+  /** Counters of the function's own declared up front, each label value listed starting at 0 (so `rate()` sees them before the first event). */
+  counters?: CounterDeclaration[]
+}
+
+/** A counter a function counts with `count(name, …)`, shown at 0 for every listed label value from the start. */
+export interface CounterDeclaration {
+  name: string
+  help: string
+  /** One label and its values, e.g. `{ outcome: ['ok', 'failed'] }`. */
+  labels?: Record<string, string[]>
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
@@ -110,6 +120,13 @@ export function functionMetrics(name: string, options: FunctionMetricsOptions = 
   if (options.brokerCounts) brokerCounter(options.brokerCounts, registers)
 
   const ownCounters = new Map<string, Counter>()
+  for (const declared of options.counters ?? []) {
+    const labelNames = Object.keys(declared.labels ?? {})
+    const counter = new Counter({ name: declared.name, help: declared.help, labelNames, registers })
+    for (const [label, values] of Object.entries(declared.labels ?? {})) for (const value of values) counter.inc({ [label]: value }, 0)
+    if (labelNames.length === 0) counter.inc(0)
+    ownCounters.set(declared.name, counter)
+  }
   return {
     registry,
     /**
