@@ -304,11 +304,6 @@ export const configSchema = z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
   telemetry: z.object({
-    /**
-     * An OTLP/HTTP collector's base URL (e.g. http://otel-collector:4318): spans of every request
-     * and event are exported there. Unset, nothing is traced (and the SDK is never loaded).
-     */
-    otlpEndpoint: z.url({ protocol: /^https?$/ }).optional(),
     /** What the model APIs cost, in dollars, for the spend estimate (`ytrag_provider_cost_dollars_total`). */
     chatPromptDollarsPerMillionTokens: z.coerce.number().min(0).default(0.15),
     chatCompletionDollarsPerMillionTokens: z.coerce.number().min(0).default(0.6),
