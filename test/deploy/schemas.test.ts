@@ -1,5 +1,5 @@
 // Every object the kustomizations build fits its schema: the vendored CRD schemas for Knative,
-// Argo CD and the ServiceMonitor (strict: unknown fields fail), kubernetes-models for core kinds.
+// Argo CD, the ServiceMonitor and PrometheusRule (strict: unknown fields fail), kubernetes-models for core kinds.
 import { describe, expect, it } from 'vitest'
 import { buildArgocd, buildOverlay, ENVIRONMENTS, KNATIVE_BASE, kustomize, renderApplicationSet, schemaProblems, type K8sObject } from './support.ts'
 
@@ -37,6 +37,7 @@ describe('schemas', () => {
         'sources.knative.dev/v1 SinkBinding',
         'networking.k8s.io/v1 NetworkPolicy',
         'monitoring.coreos.com/v1 ServiceMonitor',
+        'monitoring.coreos.com/v1 PrometheusRule',
       ]),
     )
     expect(await allProblems(objects)).toEqual([])
@@ -68,7 +69,7 @@ describe('schemas', () => {
   })
 
   it('rejects a core object of the wrong shape, and a kind it has no schema for', async () => {
-    const configMap = structuredClone(buildOverlay('dev').find((o) => o.kind === 'ConfigMap')!)
+    const configMap = structuredClone(buildOverlay('dev').find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'youtube-rag-config')!)
     configMap.data!.YOUTUBE_RAG__VECTOR_DB__PORT = 6333 as unknown as string
     expect(await schemaProblems(configMap)).toEqual([expect.stringMatching(/^ConfigMap youtube-rag-config: .*YOUTUBE_RAG__VECTOR_DB__PORT must be string/)])
     const unknown = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }

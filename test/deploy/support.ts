@@ -181,7 +181,15 @@ export function renderApplicationSet(applicationSet: K8sObject): { element: Reco
 
 // ---- schemas ----
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false })
+/**
+ * The CRDs' patterns are Go regular expressions (RE2); the one difference they use is an inline
+ * `(?i)` flag (the PrometheusRule's `abort|warn`), which JavaScript spells as the `i` flag.
+ */
+const goRegExp = Object.assign(
+  (pattern: string, flags: string) => (pattern.includes('(?i)') ? new RegExp(pattern.replaceAll('(?i)', ''), `${flags}i`) : new RegExp(pattern, flags)),
+  { code: 'goRegExp' },
+)
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } })
 const compiled = new Map<string, ValidateFunction>()
 
 /** The vendored CRD schema file for an object's apiVersion and kind. */

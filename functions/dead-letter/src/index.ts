@@ -62,6 +62,8 @@ export const deadLetter: FunctionDefinition = {
     const jobId = field(data, 'jobId')
     const videoId = field(data, 'videoId')
     logger.error({ destination: info.destination, reason, jobId, videoId, eventType: event.type }, 'event dead-lettered')
+    // By the function that could not take it (the Services of the cluster: a bounded set).
+    context.count('ytrag_dead_letters_total', 'Events that failed every delivery and reached the dead-letter sink, by the function they were for', 1, { service })
 
     const stage = stageOfSubscriber[service]
     if (stage && videoId && jobId) {

@@ -227,11 +227,13 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
       // Not the channel's fault: no failure counted, and it is tried again after the backoff.
       const later = new Date(Math.max(Date.parse(error.until), Date.now()) + 60_000).toISOString()
       await stores.documents.recordChannelSync(channelId, { outcome: 'rate-limited', at, nextSyncAt: later, error: error.message })
+      context.count('ytrag_channel_syncs_total', 'Channel syncs by outcome (ok, failed, rate-limited)', 1, { outcome: 'rate-limited' })
       await stores.documents.failJob(jobId, error.message)
       return
     }
     if (!(error instanceof YtDlpError || error instanceof ChannelError)) throw error
     const synced = await stores.documents.recordChannelSync(channelId, { outcome: 'failed', at, nextSyncAt: schedule(channel.consecutiveFailures + 1), error: error.message })
+    context.count('ytrag_channel_syncs_total', 'Channel syncs by outcome (ok, failed, rate-limited)', 1, { outcome: 'failed' })
     await stores.documents.failJob(jobId, error.message)
     logger.warn({ channelId, failures: synced?.consecutiveFailures, nextSyncAt: synced?.nextSyncAt, err: error }, 'channel sync failed; backing off')
     return
@@ -301,6 +303,7 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
     }
   }
   const synced = await stores.documents.recordChannelSync(channelId, { outcome: 'ok', at: new Date().toISOString(), nextSyncAt: schedule(0), videosFound: found.length })
+  context.count('ytrag_channel_syncs_total', 'Channel syncs by outcome (ok, failed, rate-limited)', 1, { outcome: 'ok' })
   // Only now may the job end (a sync that found nothing succeeds here): a client that reads the
   // channel once the job is done must find this sync on it, not the one before.
   await stores.documents.markJobDiscovered(jobId)

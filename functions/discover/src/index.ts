@@ -19,6 +19,7 @@ import { reapStuckWork } from './reaper.ts'
  */
 export const discover: FunctionDefinition = {
   name: 'discover',
+  counters: [{ name: 'ytrag_channel_syncs_total', help: 'Channel syncs by outcome (ok, failed, rate-limited)', labels: { outcome: ['ok', 'failed', 'rate-limited'] } }],
   // yt-dlp there and recent enough: asked once at start-up, logged, and said by /health/ready.
   readiness: ({ config, logger }) => ({ ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp, logger) }),
   onPing: async (_event, context) => {

@@ -51,6 +51,7 @@ async function joinAndAnnounce(jobId: string, video: Video, count: number, conte
  */
 export const transcribe: FunctionDefinition = {
   name: 'transcribe',
+  counters: [{ name: 'ytrag_transcribed_seconds_total', help: 'Seconds of audio sent to speech-to-text' }],
   // Room in the scratch folder for a segment's audio while it is sent to the model.
   readiness: () => ({ disk: scratchSpaceCheck() }),
   on: {

@@ -312,6 +312,15 @@ export const configSchema = z.object({
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
+  telemetry: z.object({
+    /** What the model APIs cost, in dollars, for the spend estimate (`ytrag_provider_cost_dollars_total`). */
+    chatPromptDollarsPerMillionTokens: z.coerce.number().min(0).default(0.15),
+    chatCompletionDollarsPerMillionTokens: z.coerce.number().min(0).default(0.6),
+    embeddingDollarsPerMillionTokens: z.coerce.number().min(0).default(0.02),
+    transcriptionDollarsPerMinute: z.coerce.number().min(0).default(0.006),
+    /** The day's model spend the alert YtragSpendOverBudget compares with (`ytrag_spend_budget_dollars`). */
+    dailyBudgetDollars: z.coerce.number().min(0).default(20),
+  }),
 })
 
 export type Config = z.infer<typeof configSchema>

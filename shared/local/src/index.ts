@@ -126,6 +126,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         // The api's readiness is the one a user sees: it tells what would make an ingest fail (the
         // yt-dlp probe is the one discover and download made: one `--version` for the process).
         ...(isApi ? { readiness: { ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp), disk: diskSpaceCheck(config.storage.dir) } } : {}),
+        // The broker's counts are shown where the cluster's dead letters are counted.
+        ...(definition.name === 'dead-letter' ? { brokerCounts: () => broker!.stats() } : {}),
       })
       const running = await serveApp(internal, { port: 0, hostname: '127.0.0.1', handleSignals: false })
       servers.push(running)

@@ -257,6 +257,18 @@ export interface HostSlot {
   backoffReason?: string
 }
 
+/** The pipeline's work in progress, counted by the document store. */
+export interface WorkInProgress {
+  /** Jobs not finished: not failed as a whole, and discovery not done or a linked video neither indexed, skipped nor failed. */
+  activeJobs: number
+  /** How long the active job that changed least recently (itself or one of its videos) has not changed; 0 when none is active. */
+  oldestActiveIdleSeconds: number
+  /** Videos by stage and that stage's status (only the pairs that occur). */
+  videos: { stage: Stage; status: StageStatus; count: number }[]
+  /** Hosts backed off at `now`. */
+  hostsBackedOff: number
+}
+
 /** A host left alone until `until` (ISO 8601), and why. */
 export interface HostBackoff {
   until: string
@@ -362,6 +374,9 @@ export interface DocumentStore {
    */
   resetVideo(videoId: string): Promise<Video | undefined>
   deleteVideo(videoId: string): Promise<boolean>
+
+  /** What is in progress now, for the metrics every replica reports alike (see WorkInProgress). */
+  workInProgress(now: Date): Promise<WorkInProgress>
 
   /** Throws when the store cannot be used. */
   ping(): Promise<void>

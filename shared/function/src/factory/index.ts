@@ -22,7 +22,8 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { ErrorCode } from '../errors/index.ts'
 import { localGuard, type LocalGuardOptions } from '../guard/index.ts'
-import { functionMetrics } from '../metrics/index.ts'
+import { functionMetrics, type BrokerCounts, type CounterDeclaration } from '../metrics/index.ts'
+import { childTraceparent, currentScope, runInScope, traceIdOf } from '../scope/index.ts'
 
 /** What a handler gets besides its event: the stores, the providers, the config, a logger and a way to emit. */
 export interface FunctionContext {
@@ -32,12 +33,14 @@ export interface FunctionContext {
   providers: Providers
   logger: Logger
   /**
-   * Adds `value` to a Prometheus counter of this function, shown at `/metrics`.
+   * Adds `value` to a Prometheus counter of this function, shown at `/metrics`, with labels of
+   * a bounded set of values (the same label names at every use).
    *
    * @example
    * count('ytrag_transcribed_seconds_total', 'Seconds of audio transcribed', 1187.4)
+   * count('ytrag_channel_syncs_total', 'Channel syncs by outcome', 1, { outcome: 'ok' })
    */
-  count(name: string, help: string, value?: number): void
+  count(name: string, help: string, value?: number, labels?: Record<string, string>): void
   /**
    * Sends an event to the broker (`K_SINK`), as this function, carrying the trace along. An `id`
    * makes the event deterministic: sending it again is the same event, which consumers take once.
@@ -56,6 +59,8 @@ export interface FunctionDefinition {
   onPing?: (event: CloudEvent<unknown>, context: FunctionContext) => Promise<void>
   /** Takes any event unvalidated (the dead-letter sink gets whatever failed, even malformed data). */
   onAnyEvent?: (event: CloudEvent<unknown>, context: FunctionContext) => Promise<void>
+  /** Counters the function counts (`context.count`), shown from the start at 0 for each listed label value. */
+  counters?: CounterDeclaration[]
   /** Serves the public API: its `/v1/*` routes are rate limited when a limiter is given. */
   publicApi?: boolean
   /** Extra HTTP routes (the public API). */
@@ -88,6 +93,8 @@ export interface FunctionDependencies {
    * (`api.<namespace>.svc.cluster.local`), which Knative's external gateway never routes.
    */
   eventsOnClusterHost?: boolean
+  /** The local broker's counts, shown on this function's `/metrics` (local mode: the dead-letter function). */
+  brokerCounts?: () => BrokerCounts
 }
 
 /**
@@ -114,6 +121,13 @@ const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
 
 const errorBody = (code: ErrorCode, message: string) => ({ error: { code, message } })
+
+/** The job and video an event is about, for its log lines (Loki finds every line of a job by them). */
+function idsOf(data: unknown): { jobId?: string; videoId?: string } {
+  if (typeof data !== 'object' || data === null) return {}
+  const { jobId, videoId } = data as Record<string, unknown>
+  return { ...(typeof jobId === 'string' ? { jobId } : {}), ...(typeof videoId === 'string' ? { videoId } : {}) }
+}
 
 /** Names only the cluster's own DNS resolves, which Knative's external gateway does not route. */
 const isClusterLocalHost = (host: string | undefined) => {
@@ -166,16 +180,41 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     ...definition.readiness?.({ config, logger: baseLogger }),
     ...dependencies.readiness,
   }
-  const metrics = functionMetrics(definition.name)
+  const metrics = functionMetrics(definition.name, {
+    documents: stores.documents,
+    telemetry: config.telemetry,
+    ...(dependencies.brokerCounts ? { brokerCounts: dependencies.brokerCounts } : {}),
+    ...(definition.counters ? { counters: definition.counters } : {}),
+  })
   const accepted = new Set(Object.keys(definition.on ?? {}))
 
-  const contextFor = (logger: Logger, traceparent?: string): FunctionContext => ({
+  // Searches are timed here, where the backend is known, whoever calls them (the api's routes).
+  const searchBackend = storeProviders?.chunks ?? 'chunks'
+  const timedStores: Stores = {
+    ...stores,
+    chunks: new Proxy(stores.chunks, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target)
+        if (key !== 'search') return typeof value === 'function' ? value.bind(target) : value
+        return async (query: Parameters<Stores['chunks']['search']>[0]) => {
+          const started = performance.now()
+          const hits = await target.search(query)
+          metrics.observeSearch(searchBackend, query.embedding ? 'hybrid' : 'bm25', (performance.now() - started) / 1000)
+          return hits
+        }
+      },
+    }),
+  }
+
+  const contextFor = (logger: Logger): FunctionContext => ({
     config,
-    stores,
+    stores: timedStores,
     providers,
     logger,
     count: metrics.count,
     async emit(name, subject, data, options = {}) {
+      // The trace of the request or event being handled goes on with the event.
+      const traceparent = currentScope()?.traceparent
       const event = createEvent(name, {
         function: definition.name,
         subject,
@@ -188,10 +227,29 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     },
   })
 
+  // One metric sample and one log line per request, labelled with the matched route pattern
+  // (bounded), never the raw path. The request runs in a scope of its own: a trace continued
+  // from its `traceparent` header, or a new one.
   const observe: MiddlewareHandler = async (c, next) => {
     const started = performance.now()
-    await next()
-    metrics.observeHttp(c.req.method, c.req.routePath, c.res.status, (performance.now() - started) / 1000)
+    const traceparent = childTraceparent(c.req.header('traceparent'))
+    await runInScope({ metrics, traceparent }, next)
+    const seconds = (performance.now() - started) / 1000
+    const route = c.req.routePath
+    metrics.observeHttp(c.req.method, route, c.res.status, seconds)
+    const params = c.req.param() as Record<string, string | undefined>
+    const line = {
+      method: c.req.method,
+      route,
+      status: c.res.status,
+      durationMs: Math.round(seconds * 1e4) / 10,
+      traceId: traceIdOf(traceparent),
+      ...(params.jobId ? { jobId: params.jobId } : {}),
+      ...(params.videoId ? { videoId: params.videoId } : {}),
+    }
+    // Probes and scrapes come every few seconds: logged only at debug.
+    if (route.startsWith('/health/') || route === '/metrics') baseLogger.debug(line, 'http request')
+    else baseLogger.info(line, 'http request')
   }
 
   const live = () => json(200, { status: 'live', function: definition.name })
@@ -244,14 +302,20 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
       baseLogger.warn({ err: error }, 'refused a malformed CloudEvent')
       return json(400, errorBody('malformed_event', (error as Error).message))
     }
-    const traceparent = typeof cloudEvent.traceparent === 'string' ? cloudEvent.traceparent : undefined
+    // The event's own trace (from its sender) goes on; an event without one starts one.
+    const traceparent = childTraceparent(typeof cloudEvent.traceparent === 'string' ? cloudEvent.traceparent : undefined)
     const logger = baseLogger.child({
       eventId: cloudEvent.id,
       type: cloudEvent.type,
       subject: cloudEvent.subject,
-      ...(traceparent ? { traceparent } : {}),
+      ...idsOf(cloudEvent.data),
+      traceId: traceIdOf(traceparent),
     })
-    const context = contextFor(logger, traceparent)
+    return runInScope({ metrics, traceparent }, () => handleEvent(cloudEvent, logger))
+  }
+
+  const handleEvent = async (cloudEvent: CloudEvent<unknown>, logger: Logger) => {
+    const context = contextFor(logger)
     const timer = metrics.startEventTimer(cloudEvent.type)
     try {
       if (definition.onAnyEvent) {

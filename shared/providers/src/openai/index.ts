@@ -9,9 +9,42 @@
 // The SDK is imported on the first request, not with this module: it is a megabyte of
 // JavaScript, and most of what a function does (start, answer health checks, list videos,
 // read captions) never asks a model anything.
+import { channel } from 'node:diagnostics_channel'
 import type OpenAI from 'openai'
+import { PROVIDER_CALL_CHANNEL, type ProviderCallMessage } from '../diagnostics.ts'
 import type { ChatMessage, ChatProvider, EmbeddingProvider, Providers, SpeechToTextProvider, TranscriptionSegment } from '../ports.ts'
 import { languageCode } from './languages.ts'
+
+const calls = channel(PROVIDER_CALL_CHANNEL)
+
+/**
+ * Times one API call and publishes how it went (see ProviderCallMessage); `facts` reads the
+ * tokens or audio seconds from the answer. Costs nothing when nobody listens.
+ */
+async function reported<T>(
+  api: ProviderCallMessage['api'],
+  model: string,
+  call: () => Promise<T>,
+  facts: (answer: T) => Partial<ProviderCallMessage> = () => ({}),
+): Promise<T> {
+  if (!calls.hasSubscribers) return call()
+  const started = performance.now()
+  const seconds = () => (performance.now() - started) / 1000
+  try {
+    const answer = await call()
+    calls.publish({ api, model, seconds: seconds(), outcome: 'ok', ...facts(answer) } satisfies ProviderCallMessage)
+    return answer
+  } catch (error) {
+    calls.publish({ api, model, seconds: seconds(), outcome: 'error' } satisfies ProviderCallMessage)
+    throw error
+  }
+}
+
+/** OpenAI's `usage`, as the message's token counts. */
+const tokensOf = (usage: { prompt_tokens?: number; completion_tokens?: number } | null | undefined): Partial<ProviderCallMessage> => ({
+  ...(usage?.prompt_tokens === undefined ? {} : { promptTokens: usage.prompt_tokens }),
+  ...(usage?.completion_tokens === undefined ? {} : { completionTokens: usage.completion_tokens }),
+})
 
 export interface OpenAiProvidersOptions {
   /** `OPENAI_API_KEY`. Without it, a `baseUrl` alone is enough: local servers take any key. */
@@ -179,7 +212,12 @@ function openAiEmbeddings(connect: () => Promise<Api>, model: string, dimensions
     try {
       const api = await connect()
       sdk = api.sdk
-      const response = await api.client.embeddings.create({ model, input: inputs, ...(dimensions === undefined ? {} : { dimensions }) })
+      const response = await reported(
+        'embeddings',
+        model,
+        () => api.client.embeddings.create({ model, input: inputs, ...(dimensions === undefined ? {} : { dimensions }) }),
+        (answer) => tokensOf(answer.usage),
+      )
       // The API numbers each vector by its input's position; order in `data` is not promised.
       const vectors = new Array<number[] | undefined>(inputs.length)
       for (const item of response.data) vectors[item.index] = item.embedding
@@ -227,7 +265,7 @@ function openAiChat(connect: () => Promise<Api>, model: string): ChatProvider {
       try {
         const api = await connect()
         sdk = api.sdk
-        const completion = await api.client.chat.completions.create({ model, messages })
+        const completion = await reported('chat', model, () => api.client.chat.completions.create({ model, messages }), (answer) => tokensOf(answer.usage))
         const choice = completion.choices[0]
         if (!choice) throw new ProviderError(`${what} returned no choices`, { retryable: false })
         return choice.message.content ?? ''
@@ -238,22 +276,32 @@ function openAiChat(connect: () => Promise<Api>, model: string): ChatProvider {
     async *stream(messages: ChatMessage[]) {
       let sdk: Sdk | undefined
       let stream
+      // A stream is reported when it ends (or fails), with the usage its last chunk carries.
+      const started = performance.now()
+      const report = (outcome: ProviderCallMessage['outcome'], facts: Partial<ProviderCallMessage> = {}) => {
+        if (calls.hasSubscribers) calls.publish({ api: 'chat', model, seconds: (performance.now() - started) / 1000, outcome, ...facts } satisfies ProviderCallMessage)
+      }
       try {
         const api = await connect()
         sdk = api.sdk
-        stream = await api.client.chat.completions.create({ model, messages, stream: true })
+        stream = await api.client.chat.completions.create({ model, messages, stream: true, stream_options: { include_usage: true } })
       } catch (error) {
+        report('error')
         throw providerError(what, error, sdk)
       }
+      let usage: Partial<ProviderCallMessage> = {}
       try {
         for await (const chunk of stream) {
           // The last chunk may carry only usage, with no choices.
+          if (chunk.usage) usage = tokensOf(chunk.usage)
           const text = chunk.choices[0]?.delta?.content
           if (text) yield text
         }
       } catch (error) {
+        report('error')
         throw providerError(`${what} stream`, error, sdk)
       }
+      report('ok', usage)
     },
   }
 }
@@ -269,13 +317,22 @@ function openAiSpeechToText(connect: () => Promise<Api>, model: string): SpeechT
       try {
         const api = await connect()
         sdk = api.sdk
-        const result = await api.client.audio.transcriptions.create({
-          file: await sdk.toFile(audio.data, audio.filename, type ? { type } : undefined),
+        const file = await sdk.toFile(audio.data, audio.filename, type ? { type } : undefined)
+        const result = await reported(
+          'transcription',
           model,
-          response_format: 'verbose_json',
-          timestamp_granularities: ['segment'],
-          ...(audio.language ? { language: audio.language } : {}),
-        })
+          () => api.client.audio.transcriptions.create({
+            file,
+            model,
+            response_format: 'verbose_json',
+            timestamp_granularities: ['segment'],
+            ...(audio.language ? { language: audio.language } : {}),
+          }),
+          (answer) => {
+            const audioSeconds = answer.duration ?? answer.segments?.at(-1)?.end
+            return audioSeconds === undefined ? {} : { audioSeconds }
+          },
+        )
         // Some compatible servers answer without segments: the whole text becomes one segment.
         const segments: TranscriptionSegment[] = result.segments
           ? result.segments.map((segment) => ({ start: segment.start, end: segment.end, text: segment.text.trim() }))

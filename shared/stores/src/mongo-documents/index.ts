@@ -23,6 +23,7 @@ import { changedChannelOptions, type HostState, isoTimestamp, newChannel, nextHo
 import { type LinkedVideoFacts, summarizeJob } from '../job-summary/index.ts'
 import { STAGES, videoStatus } from '../video-status/index.ts'
 import type {
+  WorkInProgress,
   AudioProgress,
   Channel,
   Chapter,
@@ -947,6 +948,43 @@ export class MongoDocumentStore implements DocumentStore {
    * @example
    * await documents.ping() // in a readiness probe
    */
+  async workInProgress(now: Date): Promise<WorkInProgress> {
+    await this.#use()
+    // Counts per stage and status rather than $group, and joins in code: FerretDB 1.x has no $lookup.
+    const statuses: StageStatus[] = ['pending', 'running', 'done', 'failed', 'skipped']
+    const pairs = STAGES.flatMap((stage) => statuses.map((status) => ({ stage, status })))
+    const counts = await Promise.all(pairs.map(({ stage, status }) => this.#videos.countDocuments({ [`stages.${stage}.status`]: status })))
+    const videos = pairs.map((pair, index) => ({ ...pair, count: counts[index]! })).filter((entry) => entry.count > 0)
+    const unfinishedFilter: Record<string, unknown> = {}
+    for (const stage of STAGES) unfinishedFilter[`stages.${stage}.status`] = { $nin: stage === 'index' ? ['done', 'skipped', 'failed'] : ['failed'] }
+    const unfinished = await this.#videos.find(unfinishedFilter, { projection: { _id: 0, videoId: 1 } }).toArray()
+    const busyJobIds = unfinished.length
+      ? (await this.#jobVideos.find({ videoId: { $in: unfinished.map((video) => video.videoId) } }, { projection: { _id: 0, jobId: 1 } }).toArray()).map((link) => link.jobId)
+      : []
+    const active = await this.#jobs
+      .find({ error: { $exists: false }, $or: [{ discovered: { $ne: true } }, { jobId: { $in: [...new Set(busyJobIds)] } }] }, { projection: { _id: 0, jobId: 1, updatedAt: 1 } })
+      .toArray()
+    // A job last changed when it or one of its videos did.
+    const changed = new Map(active.map((job) => [job.jobId, job.updatedAt]))
+    if (active.length > 0) {
+      const links = await this.#jobVideos.find({ jobId: { $in: [...changed.keys()] } }, { projection: { _id: 0, jobId: 1, videoId: 1 } }).toArray()
+      const linked = links.length ? await this.#videos.find({ videoId: { $in: links.map((link) => link.videoId) } }, { projection: { _id: 0, videoId: 1, updatedAt: 1 } }).toArray() : []
+      const videoChanged = new Map(linked.map((video) => [video.videoId, video.updatedAt]))
+      for (const link of links) {
+        const at = videoChanged.get(link.videoId)
+        if (at && at > changed.get(link.jobId)!) changed.set(link.jobId, at)
+      }
+    }
+    const oldest = Math.min(...[...changed.values()].map((at) => Date.parse(at)))
+    const hostsBackedOff = await this.#hosts.countDocuments({ backoffUntil: { $gt: isoTimestamp(now, 'now') } })
+    return {
+      activeJobs: active.length,
+      oldestActiveIdleSeconds: active.length === 0 ? 0 : Math.max(0, (now.getTime() - oldest) / 1000),
+      videos,
+      hostsBackedOff,
+    }
+  }
+
   async ping(): Promise<void> {
     if (this.#closed) throw this.#closedError()
     try {

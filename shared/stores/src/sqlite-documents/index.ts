@@ -8,6 +8,7 @@ import { STAGES, videoStatus } from '../video-status/index.ts'
 import { type ChannelOptions, changedChannelOptions, type HostState, isoTimestamp, newChannel, nextHostSlot } from '../channel-sync/index.ts'
 import type {
   Channel,
+  WorkInProgress,
   ChannelSyncOutcome,
   Handoff,
   ChannelSyncResult,
@@ -672,6 +673,42 @@ export class SqliteDocumentStore implements DocumentStore {
       this.#db.prepare('DELETE FROM job_videos WHERE video_id = ?').run(videoId)
       return Number(this.#db.prepare('DELETE FROM videos WHERE video_id = ?').run(videoId).changes) > 0
     })
+  }
+
+  async workInProgress(now: Date): Promise<WorkInProgress> {
+    const at = isoTimestamp(now, 'now')
+    const unfinished = `json_extract(v.stages, '$.index.status') NOT IN ('done', 'skipped') AND ${STAGES.map((stage) => `json_extract(v.stages, '$.${stage}.status') != 'failed'`).join(' AND ')}`
+    this.#db.exec('BEGIN')
+    try {
+      const videos = this.#db
+        .prepare(STAGES.map((stage) => `SELECT '${stage}' AS stage, json_extract(stages, '$.${stage}.status') AS status, count(*) AS count FROM videos GROUP BY 2`).join(' UNION ALL '))
+        .all()
+        .map((row) => ({ stage: row.stage as Stage, status: row.status as StageStatus, count: Number(row.count) }))
+      // A job is active while discovery is pending or a linked video (or a link to a video not
+      // written yet) is unfinished; it last changed when it or one of its videos did.
+      const jobs = this.#db
+        .prepare(
+          `SELECT count(*) AS active, min(changed) AS oldest FROM (
+             SELECT max(j.updated_at, coalesce((SELECT max(v.updated_at) FROM job_videos jv JOIN videos v ON v.video_id = jv.video_id WHERE jv.job_id = j.job_id), '')) AS changed
+             FROM jobs j
+             WHERE j.error IS NULL AND (j.discovered = 0 OR EXISTS (
+               SELECT 1 FROM job_videos jv LEFT JOIN videos v ON v.video_id = jv.video_id
+               WHERE jv.job_id = j.job_id AND (v.video_id IS NULL OR (${unfinished}))
+             ))
+           )`,
+        )
+        .get()!
+      const hosts = this.#db.prepare('SELECT count(*) AS count FROM hosts WHERE backoff_until > ?').get(at)!
+      const oldest = typeof jobs.oldest === 'string' ? Date.parse(jobs.oldest) : undefined
+      return {
+        activeJobs: Number(jobs.active),
+        oldestActiveIdleSeconds: oldest === undefined ? 0 : Math.max(0, (now.getTime() - oldest) / 1000),
+        videos,
+        hostsBackedOff: Number(hosts.count),
+      }
+    } finally {
+      this.#db.exec('COMMIT')
+    }
   }
 
   async ping(): Promise<void> {

@@ -100,7 +100,7 @@ async function flatten(playlist: RawInfo, parent: Parent, depth: number, options
 }
 
 async function list(url: string, depth: number, options: ListOptions): Promise<VideoList> {
-  const info = await runYtDlpJson(url, { flatPlaylist: true, ...(options.limit ? { playlistEnd: options.limit } : {}) }, options)
+  const info = await runYtDlpJson(url, { flatPlaylist: true, ...(options.limit ? { playlistEnd: options.limit } : {}) }, options, 'list')
   const page = text(info.webpage_url) ?? url
   const type = text(info._type) ?? 'video'
   if (!PLAYLIST_TYPES.has(type)) {
@@ -145,7 +145,7 @@ export async function listVideos(url: string, options: ListOptions): Promise<Vid
  */
 export async function videoInfo(url: string, playlistItem: number | undefined, options: YtDlpOptions & { videoId?: string }): Promise<VideoInfo> {
   const flags = playlistItem === undefined ? { noPlaylist: true } : { playlistItems: String(playlistItem) }
-  const info = await runYtDlpJson(url, flags, options)
+  const info = await runYtDlpJson(url, flags, options, 'info')
   const type = text(info._type) ?? 'video'
   let video = info
   if (PLAYLIST_TYPES.has(type)) {
@@ -229,7 +229,7 @@ export async function downloadCaptions(info: VideoInfo, track: Pick<CaptionTrack
         noProgress: true,
       },
       options,
-      { url: info.url, task: `download the ${track.language} ${track.source} of ${info.url}` },
+      { url: info.url, task: `download the ${track.language} ${track.source} of ${info.url}`, kind: 'captions' },
     )
     const files = (await readdir(dir)).filter((name) => name.endsWith('.vtt'))
     const file = files.find((name) => name === `video.${track.language}.vtt`) ?? files[0]
@@ -273,7 +273,7 @@ export async function downloadAudio(info: VideoInfo, dir: string, options: YtDlp
     // the native downloader; never RTMP, RTSP or MMS, which a tool of its own would open.
     { abortOnError: true, loadInfoJson: infoFile, format: AUDIO_FORMAT, output: join(dir, 'audio.%(ext)s'), noProgress: true, noPart: true },
     options,
-    { url: info.url, task: `download the audio of ${info.url}` },
+    { url: info.url, task: `download the audio of ${info.url}`, kind: 'audio' },
   )
   const file = (await readdir(dir)).find((name) => name.startsWith('audio.'))
   if (!file) throw new ExtractionError(`yt-dlp wrote no audio file for ${info.url}`, { url: info.url })

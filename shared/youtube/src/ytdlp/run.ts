@@ -1,10 +1,12 @@
+import { channel } from 'node:diagnostics_channel'
 import { copyFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { withProcessSlot } from '@ytrag/processes'
 import { create, type Flags } from 'youtube-dl-exec'
 import { egressProxyFor, type EgressProxyOptions } from '../egress/proxy.ts'
 import { scratchDir } from '../scratch/index.ts'
-import { classifyFailure, ExtractionError, relevantLine } from './errors.ts'
+import { YTDLP_RUN_CHANNEL, type YtDlpOutcome, type YtDlpRunMessage, type YtDlpTask } from './diagnostics.ts'
+import { BlockedByYouTubeError, classifyFailure, ExtractionError, relevantLine, VideoUnavailableError } from './errors.ts'
 import { knowsNewFlags, probeYtDlp } from './version.ts'
 
 /**
@@ -180,8 +182,24 @@ export const DEFAULT_TIMEOUT_MS = 120_000
 
 type Finished = { exitCode: number | null; stdout: string; stderr: string }
 
-/** What a run is about, for error messages: the video's URL and what yt-dlp was asked to do. */
-export type RunContext = { url: string; task?: string }
+/**
+ * What a run is about: the video's URL and what yt-dlp was asked to do, in words for error
+ * messages (`task`) and as one of a few kinds for metrics (`kind`).
+ */
+export type RunContext = { url: string; task?: string; kind?: YtDlpTask }
+
+const runs = channel(YTDLP_RUN_CHANNEL)
+
+/** Set on the error of a run stopped at its timeout, so the outcome says so whatever its words. */
+const TIMED_OUT = Symbol('timed out')
+
+/** A failed run's class, for metrics: bot checks and rate limits are told apart by yt-dlp's words. */
+function outcomeOf(error: unknown): YtDlpOutcome {
+  if (error instanceof ExtractionError && (error as { [TIMED_OUT]?: boolean })[TIMED_OUT]) return 'timeout'
+  if (error instanceof BlockedByYouTubeError) return /not a bot/i.test(`${error.detail ?? ''} ${error.message}`) ? 'bot_check' : 'rate_limited'
+  if (error instanceof VideoUnavailableError) return 'unavailable'
+  return 'error'
+}
 
 /**
  * Runs yt-dlp once and gives its stdout, or throws a classified `YtDlpError`. `target` is the
@@ -199,7 +217,18 @@ export async function runYtDlp(
   // Asked before the slot is taken: the version probe takes one of its own.
   if (options.settings?.jsRuntimes?.length || options.settings?.remoteComponents?.length) await versionOf(binary)
   // Within the process-wide cap on child processes; the timeout counts from the start, not the wait.
-  return withProcessSlot(() => runNow(target, flags, options, context, proxy.url))
+  if (!runs.hasSubscribers) return withProcessSlot(() => runNow(target, flags, options, context, proxy.url))
+  const started = performance.now()
+  const report = (outcome: YtDlpOutcome) =>
+    runs.publish({ task: context.kind ?? 'other', seconds: (performance.now() - started) / 1000, outcome } satisfies YtDlpRunMessage)
+  try {
+    const stdout = await withProcessSlot(() => runNow(target, flags, options, context, proxy.url))
+    report('ok')
+    return stdout
+  } catch (error) {
+    report(outcomeOf(error))
+    throw error
+  }
 }
 
 async function runNow(target: string, flags: RunFlags, options: YtDlpOptions, context: RunContext, proxy: string): Promise<string> {
@@ -239,18 +268,19 @@ async function runChild(target: string, allFlags: RunFlags, binary: string, time
   }
   if (timedOut) {
     const last = relevantLine(finished.stderr)
-    throw new ExtractionError(
+    const error = new ExtractionError(
       `yt-dlp timed out after ${timeoutMs / 1000} s trying to ${context.task ?? `read ${context.url}`} and was stopped${last ? ` (last said: ${last})` : ''}`,
       { url: context.url, ...(last ? { detail: last } : {}) },
     )
+    throw Object.assign(error, { [TIMED_OUT]: true })
   }
   if (finished.exitCode !== 0) throw classifyFailure(finished.stderr, { ...context, exitCode: finished.exitCode })
   return finished.stdout
 }
 
 /** Runs yt-dlp with `-J` and parses the one JSON document it prints. */
-export async function runYtDlpJson(url: string, flags: RunFlags, options: YtDlpOptions): Promise<Record<string, unknown>> {
-  const stdout = await runYtDlp(url, { dumpSingleJson: true, ...flags }, options)
+export async function runYtDlpJson(url: string, flags: RunFlags, options: YtDlpOptions, kind?: YtDlpTask): Promise<Record<string, unknown>> {
+  const stdout = await runYtDlp(url, { dumpSingleJson: true, ...flags }, options, { url, ...(kind ? { kind } : {}) })
   let parsed: unknown
   try {
     parsed = JSON.parse(stdout)
