@@ -39,10 +39,12 @@ case "$mode" in
   node)
     mkdir -p "$out/usr/bin" "$out/usr/sbin" "$out/usr/lib/$multiarch" "$out/usr/lib64" "$out/etc" "$out/usr/local/bin"
     for link in bin sbin lib lib64; do ln -s "usr/$link" "$out/$link"; done
-    # The programs of dash and coreutils, without their documentation.
+    # The programs of dash and coreutils, without their documentation, and without the few
+    # that would bring a library of their own for what a function's container never does:
+    # checksums (libcrypto, 6.5 MB) and reading login records (libsystemd).
     dpkg -L dash coreutils | while read -r path; do
       case "$path" in /usr/share/*) continue ;; esac
-      if [ -f "$path" ] && [ ! -L "$path" ]; then place "$path"; fi
+      if [ -f "$path" ] && [ ! -L "$path" ] && ! ldd "$path" 2>/dev/null | grep -qE 'libcrypto|libsystemd'; then place "$path"; fi
     done
     ln -sf dash "$out/usr/bin/sh"
     # The loader where the x86-64 ABI puts it (/lib64 → usr/lib64).

@@ -23,13 +23,16 @@ const SELECTED_ONLY = /^(mongodb|bson|@aws-sdk\/.*|@smithy\/.*|@qdrant\/.*|undic
 const ADAPTERS = /^shared\/stores\/src\/(mongo-documents|qdrant-chunks|s3-blobs)\//
 
 /** What each function must not carry at all: another function's tools. */
+// shared/youtube's diagnostics channel (the name and shape of a yt-dlp run's message, which every
+// function's metrics subscribe to) is a contract, not a tool: it may be anywhere.
+const YOUTUBE = String.raw`shared\/youtube\/(?!src\/ytdlp\/diagnostics\.ts$)`
 const NOT_MINE: Record<string, RegExp> = {
   api: /^shared\/media\/|@ffmpeg-installer/,
   discover: /^shared\/media\/|@ffmpeg-installer/,
   download: /^$/,
-  transcribe: /^shared\/youtube\/|youtube-dl-exec|^shared\/media\/src\/(ffmpeg|segments|silences)\/|@ffmpeg-installer/,
-  indexer: /^shared\/(youtube|media)\/|youtube-dl-exec|@ffmpeg-installer/,
-  'dead-letter': /^shared\/(youtube|media|broker\/src\/(local-broker|manifests))\/|youtube-dl-exec|@ffmpeg-installer/,
+  transcribe: new RegExp(String.raw`^${YOUTUBE}|youtube-dl-exec|^shared\/media\/src\/(ffmpeg|segments|silences)\/|@ffmpeg-installer`),
+  indexer: new RegExp(String.raw`^${YOUTUBE}|^shared\/media\/|youtube-dl-exec|@ffmpeg-installer`),
+  'dead-letter': new RegExp(String.raw`^${YOUTUBE}|^shared\/(media|broker\/src\/(local-broker|manifests))\/|youtube-dl-exec|@ffmpeg-installer`),
 }
 
 const entryOf = (metafile: Metafile) => Object.keys(metafile.outputs).find((output) => output.endsWith('/main.mjs') && metafile.outputs[output]!.entryPoint)!
@@ -65,9 +68,9 @@ describe('what each function reads at start-up (from the metafile)', () => {
     const bundle = bundles.get(name)!
     const inputs = Object.values(bundle.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input))
     expect(inputs.filter((input) => NOT_MINE[name]!.test(input))).toEqual([])
-    expect(Object.keys(bundle.externals).sort()).toEqual(
-      name === 'download' ? ['@ffmpeg-installer/ffmpeg', '@ffmpeg-installer/linux-x64', 'sqlite-vec', 'sqlite-vec-linux-x64'] : ['sqlite-vec', 'sqlite-vec-linux-x64'],
-    )
+    // The embedded stores' native files (sqlite-vec) and reader threads (piscina, with its thread-priority helper) everywhere; ffmpeg in download only.
+    const embedded = ['@napi-rs/nice', '@napi-rs/nice-linux-x64-gnu', 'piscina', 'sqlite-vec', 'sqlite-vec-linux-x64']
+    expect(Object.keys(bundle.externals).sort()).toEqual(name === 'download' ? ['@ffmpeg-installer/ffmpeg', '@ffmpeg-installer/linux-x64', ...embedded].sort() : embedded)
   })
 })
 
