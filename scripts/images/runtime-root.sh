@@ -51,8 +51,9 @@ case "$mode" in
     for loader in /lib64/ld-linux-*.so.*; do [ -e "$loader" ] && ln -sf "../lib/$multiarch/$(basename "$(readlink -f "$loader")")" "$out/usr/lib64/$(basename "$loader")"; done
     ;;
   debian)
+    # Not the output, nor this script's folder, where the stage put the stripped Node and tini.
     tar -C / --one-file-system \
-      --exclude=./proc --exclude=./sys --exclude=./dev --exclude=".$out" \
+      --exclude=./proc --exclude=./sys --exclude=./dev --exclude=".$out" --exclude=".$(dirname "$(readlink -f "$0")")" \
       --exclude=./usr/local/lib/node_modules --exclude=./usr/local/include --exclude=./usr/local/share \
       --exclude=./usr/local/bin/npm --exclude=./usr/local/bin/npx --exclude=./usr/local/bin/corepack \
       --exclude=./usr/share/doc --exclude=./usr/share/man --exclude=./usr/share/info --exclude=./usr/share/locale \
