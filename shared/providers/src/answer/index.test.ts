@@ -10,6 +10,7 @@ const hit = (n: number, text: string, start = n * 100) => ({
   title: `Video ${n}`,
   start,
   end: start + 20,
+  moment: start + 5,
   text,
   score: 1 / n,
   url: `https://www.youtube.com/watch?v=v${n}&t=${start}s`,

@@ -6,7 +6,7 @@ import { EmbeddingDimensionError } from '../embedding-size/index.ts'
 export { EmbeddingDimensionError }
 import { toFtsQuery } from '../fts-query/index.ts'
 import { reciprocalRankFusion } from '../fusion/index.ts'
-import type { ChunkChapter, ChunkHit, ChunkIndex, ChunkRecord, SearchFilter } from '../ports.ts'
+import type { ChunkChapter, ChunkHit, ChunkIndex, ChunkRecord, ChunkSentence, SearchFilter } from '../ports.ts'
 import { asInteger, closeDatabase, openDatabase, optionalString, transaction } from '../sqlite/index.ts'
 
 export interface SqliteChunkIndexOptions {
@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS chunks (
   start        REAL NOT NULL,
   end          REAL NOT NULL,
   text         TEXT NOT NULL,
-  chapter      TEXT   -- JSON: ChunkChapter
+  chapter      TEXT,  -- JSON: ChunkChapter
+  sentences    TEXT   -- JSON: ChunkSentence[]
 ) STRICT;
 CREATE INDEX IF NOT EXISTS chunks_by_video ON chunks (video_id, chunk_index);
 
@@ -50,8 +51,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 `
 
-/** Columns added to `chunks` after its first release: a file made before gets them on open. */
-const ADDED_COLUMNS: Record<string, string> = { chapter: 'TEXT' }
+/**
+ * Columns added to `chunks` after its first release: a file made before gets them on open, its
+ * rows kept (their new columns empty). Version 1 added `chapter`, 2 `sentences`.
+ */
+const ADDED_COLUMNS: Record<string, string> = { chapter: 'TEXT', sentences: 'TEXT' }
+
+/** `PRAGMA user_version` of a file this build made or brought up to date; a newer file is refused. */
+const SCHEMA_VERSION = 2
 
 /** sqlite-vec refuses a KNN query with k above this. */
 const MAX_KNN = 4096
@@ -81,6 +88,8 @@ function toHit(row: Row, score: number): ChunkHit {
   if (publishedAt !== undefined) hit.publishedAt = publishedAt
   const chapter = optionalString(row.chapter)
   if (chapter !== undefined) hit.chapter = JSON.parse(chapter) as ChunkChapter
+  const sentences = optionalString(row.sentences)
+  if (sentences !== undefined) hit.sentences = JSON.parse(sentences) as ChunkSentence[]
   return hit
 }
 
@@ -132,11 +141,14 @@ export class SqliteChunkIndex implements ChunkIndex {
       // Nothing else may load code into this handle.
       this.#db.enableLoadExtension(false)
       transaction(this.#db, () => {
+        const { user_version } = this.#db.prepare('PRAGMA user_version').get() as { user_version: number }
+        if (user_version > SCHEMA_VERSION) throw new Error(`${path} has chunk schema version ${user_version}; this build knows up to ${SCHEMA_VERSION}`)
         this.#db.exec(SCHEMA)
         const columns = new Set(this.#db.prepare('PRAGMA table_info(chunks)').all().map((column) => String(column.name)))
         for (const [column, type] of Object.entries(ADDED_COLUMNS)) {
           if (!columns.has(column)) this.#db.exec(`ALTER TABLE chunks ADD COLUMN ${column} ${type}`)
         }
+        if (user_version < SCHEMA_VERSION) this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
         const stored = this.#storedDimensions()
         if (dimensions !== undefined && stored !== undefined && stored !== dimensions) {
           throw new EmbeddingDimensionError(`${path} holds ${stored}-dimensional embeddings; the index was opened for ${dimensions}`)
@@ -181,8 +193,8 @@ export class SqliteChunkIndex implements ChunkIndex {
     transaction(this.#db, () => {
       this.#deleteRows(videoId)
       const insertChunk = this.#db.prepare(
-        `INSERT INTO chunks (id, video_id, chunk_index, title, channel_id, published_at, url, start, end, text, chapter)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO chunks (id, video_id, chunk_index, title, channel_id, published_at, url, start, end, text, chapter, sentences)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       const insertText = this.#db.prepare('INSERT INTO chunks_fts (rowid, text, title) VALUES (?, ?, ?)')
       for (const chunk of chunks) {
@@ -198,6 +210,7 @@ export class SqliteChunkIndex implements ChunkIndex {
           chunk.end,
           chunk.text,
           chunk.chapter ? JSON.stringify({ title: chunk.chapter.title, start: chunk.chapter.start }) : null,
+          chunk.sentences ? JSON.stringify(chunk.sentences.map(({ offset, start }) => ({ offset, start }))) : null,
         )
         // vec0 refuses a REAL rowid, and node:sqlite binds JS numbers as REAL: pass a bigint.
         const rowid = BigInt(lastInsertRowid)
