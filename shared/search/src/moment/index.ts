@@ -22,6 +22,23 @@ export function queryTerms(text: string): string[] {
   return [...new Set(tokenize(text).filter((term) => !STOP_WORDS.has(term)))]
 }
 
+/** Letters, digits and marks, as the tokenizer cuts words; Latin diacritics go before the prefix test, as they do there. */
+const WORD = /[\p{L}\p{N}\p{M}]+/gu
+const DIACRITICS = /[\u0300-\u036f]/g
+
+/**
+ * Which of `terms` the sentence holds, stemming only the words that could stem to one of them:
+ * a Porter stem keeps all but the last two letters of its word, so a word that does not start
+ * with a term's first letters cannot become it. Stemming every word of every hit cost more
+ * than the search itself.
+ */
+function termsHeld(sentence: string, terms: string[]): Set<string> {
+  const prefixes = terms.map((term) => term.slice(0, Math.max(1, term.length - 2)))
+  const folded = sentence.normalize('NFD').replace(DIACRITICS, '').normalize('NFC').toLowerCase()
+  const candidates = (folded.match(WORD) ?? []).filter((word) => prefixes.some((prefix) => word.startsWith(prefix)))
+  return new Set(candidates.length ? tokenize(candidates.join(' ')) : [])
+}
+
 /**
  * Which of `sentences` best matches `terms`: each term a sentence holds counts more the fewer
  * sentences hold it (a word every sentence says tells none apart). The earliest wins a tie, so
@@ -33,7 +50,7 @@ export function queryTerms(text: string): string[] {
  * ```
  */
 export function bestSentenceIndex(sentences: string[], terms: string[]): number {
-  const held = sentences.map((sentence) => new Set(tokenize(sentence)))
+  const held = sentences.map((sentence) => termsHeld(sentence, terms))
   const weights = terms.map((term) => {
     const holding = held.filter((words) => words.has(term)).length
     return holding === 0 ? 0 : Math.log(1 + sentences.length / holding)
@@ -82,7 +99,8 @@ export function timedSentences(passage: TimedPassage): { text: string; start: nu
 
 /**
  * The moment of a passage for a question: the start of its sentence that best matches the
- * question (the passage's start when it has no sentence data), and that sentence.
+ * question (the passage's start when it has no sentence data), and that sentence. The question
+ * may be given as its `queryTerms`, worked out once for many passages.
  *
  * @example
  * ```ts
@@ -90,8 +108,9 @@ export function timedSentences(passage: TimedPassage): { text: string; start: nu
  * // { seconds: 13.2, sentence: 'Covering indexes hold every column.' }
  * ```
  */
-export function momentOf(passage: TimedPassage, question: string): { seconds: number; sentence: string } {
+export function momentOf(passage: TimedPassage, question: string | string[]): { seconds: number; sentence: string } {
   const sentences = timedSentences(passage)
-  const best = sentences[bestSentenceIndex(sentences.map((sentence) => sentence.text), queryTerms(question))]!
+  const terms = typeof question === 'string' ? queryTerms(question) : question
+  const best = sentences[bestSentenceIndex(sentences.map((sentence) => sentence.text), terms)]!
   return { seconds: best.start, sentence: best.text }
 }

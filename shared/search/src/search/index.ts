@@ -1,6 +1,6 @@
 import type { ChunkChapter, ChunkHit, ChunkIndex, SearchFilter } from '@ytrag/stores'
 import { deepLink } from '@ytrag/youtube'
-import { momentOf } from '../moment/index.ts'
+import { momentOf, queryTerms } from '../moment/index.ts'
 
 /** A search hit as the API gives it: the chunk's words, its times, its chapter and a deep link to the moment. */
 export interface SearchHit {
@@ -35,8 +35,8 @@ const toMillis = (seconds: number) => Math.floor(seconds * 1000) / 1000
  * toSearchHit(hit, 'who built the fortress').url // 'https://www.youtube.com/watch?v=ID&t=754s'
  * ```
  */
-export function toSearchHit(hit: ChunkHit, query: string): SearchHit {
-  const moment = toMillis(momentOf(hit, query).seconds)
+export function toSearchHit(hit: ChunkHit, query: string, terms = queryTerms(query)): SearchHit {
+  const moment = toMillis(momentOf(hit, terms).seconds)
   return {
     videoId: hit.videoId,
     title: hit.title,
@@ -69,5 +69,6 @@ export async function searchChunks(
     ...(request.filter ? { filter: request.filter } : {}),
     ...(request.embedding ? { embedding: request.embedding } : {}),
   })
-  return hits.map((hit) => toSearchHit(hit, request.query))
+  const terms = queryTerms(request.query)
+  return hits.map((hit) => toSearchHit(hit, request.query, terms))
 }

@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { midSentenceStarts, openBench, scoreBench, type Bench } from './score.ts'
+
+// The benchmark's scoring over its own fixtures, held to the floors reached now (BM25 alone,
+// before query analysis drops stop words and lemmatises): a regression fails here. The issue's
+// targets (hit@1 ≥ 0.90, MRR@5 ≥ 0.93, 90 % of links within 3 s, none after) are not reached yet.
+describe('retrieval benchmark (BM25)', () => {
+  let bench: Bench
+  beforeAll(async () => {
+    bench = await openBench()
+  })
+  afterAll(() => bench?.close())
+
+  it('has at least 6 talks, in creator and rolling auto-caption layouts, and 60 questions', () => {
+    expect(bench.talks.length).toBeGreaterThanOrEqual(6)
+    expect(new Set(bench.talks.map((talk) => talk.layout))).toEqual(new Set(['creator', 'rolling', 'rolling-unpunctuated']))
+    expect(bench.questions.length).toBeGreaterThanOrEqual(60)
+  })
+
+  it('finds the answering sentence and links near it at least as well as now', async () => {
+    const { scores } = await scoreBench(bench)
+    expect(scores.hitAt1).toBeGreaterThanOrEqual(0.74)
+    expect(scores.mrrAt5).toBeGreaterThanOrEqual(0.82)
+    expect(scores.within3s).toBeGreaterThanOrEqual(0.7)
+    // The moment is much nearer the answer than the chunk's start was.
+    expect(scores.medianLinkLead).toBeLessThan(scores.medianChunkStartLead / 2)
+  })
+
+  it('starts no chunk of punctuated rolling auto-captions mid-sentence', async () => {
+    const { chunks, midSentence } = await midSentenceStarts(bench, 'rolling')
+    expect(chunks).toBeGreaterThan(10)
+    expect(midSentence).toEqual([])
+  })
+})
