@@ -1,4 +1,4 @@
-import { parseVttLines } from '../vtt/index.ts'
+import { parseVttLines, type CueLines } from '../vtt/index.ts'
 
 /** A spoken line: when it was first said, in seconds, and its words said once. */
 export type Segment = { start: number; end: number; text: string }
@@ -10,10 +10,24 @@ export type Segment = { start: number; end: number; text: string }
 const MIN_REPEATED_WORDS = 3
 
 /**
+ * Inside a line with word times, a silence at least this long (after the time its word takes,
+ * about SECONDS_PER_CHAR a character) or a sentence end starts a new segment: rolling
+ * auto-captions leave no gap between cues, so the words' own times are where the pauses show.
+ */
+const MIN_PAUSE_SECONDS = 0.3
+const SECONDS_PER_CHAR = 0.08
+const SENTENCE_END = /[.?!…]["'”’)\]]*$/u
+
+/** A line as spoken: its words, and when each is said if the captions say so. */
+type SpokenLine = { text: string; wordStarts?: number[] }
+
+/**
  * Turns captions into a transcript where each spoken line appears once. YouTube's rolling
  * auto-captions show the previous line again above the new one (and add ~10 ms cues repeating
  * it alone); those repeats are dropped and every line keeps the times of the cue that introduced
- * it. Creator captions come through unchanged, less empty cues and exact consecutive repeats.
+ * it. Where a line gives each word's time, it is also cut where a sentence ends or the speaker
+ * pauses inside it, each part timed by its first word. Creator captions come through unchanged,
+ * less empty cues and exact consecutive repeats.
  *
  * @example
  * ```ts
@@ -32,26 +46,49 @@ export function transcriptFromCaptions(vtt: string): Segment[] {
   const segments: Segment[] = []
   let shown: string[] = []
   for (const cue of parseVttLines(vtt)) {
-    const spoken = newLines(shown, cue.lines)
+    const spoken = newLines(shown, cue)
     shown = cue.lines
-    if (spoken.length > 0) segments.push({ start: cue.start, end: cue.end, text: spoken.join(' ') })
+    if (spoken.length === 0) continue
+    if (spoken.every((line) => line.wordStarts === undefined)) segments.push({ start: cue.start, end: cue.end, text: spoken.map((line) => line.text).join(' ') })
+    else segments.push(...timedSegments(spoken, cue))
   }
   return segments
+}
+
+/** A cue's new words cut at sentence ends and pauses; words of a line without times count as said at the cue's start. */
+function timedSegments(spoken: SpokenLine[], cue: CueLines): Segment[] {
+  const words = spoken.flatMap((line) => line.text.split(' ').map((text, index) => ({ text, start: line.wordStarts?.[index] ?? cue.start })))
+  const runs: { start: number; words: string[] }[] = []
+  words.forEach((word, index) => {
+    const previous = words[index - 1]
+    const breaks =
+      previous !== undefined && (SENTENCE_END.test(previous.text) || word.start - previous.start - previous.text.length * SECONDS_PER_CHAR >= MIN_PAUSE_SECONDS)
+    if (runs.length === 0 || breaks) runs.push({ start: word.start, words: [] })
+    runs.at(-1)!.words.push(word.text)
+  })
+  return runs.map((run, index) => ({ start: run.start, end: runs[index + 1]?.start ?? cue.end, text: run.words.join(' ') }))
 }
 
 /**
  * Compared with what the previous cue showed rather than with what was emitted last: when a line
  * grows word by word, only the cue on screen holds the whole line the next cue repeats.
  */
-function newLines(shown: string[], lines: string[]): string[] {
+function newLines(shown: string[], { lines, wordStarts }: CueLines): SpokenLine[] {
   const repeatedLines = lineOverlap(shown, lines)
-  const fresh = lines.slice(repeatedLines)
+  const fresh: SpokenLine[] = lines.slice(repeatedLines).map((text, index) => {
+    const starts = wordStarts?.[repeatedLines + index]
+    return starts ? { text, wordStarts: starts } : { text }
+  })
   const lastShown = shown.at(-1)
   const first = fresh[0]
   // After whole repeated lines the next line is new speech, however its first words happen to read.
   if (repeatedLines > 0 || lastShown === undefined || first === undefined) return fresh
-  const rest = withoutRepeatedWords(lastShown, first)
-  return rest === '' ? fresh.slice(1) : [rest, ...fresh.slice(1)]
+  const rest = withoutRepeatedWords(lastShown, first.text)
+  if (rest === '') return fresh.slice(1)
+  // The words kept are the line's last ones, and keep their times.
+  const kept = rest.split(' ').length
+  const restLine: SpokenLine = first.wordStarts ? { text: rest, wordStarts: first.wordStarts.slice(-kept) } : { text: rest }
+  return [restLine, ...fresh.slice(1)]
 }
 
 /** How many leading lines of `lines` repeat the trailing lines of `shown`. */

@@ -201,26 +201,34 @@ function sentences(pieces: Piece[], limits: Limits): Unit[] {
 }
 
 /**
- * Pieces grouped between pauses of at least `pauseSeconds`, a group spanning at most a quarter
- * of a chunk: without punctuation the pauses are the only sign of where a thought ends.
+ * Pieces grouped between pauses of at least `pauseSeconds`. A group grown past a quarter of a
+ * chunk's span is cut at its longest pause instead: without punctuation the pauses are the
+ * only sign of where a thought ends.
  */
 function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
   const maxGroupSeconds = limits.maxSpanSeconds / 4
+  const pauseBefore = (index: number) => pieces[index]!.start - spokenEnd(pieces[index - 1]!, limits.pace)
   const units: Unit[] = []
-  let open: Piece[] = []
-  pieces.forEach((piece, index) => {
-    if (open.length > 0) {
-      const first = open[0]!
-      const tooLong = piece.start - first.start > maxGroupSeconds || join(open, limits.pace).text.length + 1 + piece.text.length > limits.maxChars
-      const paused = piece.start - spokenEnd(pieces[index - 1]!, limits.pace) >= limits.pauseSeconds
-      if (tooLong || paused) {
-        units.push(join(open, limits.pace))
-        open = []
-      }
+  let from = 0
+  const close = (to: number) => {
+    units.push(join(pieces.slice(from, to), limits.pace))
+    from = to
+  }
+  for (let index = 1; index < pieces.length; index++) {
+    if (pauseBefore(index) >= limits.pauseSeconds) {
+      close(index)
+      continue
     }
-    open.push(piece)
-  })
-  if (open.length > 0) units.push(join(open, limits.pace))
+    const tooLong =
+      pieces[index]!.start - pieces[from]!.start > maxGroupSeconds ||
+      pieces.slice(from, index + 1).reduce((length, piece) => length + piece.text.length + 1, -1) > limits.maxChars
+    if (!tooLong) continue
+    // The longest pause since the group began (the latest on a tie), so the next group starts where speech resumed.
+    let cut = index
+    for (let candidate = index - 1; candidate > from; candidate--) if (pauseBefore(candidate) > pauseBefore(cut)) cut = candidate
+    close(cut)
+  }
+  if (from < pieces.length) close(pieces.length)
   return units
 }
 
