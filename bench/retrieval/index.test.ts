@@ -3,7 +3,8 @@ import { midSentenceStarts, openBench, scoreBench, type Bench } from './score.ts
 
 // The benchmark's scoring over its own fixtures, held to the floors reached now (BM25 alone,
 // before query analysis drops stop words and lemmatises): a regression fails here. The issue's
-// targets (hit@1 ≥ 0.90, MRR@5 ≥ 0.93, 90 % of links within 3 s, none after) are not reached yet.
+// targets (hit@1 ≥ 0.90, MRR@5 ≥ 0.93, 90 % of links within 3 s, none after) are not reached yet:
+// today 0.76, 0.85, 84 %, 2 after.
 describe('retrieval benchmark (BM25)', () => {
   let bench: Bench
   beforeAll(async () => {
@@ -21,14 +22,17 @@ describe('retrieval benchmark (BM25)', () => {
     const { scores } = await scoreBench(bench)
     expect(scores.hitAt1).toBeGreaterThanOrEqual(0.74)
     expect(scores.mrrAt5).toBeGreaterThanOrEqual(0.82)
-    expect(scores.within3s).toBeGreaterThanOrEqual(0.7)
+    expect(scores.within3s).toBeGreaterThanOrEqual(0.8)
+    expect(scores.after).toBeLessThanOrEqual(2)
     // The moment is much nearer the answer than the chunk's start was.
     expect(scores.medianLinkLead).toBeLessThan(scores.medianChunkStartLead / 2)
   })
 
-  it('starts no chunk of punctuated rolling auto-captions mid-sentence', async () => {
-    const { chunks, midSentence } = await midSentenceStarts(bench, 'rolling')
-    expect(chunks).toBeGreaterThan(10)
-    expect(midSentence).toEqual([])
-  })
+  for (const layout of ['rolling', 'rolling-unpunctuated'] as const) {
+    it(`starts no chunk of ${layout} auto-captions mid-sentence where a sentence starts within 5 s`, async () => {
+      const { chunks, midSentence } = await midSentenceStarts(bench, layout)
+      expect(chunks).toBeGreaterThan(5)
+      expect(midSentence).toEqual([])
+    })
+  }
 })

@@ -136,14 +136,11 @@ export interface TimedPassage {
  * rather than trusted, and no sentence starts before the chunk nor after it ends.
  */
 export function sentenceStarts(passage: TimedPassage): ChunkSentence[] {
-  const starts = (passage.sentences ?? []).filter(
-    (sentence, index, all) =>
-      Number.isFinite(sentence.offset) &&
-      Number.isFinite(sentence.start) &&
-      sentence.offset >= 0 &&
-      sentence.offset < passage.text.length &&
-      (index === 0 || sentence.offset > all[index - 1]!.offset),
-  )
+  const starts: ChunkSentence[] = []
+  for (const sentence of passage.sentences ?? []) {
+    const fits = Number.isFinite(sentence.offset) && Number.isFinite(sentence.start) && sentence.offset >= 0 && sentence.offset < passage.text.length
+    if (fits && sentence.offset > (starts.at(-1)?.offset ?? -1)) starts.push(sentence)
+  }
   if (starts.length === 0 || starts[0]!.offset !== 0) starts.unshift({ offset: 0, start: passage.start })
   return starts.map(({ offset, start }) => ({ offset, start: Math.min(Math.max(start, passage.start), passage.end) }))
 }

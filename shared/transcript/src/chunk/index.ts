@@ -69,6 +69,8 @@ type Unit = {
   lastCueStart: number
   /** When its words are likely said, at the transcript's pace: a pause after it runs from here to the next unit. */
   spokenEnd: number
+  /** Whether it begins a sentence, or follows a pause: only such a unit may open a chunk as overlap. */
+  startsThought: boolean
 }
 
 const SENTENCE_END = /[.?!…。？！]["'”’)\]]*$/u
@@ -170,7 +172,7 @@ function sentencePieces(cues: Segment[], { language, pace }: { language: string;
   return pieces
 }
 
-function join(pieces: Piece[], pace: number): Unit {
+function join(pieces: Piece[], pace: number, startsThought = true): Unit {
   const last = pieces.at(-1)!
   return {
     start: pieces[0]!.start,
@@ -178,6 +180,7 @@ function join(pieces: Piece[], pace: number): Unit {
     text: pieces.map((piece) => piece.text).join(' '),
     lastCueStart: last.start,
     spokenEnd: spokenEnd(last, pace),
+    startsThought,
   }
 }
 
@@ -210,13 +213,16 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
   const pauseBefore = (index: number) => pieces[index]!.start - spokenEnd(pieces[index - 1]!, limits.pace)
   const units: Unit[] = []
   let from = 0
-  const close = (to: number) => {
-    units.push(join(pieces.slice(from, to), limits.pace))
+  // The first group starts where the sentence (or transcript) does; later ones after a pause, unless cut for length.
+  let startsThought = true
+  const close = (to: number, nextAfterPause: boolean) => {
+    units.push(join(pieces.slice(from, to), limits.pace, startsThought))
     from = to
+    startsThought = nextAfterPause
   }
   for (let index = 1; index < pieces.length; index++) {
     if (pauseBefore(index) >= limits.pauseSeconds) {
-      close(index)
+      close(index, true)
       continue
     }
     const tooLong =
@@ -226,9 +232,9 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
     // The longest pause since the group began (the latest on a tie), so the next group starts where speech resumed.
     let cut = index
     for (let candidate = index - 1; candidate > from; candidate--) if (pauseBefore(candidate) > pauseBefore(cut)) cut = candidate
-    close(cut)
+    close(cut, false)
   }
-  if (from < pieces.length) close(pieces.length)
+  if (from < pieces.length) close(pieces.length, true)
   return units
 }
 
@@ -258,9 +264,12 @@ function pack(units: Unit[], { maxSpanSeconds, maxChars, overlapSentences }: { m
     }
     chunks.push(chunkOf(units.slice(from, last + 1), chunks.length))
     firstNew = last + 1
-    // The overlap never reaches the chunk's first unit, or the next chunk would hold all of this one.
+    // The next chunk starts again with the last `overlapSentences` units, if the first of them
+    // begins a thought (a sentence, or a cue group after a pause: one cut from the middle of
+    // speech would start the chunk mid-sentence), and never with this chunk's first unit, or it
+    // would hold all of this one.
     let back = Math.min(overlapSentences, last - from)
-    while (back > 0 && firstNew < units.length && !fits(firstNew - back, firstNew)) back--
+    while (back > 0 && firstNew < units.length && (!fits(firstNew - back, firstNew) || !units[firstNew - back]!.startsThought)) back--
     from = firstNew - back
   }
   return chunks
