@@ -10,11 +10,13 @@ export type Segment = { start: number; end: number; text: string }
 const MIN_REPEATED_WORDS = 3
 
 /**
- * Inside a line with word times, a silence at least this long (after the time its word takes,
- * about SECONDS_PER_CHAR a character) or a sentence end starts a new segment: rolling
- * auto-captions leave no gap between cues, so the words' own times are where the pauses show.
+ * Inside a line with word times, a sentence end or a silence at least this long starts a new
+ * segment: rolling auto-captions leave no gap between cues, so the words' own times are where
+ * the pauses show. The silence is what is left of the time to the next word after the time a
+ * word usually takes (the transcript's median from one word to the next) or, for a long word,
+ * SECONDS_PER_CHAR a character.
  */
-const MIN_PAUSE_SECONDS = 0.3
+const MIN_PAUSE_SECONDS = 0.25
 const SECONDS_PER_CHAR = 0.08
 const SENTENCE_END = /[.?!…]["'”’)\]]*$/u
 
@@ -45,24 +47,37 @@ type SpokenLine = { text: string; wordStarts?: number[] }
 export function transcriptFromCaptions(vtt: string): Segment[] {
   const segments: Segment[] = []
   let shown: string[] = []
+  const cues: { cue: CueLines; spoken: SpokenLine[] }[] = []
   for (const cue of parseVttLines(vtt)) {
     const spoken = newLines(shown, cue)
     shown = cue.lines
-    if (spoken.length === 0) continue
+    if (spoken.length > 0) cues.push({ cue, spoken })
+  }
+  const wordSeconds = typicalWordSeconds(cues.flatMap(({ spoken }) => spoken))
+  for (const { cue, spoken } of cues) {
     if (spoken.every((line) => line.wordStarts === undefined)) segments.push({ start: cue.start, end: cue.end, text: spoken.map((line) => line.text).join(' ') })
-    else segments.push(...timedSegments(spoken, cue))
+    else segments.push(...timedSegments(spoken, cue, wordSeconds))
   }
   return segments
 }
 
+/** The median time from one word's start to the next's, inside lines with word times. */
+function typicalWordSeconds(lines: SpokenLine[]): number {
+  const steps = lines
+    .flatMap((line) => (line.wordStarts ?? []).slice(1).map((start, index) => start - line.wordStarts![index]!))
+    .sort((a, b) => a - b)
+  return steps.length ? steps[Math.floor(steps.length / 2)]! : 0
+}
+
 /** A cue's new words cut at sentence ends and pauses; words of a line without times count as said at the cue's start. */
-function timedSegments(spoken: SpokenLine[], cue: CueLines): Segment[] {
+function timedSegments(spoken: SpokenLine[], cue: CueLines, wordSeconds: number): Segment[] {
   const words = spoken.flatMap((line) => line.text.split(' ').map((text, index) => ({ text, start: line.wordStarts?.[index] ?? cue.start })))
   const runs: { start: number; words: string[] }[] = []
   words.forEach((word, index) => {
     const previous = words[index - 1]
     const breaks =
-      previous !== undefined && (SENTENCE_END.test(previous.text) || word.start - previous.start - previous.text.length * SECONDS_PER_CHAR >= MIN_PAUSE_SECONDS)
+      previous !== undefined &&
+      (SENTENCE_END.test(previous.text) || word.start - previous.start - Math.max(wordSeconds, previous.text.length * SECONDS_PER_CHAR) >= MIN_PAUSE_SECONDS)
     if (runs.length === 0 || breaks) runs.push({ start: word.start, words: [] })
     runs.at(-1)!.words.push(word.text)
   })
