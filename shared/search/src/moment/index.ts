@@ -47,7 +47,7 @@ function stemOf(word: string): string {
  * cannot become it: only candidates are stemmed, which keeps the moment a small part of a
  * search. In ASCII text one regular expression finds them in a single pass.
  */
-function candidateFinder(terms: string[]): (text: string) => { index: number; word: string }[] {
+function candidateFinder(terms: string[]): CandidateFinder {
   // The hits of one search share their terms: the expression is compiled once for all of them.
   const key = terms.join(' ')
   let finder = finders.get(key)
@@ -59,19 +59,24 @@ function candidateFinder(terms: string[]): (text: string) => { index: number; wo
   return finder
 }
 
-type CandidateFinder = (text: string) => { index: number; word: string }[]
+/** Calls `found` with each candidate word (lower-cased) and where it is in the text. */
+type CandidateFinder = (text: string, found: (index: number, word: string) => void) => void
 const finders = new Map<string, CandidateFinder>()
 const MAX_FINDERS = 256
 
 function newCandidateFinder(terms: string[]): CandidateFinder {
   const prefixes = [...new Set(terms.map((term) => term.slice(0, Math.max(1, term.length - 2))))]
   const asciiPrefixes = prefixes.every((prefix) => /^[a-z0-9]+$/.test(prefix))
-  const candidates = asciiPrefixes ? new RegExp(`(?<![a-z0-9])(?:${prefixes.join('|')})[a-z0-9]*`, 'g') : undefined
-  return (text) => {
-    if (candidates && ASCII.test(text)) return [...text.toLowerCase().matchAll(candidates)].map((match) => ({ index: match.index, word: match[0] }))
+  const candidates = asciiPrefixes ? new RegExp(`(?<![a-z0-9])(?:${prefixes.join('|')})[a-z0-9]*`, 'gi') : undefined
+  return (text, found) => {
+    if (candidates && ASCII.test(text)) {
+      candidates.lastIndex = 0
+      for (let match = candidates.exec(text); match; match = candidates.exec(text)) found(match.index, match[0].toLowerCase())
+      return
+    }
     // Folding may move offsets a little (NFD, then NFC); a word is still placed in its sentence or next to it.
     const folded = text.normalize('NFD').replace(DIACRITICS, '').normalize('NFC').toLowerCase()
-    return [...folded.matchAll(WORD)].filter(([word]) => prefixes.some((prefix) => word.startsWith(prefix))).map((match) => ({ index: match.index, word: match[0] }))
+    for (const match of folded.matchAll(WORD)) if (prefixes.some((prefix) => match[0].startsWith(prefix))) found(match.index, match[0])
   }
 }
 
@@ -84,10 +89,10 @@ function bestSentenceAt(text: string, offsets: number[], terms: string[]): numbe
   if (terms.length === 0 || offsets.length < 2) return 0
   const held = offsets.map(() => new Set<string>())
   let sentence = 0
-  for (const { index, word } of candidateFinder(terms)(text)) {
+  candidateFinder(terms)(text, (index, word) => {
     while (sentence + 1 < offsets.length && offsets[sentence + 1]! <= index) sentence++
     held[sentence]!.add(stemOf(word))
-  }
+  })
   const weights = terms.map((term) => {
     const holding = held.filter((words) => words.has(term)).length
     return holding === 0 ? 0 : Math.log(1 + offsets.length / holding)
@@ -157,8 +162,18 @@ export function sentenceStarts(passage: TimedPassage): ChunkSentence[] {
  * ```
  */
 export function momentOf(passage: TimedPassage, question: string | string[]): { seconds: number; sentence: string } {
+  const { starts, best } = bestOf(passage, question)
+  return { seconds: starts[best]!.start, sentence: passage.text.slice(starts[best]!.offset, starts[best + 1]?.offset ?? passage.text.length).trim() }
+}
+
+/** `momentOf`'s seconds alone: a search hit needs no more. */
+export function momentSeconds(passage: TimedPassage, question: string | string[]): number {
+  const { starts, best } = bestOf(passage, question)
+  return starts[best]!.start
+}
+
+function bestOf(passage: TimedPassage, question: string | string[]): { starts: ChunkSentence[]; best: number } {
   const starts = sentenceStarts(passage)
   const terms = typeof question === 'string' ? queryTerms(question) : question
-  const best = bestSentenceAt(passage.text, starts.map((sentence) => sentence.offset), terms)
-  return { seconds: starts[best]!.start, sentence: passage.text.slice(starts[best]!.offset, starts[best + 1]?.offset ?? passage.text.length).trim() }
+  return { starts, best: bestSentenceAt(passage.text, starts.map((sentence) => sentence.offset), terms) }
 }

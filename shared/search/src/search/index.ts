@@ -1,6 +1,6 @@
 import type { ChunkChapter, ChunkHit, ChunkIndex, SearchFilter } from '@ytrag/stores'
 import { deepLink } from '@ytrag/youtube'
-import { momentOf, queryTerms } from '../moment/index.ts'
+import { momentSeconds, queryTerms } from '../moment/index.ts'
 
 /** A search hit as the API gives it: the chunk's words, its times, its chapter and a deep link to the moment. */
 export interface SearchHit {
@@ -36,7 +36,7 @@ const toMillis = (seconds: number) => Math.floor(seconds * 1000) / 1000
  * ```
  */
 export function toSearchHit(hit: ChunkHit, query: string, terms = queryTerms(query)): SearchHit {
-  const moment = toMillis(momentOf(hit, terms).seconds)
+  const moment = toMillis(momentSeconds(hit, terms))
   return {
     videoId: hit.videoId,
     title: hit.title,
