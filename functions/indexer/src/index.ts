@@ -33,6 +33,7 @@ export const indexer: FunctionDefinition = {
       const chunks = chunkTranscript(transcript.segments, {
         maxSpanSeconds: config.chunking.maxSpanSeconds,
         maxChars: config.chunking.maxChars,
+        language: transcript.language,
       })
       const records: ChunkRecord[] = chunks.map((chunk) => {
         // A chunk is cited by its start, so the chapter it starts in is the one it is cited under.
@@ -46,6 +47,7 @@ export const indexer: FunctionDefinition = {
           start: chunk.start,
           end: chunk.end,
           text: chunk.text,
+          sentences: chunk.sentences,
           ...(video.channelId ? { channelId: video.channelId } : {}),
           ...(video.publishedAt ? { publishedAt: video.publishedAt } : {}),
           ...(chapter ? { chapter: { title: chapter.title, start: chapter.start } } : {}),

@@ -55,13 +55,16 @@ describe('local server end to end', () => {
     expect(playlistJob.errors).toEqual([expect.objectContaining({ message: 'no captions and speech-to-text is not configured' })])
   })
 
-  it('finds the moment a sentence is spoken, with a deep link at most 20 s before it', async () => {
+  it('finds the moment a sentence is spoken, with a deep link to it in a passage at most 20 s before it', async () => {
     const hits = await search(pennyFarthingCue.phrase)
     const hit = hits[0]!
     expect(hit.text.toLowerCase()).toContain(pennyFarthingCue.phrase)
     expect(hit.start).toBeLessThanOrEqual(pennyFarthingCue.startSeconds)
     expect(hit.start).toBeGreaterThanOrEqual(pennyFarthingCue.startSeconds - 20)
-    expect(hit.url).toBe(`${fixtures.url('/all.html')}#t=${Math.floor(hit.start)}`)
+    // The moment is in the cue, at the sentence that names it, whatever the passage begins with.
+    expect(hit.moment).toBeGreaterThanOrEqual(pennyFarthingCue.startSeconds)
+    expect(hit.moment).toBeLessThan(pennyFarthingCue.endSeconds)
+    expect(hit.url).toBe(`${fixtures.url('/all.html')}#t=${Math.floor(hit.moment)}`)
     expect(hit.title).toBeTruthy()
   })
 
@@ -73,6 +76,8 @@ describe('local server end to end', () => {
     expect(cited, JSON.stringify(body)).toBeDefined()
     expect(cited!.start).toBeGreaterThanOrEqual(pennyFarthingCue.startSeconds - 20)
     expect(cited!.start).toBeLessThanOrEqual(pennyFarthingCue.startSeconds)
+    expect(cited!.moment).toBeGreaterThanOrEqual(pennyFarthingCue.startSeconds)
+    expect(cited!.moment).toBeLessThan(pennyFarthingCue.endSeconds)
     expect(body.answer).toContain(`[${cited!.n}]`)
   })
 

@@ -115,7 +115,7 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
     expect(body.answer).toMatch(/\[1\]$/)
     expect(body.citations).toHaveLength(1)
     expect(body.citations[0]!.text.toLowerCase()).toContain(pennyFarthingCue.phrase)
-    expect(body.citations[0]!.url).toBe(`${fixtures.url('/all.html')}#t=${Math.floor(body.citations[0]!.start)}`)
+    expect(body.citations[0]!.url).toBe(`${fixtures.url('/all.html')}#t=${Math.floor(body.citations[0]!.moment)}`)
   })
 
   it('duplicates nothing when the playlist is ingested again', async () => {

@@ -19,6 +19,8 @@ export interface Hit {
   title: string
   start: number
   end: number
+  /** Where the sentence that best matches the query starts; `url` links there. */
+  moment: number
   text: string
   url: string
   /** The chapter the passage starts in, for a video with chapters. */

@@ -71,6 +71,6 @@ describe('npm start: a video without captions, transcribed in segments', () => {
     const cited = body.citations.find((citation) => citation.text.includes('blessing of the boats'))
     expect(cited, JSON.stringify(body)).toBeDefined()
     expect(body.answer).toContain(`[${cited!.n}]`)
-    expect(cited!.url).toBe(`${fixtures.url('/harbour.html')}#t=${Math.floor(cited!.start)}`)
+    expect(cited!.url).toBe(`${fixtures.url('/harbour.html')}#t=${Math.floor(cited!.moment)}`)
   })
 })

@@ -1,3 +1,6 @@
+import type { ChunkSentence } from '@ytrag/transcript'
+export type { ChunkSentence }
+
 // The ports every adapter implements. The embedded (SQLite, directory) adapters live beside
 // this file; production adapters (MongoDB, Qdrant, S3) implement the same interfaces.
 
@@ -398,6 +401,12 @@ export interface ChunkRecord {
   text: string
   /** The video's chapter the chunk starts in, when the video has chapters. */
   chapter?: ChunkChapter
+  /**
+   * Where each sentence (or cue group) of `text` starts: its offset in `text` and its time, in
+   * order, the first at offset 0. A hit's `moment` is chosen from them; chunks indexed before
+   * they were kept have none (their moment is their start).
+   */
+  sentences?: ChunkSentence[]
   /** Dense embedding, when an embedding provider is configured. */
   embedding?: number[]
 }

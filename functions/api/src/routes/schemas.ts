@@ -82,11 +82,16 @@ function buildResponseSchemas() {
     .strictObject({ title: z.string(), start: z.number() })
     .describe('The chapter of the video the passage starts in (its title, and where it starts, in seconds), when the video has chapters.')
 
+  const moment = z
+    .number()
+    .describe("Where the passage's sentence (or cue group) that best matches the question starts, in seconds; `url` links there. The passage's `start` for one indexed without sentence times.")
+
   const searchHit = z.strictObject({
     videoId: z.string(),
     title: z.string(),
-    start: z.number(),
+    start: z.number().describe("The passage's start, in seconds."),
     end: z.number(),
+    moment,
     text: z.string(),
     score: z.number(),
     url: z.string().describe('A deep link to the moment: `watch?v=ID&t=754s`, or the page with `#t=754` on other sites.'),
@@ -102,6 +107,7 @@ function buildResponseSchemas() {
     title: z.string(),
     start: z.number(),
     end: z.number(),
+    moment,
     url: z.string(),
     text: z.string(),
     chapter: chapterRef.optional(),

@@ -10,6 +10,7 @@ const hit = (n: number, text: string, start = n * 100) => ({
   title: `Video ${n}`,
   start,
   end: start + 20,
+  moment: start + 5,
   text,
   score: 1 / n,
   url: `https://www.youtube.com/watch?v=v${n}&t=${start}s`,
@@ -73,7 +74,7 @@ describe('checking citations', () => {
     const { answer, citations } = checkCitations('Covering indexes avoid lookups [1][3]. Also [7].', hits)
     expect(answer).toBe('Covering indexes avoid lookups [1][3]. Also.')
     expect(citations.map((citation) => citation.n)).toEqual([1, 3])
-    expect(citations[1]).toEqual({ n: 3, videoId: 'v3', title: 'Video 3', start: 300, end: 320, url: 'https://www.youtube.com/watch?v=v3&t=300s', text: hits[2]!.text })
+    expect(citations[1]).toEqual({ n: 3, videoId: 'v3', title: 'Video 3', start: 300, end: 320, moment: 305, url: 'https://www.youtube.com/watch?v=v3&t=300s', text: hits[2]!.text })
   })
 
   it('filters lists, ignores zero, keeps bracketed years as text, orders citations by n', () => {

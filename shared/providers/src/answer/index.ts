@@ -13,6 +13,8 @@ export interface AnswerPassage {
   title: string
   start: number
   end: number
+  /** Where the passage's sentence that best matches the question starts; `url` links there. */
+  moment: number
   text: string
   url: string
   chapter?: { title: string; start: number }
@@ -25,6 +27,8 @@ export interface AnswerCitation {
   title: string
   start: number
   end: number
+  /** The cited passage's moment: where its best-matching sentence starts, and `url` links. */
+  moment: number
   url: string
   text: string
   chapter?: { title: string; start: number }
@@ -128,6 +132,7 @@ function citationsFor(cited: Set<number>, passages: AnswerPassage[]): AnswerCita
               title: passage.title,
               start: passage.start,
               end: passage.end,
+              moment: passage.moment,
               url: passage.url,
               text: passage.text,
               ...(passage.chapter ? { chapter: passage.chapter } : {}),

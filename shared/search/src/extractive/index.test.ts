@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import type { SearchHit } from '../search/index.ts'
-import { bestSentence, extractiveAnswer, queryTerms } from './index.ts'
+import { queryTerms } from '../moment/index.ts'
+import { bestSentence, extractiveAnswer } from './index.ts'
 
 const hit = (n: number, text: string): SearchHit => ({
   videoId: `v${n}`,
   title: `Video ${n}`,
   start: n * 100,
   end: n * 100 + 20,
+  moment: n * 100,
   text,
   score: 1 / n,
   url: `https://www.youtube.com/watch?v=v${n}&t=${n * 100}s`,

@@ -1,3 +1,5 @@
+import { splitSentences } from '@ytrag/transcript'
+import { bestSentenceIndex, queryTerms } from '../moment/index.ts'
 import type { SearchHit } from '../search/index.ts'
 
 export interface Citation {
@@ -6,6 +8,8 @@ export interface Citation {
   title: string
   start: number
   end: number
+  /** Where the quoted sentence starts, in seconds: the hit's moment, where `url` links. */
+  moment: number
   url: string
   text: string
   /** The video's chapter the passage starts in, when the video has chapters. */
@@ -18,40 +22,18 @@ export interface Answer {
   citations: Citation[]
 }
 
-const STOP_WORDS = new Set(
-  'a an and are as at be but by did do does for from how i in is it its of on or so that the their there this to was what when where which who why will with you your about can'.split(' '),
-)
-
-/** Lower-cased words without stop words, with a crude stem so "caching" meets "cache". */
-export function queryTerms(text: string): string[] {
-  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
-    .filter((word) => !STOP_WORDS.has(word))
-    .map((word) => word.replace(/(ing|ed|es|s)$/u, '') || word)
-}
-
-/** Splits a chunk into sentences, keeping the punctuation. */
-function sentences(text: string): string[] {
-  return (text.match(/[^.!?]+[.!?]*/g) ?? [text]).map((sentence) => sentence.trim()).filter(Boolean)
-}
-
-/** The sentence of a passage that shares the most terms with the question (earliest on a tie). */
+/**
+ * The sentence of a passage that best matches the question's terms (the earliest on a tie): the
+ * same choice as the hit's moment, over the same sentences where the passage is punctuated.
+ */
 export function bestSentence(text: string, terms: string[]): string {
-  const wanted = new Set(terms)
-  let best = ''
-  let bestScore = -1
-  for (const sentence of sentences(text)) {
-    const score = new Set(queryTerms(sentence).filter((term) => wanted.has(term))).size
-    if (score > bestScore) {
-      best = sentence
-      bestScore = score
-    }
-  }
-  return best
+  const sentences = splitSentences(text).map((sentence) => sentence.text)
+  return sentences[bestSentenceIndex(sentences, terms)] ?? text.trim()
 }
 
 /**
  * The answer without a language model: the best passages in rank order, each quoted by its
- * most relevant sentence and cited as `[n]` with a deep link to its moment.
+ * most relevant sentence (the one its moment is at) and cited as `[n]` with a deep link there.
  *
  * @example
  * ```ts
@@ -70,6 +52,7 @@ export function extractiveAnswer(question: string, hits: SearchHit[], options: {
     title: hit.title,
     start: hit.start,
     end: hit.end,
+    moment: hit.moment,
     url: hit.url,
     text: hit.text,
     ...(hit.chapter ? { chapter: hit.chapter } : {}),

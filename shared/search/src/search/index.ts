@@ -1,12 +1,19 @@
 import type { ChunkChapter, ChunkHit, ChunkIndex, SearchFilter } from '@ytrag/stores'
 import { deepLink } from '@ytrag/youtube'
+import { momentSeconds, queryTerms } from '../moment/index.ts'
 
 /** A search hit as the API gives it: the chunk's words, its times, its chapter and a deep link to the moment. */
 export interface SearchHit {
   videoId: string
   title: string
+  /** The chunk's start and end, in seconds. */
   start: number
   end: number
+  /**
+   * Where the sentence of the chunk that best matches the query starts, in seconds (the
+   * chunk's start for a chunk indexed without sentence times); `url` links here.
+   */
+  moment: number
   text: string
   score: number
   url: string
@@ -17,29 +24,35 @@ export interface SearchHit {
 /** Rounds a score for the wire; ranks, not digits, carry the meaning. */
 const round = (value: number) => Math.round(value * 1e6) / 1e6
 
+/** Milliseconds are plenty; rounded down, so the link never starts after the sentence. */
+const toMillis = (seconds: number) => Math.floor(seconds * 1000) / 1000
+
 /**
- * Turns an index hit into the API's hit, with its deep link.
+ * Turns an index hit into the API's hit: its moment for the query, and a deep link there.
  *
  * @example
  * ```ts
- * toSearchHit(hit).url // 'https://www.youtube.com/watch?v=ID&t=754s'
+ * toSearchHit(hit, 'who built the fortress').url // 'https://www.youtube.com/watch?v=ID&t=754s'
  * ```
  */
-export function toSearchHit(hit: ChunkHit): SearchHit {
+export function toSearchHit(hit: ChunkHit, query: string, terms = queryTerms(query)): SearchHit {
+  const moment = toMillis(momentSeconds(hit, terms))
   return {
     videoId: hit.videoId,
     title: hit.title,
     start: hit.start,
     end: hit.end,
+    moment,
     text: hit.text,
     score: round(hit.score),
-    url: deepLink({ videoId: hit.videoId, pageUrl: hit.url, seconds: hit.start }),
+    url: deepLink({ videoId: hit.videoId, pageUrl: hit.url, seconds: moment }),
     ...(hit.chapter ? { chapter: { title: hit.chapter.title, start: hit.chapter.start } } : {}),
   }
 }
 
 /**
- * Searches the chunk index: BM25, fused with dense vectors when an embedding is given.
+ * Searches the chunk index: BM25, fused with dense vectors when an embedding is given. Each
+ * hit links to its moment: the sentence that best matches the query.
  *
  * @example
  * ```ts
@@ -56,5 +69,6 @@ export async function searchChunks(
     ...(request.filter ? { filter: request.filter } : {}),
     ...(request.embedding ? { embedding: request.embedding } : {}),
   })
-  return hits.map(toSearchHit)
+  const terms = queryTerms(request.query)
+  return hits.map((hit) => toSearchHit(hit, request.query, terms))
 }

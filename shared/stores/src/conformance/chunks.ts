@@ -75,6 +75,10 @@ export function chunkIndexConformance(name: string, open: () => Promise<ChunkInd
         end: 31.25,
         title: 'Physics',
         chapter: { title: 'Spooky action — "at a distance"', start: 10.5 },
+        sentences: [
+          { offset: 0, start: 12.5 },
+          { offset: 22, start: 17.75 },
+        ],
       })
       await index.replaceVideoChunks('v1', [record])
       expect(await index.countVideo('v1')).toBe(1)
@@ -84,10 +88,11 @@ export function chunkIndexConformance(name: string, open: () => Promise<ChunkInd
       expect(hit!.score).toBeGreaterThan(0)
     })
 
-    it('gives no chapter for a chunk stored without one', async () => {
+    it('gives no chapter and no sentences for a chunk stored without them', async () => {
       await index.replaceVideoChunks('v1', [chunk('v1', 0, 'quantum entanglement explained simply')])
       const [hit] = await index.search({ text: 'entanglement', limit: 5 })
       expect(hit && 'chapter' in hit).toBe(false)
+      expect(hit && 'sentences' in hit).toBe(false)
     })
 
     it('ranks the chunk holding the rare query term first', async () => {

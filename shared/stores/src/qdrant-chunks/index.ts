@@ -3,7 +3,7 @@
 // Qdrant's `modifier: idf` applies the IDF) and, when embeddings are configured, a dense
 // vector `dense`. Search uses the Query API: both lists as prefetches, fused by RRF.
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest'
-import type { ChunkHit, ChunkIndex, ChunkRecord, SearchFilter } from '../ports.ts'
+import type { ChunkHit, ChunkIndex, ChunkRecord, ChunkSentence, SearchFilter } from '../ports.ts'
 import { addSparse, sparseDocumentVector, sparseQueryVector, type SparseVector } from '../sparse/index.ts'
 // The same error class as the embedded index, so callers handle a model change the same way.
 import { assertEmbeddingSize, EmbeddingDimensionError, type EmbeddingSize } from '../embedding-size/index.ts'
@@ -132,6 +132,8 @@ function toHit(point: ScoredPoint): ChunkHit {
   if (typeof payload.publishedAt === 'string') hit.publishedAt = payload.publishedAt
   const chapter = payload.chapter as { title?: unknown; start?: unknown } | undefined
   if (chapter && typeof chapter.title === 'string' && typeof chapter.start === 'number') hit.chapter = { title: chapter.title, start: chapter.start }
+  // Points stored before sentences were kept have none: the hit's moment is then its start.
+  if (Array.isArray(payload.sentences)) hit.sentences = payload.sentences as ChunkSentence[]
   return hit
 }
 

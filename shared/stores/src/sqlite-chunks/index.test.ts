@@ -36,7 +36,7 @@ const chunk = (videoId: string, chunkIndex: number, text: string, embedding?: nu
 })
 
 describe('SqliteChunkIndex', () => {
-  it('adds the chapter column to a file made before it, keeping its chunks', async () => {
+  it('adds the chapter and sentences columns to a file made before them, keeping its chunks', async () => {
     const file = freshFile()
     fs.mkdirSync(path.dirname(file), { recursive: true })
     const old = new DatabaseSync(file)
@@ -50,15 +50,35 @@ describe('SqliteChunkIndex', () => {
     const [hit] = await index.search({ text: 'zygomorphic', limit: 1 })
     expect(hit).toMatchObject({ videoId: 'old', text: 'zygomorphic layout' })
     // The FTS5 table was rebuilt with a chapter column, from the chunks: nothing is lost.
-    expect(new DatabaseSync(file).prepare('PRAGMA user_version').get()).toEqual({ user_version: 2 })
+    expect(new DatabaseSync(file).prepare('PRAGMA user_version').get()).toEqual({ user_version: 3 })
     expect(hit && 'chapter' in hit).toBe(false)
     await index.replaceVideoChunks('new', [{ ...chunk('new', 0, 'zygomorphic again'), chapter: { title: 'Two', start: 0 } }])
     expect((await index.search({ text: 'again', limit: 1 }))[0]?.chapter).toEqual({ title: 'Two', start: 0 })
     // The chapter's title is searchable.
     expect((await index.search({ text: 'two', limit: 1 }))[0]?.videoId).toBe('new')
+    const sentences = [{ offset: 0, start: 0 }, { offset: 12, start: 0.5 }]
+    await index.replaceVideoChunks('newer', [{ ...chunk('newer', 0, 'zygomorphic. sentences'), sentences }])
+    expect((await index.search({ text: 'sentences', limit: 1 }))[0]?.sentences).toEqual(sentences)
     await index.close()
-    // Opened again, nothing is added twice.
+    // Opened again, nothing is added twice, and the old chunk is still there.
+    const reopened = new SqliteChunkIndex({ path: file })
+    expect(await reopened.countVideo('old')).toBe(1)
+    await reopened.close()
+    const raw = new DatabaseSync(file)
+    expect(raw.prepare('PRAGMA user_version').get()).toEqual({ user_version: 3 })
+    raw.close()
+  })
+
+  it('refuses a file of a newer schema version, changing nothing', async () => {
+    const file = freshFile()
     await new SqliteChunkIndex({ path: file }).close()
+    const raw = new DatabaseSync(file)
+    raw.exec('PRAGMA user_version = 99')
+    raw.close()
+    expect(() => new SqliteChunkIndex({ path: file })).toThrow(/schema version 99/)
+    const after = new DatabaseSync(file)
+    expect(after.prepare('PRAGMA user_version').get()).toEqual({ user_version: 99 })
+    after.close()
   })
 
   it('fixes the dimension on the first embedding, and keeps it across reopening', async () => {

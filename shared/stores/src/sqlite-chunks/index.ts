@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS chunks (
   start        REAL NOT NULL,
   end          REAL NOT NULL,
   text         TEXT NOT NULL,
-  chapter      TEXT   -- JSON: ChunkChapter
+  chapter      TEXT,  -- JSON: ChunkChapter
+  sentences    TEXT   -- JSON: ChunkSentence[]
 ) STRICT;
 CREATE INDEX IF NOT EXISTS chunks_by_video ON chunks (video_id, chunk_index);
 
@@ -73,13 +74,15 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRI
 `
 
 /**
- * The schema's version (PRAGMA user_version). 2: the FTS5 table has the chapter title as a
- * column of its own. A file made before (0) gets its FTS5 table rebuilt from `chunks` on open.
+ * The schema's version (PRAGMA user_version); a newer file is refused. 2: the FTS5 table has the
+ * chapter title as a column of its own (a file made before gets its FTS5 table rebuilt from
+ * `chunks` on open). 3: `chunks.sentences`, where each sentence starts (added on open, empty for
+ * the rows already there, whose hits then take the chunk's start as their moment).
  */
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 
-/** Columns added to `chunks` after its first release: a file made before gets them on open. */
-const ADDED_COLUMNS: Record<string, string> = { chapter: 'TEXT' }
+/** Columns added to `chunks` after its first release: a file made before gets them on open, its rows kept. */
+const ADDED_COLUMNS: Record<string, string> = { chapter: 'TEXT', sentences: 'TEXT' }
 
 /**
  * The ChunkIndex of the embedded local mode: SQLite FTS5 (BM25, porter stemming) plus
@@ -185,8 +188,8 @@ export class SqliteChunkIndex implements ChunkIndex {
     transaction(this.#db, () => {
       this.#deleteRows(videoId)
       const insertChunk = this.#db.prepare(
-        `INSERT INTO chunks (id, video_id, chunk_index, title, channel_id, published_at, url, start, end, text, chapter)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO chunks (id, video_id, chunk_index, title, channel_id, published_at, url, start, end, text, chapter, sentences)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       const insertText = this.#db.prepare('INSERT INTO chunks_fts (rowid, text, title, chapter) VALUES (?, ?, ?, ?)')
       for (const chunk of chunks) {
@@ -202,6 +205,7 @@ export class SqliteChunkIndex implements ChunkIndex {
           chunk.end,
           chunk.text,
           chunk.chapter ? JSON.stringify({ title: chunk.chapter.title, start: chunk.chapter.start }) : null,
+          chunk.sentences ? JSON.stringify(chunk.sentences.map(({ offset, start }) => ({ offset, start }))) : null,
         )
         // vec0 refuses a REAL rowid, and node:sqlite binds JS numbers as REAL: pass a bigint.
         const rowid = BigInt(lastInsertRowid)

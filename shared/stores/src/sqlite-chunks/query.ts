@@ -4,7 +4,7 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite'
 import { EmbeddingDimensionError } from '../embedding-size/index.ts'
 import { reciprocalRankFusion } from '../fusion/index.ts'
-import type { ChunkChapter, ChunkHit, SearchFilter } from '../ports.ts'
+import type { ChunkChapter, ChunkHit, ChunkSentence, SearchFilter } from '../ports.ts'
 import { asInteger, optionalString } from '../sqlite/index.ts'
 
 /** sqlite-vec refuses a KNN query with k above this. */
@@ -69,6 +69,8 @@ function toHit(row: Row, score: number): ChunkHit {
   if (publishedAt !== undefined) hit.publishedAt = publishedAt
   const chapter = optionalString(row.chapter)
   if (chapter !== undefined) hit.chapter = JSON.parse(chapter) as ChunkChapter
+  const sentences = optionalString(row.sentences)
+  if (sentences !== undefined) hit.sentences = JSON.parse(sentences) as ChunkSentence[]
   return hit
 }
 

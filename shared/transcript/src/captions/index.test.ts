@@ -228,4 +228,28 @@ problem is invalidation
 `
     expect(transcriptFromCaptions(vtt)).toEqual([{ start: 0, end: 2, text: 'the first problem is invalidation' }])
   })
+
+  it('cuts a rolling line where a sentence ends or the speaker pauses inside it, timing each part by its first word', () => {
+    const vtt = `WEBVTT
+
+00:00:01.000 --> 00:00:04.000 align:start position:0%
+ 
+get<00:00:01.300><c> spring</c><00:00:01.700><c> tides.</c><00:00:02.200><c> The</c><00:00:02.400><c> moon</c>
+
+00:00:04.000 --> 00:00:04.010 align:start position:0%
+get spring tides. The moon
+ 
+
+00:00:04.010 --> 00:00:08.000 align:start position:0%
+get spring tides. The moon
+pulls<00:00:04.300><c> hard</c><00:00:06.200><c> and</c><00:00:06.500><c> then</c>
+`
+    expect(transcriptFromCaptions(vtt)).toEqual([
+      { start: 1, end: 2.2, text: 'get spring tides.' },
+      { start: 2.2, end: 4, text: 'The moon' },
+      // 1.9 s between "hard" and "and": a pause, where a new segment starts.
+      { start: 4.01, end: 6.2, text: 'pulls hard' },
+      { start: 6.2, end: 8, text: 'and then' },
+    ])
+  })
 })

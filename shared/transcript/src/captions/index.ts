@@ -1,4 +1,4 @@
-import { parseVttLines } from '../vtt/index.ts'
+import { parseVttLines, type CueLines } from '../vtt/index.ts'
 
 /** A spoken line: when it was first said, in seconds, and its words said once. */
 export type Segment = { start: number; end: number; text: string }
@@ -10,10 +10,26 @@ export type Segment = { start: number; end: number; text: string }
 const MIN_REPEATED_WORDS = 3
 
 /**
+ * Inside a line with word times, a sentence end or a silence at least this long starts a new
+ * segment: rolling auto-captions leave no gap between cues, so the words' own times are where
+ * the pauses show. The silence is what is left of the time to the next word after the time a
+ * word usually takes (the transcript's median from one word to the next) or, for a long word,
+ * SECONDS_PER_CHAR a character.
+ */
+const MIN_PAUSE_SECONDS = 0.25
+const SECONDS_PER_CHAR = 0.08
+const SENTENCE_END = /[.?!…]["'”’)\]]*$/u
+
+/** A line as spoken: its words, and when each is said if the captions say so. */
+type SpokenLine = { text: string; wordStarts?: number[] }
+
+/**
  * Turns captions into a transcript where each spoken line appears once. YouTube's rolling
  * auto-captions show the previous line again above the new one (and add ~10 ms cues repeating
  * it alone); those repeats are dropped and every line keeps the times of the cue that introduced
- * it. Creator captions come through unchanged, less empty cues and exact consecutive repeats.
+ * it. Where a line gives each word's time, it is also cut where a sentence ends or the speaker
+ * pauses inside it, each part timed by its first word. Creator captions come through unchanged,
+ * less empty cues and exact consecutive repeats.
  *
  * @example
  * ```ts
@@ -31,27 +47,63 @@ const MIN_REPEATED_WORDS = 3
 export function transcriptFromCaptions(vtt: string): Segment[] {
   const segments: Segment[] = []
   let shown: string[] = []
+  const cues: { cue: CueLines; spoken: SpokenLine[] }[] = []
   for (const cue of parseVttLines(vtt)) {
-    const spoken = newLines(shown, cue.lines)
+    const spoken = newLines(shown, cue)
     shown = cue.lines
-    if (spoken.length > 0) segments.push({ start: cue.start, end: cue.end, text: spoken.join(' ') })
+    if (spoken.length > 0) cues.push({ cue, spoken })
+  }
+  const wordSeconds = typicalWordSeconds(cues.flatMap(({ spoken }) => spoken))
+  for (const { cue, spoken } of cues) {
+    if (spoken.every((line) => line.wordStarts === undefined)) segments.push({ start: cue.start, end: cue.end, text: spoken.map((line) => line.text).join(' ') })
+    else segments.push(...timedSegments(spoken, cue, wordSeconds))
   }
   return segments
+}
+
+/** The median time from one word's start to the next's, inside lines with word times. */
+function typicalWordSeconds(lines: SpokenLine[]): number {
+  const steps = lines
+    .flatMap((line) => (line.wordStarts ?? []).slice(1).map((start, index) => start - line.wordStarts![index]!))
+    .sort((a, b) => a - b)
+  return steps.length ? steps[Math.floor(steps.length / 2)]! : 0
+}
+
+/** A cue's new words cut at sentence ends and pauses; words of a line without times count as said at the cue's start. */
+function timedSegments(spoken: SpokenLine[], cue: CueLines, wordSeconds: number): Segment[] {
+  const words = spoken.flatMap((line) => line.text.split(' ').map((text, index) => ({ text, start: line.wordStarts?.[index] ?? cue.start })))
+  const runs: { start: number; words: string[] }[] = []
+  words.forEach((word, index) => {
+    const previous = words[index - 1]
+    const breaks =
+      previous !== undefined &&
+      (SENTENCE_END.test(previous.text) || word.start - previous.start - Math.max(wordSeconds, previous.text.length * SECONDS_PER_CHAR) >= MIN_PAUSE_SECONDS)
+    if (runs.length === 0 || breaks) runs.push({ start: word.start, words: [] })
+    runs.at(-1)!.words.push(word.text)
+  })
+  return runs.map((run, index) => ({ start: run.start, end: runs[index + 1]?.start ?? cue.end, text: run.words.join(' ') }))
 }
 
 /**
  * Compared with what the previous cue showed rather than with what was emitted last: when a line
  * grows word by word, only the cue on screen holds the whole line the next cue repeats.
  */
-function newLines(shown: string[], lines: string[]): string[] {
+function newLines(shown: string[], { lines, wordStarts }: CueLines): SpokenLine[] {
   const repeatedLines = lineOverlap(shown, lines)
-  const fresh = lines.slice(repeatedLines)
+  const fresh: SpokenLine[] = lines.slice(repeatedLines).map((text, index) => {
+    const starts = wordStarts?.[repeatedLines + index]
+    return starts ? { text, wordStarts: starts } : { text }
+  })
   const lastShown = shown.at(-1)
   const first = fresh[0]
   // After whole repeated lines the next line is new speech, however its first words happen to read.
   if (repeatedLines > 0 || lastShown === undefined || first === undefined) return fresh
-  const rest = withoutRepeatedWords(lastShown, first)
-  return rest === '' ? fresh.slice(1) : [rest, ...fresh.slice(1)]
+  const rest = withoutRepeatedWords(lastShown, first.text)
+  if (rest === '') return fresh.slice(1)
+  // The words kept are the line's last ones, and keep their times.
+  const kept = rest.split(' ').length
+  const restLine: SpokenLine = first.wordStarts ? { text: rest, wordStarts: first.wordStarts.slice(-kept) } : { text: rest }
+  return [restLine, ...fresh.slice(1)]
 }
 
 /** How many leading lines of `lines` repeat the trailing lines of `shown`. */

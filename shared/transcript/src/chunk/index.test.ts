@@ -34,16 +34,26 @@ function generatedTranscript(seed: number, count: number): Segment[] {
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean)
 
-/** The chunk holding each segment's first word, found by walking both word lists. */
-function chunkOfEachSegment(segments: Segment[], chunks: Chunk[]): Chunk[] {
-  const owners = chunks.flatMap((chunk) => words(chunk.text).map(() => chunk))
-  let position = 0
-  return segments.map((segment) => {
-    const owner = owners[position]!
-    position += words(segment.text).length
-    return owner
+/** Where each chunk's words are in the transcript's words; fails unless each chunk is a run of them, starting after the one before and no later than its end. */
+function wordRuns(segments: Segment[], chunks: Chunk[]): { from: number; to: number }[] {
+  const all = segments.flatMap((segment) => words(segment.text))
+  let previous = -1
+  let searchFrom = 0
+  return chunks.map((chunk) => {
+    const own = words(chunk.text)
+    // The latest start that fits: the vocabulary is small, so an earlier one may match by chance.
+    for (let from = searchFrom; from > previous; from--) {
+      if (own.every((word, index) => all[from + index] === word)) {
+        previous = from
+        searchFrom = from + own.length
+        return { from, to: from + own.length }
+      }
+    }
+    throw new Error(`chunk ${chunk.index} is not a run of the transcript's words after word ${searchFrom}: ${chunk.text}`)
   })
 }
+
+const plain = (chunks: Chunk[]) => chunks.map(({ sentences: _sentences, ...chunk }) => chunk)
 
 describe('chunkTranscript', () => {
   it('gives no chunks for no segments', () => {
@@ -58,55 +68,75 @@ describe('chunkTranscript', () => {
         { start: 3, end: 5, text: ' we talk\nabout ' },
         { start: 5, end: 6.5, text: 'caching' },
       ]),
-    ).toEqual([{ index: 0, start: 1, end: 6.5, text: 'so today we talk about caching' }])
+    ).toMatchObject([{ index: 0, start: 1, end: 6.5, text: 'so today we talk about caching' }])
   })
 
-  it('starts a chunk when a segment would start more than maxSpanSeconds after it', () => {
+  it('starts a chunk when a cue would start more than maxSpanSeconds after it', () => {
     const segments = Array.from({ length: 11 }, (_, index) => ({ start: index * 5, end: index * 5 + 5, text: `s${index}` }))
-    expect(chunkTranscript(segments)).toEqual([
-      { index: 0, start: 0, end: 25, text: 's0 s1 s2 s3 s4' },
-      { index: 1, start: 25, end: 50, text: 's5 s6 s7 s8 s9' },
-      { index: 2, start: 50, end: 55, text: 's10' },
-    ])
-    expect(chunkTranscript(segments, { maxSpanSeconds: 7 }).map((chunk) => chunk.text)).toEqual([
-      's0 s1',
-      's2 s3',
-      's4 s5',
-      's6 s7',
-      's8 s9',
-      's10',
-    ])
+    const chunks = chunkTranscript(segments, { overlapSentences: 0 })
+    for (const chunk of chunks) expect(chunk.end - 5 - chunk.start).toBeLessThanOrEqual(20)
+    expect(chunks.map((chunk) => chunk.text).join(' ')).toBe(segments.map((segment) => segment.text).join(' '))
+    expect(chunks.length).toBeGreaterThanOrEqual(3)
   })
 
   it('starts a chunk when the text would grow past maxChars', () => {
-    const segments = ['aaaa', 'bbbb', 'cccc', 'dd'].map((text, index) => ({ start: index, end: index + 1, text }))
-    expect(chunkTranscript(segments, { maxChars: 9 }).map((chunk) => chunk.text)).toEqual(['aaaa bbbb', 'cccc dd'])
+    const segments = ['aaaa.', 'bbbb.', 'cccc.', 'dd.'].map((text, index) => ({ start: index, end: index + 1, text }))
+    expect(chunkTranscript(segments, { maxChars: 11, overlapSentences: 0 }).map((chunk) => chunk.text)).toEqual(['aaaa. bbbb.', 'cccc. dd.'])
   })
 
-  it('breaks at a sentence end once the chunk covers half the span', () => {
+  it('ends chunks at sentence ends, also where a sentence ends inside a cue', () => {
+    // Rolling auto-captions: every line runs on into the next sentence.
     const segments = [
-      { start: 0, end: 4, text: 'Caching starts' },
-      { start: 4, end: 8, text: 'simply.' },
-      { start: 8, end: 12, text: 'Then it' },
-      { start: 12, end: 16, text: 'gets hard.' },
-      { start: 16, end: 19, text: 'Invalidation' },
-      { start: 19, end: 22, text: 'is why.' },
+      { start: 0, end: 3, text: 'The moon pulls the sea toward it. When the sun' },
+      { start: 3, end: 6, text: 'and moon line up we get spring tides' },
+      { start: 6, end: 9, text: 'with the largest range. At half moon the' },
+      { start: 9, end: 12, text: 'pull is weakest and we get neap tides.' },
     ]
-    // At 8 s the chunk ends a sentence but covers less than 10 s, so it goes on.
-    expect(chunkTranscript(segments)).toEqual([
-      { index: 0, start: 0, end: 16, text: 'Caching starts simply. Then it gets hard.' },
-      { index: 1, start: 16, end: 22, text: 'Invalidation is why.' },
+    const chunks = chunkTranscript(segments, { maxSpanSeconds: 8, overlapSentences: 0 })
+    expect(chunks.map((chunk) => chunk.text)).toEqual([
+      'The moon pulls the sea toward it. When the sun and moon line up we get spring tides with the largest range.',
+      'At half moon the pull is weakest and we get neap tides.',
     ])
-    const unpunctuated = segments.map((segment) => ({ ...segment, text: segment.text.replace('.', '') }))
-    expect(chunkTranscript(unpunctuated).map((chunk) => chunk.start)).toEqual([0])
+    // "At half moon" is 24 of 40 characters into its cue: estimated, then moved a second earlier, never before the cue.
+    expect(chunks[1]!.start).toBeGreaterThanOrEqual(6)
+    expect(chunks[1]!.start).toBeLessThan(6 + (3 * 24) / 40)
+    expect(chunks[0]!.sentences.map((sentence) => sentence.offset)).toEqual([0, 34])
+    expect(chunks[0]!.sentences[1]!.start).toBeGreaterThanOrEqual(0)
+    expect(chunks[0]!.sentences[1]!.start).toBeLessThan(3 * (34 / 46))
   })
 
-  it('does not break at a sentence end when the next segment ends a sentence too', () => {
-    const segments = Array.from({ length: 8 }, (_, index) => ({ start: index * 4, end: index * 4 + 4, text: `Line ${index}.` }))
-    expect(chunkTranscript(segments).map((chunk) => [chunk.start, chunk.end])).toEqual([
-      [0, 24],
-      [24, 32],
+  it('starts the next chunk with the last sentence of the one before, so it keeps its subject', () => {
+    const sentences = ['Karl Drais built a running machine.', 'It had two wheels.', 'It had no pedals.', 'Riders pushed it.', 'It faded away.']
+    const segments = sentences.map((text, index) => ({ start: index * 6, end: index * 6 + 5, text }))
+    const chunks = chunkTranscript(segments, { maxSpanSeconds: 13 })
+    expect(chunks.map((chunk) => chunk.text)).toEqual([
+      'Karl Drais built a running machine. It had two wheels. It had no pedals.',
+      'It had no pedals. Riders pushed it. It faded away.',
     ])
+    expect(chunks[1]!.start).toBe(12)
+    expect(chunks[1]!.sentences).toEqual([
+      { offset: 0, start: 12 },
+      { offset: 18, start: 18 },
+      { offset: 36, start: 24 },
+    ])
+  })
+
+  it('cuts an unpunctuated transcript at pauses between cues, not in the middle of a run of speech', () => {
+    // No sentence ends at all (older auto-captions): the pauses after "ready" and "left" are the only breaks.
+    const lines = [
+      [0, 'feed the starter every day'],
+      [2, 'and after a week it is ready'],
+      [5.5, 'take one hundred grams of it'],
+      [7.5, 'mix it with water and flour'],
+      [9.5, 'stir until there is no dry flour left'],
+      [13, 'then let the dough rest for an hour'],
+      [15, 'before the first fold'],
+    ] as const
+    const segments = lines.map(([start, text], index) => ({ start, end: lines[index + 1]?.[0] ?? start + 2, text }))
+    const chunks = chunkTranscript(segments, { maxSpanSeconds: 12, overlapSentences: 0 })
+    expect(chunks.map((chunk) => chunk.start)).toEqual([0, 13])
+    // Within a chunk, cue groups end at pauses too, and span at most a quarter of maxSpanSeconds.
+    expect(chunks[0]!.sentences.map((sentence) => sentence.start)).toEqual([0, 5.5, 9.5])
   })
 
   it('splits a segment longer than maxChars at words, interpolating times', () => {
@@ -119,7 +149,7 @@ describe('chunkTranscript', () => {
       { maxChars: 9 },
     )
     // "cccc" is character 10 of 19, so its piece starts 10/19 of the way through 1..20 s.
-    expect(chunks).toEqual([
+    expect(plain(chunks)).toEqual([
       { index: 0, start: 0, end: 1, text: 'before' },
       { index: 1, start: 1, end: 11, text: 'aaaa bbbb' },
       { index: 2, start: 11, end: 20, text: 'cccc dddd' },
@@ -129,7 +159,7 @@ describe('chunkTranscript', () => {
 
   it('cuts a word longer than maxChars', () => {
     // 12 characters over 12 seconds: a second per character.
-    expect(chunkTranscript([{ start: 0, end: 12, text: 'abcdefghij k' }], { maxChars: 4 })).toEqual([
+    expect(plain(chunkTranscript([{ start: 0, end: 12, text: 'abcdefghij k' }], { maxChars: 4 }))).toEqual([
       { index: 0, start: 0, end: 4, text: 'abcd' },
       { index: 1, start: 4, end: 8, text: 'efgh' },
       { index: 2, start: 8, end: 12, text: 'ij k' },
@@ -140,6 +170,8 @@ describe('chunkTranscript', () => {
     expect(() => chunkTranscript([], { maxSpanSeconds: 0 })).toThrow(RangeError)
     expect(() => chunkTranscript([], { maxChars: 0 })).toThrow(RangeError)
     expect(() => chunkTranscript([], { maxChars: Number.NaN })).toThrow(RangeError)
+    expect(() => chunkTranscript([], { pauseSeconds: -1 })).toThrow(RangeError)
+    expect(() => chunkTranscript([], { overlapSentences: 0.5 })).toThrow(RangeError)
   })
 
   for (const [seed, options] of [
@@ -153,21 +185,40 @@ describe('chunkTranscript', () => {
       const segments = generatedTranscript(seed, 300)
       const chunks = chunkTranscript(segments, options)
 
-      expect(chunks.flatMap((chunk) => words(chunk.text))).toEqual(segments.flatMap((segment) => words(segment.text)))
+      // Every chunk is a run of the transcript's words; runs move forward, overlap and leave no gap.
+      const runs = wordRuns(segments, chunks)
+      expect(runs[0]!.from).toBe(0)
+      expect(runs.at(-1)!.to).toBe(segments.flatMap((segment) => words(segment.text)).length)
+      for (const [previous, next] of runs.slice(1).map((run, index) => [runs[index]!, run] as const)) {
+        expect(next.from).toBeGreaterThan(previous.from)
+        expect(next.from).toBeLessThanOrEqual(previous.to)
+        expect(next.to).toBeGreaterThan(previous.to)
+      }
       expect(chunks.map((chunk) => chunk.index)).toEqual(chunks.map((_, index) => index))
       expect(chunks.some((chunk) => chunk.text.length > maxChars / 2)).toBe(true)
       for (const chunk of chunks) {
         expect(chunk.text.length).toBeLessThanOrEqual(maxChars)
         expect(chunk.end).toBeGreaterThanOrEqual(chunk.start)
+        expect(chunk.sentences[0]).toEqual({ offset: 0, start: chunk.start })
+        chunk.sentences.slice(1).forEach((sentence, index) => {
+          expect(sentence.offset).toBeGreaterThan(chunk.sentences[index]!.offset)
+          expect(sentence.start).toBeGreaterThanOrEqual(chunk.sentences[index]!.start)
+          expect(chunk.text[sentence.offset - 1]).toBe(' ')
+        })
       }
       for (const [previous, next] of chunks.slice(1).map((chunk, index) => [chunks[index]!, chunk] as const)) {
         expect(next.start).toBeGreaterThanOrEqual(previous.start)
         expect(next.end).toBeGreaterThanOrEqual(previous.end)
       }
-      const owners = chunkOfEachSegment(segments, chunks)
-      segments.forEach((segment, index) => {
-        expect(segment.start - owners[index]!.start).toBeLessThanOrEqual(maxSpanSeconds)
-        expect(segment.start - owners[index]!.start).toBeGreaterThanOrEqual(0)
+      // Each cue starts within maxSpanSeconds of every chunk holding its first word.
+      const firstWords = segments.reduce<{ word: number; start: number }[]>((found, segment) => {
+        const word = found.length ? found.at(-1)!.word + words(segments[found.length - 1]!.text).length : 0
+        return [...found, { word, start: segment.start }]
+      }, [])
+      runs.forEach((run, index) => {
+        for (const cue of firstWords.filter((first) => first.word >= run.from && first.word < run.to)) {
+          expect(cue.start - chunks[index]!.start).toBeLessThanOrEqual(maxSpanSeconds)
+        }
       })
     })
   }

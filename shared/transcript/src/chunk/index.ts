@@ -1,76 +1,299 @@
 import type { Segment } from '../captions/index.ts'
 
-/** A passage to embed and cite: consecutive segments joined by spaces, numbered from 0. */
-export type Chunk = { index: number; start: number; end: number; text: string }
-
-export type ChunkOptions = {
-  /** Every segment of a chunk starts at most this long after the chunk does, so a citation lands near what it quotes. */
-  maxSpanSeconds?: number
-  /** Longest chunk text; a longer segment is split at word boundaries. */
-  maxChars?: number
-}
-
-type Passage = Omit<Chunk, 'index'>
-
-const SENTENCE_END = /[.?!]["')\]]*$/
+/**
+ * Where a sentence (or, in an unpunctuated transcript, a group of cues between pauses) starts in
+ * a chunk: its character offset in the chunk's text and its time in seconds. A hit's `moment`.
+ */
+export type ChunkSentence = { offset: number; start: number }
 
 /**
- * Groups a transcript into chunks, closing one when the next segment would start more than
- * `maxSpanSeconds` after it or push its text past `maxChars`, or earlier at a sentence end once
- * it covers half the span.
+ * A passage to embed and cite: whole sentences (or cue groups) joined by spaces, numbered from 0,
+ * with where each of them starts.
+ */
+export type Chunk = { index: number; start: number; end: number; text: string; sentences: ChunkSentence[] }
+
+export type ChunkOptions = {
+  /** Every cue of a chunk starts at most this long after the chunk does, so a citation lands near what it quotes. Default 20. */
+  maxSpanSeconds?: number
+  /** Longest chunk text; a longer segment is split at word boundaries. Default 1000. */
+  maxChars?: number
+  /**
+   * Silence between cues, in seconds, that ends a cue group in a transcript without punctuation
+   * (where there are no sentences to go by). Default 0.6.
+   */
+  pauseSeconds?: number
+  /**
+   * How many sentences (or cue groups) at the end of a chunk the next one starts with again, so
+   * a passage keeps the sentence its subject was named in. Default 1; 0 for no overlap.
+   */
+  overlapSentences?: number
+  /** The transcript's language (BCP 47), for where sentences end. Default `en`. */
+  language?: string
+}
+
+/**
+ * The sentences of a text with their offsets, by Unicode's sentence rules (Intl.Segmenter), trimmed.
+ *
+ * @example
+ * ```ts
+ * splitSentences('It had two wheels. No pedals!') // [{ offset: 0, text: 'It had two wheels.' }, { offset: 19, text: 'No pedals!' }]
+ * ```
+ */
+export function splitSentences(text: string, segmenter: Intl.Segmenter = sentenceSegmenter('en')): { offset: number; text: string }[] {
+  const found: { offset: number; text: string }[] = []
+  for (const { index, segment } of segmenter.segment(text)) {
+    const trimmed = segment.trim()
+    if (trimmed !== '') found.push({ offset: index + segment.length - segment.trimStart().length, text: trimmed })
+  }
+  return found
+}
+
+/** A sentence segmenter for a language; an unknown or malformed tag falls back to the default rules. */
+export function sentenceSegmenter(language: string): Intl.Segmenter {
+  try {
+    return new Intl.Segmenter(language, { granularity: 'sentence' })
+  } catch {
+    return new Intl.Segmenter('en', { granularity: 'sentence' })
+  }
+}
+
+/** A stretch of one segment that is one sentence or the part of one the segment holds. */
+type Piece = { start: number; end: number; text: string; endsSentence: boolean }
+
+/** A sentence, or a group of cues between pauses: what a chunk is made of and never cuts. */
+type Unit = {
+  start: number
+  end: number
+  text: string
+  /** When its last cue starts: what `maxSpanSeconds` is measured to. */
+  lastCueStart: number
+  /** When its words are likely said, at the transcript's pace: a pause after it runs from here to the next unit. */
+  spokenEnd: number
+  /** Whether it begins a sentence, or follows a pause: only such a unit may open a chunk as overlap. */
+  startsThought: boolean
+}
+
+const SENTENCE_END = /[.?!…。？！]["'”’)\]]*$/u
+
+/**
+ * A transcript counts as punctuated when sentence ends come at least this often, in words: Whisper
+ * and creator captions punctuate, YouTube's older auto-captions do not at all.
+ */
+const MAX_WORDS_PER_SENTENCE = 60
+
+/**
+ * Where a sentence starts inside a cue is estimated by its character position; speech is not
+ * evenly paced, so the estimate is moved this much earlier: a link that starts a little early
+ * costs a second, one that starts late misses the words.
+ */
+const INTERPOLATION_LEAD_SECONDS = 1
+
+/**
+ * Groups a transcript into chunks of whole sentences: a chunk ends at a sentence end where the
+ * transcript is punctuated, and at a pause between cues where it is not. A chunk closes when
+ * the next sentence would start more than `maxSpanSeconds` after it or push its text past
+ * `maxChars`; past half the span it closes at the longest pause. The next chunk starts again
+ * with the last `overlapSentences` sentences, so a passage does not lose its subject. A sentence
+ * too long for a chunk of its own is cut at pauses between its cues (a cue longer than
+ * `maxChars` at words).
  *
  * @example
  * ```ts
  * chunkTranscript([
- *   { start: 0, end: 12, text: 'Caching is hard.' },
- *   { start: 12, end: 15, text: 'Invalidation' },
- *   { start: 15, end: 30, text: 'is the hard part.' },
+ *   { start: 0, end: 4, text: 'Caching is hard. Invalidation' },
+ *   { start: 4, end: 9, text: 'is the hard part.' },
  * ])
- * // [{ index: 0, start: 0, end: 12, text: 'Caching is hard.' },
- * //  { index: 1, start: 12, end: 30, text: 'Invalidation is the hard part.' }]
+ * // [{ index: 0, start: 0, end: 9, text: 'Caching is hard. Invalidation is the hard part.',
+ * //    sentences: [{ offset: 0, start: 0 }, { offset: 17, start: 1.34… }] }]
+ * // ("Invalidation" is estimated at 2.34 s, a second of lead taken off)
  * ```
  */
 export function chunkTranscript(segments: Segment[], options: ChunkOptions = {}): Chunk[] {
-  const { maxSpanSeconds = 20, maxChars = 1000 } = options
+  const { maxSpanSeconds = 20, maxChars = 1000, pauseSeconds = 0.6, overlapSentences = 1, language = 'en' } = options
   if (!(maxSpanSeconds > 0)) throw new RangeError(`maxSpanSeconds must be positive, got ${maxSpanSeconds}`)
   if (!(maxChars >= 1)) throw new RangeError(`maxChars must be at least 1, got ${maxChars}`)
-
-  const passages: Passage[] = []
-  let open: Passage | undefined
-  const close = () => {
-    if (open) passages.push(open)
-    open = undefined
+  if (!(pauseSeconds >= 0)) throw new RangeError(`pauseSeconds must be 0 or more, got ${pauseSeconds}`)
+  if (!(Number.isInteger(overlapSentences) && overlapSentences >= 0)) {
+    throw new RangeError(`overlapSentences must be a whole number, 0 or more, got ${overlapSentences}`)
   }
-  for (const segment of segments) {
-    const text = segment.text.replace(/\s+/g, ' ').trim()
-    if (text === '') continue
-    if (text.length > maxChars) {
-      close()
-      passages.push(...splitSegment({ ...segment, text }, maxChars))
-      continue
-    }
-    if (open) {
-      const fits = segment.start - open.start <= maxSpanSeconds && open.text.length + 1 + text.length <= maxChars
-      const atSentenceEnd = SENTENCE_END.test(open.text) && open.end - open.start >= maxSpanSeconds / 2
-      // Breaking at a sentence end is only worth it if the segment would leave the chunk mid-sentence.
-      if (!fits || (atSentenceEnd && !SENTENCE_END.test(text))) close()
-    }
-    open = open ? { start: open.start, end: segment.end, text: `${open.text} ${text}` } : { ...segment, text }
+
+  const cues = segments
+    .map((segment) => ({ start: segment.start, end: segment.end, text: segment.text.replace(/\s+/g, ' ').trim() }))
+    .filter((segment) => segment.text !== '')
+    .flatMap((segment) => (segment.text.length > maxChars ? splitSegment(segment, maxChars) : [segment]))
+  if (cues.length === 0) return []
+  const pace = secondsPerChar(cues)
+  const pieces = sentencePieces(cues, { language, pace })
+  const words = cues.reduce((count, cue) => count + cue.text.split(' ').length, 0)
+  const sentenceEnds = pieces.filter((piece) => piece.endsSentence).length
+  const punctuated = sentenceEnds > 0 && words / sentenceEnds <= MAX_WORDS_PER_SENTENCE
+  const limits = { maxSpanSeconds, maxChars, pauseSeconds, pace }
+  const units = punctuated ? sentences(pieces, limits) : cueGroups(pieces, limits)
+  return pack(units, { maxSpanSeconds, maxChars, overlapSentences })
+}
+
+type Limits = { maxSpanSeconds: number; maxChars: number; pauseSeconds: number; pace: number }
+
+/** The median speaking pace, seconds per character: how long a cue's words take, apart from a pause after them. */
+function secondsPerChar(cues: Segment[]): number {
+  const paces = cues
+    .filter((cue) => cue.text.length >= 10 && cue.end > cue.start)
+    .map((cue) => (cue.end - cue.start) / cue.text.length)
+    .sort((a, b) => a - b)
+  return paces.length ? paces[Math.floor(paces.length / 2)]! : Number.POSITIVE_INFINITY
+}
+
+/**
+ * When a piece's words end: the silence before the next piece is the gap between their times, plus the part of the
+ * piece's own time its words do not need at the usual pace (rolling auto-captions leave no gap
+ * between cues; a cue shown longer than its words take holds the pause).
+ */
+const spokenEnd = (piece: Piece, pace: number) => Math.min(piece.end, piece.start + piece.text.length * pace)
+
+/**
+ * Cues cut where a sentence ends inside them (Intl.Segmenter's sentence rules). A part's start is
+ * estimated from its character offset at the transcript's pace, or spread over the cue's time
+ * if that is sooner (a cue shown longer than its words take holds a pause, usually at its end).
+ */
+function sentencePieces(cues: Segment[], { language, pace }: { language: string; pace: number }): Piece[] {
+  const segmenter = sentenceSegmenter(language)
+  const pieces: Piece[] = []
+  for (const cue of cues) {
+    const parts = splitSentences(cue.text, segmenter)
+    const chars = cue.text.length
+    parts.forEach((part, index) => {
+      const at = (offset: number) => cue.start + Math.min(((cue.end - cue.start) * offset) / chars, offset * pace)
+      const start = index === 0 ? cue.start : Math.max(cue.start, at(part.offset) - INTERPOLATION_LEAD_SECONDS)
+      const next = parts[index + 1]
+      const end = next ? Math.max(start, at(next.offset)) : cue.end
+      pieces.push({ start, end, text: part.text, endsSentence: SENTENCE_END.test(part.text) })
+    })
+  }
+  return pieces
+}
+
+function join(pieces: Piece[], pace: number, startsThought = true): Unit {
+  const last = pieces.at(-1)!
+  return {
+    start: pieces[0]!.start,
+    end: last.end,
+    text: pieces.map((piece) => piece.text).join(' '),
+    lastCueStart: last.start,
+    spokenEnd: spokenEnd(last, pace),
+    startsThought,
+  }
+}
+
+/** Pieces up to each sentence end; a sentence too long for a chunk is cut into cue groups. */
+function sentences(pieces: Piece[], limits: Limits): Unit[] {
+  const units: Unit[] = []
+  let open: Piece[] = []
+  const close = () => {
+    if (open.length === 0) return
+    const sentence = join(open, limits.pace)
+    const fits = sentence.lastCueStart - sentence.start <= limits.maxSpanSeconds && sentence.text.length <= limits.maxChars
+    units.push(...(fits ? [sentence] : cueGroups(open, limits)))
+    open = []
+  }
+  for (const piece of pieces) {
+    open.push(piece)
+    if (piece.endsSentence) close()
   }
   close()
-  return passages.map((passage, index) => ({ index, ...passage }))
+  return units
+}
+
+/**
+ * Pieces grouped between pauses of at least `pauseSeconds`. A group grown past a quarter of a
+ * chunk's span is cut at its longest pause instead: without punctuation the pauses are the
+ * only sign of where a thought ends.
+ */
+function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
+  const maxGroupSeconds = limits.maxSpanSeconds / 4
+  const pauseBefore = (index: number) => pieces[index]!.start - spokenEnd(pieces[index - 1]!, limits.pace)
+  const units: Unit[] = []
+  let from = 0
+  // The first group starts where the sentence (or transcript) does; later ones after a pause, unless cut for length.
+  let startsThought = true
+  const close = (to: number, nextAfterPause: boolean) => {
+    units.push(join(pieces.slice(from, to), limits.pace, startsThought))
+    from = to
+    startsThought = nextAfterPause
+  }
+  for (let index = 1; index < pieces.length; index++) {
+    if (pauseBefore(index) >= limits.pauseSeconds) {
+      close(index, true)
+      continue
+    }
+    const tooLong =
+      pieces[index]!.start - pieces[from]!.start > maxGroupSeconds ||
+      pieces.slice(from, index + 1).reduce((length, piece) => length + piece.text.length + 1, -1) > limits.maxChars
+    if (!tooLong) continue
+    // The longest pause since the group began (the latest on a tie), so the next group starts where speech resumed.
+    let cut = index
+    for (let candidate = index - 1; candidate > from; candidate--) if (pauseBefore(candidate) > pauseBefore(cut)) cut = candidate
+    close(cut, false)
+  }
+  if (from < pieces.length) close(pieces.length, true)
+  return units
+}
+
+/**
+ * Whole units into chunks. When the next unit does not fit, the chunk closes after the unit,
+ * among those past half the span, followed by the longest pause (the latest on a tie); the next
+ * chunk starts `overlapSentences` units earlier when they fit beside a new one.
+ */
+function pack(units: Unit[], { maxSpanSeconds, maxChars, overlapSentences }: { maxSpanSeconds: number; maxChars: number; overlapSentences: number }): Chunk[] {
+  const fits = (from: number, to: number) =>
+    units[to]!.lastCueStart - units[from]!.start <= maxSpanSeconds &&
+    units.slice(from, to + 1).reduce((length, unit) => length + unit.text.length + 1, -1) <= maxChars
+  const pauseAfter = (index: number) => (index + 1 < units.length ? Math.max(0, units[index + 1]!.start - units[index]!.spokenEnd) : Number.POSITIVE_INFINITY)
+  const chunks: Chunk[] = []
+  let from = 0
+  let firstNew = 0
+  while (firstNew < units.length) {
+    let last = firstNew
+    while (last + 1 < units.length && fits(from, last + 1)) last++
+    if (last + 1 < units.length) {
+      let best = last
+      for (let candidate = last - 1; candidate >= firstNew; candidate--) {
+        if (units[candidate]!.end - units[from]!.start < maxSpanSeconds / 2) break
+        if (pauseAfter(candidate) > pauseAfter(best)) best = candidate
+      }
+      last = best
+    }
+    chunks.push(chunkOf(units.slice(from, last + 1), chunks.length))
+    firstNew = last + 1
+    // The next chunk starts again with the last `overlapSentences` units, if the first of them
+    // begins a thought (a sentence, or a cue group after a pause: one cut from the middle of
+    // speech would start the chunk mid-sentence), and never with this chunk's first unit, or it
+    // would hold all of this one.
+    let back = Math.min(overlapSentences, last - from)
+    while (back > 0 && firstNew < units.length && (!fits(firstNew - back, firstNew) || !units[firstNew - back]!.startsThought)) back--
+    from = firstNew - back
+  }
+  return chunks
+}
+
+function chunkOf(units: Unit[], index: number): Chunk {
+  const sentences: ChunkSentence[] = []
+  let offset = 0
+  for (const unit of units) {
+    sentences.push({ offset, start: unit.start })
+    offset += unit.text.length + 1
+  }
+  return { index, start: units[0]!.start, end: Math.max(...units.map((unit) => unit.end)), text: units.map((unit) => unit.text).join(' '), sentences }
 }
 
 /** Times are interpolated by character position, as if the words were spoken at an even pace. */
-function splitSegment(segment: Segment, maxChars: number): Passage[] {
+function splitSegment(segment: Segment, maxChars: number): Segment[] {
   const pieces: { offset: number; text: string }[] = []
   for (const word of words(segment.text, maxChars)) {
     const last = pieces.at(-1)
     if (last && last.text.length + 1 + word.text.length <= maxChars) last.text += ` ${word.text}`
     else pieces.push({ offset: word.offset, text: word.text })
   }
-  const timeAt = (offset: number) =>
-    segment.start + ((segment.end - segment.start) * offset) / segment.text.length
+  const timeAt = (offset: number) => segment.start + ((segment.end - segment.start) * offset) / segment.text.length
   return pieces.map((piece, index) => {
     const next = pieces[index + 1]
     return { start: timeAt(piece.offset), end: next ? timeAt(next.offset) : segment.end, text: piece.text }

@@ -150,4 +150,12 @@ describe('parseVtt', () => {
     expect(parseVtt('WEBVTT\n')).toEqual([])
     expect(parseVtt('WEBVTT')).toEqual([])
   })
+
+  it('keeps when each word of a line with inline timestamps is said', () => {
+    const [cue] = parseVttLines('WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nhi everyone\nso<00:00:01.400><c> today</c><00:00:02.100><c> we</c>')
+    expect(cue).toEqual({ start: 1, end: 3, lines: ['hi everyone', 'so today we'], wordStarts: [undefined, [1, 1.4, 2.1]] })
+    // A timestamp inside a word, or one going backwards, leaves the line with the cue's times only.
+    expect(parseVttLines('WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nto<00:00:01.400>day')[0]).not.toHaveProperty('wordStarts')
+    expect(parseVttLines('WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nso<00:00:00.400><c> today</c>')[0]).not.toHaveProperty('wordStarts')
+  })
 })

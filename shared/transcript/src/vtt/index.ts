@@ -1,8 +1,12 @@
 /** A caption cue: times in seconds from the start of the video, text as plain words. */
 export type Cue = { start: number; end: number; text: string }
 
-/** A cue with its text kept line by line, as the viewer saw it on screen. */
-export type CueLines = { start: number; end: number; lines: string[] }
+/**
+ * A cue with its text kept line by line, as the viewer saw it on screen. `wordStarts[i]`, when
+ * line i carries inline timestamps (YouTube's auto-captions: `so<00:00:00.320><c> today</c>`),
+ * holds when each of its words (split on spaces) is said.
+ */
+export type CueLines = { start: number; end: number; lines: string[]; wordStarts?: (number[] | undefined)[] }
 
 /** The text is not a WebVTT file at all; single bad cues are skipped instead. */
 export class VttError extends Error {
@@ -14,6 +18,8 @@ const NON_CUE_BLOCK = /^(?:NOTE|STYLE|REGION)(?:[ \t]|$)/
 const TIMING = /^\s*(\S+?)\s*-->\s*(\S+)/
 const TIMESTAMP = /^(?:(\d+):)?(\d{2}):(\d{2})[.,](\d{3})$/
 const TAG = /<[^>]*>/g
+/** An inline timestamp tag, `<00:00:01.234>`: the words after it are said from then on. */
+const INLINE_TIMESTAMP = /<((?:\d+:)?\d{2}:\d{2}[.,]\d{3})>/
 const ENTITY = /&(?:#(\d+)|#[xX]([0-9a-fA-F]+)|([a-zA-Z]+));/g
 const NAMED_ENTITIES: Record<string, string> = {
   amp: '&',
@@ -102,9 +108,34 @@ function cuesOfBlock(block: string[]): CueLines[] {
       continue
     }
     const cleaned = cleanLine(line)
-    if (cue && cleaned !== '') cue.lines.push(cleaned)
+    if (!cue || cleaned === '') continue
+    cue.lines.push(cleaned)
+    const starts = INLINE_TIMESTAMP.test(line) ? wordStartsOf(line, cue.start, cleaned) : undefined
+    if (starts) (cue.wordStarts ??= [])[cue.lines.length - 1] = starts
   }
   return cues.filter((found) => found.lines.length > 0)
+}
+
+/**
+ * When each word of a line with inline timestamps is said: words before the first timestamp at
+ * the cue's start, the others at the timestamp before them. Undefined when the timestamps do not
+ * line up with the cleaned words (a tag inside a word) or go backwards: then only the cue's times count.
+ */
+function wordStartsOf(line: string, cueStart: number, cleaned: string): number[] | undefined {
+  const parts = line.split(INLINE_TIMESTAMP)
+  const starts: number[] = []
+  let time = cueStart
+  for (let index = 0; index < parts.length; index++) {
+    if (index % 2 === 1) {
+      const at = secondsOf(parts[index]!.replace(',', '.'))
+      if (at === undefined || at < time) return undefined
+      time = at
+      continue
+    }
+    const words = cleanLine(parts[index]!)
+    if (words !== '') for (const _word of words.split(' ')) starts.push(time)
+  }
+  return starts.length === cleaned.split(' ').length ? starts : undefined
 }
 
 function timingOf(line: string): CueLines | undefined {

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { bestSentenceIndex, momentOf, queryTerms, sentenceStarts } from './index.ts'
+
+const passage = {
+  text: 'The tower fell in earthquakes. Later the sultan Qaitbay used the fallen blocks to build a fortress. It still stands.',
+  start: 100,
+  end: 120,
+  sentences: [
+    { offset: 0, start: 100 },
+    { offset: 31, start: 104.5 },
+    { offset: 99, start: 111 },
+  ],
+}
+
+describe('momentOf', () => {
+  it('is the start of the sentence that best matches the question, stop words and word forms aside', () => {
+    expect(momentOf(passage, 'what was built from the fallen blocks')).toEqual({
+      seconds: 104.5,
+      sentence: 'Later the sultan Qaitbay used the fallen blocks to build a fortress.',
+    })
+    expect(momentOf(passage, 'does it still stand?').seconds).toBe(111)
+  })
+
+  it('counts a word every sentence says for little, so a rarer word decides', () => {
+    const sentences = ['The tides rise twice a day.', 'The tides of the Bay of Fundy rise sixteen metres.', 'The tides are small in the Mediterranean.']
+    expect(bestSentenceIndex(sentences, queryTerms('where do tides rise sixteen metres'))).toBe(1)
+  })
+
+  it('is the first sentence when nothing matches, and the chunk start for a chunk without sentence times', () => {
+    expect(momentOf(passage, 'zeppelin').seconds).toBe(100)
+    const { sentences: _none, ...old } = passage
+    expect(momentOf(old, 'fallen blocks')).toEqual({ seconds: 100, sentence: old.text })
+  })
+
+  it('does not trust sentence data that does not fit the chunk', () => {
+    expect(sentenceStarts({ ...passage, sentences: [{ offset: 31, start: 90 }, { offset: 20, start: 105 }, { offset: 500, start: 106 }, { offset: 40, start: 130 }] })).toEqual([
+      { offset: 0, start: 100 },
+      { offset: 31, start: 100 },
+      { offset: 40, start: 120 },
+    ])
+  })
+
+  it('matches words with diacritics and in other scripts as the index does', () => {
+    const text = 'Il a dit bonjour. Le café était naïf. 東京 は 大きい。'
+    const sentences = [
+      { offset: 0, start: 0 },
+      { offset: 18, start: 2 },
+      { offset: 38, start: 4 },
+    ]
+    expect(momentOf({ text, start: 0, end: 6, sentences }, 'cafe naive').seconds).toBe(2)
+    expect(momentOf({ text, start: 0, end: 6, sentences }, '東京').seconds).toBe(4)
+  })
+})

@@ -1,0 +1,173 @@
+// The moment of a hit: the sentence of its chunk that best matches the question, and when it
+// is said. Words are cut and stemmed by the index's own tokenizer, so the sentence chosen holds
+// the words the chunk was found by.
+import { analyzeQuery, tokenize, type ChunkSentence } from '@ytrag/stores'
+
+/**
+ * The question's words as the index stems them, once each, read as the index reads a query
+ * (`analyzeQuery`: stop words out, other forms of a word in, so "built" also finds "build").
+ *
+ * @example
+ * ```ts
+ * queryTerms('What is caching in the indexes?') // ['cach', 'index']
+ * ```
+ */
+export function queryTerms(text: string): string[] {
+  return [...new Set(analyzeQuery(text).flatMap((term) => term.stems))]
+}
+
+/** Letters, digits and marks, as the tokenizer cuts words; Latin diacritics go first, as there. */
+const WORD = /[\p{L}\p{N}\p{M}]+/gu
+const DIACRITICS = /[\u0300-\u036f]/g
+const ASCII = /^[\x00-\x7f]*$/
+
+/** Stems of words seen, so a common word is stemmed once, not on every hit; emptied when full. */
+const stems = new Map<string, string>()
+const MAX_STEMS = 50_000
+
+function stemOf(word: string): string {
+  let stem = stems.get(word)
+  if (stem === undefined) {
+    if (stems.size >= MAX_STEMS) stems.clear()
+    stem = tokenize(word)[0] ?? word
+    stems.set(word, stem)
+  }
+  return stem
+}
+
+/**
+ * Finds the words of a text that may stem to one of the terms. A Porter stem keeps all but the
+ * last two letters of its word, so a word that does not start with a term's first letters
+ * cannot become it: only candidates are stemmed, which keeps the moment a small part of a
+ * search. In ASCII text one regular expression finds them in a single pass.
+ */
+function candidateFinder(terms: string[]): CandidateFinder {
+  // The hits of one search share their terms: the expression is compiled once for all of them.
+  const key = terms.join(' ')
+  let finder = finders.get(key)
+  if (!finder) {
+    if (finders.size >= MAX_FINDERS) finders.clear()
+    finder = newCandidateFinder(terms)
+    finders.set(key, finder)
+  }
+  return finder
+}
+
+/** Calls `found` with each candidate word (lower-cased) and where it is in the text. */
+type CandidateFinder = (text: string, found: (index: number, word: string) => void) => void
+const finders = new Map<string, CandidateFinder>()
+const MAX_FINDERS = 256
+
+function newCandidateFinder(terms: string[]): CandidateFinder {
+  const prefixes = [...new Set(terms.map((term) => term.slice(0, Math.max(1, term.length - 2))))]
+  const asciiPrefixes = prefixes.every((prefix) => /^[a-z0-9]+$/.test(prefix))
+  const candidates = asciiPrefixes ? new RegExp(`(?<![a-z0-9])(?:${prefixes.join('|')})[a-z0-9]*`, 'gi') : undefined
+  return (text, found) => {
+    if (candidates && ASCII.test(text)) {
+      candidates.lastIndex = 0
+      for (let match = candidates.exec(text); match; match = candidates.exec(text)) found(match.index, match[0].toLowerCase())
+      return
+    }
+    // Folding may move offsets a little (NFD, then NFC); a word is still placed in its sentence or next to it.
+    const folded = text.normalize('NFD').replace(DIACRITICS, '').normalize('NFC').toLowerCase()
+    for (const match of folded.matchAll(WORD)) if (prefixes.some((prefix) => match[0].startsWith(prefix))) found(match.index, match[0])
+  }
+}
+
+/**
+ * Which sentence of a text (given by where each starts) best matches `terms`: each term a
+ * sentence holds counts more the fewer sentences hold it (a word every sentence says tells none
+ * apart). The earliest wins a tie, so with nothing matched it is the first.
+ */
+function bestSentenceAt(text: string, offsets: number[], terms: string[]): number {
+  if (terms.length === 0 || offsets.length < 2) return 0
+  const held = offsets.map(() => new Set<string>())
+  let sentence = 0
+  candidateFinder(terms)(text, (index, word) => {
+    while (sentence + 1 < offsets.length && offsets[sentence + 1]! <= index) sentence++
+    held[sentence]!.add(stemOf(word))
+  })
+  const weights = terms.map((term) => {
+    const holding = held.filter((words) => words.has(term)).length
+    return holding === 0 ? 0 : Math.log(1 + offsets.length / holding)
+  })
+  let best = 0
+  let bestScore = 0
+  held.forEach((words, index) => {
+    const score = terms.reduce((sum, term, i) => (words.has(term) ? sum + weights[i]! : sum), 0)
+    if (score > bestScore) {
+      best = index
+      bestScore = score
+    }
+  })
+  return best
+}
+
+/**
+ * Which of `sentences` best matches `terms`, as a hit's moment is chosen.
+ *
+ * @example
+ * ```ts
+ * bestSentenceIndex(['Tables are big.', 'A covering index holds every column.'], queryTerms('what does a covering index hold')) // 1
+ * ```
+ */
+export function bestSentenceIndex(sentences: string[], terms: string[]): number {
+  const offsets: number[] = []
+  let length = 0
+  for (const sentence of sentences) {
+    offsets.push(length)
+    length += sentence.length + 1
+  }
+  return bestSentenceAt(sentences.join(' '), offsets, terms)
+}
+
+/** A passage as the index gives it: its text, its start, and where its sentences start when it was indexed with them. */
+export interface TimedPassage {
+  text: string
+  start: number
+  end: number
+  sentences?: ChunkSentence[]
+}
+
+/**
+ * Where the passage's sentences start: its stored sentence starts, or, for a chunk indexed
+ * without them, the passage's start. Offsets out of order or out of the text are skipped
+ * rather than trusted, and no sentence starts before the chunk nor after it ends.
+ */
+export function sentenceStarts(passage: TimedPassage): ChunkSentence[] {
+  const starts: ChunkSentence[] = []
+  for (const sentence of passage.sentences ?? []) {
+    const fits = Number.isFinite(sentence.offset) && Number.isFinite(sentence.start) && sentence.offset >= 0 && sentence.offset < passage.text.length
+    if (fits && sentence.offset > (starts.at(-1)?.offset ?? -1)) starts.push(sentence)
+  }
+  if (starts.length === 0 || starts[0]!.offset !== 0) starts.unshift({ offset: 0, start: passage.start })
+  return starts.map(({ offset, start }) => ({ offset, start: Math.min(Math.max(start, passage.start), passage.end) }))
+}
+
+/**
+ * The moment of a passage for a question: the start of its sentence that best matches the
+ * question (the passage's start when it has no sentence data), and that sentence. The question
+ * may be given as its `queryTerms`, worked out once for many passages.
+ *
+ * @example
+ * ```ts
+ * momentOf({ text: 'Tables are big. Covering indexes hold every column.', start: 10, end: 20, sentences: [{ offset: 0, start: 10 }, { offset: 16, start: 13.2 }] }, 'what do covering indexes hold')
+ * // { seconds: 13.2, sentence: 'Covering indexes hold every column.' }
+ * ```
+ */
+export function momentOf(passage: TimedPassage, question: string | string[]): { seconds: number; sentence: string } {
+  const { starts, best } = bestOf(passage, question)
+  return { seconds: starts[best]!.start, sentence: passage.text.slice(starts[best]!.offset, starts[best + 1]?.offset ?? passage.text.length).trim() }
+}
+
+/** `momentOf`'s seconds alone: a search hit needs no more. */
+export function momentSeconds(passage: TimedPassage, question: string | string[]): number {
+  const { starts, best } = bestOf(passage, question)
+  return starts[best]!.start
+}
+
+function bestOf(passage: TimedPassage, question: string | string[]): { starts: ChunkSentence[]; best: number } {
+  const starts = sentenceStarts(passage)
+  const terms = typeof question === 'string' ? queryTerms(question) : question
+  return { starts, best: bestSentenceAt(passage.text, starts.map((sentence) => sentence.offset), terms) }
+}
