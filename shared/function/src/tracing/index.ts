@@ -2,9 +2,12 @@
 // one (the default) a span is only the `traceparent` its work carries on (log lines, emitted
 // events), and the OpenTelemetry SDK is never loaded: functions scale from zero, and the SDK
 // would be read at every cold start. With one, `./otlp/index.ts` is imported once.
+import { subscribe } from 'node:diagnostics_channel'
 import type { Config } from '@ytrag/config'
 import type { Logger } from '@ytrag/logging'
-import { childTraceparent } from '../scope/index.ts'
+import { PROVIDER_CALL_CHANNEL, type ProviderCallMessage } from '@ytrag/providers/diagnostics'
+import { YTDLP_RUN_CHANNEL, type YtDlpRunMessage } from '@ytrag/youtube/diagnostics'
+import { childTraceparent, currentScope } from '../scope/index.ts'
 
 /** What a span stands for: a request served, an event handled, a call out, or work in between. */
 export type SpanKind = 'server' | 'consumer' | 'client' | 'internal'
@@ -93,5 +96,48 @@ export async function openTracing(config: Config, env: Record<string, string | u
   if (!url) return notTracing
   const { otlpTracing } = await import('./otlp/index.ts')
   logger.info({ url }, 'exporting spans over OTLP/HTTP')
+  recordLibrarySpans()
   return otlpTracing({ url, environment: config.app.environment, namespace: config.app.name, logger })
+}
+
+let subscribed = false
+
+/**
+ * yt-dlp runs and model calls, reported by their libraries when over, become child spans of the
+ * request or event they ran for (its scope), on that function's tracer. Subscribed once per
+ * process, and only when spans are exported.
+ */
+function recordLibrarySpans() {
+  if (subscribed) return
+  subscribed = true
+  subscribe(YTDLP_RUN_CHANNEL, (message) => {
+    const scope = currentScope()
+    if (!scope) return
+    const run = message as YtDlpRunMessage
+    scope.tracer.recordSpan({
+      name: `yt-dlp ${run.task}`,
+      kind: 'internal',
+      parent: scope.traceparent,
+      seconds: run.seconds,
+      attributes: { 'process.executable.name': 'yt-dlp', 'ytrag.ytdlp.task': run.task, 'ytrag.outcome': run.outcome },
+      ...(run.outcome === 'ok' ? {} : { error: run.outcome }),
+    })
+  })
+  subscribe(PROVIDER_CALL_CHANNEL, (message) => {
+    const scope = currentScope()
+    if (!scope) return
+    const call = message as ProviderCallMessage
+    const attributes: SpanAttributes = { 'gen_ai.operation.name': call.api, 'gen_ai.request.model': call.model }
+    if (call.promptTokens !== undefined) attributes['gen_ai.usage.input_tokens'] = call.promptTokens
+    if (call.completionTokens !== undefined) attributes['gen_ai.usage.output_tokens'] = call.completionTokens
+    scope.tracer.recordSpan({
+      // OpenTelemetry's GenAI conventions name a call `{operation} {model}`.
+      name: `${call.api} ${call.model}`,
+      kind: 'client',
+      parent: scope.traceparent,
+      seconds: call.seconds,
+      attributes,
+      ...(call.outcome === 'ok' ? {} : { error: call.outcome }),
+    })
+  })
 }

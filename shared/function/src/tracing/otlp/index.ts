@@ -3,17 +3,13 @@
 // process in local mode); spans are batched and sent as OTLP/HTTP JSON. Parents come from W3C
 // `traceparent`s (the scope's, an event's, a request's), read and written by OpenTelemetry's
 // own propagator; no context manager is registered, the function layer's scope carries them.
-import { subscribe } from 'node:diagnostics_channel'
 import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api'
 import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources'
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
 import type { Logger } from '@ytrag/logging'
-import { PROVIDER_CALL_CHANNEL, type ProviderCallMessage } from '@ytrag/providers/diagnostics'
-import { YTDLP_RUN_CHANNEL, type YtDlpRunMessage } from '@ytrag/youtube/diagnostics'
-import { currentScope } from '../../scope/index.ts'
-import type { FunctionTracer, SpanAttributes, SpanEnd, SpanKind as Kind, SpanOptions, TracedSpan, Tracing } from '../index.ts'
+import type { FunctionTracer, SpanEnd, SpanKind as Kind, SpanOptions, TracedSpan, Tracing } from '../index.ts'
 
 export interface OtlpTracingOptions {
   /** The collector's traces URL (…/v1/traces). */
@@ -49,7 +45,6 @@ const finish = (span: Span, { name, attributes, error }: SpanEnd = {}) => {
 export function otlpTracing({ url, environment, namespace, logger }: OtlpTracingOptions): Tracing {
   // OpenTelemetry reports failed exports here (a collector down); otherwise they pass silently.
   setGlobalErrorHandler((error) => logger.warn({ err: error, url }, 'spans not exported'))
-  recordLibrarySpans()
   const providers: TracerProvider[] = []
   const tracers = new Map<string, FunctionTracer>()
 
@@ -86,45 +81,4 @@ export function otlpTracing({ url, environment, namespace, logger }: OtlpTracing
       await Promise.all(providers.map((provider) => provider.shutdown()))
     },
   }
-}
-
-let subscribed = false
-
-/**
- * yt-dlp runs and model calls, reported by their libraries when over, become child spans of the
- * request or event they ran for (its scope), on that function's tracer.
- */
-function recordLibrarySpans() {
-  if (subscribed) return
-  subscribed = true
-  subscribe(YTDLP_RUN_CHANNEL, (message) => {
-    const scope = currentScope()
-    if (!scope) return
-    const run = message as YtDlpRunMessage
-    scope.tracer.recordSpan({
-      name: `yt-dlp ${run.task}`,
-      kind: 'internal',
-      parent: scope.traceparent,
-      seconds: run.seconds,
-      attributes: { 'process.executable.name': 'yt-dlp', 'ytrag.ytdlp.task': run.task, 'ytrag.outcome': run.outcome },
-      ...(run.outcome === 'ok' ? {} : { error: run.outcome }),
-    })
-  })
-  subscribe(PROVIDER_CALL_CHANNEL, (message) => {
-    const scope = currentScope()
-    if (!scope) return
-    const call = message as ProviderCallMessage
-    const attributes: SpanAttributes = { 'gen_ai.operation.name': call.api, 'gen_ai.request.model': call.model }
-    if (call.promptTokens !== undefined) attributes['gen_ai.usage.input_tokens'] = call.promptTokens
-    if (call.completionTokens !== undefined) attributes['gen_ai.usage.output_tokens'] = call.completionTokens
-    scope.tracer.recordSpan({
-      // OpenTelemetry's GenAI conventions name a call `{operation} {model}`.
-      name: `${call.api} ${call.model}`,
-      kind: 'client',
-      parent: scope.traceparent,
-      seconds: call.seconds,
-      attributes,
-      ...(call.outcome === 'ok' ? {} : { error: call.outcome }),
-    })
-  })
 }
