@@ -29,14 +29,17 @@ const packageOf = (input: string) => /node_modules\/(?:\.pnpm\/[^/]+\/node_modul
 const SELECTED_ONLY = /^(mongodb|bson|@aws-sdk\/.*|@smithy\/.*|@qdrant\/.*|undici|openai|redis|@redis\/.*|yaml|@opentelemetry\/(?!api$).*)$/
 const ADAPTERS = /^shared\/stores\/src\/(mongo-documents|qdrant-chunks|s3-blobs)\//
 
-/** What each function must not carry at all: another function's tools. */
+/**
+ * What each function must not carry at all: another function's tools. The yt-dlp diagnostics
+ * module is only the name of the channel every function's metrics and spans listen on.
+ */
 const NOT_MINE: Record<string, RegExp> = {
   api: /^shared\/media\/|@ffmpeg-installer/,
   discover: /^shared\/media\/|@ffmpeg-installer/,
   download: /^$/,
-  transcribe: /^shared\/youtube\/|youtube-dl-exec|^shared\/media\/src\/(ffmpeg|segments|silences)\/|@ffmpeg-installer/,
-  indexer: /^shared\/(youtube|media)\/|youtube-dl-exec|@ffmpeg-installer/,
-  'dead-letter': /^shared\/(youtube|media|broker\/src\/(local-broker|manifests))\/|youtube-dl-exec|@ffmpeg-installer/,
+  transcribe: /^shared\/youtube\/(?!src\/ytdlp\/diagnostics\.ts$)|youtube-dl-exec|^shared\/media\/src\/(ffmpeg|segments|silences)\/|@ffmpeg-installer/,
+  indexer: /^shared\/(youtube\/(?!src\/ytdlp\/diagnostics\.ts$)|media\/)|youtube-dl-exec|@ffmpeg-installer/,
+  'dead-letter': /^shared\/(youtube\/(?!src\/ytdlp\/diagnostics\.ts$)|media\/|broker\/src\/(local-broker|manifests)\/)|youtube-dl-exec|@ffmpeg-installer/,
 }
 
 const entryOf = (metafile: Metafile) => Object.keys(metafile.outputs).find((output) => output.endsWith('/main.mjs') && metafile.outputs[output]!.entryPoint)!
@@ -73,9 +76,9 @@ describe('what each function reads at start-up (from the metafile)', () => {
     const bundle = bundles.get(name)!
     const inputs = Object.values(bundle.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input))
     expect(inputs.filter((input) => NOT_MINE[name]!.test(input))).toEqual([])
-    expect(Object.keys(bundle.externals).sort()).toEqual(
-      name === 'download' ? ['@ffmpeg-installer/ffmpeg', '@ffmpeg-installer/linux-x64', 'sqlite-vec', 'sqlite-vec-linux-x64'] : ['sqlite-vec', 'sqlite-vec-linux-x64'],
-    )
+    // piscina (the embedded index's search threads) brings @napi-rs/nice, its native thread priority.
+    const common = ['@napi-rs/nice', '@napi-rs/nice-linux-x64-gnu', 'piscina', 'sqlite-vec', 'sqlite-vec-linux-x64']
+    expect(Object.keys(bundle.externals).sort()).toEqual(name === 'download' ? ['@ffmpeg-installer/ffmpeg', '@ffmpeg-installer/linux-x64', ...common] : common)
   })
 })
 
