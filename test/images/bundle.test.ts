@@ -1,9 +1,11 @@
 // What a function's bundle makes it read when it starts (issue 13: scale from zero in the time of
 // a bare Node server). Each function is bundled as its image is (scripts/images/bundle.mjs); from
 // esbuild's metafile, what `main.mjs` imports statically is what every start reads, and it must
-// hold none of the clients a configuration may select (MongoDB, S3, Qdrant, Redis, OpenAI) nor
-// another function's tools. Then the api is started on the embedded stores, with a module hook
-// that records every module it loads: none of those clients' chunks may be among them.
+// hold none of the clients a configuration may select (MongoDB, S3, Qdrant, Redis, OpenAI, the
+// OpenTelemetry SDK) nor another function's tools. Then the api is started on the embedded stores,
+// with a module hook that records every module it loads: none of those clients' chunks may be
+// among them. Started again with an OTLP endpoint, it loads the SDK's chunk and, on SIGTERM,
+// sends the spans of the requests it served.
 // No timings here: `npm run bench:cold-start` measures them.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -12,14 +14,19 @@ import { join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleFunction, functionNames, loadGraph, type BundledFunction, type Metafile } from '../../scripts/images/bundle.mjs'
+import { startOtlpReceiver } from '../../shared/function/src/testing/index.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
 /** The npm package a bundled input belongs to, or undefined for the workspace's own files. */
 const packageOf = (input: string) => /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1]
 
-/** Clients only a configuration that selects them may load, and the local broker's YAML parser. */
-const SELECTED_ONLY = /^(mongodb|bson|@aws-sdk\/.*|@smithy\/.*|@qdrant\/.*|undici|openai|redis|@redis\/.*|yaml)$/
+/**
+ * Clients only a configuration that selects them may load, the local broker's YAML parser, and
+ * the OpenTelemetry SDK (only with an OTLP endpoint). @opentelemetry/api is not among them:
+ * prom-client's process CPU metric requires it, in every start.
+ */
+const SELECTED_ONLY = /^(mongodb|bson|@aws-sdk\/.*|@smithy\/.*|@qdrant\/.*|undici|openai|redis|@redis\/.*|yaml|@opentelemetry\/(?!api$).*)$/
 const ADAPTERS = /^shared\/stores\/src\/(mongo-documents|qdrant-chunks|s3-blobs)\//
 
 /** What each function must not carry at all: another function's tools. */
@@ -62,6 +69,7 @@ describe('what each function reads at start-up (from the metafile)', () => {
     // They are still in the bundle, as chunks for the configurations that select them.
     expect([...graph.lazyInputs].some((input) => packageOf(input) === 'mongodb')).toBe(true)
     expect([...graph.lazyInputs].some((input) => packageOf(input) === 'openai')).toBe(true)
+    expect([...graph.lazyInputs].some((input) => packageOf(input) === '@opentelemetry/sdk-trace')).toBe(true)
   })
 
   it.each(Object.keys(NOT_MINE))("%s: none of another function's tools, in any chunk or in node_modules", (name) => {
@@ -74,53 +82,78 @@ describe('what each function reads at start-up (from the metafile)', () => {
   })
 })
 
-describe('what a started function loads', () => {
-  it('the api on the embedded stores loads its embedded adapters, and not one chunk of a client, by the time it is ready', async () => {
-    const bundle = bundles.get('api')!
-    const stores = mkdtempSync(join(work, 'stores-'))
-    const loadedList = join(work, 'loaded.txt')
-    // Node's module hooks see every module loaded, chunks included; the list is written on exit.
-    const hook = join(work, 'record-loads.mjs')
-    writeFileSync(
-      hook,
-      `import { registerHooks } from 'node:module'
+/** The api's bundle started on fresh embedded stores, with a module hook that records what it loads. */
+async function startApi(env: Record<string, string> = {}) {
+  const bundle = bundles.get('api')!
+  const stores = mkdtempSync(join(work, 'stores-'))
+  const loadedList = join(stores, 'loaded.txt')
+  // Node's module hooks see every module loaded, chunks included; the list is written on exit.
+  const hook = join(stores, 'record-loads.mjs')
+  writeFileSync(
+    hook,
+    `import { registerHooks } from 'node:module'
 import { writeFileSync } from 'node:fs'
 const loaded = []
 registerHooks({ load(url, context, nextLoad) { loaded.push(url); return nextLoad(url, context) } })
 process.on('exit', () => writeFileSync(${JSON.stringify(loadedList)}, loaded.join('\\n')))
 `,
-    )
-    const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, join(bundle.out, 'main.mjs')], {
-      cwd: bundle.out,
-      env: { PATH: process.env.PATH, PORT: '0', INTERNAL_PORT: '0', YOUTUBE_RAG__STORAGE__DIR: stores },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  )
+  const child = spawn(process.execPath, ['--import', pathToFileURL(hook).href, join(bundle.out, 'main.mjs')], {
+    cwd: bundle.out,
+    env: { PATH: process.env.PATH, PORT: '0', INTERNAL_PORT: '0', YOUTUBE_RAG__STORAGE__DIR: stores, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stderr!.on('data', (data: Buffer) => (output += data.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const port = await new Promise<number>((resolve, reject) => {
+    void exited.then((code) => reject(new Error(`the api exited with ${code}:\n${output}`)))
+    child.stdout!.on('data', (data: Buffer) => {
+      output += data.toString()
+      const announced = /"port":(\d+)/.exec(output)?.[1]
+      if (announced) resolve(Number(announced))
     })
-    let output = ''
-    child.stderr!.on('data', (data: Buffer) => (output += data.toString()))
-    const port = await new Promise<number>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`the api exited with ${code}:\n${output}`)))
-      child.stdout!.on('data', (data: Buffer) => {
-        output += data.toString()
-        const announced = /"port":(\d+)/.exec(output)?.[1]
-        if (announced) resolve(Number(announced))
-      })
-    })
-    let status = 0
-    for (let attempt = 0; attempt < 200 && status !== 200; attempt++) {
-      status = await fetch(`http://127.0.0.1:${port}/health/ready`).then((response) => response.status, () => 0)
-      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    expect(status).toBe(200)
-    child.kill('SIGTERM')
-    await new Promise((resolve) => child.once('exit', resolve))
+  })
+  let status = 0
+  for (let attempt = 0; attempt < 200 && status !== 200; attempt++) {
+    status = await fetch(`http://127.0.0.1:${port}/health/ready`).then((response) => response.status, () => 0)
+    if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  expect(status).toBe(200)
+  return {
+    url: `http://127.0.0.1:${port}`,
+    /** Stops it as Knative does (SIGTERM) and gives the inputs of every chunk it loaded, by the metafile's names. */
+    async stop() {
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      const loaded = readFileSync(loadedList, 'utf8')
+        .split('\n')
+        .filter((url) => url.startsWith('file:'))
+        .map((url) => relative(root, fileURLToPath(url)))
+      return loaded.flatMap((output) => Object.keys(bundle.metafile.outputs[output]?.inputs ?? {}))
+    },
+  }
+}
 
-    // Each loaded chunk, by the workspace-relative name the metafile gives it.
-    const loaded = readFileSync(loadedList, 'utf8')
-      .split('\n')
-      .filter((url) => url.startsWith('file:'))
-      .map((url) => relative(root, fileURLToPath(url)))
-    const inputs = loaded.flatMap((output) => Object.keys(bundle.metafile.outputs[output]?.inputs ?? {}))
+describe('what a started function loads', () => {
+  it('the api on the embedded stores loads its embedded adapters, and not one chunk of a client, by the time it is ready', async () => {
+    const api = await startApi()
+    const inputs = await api.stop()
     expect(inputs.some((input) => input.startsWith('shared/stores/src/sqlite-documents/'))).toBe(true)
     expect(inputs.filter((input) => SELECTED_ONLY.test(packageOf(input) ?? '') || ADAPTERS.test(input))).toEqual([])
+  }, 60_000)
+
+  it('the api with an OTLP endpoint loads the SDK and sends the spans of the requests it served when stopped', async () => {
+    const receiver = await startOtlpReceiver()
+    try {
+      const api = await startApi({ YOUTUBE_RAG__TELEMETRY__OTLP_ENDPOINT: receiver.url })
+      expect((await fetch(`${api.url}/v1/jobs/no-such-job`)).status).toBe(404)
+      const inputs = await api.stop()
+      expect(inputs.some((input) => packageOf(input) === '@opentelemetry/exporter-trace-otlp-http')).toBe(true)
+      // The batch is sent on SIGTERM, well before its 5 s schedule: the process is gone by then.
+      expect(receiver.spans.map(({ service, kind, name }) => ({ service, kind, name }))).toEqual([{ service: 'api', kind: 'server', name: 'GET /v1/jobs/:jobId' }])
+    } finally {
+      await receiver.close()
+    }
   }, 60_000)
 })

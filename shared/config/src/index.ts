@@ -313,6 +313,12 @@ export const configSchema = z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   }),
   telemetry: z.object({
+    /**
+     * An OTLP/HTTP collector's base URL (e.g. http://otel-collector:4318): each function exports
+     * the spans of its requests and events to `<it>/v1/traces`. Unset (or empty), nothing is
+     * exported and the OpenTelemetry SDK is never loaded; OTEL_EXPORTER_OTLP_ENDPOINT is honoured then.
+     */
+    otlpEndpoint: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
     /** What the model APIs cost, in dollars, for the spend estimate (`ytrag_provider_cost_dollars_total`). */
     chatPromptDollarsPerMillionTokens: z.coerce.number().min(0).default(0.15),
     chatCompletionDollarsPerMillionTokens: z.coerce.number().min(0).default(0.6),

@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '@ytrag/config'
 import { deadLetter } from '@ytrag/dead-letter'
 import { discover } from '@ytrag/discover'
 import { download } from '@ytrag/download'
-import { assertStorageWritable, createFunctionApps, diskSpaceCheck, openDependencies, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
+import { assertStorageWritable, createFunctionApps, diskSpaceCheck, openDependencies, openTracing, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
 import { transcribe } from '@ytrag/transcribe'
 import { createLogger } from '@ytrag/logging'
@@ -81,6 +81,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   }
   // One set of stores and providers for every function: they are the same process.
   const opened = await openDependencies(config, { env, logger, rateLimited: true })
+  // Each function exports its spans as its own service, as in the cluster (when an OTLP endpoint is set).
+  const tracing = await openTracing(config, env, logger)
   const stores = opened.stores
   const manifestsDir = isAbsolute(config.broker.manifestsDir) ? config.broker.manifestsDir : resolve(repositoryRoot, config.broker.manifestsDir)
   const functionUrls: Record<string, string> = {}
@@ -128,6 +130,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         ...(isApi ? { readiness: { ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp), disk: diskSpaceCheck(config.storage.dir) } } : {}),
         // The broker's counts are shown where the cluster's dead letters are counted.
         ...(definition.name === 'dead-letter' ? { brokerCounts: () => broker!.stats() } : {}),
+        tracer: tracing.tracerFor(definition.name),
       })
       const running = await serveApp(internal, { port: 0, hostname: '127.0.0.1', handleSignals: false })
       servers.push(running)
@@ -145,6 +148,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     await brokerClosed
     await Promise.all(servers.map((server) => server.close()))
     await opened.close()
+    await tracing.close()
     throw error
   }
   functionsListen(true)
@@ -162,6 +166,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       await broker.close()
       await Promise.all(servers.map((server) => server.close()))
       await opened.close()
+      // Last: the spans of the deliveries that just finished are sent.
+      await tracing.close()
     })())
 
   if (options.handleSignals) {

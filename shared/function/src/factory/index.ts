@@ -23,7 +23,8 @@ import { bodyLimit } from 'hono/body-limit'
 import type { ErrorCode } from '../errors/index.ts'
 import { localGuard, type LocalGuardOptions } from '../guard/index.ts'
 import { functionMetrics, type BrokerCounts, type CounterDeclaration } from '../metrics/index.ts'
-import { childTraceparent, currentScope, runInScope, traceIdOf } from '../scope/index.ts'
+import { currentScope, runInScope, traceIdOf } from '../scope/index.ts'
+import { untraced, type FunctionTracer } from '../tracing/index.ts'
 
 /** What a handler gets besides its event: the stores, the providers, the config, a logger and a way to emit. */
 export interface FunctionContext {
@@ -95,6 +96,8 @@ export interface FunctionDependencies {
   eventsOnClusterHost?: boolean
   /** The local broker's counts, shown on this function's `/metrics` (local mode: the dead-letter function). */
   brokerCounts?: () => BrokerCounts
+  /** Where the spans of its requests and events go (`openTracing(…).tracerFor(name)`); default: none exported. */
+  tracer?: FunctionTracer
 }
 
 /**
@@ -165,7 +168,7 @@ export function createFunctionApp(definition: FunctionDefinition, dependencies: 
  * ```
  */
 export function createFunctionApps(definition: FunctionDefinition, dependencies: FunctionDependencies): FunctionApps {
-  const { config, stores, sink, providers = {}, storeProviders, rateLimiter } = dependencies
+  const { config, stores, sink, providers = {}, storeProviders, rateLimiter, tracer = untraced } = dependencies
   const baseLogger = dependencies.logger
   // One cap for the whole process (every function `npm start` runs in it shares it).
   setProcessLimit(config.tools.maxProcesses)
@@ -227,21 +230,34 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     },
   })
 
-  // One metric sample and one log line per request, labelled with the matched route pattern
-  // (bounded), never the raw path. The request runs in a scope of its own: a trace continued
-  // from its `traceparent` header, or a new one.
+  // One metric sample, one log line and one server span per request, labelled with the matched
+  // route pattern (bounded), never the raw path. The request runs in a scope of its own: a span
+  // continuing the trace of its `traceparent` header, or starting one. Probes and scrapes (every
+  // few seconds) get no span; nor does an event's delivery, whose consumer span (takeEvent)
+  // continues the event's own trace: a server span around it would start a trace of its own
+  // whenever the broker sends no `traceparent` header.
   const observe: MiddlewareHandler = async (c, next) => {
     const started = performance.now()
-    const traceparent = childTraceparent(c.req.header('traceparent'))
-    await runInScope({ metrics, traceparent }, next)
+    const path = c.req.path
+    const spanned = !(path.startsWith('/health/') || path === '/metrics' || (path === '/' && c.req.method === 'POST'))
+    const span = (spanned ? tracer : untraced).startSpan(c.req.method, { kind: 'server', parent: c.req.header('traceparent') })
+    const traceparent = span.traceparent
+    await runInScope({ metrics, traceparent, tracer }, next)
     const seconds = (performance.now() - started) / 1000
     const route = c.req.routePath
-    metrics.observeHttp(c.req.method, route, c.res.status, seconds)
+    const status = c.res.status
+    span.end({
+      // OpenTelemetry's HTTP conventions name a server span `{method} {route}`.
+      name: `${c.req.method} ${route}`,
+      attributes: { 'http.request.method': c.req.method, 'http.route': route, 'http.response.status_code': status },
+      ...(status >= 500 ? { error: `status ${status}` } : {}),
+    })
+    metrics.observeHttp(c.req.method, route, status, seconds)
     const params = c.req.param() as Record<string, string | undefined>
     const line = {
       method: c.req.method,
       route,
-      status: c.res.status,
+      status,
       durationMs: Math.round(seconds * 1e4) / 10,
       traceId: traceIdOf(traceparent),
       ...(params.jobId ? { jobId: params.jobId } : {}),
@@ -302,16 +318,27 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
       baseLogger.warn({ err: error }, 'refused a malformed CloudEvent')
       return json(400, errorBody('malformed_event', (error as Error).message))
     }
-    // The event's own trace (from its sender) goes on; an event without one starts one.
-    const traceparent = childTraceparent(typeof cloudEvent.traceparent === 'string' ? cloudEvent.traceparent : undefined)
-    const logger = baseLogger.child({
-      eventId: cloudEvent.id,
-      type: cloudEvent.type,
-      subject: cloudEvent.subject,
-      ...idsOf(cloudEvent.data),
-      traceId: traceIdOf(traceparent),
+    // One consumer span per event, continuing the event's own trace (from its sender's span),
+    // else the delivery's `traceparent` header; an event with neither starts a trace.
+    const ids = idsOf(cloudEvent.data)
+    const span = tracer.startSpan(cloudEvent.type, {
+      kind: 'consumer',
+      parent: typeof cloudEvent.traceparent === 'string' ? cloudEvent.traceparent : (request.headers.get('traceparent') ?? undefined),
+      attributes: {
+        'messaging.operation.type': 'process',
+        'cloudevents.event_id': cloudEvent.id,
+        'cloudevents.event_type': cloudEvent.type,
+        'cloudevents.event_source': cloudEvent.source,
+        ...(cloudEvent.subject ? { 'cloudevents.event_subject': cloudEvent.subject } : {}),
+        ...(ids.jobId ? { 'ytrag.job_id': ids.jobId } : {}),
+        ...(ids.videoId ? { 'ytrag.video_id': ids.videoId } : {}),
+      },
     })
-    return runInScope({ metrics, traceparent }, () => handleEvent(cloudEvent, logger))
+    const traceparent = span.traceparent
+    const logger = baseLogger.child({ eventId: cloudEvent.id, type: cloudEvent.type, subject: cloudEvent.subject, ...ids, traceId: traceIdOf(traceparent) })
+    const response = await runInScope({ metrics, traceparent, tracer }, () => handleEvent(cloudEvent, logger))
+    span.end(response.status >= 300 ? { error: `status ${response.status}` } : {})
+    return response
   }
 
   const handleEvent = async (cloudEvent: CloudEvent<unknown>, logger: Logger) => {

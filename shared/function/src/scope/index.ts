@@ -1,16 +1,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomBytes } from 'node:crypto'
 import type { FunctionMetrics } from '../metrics/index.ts'
+import type { FunctionTracer } from '../tracing/index.ts'
 
 /**
  * What runs on behalf of one request or one event: whose metrics what it does is counted on
  * (several functions share a process in local mode), and the W3C trace it belongs to, which
- * every event it emits carries on.
+ * every event it emits carries on, with the tracer its child spans (yt-dlp runs, model calls) go to.
  */
 export interface Scope {
   metrics: FunctionMetrics
-  /** The W3C `traceparent` of the work in progress: events emitted now carry it. */
+  /** The W3C `traceparent` of the work in progress (its span's): events emitted now carry it. */
   traceparent: string
+  tracer: FunctionTracer
 }
 
 const scopes = new AsyncLocalStorage<Scope>()

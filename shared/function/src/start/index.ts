@@ -4,6 +4,7 @@ import { createLogger } from '@ytrag/logging'
 import { openDependencies } from '../dependencies/index.ts'
 import { createFunctionApps, type FunctionDefinition } from '../factory/index.ts'
 import { serveApp, type RunningServer } from '../serve/index.ts'
+import { openTracing } from '../tracing/index.ts'
 
 /** A sink that explains itself when a function that emits runs without `K_SINK`. */
 const missingSink = (name: string): EventSink => ({
@@ -29,12 +30,23 @@ export async function startFunction(definition: FunctionDefinition, env: NodeJS.
   const logger = createLogger({ name: definition.name, level: config.log.level })
   const opened = await openDependencies(config, { env, logger, rateLimited: definition.publicApi ?? false })
   const sink = env.K_SINK ? httpSink(env.K_SINK) : missingSink(definition.name)
-  const { app, internal } = createFunctionApps(definition, { config, sink, logger, ...opened, eventsOnClusterHost: definition.publicApi ?? false })
+  // Loads the OpenTelemetry SDK only when an OTLP endpoint is set.
+  const tracing = await openTracing(config, env, logger)
+  const { app, internal } = createFunctionApps(definition, {
+    config,
+    sink,
+    logger,
+    ...opened,
+    eventsOnClusterHost: definition.publicApi ?? false,
+    tracer: tracing.tracerFor(definition.name),
+  })
   // Not 9090 or 9091: those are queue-proxy's, in the same pod.
   const internalServer = await serveApp(internal, { port: Number(env.INTERNAL_PORT ?? 8090), handleSignals: false })
   const running = await serveApp(app, { port: Number(env.PORT ?? 8080), onShutdown: async () => {
     await internalServer.close()
     await opened.close()
+    // Last: the spans of the requests that just finished are sent before the process exits.
+    await tracing.close()
   } })
   logger.info({ port: running.port, internalPort: internalServer.port }, `${definition.name} listening`)
   return running
