@@ -24,12 +24,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 /**
  * Packages kept out of the bundle and copied with their dependencies instead, because they
  * find native files next to their own: sqlite-vec its loadable extension (`vec0.so`), and
- * @ffmpeg-installer/ffmpeg the static ffmpeg (both in per-platform packages). A function gets
+ * @ffmpeg-installer/ffmpeg the static ffmpeg (both in per-platform packages); and swagger-ui-dist,
+ * whose files the api serves at /docs (read from its folder, never imported). A function gets
  * one when a file whose code is in its bundle names it: an import esbuild left out, or a
  * `createRequire` it cannot see (the media package's ffmpeg module). So download gets ffmpeg,
  * and transcribe, which bundles only the media package's transcript joining, does not.
  */
-export const EXTERNAL_PACKAGES = ['sqlite-vec', '@ffmpeg-installer/ffmpeg']
+export const EXTERNAL_PACKAGES = ['sqlite-vec', '@ffmpeg-installer/ffmpeg', 'swagger-ui-dist']
 
 // esbuild reaches the workspace as a dependency of tsx; a directly installed one wins.
 async function loadEsbuild() {

@@ -20,7 +20,7 @@ import { InvalidBlobKeyError, type StoreProviders, type Stores } from '@ytrag/st
 import type { CloudEvent } from 'cloudevents'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import type { ErrorCode } from '../errors/index.ts'
+import { errorBody } from '../errors/index.ts'
 import { localGuard, type LocalGuardOptions } from '../guard/index.ts'
 import { functionMetrics } from '../metrics/index.ts'
 
@@ -112,8 +112,6 @@ export interface FunctionApps {
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
-
-const errorBody = (code: ErrorCode, message: string) => ({ error: { code, message } })
 
 /** Names only the cluster's own DNS resolves, which Knative's external gateway does not route. */
 const isClusterLocalHost = (host: string | undefined) => {

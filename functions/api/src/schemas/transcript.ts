@@ -1,0 +1,13 @@
+import { z } from '@hono/zod-openapi'
+import { transcriptSource } from './common.ts'
+
+/** A video's timed transcript. */
+export const transcriptResponse = z
+  .strictObject({
+    videoId: z.string(),
+    source: transcriptSource,
+    language: z.string(),
+    model: z.string().optional().describe('The speech-to-text model, when the words came from one.'),
+    segments: z.array(z.strictObject({ start: z.number(), end: z.number(), text: z.string() })).describe('The words with their times, in seconds from the start.'),
+  })
+  .openapi('Transcript')
