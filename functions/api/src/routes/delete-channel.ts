@@ -3,7 +3,7 @@ import { ApiError } from '@ytrag/function'
 import type { ApiEnv } from '../http/index.ts'
 import { channelDeleted, channelIdParam } from '../schemas/channel.ts'
 import { jsonAnswer } from '../schemas/common.ts'
-import { commonErrors, errorAnswer } from '../schemas/error.ts'
+import { errorAnswer, stateChangeErrors } from '../schemas/error.ts'
 
 export const route = createRoute({
   method: 'delete',
@@ -11,7 +11,7 @@ export const route = createRoute({
   operationId: 'deleteChannel',
   summary: 'Unsubscribe (its videos stay)',
   request: { params: channelIdParam },
-  responses: { 200: jsonAnswer(channelDeleted, 'unsubscribed'), ...commonErrors, 404: errorAnswer('not subscribed (channel_not_found)') },
+  responses: { 200: jsonAnswer(channelDeleted, 'unsubscribed'), ...stateChangeErrors, 404: errorAnswer('not subscribed (channel_not_found)') },
 })
 
 export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {

@@ -3,7 +3,7 @@ import { ApiError } from '@ytrag/function'
 import { blobKeys } from '@ytrag/stores'
 import type { ApiEnv } from '../http/index.ts'
 import { jsonAnswer } from '../schemas/common.ts'
-import { commonErrors, errorAnswer } from '../schemas/error.ts'
+import { errorAnswer, stateChangeErrors } from '../schemas/error.ts'
 import { videoDeleted, videoIdParam } from '../schemas/video.ts'
 
 export const route = createRoute({
@@ -12,7 +12,7 @@ export const route = createRoute({
   operationId: 'deleteVideo',
   summary: 'Remove a video, its chunks, transcript and blobs',
   request: { params: videoIdParam },
-  responses: { 200: jsonAnswer(videoDeleted, 'deleted, with what was removed'), ...commonErrors, 404: errorAnswer('no such video (video_not_found)') },
+  responses: { 200: jsonAnswer(videoDeleted, 'deleted, with what was removed'), ...stateChangeErrors, 404: errorAnswer('no such video (video_not_found)') },
 })
 
 export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {

@@ -3,7 +3,7 @@ import { channelOr404, startSync } from '../channels/index.ts'
 import type { ApiEnv } from '../http/index.ts'
 import { channelIdParam } from '../schemas/channel.ts'
 import { jsonAnswer } from '../schemas/common.ts'
-import { commonErrors, errorAnswer } from '../schemas/error.ts'
+import { errorAnswer, postErrors } from '../schemas/error.ts'
 import { jobStarted } from '../schemas/job.ts'
 
 export const route = createRoute({
@@ -14,7 +14,7 @@ export const route = createRoute({
   request: { params: channelIdParam },
   responses: {
     202: jsonAnswer(jobStarted, 'the sync started: follow it at /v1/jobs/{jobId}'),
-    ...commonErrors,
+    ...postErrors,
     404: errorAnswer('not subscribed (channel_not_found)'),
     503: errorAnswer('the event broker is unavailable (broker_unavailable)'),
   },

@@ -1,4 +1,6 @@
-// What the schemas of several concepts share, and the shapes a route's request and responses take.
+// What the schemas of several concepts share, and the shapes a route's request and responses
+// take. Each schema is built on its first use (z.lazy): by a request's validation, or the OpenAPI
+// document. Building zod schemas is a good part of a start-up, which waits for none of them.
 import { z } from '@hono/zod-openapi'
 
 /** A JSON answer as a response of a route. */
@@ -15,7 +17,9 @@ export const isoTime = z.string().describe('An ISO 8601 time.')
 export const transcriptSource = z.enum(['captions', 'auto-captions', 'speech-to-text'])
 
 /** The chapter of a video a passage starts in. */
-export const chapterRef = z
-  .strictObject({ title: z.string(), start: z.number() })
-  .describe('The chapter of the video the passage starts in (its title, and where it starts, in seconds), when the video has chapters.')
-  .openapi('ChapterRef')
+export const chapterRef = z.lazy(() =>
+  z
+    .strictObject({ title: z.string(), start: z.number() })
+    .describe('The chapter of the video the passage starts in (its title, and where it starts, in seconds), when the video has chapters.')
+    .openapi('ChapterRef'),
+)
