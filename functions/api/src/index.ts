@@ -5,8 +5,9 @@ import { notFound, onApiError } from './http/index.ts'
 export type { AppType } from './app.ts'
 
 /**
- * `api`: the public HTTP API (docs/architecture.md; its routes in `routes/`, one per file). It also takes `video.indexed` and `video.failed`
- * to log each job's progress as it moves.
+ * `api`: the public HTTP API (docs/architecture.md), its routes in `routes/`, one per file
+ * (see `createApiApp`). It also takes `video.indexed` and `video.failed` to log each job's
+ * progress as it moves.
  *
  * @example
  * ```ts
