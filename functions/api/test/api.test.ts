@@ -2,7 +2,10 @@ import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/
 import { blobKeys, chunkId } from '@ytrag/stores'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api } from '../src/index.ts'
-import { askResponse, jobResponse, searchResponse, videoResponse } from '../src/routes/schemas.ts'
+import { askResponse } from '../src/schemas/ask.ts'
+import { jobResponse } from '../src/schemas/job.ts'
+import { searchResponse } from '../src/schemas/search.ts'
+import { videoResponse } from '../src/schemas/video.ts'
 
 const post = (fn: FunctionUnderTest, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(new URL(path, fn.url), {
@@ -162,10 +165,21 @@ describe('api over HTTP', () => {
     }
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/ingest', '/v1/search', '/v1/ask']))
     // Generated from the response schemas: the chapter of a hit and of a citation, a job's skipped videos.
-    expect(openapi.components.schemas.SearchResponse?.properties.hits?.items?.properties).toHaveProperty('chapter')
-    expect(openapi.components.schemas.AskResponse?.properties.citations?.items?.properties).toHaveProperty('chapter')
-    expect(openapi.components.schemas.Job?.properties).toHaveProperty('skipped')
+    expect(Object.keys(openapi.components.schemas.SearchHit?.properties ?? {})).toEqual(expect.arrayContaining(['chapter', 'transcript']))
+    expect(openapi.components.schemas.Citation?.properties).toHaveProperty('chapter')
+    expect(openapi.components.schemas.AskResponse?.properties).toHaveProperty('warning')
+    expect(Object.keys(openapi.components.schemas.Job?.properties ?? {})).toEqual(expect.arrayContaining(['skipped', 'audioMinutes']))
     expect(openapi.components.schemas.Video?.properties).toHaveProperty('skipReason')
-    expect(await (await fetch(new URL('/docs', fn.url))).text()).toContain('POST /v1/ingest')
+    // The docs page is Swagger UI over /openapi.json, its files served from here: no CDN.
+    const page = await (await fetch(new URL('/docs', fn.url))).text()
+    expect(page).toContain("url: '/openapi.json'")
+    expect(page).not.toMatch(/(src|href)="https?:/)
+    for (const [asset, type] of [['/docs/swagger-ui-bundle.js', 'text/javascript'], ['/docs/swagger-ui.css', 'text/css']] as const) {
+      const answer = await fetch(new URL(asset, fn.url))
+      expect(answer.status, asset).toBe(200)
+      expect(answer.headers.get('content-type')).toContain(type)
+      expect((await answer.text()).length).toBeGreaterThan(10_000)
+    }
+    expect(await (await fetch(new URL('/docs/swagger-ui-bundle.js', fn.url))).text()).toContain('SwaggerUIBundle')
   })
 })

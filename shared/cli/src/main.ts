@@ -1,7 +1,8 @@
 // `pnpm ytrag <command>`: the API from a terminal. It talks to a running server
 // (`pnpm start`), at YTRAG_URL or --server, default http://127.0.0.1:8000; `doctor` needs none.
 import { parseArgs } from 'node:util'
-import { progressLine, type JobProgress } from './progress/index.ts'
+import { ApiConnectionError, ApiStatusError, createClient, unwrap } from './client/index.ts'
+import { progressLine } from './progress/index.ts'
 
 const usage = `usage: pnpm ytrag <command> [options]
   ingest <url> [--wait] [--language xx] [--force] [--playlist]
@@ -54,34 +55,12 @@ interface Passage {
 /** The video's title, and the chapter when the video has chapters: `Indexes › Covering indexes`. */
 const where = (passage: Passage) => (passage.chapter ? `${passage.title} › ${passage.chapter.title}` : passage.title)
 
-/** A rate-limited request waits as the server asks (Retry-After) this many times before giving up. */
-const RATE_LIMIT_RETRIES = 3
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let response: Response
-  for (let attempt = 0; ; attempt++) {
-    try {
-      response = await fetch(`${server}${path}`, {
-        method,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          // A server with API__KEYS set wants one of its keys.
-          ...(process.env.YTRAG_API_KEY ? { authorization: `Bearer ${process.env.YTRAG_API_KEY}` } : {}),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-    } catch {
-      throw new CliError(`no youtube-rag server answers at ${server}; start one with \`npm start\``)
-    }
-    if (response.status !== 429 || attempt >= RATE_LIMIT_RETRIES) break
-    const seconds = Number(response.headers.get('retry-after')) || 1
-    process.stderr.write(`rate limited by the server; retrying in ${seconds} s\n`)
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1000))
-  }
-  const payload = (await response.json().catch(() => ({}))) as T & { error?: { code: string; message: string } }
-  if (!response.ok) throw new CliError(`${payload.error?.code ?? response.status}: ${payload.error?.message ?? response.statusText}`)
-  return payload
-}
+const client = createClient({
+  baseUrl: server,
+  // A server with API__KEYS set wants one of its keys.
+  ...(process.env.YTRAG_API_KEY ? { apiKey: process.env.YTRAG_API_KEY } : {}),
+  onRateLimited: (seconds) => process.stderr.write(`rate limited by the server; retrying in ${seconds} s\n`),
+})
 
 const clock = (seconds: number) => {
   const s = Math.floor(seconds)
@@ -90,11 +69,11 @@ const clock = (seconds: number) => {
 }
 const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`)
 
-async function waitForJob(jobId: string): Promise<JobProgress> {
+async function waitForJob(jobId: string) {
   const tty = process.stderr.isTTY
   let last = ''
   for (;;) {
-    const job = await call<JobProgress & { errors: { videoId?: string; message: string }[]; skipped?: { videoId: string; reason: string }[] }>('GET', `/v1/jobs/${jobId}`)
+    const job = await unwrap(client.v1.jobs[':jobId'].$get({ param: { jobId } }))
     const line = progressLine(job)
     if (line !== last) process.stderr.write(tty ? `\r${line}` : `${line}\n`)
     last = line
@@ -117,12 +96,16 @@ async function main(): Promise<number> {
   switch (command) {
     case 'ingest': {
       if (!argument) throw new CliError('ingest needs a URL')
-      const job = await call<{ jobId: string; status: string }>('POST', '/v1/ingest', {
-        url: argument,
-        ...(values.language ? { language: values.language } : {}),
-        ...(values.force ? { force: true } : {}),
-        ...(values.playlist ? { playlist: true } : {}),
-      })
+      const job = await unwrap(
+        client.v1.ingest.$post({
+          json: {
+            url: argument,
+            ...(values.language ? { language: values.language } : {}),
+            ...(values.force ? { force: true } : {}),
+            ...(values.playlist ? { playlist: true } : {}),
+          },
+        }),
+      )
       print(values.json ? job : `job ${job.jobId} ${job.status}`)
       if (!values.wait) return 0
       const done = await waitForJob(job.jobId)
@@ -130,12 +113,12 @@ async function main(): Promise<number> {
     }
     case 'job': {
       if (!argument) throw new CliError('job needs a job id')
-      print(await call('GET', `/v1/jobs/${argument}`))
+      print(await unwrap(client.v1.jobs[':jobId'].$get({ param: { jobId: encodeURIComponent(argument) } })))
       return 0
     }
     case 'search': {
       if (!argument) throw new CliError('search needs a query')
-      const { hits } = await call<{ hits: Passage[] }>('POST', '/v1/search', { query: argument, ...(limit ? { limit } : {}) })
+      const { hits } = await unwrap(client.v1.search.$post({ json: { query: argument, ...(limit ? { limit } : {}) } }))
       if (values.json) print({ hits })
       else if (hits.length === 0) print('no matches')
       else for (const hit of hits) print(`${where(hit)} @ ${clock(hit.start)}  ${hit.url}\n  ${hit.text}\n`)
@@ -143,10 +126,7 @@ async function main(): Promise<number> {
     }
     case 'ask': {
       if (!argument) throw new CliError('ask needs a question')
-      const answer = await call<{ answer: string; mode: string; citations: (Passage & { n: number })[] }>('POST', '/v1/ask', {
-        question: argument,
-        ...(limit ? { limit } : {}),
-      })
+      const answer = await unwrap(client.v1.ask.$post({ json: { question: argument, ...(limit ? { limit } : {}) } }))
       if (values.json) print(answer)
       else {
         print(`${answer.answer}\n`)
@@ -155,15 +135,14 @@ async function main(): Promise<number> {
       return 0
     }
     case 'videos': {
-      const query = new URLSearchParams({ ...(values.channel ? { channelId: values.channel } : {}), ...(limit ? { limit: String(limit) } : {}) })
-      const page = await call<{ items: { videoId: string; title: string; status: string; chunkCount: number }[] }>('GET', `/v1/videos?${query}`)
+      const page = await unwrap(client.v1.videos.$get({ query: { ...(values.channel ? { channelId: values.channel } : {}), ...(limit ? { limit: String(limit) } : {}) } }))
       if (values.json) print(page)
       else for (const video of page.items) print(`${video.videoId}  ${video.status.padEnd(11)} ${String(video.chunkCount).padStart(4)} chunks  ${video.title}`)
       return 0
     }
     case 'delete': {
       if (!argument) throw new CliError('delete needs a video id')
-      print(await call('DELETE', `/v1/videos/${encodeURIComponent(argument)}`))
+      print(await unwrap(client.v1.videos[':videoId'].$delete({ param: { videoId: encodeURIComponent(argument) } })))
       return 0
     }
     case 'channels':
@@ -182,18 +161,6 @@ async function main(): Promise<number> {
   }
 }
 
-interface ChannelView {
-  channelId: string
-  title?: string
-  url: string
-  nextSyncAt: string
-  lastSyncAt?: string
-  lastOutcome?: string
-  lastError?: string
-  consecutiveFailures: number
-  videosFoundLastSync?: number
-}
-
 /** `ytrag channels add|list|remove|sync`. */
 async function channels(action: string | undefined, target: string | undefined): Promise<number> {
   const wait = async (jobId: string) => (values.wait ? ((await waitForJob(jobId)).status === 'succeeded' ? 0 : 1) : 0)
@@ -202,18 +169,22 @@ async function channels(action: string | undefined, target: string | undefined):
       if (!target) throw new CliError('channels add needs a channel URL')
       const backfill = values.backfill === undefined ? undefined : values.backfill === 'all' ? 'all' : Number(values.backfill)
       if (backfill !== undefined && backfill !== 'all' && !Number.isInteger(backfill)) throw new CliError('--backfill takes a number or "all"')
-      const answer = await call<{ channel: ChannelView; jobId?: string }>('POST', '/v1/channels', {
-        url: target,
-        ...(backfill === undefined ? {} : { backfill }),
-        ...(values.language ? { languages: [values.language] } : {}),
-        ...(values['speech-to-text'] ? { speechToText: true } : {}),
-        ...(values.interval ? { intervalSeconds: Number(values.interval) } : {}),
-      })
+      const answer = await unwrap(
+        client.v1.channels.$post({
+          json: {
+            url: target,
+            ...(backfill === undefined ? {} : { backfill }),
+            ...(values.language ? { languages: [values.language] } : {}),
+            ...(values['speech-to-text'] ? { speechToText: true } : {}),
+            ...(values.interval ? { intervalSeconds: Number(values.interval) } : {}),
+          },
+        }),
+      )
       print(values.json ? answer : `subscribed to ${answer.channel.title ?? answer.channel.channelId} (${answer.channel.channelId})${answer.jobId ? `; backfill job ${answer.jobId}` : ''}`)
       return answer.jobId ? wait(answer.jobId) : 0
     }
     case 'list': {
-      const { items } = await call<{ items: ChannelView[] }>('GET', '/v1/channels')
+      const { items } = await unwrap(client.v1.channels.$get())
       if (values.json) print({ items })
       else if (items.length === 0) print('no subscriptions')
       else {
@@ -227,12 +198,15 @@ async function channels(action: string | undefined, target: string | undefined):
     }
     case 'remove': {
       if (!target) throw new CliError('channels remove needs a channel id')
-      print(await call('DELETE', `/v1/channels/${encodeURIComponent(target)}`))
+      print(await unwrap(client.v1.channels[':channelId'].$delete({ param: { channelId: encodeURIComponent(target) } })))
       return 0
     }
     case 'sync': {
       if (!target) throw new CliError('channels sync needs a channel id')
-      const { jobId } = await call<{ jobId: string }>('POST', `/v1/channels/${encodeURIComponent(target)}/sync`, {})
+      // No body, but said to be JSON: a local server takes a POST only as JSON (no form can send it).
+      const { jobId } = await unwrap(
+        client.v1.channels[':channelId'].sync.$post({ param: { channelId: encodeURIComponent(target) } }, { headers: { 'content-type': 'application/json' } }),
+      )
       print(values.json ? { jobId } : `sync job ${jobId}`)
       return wait(jobId)
     }
@@ -244,7 +218,9 @@ async function channels(action: string | undefined, target: string | undefined):
 try {
   process.exitCode = await main()
 } catch (error) {
-  if (!(error instanceof CliError)) throw error
-  process.stderr.write(`ytrag: ${error.message}\n`)
+  // The server's refusals by their code (the class says which kind); no server at all as such.
+  if (error instanceof ApiStatusError) process.stderr.write(`ytrag: ${error.code ?? error.status}: ${error.message}\n`)
+  else if (error instanceof CliError || error instanceof ApiConnectionError) process.stderr.write(`ytrag: ${error.message}\n`)
+  else throw error
   process.exitCode = 1
 }

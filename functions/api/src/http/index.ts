@@ -1,43 +1,39 @@
-import type { ErrorCode } from '@ytrag/function'
-import type { Context } from 'hono'
-import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import type { z } from 'zod'
+import type { Hook } from '@hono/zod-openapi'
+import { ApiError, errorBody, toApiError, type FunctionContext } from '@ytrag/function'
+import { InvalidCursorError } from '@ytrag/stores'
+import type { Env, ErrorHandler, NotFoundHandler } from 'hono'
 
-/** An error the API answers with `{error:{code,message}}` and its status. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message)
-  }
+/** What every route's handler reads from `c.var.context`: the function's stores, config, providers, logger and emit. */
+export interface ApiEnv extends Env {
+  Variables: { context: FunctionContext }
 }
-
-/** The body of every error answer. */
-export const errorBody = (code: ErrorCode, message: string) => ({ error: { code, message } })
 
 /**
- * Reads a JSON body and validates it; malformed JSON and a body that does not fit are 400s
- * that say what is wrong.
- *
- * @example
- * ```ts
- * const { query } = await readBody(c, searchRequest)
- * ```
+ * The one place a request is checked against its route's schemas: a body, query or path that
+ * does not fit is a 400 `invalid_request` whose message names each field and what is wrong.
  */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
-  let body: unknown
-  const text = await c.req.text()
-  try {
-    body = text.trim() === '' ? {} : JSON.parse(text)
-  } catch {
-    throw new ApiError(400, 'invalid_json', 'the request body is not valid JSON')
-  }
-  const parsed = schema.safeParse(body)
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
-    throw new ApiError(400, 'invalid_request', problems.join('; '))
-  }
-  return parsed.data
+export const validationHook: Hook<unknown, ApiEnv, string, unknown> = (result) => {
+  if (result.success) return
+  const { issues } = result.error as { issues: { path: PropertyKey[]; message: string }[] }
+  const where = result.target === 'json' ? 'body' : result.target
+  throw new ApiError(400, 'invalid_request', issues.map((issue) => `${issue.path.map(String).join('.') || where}: ${issue.message}`).join('; '))
 }
+
+/**
+ * Every error as `{error:{code,message}}`: an `ApiError` as it is; a cursor the server never
+ * issued as the client's mistake; Hono's own `HTTPException`s by their status; anything else a
+ * logged 500 that tells nothing of the server's insides.
+ */
+export const onApiError =
+  (logger: FunctionContext['logger']): ErrorHandler =>
+  (error, c) => {
+    // A cursor is the client's to keep, not to edit: one this server never issued is the client's mistake.
+    if (error instanceof InvalidCursorError) {
+      return new ApiError(400, 'invalid_cursor', `${error.message}: pass back the nextCursor of a previous page unchanged`).getResponse()
+    }
+    const answer = toApiError(error)
+    if (answer.status >= 500 && answer.code === 'internal_error') logger.error({ err: error, path: c.req.path }, 'request failed')
+    return answer.getResponse()
+  }
+
+export const notFound: NotFoundHandler = (c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404)

@@ -1,3 +1,6 @@
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
 /**
  * Every `error.code` a function's HTTP answers carry, public API and events endpoint alike: one
  * closed set, so a caller branches on the code (and the status), never on the message.
@@ -41,3 +44,55 @@ export const ERROR_CODES = [
 ] as const
 
 export type ErrorCode = (typeof ERROR_CODES)[number]
+
+/** The body of every error answer: `{error:{code,message}}`. */
+export const errorBody = (code: ErrorCode, message: string) => ({ error: { code, message } })
+
+/**
+ * The one error a function's HTTP handlers throw: Hono's `HTTPException` with a code from
+ * `ERROR_CODES`. Its response is the error body, so Hono's own error handling answers it as is.
+ *
+ * @example
+ * ```ts
+ * throw new ApiError(404, 'video_not_found', `no video ${videoId}`)
+ * ```
+ */
+export class ApiError extends HTTPException {
+  readonly code: ErrorCode
+  readonly headers: Record<string, string> | undefined
+
+  constructor(status: ContentfulStatusCode, code: ErrorCode, message: string, options: { headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(status, { message, ...(options.cause === undefined ? {} : { cause: options.cause }) })
+    this.name = 'ApiError'
+    this.code = code
+    this.headers = options.headers
+  }
+
+  override getResponse(): Response {
+    return Response.json(errorBody(this.code, this.message), { status: this.status, ...(this.headers ? { headers: this.headers } : {}) })
+  }
+}
+
+/**
+ * The code an `HTTPException` thrown by Hono or a middleware (not an `ApiError`) is answered
+ * with, by its status: the validator's malformed JSON, a media type the route does not take.
+ */
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'invalid_json',
+  401: 'unauthorized',
+  404: 'not_found',
+  413: 'body_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+}
+
+/** Any error as an `ApiError`: itself, an `HTTPException` by its status, anything else a 500. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error
+  if (error instanceof HTTPException) {
+    const code = CODE_BY_STATUS[error.status] ?? (error.status >= 500 ? 'internal_error' : 'invalid_request')
+    const message = code === 'invalid_json' ? 'the request body is not valid JSON' : code === 'unsupported_media_type' ? 'the request body must be application/json' : error.message
+    return new ApiError(error.status as ContentfulStatusCode, code, message, { cause: error })
+  }
+  return new ApiError(500, 'internal_error', 'the server could not complete the request', { cause: error })
+}

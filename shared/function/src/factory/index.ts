@@ -20,7 +20,7 @@ import { InvalidBlobKeyError, type StoreProviders, type Stores } from '@ytrag/st
 import type { CloudEvent } from 'cloudevents'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import type { ErrorCode } from '../errors/index.ts'
+import { errorBody } from '../errors/index.ts'
 import { localGuard, type LocalGuardOptions } from '../guard/index.ts'
 import { functionMetrics, type BrokerCounts, type CounterDeclaration } from '../metrics/index.ts'
 import { currentScope, runInScope, traceIdOf } from '../scope/index.ts'
@@ -122,8 +122,6 @@ export interface FunctionApps {
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })
-
-const errorBody = (code: ErrorCode, message: string) => ({ error: { code, message } })
 
 /** The job and video an event is about, for its log lines (Loki finds every line of a job by them). */
 function idsOf(data: unknown): { jobId?: string; videoId?: string } {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net'
 import type { MiddlewareHandler } from 'hono'
-import type { ErrorCode } from '../errors/index.ts'
+import { ApiError, type ErrorCode } from '../errors/index.ts'
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -44,8 +44,7 @@ export function localGuard(options: LocalGuardOptions): MiddlewareHandler {
   const servedHost = (name: string) => isLocalhostName(name) || isIP(name) !== 0 || served.has(name)
   // An Origin is a page: only pages served from this machine's own names are at home here.
   const homeOrigin = (name: string) => isLocalhostName(name) || isLoopbackAddress(name) || served.has(name)
-  const refuse = (status: 403 | 415 | 421, code: ErrorCode, message: string) =>
-    new Response(JSON.stringify({ error: { code, message } }), { status, headers: { 'content-type': 'application/json' } })
+  const refuse = (status: 403 | 415 | 421, code: ErrorCode, message: string) => new ApiError(status, code, message).getResponse()
 
   return async (c, next) => {
     const host = c.req.header('host')
