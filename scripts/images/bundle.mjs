@@ -26,12 +26,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
  * find native files next to their own: sqlite-vec its loadable extension (`vec0.so`),
  * @ffmpeg-installer/ffmpeg the static ffmpeg (both in per-platform packages), piscina the
  * script each of its worker threads starts from (the embedded index's search threads), and
- * swagger-ui-dist, whose files the api serves at /docs (read from its folder, never imported). A function gets
+ * swagger-ui-dist, whose files the api serves at /docs (read from its folder, never imported);
+ * and stopword, whose lists a query's analysis requires on first use, to keep them out of start-up. A function gets
  * one when a file whose code is in its bundle names it: an import esbuild left out, or a
  * `createRequire` it cannot see (the media package's ffmpeg module). So download gets ffmpeg,
  * and transcribe, which bundles only the media package's transcript joining, does not.
  */
-export const EXTERNAL_PACKAGES = ['sqlite-vec', '@ffmpeg-installer/ffmpeg', 'piscina', 'swagger-ui-dist']
+export const EXTERNAL_PACKAGES = ['sqlite-vec', '@ffmpeg-installer/ffmpeg', 'piscina', 'swagger-ui-dist', 'stopword']
 
 // esbuild reaches the workspace as a dependency of tsx; a directly installed one wins.
 async function loadEsbuild() {

@@ -76,8 +76,8 @@ describe('what each function reads at start-up (from the metafile)', () => {
     const bundle = bundles.get(name)!
     const inputs = Object.values(bundle.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input))
     expect(inputs.filter((input) => NOT_MINE[name]!.test(input))).toEqual([])
-    // The embedded stores' native files (sqlite-vec) and reader threads (piscina, with its thread-priority helper) everywhere; ffmpeg in download only…
-    const embedded = ['@napi-rs/nice', '@napi-rs/nice-linux-x64-gnu', 'piscina', 'sqlite-vec', 'sqlite-vec-linux-x64']
+    // The embedded stores' native files (sqlite-vec), reader threads (piscina, with its thread-priority helper) and stop-word lists (required on a query's first reading) everywhere; ffmpeg in download only…
+    const embedded = ['@napi-rs/nice', '@napi-rs/nice-linux-x64-gnu', 'piscina', 'sqlite-vec', 'sqlite-vec-linux-x64', 'stopword']
     // …and the api's /docs page, Swagger UI's files.
     const own: Record<string, string[]> = { download: ['@ffmpeg-installer/ffmpeg', '@ffmpeg-installer/linux-x64'], api: ['@scarf/scarf', 'swagger-ui-dist'] }
     expect(Object.keys(bundle.externals).sort()).toEqual([...(own[name] ?? []), ...embedded].sort())

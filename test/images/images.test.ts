@@ -256,8 +256,8 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
     expect(config.Labels).toMatchObject({ 'io.youtube-rag.function': PLAIN })
 
     const listing = await runIn(image, ['sh', '-c', 'id -u; ls -A /app; ls -A /app/node_modules; node --version'])
-    // sqlite-vec's extension, and piscina (the embedded index's reader threads) with its native helper.
-    expect(listing.output.trim().split('\n')).toEqual(['1000', 'chunks', 'main.mjs', 'node_modules', 'package.json', '@napi-rs', 'piscina', 'sqlite-vec', 'sqlite-vec-linux-x64', expect.stringMatching(/^v24\./)])
+    // sqlite-vec's extension, piscina (the embedded index's reader threads) with its native helper, and the stop-word lists.
+    expect(listing.output.trim().split('\n')).toEqual(['1000', 'chunks', 'main.mjs', 'node_modules', 'package.json', '@napi-rs', 'piscina', 'sqlite-vec', 'sqlite-vec-linux-x64', 'stopword', expect.stringMatching(/^v24\./)])
     // Nor what the base it was built on carries: a package manager, npm, Node's headers.
     const absent = await runIn(image, ['sh', '-c', 'for tool in yt-dlp ffmpeg python3 pnpm npm npx corepack apt-get dpkg perl; do command -v $tool; done; ls /src /usr/local/include /usr/local/lib/node_modules /var/lib/dpkg 2>/dev/null; true'])
     expect(absent.output.trim()).toBe('')

@@ -8,10 +8,18 @@
 // about "built"), and a word stands for all its forms, regular ones through the stemmer
 // ("lives" → "live") and irregular ones through a kept table ("built" ↔ "build", "fell" ↔
 // "fall"), so the index never needs to store more than the stemmed words.
-import stopwordLists from 'stopword'
+import { createRequire } from 'node:module'
 import irregularNouns from 'wink-lexicon/src/irregular-nouns.js'
 import irregularVerbs from 'wink-lexicon/src/irregular-verbs.js'
 import { stemmer } from 'stemmer'
+
+/**
+ * Every language's stop-word lists (the stopword package, 215 KB): required when a query is
+ * first read, not when a function starts (most functions never read one). The bundles keep the
+ * package out and copy it beside them (scripts/images/bundle.mjs), so it stays out of start-up.
+ */
+let lists: Record<string, unknown> | undefined
+const stopwordLists = (): Record<string, unknown> => (lists ??= createRequire(import.meta.url)('stopword') as Record<string, unknown>)
 
 /** Letters, digits and combining marks, like unicode61's token characters; marks keep non-Latin words whole. */
 const WORD = /[\p{L}\p{N}\p{M}]+/gu
@@ -107,11 +115,11 @@ const EXTRA_STOP_WORDS: Record<string, string[]> = {
  * stopWordList('pt-BR') // 'porBr'
  */
 function stopWordList(language: string): string | undefined {
-  if (language in stopwordLists && Array.isArray(stopwordLists[language])) return language
+  if (Array.isArray(stopwordLists()[language])) return language
   const [primary = '', region] = language.toLowerCase().split(/[-_]/)
   if (primary === 'pt' && region === 'br') return 'porBr'
   const list = STOPWORD_LISTS[primary]
-  return list ?? (Array.isArray(stopwordLists[primary]) ? primary : undefined)
+  return list ?? (Array.isArray(stopwordLists()[primary]) ? primary : undefined)
 }
 
 const stopWordCache = new Map<string, ReadonlySet<string>>()
@@ -131,7 +139,7 @@ export function stopWords(languages: readonly string[]): ReadonlySet<string> {
   for (const language of languages) {
     const list = stopWordList(language)
     if (!list) continue
-    for (const entry of [...(stopwordLists[list] ?? []), ...(EXTRA_STOP_WORDS[list] ?? [])]) for (const word of words(entry)) set.add(word)
+    for (const entry of [...((stopwordLists()[list] as string[] | undefined) ?? []), ...(EXTRA_STOP_WORDS[list] ?? [])]) for (const word of words(entry)) set.add(word)
   }
   stopWordCache.set(key, set)
   return set
