@@ -803,6 +803,42 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       })
     })
 
+    it('counts the work in progress: active jobs and how long the oldest has been quiet, videos by stage and status, hosts backed off', async () => {
+      const now = new Date()
+      expect(await store.workInProgress(now)).toEqual({ activeJobs: 0, oldestActiveIdleSeconds: 0, videos: [], hostsBackedOff: 0 })
+      // Active: one still listing, one with a video downloading. Not: one whose videos are all
+      // indexed, one that failed as a whole.
+      await store.createJob({ jobId: 'listing', url: 'https://www.youtube.com/@a' })
+      await store.createJob({ jobId: 'busy', url: 'https://www.youtube.com/@b' })
+      await store.insertVideo(newVideo('a'))
+      await store.insertVideo(newVideo('b'))
+      await store.addJobVideos('busy', ['a', 'b'])
+      await store.markJobDiscovered('busy')
+      await store.updateVideo('a', 'download', 'running')
+      await store.updateVideo('b', 'download', 'done', { stages: { transcribe: 'skipped', index: 'done' } })
+      await store.createJob({ jobId: 'finished', url: 'https://www.youtube.com/@c' })
+      await store.insertVideo(newVideo('c'))
+      await store.updateVideo('c', 'download', 'done', { stages: { transcribe: 'skipped', index: 'done' } })
+      await store.addJobVideos('finished', ['c'])
+      await store.markJobDiscovered('finished')
+      await store.createJob({ jobId: 'broken', url: 'https://www.youtube.com/@d' })
+      await store.failJob('broken', 'no such page')
+      await store.backOffHost('www.youtube.com', new Date(now.getTime() + 60_000), 'bot check')
+      await store.backOffHost('vimeo.com', new Date(now.getTime() - 60_000), 'over')
+
+      const later = new Date(Date.now() + 30_000)
+      const work = await store.workInProgress(later)
+      expect(work.activeJobs).toBe(2)
+      expect(work.oldestActiveIdleSeconds).toBeGreaterThanOrEqual(29)
+      expect(work.oldestActiveIdleSeconds).toBeLessThan(120)
+      expect(work.hostsBackedOff).toBe(1)
+      const count = (stage: string, status: string) => work.videos.find((entry) => entry.stage === stage && entry.status === status)?.count ?? 0
+      expect([count('download', 'running'), count('download', 'done'), count('index', 'pending'), count('index', 'done'), count('transcribe', 'skipped')]).toEqual([1, 2, 1, 2, 2])
+      expect(work.videos.every((entry) => entry.count > 0)).toBe(true)
+      // Each video once per stage.
+      expect(work.videos.reduce((total, entry) => total + entry.count, 0)).toBe(3 * 3)
+    })
+
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined()
     })
