@@ -151,8 +151,12 @@ export function blobFiles(storageDir: string): string[] {
 }
 
 /** The blobs a captioned video leaves: its caption file and the transcript built from it. */
+/**
+ * The blobs an indexed captioned video keeps: its caption file, its transcript and, for a video
+ * of a page that holds several (the harness's playlist), the info its listing read.
+ */
 export const expectedBlobs = (videoIds: string[], language: string) =>
-  videoIds.flatMap((videoId) => [blobKeys.captions(videoId, language), blobKeys.transcript(videoId)]).sort()
+  videoIds.flatMap((videoId) => [blobKeys.captions(videoId, language), blobKeys.transcript(videoId), blobKeys.listedInfo(videoId)]).sort()
 
 interface JobView {
   jobId: string

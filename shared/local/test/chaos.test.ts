@@ -27,7 +27,11 @@ import {
 const PAGE = /^\/chaos\.html/
 const CAPTION = /^\/captions\//
 
-/** The 1st request for the page is discover's listing; the 2nd to 9th are download's, one per video. */
+/**
+ * The request for the page is discover's listing; download then takes each video as the listing
+ * read it (listed-info.json) instead of requesting the page again, so its kills are on its caption
+ * requests and its acknowledgements.
+ */
 const KILL_POINTS: KillPoint[] = [
   { phase: 'listing', name: 'the playlist page requested, yt-dlp listing waits for it', trigger: { kind: 'request', path: PAGE, nth: 1 } },
   { phase: 'listing', name: 'right after the api emitted ingest.requested', trigger: { kind: 'log', match: emitted('api', 'ingest.requested'), nth: 1 } },
@@ -36,8 +40,8 @@ const KILL_POINTS: KillPoint[] = [
   { phase: 'discover', name: 'after the 8th video.discovered emit, before the job links its videos', trigger: { kind: 'log', match: emitted('discover', 'video.discovered'), nth: 8 } },
   { phase: 'discover', name: 'job discovered, ingest.requested not yet acknowledged', trigger: { kind: 'log', match: logged('discover', 'discovered'), nth: 1 } },
   { phase: 'discover', name: 'ingest.requested acknowledged', trigger: { kind: 'log', match: handled('discover', 'ingest.requested'), nth: 1 } },
-  { phase: 'download', name: "the 1st video's info request in flight", trigger: { kind: 'request', path: PAGE, nth: 2 } },
-  { phase: 'download', name: "the last video's info request in flight", trigger: { kind: 'request', path: PAGE, nth: 9 } },
+  { phase: 'download', name: 'the 1st video.discovered acknowledged', trigger: { kind: 'log', match: handled('download', 'video.discovered'), nth: 1 } },
+  { phase: 'download', name: 'the last video.discovered acknowledged', trigger: { kind: 'log', match: handled('download', 'video.discovered'), nth: 8 } },
   { phase: 'captions', name: 'the 1st caption file request in flight', trigger: { kind: 'request', path: CAPTION, nth: 1 } },
   { phase: 'captions', name: 'the last caption file request in flight', trigger: { kind: 'request', path: CAPTION, nth: 8 } },
   { phase: 'captions', name: 'the 3rd caption file served, its blobs being written', trigger: { kind: 'request', path: CAPTION, nth: 3, delayMs: 60 } },
