@@ -45,7 +45,9 @@ describe('reading hostile pages in linear time', () => {
     expect(readChannelPage('<link rel="canonical" href="'.repeat(10_000))).toEqual({})
     expect(readChannelPage(`<meta itemprop="channelId" content="${'x'.repeat(300_000)}`)).toEqual({})
     expect(parseChannelFeed(`<feed>${'<entry><yt:videoId>'.repeat(15_000)}`)).toEqual([])
-    expect(performance.now() - started).toBeLessThan(500)
+    // Linear time reads these in milliseconds; a quadratic parser would take minutes. The bound
+    // is loose on purpose: the suite runs beside yt-dlp and ffmpeg on two cores.
+    expect(performance.now() - started).toBeLessThan(5_000)
   })
 
   it('still finds the channel id and title where YouTube puts them', () => {
