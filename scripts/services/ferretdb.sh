@@ -90,7 +90,7 @@ our_pid() {
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
   # A recycled pid belongs to something else: only trust it if it is still a ferretdb.
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q ferretdb || return 1
+  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *ferretdb* ]] || return 1
   printf '%s\n' "$pid"
 }
 
@@ -128,16 +128,24 @@ build_ferretdb() {
   rm -rf "$STATE_DIR/build"
 }
 
+# Whether the binary says it is $VERSION. Its output is read whole first: `… | grep -q` under
+# pipefail fails when grep exits at the first match and the binary then dies writing the rest.
+reports_version() {
+  local output
+  output=$("$1" --version 2>/dev/null) || return 1
+  grep -qx "version: $VERSION" <<<"$output"
+}
+
 ensure_binary() {
   local bin
   bin=$(ferretdb_bin)
   # `--version` also catches the broken binary a plain `go install` leaves behind.
-  if [[ -x $bin ]] && "$bin" --version 2>/dev/null | grep -qx "version: $VERSION"; then
+  if [[ -x $bin ]] && reports_version "$bin"; then
     printf '%s\n' "$bin"
     return
   fi
   build_ferretdb "$bin"
-  "$bin" --version 2>/dev/null | grep -qx "version: $VERSION" || die "$bin was built but does not report version $VERSION"
+  reports_version "$bin" || die "$bin was built but does not report version $VERSION"
   printf '%s\n' "$bin"
 }
 
@@ -185,7 +193,7 @@ start() {
   fi
   if port_open; then
     # Someone else's server on the port: reuse it if it is a FerretDB, never start a second one.
-    if pid=$(listener_pid) && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q ferretdb; then
+    if pid=$(listener_pid) && [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *ferretdb* ]]; then
       printf '%s\n' "$pid" >"$PID_FILE"
       say "reusing the FerretDB already listening on $HOST:$PORT (pid $pid)"
       printf '%s\n' "$URL"
