@@ -20,7 +20,10 @@ async function run(queue: DeliveryQueue) {
   let open!: () => void
   const opened = new Promise<void>((resolve) => (open = resolve))
   // Held until every send returned, so send() is timed alone, with no delivery deleting rows meanwhile.
-  const broker = createLocalBroker({ wiring, queue, deliver: async () => (await opened, new Response(null, { status: 204 })) })
+  const broker = createLocalBroker({ wiring, queue, deliver: async () => {
+    await opened
+    return new Response(null, { status: 204 })
+  } })
   const batch = Array.from({ length: events }, (_, i) => {
     const videoId = `video${String(i).padStart(6, '0')}`
     return createEvent('video.discovered', { function: 'discover', subject: videoId, data: { jobId: 'bench', videoId, url: `https://www.youtube.com/watch?v=${videoId}`, force: false } })

@@ -36,7 +36,10 @@ const cores = availableParallelism()
 
 // ---- a corpus that reads like transcripts: English stop words at their rates, a Zipf-distributed vocabulary
 let seed = 42
-const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32)
+const random = () => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+  return seed / 2 ** 32
+}
 const STOP = 'the and to of a i it in that you is was we this for on so they with but have be what are like just not do at there about one can all if as or my from he an out how when up'.split(' ')
 const SYLLABLES = 'ka ri to mo na shi lu pe ver dan sol tre bar co mi lo gen tar vel stra pol quin'.split(' ')
 const VOCABULARY = Array.from({ length: 20_000 }, (_, i) => {

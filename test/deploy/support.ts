@@ -35,7 +35,7 @@ export const IMAGE_PREFIX = (() => {
 export interface K8sObject {
   apiVersion: string
   kind: string
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+  metadata: { name: string; namespace?: string | undefined; labels?: Record<string, string>; annotations?: Record<string, string> }
   spec?: any
   data?: Record<string, string>
   [field: string]: any

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api } from '../../functions/api/src/index.ts'
 import { discover } from '../../functions/discover/src/index.ts'
 import { download } from '../../functions/download/src/index.ts'
-import { channelFeedXml, loadCaptionFixture, startFixtureServer, type FixtureServer } from '../../shared/youtube/src/fixtures/index.ts'
+import { startFixtureServer, type FixtureServer } from '../../shared/youtube/src/fixtures/index.ts'
 import { EgressRefusedError, egressProxyFor, guardedFetch, GuardedFetchError, listVideos, resolveChannel, startEgressProxy } from '../../shared/youtube/src/index.ts'
 import { runYtDlp } from '../../shared/youtube/src/ytdlp/run.ts'
 

@@ -99,9 +99,9 @@ export function skippedStreamDue(video: Pick<Video, 'status' | 'liveStatus' | 'p
 interface ListedVideo {
   videoId: string
   url: string
-  playlistItem?: number
-  title?: string
-  publishedAt?: string
+  playlistItem?: number | undefined
+  title?: string | undefined
+  publishedAt?: string | undefined
 }
 
 /**

@@ -69,7 +69,7 @@ describe('discover: channel re-sync', () => {
     const delivery = fn.deliver('channel.resync.requested', CHANNEL_ID, { jobId, channelId: CHANNEL_ID, url: channel.url, reason }).finally(() => {
       delivered = true
     })
-    let seen: { status?: string; channel?: Channel } = {}
+    let seen: { status?: string; channel?: Channel | undefined } = {}
     while (!seen.channel) {
       const status = (await fn.stores.documents.getJob(jobId))?.status
       if (status === 'succeeded' || status === 'failed' || status === 'partial') seen = { status, channel: await fn.stores.documents.getChannel(CHANNEL_ID) }

@@ -1,6 +1,6 @@
 import { parseJsonBlob, videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { ProviderError } from '@ytrag/providers'
-import { blobKeys, chunkId, storedTranscriptSchema, type ChunkRecord } from '@ytrag/stores'
+import { chunkId, storedTranscriptSchema, type ChunkRecord } from '@ytrag/stores'
 import { chapterAt, chunkTranscript } from '@ytrag/transcript'
 
 /** What a chunk's vector is made from: the title (and chapter) give a passage the context its words lack. */
@@ -63,7 +63,7 @@ export const indexer: FunctionDefinition = {
           if (!(error instanceof ProviderError) || error.retryable) throw error
           return lifecycle.fail(video, 'index', `embedding failed: ${error.message}`, jobId)
         }
-        records.forEach((record, index) => (record.embedding = vectors[index]!))
+        for (const [index, record] of records.entries()) record.embedding = vectors[index]!
         logger.debug({ videoId, chunks: records.length, model: providers.embeddings.model }, 'chunks embedded')
       }
       // Replacing the video's chunks as a whole makes a repeated run leave the same chunks.

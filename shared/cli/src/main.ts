@@ -49,7 +49,7 @@ interface Passage {
   start: number
   text: string
   url: string
-  chapter?: { title: string }
+  chapter?: { title: string } | undefined
 }
 
 /** The video's title, and the chapter when the video has chapters: `Indexes › Covering indexes`. */

@@ -75,7 +75,11 @@ function send(base: string, testCase: Case): Promise<Answer> {
         if (offset > 0) await new Promise((done) => setTimeout(done, 1))
         if (!req.write(body.subarray(offset, offset + piece))) {
           let drained!: () => void
-          await Promise.race([new Promise<void>((done) => req.once('drain', (drained = done))), stopped])
+          const drain = new Promise<void>((done) => {
+            drained = done
+            req.once('drain', done)
+          })
+          await Promise.race([drain, stopped])
           req.off('drain', drained)
         }
       }

@@ -166,27 +166,27 @@ export interface NewVideo {
 /** What a stage writes back about a video as it finishes or fails. */
 export interface VideoUpdate {
   /** Other stages' states written in the same step (a stage that finishes skips the next). */
-  stages?: Partial<Record<Stage, StageStatus>>
+  stages?: Partial<Record<Stage, StageStatus>> | undefined
   /** What the step sends on, recorded before it is sent; null clears it. */
-  handoff?: Handoff | null
-  redrives?: number
-  title?: string
-  channelId?: string
-  channel?: string
-  publishedAt?: string
-  durationSeconds?: number
-  language?: string
-  transcript?: TranscriptInfo
+  handoff?: Handoff | null | undefined
+  redrives?: number | undefined
+  title?: string | undefined
+  channelId?: string | undefined
+  channel?: string | undefined
+  publishedAt?: string | undefined
+  durationSeconds?: number | undefined
+  language?: string | undefined
+  transcript?: TranscriptInfo | undefined
   /** Set when the audio is cut into segments (with nothing done yet); null clears it. */
-  audio?: AudioProgress | null
+  audio?: AudioProgress | null | undefined
   /** null: watchable again. */
-  availability?: VideoAvailability | null
-  liveStatus?: LiveStatus
+  availability?: VideoAvailability | null | undefined
+  liveStatus?: LiveStatus | undefined
   /** null clears it. */
-  skipReason?: string | null
-  chapters?: Chapter[]
-  chunkCount?: number
-  error?: string | null
+  skipReason?: string | null | undefined
+  chapters?: Chapter[] | undefined
+  chunkCount?: number | undefined
+  error?: string | null | undefined
 }
 
 export type ChannelSyncOutcome = 'ok' | 'failed' | 'rate-limited'
@@ -199,7 +199,7 @@ export interface Channel {
   url: string
   /** What yt-dlp lists for a backfill or when the feed fails, e.g. `https://www.youtube.com/channel/UC…/videos`. */
   listUrl: string
-  title?: string
+  title?: string | undefined
   /** Caption languages wanted, in order; empty: the video's own. */
   languages: string[]
   /** Whether videos without captions may be transcribed (it costs money). */
@@ -209,13 +209,13 @@ export interface Channel {
   intervalSeconds: number
   /** When the schedule next syncs it (ISO 8601). */
   nextSyncAt: string
-  lastSyncAt?: string
-  lastOutcome?: ChannelSyncOutcome
-  lastError?: string
+  lastSyncAt?: string | undefined
+  lastOutcome?: ChannelSyncOutcome | undefined
+  lastError?: string | undefined
   /** Failed syncs in a row; each one doubles the wait before the next. Reset by a sync that works. */
   consecutiveFailures: number
   /** New videos the last sync found. */
-  videosFoundLastSync?: number
+  videosFoundLastSync?: number | undefined
   createdAt: string
   updatedAt: string
 }
@@ -231,11 +231,11 @@ export interface NewChannel {
   channelId: string
   url: string
   listUrl: string
-  title?: string
-  languages?: string[]
-  speechToText?: boolean
-  backfill?: number | 'all'
-  intervalSeconds?: number
+  title?: string | undefined
+  languages?: string[] | undefined
+  speechToText?: boolean | undefined
+  backfill?: number | 'all' | undefined
+  intervalSeconds?: number | undefined
   /** Applied only when the subscription is created (the caller's configuration). */
   defaults: ChannelDefaults
   /** When a new subscription first syncs; an existing one keeps its schedule. */
@@ -418,9 +418,9 @@ export interface ChunkChapter {
 }
 
 export interface SearchFilter {
-  videoIds?: string[]
-  channelIds?: string[]
-  publishedAfter?: string
+  videoIds?: string[] | undefined
+  channelIds?: string[] | undefined
+  publishedAfter?: string | undefined
 }
 
 export interface ChunkHit extends ChunkRecord {

@@ -32,7 +32,10 @@ export function documentRoutes(app: OpenAPIHono<ApiEnv>) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an API key: Authorization: Bearer KEY' })
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' })
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined
-  app.get('/openapi.json', (c) => c.json((document ??= app.getOpenAPI31Document(documentConfig))))
+  app.get('/openapi.json', (c) => {
+    document ??= app.getOpenAPI31Document(documentConfig)
+    return c.json(document)
+  })
 
   const assets = new Map<DocsAsset, Promise<string>>()
   const asset = (name: DocsAsset) => {

@@ -82,7 +82,10 @@ describe('a local broker over a SqliteDeliveryQueue', () => {
       ],
     }
     const subscribers = gate()
-    const broker = brokerOver(path, { wiring, deliver: async () => (await subscribers.opened, new Response(null, { status: 204 })) })
+    const broker = brokerOver(path, { wiring, deliver: async () => {
+      await subscribers.opened
+      return new Response(null, { status: 204 })
+    } })
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
     const event = createEvent('video.indexed', { function: 'indexer', subject: 'v1', data: { jobId, videoId: 'v1', chunkCount: 3 }, traceparent })
     await broker.send(event)
@@ -103,7 +106,10 @@ describe('a local broker over a SqliteDeliveryQueue', () => {
     const path = queueFile()
     const api = gate()
     const { to, deliver } = recorder(async (d) => {
-      if (d.service === 'api') return (await api.opened, new Response(null, { status: 204 }))
+      if (d.service === 'api') {
+        await api.opened
+        return new Response(null, { status: 204 })
+      }
       const reply = HTTP.binary(indexed())
       return new Response(reply.body as string, { status: 200, headers: reply.headers as Record<string, string> })
     })
@@ -249,7 +255,10 @@ describe.each<[string, () => DeliveryQueue]>([
 ])('a local broker over a %s', (_, open) => {
   it('delivers an event sent again with the same source and id once while the first is pending, and again once it is over', async () => {
     const subscriber = gate()
-    const { to, deliver } = recorder(async () => (await subscriber.opened, new Response(null, { status: 204 })))
+    const { to, deliver } = recorder(async () => {
+      await subscriber.opened
+      return new Response(null, { status: 204 })
+    })
     const broker = createLocalBroker({ wiring: readBrokerWiring(knativeBaseDir), deliver, queue: open() })
     const event = discovered()
     await broker.send(event)

@@ -44,6 +44,9 @@ ${spec}`
 
 const kustomization = (...resources: string[]) => `resources:\n${resources.map((r) => `  - ${r}\n`).join('')}`
 
+/** The fields these checks read of a rendered manifest. */
+type KubernetesObject = { kind: string; apiVersion: string; metadata: { name: string; namespace: string; annotations?: Record<string, string> }; spec: Record<string, unknown> }
+
 describe('readBrokerWiring on knative/base', () => {
   const wiring = readBrokerWiring(knativeBaseDir)
 
@@ -173,8 +176,8 @@ describe('kubectl kustomize knative/base', () => {
     const built = spawnSync('kubectl', ['kustomize', knativeBaseDir], { encoding: 'utf8' })
     expect(built.stderr).toBe('')
     expect(built.status).toBe(0)
-    const objects = parseAllDocuments(built.stdout).map((document) => document.toJS() as Record<string, any>)
-    const kinds = objects.map((o) => o.kind as string)
+    const objects = parseAllDocuments(built.stdout).map((document) => document.toJS() as KubernetesObject)
+    const kinds = objects.map((o) => o.kind)
     expect(kinds.filter((k) => k === 'Broker')).toHaveLength(1)
     expect(kinds.filter((k) => k === 'Trigger')).toHaveLength(8)
     expect(kinds.filter((k) => k === 'PingSource')).toHaveLength(1)
@@ -190,8 +193,8 @@ describe('kubectl kustomize knative/base', () => {
     const ping = objects.find((o) => o.kind === 'PingSource')!
     expect(ping.metadata.name).toBe('resync-schedule')
     expect(ping.spec).toMatchObject({ schedule: '*/15 * * * *', contentType: 'application/json', sink: { ref: { kind: 'Broker', name: 'default' } } })
-    expect(JSON.parse(ping.spec.data)).toEqual({ reason: 'scheduled-resync' })
+    expect(JSON.parse(String(ping.spec.data))).toEqual({ reason: 'scheduled-resync' })
     const broker = objects.find((o) => o.kind === 'Broker')!
-    expect(broker.metadata.annotations['eventing.knative.dev/broker.class']).toBe('MTChannelBasedBroker')
+    expect(broker.metadata.annotations?.['eventing.knative.dev/broker.class']).toBe('MTChannelBasedBroker')
   })
 })

@@ -107,6 +107,7 @@ export interface FunctionDependencies {
  */
 export interface ReadinessCheck {
   label: string
+  // biome-ignore lint/suspicious/noConfusingVoidType: the stores' own `ping(): Promise<void>` (healthy) fit here as they are
   ping(): Promise<void | { degraded: string }>
 }
 

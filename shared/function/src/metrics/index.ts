@@ -146,7 +146,10 @@ export function functionMetrics(name: string, options: FunctionMetricsOptions = 
      */
     count(counterName: string, help: string, value = 1, labels: Record<string, string> = {}) {
       let counter = ownCounters.get(counterName)
-      if (!counter) ownCounters.set(counterName, (counter = new Counter({ name: counterName, help, labelNames: Object.keys(labels), registers })))
+      if (!counter) {
+        counter = new Counter({ name: counterName, help, labelNames: Object.keys(labels), registers })
+        ownCounters.set(counterName, counter)
+      }
       counter.inc(labels, value)
     },
     countEvent(type: string, outcome: string) {

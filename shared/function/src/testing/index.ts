@@ -153,8 +153,8 @@ const exportTraceServiceRequest = z.object({
   ),
 })
 const SPAN_KINDS = ['internal', 'server', 'client', 'producer', 'consumer'] as const
-const valueOf = (value: z.infer<typeof anyValue>) => value.stringValue ?? value.boolValue ?? value.doubleValue ?? Number(value.intValue)
-const attributesOf = (pairs: z.infer<typeof keyValues>) => Object.fromEntries(pairs.map(({ key, value }) => [key, valueOf(value)]))
+const attributeValue = (value: z.infer<typeof anyValue>) => value.stringValue ?? value.boolValue ?? value.doubleValue ?? Number(value.intValue)
+const attributesOf = (pairs: z.infer<typeof keyValues>) => Object.fromEntries(pairs.map(({ key, value }) => [key, attributeValue(value)]))
 
 /**
  * An OTLP/HTTP collector on loopback that keeps the spans exported to it (JSON encoding, what

@@ -186,7 +186,7 @@ describe('without passages', () => {
     const failing: ChatProvider = {
       model: 'down',
       complete: () => Promise.reject(new Error('down')),
-      async *stream() {
+      stream() {
         throw new Error('down')
       },
     }

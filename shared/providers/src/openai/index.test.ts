@@ -20,7 +20,7 @@ describe('openAiProviders configuration', () => {
     const server = await startOpenAiTestServer()
     try {
       await openAiProviders({ baseUrl: server.baseUrl }).embeddings!.embed(['hello'])
-      expect(server.requests[0]?.headers['authorization']).toBe('Bearer no-key-needed')
+      expect(server.requests[0]?.headers.authorization).toBe('Bearer no-key-needed')
       const strict = await startOpenAiTestServer({ apiKey: 'sk-right' })
       try {
         await expect(openAiProviders({ baseUrl: strict.baseUrl, apiKey: 'sk-wrong', maxRetries: 0 }).embeddings!.embed(['x'])).rejects.toMatchObject({ status: 401, retryable: false })
@@ -58,7 +58,7 @@ describe('embedding batches', () => {
   })
 
   it('never splits a surrogate pair when truncating', () => {
-    const text = 'a' + '😀'.repeat(20)
+    const text = `a${'😀'.repeat(20)}`
     const { batches } = planEmbeddingBatches([text], { maxInputs: 10, maxRequestTokens: 100, maxInputTokens: 1 })
     expect(batches[0]?.inputs[0]).toBe('a😀'.slice(0, 3)) // 4 chars would cut the second emoji in half
   })
@@ -80,7 +80,7 @@ describe('OpenAI embeddings against the test server', () => {
     // The server answers in reverse order; the provider re-orders by `index`.
     expect(vectors).toHaveLength(3000)
     for (const i of [0, 1, 2047, 2048, 2999]) {
-      vectors[i]!.forEach((value, d) => expect(value).toBeCloseTo(hashedEmbedding(texts[i]!, 16)[d]!, 6))
+      for (const [d, value] of vectors[i]!.entries()) expect(value).toBeCloseTo(hashedEmbedding(texts[i]!, 16)[d]!, 6)
     }
     // The SDK asks for base64 (a quarter of the JSON) and decodes it.
     expect(bodyOf(server.requests[0]!).encoding_format).toBe('base64')

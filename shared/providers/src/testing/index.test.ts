@@ -71,7 +71,7 @@ describe('the OpenAI-compatible test server', () => {
     const encoded = (await (await post('/embeddings', { model: 'm', input: 'covering index', encoding_format: 'base64', dimensions: 4 })).json()) as { data: { embedding: string }[] }
     const bytes = Buffer.from(encoded.data[0]!.embedding, 'base64')
     const decoded = [...new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)]
-    decoded.forEach((value, index) => expect(value).toBeCloseTo(hashedEmbedding('covering index', 4)[index]!, 6))
+    for (const [index, value] of decoded.entries()) expect(value).toBeCloseTo(hashedEmbedding('covering index', 4)[index]!, 6)
   })
 
   it('enforces the real limits: 2,048 inputs, no empty input, 8,192 tokens an input, 300,000 a request', async () => {

@@ -153,7 +153,9 @@ export function silentWav(options: { seconds: number; sampleRate?: number }): Ui
   const dataBytes = Math.round(options.seconds * sampleRate) * 2
   const bytes = new Uint8Array(44 + dataBytes)
   const view = new DataView(bytes.buffer)
-  const ascii = (offset: number, text: string) => [...text].forEach((char, index) => view.setUint8(offset + index, char.charCodeAt(0)))
+  const ascii = (offset: number, text: string) => {
+    for (const [index, char] of [...text].entries()) view.setUint8(offset + index, char.charCodeAt(0))
+  }
   ascii(0, 'RIFF')
   view.setUint32(4, 36 + dataBytes, true)
   ascii(8, 'WAVE')
@@ -341,7 +343,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
       const fields: Record<string, string[]> = {}
       let file: { filename: string; type: string; size: number } | undefined
       for (const [name, value] of form.entries()) {
-        if (typeof value === 'string') (fields[name] ??= []).push(value)
+        if (typeof value === 'string') fields[name] = [...(fields[name] ?? []), value]
         else file = { filename: value.name, type: value.type, size: value.size }
       }
       record.body = { fields, file }
@@ -354,7 +356,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
       }
     }
 
-    const authorization = headers['authorization'] ?? ''
+    const authorization = headers.authorization ?? ''
     const token = /^Bearer\s+(.+)$/iu.exec(authorization)?.[1]?.trim()
     if (!token || (options.apiKey !== undefined && token !== options.apiKey)) {
       const message = token
@@ -400,7 +402,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     const texts = inputs.map((input) => (typeof input === 'string' ? input : Array.isArray(input) ? input.join(' ') : String(input)))
     // The same estimate as the client (4 characters a token); the real tokenizer is not available here.
     const tokens = texts.map((text) => Math.ceil(text.length / 4))
-    const emptyAt = texts.findIndex((text) => text === '')
+    const emptyAt = texts.indexOf('')
     if (emptyAt >= 0) return reply(400, errorBody(`'input[${emptyAt}]' cannot be an empty string.`))
     const longAt = tokens.findIndex((count) => count > EMBEDDING_MAX_INPUT_TOKENS)
     if (longAt >= 0) return reply(400, errorBody(`This model's maximum context length is ${EMBEDDING_MAX_INPUT_TOKENS} tokens, however input[${longAt}] has ${tokens[longAt]} tokens.`))
@@ -420,10 +422,10 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
 
   function chat(body: unknown, reply: Reply, res: ServerResponse, record: RecordedRequest) {
     const request = (body ?? {}) as Record<string, unknown>
-    const messages = request['messages']
-    if (typeof request['model'] !== 'string') return reply(400, errorBody("'model' is required.", 'invalid_request_error', 'missing_required_parameter'))
+    const messages = request.messages
+    if (typeof request.model !== 'string') return reply(400, errorBody("'model' is required.", 'invalid_request_error', 'missing_required_parameter'))
     if (!Array.isArray(messages) || messages.length === 0) return reply(400, errorBody("'messages' must be a non-empty array."))
-    const model = request['model']
+    const model = request.model
     modelsSeen.add(model)
     const chatRequest: ChatRequest = {
       model,
@@ -432,7 +434,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
         // Content may be parts ([{type:'text', text}]); the script sees the text.
         content: typeof message.content === 'string' ? message.content : Array.isArray(message.content) ? message.content.map((part: { text?: unknown }) => String(part.text ?? '')).join('') : '',
       })),
-      stream: request['stream'] === true,
+      stream: request.stream === true,
       body: request,
     }
     const scripted = (options.chatScript ?? defaultChatReply)(chatRequest)
@@ -460,7 +462,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     event([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }])
     for (const piece of streamPieces(scripted)) event([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }])
     event([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }])
-    const streamOptions = request['stream_options'] as { include_usage?: unknown } | undefined
+    const streamOptions = request.stream_options as { include_usage?: unknown } | undefined
     if (streamOptions?.include_usage === true) event([], { usage })
     res.end('data: [DONE]\n\n')
   }
@@ -474,7 +476,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     const bytes = new Uint8Array(await file.arrayBuffer())
     if (bytes.length === 0) return reply(400, errorBody('The audio file is empty.'))
     const fields: Record<string, string[]> = {}
-    for (const [name, value] of form.entries()) if (typeof value === 'string' && name !== 'model') (fields[name] ??= []).push(value)
+    for (const [name, value] of form.entries()) if (typeof value === 'string' && name !== 'model') fields[name] = [...(fields[name] ?? []), value]
     const durationSeconds = wavDurationSeconds(bytes) ?? oggOpusDurationSeconds(bytes)
     const received: ReceivedAudio = {
       bytes,
@@ -489,7 +491,7 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     if (isScripted(scripted)) return reply(scripted.status, scripted.body ?? defaultErrorBody(scripted.status), scripted.headers)
 
     const text = scripted.segments.map((segment) => segment.text.trim()).join(' ')
-    const format = fields['response_format']?.[0] ?? 'json'
+    const format = fields.response_format?.[0] ?? 'json'
     if (format === 'text') return reply(200, text)
     if (format === 'json') return reply(200, { text })
     if (format !== 'verbose_json') return reply(400, errorBody(`The test server does not produce response_format '${format}'.`))

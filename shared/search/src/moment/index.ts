@@ -19,7 +19,7 @@ export function queryTerms(text: string): string[] {
 /** Letters, digits and marks, as the tokenizer cuts words; Latin diacritics go first, as there. */
 const WORD = /[\p{L}\p{N}\p{M}]+/gu
 const DIACRITICS = /[\u0300-\u036f]/g
-const ASCII = /^[\x00-\x7f]*$/
+const ASCII = /^\p{ASCII}*$/u
 
 /** Stems of words seen, so a common word is stemmed once, not on every hit; emptied when full. */
 const stems = new Map<string, string>()

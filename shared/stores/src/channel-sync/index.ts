@@ -16,8 +16,11 @@ export function isoTimestamp(value: string | Date, name: string): string {
   return new Date(time).toISOString()
 }
 
+/** Options as a caller gives them: any may be absent or undefined. */
+type Given<T> = { [K in keyof T]?: T[K] | undefined }
+
 /** Throws on an interval or a backfill no sync could run with; `where` names them in the message. */
-function checkOptions({ intervalSeconds, backfill }: Partial<ChannelDefaults>, where: string): void {
+function checkOptions({ intervalSeconds, backfill }: Given<ChannelDefaults>, where: string): void {
   if (intervalSeconds !== undefined && !(Number.isFinite(intervalSeconds) && intervalSeconds > 0)) {
     throw new RangeError(`${where}intervalSeconds must be positive, got ${intervalSeconds}`)
   }
@@ -27,7 +30,7 @@ function checkOptions({ intervalSeconds, backfill }: Partial<ChannelDefaults>, w
 }
 
 /** The options the caller gave (absent ones stay undefined), checked. */
-function givenOptions(channel: NewChannel): Partial<ChannelOptions> & Pick<ChannelOptions, 'url' | 'listUrl'> {
+function givenOptions(channel: NewChannel): Given<ChannelOptions> & Pick<ChannelOptions, 'url' | 'listUrl'> {
   const { url, listUrl, title, languages, speechToText, backfill, intervalSeconds } = channel
   if (typeof channel.channelId !== 'string' || channel.channelId === '') throw new TypeError('channelId must be a non-empty string')
   checkOptions({ intervalSeconds, backfill }, '')
@@ -74,9 +77,9 @@ export function changedChannelOptions(existing: Channel, channel: NewChannel): P
 /** What a store keeps per host. */
 export interface HostState {
   /** The latest reservation handed out. */
-  lastSlot?: string
-  backoffUntil?: string
-  backoffReason?: string
+  lastSlot?: string | undefined
+  backoffUntil?: string | undefined
+  backoffReason?: string | undefined
 }
 
 /**

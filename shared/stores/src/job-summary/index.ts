@@ -8,7 +8,7 @@ import { STAGES } from '../video-status/index.ts'
 export interface JobFacts {
   discovered: boolean
   /** Set by failJob: the job failed as a whole. */
-  error?: string
+  error?: string | undefined
   updatedAt: string
 }
 

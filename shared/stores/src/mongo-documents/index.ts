@@ -95,12 +95,12 @@ export type MongoDocumentStoreOptions = CommonOptions &
 interface JobDocument {
   jobId: string
   url: string
-  language?: string
+  language?: string | undefined
   force: boolean
   /** Set by markJobDiscovered: tells an empty job from one not listed yet. */
   discovered: boolean
   /** Set by failJob. */
-  error?: string
+  error?: string | undefined
   createdAt: string
   updatedAt: string
 }
@@ -117,28 +117,28 @@ interface JobVideoDocument {
 interface VideoDocument {
   videoId: string
   url: string
-  playlistItem?: number
+  playlistItem?: number | undefined
   title: string
-  channelId?: string
-  channel?: string
-  publishedAt?: string
-  durationSeconds?: number
-  language?: string
+  channelId?: string | undefined
+  channel?: string | undefined
+  publishedAt?: string | undefined
+  durationSeconds?: number | undefined
+  language?: string | undefined
   /** Not written since the status is derived from `stages` on read; documents of older builds have it. */
-  status?: VideoStatus
+  status?: VideoStatus | undefined
   stages: Record<Stage, StageState>
   /** Absent on documents written before generations existed: 0. */
-  generation?: number
-  handoff?: Handoff
-  redrives?: number
-  transcript?: TranscriptInfo
-  audio?: AudioProgress
-  availability?: VideoAvailability
-  liveStatus?: LiveStatus
-  skipReason?: string
-  chapters?: Chapter[]
+  generation?: number | undefined
+  handoff?: Handoff | undefined
+  redrives?: number | undefined
+  transcript?: TranscriptInfo | undefined
+  audio?: AudioProgress | undefined
+  availability?: VideoAvailability | undefined
+  liveStatus?: LiveStatus | undefined
+  skipReason?: string | undefined
+  chapters?: Chapter[] | undefined
   chunkCount: number
-  error?: string
+  error?: string | undefined
   createdAt: string
   updatedAt: string
 }

@@ -37,7 +37,7 @@ export interface QdrantChunkIndexOptions {
    */
   url: string
   /** Sent as the `api-key` header. */
-  apiKey?: string
+  apiKey?: string | undefined
   /** The collection holding the chunks; created by `init()` when missing. */
   collection: string
   /**
@@ -46,23 +46,23 @@ export interface QdrantChunkIndexOptions {
    * learned as undefined), a new collection is sparse-only (BM25 alone), and an existing one is
    * used as it is (with its dense vector's size, if it has one).
    */
-  dimensions?: EmbeddingSize
+  dimensions?: EmbeddingSize | undefined
   /** A ready client (shared, or configured otherwise); `apiKey` and `timeoutMs` are then ignored. */
-  client?: QdrantClient
+  client?: QdrantClient | undefined
   /** Points per upsert request, 1 to 256. Default 256. */
-  batchSize?: number
+  batchSize?: number | undefined
   /** How much a title's words count next to the chunk's text in BM25. Default 0.5, as in the embedded index. */
-  titleWeight?: number
+  titleWeight?: number | undefined
   /**
    * How much the words of the chunk's chapter title count next to its text. Default 0.5, as in
    * the embedded index. Points stored before chapters counted carry none until re-indexed: they
    * are still found by their text and title, as before.
    */
-  chapterWeight?: number
+  chapterWeight?: number | undefined
   /** Whose stop words a query drops (ISO 639-1 codes or tags). Default `['en']`, as in the embedded index. */
-  languages?: readonly string[]
+  languages?: readonly string[] | undefined
   /** How long one request may take. Default 30 000 ms. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
 }
 
 /**

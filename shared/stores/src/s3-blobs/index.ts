@@ -132,7 +132,7 @@ export class S3BlobStore implements BlobStore {
     this.#client =
       client ??
       new S3Client({
-        region: this.#region,
+        region: this.#region ?? 'us-east-1',
         forcePathStyle,
         ...(endpoint ? { endpoint } : {}),
         ...(credentials ? { credentials } : {}),

@@ -160,7 +160,7 @@ describe('the sparse vectors and the FTS5 index', () => {
   it('find the same documents for a query, through the shared analysis', () => {
     const db = new DatabaseSync(':memory:')
     db.exec(`CREATE VIRTUAL TABLE f USING fts5(text, tokenize='porter unicode61')`)
-    documents.forEach((text, i) => db.prepare('INSERT INTO f (rowid, text) VALUES (?, ?)').run(i, text))
+    for (const [i, text] of documents.entries()) db.prepare('INSERT INTO f (rowid, text) VALUES (?, ?)').run(i, text)
     for (const query of queries) {
       // FTS5's own tokenizer reads the documents and the MATCH expression's phrases.
       const byFts = db

@@ -118,8 +118,8 @@ export function sparseQueryVector(text: string, options: SparseQueryOptions = {}
  */
 export function addSparse(a: SparseVector, b: SparseVector, weight = 1): SparseVector {
   const sum = new Map<number, number>()
-  a.indices.forEach((index, i) => sum.set(index, (sum.get(index) ?? 0) + a.values[i]!))
-  b.indices.forEach((index, i) => sum.set(index, (sum.get(index) ?? 0) + weight * b.values[i]!))
+  for (const [i, index] of a.indices.entries()) sum.set(index, (sum.get(index) ?? 0) + a.values[i]!)
+  for (const [i, index] of b.indices.entries()) sum.set(index, (sum.get(index) ?? 0) + weight * b.values[i]!)
   // A zero weight would still count the term as present in Qdrant's IDF statistics.
   const indices = [...sum.keys()].filter((index) => sum.get(index) !== 0).sort((x, y) => x - y)
   return { indices, values: indices.map((index) => sum.get(index)!) }

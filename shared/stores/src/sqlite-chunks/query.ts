@@ -38,9 +38,15 @@ type Row = Record<string, unknown>
 const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>()
 function prepare(db: DatabaseSync, sql: string): StatementSync {
   let cache = statements.get(db)
-  if (!cache) statements.set(db, (cache = new Map()))
+  if (!cache) {
+    cache = new Map()
+    statements.set(db, cache)
+  }
   let statement = cache.get(sql)
-  if (!statement) cache.set(sql, (statement = db.prepare(sql)))
+  if (!statement) {
+    statement = db.prepare(sql)
+    cache.set(sql, statement)
+  }
   return statement
 }
 

@@ -211,10 +211,13 @@ describe('chunkTranscript', () => {
         expect(next.end).toBeGreaterThanOrEqual(previous.end)
       }
       // Each cue starts within maxSpanSeconds of every chunk holding its first word.
-      const firstWords = segments.reduce<{ word: number; start: number }[]>((found, segment) => {
-        const word = found.length ? found.at(-1)!.word + words(segments[found.length - 1]!.text).length : 0
-        return [...found, { word, start: segment.start }]
-      }, [])
+      const firstWords: { word: number; start: number }[] = []
+      for (const segment of segments) {
+        const word = firstWords.length
+          ? firstWords.at(-1)!.word + words(segments[firstWords.length - 1]!.text).length
+          : 0
+        firstWords.push({ word, start: segment.start })
+      }
       runs.forEach((run, index) => {
         for (const cue of firstWords.filter((first) => first.word >= run.from && first.word < run.to)) {
           expect(cue.start - chunks[index]!.start).toBeLessThanOrEqual(maxSpanSeconds)

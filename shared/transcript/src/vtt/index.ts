@@ -111,7 +111,10 @@ function cuesOfBlock(block: string[]): CueLines[] {
     if (!cue || cleaned === '') continue
     cue.lines.push(cleaned)
     const starts = INLINE_TIMESTAMP.test(line) ? wordStartsOf(line, cue.start, cleaned) : undefined
-    if (starts) (cue.wordStarts ??= [])[cue.lines.length - 1] = starts
+    if (starts) {
+      cue.wordStarts ??= []
+      cue.wordStarts[cue.lines.length - 1] = starts
+    }
   }
   return cues.filter((found) => found.lines.length > 0)
 }

@@ -323,7 +323,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       client.pipe(upstream)
     })
     upstream.on('error', (error) => {
-      if (upstream.connecting) client.end(`HTTP/1.1 502 upstream ${request.url} failed: ${error.message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) + '\r\n\r\n')
+      if (upstream.connecting) client.end(`${`HTTP/1.1 502 upstream ${request.url} failed: ${error.message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}\r\n\r\n`)
       else client.destroy()
     })
     upstream.on('close', () => client.destroy())

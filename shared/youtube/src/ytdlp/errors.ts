@@ -2,8 +2,8 @@ export type YtDlpErrorDetails = {
   /** The URL yt-dlp was working on. */
   url: string
   /** The line of yt-dlp's stderr that says what went wrong, when there is one. */
-  detail?: string
-  cause?: unknown
+  detail?: string | undefined
+  cause?: unknown | undefined
 }
 
 /** yt-dlp failed. `permanent` says whether trying again can help. */

@@ -32,8 +32,8 @@ export {
 
 export type VideoList = {
   kind: 'video' | 'playlist'
-  title?: string
-  channelId?: string
+  title?: string | undefined
+  channelId?: string | undefined
   videos: DiscoveredVideo[]
 }
 

@@ -9,18 +9,18 @@ export type DiscoveredVideo = {
   /** The page to read the video from (pass it, with `playlistItem`, to `videoInfo`). */
   url: string
   /** For pages with several videos and no page per video: the video's 1-based place on `url`. */
-  playlistItem?: number
-  title?: string
-  channelId?: string
-  channel?: string
-  durationSeconds?: number
+  playlistItem?: number | undefined
+  title?: string | undefined
+  channelId?: string | undefined
+  channel?: string | undefined
+  durationSeconds?: number | undefined
   /** ISO 8601, from yt-dlp's `timestamp` or else its `upload_date` (then at midnight UTC). */
-  publishedAt?: string
+  publishedAt?: string | undefined
   /**
    * The video's info JSON as the listing extracted it, when the page holds the video itself
    * (with `playlistItem`): `videoInfoFromListing` reads it instead of the page again.
    */
-  listed?: RawInfo
+  listed?: RawInfo | undefined
 }
 
 export type CaptionFormat = { ext: string; url: string; name?: string }
@@ -33,11 +33,11 @@ export type Chapter = { title: string; start: number; end: number }
 
 export type VideoInfo = DiscoveredVideo & {
   /** The video's spoken language, when the site says. */
-  language?: string
+  language?: string | undefined
   /** Whether it is (or was) a live stream; absent when the site says nothing. */
-  liveStatus?: LiveStatus
+  liveStatus?: LiveStatus | undefined
   /** Its chapters in order, when the page lists them. */
-  chapters?: Chapter[]
+  chapters?: Chapter[] | undefined
   /** Captions written by the creator. */
   subtitles: CaptionTracks
   /** Speech-recognised captions (and, on YouTube, their machine translations). */

@@ -15,15 +15,15 @@ import { knowsNewFlags, probeYtDlp } from './version.ts'
  */
 export type YtDlpSettings = {
   /** A cookies.txt (`--cookies`); each run gets its own copy, since yt-dlp writes the jar back. */
-  cookiesFile?: string
+  cookiesFile?: string | undefined
   /** Each one `--extractor-args`. */
-  extractorArgs?: readonly string[]
+  extractorArgs?: readonly string[] | undefined
   /** `--sleep-requests`. */
-  sleepRequestsSeconds?: number
+  sleepRequestsSeconds?: number | undefined
   /** `--js-runtimes`, each (`node` alone means this process's Node); only for a yt-dlp that has the flag. */
-  jsRuntimes?: readonly string[]
+  jsRuntimes?: readonly string[] | undefined
   /** `--remote-components`, each; only for a yt-dlp that has the flag. */
-  remoteComponents?: readonly string[]
+  remoteComponents?: readonly string[] | undefined
 }
 
 export type YtDlpOptions = {

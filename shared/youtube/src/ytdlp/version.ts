@@ -205,6 +205,7 @@ export function ytdlpReadiness(
   binary: string,
   floor: YtDlpFloor,
   logger?: { warn(details: object, message: string): void; error(details: object, message: string): void; info(details: object, message: string): void },
+  // biome-ignore lint/suspicious/noConfusingVoidType: a readiness check's ping resolves nothing when healthy, as the stores' do
 ): { label: string; ping(): Promise<void | Degraded> } {
   const assess = async () => assessYtDlp(await probeYtDlp(binary), floor)
   // Said once, at start-up, where an operator reads first (once per process: local mode builds
