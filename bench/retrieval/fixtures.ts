@@ -6,9 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { transcriptFromCaptions, type Segment } from '@ytrag/transcript'
 
-export type CaptionLayout = 'creator' | 'rolling' | 'rolling-unpunctuated'
+type CaptionLayout = 'creator' | 'rolling' | 'rolling-unpunctuated'
 
-export interface TimedSentence {
+interface TimedSentence {
   text: string
   start: number
   end: number

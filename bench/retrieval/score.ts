@@ -73,7 +73,7 @@ export async function openBench({ openAiBaseUrl }: { openAiBaseUrl?: string } = 
 }
 
 /** The top 5 hits for a question, as the API's search gives them. */
-export async function ask(bench: Bench, question: string): Promise<SearchHit[]> {
+async function ask(bench: Bench, question: string): Promise<SearchHit[]> {
   const embedding = bench.embed ? await bench.embed(question) : undefined
   return searchChunks(bench.fn.stores.chunks, { query: question, limit: 5, ...(embedding ? { embedding } : {}) })
 }
@@ -81,7 +81,7 @@ export async function ask(bench: Bench, question: string): Promise<SearchHit[]> 
 const linkSeconds = (url: string) => Number(/[&#]t=(\d+)/.exec(url)?.[1])
 
 /** How one question fared. */
-export function judge(talks: Talk[], question: Question, hits: SearchHit[]): QuestionResult {
+function judge(talks: Talk[], question: Question, hits: SearchHit[]): QuestionResult {
   const talk = talks.find((candidate) => candidate.id === question.talk)!
   const sentence = talk.sentences[question.answer]!
   const wanted = normalized(sentence.text)
@@ -99,7 +99,7 @@ const median = (values: number[]) => {
 }
 
 /** hit@1, MRR@5 and where the links land, over every question. */
-export function summarize(results: QuestionResult[]): Scores {
+function summarize(results: QuestionResult[]): Scores {
   const correct = results.filter((result) => result.rank === 0)
   const leads = correct.map((result) => result.linkLead!)
   // A link's `t` is whole seconds; 1 ms of slack absorbs the sentence times' own rounding.

@@ -34,7 +34,7 @@ export function imageFunction(image: string): string | undefined {
 }
 
 /** The routes of a set of built objects, read by the same code the local broker uses. */
-export function wiringOf(objects: K8sObject[]): BrokerWiring {
+function wiringOf(objects: K8sObject[]): BrokerWiring {
   const dir = mkdtempSync(join(tmpdir(), 'ytrag-wiring-'))
   try {
     writeFileSync(join(dir, 'built.yaml'), objects.map((o) => JSON.stringify(o)).join('\n---\n'))

@@ -12,10 +12,10 @@ import { eventSchemas } from '../../shared/events/src/index.ts'
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const KNATIVE_BASE = join(ROOT, 'knative/base')
 export const OVERLAYS_DIR = join(ROOT, 'knative/overlays')
-export const ARGOCD_DIR = join(ROOT, 'argocd')
-export const WORKFLOW_FILE = join(ROOT, '.github/workflows/ci.yml')
+const ARGOCD_DIR = join(ROOT, 'argocd')
+const WORKFLOW_FILE = join(ROOT, '.github/workflows/ci.yml')
 /** The CRD schemas vendored from the datreeio CRDs-catalog (see its README). */
-export const SCHEMAS_DIR = join(import.meta.dirname, 'schemas')
+const SCHEMAS_DIR = join(import.meta.dirname, 'schemas')
 
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const
 export type Environment = (typeof ENVIRONMENTS)[number]
@@ -42,7 +42,7 @@ export interface K8sObject {
 }
 
 /** Parses every document of a YAML text; throws on a syntax error. */
-export function parseYaml(text: string, where: string): any[] {
+function parseYaml(text: string, where: string): any[] {
   return parseAllDocuments(text).flatMap((document) => {
     const [error] = document.errors
     if (error) throw new Error(`${where}: invalid YAML: ${error.message}`)
@@ -87,7 +87,7 @@ export function kustomizeOver(dir: string, extra: Record<string, unknown>): K8sO
   }
 }
 
-export const byKind = (objects: K8sObject[], apiVersion: string, kind: string) =>
+const byKind = (objects: K8sObject[], apiVersion: string, kind: string) =>
   objects.filter((o) => o.apiVersion === apiVersion && o.kind === kind)
 
 export const knativeServices = (objects: K8sObject[]) => byKind(objects, 'serving.knative.dev/v1', 'Service')
@@ -193,7 +193,7 @@ const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, co
 const compiled = new Map<string, ValidateFunction>()
 
 /** The vendored CRD schema file for an object's apiVersion and kind. */
-export function crdSchemaPath(apiVersion: string, kind: string): string {
+function crdSchemaPath(apiVersion: string, kind: string): string {
   const [group, version] = apiVersion.split('/')
   return join(SCHEMAS_DIR, String(group), `${kind.toLowerCase()}_${version}.json`)
 }

@@ -14,7 +14,7 @@ const clock = (seconds: number) => {
 }
 
 /** Why a video is refused for length, naming the setting that decides it. */
-export const tooLongReason = (seconds: number, max: number) =>
+const tooLongReason = (seconds: number, max: number) =>
   `the video is ${clock(seconds)} long; speech-to-text takes videos up to ${clock(max)} (YOUTUBE_RAG__AUDIO__MAX_DURATION_SECONDS)`
 
 /**

@@ -15,7 +15,7 @@ import { startServerProcess, type ProcessInfo, type ServerProcess } from './serv
 /** How long, after a restart, every job may take to become terminal (issue 10). */
 export const TERMINAL_WITHIN_MS = 60_000
 
-export const PLAYLIST_PATH = '/chaos.html'
+const PLAYLIST_PATH = '/chaos.html'
 
 /** The first `cues` cues of a WebVTT text, with its header. Cues are separated by an empty line. */
 export function firstCues(vtt: string, cues: number): string {
@@ -54,7 +54,7 @@ export interface LogLine {
   subject?: string
 }
 
-export type Trigger =
+type Trigger =
   /** The `nth` log line that `match` accepts; the kill follows `delayMs` later (default at once). */
   | { kind: 'log'; match: (line: LogLine) => boolean; nth: number; delayMs?: number }
   /**
@@ -117,7 +117,7 @@ export function chunkRows(storageDir: string): { byVideo: Record<string, ChunkRo
  * Every job the storage holds, read from the document file (read-only): no API lists jobs, and
  * a job whose id never reached the client (the server died while answering) counts too.
  */
-export function storedJobIds(storageDir: string): string[] {
+function storedJobIds(storageDir: string): string[] {
   const db = new DatabaseSync(join(storageDir, 'documents.sqlite'), { readOnly: true })
   try {
     return db
@@ -130,7 +130,7 @@ export function storedJobIds(storageDir: string): string[] {
 }
 
 /** Every file under `<storage>/blobs`, dot files (a `.tmp` left by a torn write) included. */
-export function blobFiles(storageDir: string): string[] {
+function blobFiles(storageDir: string): string[] {
   const root = join(storageDir, 'blobs')
   const files: string[] = []
   const walk = (dir: string) => {
@@ -198,7 +198,7 @@ export function slots(size: number) {
 export type Slots = ReturnType<typeof slots>
 
 /** The environment a chaos server runs with (on top of the test's own). */
-export function serverEnv(storageDir: string, fixtures: FixtureServer, tempDir?: string): Record<string, string> {
+function serverEnv(storageDir: string, fixtures: FixtureServer, tempDir?: string): Record<string, string> {
   return {
     // The server's temporary folders (yt-dlp's captions, the audio) in the scenario's own: what a
     // killed server leaves there is counted, and removed with the scenario.
@@ -249,7 +249,7 @@ async function waitTerminal(server: ServerProcess, jobIds: string[], withinMs: n
 }
 
 /** The restarted server's warnings and errors (the debug log is long), last ones first out. */
-export function logExcerpt(output: string, lines = 12): string {
+function logExcerpt(output: string, lines = 12): string {
   const kept = output.split('\n').filter((line) => line && !/"level":"(debug|info|trace)"/.test(line))
   return kept.slice(-lines).map((line) => `         ${line.slice(0, 400)}`).join('\n')
 }
@@ -258,7 +258,7 @@ const describeVideo = (video: VideoView) =>
   `${video.videoId} ${video.status} (download ${video.stages.download?.status}, transcribe ${video.stages.transcribe?.status}, index ${video.stages.index?.status}${video.error ? `, error: ${video.error}` : ''})`
 
 /** The state of storage after a restart, held against the reference. */
-export interface Check {
+interface Check {
   /** Videos not indexed, or with fewer chunks in the index than a clean run. */
   lost: string[]
   /** Videos with more chunks (in the index or the count they report) than a clean run, or a chunk index repeated. */
@@ -268,7 +268,7 @@ export interface Check {
   videos: string[]
 }
 
-export async function checkStorage(server: ServerProcess, storageDir: string, reference: Reference): Promise<Check> {
+async function checkStorage(server: ServerProcess, storageDir: string, reference: Reference): Promise<Check> {
   const lost: string[] = []
   const duplicated: string[] = []
   const problems: string[] = []

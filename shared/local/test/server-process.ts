@@ -87,7 +87,7 @@ function readProcess(pid: number): ProcessInfo | undefined {
  * `root` and every process below it, read from /proc (Linux). Zombies count as gone: they have
  * exited and only wait for a parent to reap them.
  */
-export function processTree(root: number): ProcessInfo[] {
+function processTree(root: number): ProcessInfo[] {
   const all = new Map<number, ProcessInfo>()
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
@@ -132,7 +132,7 @@ const signal = (pid: number, name: NodeJS.Signals) => {
  * group seen gets SIGKILL (bootstrap.mjs runs pnpm detached, in a group of its own).
  * Resolves once none of them is alive; gives what was killed.
  */
-export async function killProcessTree(root: number): Promise<ProcessInfo[]> {
+async function killProcessTree(root: number): Promise<ProcessInfo[]> {
   const seen = new Map<number, ProcessInfo>()
   for (let round = 0; round < 100; round++) {
     let added = false
@@ -160,7 +160,7 @@ export async function killProcessTree(root: number): Promise<ProcessInfo[]> {
 }
 
 /** Whether something accepts connections on 127.0.0.1:`port`. */
-export const portInUse = (port: number) =>
+const portInUse = (port: number) =>
   new Promise<boolean>((done) => {
     const socket = connect({ port, host: '127.0.0.1' })
     socket.once('connect', () => {

@@ -19,7 +19,7 @@ export const askRequest = z.lazy(() =>
 )
 
 /** A passage an answer cites as `[n]`. */
-export const citation = z.lazy(() =>
+const citation = z.lazy(() =>
   z
     .strictObject({
       n: z.number().int(),

@@ -4,7 +4,7 @@ import { z } from '@hono/zod-openapi'
 import { ERROR_CODES } from '@ytrag/function'
 
 /** The body of every error answer: a code from one closed set (branch on it), and what went wrong. */
-export const errorResponse = z.lazy(() =>
+const errorResponse = z.lazy(() =>
   z
     .object({
       error: z.object({

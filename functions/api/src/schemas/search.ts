@@ -28,7 +28,7 @@ export const searchRequest = z.lazy(() =>
 )
 
 /** A passage of a transcript that matches, with a deep link to the moment. */
-export const searchHit = z.lazy(() =>
+const searchHit = z.lazy(() =>
   z
     .strictObject({
       videoId: z.string(),

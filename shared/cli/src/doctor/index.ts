@@ -22,7 +22,7 @@ import {
   type YtDlpProbe,
 } from '@ytrag/youtube'
 
-export type CheckLevel = 'ok' | 'warn' | 'fail'
+type CheckLevel = 'ok' | 'warn' | 'fail'
 
 /** One line of the report. */
 export type CheckResult = { name: string; level: CheckLevel; detail: string }

@@ -8,7 +8,7 @@ import type { ChunkChapter, ChunkHit, ChunkSentence, SearchFilter } from '../por
 import { asInteger, optionalString } from '../sqlite/index.ts'
 
 /** sqlite-vec refuses a KNN query with k above this. */
-export const MAX_KNN = 4096
+const MAX_KNN = 4096
 
 /**
  * A search decided once, outside the thread that runs it: the MATCH expression is built from

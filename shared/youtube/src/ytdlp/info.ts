@@ -51,7 +51,7 @@ export const number = (value: unknown) => (typeof value === 'number' && Number.i
 export const record = (value: unknown) =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as RawInfo) : undefined
 
-export function publishedAt(info: RawInfo): string | undefined {
+function publishedAt(info: RawInfo): string | undefined {
   const timestamp = number(info.timestamp) ?? number(info.release_timestamp)
   if (timestamp !== undefined) return new Date(timestamp * 1000).toISOString()
   const day = /^(\d{4})(\d{2})(\d{2})$/.exec(text(info.upload_date) ?? text(info.release_date) ?? '')
@@ -74,7 +74,7 @@ export function metadata(info: RawInfo, inherited: { channelId?: string | undefi
   }
 }
 
-export function captionTracks(value: unknown): CaptionTracks {
+function captionTracks(value: unknown): CaptionTracks {
   const tracks: CaptionTracks = {}
   for (const [language, formats] of Object.entries(record(value) ?? {})) {
     if (!Array.isArray(formats)) continue
