@@ -8,10 +8,23 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { createLocalBroker, knativeBaseDir, MemoryDeliveryQueue, readBrokerWiring, SqliteDeliveryQueue, type DeliveryQueue } from '@ytrag/broker'
+import {
+  createLocalBroker,
+  knativeBaseDir,
+  MemoryDeliveryQueue,
+  readBrokerWiring,
+  SqliteDeliveryQueue,
+  type DeliveryQueue,
+} from '@ytrag/broker'
 import { createEvent } from '@ytrag/events'
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '1000' }, runs: { type: 'string', default: '5' }, dir: { type: 'string', default: tmpdir() } } })
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '5' },
+    dir: { type: 'string', default: tmpdir() },
+  },
+})
 const events = Number(values.events)
 const runs = Number(values.runs)
 const wiring = readBrokerWiring(knativeBaseDir)
@@ -20,13 +33,21 @@ async function run(queue: DeliveryQueue) {
   let open!: () => void
   const opened = new Promise<void>((resolve) => (open = resolve))
   // Held until every send returned, so send() is timed alone, with no delivery deleting rows meanwhile.
-  const broker = createLocalBroker({ wiring, queue, deliver: async () => {
-    await opened
-    return new Response(null, { status: 204 })
-  } })
+  const broker = createLocalBroker({
+    wiring,
+    queue,
+    deliver: async () => {
+      await opened
+      return new Response(null, { status: 204 })
+    },
+  })
   const batch = Array.from({ length: events }, (_, i) => {
     const videoId = `video${String(i).padStart(6, '0')}`
-    return createEvent('video.discovered', { function: 'discover', subject: videoId, data: { jobId: 'bench', videoId, url: `https://www.youtube.com/watch?v=${videoId}`, force: false } })
+    return createEvent('video.discovered', {
+      function: 'discover',
+      subject: videoId,
+      data: { jobId: 'bench', videoId, url: `https://www.youtube.com/watch?v=${videoId}`, force: false },
+    })
   })
   const started = performance.now()
   for (const event of batch) await broker.send(event)
@@ -40,7 +61,10 @@ async function run(queue: DeliveryQueue) {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
-const results = { memory: [] as Array<{ sendMs: number; deliverMs: number }>, sqlite: [] as Array<{ sendMs: number; deliverMs: number }> }
+const results = {
+  memory: [] as Array<{ sendMs: number; deliverMs: number }>,
+  sqlite: [] as Array<{ sendMs: number; deliverMs: number }>,
+}
 for (let i = 0; i < runs + 1; i++) {
   const dir = mkdtempSync(join(values.dir, 'ytrag-bench-broker-'))
   try {
@@ -58,10 +82,14 @@ for (let i = 0; i < runs + 1; i++) {
 const row = (name: string, list: Array<{ sendMs: number; deliverMs: number }>) => {
   const send = median(list.map((r) => r.sendMs))
   const deliver = median(list.map((r) => r.deliverMs))
-  console.log(`${name.padEnd(7)} send ${send.toFixed(1).padStart(8)} ms (${((send * 1000) / events).toFixed(1)} µs/event)   deliver until idle ${deliver.toFixed(1).padStart(8)} ms`)
+  console.log(
+    `${name.padEnd(7)} send ${send.toFixed(1).padStart(8)} ms (${((send * 1000) / events).toFixed(1)} µs/event)   deliver until idle ${deliver.toFixed(1).padStart(8)} ms`,
+  )
   return { send, deliver }
 }
 console.log(`${events} events, median of ${runs} runs, queue file under ${values.dir}`)
 const memory = row('memory', results.memory)
 const sqlite = row('sqlite', results.sqlite)
-console.log(`sqlite / memory: send ×${(sqlite.send / memory.send).toFixed(1)}, deliver until idle ×${(sqlite.deliver / memory.deliver).toFixed(1)}`)
+console.log(
+  `sqlite / memory: send ×${(sqlite.send / memory.send).toFixed(1)}, deliver until idle ×${(sqlite.deliver / memory.deliver).toFixed(1)}`,
+)

@@ -57,10 +57,16 @@ function chunkName(metafile: Metafile, output: string): string {
 }
 
 function describeBundle(name: string, dir: string, metafile: Metafile): Target {
-  const entry = Object.keys(metafile.outputs).find((output) => metafile.outputs[output]!.entryPoint !== undefined && output.endsWith('/main.mjs'))!
+  const entry = Object.keys(metafile.outputs).find(
+    (output) => metafile.outputs[output]!.entryPoint !== undefined && output.endsWith('/main.mjs'),
+  )!
   const graph = loadGraph(metafile, entry)
   const lazy = new Map<string, number>()
-  for (const output of graph.lazy) lazy.set(chunkName(metafile, output), (lazy.get(chunkName(metafile, output)) ?? 0) + metafile.outputs[output]!.bytes)
+  for (const output of graph.lazy)
+    lazy.set(
+      chunkName(metafile, output),
+      (lazy.get(chunkName(metafile, output)) ?? 0) + metafile.outputs[output]!.bytes,
+    )
   return {
     name,
     dir,
@@ -96,9 +102,13 @@ serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 8080) }, (info) => co
 )
 
 console.log(`bundling ${functions.join(', ')} and the Hono hello-world into ${work}`)
-const targets: Target[] = [{ name: 'bare node:http', dir: bareDir, initialBytes: bareBytes, totalBytes: bareBytes, lazy: [] }]
+const targets: Target[] = [
+  { name: 'bare node:http', dir: bareDir, initialBytes: bareBytes, totalBytes: bareBytes, lazy: [] },
+]
 // Hono and its server resolve from the function package, which depends on them.
-const hono = await bundleEntry(honoSource, join(work, 'hono'), { nodePaths: [join(root, 'shared/function/node_modules')] })
+const hono = await bundleEntry(honoSource, join(work, 'hono'), {
+  nodePaths: [join(root, 'shared/function/node_modules')],
+})
 targets.push(describeBundle('hono hello', join(work, 'hono'), hono.metafile))
 for (const name of functions) {
   const bundled = await bundleFunction(name, join(work, name))
@@ -106,7 +116,8 @@ for (const name of functions) {
 }
 
 /** Resident memory of a live process, from /proc (Linux), in bytes. */
-const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024
+const rssOf = (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024
 
 /** CPU time a live process has used, all its threads, in ms (the first field of schedstat is ns on a CPU). */
 const cpuMsOf = (pid: number) =>
@@ -197,13 +208,24 @@ const stats = new Map(
   targets.map((target) => {
     const list = samples.get(target.name)!
     const ms = sorted(list.map((sample) => sample.ms))
-    return [target.name, { min: ms[0]!, median: median(ms), max: ms.at(-1)!, cpu: median(list.map((sample) => sample.cpuMs)), rss: median(list.map((sample) => sample.rss)) }]
+    return [
+      target.name,
+      {
+        min: ms[0]!,
+        median: median(ms),
+        max: ms.at(-1)!,
+        cpu: median(list.map((sample) => sample.cpuMs)),
+        rss: median(list.map((sample) => sample.rss)),
+      },
+    ]
   }),
 )
 const bare = stats.get('bare node:http')!
 const honoStats = stats.get('hono hello')!
 
-console.log(`spawn → first 200 on /health/ready, ${spawns} spawns each, interleaved; ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)}`)
+console.log(
+  `spawn → first 200 on /health/ready, ${spawns} spawns each, interleaved; ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)}`,
+)
 console.log(
   `${'target'.padEnd(16)}${'min ms'.padStart(8)}${'median'.padStart(8)}${'max'.padStart(8)}${'×bare'.padStart(7)}${'×hono'.padStart(7)}` +
     `${'CPU ms'.padStart(8)}${'×bare'.padStart(7)}${'RSS MB'.padStart(8)}${'×bare'.padStart(7)}   read at start / all chunks`,
@@ -222,7 +244,9 @@ console.log(`\ntargets (issue 13): median ≤ 2× bare and ≤ 150 ms, RSS ≤ 1
 for (const name of functions) {
   const { median: ms, rss } = stats.get(name)!
   const mark = (ok: boolean) => (ok ? 'ok  ' : 'MISS')
-  console.log(`  ${name.padEnd(12)} ${mark(ms <= 2 * bare.median)} ×${(ms / bare.median).toFixed(2)} bare   ${mark(ms <= 150)} ${ms.toFixed(0)} ms   ${mark(rss <= 1.4 * bare.rss)} RSS ×${(rss / bare.rss).toFixed(2)}`)
+  console.log(
+    `  ${name.padEnd(12)} ${mark(ms <= 2 * bare.median)} ×${(ms / bare.median).toFixed(2)} bare   ${mark(ms <= 150)} ${ms.toFixed(0)} ms   ${mark(rss <= 1.4 * bare.rss)} RSS ×${(rss / bare.rss).toFixed(2)}`,
+  )
 }
 
 console.log('\nleft for import() (loaded only when the configuration or a request needs it):')
@@ -235,13 +259,19 @@ for (const target of targets.slice(2)) {
 for (const [line, names] of byChunks) console.log(`  ${names.join(', ')}: ${line}`)
 
 // Images, when built here (scripts/images/build.sh); sizes as buildah reports them.
-const listing = spawnSync('bash', [join(root, 'scripts/images/buildah.sh'), 'images', '--format', '{{.Name}}:{{.Tag}} {{.Size}}'], { encoding: 'utf8' })
+const listing = spawnSync(
+  'bash',
+  [join(root, 'scripts/images/buildah.sh'), 'images', '--format', '{{.Name}}:{{.Tag}} {{.Size}}'],
+  { encoding: 'utf8' },
+)
 const images = new Map<string, string>()
 for (const line of listing.status === 0 ? listing.stdout.split('\n') : []) {
   const [image, size] = line.trim().split(/\s+(.+)/)
   if (image && size) images.set(image, size)
 }
-console.log(`\nimages: ${functions.map((name) => `${name} ${images.get(`localhost/youtube-rag/${name}:local`) ?? 'not built'}`).join(', ')}`)
+console.log(
+  `\nimages: ${functions.map((name) => `${name} ${images.get(`localhost/youtube-rag/${name}:local`) ?? 'not built'}`).join(', ')}`,
+)
 
 if (values.keep) console.log(`\nbundles kept in ${work}`)
 else rmSync(work, { recursive: true, force: true })

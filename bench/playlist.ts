@@ -15,10 +15,17 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { CAPTION_FIXTURES, loadCaptionFixture, startFixtureServer, type FixtureVideo } from '../shared/youtube/src/fixtures/index.ts'
+import {
+  CAPTION_FIXTURES,
+  loadCaptionFixture,
+  startFixtureServer,
+  type FixtureVideo,
+} from '../shared/youtube/src/fixtures/index.ts'
 import { startServerProcess } from '../shared/local/test/server-process.ts'
 
-const { values } = parseArgs({ options: { videos: { type: 'string', default: '16' }, runs: { type: 'string', default: '3' } } })
+const { values } = parseArgs({
+  options: { videos: { type: 'string', default: '16' }, runs: { type: 'string', default: '3' } },
+})
 const count = Number(values.videos)
 const runs = Number(values.runs)
 
@@ -58,12 +65,17 @@ async function once(setup: Setup) {
     const jobId = await server.ingest(site.url(setup.page))
     let first: number | undefined
     for (;;) {
-      const { status, body: job } = await server.call<{ status: string; videos: { total: number; indexed: number; failed: number } }>('GET', `/v1/jobs/${jobId}`)
-      if (status !== 200) throw new Error(`${setup.name}: GET /v1/jobs/${jobId} answered ${status}: ${JSON.stringify(job)}`)
+      const { status, body: job } = await server.call<{
+        status: string
+        videos: { total: number; indexed: number; failed: number }
+      }>('GET', `/v1/jobs/${jobId}`)
+      if (status !== 200)
+        throw new Error(`${setup.name}: GET /v1/jobs/${jobId} answered ${status}: ${JSON.stringify(job)}`)
       const now = performance.now() - started
       if (first === undefined && job.videos.indexed > 0) first = now
       if (job.status !== 'queued' && job.status !== 'running') {
-        if (job.videos.indexed !== job.videos.total) throw new Error(`${setup.name}: job ended ${job.status} with ${JSON.stringify(job.videos)}`)
+        if (job.videos.indexed !== job.videos.total)
+          throw new Error(`${setup.name}: job ended ${job.status} with ${JSON.stringify(job.videos)}`)
         return { first: first ?? now, whole: now }
       }
       await new Promise((resolve) => setTimeout(resolve, 25))
@@ -79,16 +91,23 @@ for (let run = 1; run <= runs; run++) {
   for (const setup of setups) {
     const result = await once(setup)
     results.get(setup.name)!.push(result)
-    process.stdout.write(`run ${run} ${setup.name.padEnd(10)} first indexed ${(result.first / 1000).toFixed(2)} s, job ${(result.whole / 1000).toFixed(2)} s\n`)
+    process.stdout.write(
+      `run ${run} ${setup.name.padEnd(10)} first indexed ${(result.first / 1000).toFixed(2)} s, job ${(result.whole / 1000).toFixed(2)} s\n`,
+    )
   }
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-const summary = Object.fromEntries(setups.map((setup) => {
-  const runsOf = results.get(setup.name)!
-  return [setup.name, { first: median(runsOf.map((r) => r.first)), whole: median(runsOf.map((r) => r.whole)) }]
-}))
+const summary = Object.fromEntries(
+  setups.map((setup) => {
+    const runsOf = results.get(setup.name)!
+    return [setup.name, { first: median(runsOf.map((r) => r.first)), whole: median(runsOf.map((r) => r.whole)) }]
+  }),
+)
 process.stdout.write(`\nmedians over ${runs} runs, ${count} videos:\n`)
-for (const setup of setups) process.stdout.write(`  ${setup.name.padEnd(10)} first indexed ${(summary[setup.name]!.first / 1000).toFixed(2)} s, job ${(summary[setup.name]!.whole / 1000).toFixed(2)} s\n`)
+for (const setup of setups)
+  process.stdout.write(
+    `  ${setup.name.padEnd(10)} first indexed ${(summary[setup.name]!.first / 1000).toFixed(2)} s, job ${(summary[setup.name]!.whole / 1000).toFixed(2)} s\n`,
+  )
 process.stdout.write(
   `first video indexed (bounded) / one video alone: ${(summary.bounded!.first / summary['one video']!.whole).toFixed(2)}x (target <= 2x)\n` +
     `first video indexed (unbounded) / one video alone: ${(summary.unbounded!.first / summary['one video']!.whole).toFixed(2)}x\n` +

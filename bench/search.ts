@@ -40,7 +40,10 @@ const random = () => {
   seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
   return seed / 2 ** 32
 }
-const STOP = 'the and to of a i it in that you is was we this for on so they with but have be what are like just not do at there about one can all if as or my from he an out how when up'.split(' ')
+const STOP =
+  'the and to of a i it in that you is was we this for on so they with but have be what are like just not do at there about one can all if as or my from he an out how when up'.split(
+    ' ',
+  )
 const SYLLABLES = 'ka ri to mo na shi lu pe ver dan sol tre bar co mi lo gen tar vel stra pol quin'.split(' ')
 const VOCABULARY = Array.from({ length: 20_000 }, (_, i) => {
   let word = ''
@@ -48,8 +51,10 @@ const VOCABULARY = Array.from({ length: 20_000 }, (_, i) => {
   return word
 })
 /** Zipf-like: rank r drawn with probability ∝ 1/r. */
-const zipf = () => VOCABULARY[Math.min(VOCABULARY.length - 1, Math.floor(Math.exp(random() * Math.log(VOCABULARY.length))) - 1)]!
-const sentence = (length: number) => Array.from({ length }, () => (random() < 0.45 ? STOP[Math.floor(random() * STOP.length)]! : zipf())).join(' ')
+const zipf = () =>
+  VOCABULARY[Math.min(VOCABULARY.length - 1, Math.floor(Math.exp(random() * Math.log(VOCABULARY.length))) - 1)]!
+const sentence = (length: number) =>
+  Array.from({ length }, () => (random() < 0.45 ? STOP[Math.floor(random() * STOP.length)]! : zipf())).join(' ')
 
 const CHUNKS_PER_VIDEO = 50
 function videos(total: number): ChunkRecord[][] {
@@ -75,7 +80,14 @@ function videos(total: number): ChunkRecord[][] {
 
 const QUESTIONS = (count: number) => {
   seed = 7
-  const forms = ['what did they say about %a and %b', 'how does the %a work with %b', 'why was the %a %b', 'what is %a', 'when did %a happen to the %b', 'who built the %a']
+  const forms = [
+    'what did they say about %a and %b',
+    'how does the %a work with %b',
+    'why was the %a %b',
+    'what is %a',
+    'when did %a happen to the %b',
+    'who built the %a',
+  ]
   return Array.from({ length: count }, (_, i) => forms[i % forms.length]!.replace('%a', zipf()).replace('%b', zipf()))
 }
 const KEYWORDS = (count: number) => {
@@ -111,7 +123,19 @@ function buildRaw(path: string, data: ChunkRecord[][]): void {
   for (const chunks of data) {
     db.exec('BEGIN IMMEDIATE')
     for (const c of chunks) {
-      const { lastInsertRowid } = insertChunk.run(c.id, c.videoId, c.chunkIndex, c.title, c.channelId ?? null, c.publishedAt ?? null, c.url, c.start, c.end, c.text, c.chapter ? JSON.stringify(c.chapter) : null)
+      const { lastInsertRowid } = insertChunk.run(
+        c.id,
+        c.videoId,
+        c.chunkIndex,
+        c.title,
+        c.channelId ?? null,
+        c.publishedAt ?? null,
+        c.url,
+        c.start,
+        c.end,
+        c.text,
+        c.chapter ? JSON.stringify(c.chapter) : null,
+      )
       insertText.run(BigInt(lastInsertRowid), c.text, c.title, c.chapter?.title ?? null)
     }
     db.exec('COMMIT')
@@ -129,10 +153,24 @@ let agent = new Agent({ keepAlive: true, maxSockets: 64 })
 function post(port: number, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
-    const req = request({ host: '127.0.0.1', port, path: '/v1/search', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
-      response.resume()
-      response.on('end', () => (response.statusCode === 200 ? resolve(performance.now() - started) : reject(new Error(`HTTP ${response.statusCode}`))))
-    })
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/search',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        response.resume()
+        response.on('end', () =>
+          response.statusCode === 200
+            ? resolve(performance.now() - started)
+            : reject(new Error(`HTTP ${response.statusCode}`)),
+        )
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
@@ -143,15 +181,20 @@ async function load(port: number, clients: number, queries: string[]): Promise<{
   let next = 0
   await Promise.all(
     Array.from({ length: clients }, async () => {
-      while (performance.now() < deadline) latencies.push(await post(port, JSON.stringify({ query: queries[next++ % queries.length], limit: 10 })))
+      while (performance.now() < deadline)
+        latencies.push(await post(port, JSON.stringify({ query: queries[next++ % queries.length], limit: 10 })))
     }),
   )
   return { rps: latencies.length / loadSeconds, p99: percentile(latencies, 99) }
 }
-const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024
+const rssOf = (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024
 
 async function start(main: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [main], { env: { PATH: process.env.PATH, PORT: '0', INTERNAL_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [main], {
+    env: { PATH: process.env.PATH, PORT: '0', INTERNAL_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${main} announced no port in 60 s:\n${output}`)), 60_000)
@@ -170,7 +213,9 @@ async function start(main: string, env: Record<string, string>): Promise<{ child
 }
 
 // ---- the run
-console.log(`bench:search on ${cores} cores, sizes ${sizes.join(', ')}, ${loadSeconds} s per load run, ${idleSeconds} s idle; work in ${work}`)
+console.log(
+  `bench:search on ${cores} cores, sizes ${sizes.join(', ')}, ${loadSeconds} s per load run, ${idleSeconds} s idle; work in ${work}`,
+)
 const honoSource = join(work, 'hono-hello.ts')
 writeFileSync(
   honoSource,
@@ -221,7 +266,9 @@ for (const size of sizes) {
   // Latency: the same match expression through the floor and the index, interleaved query by query.
   const file = join(dir, 'chunks.sqlite')
   const raw = new DatabaseSync(file, { readOnly: true })
-  const floor = raw.prepare('SELECT rowid, bm25(chunks_fts, 1, 0.5, 0.5) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT 10')
+  const floor = raw.prepare(
+    'SELECT rowid, bm25(chunks_fts, 1, 0.5, 0.5) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT 10',
+  )
   const inThread = new SqliteChunkIndex({ path: file })
   const pooled = new SqliteChunkIndex({ path: file, searchThreads: cores })
   for (const [name, queries] of [
@@ -245,21 +292,31 @@ for (const size of sizes) {
         if (pass === 1 && rows.length > 0) matched++
       }
     }
-    const matches = raw.prepare('SELECT count(*) AS n FROM chunks_fts WHERE chunks_fts MATCH ?').get(toFtsQuery(queries[0]!)!)!.n
-    console.log(`search  ${name} (${matched}/${queries.length} find something; "${queries[0]}" matches ${matches} chunks)`)
+    const matches = raw
+      .prepare('SELECT count(*) AS n FROM chunks_fts WHERE chunks_fts MATCH ?')
+      .get(toFtsQuery(queries[0]!)!)!.n
+    console.log(
+      `search  ${name} (${matched}/${queries.length} find something; "${queries[0]}" matches ${matches} chunks)`,
+    )
     for (const p of [50, 95, 99]) {
       const [f, i, o] = [percentile(times.floor, p), percentile(times.index, p), percentile(times.pooled, p)]
-      console.log(`  p${p}  floor ${ms(f)} | ChunkIndex.search ${ms(i)} (${ratio(i, f)}) | through reader threads ${ms(o)} (${ratio(o, f)})`)
+      console.log(
+        `  p${p}  floor ${ms(f)} | ChunkIndex.search ${ms(i)} (${ratio(i, f)}) | through reader threads ${ms(o)} (${ratio(o, f)})`,
+      )
     }
   }
   // The same questions without the stop-word analysis: what every search cost before it.
-  const before = QUESTIONS(100).map((text) => [...new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu))].map((word) => `"${word}"`).join(' OR '))
+  const before = QUESTIONS(100).map((text) =>
+    [...new Set(text.toLowerCase().match(/[\p{L}\p{N}]+/gu))].map((word) => `"${word}"`).join(' OR '),
+  )
   const beforeTimes = before.map((match) => {
     const t = performance.now()
     floor.all(match)
     return performance.now() - t
   })
-  console.log(`  before (every word ORed): floor p50 ${ms(percentile(beforeTimes, 50))}, p95 ${ms(percentile(beforeTimes, 95))}`)
+  console.log(
+    `  before (every word ORed): floor p50 ${ms(percentile(beforeTimes, 50))}, p95 ${ms(percentile(beforeTimes, 95))}`,
+  )
   // Filtered: a broad filter (a quarter of the channels) and a narrow one (one video).
   const filters: [string, SearchFilter][] = [
     ['channel filter (4/20)', { channelIds: ['UC1', 'UC2', 'UC3', 'UC4'] }],
@@ -284,7 +341,11 @@ for (const size of sizes) {
   const hello = await start(join(work, 'hono', 'main.mjs'), {})
   const helloFigures = { one: await load(hello.port, 1, queries), many: await load(hello.port, 32, queries) }
   hello.child.kill('SIGKILL')
-  const server = await start(join(api.out, 'main.mjs'), { YOUTUBE_RAG__STORAGE__DIR: dir, RATE_LIMIT__REQUESTS: '0', LOG_LEVEL: 'warn' })
+  const server = await start(join(api.out, 'main.mjs'), {
+    YOUTUBE_RAG__STORAGE__DIR: dir,
+    RATE_LIMIT__REQUESTS: '0',
+    LOG_LEVEL: 'warn',
+  })
   await post(server.port, JSON.stringify({ query: 'warm up', limit: 10 }))
   const rssBefore = rssOf(server.child.pid!)
   const one = await load(server.port, 1, queries)
@@ -297,7 +358,9 @@ for (const size of sizes) {
   await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000))
   const rssIdle = rssOf(server.child.pid!)
   server.child.kill('SIGKILL')
-  console.log(`/v1/search  1 client ${one.rps.toFixed(0)} req/s, p99 ${ms(one.p99)} | 32 clients ${many.rps.toFixed(0)} req/s, p99 ${ms(many.p99)} | 32 vs 1: ${ratio(many.rps, one.rps)}`)
+  console.log(
+    `/v1/search  1 client ${one.rps.toFixed(0)} req/s, p99 ${ms(one.p99)} | 32 clients ${many.rps.toFixed(0)} req/s, p99 ${ms(many.p99)} | 32 vs 1: ${ratio(many.rps, one.rps)}`,
+  )
   console.log(`            32 clients again ${again.rps.toFixed(0)} req/s, p99 ${ms(again.p99)}`)
   console.log(
     `hono hello  1 client ${helloFigures.one.rps.toFixed(0)} req/s | 32 clients ${helloFigures.many.rps.toFixed(0)} req/s | /v1/search at 32 is ${ratio(many.rps, helloFigures.many.rps)} of it`,

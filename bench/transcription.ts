@@ -15,7 +15,12 @@ import { startOpenAiTestServer } from '@ytrag/providers/testing'
 import { blobKeys } from '@ytrag/stores'
 import { transcribe } from '@ytrag/transcribe'
 
-const { values } = parseArgs({ options: { 'segment-seconds': { type: 'string', default: '20' }, 'ms-per-audio-second': { type: 'string', default: '40' } } })
+const { values } = parseArgs({
+  options: {
+    'segment-seconds': { type: 'string', default: '20' },
+    'ms-per-audio-second': { type: 'string', default: '40' },
+  },
+})
 const segmentSeconds = Number(values['segment-seconds'])
 const msPerAudioSecond = Number(values['ms-per-audio-second'])
 
@@ -23,8 +28,15 @@ const dir = mkdtempSync(join(tmpdir(), 'ytrag-bench-stt-'))
 try {
   const speech = await makeSpeechFixture(dir, [...HARBOUR_STORY])
   const wav = await toSpeechWav(speech.file, join(dir, 'speech.wav'))
-  const segments = await encodeSegments(wav.file, planSegments(wav.seconds, await detectSilences(wav.file), { maxSeconds: segmentSeconds }), join(dir, 'segments'))
-  const transcriber = speechFixtureTranscriber(speech.timeline, { maxSeconds: segmentSeconds, delayMsPerAudioSecond: msPerAudioSecond })
+  const segments = await encodeSegments(
+    wav.file,
+    planSegments(wav.seconds, await detectSilences(wav.file), { maxSeconds: segmentSeconds }),
+    join(dir, 'segments'),
+  )
+  const transcriber = speechFixtureTranscriber(speech.timeline, {
+    maxSeconds: segmentSeconds,
+    delayMsPerAudioSecond: msPerAudioSecond,
+  })
   const openai = await startOpenAiTestServer({ transcriptionScript: transcriber.script })
 
   const run = async (mode: 'parallel' | 'sequential') => {
@@ -32,8 +44,15 @@ try {
     const videoId = `bench-${mode}`
     await fn.stores.documents.createJob({ jobId: 'bench', url: 'https://www.youtube.com/watch?v=x' })
     await fn.stores.documents.insertVideo({ videoId, url: 'https://www.youtube.com/watch?v=x' })
-    await fn.stores.documents.updateVideo(videoId, 'transcribe', 'running', { audio: { segmentCount: segments.length, seconds: wav.seconds, segmentsDone: [], secondsDone: 0 } })
-    for (const segment of segments) await fn.stores.blobs.put(blobKeys.audioSegment(videoId, segment.index), await readFile(segment.file), 'audio/ogg')
+    await fn.stores.documents.updateVideo(videoId, 'transcribe', 'running', {
+      audio: { segmentCount: segments.length, seconds: wav.seconds, segmentsDone: [], secondsDone: 0 },
+    })
+    for (const segment of segments)
+      await fn.stores.blobs.put(
+        blobKeys.audioSegment(videoId, segment.index),
+        await readFile(segment.file),
+        'audio/ogg',
+      )
     const deliver = (index: number) =>
       fn.deliver('audio.segment.ready', videoId, {
         jobId: 'bench',
@@ -57,7 +76,9 @@ try {
   const sequential = await run('sequential')
   const parallel = await run('parallel')
   await openai.close()
-  console.log(`audio: ${wav.seconds.toFixed(1)} s in ${segments.length} segments of at most ${segmentSeconds} s; stand-in API: ${msPerAudioSecond} ms per audio second`)
+  console.log(
+    `audio: ${wav.seconds.toFixed(1)} s in ${segments.length} segments of at most ${segmentSeconds} s; stand-in API: ${msPerAudioSecond} ms per audio second`,
+  )
   console.log(`sequential: ${sequential.toFixed(2)} s`)
   console.log(`parallel:   ${parallel.toFixed(2)} s  (${(sequential / parallel).toFixed(1)}x faster)`)
 } finally {

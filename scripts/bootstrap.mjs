@@ -35,16 +35,23 @@ if (major < 22) {
   if (!existsSync(join(nodeBin, 'node'))) {
     console.error(`Node ${process.version} is older than 22: installing ${NODE_PACKAGE} into .tools/`)
     mkdirSync(tools, { recursive: true })
-    if (run('npm', ['install', '--prefix', tools, '--no-save', '--no-audit', '--no-fund', NODE_PACKAGE]) !== 0) process.exit(1)
+    if (run('npm', ['install', '--prefix', tools, '--no-save', '--no-audit', '--no-fund', NODE_PACKAGE]) !== 0)
+      process.exit(1)
   }
 }
 
 // pnpm 12 ships a native binary; npm's install script puts it in place of the bin placeholder.
 const pnpmBin = join(tools, 'node_modules', '.bin', 'pnpm')
-if (!existsSync(pnpmBin) || !readFileSync(join(tools, 'node_modules', 'pnpm', 'package.json'), 'utf8').includes(`"version": "${PNPM_PACKAGE.split('@')[1]}"`)) {
+if (
+  !existsSync(pnpmBin) ||
+  !readFileSync(join(tools, 'node_modules', 'pnpm', 'package.json'), 'utf8').includes(
+    `"version": "${PNPM_PACKAGE.split('@')[1]}"`,
+  )
+) {
   mkdirSync(tools, { recursive: true })
   const extra = major < 22 ? [NODE_PACKAGE] : []
-  if (run('npm', ['install', '--prefix', tools, '--no-save', '--no-audit', '--no-fund', PNPM_PACKAGE, ...extra]) !== 0) process.exit(1)
+  if (run('npm', ['install', '--prefix', tools, '--no-save', '--no-audit', '--no-fund', PNPM_PACKAGE, ...extra]) !== 0)
+    process.exit(1)
 }
 
 const env = {

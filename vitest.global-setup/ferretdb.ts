@@ -53,7 +53,9 @@ function startFerretDb(): Promise<string> {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk
     })
-    child.on('error', (error) => reject(new Error(`Could not run scripts/services/ferretdb.sh: ${error.message}`, { cause: error })))
+    child.on('error', (error) =>
+      reject(new Error(`Could not run scripts/services/ferretdb.sh: ${error.message}`, { cause: error })),
+    )
     child.on('close', (code, signal) => {
       const url = stdout.trim().split('\n').at(-1) ?? ''
       if (code === 0 && url.startsWith('mongodb://')) return resolve(url)

@@ -45,7 +45,8 @@ function seededRandom(seed: number): () => number {
   }
 }
 
-const seedOf = (text: string) => [...text].reduce((hash, char) => Math.imul(hash ^ char.charCodeAt(0), 0x01000193), 0x811c9dc5)
+const seedOf = (text: string) =>
+  [...text].reduce((hash, char) => Math.imul(hash ^ char.charCodeAt(0), 0x01000193), 0x811c9dc5)
 
 /** Every word of the talk with when it is said. */
 function speak(id: string, sentences: string[]): Word[] {
@@ -101,7 +102,9 @@ function creatorCaptions(words: Word[]): string {
 
 /** YouTube's rolling auto-captions: lines of up to 32 characters that ignore sentences, each shown again above the next. */
 function rollingCaptions(words: Word[], punctuated: boolean): string {
-  const spoken = punctuated ? words : words.map((word) => ({ ...word, text: word.text.toLowerCase().replace(/[^\p{L}\p{N}'-]/gu, '') }))
+  const spoken = punctuated
+    ? words
+    : words.map((word) => ({ ...word, text: word.text.toLowerCase().replace(/[^\p{L}\p{N}'-]/gu, '') }))
   const lines: Word[][] = []
   for (const word of spoken) {
     const line = lines.at(-1)
@@ -109,14 +112,17 @@ function rollingCaptions(words: Word[], punctuated: boolean): string {
     else lines.push([word])
   }
   const plain = (line: Word[]) => line.map((word) => word.text).join(' ')
-  const timed = (line: Word[]) => line.map((word, index) => (index === 0 ? word.text : `<${clock(word.start)}><c> ${word.text}</c>`)).join('')
+  const timed = (line: Word[]) =>
+    line.map((word, index) => (index === 0 ? word.text : `<${clock(word.start)}><c> ${word.text}</c>`)).join('')
   const blocks: string[] = []
   lines.forEach((line, index) => {
     const start = line[0]!.start
     const next = lines[index + 1]
     const end = next ? next[0]!.start - 0.01 : line.at(-1)!.end + 0.5
     const previous = lines[index - 1]
-    blocks.push(`${clock(start)} --> ${clock(end)} align:start position:0%\n${previous ? plain(previous) : ' '}\n${timed(line)}`)
+    blocks.push(
+      `${clock(start)} --> ${clock(end)} align:start position:0%\n${previous ? plain(previous) : ' '}\n${timed(line)}`,
+    )
     if (next) blocks.push(`${clock(end)} --> ${clock(end + 0.01)} align:start position:0%\n${plain(line)}\n `)
   })
   return `WEBVTT\nKind: captions\nLanguage: en\n\n${blocks.join('\n\n')}\n`
@@ -131,10 +137,15 @@ export function loadTalks(): Talk[] {
     .sort()
     .map((file) => {
       const id = file.replace(/\.txt$/, '')
-      const lines = readFileSync(new URL(file, TALKS_DIR), 'utf8').split('\n').map((line) => line.trim()).filter(Boolean)
+      const lines = readFileSync(new URL(file, TALKS_DIR), 'utf8')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean)
       const title = lines.find((line) => line.startsWith('# '))?.slice(2) ?? id
-      const layout = (lines.find((line) => line.startsWith('# captions: '))?.slice('# captions: '.length) ?? 'creator') as CaptionLayout
-      if (!['creator', 'rolling', 'rolling-unpunctuated'].includes(layout)) throw new Error(`${file}: unknown caption layout ${layout}`)
+      const layout = (lines.find((line) => line.startsWith('# captions: '))?.slice('# captions: '.length) ??
+        'creator') as CaptionLayout
+      if (!['creator', 'rolling', 'rolling-unpunctuated'].includes(layout))
+        throw new Error(`${file}: unknown caption layout ${layout}`)
       const texts = lines.filter((line) => !line.startsWith('#'))
       const words = speak(id, texts)
       const sentences = texts.map((text, index) => {
@@ -151,15 +162,20 @@ export const normalized = (text: string) => (text.toLowerCase().match(/[\p{L}\p{
 
 /** The questions of `questions.txt`, each with the index of its answering sentence. */
 export function loadQuestions(talks: Talk[]): Question[] {
-  const lines = readFileSync(new URL('./questions.txt', import.meta.url), 'utf8').split('\n').map((line) => line.trim())
+  const lines = readFileSync(new URL('./questions.txt', import.meta.url), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
   return lines
     .filter((line) => line !== '' && !line.startsWith('#'))
     .map((line) => {
       const [talkId, question, phrase] = line.split('|').map((part) => part.trim())
       const talk = talks.find((candidate) => candidate.id === talkId)
       if (!talk || !question || !phrase) throw new Error(`questions.txt: cannot read "${line}"`)
-      const matching = talk.sentences.flatMap((sentence, index) => (normalized(sentence.text).includes(normalized(phrase)) ? [index] : []))
-      if (matching.length !== 1) throw new Error(`questions.txt: "${phrase}" is in ${matching.length} sentences of ${talkId}, not one`)
+      const matching = talk.sentences.flatMap((sentence, index) =>
+        normalized(sentence.text).includes(normalized(phrase)) ? [index] : [],
+      )
+      if (matching.length !== 1)
+        throw new Error(`questions.txt: "${phrase}" is in ${matching.length} sentences of ${talkId}, not one`)
       return { talk: talkId!, question, answer: matching[0]! }
     })
 }

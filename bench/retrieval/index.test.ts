@@ -14,7 +14,9 @@ describe('retrieval benchmark (BM25)', () => {
 
   it('has at least 6 talks, in creator and rolling auto-caption layouts, and 60 questions', () => {
     expect(bench.talks.length).toBeGreaterThanOrEqual(6)
-    expect(new Set(bench.talks.map((talk) => talk.layout))).toEqual(new Set(['creator', 'rolling', 'rolling-unpunctuated']))
+    expect(new Set(bench.talks.map((talk) => talk.layout))).toEqual(
+      new Set(['creator', 'rolling', 'rolling-unpunctuated']),
+    )
     expect(bench.questions.length).toBeGreaterThanOrEqual(60)
   })
 

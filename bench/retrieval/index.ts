@@ -12,7 +12,9 @@ import { queryTerms, searchChunks, toSearchHit } from '@ytrag/search'
 import { deepLink } from '@ytrag/youtube'
 import { midSentenceStarts, openBench, scoreBench, type Bench, type Scores } from './score.ts'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, verbose: { type: 'boolean', default: false } } })
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '5' }, verbose: { type: 'boolean', default: false } },
+})
 const rounds = Number(values.rounds)
 
 const row = (name: string, scores: Scores) =>
@@ -21,15 +23,21 @@ const row = (name: string, scores: Scores) =>
 async function run(name: string, bench: Bench): Promise<string> {
   const { results, scores } = await scoreBench(bench)
   if (values.verbose) {
-    for (const result of results.filter((candidate) => candidate.rank !== 0 || (candidate.linkLead ?? 0) < 0 || (candidate.linkLead ?? 0) > 3)) {
-      console.log(`  ${name}: ${result.question.talk} "${result.question.question}" rank ${result.rank ?? '-'} lead ${result.linkLead?.toFixed(2) ?? '-'}`)
+    for (const result of results.filter(
+      (candidate) => candidate.rank !== 0 || (candidate.linkLead ?? 0) < 0 || (candidate.linkLead ?? 0) > 3,
+    )) {
+      console.log(
+        `  ${name}: ${result.question.talk} "${result.question.question}" rank ${result.rank ?? '-'} lead ${result.linkLead?.toFixed(2) ?? '-'}`,
+      )
     }
   }
   return row(name, scores)
 }
 
 /** CPU milliseconds per question: the index's own search and a link to the chunk start (as before moments), against searchChunks. */
-async function latency(bench: Bench): Promise<{ bare: number; withMoment: number; mapBare: number; mapWithMoment: number }> {
+async function latency(
+  bench: Bench,
+): Promise<{ bare: number; withMoment: number; mapBare: number; mapWithMoment: number }> {
   const bare = async () => {
     for (const { question } of bench.questions) {
       const hits = await bench.fn.stores.chunks.search({ text: question, limit: 5 })
@@ -37,7 +45,8 @@ async function latency(bench: Bench): Promise<{ bare: number; withMoment: number
     }
   }
   const withMoment = async () => {
-    for (const { question } of bench.questions) await searchChunks(bench.fn.stores.chunks, { query: question, limit: 5 })
+    for (const { question } of bench.questions)
+      await searchChunks(bench.fn.stores.chunks, { query: question, limit: 5 })
   }
   const times = { bare: [] as number[], withMoment: [] as number[] }
   await bare()
@@ -54,14 +63,23 @@ async function latency(bench: Bench): Promise<{ bare: number; withMoment: number
     }
   }
   // The added step alone, over hits already fetched: less at the mercy of a busy machine than the whole search.
-  const fetched = await Promise.all(bench.questions.map(async ({ question }) => ({ question, hits: await bench.fn.stores.chunks.search({ text: question, limit: 5 }) })))
+  const fetched = await Promise.all(
+    bench.questions.map(async ({ question }) => ({
+      question,
+      hits: await bench.fn.stores.chunks.search({ text: question, limit: 5 }),
+    })),
+  )
   const step = { bare: [] as number[], withMoment: [] as number[] }
   for (let round = 0; round < rounds; round++) {
     for (const which of ['bare', 'withMoment'] as const) {
       const started = process.cpuUsage()
       for (let repeat = 0; repeat < 50; repeat++) {
         for (const { question, hits } of fetched) {
-          if (which === 'bare') hits.map((hit) => ({ ...hit, url: deepLink({ videoId: hit.videoId, pageUrl: hit.url, seconds: hit.start }) }))
+          if (which === 'bare')
+            hits.map((hit) => ({
+              ...hit,
+              url: deepLink({ videoId: hit.videoId, pageUrl: hit.url, seconds: hit.start }),
+            }))
           else {
             const terms = queryTerms(question)
             hits.map((hit) => toSearchHit(hit, question, terms))
@@ -73,7 +91,12 @@ async function latency(bench: Bench): Promise<{ bare: number; withMoment: number
     }
   }
   const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!
-  return { bare: median(times.bare), withMoment: median(times.withMoment), mapBare: median(step.bare), mapWithMoment: median(step.withMoment) }
+  return {
+    bare: median(times.bare),
+    withMoment: median(times.withMoment),
+    mapBare: median(step.bare),
+    mapWithMoment: median(step.withMoment),
+  }
 }
 
 const lines: string[] = []
@@ -81,8 +104,12 @@ const bm25 = await openBench()
 try {
   const rolling = await midSentenceStarts(bm25, 'rolling')
   const unpunctuated = await midSentenceStarts(bm25, 'rolling-unpunctuated')
-  console.log(`${bm25.talks.length} talks (${bm25.talks.map((talk) => `${talk.id}: ${talk.layout}`).join(', ')}), ${bm25.questions.length} questions\n`)
-  console.log('| search                     | hit@1 | MRR@5 | ok@1 | link lead (median) | within 3 s | after | chunk-start lead |')
+  console.log(
+    `${bm25.talks.length} talks (${bm25.talks.map((talk) => `${talk.id}: ${talk.layout}`).join(', ')}), ${bm25.questions.length} questions\n`,
+  )
+  console.log(
+    '| search                     | hit@1 | MRR@5 | ok@1 | link lead (median) | within 3 s | after | chunk-start lead |',
+  )
   console.log('|----------------------------|-------|-------|-----|---------|-------|-------|---------|')
   lines.push(await run('BM25', bm25))
   console.log(lines.at(-1))
@@ -94,14 +121,24 @@ try {
     await hybrid.close()
     await openai.close()
   }
-  console.log('\nlink lead: the answering sentence\'s start minus the deep link\'s t, over correct top hits (within 3 s: 0 to 3 s; after: the link starts after the sentence).')
-  console.log('chunk-start lead: the same for a link to the chunk\'s start, as before hits had a moment.')
-  console.log(`\nRolling auto-captions, punctuated: ${rolling.midSentence.length} of ${rolling.chunks} chunks start mid-sentence with a sentence start within 5 s.`)
+  console.log(
+    "\nlink lead: the answering sentence's start minus the deep link's t, over correct top hits (within 3 s: 0 to 3 s; after: the link starts after the sentence).",
+  )
+  console.log("chunk-start lead: the same for a link to the chunk's start, as before hits had a moment.")
+  console.log(
+    `\nRolling auto-captions, punctuated: ${rolling.midSentence.length} of ${rolling.chunks} chunks start mid-sentence with a sentence start within 5 s.`,
+  )
   for (const chunk of rolling.midSentence) console.log(`  ${chunk}`)
-  console.log(`Rolling auto-captions, unpunctuated (cue groups at pauses): ${unpunctuated.midSentence.length} of ${unpunctuated.chunks} chunks start mid-sentence.`)
+  console.log(
+    `Rolling auto-captions, unpunctuated (cue groups at pauses): ${unpunctuated.midSentence.length} of ${unpunctuated.chunks} chunks start mid-sentence.`,
+  )
   const { bare, withMoment, mapBare, mapWithMoment } = await latency(bm25)
-  console.log(`\nSearch CPU time (BM25, limit 5, median of ${rounds} interleaved rounds): index search + link ${bare.toFixed(3)} ms/query, searchChunks with moment ${withMoment.toFixed(3)} ms/query: ratio ${(withMoment / bare).toFixed(3)}`)
-  console.log(`Turning 5 fetched hits into API hits: link at the start ${mapBare.toFixed(4)} ms/query, with the moment ${mapWithMoment.toFixed(4)} ms/query: the moment adds ${(((mapWithMoment - mapBare) / bare) * 100).toFixed(1)} % of the search`)
+  console.log(
+    `\nSearch CPU time (BM25, limit 5, median of ${rounds} interleaved rounds): index search + link ${bare.toFixed(3)} ms/query, searchChunks with moment ${withMoment.toFixed(3)} ms/query: ratio ${(withMoment / bare).toFixed(3)}`,
+  )
+  console.log(
+    `Turning 5 fetched hits into API hits: link at the start ${mapBare.toFixed(4)} ms/query, with the moment ${mapWithMoment.toFixed(4)} ms/query: the moment adds ${(((mapWithMoment - mapBare) / bare) * 100).toFixed(1)} % of the search`,
+  )
 } finally {
   await bm25.close()
 }

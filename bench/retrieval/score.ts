@@ -49,19 +49,35 @@ const videoIdOf = (talk: Talk) => `bench-${talk.id}`
 export async function openBench({ openAiBaseUrl }: { openAiBaseUrl?: string } = {}): Promise<Bench> {
   const talks = loadTalks()
   const questions = loadQuestions(talks)
-  const fn = await startFunctionUnderTest(indexer, openAiBaseUrl ? { YOUTUBE_RAG__OPENAI__BASE_URL: openAiBaseUrl, YOUTUBE_RAG__OPENAI__EMBEDDING_DIMENSIONS: '256' } : {})
+  const fn = await startFunctionUnderTest(
+    indexer,
+    openAiBaseUrl
+      ? { YOUTUBE_RAG__OPENAI__BASE_URL: openAiBaseUrl, YOUTUBE_RAG__OPENAI__EMBEDDING_DIMENSIONS: '256' }
+      : {},
+  )
   try {
     await fn.stores.documents.createJob({ jobId: 'bench', url: 'https://www.youtube.com/playlist?list=bench' })
     for (const talk of talks) {
       const videoId = videoIdOf(talk)
-      await fn.stores.documents.insertVideo({ videoId, url: `https://www.youtube.com/watch?v=${videoId}`, title: talk.title })
+      await fn.stores.documents.insertVideo({
+        videoId,
+        url: `https://www.youtube.com/watch?v=${videoId}`,
+        title: talk.title,
+      })
       await fn.stores.documents.addJobVideos('bench', [videoId])
       const source = talk.layout === 'creator' ? 'captions' : 'auto-captions'
       const transcript: StoredTranscript = { videoId, source, language: 'en', segments: talk.segments }
       await fn.stores.blobs.put(blobKeys.transcript(videoId), JSON.stringify(transcript))
-      const answer = await fn.deliver('transcript.ready', videoId, { jobId: 'bench', videoId, blobKey: blobKeys.transcript(videoId), source, language: 'en' })
+      const answer = await fn.deliver('transcript.ready', videoId, {
+        jobId: 'bench',
+        videoId,
+        blobKey: blobKeys.transcript(videoId),
+        source,
+        language: 'en',
+      })
       if (answer.status >= 300) throw new Error(`indexing ${talk.id} answered ${answer.status}: ${await answer.text()}`)
-      if ((await fn.stores.documents.getVideo(videoId))?.status !== 'indexed') throw new Error(`${talk.id} was not indexed`)
+      if ((await fn.stores.documents.getVideo(videoId))?.status !== 'indexed')
+        throw new Error(`${talk.id} was not indexed`)
     }
   } catch (error) {
     await fn.close()
@@ -88,7 +104,12 @@ function judge(talks: Talk[], question: Question, hits: SearchHit[]): QuestionRe
   const rank = hits.findIndex((hit) => hit.videoId === videoIdOf(talk) && normalized(hit.text).includes(wanted))
   if (rank !== 0) return { question, rank: rank === -1 ? undefined : rank }
   const top = hits[0]!
-  return { question, rank, linkLead: sentence.start - linkSeconds(top.url), chunkStartLead: sentence.start - Math.floor(top.start) }
+  return {
+    question,
+    rank,
+    linkLead: sentence.start - linkSeconds(top.url),
+    chunkStartLead: sentence.start - Math.floor(top.start),
+  }
 }
 
 const median = (values: number[]) => {
@@ -106,7 +127,9 @@ function summarize(results: QuestionResult[]): Scores {
   return {
     questions: results.length,
     hitAt1: correct.length / results.length,
-    mrrAt5: results.reduce((sum, result) => sum + (result.rank === undefined ? 0 : 1 / (result.rank + 1)), 0) / results.length,
+    mrrAt5:
+      results.reduce((sum, result) => sum + (result.rank === undefined ? 0 : 1 / (result.rank + 1)), 0) /
+      results.length,
     correctTopHits: correct.length,
     medianLinkLead: median(leads),
     within3s: leads.filter((lead) => lead >= -0.001 && lead <= 3).length / Math.max(1, leads.length),
@@ -118,7 +141,8 @@ function summarize(results: QuestionResult[]): Scores {
 /** Every question asked and judged. */
 export async function scoreBench(bench: Bench): Promise<{ results: QuestionResult[]; scores: Scores }> {
   const results: QuestionResult[] = []
-  for (const question of bench.questions) results.push(judge(bench.talks, question, await ask(bench, question.question)))
+  for (const question of bench.questions)
+    results.push(judge(bench.talks, question, await ask(bench, question.question)))
   return { results, scores: summarize(results) }
 }
 
@@ -126,14 +150,22 @@ export async function scoreBench(bench: Bench): Promise<{ results: QuestionResul
  * Chunks of the rolling-caption talks that start mid-sentence although a sentence starts within
  * 5 s of them: what a sentence-aware chunker must not do. Read from the index, as stored.
  */
-export async function midSentenceStarts(bench: Bench, layout: 'rolling' | 'rolling-unpunctuated' = 'rolling'): Promise<{ chunks: number; midSentence: string[] }> {
+export async function midSentenceStarts(
+  bench: Bench,
+  layout: 'rolling' | 'rolling-unpunctuated' = 'rolling',
+): Promise<{ chunks: number; midSentence: string[] }> {
   let chunks = 0
   const midSentence: string[] = []
   for (const talk of bench.talks.filter((candidate) => candidate.layout === layout)) {
     // Every chunk holds some sentence's words: searching for each sentence finds them all.
     const found = new Map<string, { start: number; text: string }>()
     for (const sentence of talk.sentences) {
-      for (const hit of await bench.fn.stores.chunks.search({ text: sentence.text, limit: 100, filter: { videoIds: [videoIdOf(talk)] } })) found.set(hit.id, hit)
+      for (const hit of await bench.fn.stores.chunks.search({
+        text: sentence.text,
+        limit: 100,
+        filter: { videoIds: [videoIdOf(talk)] },
+      }))
+        found.set(hit.id, hit)
     }
     const hits = [...found.values()]
     const starts = talk.sentences.map((sentence) => normalized(sentence.text))
@@ -142,7 +174,8 @@ export async function midSentenceStarts(bench: Bench, layout: 'rolling' | 'rolli
       const text = normalized(hit.text)
       const atSentenceStart = starts.some((start) => text.startsWith(start.split(' ').slice(0, 6).join(' ')))
       const boundaryNear = talk.sentences.some((sentence) => Math.abs(sentence.start - hit.start) <= 5)
-      if (!atSentenceStart && boundaryNear) midSentence.push(`${talk.id} @${hit.start.toFixed(1)}: ${hit.text.slice(0, 60)}…`)
+      if (!atSentenceStart && boundaryNear)
+        midSentence.push(`${talk.id} @${hit.start.toFixed(1)}: ${hit.text.slice(0, 60)}…`)
     }
   }
   return { chunks, midSentence }

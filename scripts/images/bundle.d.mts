@@ -6,7 +6,12 @@ export interface Metafile {
   inputs: Record<string, { bytes: number; imports: { path: string; kind: string; external?: boolean }[] }>
   outputs: Record<
     string,
-    { bytes: number; entryPoint?: string; imports: { path: string; kind: string; external?: boolean }[]; inputs: Record<string, { bytesInOutput: number }> }
+    {
+      bytes: number
+      entryPoint?: string
+      imports: { path: string; kind: string; external?: boolean }[]
+      inputs: Record<string, { bytesInOutput: number }>
+    }
   >
 }
 
@@ -33,7 +38,11 @@ export interface BundleOptions {
   nodePaths?: string[]
 }
 
-export declare function bundleEntry(entry: string, out: string, options?: BundleOptions): Promise<{ metafile: Metafile }>
+export declare function bundleEntry(
+  entry: string,
+  out: string,
+  options?: BundleOptions,
+): Promise<{ metafile: Metafile }>
 
 export interface BundledFunction {
   out: string

@@ -14,7 +14,20 @@
 // (Knative scales functions to zero, so start-up is on the request path). Why chunks: a
 // function's start-up is mostly reading JavaScript, so it reads only what its configuration
 // uses (embedded stores never load the MongoDB, S3 or Qdrant clients; no API key, no OpenAI SDK).
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -81,7 +94,11 @@ function copyPackage(name, fromDir, modulesDir, copied) {
   if (!dir) throw new Error(`cannot find ${name} from ${relative(root, fromDir)}; is the workspace installed?`)
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
   copied.set(name, manifest.version)
-  cpSync(dir, join(modulesDir, name), { recursive: true, dereference: true, filter: (source) => !source.slice(dir.length).includes('/node_modules') })
+  cpSync(dir, join(modulesDir, name), {
+    recursive: true,
+    dereference: true,
+    filter: (source) => !source.slice(dir.length).includes('/node_modules'),
+  })
   for (const dependency of Object.keys(manifest.dependencies ?? {})) copyPackage(dependency, dir, modulesDir, copied)
   for (const optional of Object.keys(manifest.optionalDependencies ?? {})) {
     // Only the platform packages that are installed (this machine's) exist; the rest are skipped.
@@ -101,10 +118,13 @@ function openPermissions(path) {
 }
 
 const sizeOf = (path) =>
-  lstatSync(path).isDirectory() ? readdirSync(path).reduce((total, entry) => total + sizeOf(join(path, entry)), 0) : lstatSync(path).size
+  lstatSync(path).isDirectory()
+    ? readdirSync(path).reduce((total, entry) => total + sizeOf(join(path, entry)), 0)
+    : lstatSync(path).size
 
 /** The functions, by folder: those with a `src/main.ts`. */
-export const functionNames = () => readdirSync(join(root, 'functions')).filter((entry) => existsSync(join(root, 'functions', entry, 'src', 'main.ts')))
+export const functionNames = () =>
+  readdirSync(join(root, 'functions')).filter((entry) => existsSync(join(root, 'functions', entry, 'src', 'main.ts')))
 
 /**
  * What a start reads and what waits for an `import()`, from a build's metafile: the entry
@@ -152,7 +172,10 @@ const englishZodLocalesOnly = {
   setup(build) {
     build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) => {
       if (!/[\\/]zod[\\/]v4[\\/]/.test(args.importer)) return undefined
-      return { path: join(dirname(args.importer), args.path.replace(/index\.js$/, 'en.js')), namespace: 'zod-english-locales' }
+      return {
+        path: join(dirname(args.importer), args.path.replace(/index\.js$/, 'en.js')),
+        namespace: 'zod-english-locales',
+      }
     })
     build.onLoad({ filter: /.*/, namespace: 'zod-english-locales' }, (args) => ({
       contents: `export { default as en } from ${JSON.stringify(args.path)}`,
@@ -213,12 +236,14 @@ export async function bundleEntry(entry, out, { sourcemap = false, nodePaths = [
   return result
 }
 
-const packageOf = (request) => (request.startsWith('@') ? request.split('/').slice(0, 2).join('/') : request.split('/')[0])
+const packageOf = (request) =>
+  request.startsWith('@') ? request.split('/').slice(0, 2).join('/') : request.split('/')[0]
 
 /** Bundles a function into `out` (emptied first); see `bundleEntry` for the options. */
 export async function bundleFunction(name, out = join(root, 'dist', name), options = {}) {
   const functions = functionNames()
-  if (!functions.includes(name)) throw new Error(`unknown function ${JSON.stringify(name)}; one of: ${functions.join(', ')}`)
+  if (!functions.includes(name))
+    throw new Error(`unknown function ${JSON.stringify(name)}; one of: ${functions.join(', ')}`)
   const result = await bundleEntry(join(root, 'functions', name, 'src', 'main.ts'), out, options)
 
   // The externals the bundle needs, each resolved from where the workspace resolves it: the
@@ -227,15 +252,25 @@ export async function bundleFunction(name, out = join(root, 'dist', name), optio
   const modulesDir = join(out, 'node_modules')
   const copied = new Map()
   const bundled = new Set(
-    Object.values(result.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input)),
+    Object.values(result.metafile.outputs).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+        .map(([input]) => input),
+    ),
   )
   for (const input of bundled) {
-    const named = new Set(result.metafile.inputs[input].imports.filter((imported) => imported.external).map((imported) => packageOf(imported.path)))
+    const named = new Set(
+      result.metafile.inputs[input].imports
+        .filter((imported) => imported.external)
+        .map((imported) => packageOf(imported.path)),
+    )
     if (/^(shared|functions)\//.test(input)) {
       const source = readFileSync(join(root, input), 'utf8')
-      for (const name of EXTERNAL_PACKAGES) if (source.includes(`'${name}'`) || source.includes(`"${name}"`)) named.add(name)
+      for (const name of EXTERNAL_PACKAGES)
+        if (source.includes(`'${name}'`) || source.includes(`"${name}"`)) named.add(name)
     }
-    for (const name of named) if (EXTERNAL_PACKAGES.includes(name)) copyPackage(name, dirname(join(root, input)), modulesDir, copied)
+    for (const name of named)
+      if (EXTERNAL_PACKAGES.includes(name)) copyPackage(name, dirname(join(root, input)), modulesDir, copied)
   }
   if (existsSync(modulesDir)) openPermissions(modulesDir)
   // The static ffmpeg goes on PATH too (`bin/`), for yt-dlp, which looks for it there.
@@ -251,7 +286,9 @@ export async function bundleFunction(name, out = join(root, 'dist', name), optio
     join(out, 'package.json'),
     `${JSON.stringify({ name: `@ytrag/${name}-image`, private: true, type: 'module', main: 'main.mjs', dependencies: Object.fromEntries(copied) }, null, 2)}\n`,
   )
-  const entry = Object.keys(result.metafile.outputs).find((output) => result.metafile.outputs[output].entryPoint === `functions/${name}/src/main.ts`)
+  const entry = Object.keys(result.metafile.outputs).find(
+    (output) => result.metafile.outputs[output].entryPoint === `functions/${name}/src/main.ts`,
+  )
   const graph = loadGraph(result.metafile, entry)
   return {
     out,
@@ -276,7 +313,9 @@ if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.me
     const bundled = await bundleFunction(name, out && resolve(out), { sourcemap: args.includes('--sourcemap') })
     const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`
     const externals = Object.entries(bundled.externals).map(([pkg, version]) => `${pkg}@${version}`)
-    const shown = relative(process.cwd(), bundled.out).startsWith('..') ? bundled.out : relative(process.cwd(), bundled.out)
+    const shown = relative(process.cwd(), bundled.out).startsWith('..')
+      ? bundled.out
+      : relative(process.cwd(), bundled.out)
     console.log(
       `${name}: ${shown}/main.mjs; read at start ${mb(bundled.initialBytes)}, ${bundled.chunks} chunks loaded when used ${mb(bundled.lazyBytes)}; ${mb(bundled.bytes)} in all; external: ${externals.join(', ') || 'none'}`,
     )

@@ -22,10 +22,19 @@ import {
 } from './support.ts'
 
 const objects = buildArgocd()
-const project = only(objects.filter((o) => o.kind === 'AppProject'), 'AppProject')
-const applicationSet = only(objects.filter((o) => o.kind === 'ApplicationSet'), 'ApplicationSet')
+const project = only(
+  objects.filter((o) => o.kind === 'AppProject'),
+  'AppProject',
+)
+const applicationSet = only(
+  objects.filter((o) => o.kind === 'ApplicationSet'),
+  'ApplicationSet',
+)
 const rendered = renderApplicationSet(applicationSet)
-const generated = Object.fromEntries(rendered.map(({ element, application }) => [element.env, application])) as Record<Environment, K8sObject>
+const generated = Object.fromEntries(rendered.map(({ element, application }) => [element.env, application])) as Record<
+  Environment,
+  K8sObject
+>
 const dataApps = objects.filter((o) => o.kind === 'Application')
 
 /** `>=X.Y.Z` is the only range form the ApplicationSet uses; enough to check the pinned release against it. */
@@ -46,28 +55,48 @@ describe('the ApplicationSet', () => {
     expect(rendered.map(({ element }) => element.env)).toEqual([...ENVIRONMENTS])
   })
 
-  it.each([...ENVIRONMENTS])('makes youtube-rag-%s, syncing the overlay of that environment into its namespace', (env) => {
-    const app = generated[env]
-    expect(app.metadata.name).toBe(`youtube-rag-${env}`)
-    expect(app.spec.project).toBe(project.metadata.name)
-    expect(app.spec.source.path).toBe(`knative/overlays/${env}`)
-    expect(existsSync(join(ROOT, app.spec.source.path, 'kustomization.yaml'))).toBe(true)
-    const namespace = only(buildOverlay(env).filter((o) => o.kind === 'Namespace'), 'Namespace').metadata.name
-    expect(app.spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace })
-    expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true })
-    expect(app.spec.syncPolicy.retry.limit).toBeGreaterThan(0)
-    expect(app.spec.syncPolicy.retry.backoff).toMatchObject({ duration: expect.stringMatching(/^\d+[sm]$/), factor: 2, maxDuration: expect.stringMatching(/^\d+[sm]$/) })
-    expect(app.spec.syncPolicy.syncOptions).toContain('RespectIgnoreDifferences=true')
-    expect(app.spec.ignoreDifferences).toEqual([expect.objectContaining({ group: 'serving.knative.dev', kind: 'Service', jqPathExpressions: [expect.stringContaining('K_SINK')] })])
-  })
+  it.each([...ENVIRONMENTS])(
+    'makes youtube-rag-%s, syncing the overlay of that environment into its namespace',
+    (env) => {
+      const app = generated[env]
+      expect(app.metadata.name).toBe(`youtube-rag-${env}`)
+      expect(app.spec.project).toBe(project.metadata.name)
+      expect(app.spec.source.path).toBe(`knative/overlays/${env}`)
+      expect(existsSync(join(ROOT, app.spec.source.path, 'kustomization.yaml'))).toBe(true)
+      const namespace = only(
+        buildOverlay(env).filter((o) => o.kind === 'Namespace'),
+        'Namespace',
+      ).metadata.name
+      expect(app.spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace })
+      expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true })
+      expect(app.spec.syncPolicy.retry.limit).toBeGreaterThan(0)
+      expect(app.spec.syncPolicy.retry.backoff).toMatchObject({
+        duration: expect.stringMatching(/^\d+[sm]$/),
+        factor: 2,
+        maxDuration: expect.stringMatching(/^\d+[sm]$/),
+      })
+      expect(app.spec.syncPolicy.syncOptions).toContain('RespectIgnoreDifferences=true')
+      expect(app.spec.ignoreDifferences).toEqual([
+        expect.objectContaining({
+          group: 'serving.knative.dev',
+          kind: 'Service',
+          jqPathExpressions: [expect.stringContaining('K_SINK')],
+        }),
+      ])
+    },
+  )
 
   it('follows main in dev, the tag CI moves in staging, and the newest v* release in prod', () => {
     expect(generated.dev.spec.source.targetRevision).toBe('main')
     // The workflow's promote-staging job moves exactly this tag.
     const promote = readWorkflow().jobs['promote-staging']
-    expect(promote.steps.map((s: any) => s.run ?? '').join('\n')).toContain(`refs/tags/${generated.staging.spec.source.targetRevision}`)
+    expect(promote.steps.map((s: any) => s.run ?? '').join('\n')).toContain(
+      `refs/tags/${generated.staging.spec.source.targetRevision}`,
+    )
     const prodRange = generated.prod.spec.source.targetRevision as string
-    const pinned = String(knativeServices(buildOverlay('prod'))[0]!.spec.template.spec.containers[0].image).split(':').pop()!
+    const pinned = String(knativeServices(buildOverlay('prod'))[0]!.spec.template.spec.containers[0].image)
+      .split(':')
+      .pop()!
     expect(satisfies(pinned, prodRange)).toBe(true)
     expect(satisfies('v0.9.0', prodRange)).toBe(false)
   })
@@ -102,8 +131,14 @@ describe('the ApplicationSet', () => {
 
 describe('the data services of dev and staging', () => {
   it.each(['dev', 'staging'])('%s gets Qdrant, MongoDB, an S3 server and Redis from pinned Helm charts', (env) => {
-    const app = only(dataApps.filter((a) => a.metadata.name === `youtube-rag-data-${env}`), `youtube-rag-data-${env}`)
-    expect(app.spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: `youtube-rag-${env}-data` })
+    const app = only(
+      dataApps.filter((a) => a.metadata.name === `youtube-rag-data-${env}`),
+      `youtube-rag-data-${env}`,
+    )
+    expect(app.spec.destination).toEqual({
+      server: 'https://kubernetes.default.svc',
+      namespace: `youtube-rag-${env}-data`,
+    })
     expect(app.spec.sources.map((s: any) => s.chart).sort()).toEqual(['minio', 'mongodb', 'qdrant', 'redis'])
     for (const source of app.spec.sources) expect(source.targetRevision, source.chart).toMatch(/^\d+\.\d+\.\d+$/)
     expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true })
@@ -124,18 +159,24 @@ describe('the AppProject', () => {
       expect(app.spec.project, app.metadata.name).toBe(project.metadata.name)
       const sources = app.spec.sources ?? [app.spec.source]
       for (const source of sources) expect(project.spec.sourceRepos, app.metadata.name).toContain(source.repoURL)
-      expect(allowedNamespaces, app.metadata.name).toContain(`${app.spec.destination.server} ${app.spec.destination.namespace}`)
+      expect(allowedNamespaces, app.metadata.name).toContain(
+        `${app.spec.destination.server} ${app.spec.destination.namespace}`,
+      )
     }
   })
 
-  it.each([...ENVIRONMENTS])('whitelists every kind the %s overlay deploys, and no other cluster-scoped kind', (env) => {
-    const allowed = (list: { group: string; kind: string }[], group: string, kind: string) =>
-      list.some((entry) => entry.group === group && (entry.kind === '*' || entry.kind === kind))
-    for (const object of buildOverlay(env)) {
-      const group = object.apiVersion.includes('/') ? object.apiVersion.split('/')[0]! : ''
-      const list = object.kind === 'Namespace' ? project.spec.clusterResourceWhitelist : project.spec.namespaceResourceWhitelist
-      expect(allowed(list, group, object.kind), `${object.apiVersion} ${object.kind}`).toBe(true)
-    }
-    expect(project.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }])
-  })
+  it.each([...ENVIRONMENTS])(
+    'whitelists every kind the %s overlay deploys, and no other cluster-scoped kind',
+    (env) => {
+      const allowed = (list: { group: string; kind: string }[], group: string, kind: string) =>
+        list.some((entry) => entry.group === group && (entry.kind === '*' || entry.kind === kind))
+      for (const object of buildOverlay(env)) {
+        const group = object.apiVersion.includes('/') ? object.apiVersion.split('/')[0]! : ''
+        const list =
+          object.kind === 'Namespace' ? project.spec.clusterResourceWhitelist : project.spec.namespaceResourceWhitelist
+        expect(allowed(list, group, object.kind), `${object.apiVersion} ${object.kind}`).toBe(true)
+      }
+      expect(project.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }])
+    },
+  )
 })

@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readBrokerWiring, type BrokerWiring } from '../../shared/broker/src/manifests/index.ts'
 import { eventSchemas, eventType, PING_EVENT_TYPE, type EventName } from '../../shared/events/src/index.ts'
-import { brokers, IMAGE_PREFIX, knativeServices, pingSources, sinkBindings, triggers, type K8sObject } from './support.ts'
+import {
+  brokers,
+  IMAGE_PREFIX,
+  knativeServices,
+  pingSources,
+  sinkBindings,
+  triggers,
+  type K8sObject,
+} from './support.ts'
 
 export interface Deployment {
   /** One built overlay (`kubectl kustomize knative/overlays/<env>`). */
@@ -63,7 +71,8 @@ export function consistencyProblems(deployment: Deployment): string[] {
     if (!functions.includes(name)) problems.push(`Knative Service ${name} is not a function under functions/`)
     for (const container of service.spec?.template?.spec?.containers ?? []) {
       const fn = imageFunction(String(container.image))
-      if (fn === undefined || !functions.includes(fn)) problems.push(`Knative Service ${name} runs ${container.image}, which is no function's image`)
+      if (fn === undefined || !functions.includes(fn))
+        problems.push(`Knative Service ${name} runs ${container.image}, which is no function's image`)
       else if (fn !== name) problems.push(`Knative Service ${name} runs the image of ${fn}`)
     }
   }
@@ -74,7 +83,9 @@ export function consistencyProblems(deployment: Deployment): string[] {
   for (const broker of brokers(objects)) {
     const sink = broker.spec?.delivery?.deadLetterSink?.ref
     if (!isKnativeServiceRef(sink) || !serviceNames.has(sink.name)) {
-      problems.push(`Broker ${broker.metadata.name}'s dead-letter sink ${JSON.stringify(sink)} is not a deployed Knative Service`)
+      problems.push(
+        `Broker ${broker.metadata.name}'s dead-letter sink ${JSON.stringify(sink)} is not a deployed Knative Service`,
+      )
     }
   }
   const routed = new Map<string, string[]>()
@@ -82,12 +93,16 @@ export function consistencyProblems(deployment: Deployment): string[] {
     const { name } = trigger.metadata
     const ref = trigger.spec?.subscriber?.ref
     if (!isKnativeServiceRef(ref) || !serviceNames.has(ref.name)) {
-      problems.push(`Trigger ${name}'s subscriber ${ref?.kind ?? '(none)'} ${ref?.name ?? ''} is not a deployed Knative Service`)
+      problems.push(
+        `Trigger ${name}'s subscriber ${ref?.kind ?? '(none)'} ${ref?.name ?? ''} is not a deployed Knative Service`,
+      )
     }
-    if (!brokerNames.has(trigger.spec?.broker)) problems.push(`Trigger ${name} names Broker ${trigger.spec?.broker}, which is not deployed`)
+    if (!brokerNames.has(trigger.spec?.broker))
+      problems.push(`Trigger ${name} names Broker ${trigger.spec?.broker}, which is not deployed`)
     const type = trigger.spec?.filter?.attributes?.type
     const attributes = Object.keys(trigger.spec?.filter?.attributes ?? {})
-    if (typeof type !== 'string' || attributes.length !== 1) problems.push(`Trigger ${name} does not filter on exactly one attribute, type`)
+    if (typeof type !== 'string' || attributes.length !== 1)
+      problems.push(`Trigger ${name} does not filter on exactly one attribute, type`)
     else routed.set(type, [...(routed.get(type) ?? []), ref?.name])
   }
 
@@ -107,16 +122,24 @@ export function consistencyProblems(deployment: Deployment): string[] {
   for (const [fn, names] of Object.entries(deployment.emits)) {
     if (names.length === 0) continue
     const bound = sinkBindings(objects).some(
-      (b) => isKnativeServiceRef(b.spec?.subject) && b.spec.subject.name === fn && b.spec?.sink?.ref?.kind === 'Broker' && brokerNames.has(b.spec.sink.ref.name),
+      (b) =>
+        isKnativeServiceRef(b.spec?.subject) &&
+        b.spec.subject.name === fn &&
+        b.spec?.sink?.ref?.kind === 'Broker' &&
+        brokerNames.has(b.spec.sink.ref.name),
     )
     if (!bound) problems.push(`function ${fn} emits events but no SinkBinding gives it the Broker as K_SINK`)
   }
 
   if (!sameList(deployment.workflowFunctions, functions)) {
-    problems.push(`the workflow's image matrix lists [${deployment.workflowFunctions}], the functions are [${functions}]`)
+    problems.push(
+      `the workflow's image matrix lists [${deployment.workflowFunctions}], the functions are [${functions}]`,
+    )
   }
   if (!sameList(deployment.applicationSetFunctions, functions)) {
-    problems.push(`the ApplicationSet pins the images of [${deployment.applicationSetFunctions}], the functions are [${functions}]`)
+    problems.push(
+      `the ApplicationSet pins the images of [${deployment.applicationSetFunctions}], the functions are [${functions}]`,
+    )
   }
 
   // The local broker routes exactly as the cluster's Broker and Triggers do.
@@ -126,10 +149,14 @@ export function consistencyProblems(deployment: Deployment): string[] {
   if (!sameList(routes(cluster), routes(local))) {
     const missing = routes(local).filter((r) => !routes(cluster).includes(r))
     const extra = routes(cluster).filter((r) => !routes(local).includes(r))
-    problems.push(`the local broker's routes differ from the cluster's: only local [${missing.join('; ')}], only in the cluster [${extra.join('; ')}]`)
+    problems.push(
+      `the local broker's routes differ from the cluster's: only local [${missing.join('; ')}], only in the cluster [${extra.join('; ')}]`,
+    )
   }
   if (JSON.stringify(cluster.broker) !== JSON.stringify(local.broker)) {
-    problems.push(`the local broker delivers as ${JSON.stringify(local.broker)}, the cluster's Broker as ${JSON.stringify(cluster.broker)}`)
+    problems.push(
+      `the local broker delivers as ${JSON.stringify(local.broker)}, the cluster's Broker as ${JSON.stringify(cluster.broker)}`,
+    )
   }
   return problems
 }

@@ -22,18 +22,22 @@ const PIPELINE = functions.filter((fn) => fn !== 'api')
 /** Every variable name the configuration schema reads (YOUTUBE_RAG__<SECTION>__<KEY>). */
 const envKey = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()
 const CONFIG_VARIABLES = new Set(
-  Object.entries(configSchema.shape).flatMap(([section, schema]) => Object.keys(schema.shape).map((key) => `YOUTUBE_RAG__${envKey(section)}__${envKey(key)}`)),
+  Object.entries(configSchema.shape).flatMap(([section, schema]) =>
+    Object.keys(schema.shape).map((key) => `YOUTUBE_RAG__${envKey(section)}__${envKey(key)}`),
+  ),
 )
 
 /** Stand-ins for what the operator's Secret youtube-rag-secrets carries in each environment (README). */
 const SECRET: Record<Environment, Record<string, string>> = {
   dev: {
-    YOUTUBE_RAG__DOCUMENT_DB__URI: 'mongodb://youtube-rag:secret@mongodb.youtube-rag-dev-data.svc.cluster.local:27017/youtube_rag',
+    YOUTUBE_RAG__DOCUMENT_DB__URI:
+      'mongodb://youtube-rag:secret@mongodb.youtube-rag-dev-data.svc.cluster.local:27017/youtube_rag',
     YOUTUBE_RAG__BLOB_STORAGE__ACCESS_KEY_ID: 'youtube-rag',
     YOUTUBE_RAG__BLOB_STORAGE__SECRET_ACCESS_KEY: 'secret',
   },
   staging: {
-    YOUTUBE_RAG__DOCUMENT_DB__URI: 'mongodb://youtube-rag:secret@mongodb.youtube-rag-staging-data.svc.cluster.local:27017/youtube_rag',
+    YOUTUBE_RAG__DOCUMENT_DB__URI:
+      'mongodb://youtube-rag:secret@mongodb.youtube-rag-staging-data.svc.cluster.local:27017/youtube_rag',
     YOUTUBE_RAG__BLOB_STORAGE__ACCESS_KEY_ID: 'youtube-rag',
     YOUTUBE_RAG__BLOB_STORAGE__SECRET_ACCESS_KEY: 'secret',
     OPENAI_API_KEY: 'sk-test',
@@ -47,9 +51,18 @@ const SECRET: Record<Environment, Record<string, string>> = {
   },
 }
 
-const serviceNamed = (objects: K8sObject[], name: string) => only(knativeServices(objects).filter((s) => s.metadata.name === name), `Knative Service ${name}`)
-const annotation = (service: K8sObject, key: string) => service.spec.template.metadata.annotations[`autoscaling.knative.dev/${key}`] as string | undefined
-const configMap = (objects: K8sObject[]) => only(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'youtube-rag-config'), 'ConfigMap')
+const serviceNamed = (objects: K8sObject[], name: string) =>
+  only(
+    knativeServices(objects).filter((s) => s.metadata.name === name),
+    `Knative Service ${name}`,
+  )
+const annotation = (service: K8sObject, key: string) =>
+  service.spec.template.metadata.annotations[`autoscaling.knative.dev/${key}`] as string | undefined
+const configMap = (objects: K8sObject[]) =>
+  only(
+    objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'youtube-rag-config'),
+    'ConfigMap',
+  )
 
 describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
   const objects = buildOverlay(env)
@@ -57,14 +70,18 @@ describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
   const config = configMap(objects).data!
 
   it(`puts everything in the namespace ${namespace}, which enforces Pod Security "restricted"`, () => {
-    const ns = only(objects.filter((o) => o.kind === 'Namespace'), 'Namespace')
+    const ns = only(
+      objects.filter((o) => o.kind === 'Namespace'),
+      'Namespace',
+    )
     expect(ns.metadata.name).toBe(namespace)
     expect(ns.metadata.labels).toMatchObject({
       'pod-security.kubernetes.io/enforce': 'restricted',
       'pod-security.kubernetes.io/audit': 'restricted',
       'pod-security.kubernetes.io/warn': 'restricted',
     })
-    for (const object of objects.filter((o) => o.kind !== 'Namespace')) expect(object.metadata.namespace, `${object.kind} ${object.metadata.name}`).toBe(namespace)
+    for (const object of objects.filter((o) => o.kind !== 'Namespace'))
+      expect(object.metadata.namespace, `${object.kind} ${object.metadata.name}`).toBe(namespace)
   })
 
   it('has a ConfigMap whose every key is a configuration variable, and which the functions load with the cluster adapters', () => {
@@ -84,7 +101,11 @@ describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
   })
 
   it('runs one Knative Service per function, the pipeline scaling to zero, each with bounds, concurrency and resources', () => {
-    expect(knativeServices(objects).map((s) => s.metadata.name).sort()).toEqual(functions)
+    expect(
+      knativeServices(objects)
+        .map((s) => s.metadata.name)
+        .sort(),
+    ).toEqual(functions)
     for (const service of knativeServices(objects)) {
       const name = service.metadata.name
       const spec = service.spec.template.spec
@@ -106,7 +127,8 @@ describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
   it("gives each function a timeout that fits its longest delivery, within Knative's 600 s ceiling", () => {
     const { tools, audio } = loadConfig({ ...config, ...SECRET[env] })
     const timeout = (name: string) => serviceNamed(objects, name).spec.template.spec.timeoutSeconds as number
-    for (const service of knativeServices(objects)) expect(service.spec.template.spec.timeoutSeconds).toBeLessThanOrEqual(600)
+    for (const service of knativeServices(objects))
+      expect(service.spec.template.spec.timeoutSeconds).toBeLessThanOrEqual(600)
     // discover waits on one yt-dlp listing; download on yt-dlp's metadata, then either the
     // captions (a second yt-dlp run) or the audio download, with time left for ffmpeg.
     expect(timeout('discover')).toBeGreaterThan(tools.ytdlpTimeoutSeconds)
@@ -136,9 +158,17 @@ describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
       const tmp = container.volumeMounts.find((m: any) => m.mountPath === '/tmp')
       expect(spec.volumes.find((v: any) => v.name === tmp?.name)?.emptyDir, where).toBeDefined()
       expect(accounts, where).toContain(spec.serviceAccountName)
-      expect(container.envFrom, where).toEqual([{ configMapRef: { name: 'youtube-rag-config' } }, { secretRef: { name: 'youtube-rag-secrets' } }])
+      expect(container.envFrom, where).toEqual([
+        { configMapRef: { name: 'youtube-rag-config' } },
+        { secretRef: { name: 'youtube-rag-secrets' } },
+      ])
     }
-    expect(only(objects.filter((o) => o.kind === 'ServiceAccount'), 'ServiceAccount').automountServiceAccountToken).toBe(false)
+    expect(
+      only(
+        objects.filter((o) => o.kind === 'ServiceAccount'),
+        'ServiceAccount',
+      ).automountServiceAccountToken,
+    ).toBe(false)
   })
 
   it('keeps every function but api inside the cluster', () => {
@@ -150,7 +180,11 @@ describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
 
   it('has one Broker retrying with exponential backoff into dead-letter, and the re-sync PingSource', () => {
     const broker = only(brokers(objects), 'Broker')
-    expect(broker.spec.delivery).toMatchObject({ retry: expect.any(Number), backoffPolicy: 'exponential', deadLetterSink: { ref: { kind: 'Service', name: 'dead-letter' } } })
+    expect(broker.spec.delivery).toMatchObject({
+      retry: expect.any(Number),
+      backoffPolicy: 'exponential',
+      deadLetterSink: { ref: { kind: 'Service', name: 'dead-letter' } },
+    })
     expect(broker.spec.delivery.retry).toBeGreaterThan(0)
     const ping = only(pingSources(objects), 'PingSource')
     expect(ping.spec.sink.ref).toEqual({ apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: 'default' })
@@ -158,30 +192,63 @@ describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
   })
 
   it('lets pods talk only to the Knative data plane, DNS, the Broker, the stores and HTTPS', () => {
-    const policy = only(objects.filter((o) => o.kind === 'NetworkPolicy'), 'NetworkPolicy')
+    const policy = only(
+      objects.filter((o) => o.kind === 'NetworkPolicy'),
+      'NetworkPolicy',
+    )
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress'])
     // It applies to every function's pods.
-    for (const service of knativeServices(objects)) expect(service.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels)
-    const sources = policy.spec.ingress.flatMap((rule: any) => rule.from.flatMap((peer: any) => peer.namespaceSelector.matchExpressions?.[0]?.values ?? [peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name']]))
-    expect(sources).toEqual(expect.arrayContaining(['knative-serving', 'knative-eventing', 'kourier-system', 'monitoring']))
+    for (const service of knativeServices(objects))
+      expect(service.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels)
+    const sources = policy.spec.ingress.flatMap((rule: any) =>
+      rule.from.flatMap(
+        (peer: any) =>
+          peer.namespaceSelector.matchExpressions?.[0]?.values ?? [
+            peer.namespaceSelector.matchLabels['kubernetes.io/metadata.name'],
+          ],
+      ),
+    )
+    expect(sources).toEqual(
+      expect.arrayContaining(['knative-serving', 'knative-eventing', 'kourier-system', 'monitoring']),
+    )
     const egressPorts = policy.spec.egress.flatMap((rule: any) => (rule.ports ?? []).map((p: any) => p.port))
     expect(egressPorts).toEqual(expect.arrayContaining([53, 443, 6333, 27017, 9000, 6379]))
     const stores = policy.spec.egress.find((rule: any) => rule.ports?.some((p: any) => p.port === 27017))
     if (env === 'prod') expect(stores.to).toBeUndefined()
-    else expect(stores.to).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `youtube-rag-${env}-data` } } }])
+    else
+      expect(stores.to).toEqual([
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `youtube-rag-${env}-data` } } },
+      ])
     // HTTPS goes to public addresses only: every private, loopback, link-local (cloud metadata)
     // and unique-local range is cut out of both address families.
     const https = policy.spec.egress.find((rule: any) => rule.ports?.some((p: any) => p.port === 443))
     const blocks = Object.fromEntries(https.to.map((peer: any) => [peer.ipBlock.cidr, peer.ipBlock.except]))
     expect(Object.keys(blocks).sort()).toEqual(['0.0.0.0/0', '::/0'])
-    expect(blocks['0.0.0.0/0']).toEqual(expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '127.0.0.0/8', '100.64.0.0/10']))
+    expect(blocks['0.0.0.0/0']).toEqual(
+      expect.arrayContaining([
+        '10.0.0.0/8',
+        '172.16.0.0/12',
+        '192.168.0.0/16',
+        '169.254.0.0/16',
+        '127.0.0.0/8',
+        '100.64.0.0/10',
+      ]),
+    )
     expect(blocks['::/0']).toEqual(expect.arrayContaining(['::1/128', 'fc00::/7', 'fe80::/10', '::ffff:0:0/96']))
   })
 
   it("has Prometheus scrape every function pod straight from its internal port, which Knative's ingress never routes", () => {
-    const monitor = only(objects.filter((o) => o.kind === 'ServiceMonitor'), 'ServiceMonitor')
+    const monitor = only(
+      objects.filter((o) => o.kind === 'ServiceMonitor'),
+      'ServiceMonitor',
+    )
     const metrics = only(
-      objects.filter((o) => o.apiVersion === 'v1' && o.kind === 'Service' && Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v)),
+      objects.filter(
+        (o) =>
+          o.apiVersion === 'v1' &&
+          o.kind === 'Service' &&
+          Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v),
+      ),
       'Service the ServiceMonitor selects',
     )
     const [endpoint] = monitor.spec.endpoints
@@ -197,15 +264,26 @@ describe.each(ENVIRONMENTS)('knative/overlays/%s', (env) => {
       // queue-proxy's own ports in the same pod.
       expect([8012, 8013, 8022, 8112, 9090, 9091]).not.toContain(internalPort)
     }
-    const policy = only(objects.filter((o) => o.kind === 'NetworkPolicy'), 'NetworkPolicy')
-    const scrape = policy.spec.ingress.find((rule: any) => rule.from.some((peer: any) => peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring'))
+    const policy = only(
+      objects.filter((o) => o.kind === 'NetworkPolicy'),
+      'NetworkPolicy',
+    )
+    const scrape = policy.spec.ingress.find((rule: any) =>
+      rule.from.some(
+        (peer: any) => peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring',
+      ),
+    )
     expect(scrape.ports).toEqual([{ protocol: 'TCP', port: port.targetPort }])
   })
 })
 
 describe('per-environment differences', () => {
-  const built = Object.fromEntries(ENVIRONMENTS.map((env) => [env, buildOverlay(env)])) as Record<Environment, K8sObject[]>
-  const images = (env: Environment) => knativeServices(built[env]).map((s) => s.spec.template.spec.containers[0].image as string)
+  const built = Object.fromEntries(ENVIRONMENTS.map((env) => [env, buildOverlay(env)])) as Record<
+    Environment,
+    K8sObject[]
+  >
+  const images = (env: Environment) =>
+    knativeServices(built[env]).map((s) => s.spec.template.spec.containers[0].image as string)
   const brokerOf = (env: Environment) => only(brokers(built[env]), 'Broker')
 
   it('tags images main in dev, staging in staging, and pins one release in prod', () => {
@@ -221,7 +299,12 @@ describe('per-environment differences', () => {
     expect(classOf('dev')).toBe('MTChannelBasedBroker')
     expect(classOf('staging')).toBe('Kafka')
     expect(classOf('prod')).toBe('Kafka')
-    expect(brokerOf('prod').spec.config).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', name: 'kafka-broker-config', namespace: 'knative-eventing' })
+    expect(brokerOf('prod').spec.config).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'kafka-broker-config',
+      namespace: 'knative-eventing',
+    })
     // The delivery the local broker imitates is the same everywhere.
     expect(brokerOf('dev').spec.delivery).toEqual(brokerOf('prod').spec.delivery)
   })
@@ -241,8 +324,15 @@ describe('per-environment differences', () => {
   it('points dev and staging at their own data services, the ones argocd/data-services.yaml deploys', () => {
     const dataApps = buildArgocd().filter((o) => o.kind === 'Application')
     for (const env of ['dev', 'staging'] as const) {
-      const app = only(dataApps.filter((a) => a.spec.destination.namespace === `youtube-rag-${env}-data`), `data services of ${env}`)
-      const release = (chart: string) => only<any>(app.spec.sources.filter((s: any) => s.chart === chart), chart).helm.releaseName as string
+      const app = only(
+        dataApps.filter((a) => a.spec.destination.namespace === `youtube-rag-${env}-data`),
+        `data services of ${env}`,
+      )
+      const release = (chart: string) =>
+        only<any>(
+          app.spec.sources.filter((s: any) => s.chart === chart),
+          chart,
+        ).helm.releaseName as string
       const suffix = `.youtube-rag-${env}-data.svc.cluster.local`
       const config = configMap(built[env]).data!
       expect(config.YOUTUBE_RAG__DOCUMENT_DB__HOST).toBe(`${release('mongodb')}${suffix}`)
@@ -258,9 +348,15 @@ describe('per-environment differences', () => {
   it('maps the public API to its own domain with TLS in prod only', () => {
     expect(built.dev.some((o) => o.kind === 'DomainMapping')).toBe(false)
     expect(built.staging.some((o) => o.kind === 'DomainMapping')).toBe(false)
-    const mapping = only(built.prod.filter((o) => o.kind === 'DomainMapping'), 'DomainMapping')
+    const mapping = only(
+      built.prod.filter((o) => o.kind === 'DomainMapping'),
+      'DomainMapping',
+    )
     expect(mapping.spec.ref).toEqual({ apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'api' })
-    const certificate = only(built.prod.filter((o) => o.kind === 'Certificate'), 'Certificate')
+    const certificate = only(
+      built.prod.filter((o) => o.kind === 'Certificate'),
+      'Certificate',
+    )
     expect(certificate.spec.dnsNames).toEqual([mapping.metadata.name])
     expect(certificate.spec.secretName).toBe(mapping.spec.tls.secretName)
   })

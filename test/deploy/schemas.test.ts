@@ -1,7 +1,16 @@
 // Every object the kustomizations build fits its schema: the vendored CRD schemas for Knative,
 // Argo CD, the ServiceMonitor and PrometheusRule (strict: unknown fields fail), kubernetes-models for core kinds.
 import { describe, expect, it } from 'vitest'
-import { buildArgocd, buildOverlay, ENVIRONMENTS, KNATIVE_BASE, kustomize, renderApplicationSet, schemaProblems, type K8sObject } from './support.ts'
+import {
+  buildArgocd,
+  buildOverlay,
+  ENVIRONMENTS,
+  KNATIVE_BASE,
+  kustomize,
+  renderApplicationSet,
+  schemaProblems,
+  type K8sObject,
+} from './support.ts'
 
 async function allProblems(objects: K8sObject[]) {
   return (await Promise.all(objects.map(schemaProblems))).flat()
@@ -15,7 +24,11 @@ describe('kubectl kustomize', () => {
 
   it('builds knative/base and argocd/ without warnings', () => {
     expect(kustomize(KNATIVE_BASE).stderr).toBe('')
-    expect(buildArgocd().map((o) => o.kind).sort()).toEqual(['AppProject', 'Application', 'Application', 'ApplicationSet'])
+    expect(
+      buildArgocd()
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual(['AppProject', 'Application', 'Application', 'ApplicationSet'])
   })
 })
 
@@ -52,7 +65,9 @@ describe('schemas', () => {
   })
 
   it('rejects a misspelt field or a wrong type in a CRD', async () => {
-    const service = structuredClone(buildOverlay('dev').find((o) => o.kind === 'Service' && o.apiVersion === 'serving.knative.dev/v1')!)
+    const service = structuredClone(
+      buildOverlay('dev').find((o) => o.kind === 'Service' && o.apiVersion === 'serving.knative.dev/v1')!,
+    )
     service.spec.template.spec.containers[0].readinessprobe = service.spec.template.spec.containers[0].readinessProbe
     service.spec.template.spec.timeoutSeconds = '600'
     expect(await schemaProblems(service)).toEqual([
@@ -69,11 +84,17 @@ describe('schemas', () => {
   })
 
   it('rejects a core object of the wrong shape, and a kind it has no schema for', async () => {
-    const configMap = structuredClone(buildOverlay('dev').find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'youtube-rag-config')!)
+    const configMap = structuredClone(
+      buildOverlay('dev').find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'youtube-rag-config')!,
+    )
     configMap.data!.YOUTUBE_RAG__VECTOR_DB__PORT = 6333 as unknown as string
-    expect(await schemaProblems(configMap)).toEqual([expect.stringMatching(/^ConfigMap youtube-rag-config: .*YOUTUBE_RAG__VECTOR_DB__PORT must be string/)])
+    expect(await schemaProblems(configMap)).toEqual([
+      expect.stringMatching(/^ConfigMap youtube-rag-config: .*YOUTUBE_RAG__VECTOR_DB__PORT must be string/),
+    ])
     const unknown = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } }
-    expect(await schemaProblems(unknown)).toEqual(['Widget w: no schema for example.com/v1 Widget (add its CRD schema to test/deploy/schemas)'])
+    expect(await schemaProblems(unknown)).toEqual([
+      'Widget w: no schema for example.com/v1 Widget (add its CRD schema to test/deploy/schemas)',
+    ])
   })
 
   it('checks the prod Certificate with the cert-manager models', async () => {

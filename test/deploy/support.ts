@@ -35,7 +35,12 @@ export const IMAGE_PREFIX = (() => {
 export interface K8sObject {
   apiVersion: string
   kind: string
-  metadata: { name: string; namespace?: string | undefined; labels?: Record<string, string>; annotations?: Record<string, string> }
+  metadata: {
+    name: string
+    namespace?: string | undefined
+    labels?: Record<string, string>
+    annotations?: Record<string, string>
+  }
   spec?: any
   data?: Record<string, string>
   [field: string]: any
@@ -63,7 +68,8 @@ export function kustomize(dir: string): { objects: K8sObject[]; stderr: string }
   const cached = builds.get(dir)
   if (cached) return structuredClone(cached)
   const built = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' })
-  if (built.error) throw new Error(`kubectl could not run (${built.error.message}); bash scripts/system-deps.sh installs it`)
+  if (built.error)
+    throw new Error(`kubectl could not run (${built.error.message}); bash scripts/system-deps.sh installs it`)
   if (built.status !== 0) throw new Error(`kubectl kustomize ${relative(ROOT, dir)} failed:\n${built.stderr}`)
   const result = { objects: parseYaml(built.stdout, `kubectl kustomize ${dir}`) as K8sObject[], stderr: built.stderr }
   builds.set(dir, result)
@@ -79,7 +85,12 @@ export const buildOverlay = (env: Environment) => kustomize(join(OVERLAYS_DIR, e
 export function kustomizeOver(dir: string, extra: Record<string, unknown>): K8sObject[] {
   const temp = mkdtempSync(join(tmpdir(), 'ytrag-kustomize-'))
   try {
-    const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [relative(temp, dir)], ...extra }
+    const kustomization = {
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: [relative(temp, dir)],
+      ...extra,
+    }
     writeFileSync(join(temp, 'kustomization.yaml'), JSON.stringify(kustomization))
     return kustomize(temp).objects
   } finally {
@@ -133,8 +144,10 @@ export function emittedEventNames(fn: string, root = ROOT): string[] {
   for (const file of sourceFiles(join(root, 'functions', fn, 'src'))) {
     const source = readFileSync(file, 'utf8')
     for (const match of source.matchAll(/\bemit\(\s*['"`]([\w.-]+)['"`]/g)) names.add(match[1]!)
-    for (const match of source.matchAll(/\bname:\s*['"`]([\w.-]+)['"`]/g)) if (match[1]! in eventSchemas) names.add(match[1]!)
-    for (const match of source.matchAll(/\blifecycle\.(\w+)\(/g)) if (LIFECYCLE_SENDS[match[1]!]) names.add(LIFECYCLE_SENDS[match[1]!]!)
+    for (const match of source.matchAll(/\bname:\s*['"`]([\w.-]+)['"`]/g))
+      if (match[1]! in eventSchemas) names.add(match[1]!)
+    for (const match of source.matchAll(/\blifecycle\.(\w+)\(/g))
+      if (LIFECYCLE_SENDS[match[1]!]) names.add(LIFECYCLE_SENDS[match[1]!]!)
   }
   return [...names].sort()
 }
@@ -142,7 +155,8 @@ export function emittedEventNames(fn: string, root = ROOT): string[] {
 export const readWorkflow = () => only(readYaml(WORKFLOW_FILE), 'workflow document')
 
 /** The functions the image build's matrix lists. */
-export const workflowMatrixFunctions = (workflow = readWorkflow()): string[] => workflow.jobs?.images?.strategy?.matrix?.function ?? []
+export const workflowMatrixFunctions = (workflow = readWorkflow()): string[] =>
+  workflow.jobs?.images?.strategy?.matrix?.function ?? []
 
 /** The Argo CD objects as `kubectl kustomize argocd` builds them. */
 export const buildArgocd = () => kustomize(ARGOCD_DIR).objects
@@ -159,7 +173,9 @@ export function applicationSetImageFunctions(applicationSet: K8sObject): string[
  * element's value, and the templatePatch's image list applied where `imagesFromCommit` is set
  * (as Argo CD's goTemplate would render it). Any other template syntax is refused.
  */
-export function renderApplicationSet(applicationSet: K8sObject): { element: Record<string, unknown>; application: K8sObject }[] {
+export function renderApplicationSet(
+  applicationSet: K8sObject,
+): { element: Record<string, unknown>; application: K8sObject }[] {
   const elements = only(applicationSet.spec.generators as any[], 'generator').list.elements as Record<string, unknown>[]
   const template = JSON.stringify(applicationSet.spec.template)
   return elements.map((element) => {
@@ -168,11 +184,17 @@ export function renderApplicationSet(applicationSet: K8sObject): { element: Reco
       return String(element[key]).replace(/"/g, '\\"')
     })
     if (rendered.includes('{{')) throw new Error(`template syntax this renderer does not know: ${rendered}`)
-    const application = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', ...JSON.parse(rendered) } as K8sObject
+    const application = {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'Application',
+      ...JSON.parse(rendered),
+    } as K8sObject
     application.metadata.namespace = applicationSet.metadata.namespace
     if (element.imagesFromCommit === true) {
       application.spec.source.kustomize = {
-        images: applicationSetImageFunctions(applicationSet).map((fn) => `${IMAGE_PREFIX}${fn}:\${ARGOCD_APP_REVISION}`),
+        images: applicationSetImageFunctions(applicationSet).map(
+          (fn) => `${IMAGE_PREFIX}${fn}:\${ARGOCD_APP_REVISION}`,
+        ),
       }
     }
     return { element, application }
@@ -186,7 +208,8 @@ export function renderApplicationSet(applicationSet: K8sObject): { element: Reco
  * `(?i)` flag (the PrometheusRule's `abort|warn`), which JavaScript spells as the `i` flag.
  */
 const goRegExp = Object.assign(
-  (pattern: string, flags: string) => (pattern.includes('(?i)') ? new RegExp(pattern.replaceAll('(?i)', ''), `${flags}i`) : new RegExp(pattern, flags)),
+  (pattern: string, flags: string) =>
+    pattern.includes('(?i)') ? new RegExp(pattern.replaceAll('(?i)', ''), `${flags}i`) : new RegExp(pattern, flags),
   { code: 'goRegExp' },
 )
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: goRegExp } })
@@ -199,11 +222,18 @@ function crdSchemaPath(apiVersion: string, kind: string): string {
 }
 
 /** Core kinds come from `kubernetes-models`, cert-manager's from `@kubernetes-models/cert-manager`. */
-async function modelFor(apiVersion: string, kind: string): Promise<(new (data: unknown) => { validate(): void }) | undefined> {
+async function modelFor(
+  apiVersion: string,
+  kind: string,
+): Promise<(new (data: unknown) => { validate(): void }) | undefined> {
   const group = apiVersion.includes('/') ? apiVersion.split('/')[0]! : ''
   const core = group === '' || group.endsWith('.k8s.io') || ['apps', 'batch', 'policy', 'autoscaling'].includes(group)
   const specifier =
-    group === 'cert-manager.io' ? `@kubernetes-models/cert-manager/${apiVersion}/${kind}` : core ? `kubernetes-models/${apiVersion}/${kind}` : undefined
+    group === 'cert-manager.io'
+      ? `@kubernetes-models/cert-manager/${apiVersion}/${kind}`
+      : core
+        ? `kubernetes-models/${apiVersion}/${kind}`
+        : undefined
   if (!specifier) return undefined
   try {
     const module = (await import(specifier)) as Record<string, any>
@@ -228,12 +258,16 @@ export async function schemaProblems(object: K8sObject): Promise<string[]> {
     }
     if (validate(object)) return []
     return (validate.errors ?? []).map((error) => {
-      const extra = error.keyword === 'additionalProperties' ? ` (${(error.params as { additionalProperty: string }).additionalProperty})` : ''
+      const extra =
+        error.keyword === 'additionalProperties'
+          ? ` (${(error.params as { additionalProperty: string }).additionalProperty})`
+          : ''
       return `${where}: ${error.instancePath || '/'} ${error.message}${extra}`
     })
   }
   const Model = await modelFor(object.apiVersion, object.kind)
-  if (!Model) return [`${where}: no schema for ${object.apiVersion} ${object.kind} (add its CRD schema to test/deploy/schemas)`]
+  if (!Model)
+    return [`${where}: no schema for ${object.apiVersion} ${object.kind} (add its CRD schema to test/deploy/schemas)`]
   try {
     new Model(object).validate()
     return []

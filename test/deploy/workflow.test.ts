@@ -25,7 +25,11 @@ describe('the ci workflow', () => {
     expect(test.services.redis.image).toMatch(/^redis:\d/)
     expect(test.services.redis.ports).toEqual(['6379:6379'])
     // QDRANT_URL turns the Qdrant conformance suite on; MONGODB_URL replaces the local FerretDB.
-    expect(test.env).toMatchObject({ QDRANT_URL: 'http://127.0.0.1:6333', MONGODB_URL: 'mongodb://127.0.0.1:27017/', REDIS_URL: 'redis://127.0.0.1:6379' })
+    expect(test.env).toMatchObject({
+      QDRANT_URL: 'http://127.0.0.1:6333',
+      MONGODB_URL: 'mongodb://127.0.0.1:27017/',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    })
     expect(runs(test)).toMatch(/docker run [\s\S]*minio\/minio:RELEASE\.\S+ server \/data/)
     expect(runs(test)).toContain('bash scripts/system-deps.sh')
     expect(runs(test)).toContain('npm test')
@@ -53,7 +57,10 @@ describe('the ci workflow', () => {
     // On the same Debian trixie base the Dockerfile defaults to (and scripts/images/base.sh makes): yt-dlp from trixie-backports.
     const dockerfileBase = /^ARG BASE_IMAGE=(\S+)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1]
     expect(dockerfileBase).toMatch(/trixie/)
-    expect(String(build['build-args']).trim().split('\n')).toEqual(['FUNCTION=${{ matrix.function }}', `BASE_IMAGE=${dockerfileBase}`])
+    expect(String(build['build-args']).trim().split('\n')).toEqual([
+      'FUNCTION=${{ matrix.function }}',
+      `BASE_IMAGE=${dockerfileBase}`,
+    ])
     expect(build.push).toBe(true)
     expect(uses(images, 'docker/login-action').with.registry).toBe('ghcr.io')
   })

@@ -17,17 +17,21 @@ const envKey = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter}`).
 describe('the docs agree with the code', () => {
   it('name every config key in docs/configuration.md', () => {
     const page = read('docs/configuration.md')
-    const keys = Object.entries(configSchema.shape).flatMap(([section, schema]) => Object.keys(schema.shape).map((key) => `${envKey(section)}__${envKey(key)}`))
+    const keys = Object.entries(configSchema.shape).flatMap(([section, schema]) =>
+      Object.keys(schema.shape).map((key) => `${envKey(section)}__${envKey(key)}`),
+    )
     expect(keys.length).toBeGreaterThan(50)
     expect(keys.filter((key) => !page.includes(`\`${key}\``))).toEqual([])
   })
 
   it('describe every event type, with each field of its data, in docs/architecture.md', () => {
     const page = read('docs/architecture.md')
-    const rows = new Map(page.split('\n').flatMap((line) => {
-      const name = /^\| `([a-z]+(?:\.[a-z]+)+)` \|/.exec(line)?.[1]
-      return name ? [[name, line] as const] : []
-    }))
+    const rows = new Map(
+      page.split('\n').flatMap((line) => {
+        const name = /^\| `([a-z]+(?:\.[a-z]+)+)` \|/.exec(line)?.[1]
+        return name ? [[name, line] as const] : []
+      }),
+    )
     const missing: string[] = []
     for (const [name, schema] of Object.entries(eventSchemas)) {
       const row = rows.get(name)
@@ -49,13 +53,19 @@ describe('the docs agree with the code', () => {
     const named = new Set([...text.matchAll(/npm run ([a-z:-]+)/g)].map((match) => match[1]!))
     expect([...named].filter((name) => !scripts.includes(name))).toEqual([])
     // `start` and `test` are `npm start` and `npm test`; `serve` and `cli` are what they run.
-    const mentioned = (name: string) => named.has(name) || text.includes(`npm ${name}`) || ['serve', 'cli', 'test:run', 'typecheck'].includes(name)
+    const mentioned = (name: string) =>
+      named.has(name) || text.includes(`npm ${name}`) || ['serve', 'cli', 'test:run', 'typecheck'].includes(name)
     expect(scripts.filter((name) => !mentioned(name))).toEqual([])
   })
 
   it('list every API route in the README and docs/architecture.md', () => {
-    const document = createApiApp({} as FunctionContext).getOpenAPI31Document({ openapi: '3.1.0', info: { title: 'youtube-rag', version: '0' } })
-    const routes = Object.entries(document.paths ?? {}).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`))
+    const document = createApiApp({} as FunctionContext).getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: { title: 'youtube-rag', version: '0' },
+    })
+    const routes = Object.entries(document.paths ?? {}).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    )
     expect(routes.length).toBeGreaterThan(10)
     // Parameters are spelled `{jobId}` or `:jobId` (or `:id`); any name will do.
     const normalize = (text: string) => text.replace(/\{\w+\}|:\w+/g, ':param')
@@ -63,9 +73,19 @@ describe('the docs agree with the code', () => {
       const text = normalize(read(doc))
       const listed = (route: string) => {
         const [method, path] = normalize(route).split(' ') as [string, string]
-        return text.split('\n').some((line) => line.includes(path) && line.includes(method) && new RegExp(`${path.replaceAll('/', '\\/')}(?![\\w/])`).test(line))
+        return text
+          .split('\n')
+          .some(
+            (line) =>
+              line.includes(path) &&
+              line.includes(method) &&
+              new RegExp(`${path.replaceAll('/', '\\/')}(?![\\w/])`).test(line),
+          )
       }
-      expect(routes.filter((route) => !listed(route)), doc).toEqual([])
+      expect(
+        routes.filter((route) => !listed(route)),
+        doc,
+      ).toEqual([])
     }
   })
 

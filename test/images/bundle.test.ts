@@ -13,20 +13,28 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bundleFunction, functionNames, loadGraph, type BundledFunction, type Metafile } from '../../scripts/images/bundle.mjs'
+import {
+  bundleFunction,
+  functionNames,
+  loadGraph,
+  type BundledFunction,
+  type Metafile,
+} from '../../scripts/images/bundle.mjs'
 import { startOtlpReceiver } from '../../shared/function/src/testing/index.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
 /** The npm package a bundled input belongs to, or undefined for the workspace's own files. */
-const packageOf = (input: string) => /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1]
+const packageOf = (input: string) =>
+  /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1]
 
 /**
  * Clients only a configuration that selects them may load, the local broker's YAML parser, and
  * the OpenTelemetry SDK (only with an OTLP endpoint). @opentelemetry/api is not among them:
  * prom-client's process CPU metric requires it, in every start.
  */
-const SELECTED_ONLY = /^(mongodb|bson|@aws-sdk\/.*|@smithy\/.*|@qdrant\/.*|undici|openai|redis|@redis\/.*|yaml|@opentelemetry\/(?!api$).*)$/
+const SELECTED_ONLY =
+  /^(mongodb|bson|@aws-sdk\/.*|@smithy\/.*|@qdrant\/.*|undici|openai|redis|@redis\/.*|yaml|@opentelemetry\/(?!api$).*)$/
 const ADAPTERS = /^shared\/stores\/src\/(mongo-documents|qdrant-chunks|s3-blobs)\//
 
 /** What each function must not carry at all: another function's tools. */
@@ -37,12 +45,17 @@ const NOT_MINE: Record<string, RegExp> = {
   api: /^shared\/media\/|@ffmpeg-installer/,
   discover: /^shared\/media\/|@ffmpeg-installer/,
   download: /^$/,
-  transcribe: new RegExp(String.raw`^${YOUTUBE}|youtube-dl-exec|^shared\/media\/src\/(ffmpeg|segments|silences)\/|@ffmpeg-installer`),
+  transcribe: new RegExp(
+    String.raw`^${YOUTUBE}|youtube-dl-exec|^shared\/media\/src\/(ffmpeg|segments|silences)\/|@ffmpeg-installer`,
+  ),
   indexer: new RegExp(String.raw`^${YOUTUBE}|^shared\/media\/|youtube-dl-exec|@ffmpeg-installer`),
-  'dead-letter': new RegExp(String.raw`^${YOUTUBE}|^shared\/(media|broker\/src\/(local-broker|manifests))\/|youtube-dl-exec|@ffmpeg-installer`),
+  'dead-letter': new RegExp(
+    String.raw`^${YOUTUBE}|^shared\/(media|broker\/src\/(local-broker|manifests))\/|youtube-dl-exec|@ffmpeg-installer`,
+  ),
 }
 
-const entryOf = (metafile: Metafile) => Object.keys(metafile.outputs).find((output) => output.endsWith('/main.mjs') && metafile.outputs[output]!.entryPoint)!
+const entryOf = (metafile: Metafile) =>
+  Object.keys(metafile.outputs).find((output) => output.endsWith('/main.mjs') && metafile.outputs[output]!.entryPoint)!
 
 const work = mkdtempSync(join(tmpdir(), 'ytrag-bundle-test-'))
 const bundles = new Map<string, BundledFunction>()
@@ -58,28 +71,45 @@ describe('what each function reads at start-up (from the metafile)', () => {
     expect([...bundles.keys()].sort()).toEqual(Object.keys(NOT_MINE).sort())
   })
 
-  it.each(Object.keys(NOT_MINE))('%s: no selectable client, no adapter of a remote store, no zod locale but English in main.mjs and its static imports', (name) => {
-    const { metafile } = bundles.get(name)!
-    const graph = loadGraph(metafile, entryOf(metafile))
-    const initial = [...graph.initialInputs]
-    expect(initial.filter((input) => SELECTED_ONLY.test(packageOf(input) ?? ''))).toEqual([])
-    expect(initial.filter((input) => ADAPTERS.test(input))).toEqual([])
-    // zod imported by name (`import { z }`) brings every locale; as a namespace, only the default.
-    expect(initial.filter((input) => /zod\/v4\/locales\/(?!en\.js)/.test(input))).toEqual([])
-    // They are still in the bundle, as chunks for the configurations that select them.
-    expect([...graph.lazyInputs].some((input) => packageOf(input) === 'mongodb')).toBe(true)
-    expect([...graph.lazyInputs].some((input) => packageOf(input) === 'openai')).toBe(true)
-    expect([...graph.lazyInputs].some((input) => packageOf(input) === '@opentelemetry/sdk-trace')).toBe(true)
-  })
+  it.each(Object.keys(NOT_MINE))(
+    '%s: no selectable client, no adapter of a remote store, no zod locale but English in main.mjs and its static imports',
+    (name) => {
+      const { metafile } = bundles.get(name)!
+      const graph = loadGraph(metafile, entryOf(metafile))
+      const initial = [...graph.initialInputs]
+      expect(initial.filter((input) => SELECTED_ONLY.test(packageOf(input) ?? ''))).toEqual([])
+      expect(initial.filter((input) => ADAPTERS.test(input))).toEqual([])
+      // zod imported by name (`import { z }`) brings every locale; as a namespace, only the default.
+      expect(initial.filter((input) => /zod\/v4\/locales\/(?!en\.js)/.test(input))).toEqual([])
+      // They are still in the bundle, as chunks for the configurations that select them.
+      expect([...graph.lazyInputs].some((input) => packageOf(input) === 'mongodb')).toBe(true)
+      expect([...graph.lazyInputs].some((input) => packageOf(input) === 'openai')).toBe(true)
+      expect([...graph.lazyInputs].some((input) => packageOf(input) === '@opentelemetry/sdk-trace')).toBe(true)
+    },
+  )
 
   it.each(Object.keys(NOT_MINE))("%s: none of another function's tools, in any chunk or in node_modules", (name) => {
     const bundle = bundles.get(name)!
-    const inputs = Object.values(bundle.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0).map(([input]) => input))
+    const inputs = Object.values(bundle.metafile.outputs).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+        .map(([input]) => input),
+    )
     expect(inputs.filter((input) => NOT_MINE[name]!.test(input))).toEqual([])
     // The embedded stores' native files (sqlite-vec), reader threads (piscina, with its thread-priority helper) and stop-word lists (required on a query's first reading) everywhere; ffmpeg in download only…
-    const embedded = ['@napi-rs/nice', '@napi-rs/nice-linux-x64-gnu', 'piscina', 'sqlite-vec', 'sqlite-vec-linux-x64', 'stopword']
+    const embedded = [
+      '@napi-rs/nice',
+      '@napi-rs/nice-linux-x64-gnu',
+      'piscina',
+      'sqlite-vec',
+      'sqlite-vec-linux-x64',
+      'stopword',
+    ]
     // …and the api's /docs page, Swagger UI's files.
-    const own: Record<string, string[]> = { download: ['@ffmpeg-installer/ffmpeg', '@ffmpeg-installer/linux-x64'], api: ['@scarf/scarf', 'swagger-ui-dist'] }
+    const own: Record<string, string[]> = {
+      download: ['@ffmpeg-installer/ffmpeg', '@ffmpeg-installer/linux-x64'],
+      api: ['@scarf/scarf', 'swagger-ui-dist'],
+    }
     expect(Object.keys(bundle.externals).sort()).toEqual([...(own[name] ?? []), ...embedded].sort())
   })
 })
@@ -118,7 +148,10 @@ process.on('exit', () => writeFileSync(${JSON.stringify(loadedList)}, loaded.joi
   })
   let status = 0
   for (let attempt = 0; attempt < 200 && status !== 200; attempt++) {
-    status = await fetch(`http://127.0.0.1:${port}/health/ready`).then((response) => response.status, () => 0)
+    status = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      (response) => response.status,
+      () => 0,
+    )
     if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50))
   }
   expect(status).toBe(200)
@@ -153,7 +186,9 @@ describe('what a started function loads', () => {
       const inputs = await api.stop()
       expect(inputs.some((input) => packageOf(input) === '@opentelemetry/exporter-trace-otlp-http')).toBe(true)
       // The batch is sent on SIGTERM, well before its 5 s schedule: the process is gone by then.
-      expect(receiver.spans.map(({ service, kind, name }) => ({ service, kind, name }))).toEqual([{ service: 'api', kind: 'server', name: 'GET /v1/jobs/:jobId' }])
+      expect(receiver.spans.map(({ service, kind, name }) => ({ service, kind, name }))).toEqual([
+        { service: 'api', kind: 'server', name: 'GET /v1/jobs/:jobId' },
+      ])
     } finally {
       await receiver.close()
     }

@@ -54,7 +54,8 @@ function whyNot(): string | undefined {
   if (process.getuid?.() !== 0) return "buildah's chroot isolation and debootstrap need root (CI runs as root)"
   if (!onPath('buildah') || !onPath('debootstrap')) {
     spawnSync('bash', [join(root, 'scripts/system-deps.sh')], { stdio: 'inherit' })
-    if (!onPath('buildah') || !onPath('debootstrap')) return 'buildah or debootstrap is missing and scripts/system-deps.sh could not install them'
+    if (!onPath('buildah') || !onPath('debootstrap'))
+      return 'buildah or debootstrap is missing and scripts/system-deps.sh could not install them'
   }
   return undefined
 }
@@ -81,11 +82,19 @@ async function build(args: string[]): Promise<{ output: string; seconds: number 
 }
 
 /** `buildah run` of a command in a fresh container of `image`; gives its exit code and output. */
-async function runIn(image: string, command: string[], options: { user?: string } = {}): Promise<{ code: number; output: string }> {
+async function runIn(
+  image: string,
+  command: string[],
+  options: { user?: string } = {},
+): Promise<{ code: number; output: string }> {
   const container = (await buildah(['from', '--pull=never', image])).trim()
   try {
     const user = options.user ? ['--user', options.user] : []
-    const result = spawnSync('bash', [buildahScript, 'run', '--isolation', 'chroot', ...user, container, '--', ...command], { cwd: root, encoding: 'utf8' })
+    const result = spawnSync(
+      'bash',
+      [buildahScript, 'run', '--isolation', 'chroot', ...user, container, '--', ...command],
+      { cwd: root, encoding: 'utf8' },
+    )
     return { code: result.status ?? -1, output: `${result.stdout}${result.stderr}` }
   } finally {
     await buildah(['rm', container])
@@ -141,14 +150,35 @@ interface RunningFunction {
  * Starts the function in a container of `image` with the image's ENTRYPOINT and CMD, on a free
  * loopback port (chroot isolation shares the host's network), and waits for /health/ready.
  */
-async function startInImage(image: string, env: Record<string, string>, volumes: string[] = []): Promise<RunningFunction> {
-  const config = JSON.parse(await buildah(['inspect', '--type', 'image', image])).OCIv1.config as { Entrypoint: string[]; Cmd: string[] }
+async function startInImage(
+  image: string,
+  env: Record<string, string>,
+  volumes: string[] = [],
+): Promise<RunningFunction> {
+  const config = JSON.parse(await buildah(['inspect', '--type', 'image', image])).OCIv1.config as {
+    Entrypoint: string[]
+    Cmd: string[]
+  }
   const port = await freePort()
   const container = (await buildah(['from', '--pull=never', image])).trim()
-  const envFlags = Object.entries({ ...env, PORT: String(port) }).flatMap(([key, value]) => ['--env', `${key}=${value}`])
+  const envFlags = Object.entries({ ...env, PORT: String(port) }).flatMap(([key, value]) => [
+    '--env',
+    `${key}=${value}`,
+  ])
   const child: ChildProcess = spawn(
     'bash',
-    [buildahScript, 'run', '--isolation', 'chroot', ...envFlags, ...volumes.flatMap((volume) => ['--volume', volume]), container, '--', ...config.Entrypoint, ...config.Cmd],
+    [
+      buildahScript,
+      'run',
+      '--isolation',
+      'chroot',
+      ...envFlags,
+      ...volumes.flatMap((volume) => ['--volume', volume]),
+      container,
+      '--',
+      ...config.Entrypoint,
+      ...config.Cmd,
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   let output = ''
@@ -171,7 +201,8 @@ async function startInImage(image: string, env: Record<string, string>, volumes:
     const code = await Promise.race([exited, timeout])
     for (const proc of processes) {
       try {
-        if (readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() === proc.cmdline) process.kill(proc.pid, 'SIGKILL')
+        if (readFileSync(`/proc/${proc.pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() === proc.cmdline)
+          process.kill(proc.pid, 'SIGKILL')
       } catch {
         // already gone
       }
@@ -220,7 +251,9 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
       const { output, seconds } = await build(['--prune', PLAIN, MEDIA])
       const sizes: Record<string, number> = {}
       for (const fn of [PLAIN, MEDIA]) {
-        const line = new RegExp(`^build: ${imageOf(fn).replace(/[/.]/g, '\\$&')} (\\d+) MB in (\\d+) s$`, 'm').exec(output)
+        const line = new RegExp(`^build: ${imageOf(fn).replace(/[/.]/g, '\\$&')} (\\d+) MB in (\\d+) s$`, 'm').exec(
+          output,
+        )
         expect(line, `build.sh reports ${fn}`).not.toBeNull()
         sizes[fn] = Number(line![1])
         report.push(`${imageOf(fn)}: ${line![1]} MB, built in ${line![2]} s`)
@@ -248,110 +281,182 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
     15 * MINUTE,
   )
 
-  it(`the plain image runs as uid 1000 and holds Node, the bundle and sqlite-vec: nothing of yt-dlp, ffmpeg, pnpm, npm or a package manager`, async () => {
-    const image = imageOf(PLAIN)
-    const config = JSON.parse(await buildah(['inspect', '--type', 'image', image])).OCIv1.config
-    expect(config).toMatchObject({ User: '1000:1000', WorkingDir: '/app', Entrypoint: ['/usr/local/bin/tini', '--'], Cmd: ['node', '/app/main.mjs'] })
-    expect(config.Env).toEqual(expect.arrayContaining(['PORT=8080', 'NODE_ENV=production', 'YOUTUBE_RAG__STORAGE__DIR=/tmp/youtube-rag']))
-    expect(config.Labels).toMatchObject({ 'io.youtube-rag.function': PLAIN })
+  it(
+    `the plain image runs as uid 1000 and holds Node, the bundle and sqlite-vec: nothing of yt-dlp, ffmpeg, pnpm, npm or a package manager`,
+    async () => {
+      const image = imageOf(PLAIN)
+      const config = JSON.parse(await buildah(['inspect', '--type', 'image', image])).OCIv1.config
+      expect(config).toMatchObject({
+        User: '1000:1000',
+        WorkingDir: '/app',
+        Entrypoint: ['/usr/local/bin/tini', '--'],
+        Cmd: ['node', '/app/main.mjs'],
+      })
+      expect(config.Env).toEqual(
+        expect.arrayContaining(['PORT=8080', 'NODE_ENV=production', 'YOUTUBE_RAG__STORAGE__DIR=/tmp/youtube-rag']),
+      )
+      expect(config.Labels).toMatchObject({ 'io.youtube-rag.function': PLAIN })
 
-    const listing = await runIn(image, ['sh', '-c', 'id -u; ls -A /app; ls -A /app/node_modules; node --version'])
-    // sqlite-vec's extension, piscina (the embedded index's reader threads) with its native helper, and the stop-word lists.
-    expect(listing.output.trim().split('\n')).toEqual(['1000', 'chunks', 'main.mjs', 'node_modules', 'package.json', '@napi-rs', 'piscina', 'sqlite-vec', 'sqlite-vec-linux-x64', 'stopword', expect.stringMatching(/^v24\./)])
-    // Nor what the base it was built on carries: a package manager, npm, Node's headers.
-    const absent = await runIn(image, ['sh', '-c', 'for tool in yt-dlp ffmpeg python3 pnpm npm npx corepack apt-get dpkg perl; do command -v $tool; done; ls /src /usr/local/include /usr/local/lib/node_modules /var/lib/dpkg 2>/dev/null; true'])
-    expect(absent.output.trim()).toBe('')
-    // The image's files are root's: the function cannot change its own code, nor add to it.
-    expect((await runIn(image, ['sh', '-c', 'touch /app/main.mjs'])).code).not.toBe(0)
-    expect((await runIn(image, ['sh', '-c', 'touch /app/other.mjs'])).code).not.toBe(0)
-    // The vector index's extension loads from the copied package.
-    const vec = await runIn(image, [
-      'node',
-      '--input-type=module',
-      '-e',
-      "import { DatabaseSync } from 'node:sqlite'; import * as vec from 'sqlite-vec'; const db = new DatabaseSync(':memory:', { allowExtension: true }); vec.load(db); console.log(db.prepare('select vec_version() as v').get().v)",
-    ])
-    expect(vec.output.trim()).toMatch(/^v0\.1\./)
-  }, 5 * MINUTE)
+      const listing = await runIn(image, ['sh', '-c', 'id -u; ls -A /app; ls -A /app/node_modules; node --version'])
+      // sqlite-vec's extension, piscina (the embedded index's reader threads) with its native helper, and the stop-word lists.
+      expect(listing.output.trim().split('\n')).toEqual([
+        '1000',
+        'chunks',
+        'main.mjs',
+        'node_modules',
+        'package.json',
+        '@napi-rs',
+        'piscina',
+        'sqlite-vec',
+        'sqlite-vec-linux-x64',
+        'stopword',
+        expect.stringMatching(/^v24\./),
+      ])
+      // Nor what the base it was built on carries: a package manager, npm, Node's headers.
+      const absent = await runIn(image, [
+        'sh',
+        '-c',
+        'for tool in yt-dlp ffmpeg python3 pnpm npm npx corepack apt-get dpkg perl; do command -v $tool; done; ls /src /usr/local/include /usr/local/lib/node_modules /var/lib/dpkg 2>/dev/null; true',
+      ])
+      expect(absent.output.trim()).toBe('')
+      // The image's files are root's: the function cannot change its own code, nor add to it.
+      expect((await runIn(image, ['sh', '-c', 'touch /app/main.mjs'])).code).not.toBe(0)
+      expect((await runIn(image, ['sh', '-c', 'touch /app/other.mjs'])).code).not.toBe(0)
+      // The vector index's extension loads from the copied package.
+      const vec = await runIn(image, [
+        'node',
+        '--input-type=module',
+        '-e',
+        "import { DatabaseSync } from 'node:sqlite'; import * as vec from 'sqlite-vec'; const db = new DatabaseSync(':memory:', { allowExtension: true }); vec.load(db); console.log(db.prepare('select vec_version() as v').get().v)",
+      ])
+      expect(vec.output.trim()).toMatch(/^v0\.1\./)
+    },
+    5 * MINUTE,
+  )
 
-  it(`the ${PLAIN} function starts in its image and answers /health/ready with 200`, async () => {
-    const fn = await startInImage(imageOf(PLAIN), { YOUTUBE_RAG__STORAGE__DIR: '/tmp/ytrag' })
-    try {
-      const ready = await fetch(`${fn.url}/health/ready`)
-      expect(ready.status).toBe(200)
-      expect(await ready.json()).toMatchObject({ status: 'ready', function: PLAIN })
-      expect((await fetch(`${fn.url}/health/live`)).status).toBe(200)
-      expect(await (await fetch(`${fn.url}/metrics`)).text()).toMatch(/^# HELP /m)
-    } finally {
-      // Graceful: tini passes SIGTERM on, the server finishes and exits 0.
-      expect(await fn.stop()).toBe(0)
-      expect(fn.output()).toContain('SIGTERM received')
-    }
-  }, 5 * MINUTE)
+  it(
+    `the ${PLAIN} function starts in its image and answers /health/ready with 200`,
+    async () => {
+      const fn = await startInImage(imageOf(PLAIN), { YOUTUBE_RAG__STORAGE__DIR: '/tmp/ytrag' })
+      try {
+        const ready = await fetch(`${fn.url}/health/ready`)
+        expect(ready.status).toBe(200)
+        expect(await ready.json()).toMatchObject({ status: 'ready', function: PLAIN })
+        expect((await fetch(`${fn.url}/health/live`)).status).toBe(200)
+        expect(await (await fetch(`${fn.url}/metrics`)).text()).toMatch(/^# HELP /m)
+      } finally {
+        // Graceful: tini passes SIGTERM on, the server finishes and exits 0.
+        expect(await fn.stop()).toBe(0)
+        expect(fn.output()).toContain('SIGTERM received')
+      }
+    },
+    5 * MINUTE,
+  )
 
-  it('the media image has yt-dlp and the static ffmpeg on PATH for the function user', async () => {
-    const image = imageOf(MEDIA)
-    const tools = await runIn(image, ['sh', '-c', 'command -v yt-dlp && command -v ffmpeg && yt-dlp --version && ffmpeg -hide_banner -encoders | grep -c libopus'])
-    expect(tools.code).toBe(0)
-    // Debian for yt-dlp's Python, without what only building needs.
-    expect((await runIn(image, ['sh', '-c', 'for tool in npm npx corepack pnpm; do command -v $tool; done; ls /usr/local/include /usr/local/lib/node_modules /usr/share/doc 2>/dev/null; true'])).output.trim()).toBe('')
-    const [ytdlp, ffmpeg, version, opus] = tools.output.trim().split('\n')
-    expect([ytdlp, ffmpeg]).toEqual(['/usr/bin/yt-dlp', '/app/bin/ffmpeg'])
-    expect(version).toMatch(/^\d{4}\.\d{2}\.\d{2}/)
-    expect(opus).toBe('1')
-    // As uid 1000 (the image's user): one second of tone encoded to Opus in /tmp.
-    const encode = await runIn(image, ['sh', '-c', 'ffmpeg -hide_banner -loglevel error -f lavfi -i sine=duration=1 -c:a libopus /tmp/tone.ogg && head -c 4 /tmp/tone.ogg'])
-    expect(encode.output.trim()).toBe('OggS')
-  }, 5 * MINUTE)
+  it(
+    'the media image has yt-dlp and the static ffmpeg on PATH for the function user',
+    async () => {
+      const image = imageOf(MEDIA)
+      const tools = await runIn(image, [
+        'sh',
+        '-c',
+        'command -v yt-dlp && command -v ffmpeg && yt-dlp --version && ffmpeg -hide_banner -encoders | grep -c libopus',
+      ])
+      expect(tools.code).toBe(0)
+      // Debian for yt-dlp's Python, without what only building needs.
+      expect(
+        (
+          await runIn(image, [
+            'sh',
+            '-c',
+            'for tool in npm npx corepack pnpm; do command -v $tool; done; ls /usr/local/include /usr/local/lib/node_modules /usr/share/doc 2>/dev/null; true',
+          ])
+        ).output.trim(),
+      ).toBe('')
+      const [ytdlp, ffmpeg, version, opus] = tools.output.trim().split('\n')
+      expect([ytdlp, ffmpeg]).toEqual(['/usr/bin/yt-dlp', '/app/bin/ffmpeg'])
+      expect(version).toMatch(/^\d{4}\.\d{2}\.\d{2}/)
+      expect(opus).toBe('1')
+      // As uid 1000 (the image's user): one second of tone encoded to Opus in /tmp.
+      const encode = await runIn(image, [
+        'sh',
+        '-c',
+        'ffmpeg -hide_banner -loglevel error -f lavfi -i sine=duration=1 -c:a libopus /tmp/tone.ogg && head -c 4 /tmp/tone.ogg',
+      ])
+      expect(encode.output.trim()).toBe('OggS')
+    },
+    5 * MINUTE,
+  )
 
-  it(`the media image's yt-dlp is ${FIRST_YTDLP_WITH_JS_RUNTIMES} or later and finds the image's Node as its JavaScript runtime`, async () => {
-    const image = imageOf(MEDIA)
-    const version = (await runIn(image, ['yt-dlp', '--version'])).output.trim()
-    report.push(`${MEDIA} image: yt-dlp ${version}`)
-    expect(releaseDay(version), `yt-dlp ${version}`).toBeGreaterThanOrEqual(releaseDay(FIRST_YTDLP_WITH_JS_RUNTIMES))
+  it(
+    `the media image's yt-dlp is ${FIRST_YTDLP_WITH_JS_RUNTIMES} or later and finds the image's Node as its JavaScript runtime`,
+    async () => {
+      const image = imageOf(MEDIA)
+      const version = (await runIn(image, ['yt-dlp', '--version'])).output.trim()
+      report.push(`${MEDIA} image: yt-dlp ${version}`)
+      expect(releaseDay(version), `yt-dlp ${version}`).toBeGreaterThanOrEqual(releaseDay(FIRST_YTDLP_WITH_JS_RUNTIMES))
 
-    // As the function runs it (--ignore-config, a --proxy, Node named by its path), on a YouTube
-    // URL so that the YouTube extractor starts and lists its challenge solvers; the proxy is a
-    // closed loopback port, so the run stops at its first request.
-    const closedPort = await freePort()
-    const verbose = await runIn(image, [
-      'yt-dlp', '--verbose', '--ignore-config', '--js-runtimes', 'node:/usr/local/bin/node',
-      '--proxy', `http://127.0.0.1:${closedPort}`, '--extractor-retries', '0', '--skip-download',
-      'https://www.youtube.com/watch?v=aqz-KE-bpKQ',
-    ])
-    const debug = (name: string) => new RegExp(`^\\[debug\\] ${name}: (.*)$`, 'm').exec(verbose.output)?.[1]
-    const runtimes = debug('JS runtimes')
-    const solvers = debug('\\[youtube\\] \\[jsc\\] JS Challenge Providers')
-    const libraries = debug('Optional libraries')
-    report.push(`  [debug] JS runtimes: ${runtimes}`, `  [debug] [youtube] [jsc] JS Challenge Providers: ${solvers}`, `  [debug] Optional libraries: ${libraries}`)
-    // e.g. "node-24.22.3"; "(unsupported)" would follow a Node too old for yt-dlp.
-    expect(runtimes, verbose.output.slice(0, 3000)).toMatch(/^node-24\.\d+\.\d+$/)
-    // e.g. "bun (unavailable), deno (unavailable), node, quickjs (unavailable)": node available.
-    expect(solvers?.split(', '), verbose.output.slice(0, 3000)).toContain('node')
-    // The proxy was used and refused: no request left the machine.
-    expect(verbose.output).toMatch(/Unable to connect to proxy|Connection refused/)
+      // As the function runs it (--ignore-config, a --proxy, Node named by its path), on a YouTube
+      // URL so that the YouTube extractor starts and lists its challenge solvers; the proxy is a
+      // closed loopback port, so the run stops at its first request.
+      const closedPort = await freePort()
+      const verbose = await runIn(image, [
+        'yt-dlp',
+        '--verbose',
+        '--ignore-config',
+        '--js-runtimes',
+        'node:/usr/local/bin/node',
+        '--proxy',
+        `http://127.0.0.1:${closedPort}`,
+        '--extractor-retries',
+        '0',
+        '--skip-download',
+        'https://www.youtube.com/watch?v=aqz-KE-bpKQ',
+      ])
+      const debug = (name: string) => new RegExp(`^\\[debug\\] ${name}: (.*)$`, 'm').exec(verbose.output)?.[1]
+      const runtimes = debug('JS runtimes')
+      const solvers = debug('\\[youtube\\] \\[jsc\\] JS Challenge Providers')
+      const libraries = debug('Optional libraries')
+      report.push(
+        `  [debug] JS runtimes: ${runtimes}`,
+        `  [debug] [youtube] [jsc] JS Challenge Providers: ${solvers}`,
+        `  [debug] Optional libraries: ${libraries}`,
+      )
+      // e.g. "node-24.22.3"; "(unsupported)" would follow a Node too old for yt-dlp.
+      expect(runtimes, verbose.output.slice(0, 3000)).toMatch(/^node-24\.\d+\.\d+$/)
+      // e.g. "bun (unavailable), deno (unavailable), node, quickjs (unavailable)": node available.
+      expect(solvers?.split(', '), verbose.output.slice(0, 3000)).toContain('node')
+      // The proxy was used and refused: no request left the machine.
+      expect(verbose.output).toMatch(/Unable to connect to proxy|Connection refused/)
 
-    // The challenge solver is two scripts: the solver ("core", which Debian's yt-dlp carries) and
-    // the JavaScript parser it runs on ("lib": meriyah and astring, bundled). Debian packages no
-    // yt-dlp-ejs and leaves the lib script out, and npm has no yt-dlp-ejs, so yt-dlp with Node
-    // fetches that script when allowed to: --remote-components ejs:github (docs/images.md).
-    // Should the image come to carry it, that setting is no longer needed: change both.
-    const listing = await runIn(image, [
-      'python3',
-      '-c',
-      [
-        'import importlib.resources, importlib.util, json',
-        'vendor = importlib.resources.files("yt_dlp.extractor.youtube.jsc._builtin.vendor")',
-        'scripts = sorted(path.name for path in vendor.iterdir() if path.name.endswith(".js"))',
-        'print(json.dumps({"scripts": scripts, "ejsPackage": importlib.util.find_spec("yt_dlp_ejs") is not None}))',
-      ].join('; '),
-    ])
-    expect(listing.code, listing.output).toBe(0)
-    const solver = JSON.parse(listing.output) as { scripts: string[]; ejsPackage: boolean }
-    report.push(`  challenge solver scripts in yt-dlp: ${solver.scripts.join(', ')}; yt_dlp_ejs package: ${solver.ejsPackage ? 'yes' : 'no'}`)
-    expect(solver.scripts).toContain('yt.solver.core.js')
-    expect({ libScript: solver.scripts.includes('yt.solver.lib.js'), ejsPackage: solver.ejsPackage }).toEqual({ libScript: false, ejsPackage: false })
-  }, 5 * MINUTE)
+      // The challenge solver is two scripts: the solver ("core", which Debian's yt-dlp carries) and
+      // the JavaScript parser it runs on ("lib": meriyah and astring, bundled). Debian packages no
+      // yt-dlp-ejs and leaves the lib script out, and npm has no yt-dlp-ejs, so yt-dlp with Node
+      // fetches that script when allowed to: --remote-components ejs:github (docs/images.md).
+      // Should the image come to carry it, that setting is no longer needed: change both.
+      const listing = await runIn(image, [
+        'python3',
+        '-c',
+        [
+          'import importlib.resources, importlib.util, json',
+          'vendor = importlib.resources.files("yt_dlp.extractor.youtube.jsc._builtin.vendor")',
+          'scripts = sorted(path.name for path in vendor.iterdir() if path.name.endswith(".js"))',
+          'print(json.dumps({"scripts": scripts, "ejsPackage": importlib.util.find_spec("yt_dlp_ejs") is not None}))',
+        ].join('; '),
+      ])
+      expect(listing.code, listing.output).toBe(0)
+      const solver = JSON.parse(listing.output) as { scripts: string[]; ejsPackage: boolean }
+      report.push(
+        `  challenge solver scripts in yt-dlp: ${solver.scripts.join(', ')}; yt_dlp_ejs package: ${solver.ejsPackage ? 'yes' : 'no'}`,
+      )
+      expect(solver.scripts).toContain('yt.solver.core.js')
+      expect({ libScript: solver.scripts.includes('yt.solver.lib.js'), ejsPackage: solver.ejsPackage }).toEqual({
+        libScript: false,
+        ejsPackage: false,
+      })
+    },
+    5 * MINUTE,
+  )
 
   describe(`the ${MEDIA} function in its image`, () => {
     let dir: string
@@ -370,7 +475,12 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
       const speech = await makeSpeechFixture(dir, HARBOUR_STORY.slice(0, 6))
       fixtures = await startFixtureServer({
         videos: [
-          { name: 'talk', title: 'A captioned talk', mediaFile: speech.file, captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }] },
+          {
+            name: 'talk',
+            title: 'A captioned talk',
+            mediaFile: speech.file,
+            captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }],
+          },
           { name: 'harbour', title: 'The harbour', mediaFile: speech.file },
         ],
       })
@@ -383,45 +493,63 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
       if (dir) rmSync(dir, { recursive: true, force: true })
     })
 
-    it('answers /health/ready, reads captions and cuts audio into Opus segments from a loopback site', async () => {
-      fn = await startInImage(
-        imageOf(MEDIA),
-        {
-          YOUTUBE_RAG__STORAGE__DIR: '/tmp/ytrag',
-          YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: fixtures.host,
-          YOUTUBE_RAG__OPENAI__BASE_URL: openai.baseUrl,
-          YOUTUBE_RAG__AUDIO__SEGMENT_SECONDS: '10',
-          K_SINK: sink.url,
-        },
-        [`${storesDir}:/tmp/ytrag`],
-      )
-      expect((await fetch(`${fn.url}/health/ready`)).status).toBe(200)
-      // The function made its stores (as uid 1000); the test adds a job and its videos to them.
-      expect(existsSync(storesDir)).toBe(true)
-      const stores = openEmbeddedStores({ dir: storesDir })
-      try {
-        await stores.documents.createJob({ jobId: 'job', url: fixtures.url('/talk.html') })
-        for (const name of ['talk', 'harbour']) await stores.documents.insertVideo({ videoId: `${name}-1`, url: fixtures.url(`/${name}.html`) })
-        await stores.documents.addJobVideos('job', ['talk-1', 'harbour-1'])
-        await stores.documents.markJobDiscovered('job')
+    it(
+      'answers /health/ready, reads captions and cuts audio into Opus segments from a loopback site',
+      async () => {
+        fn = await startInImage(
+          imageOf(MEDIA),
+          {
+            YOUTUBE_RAG__STORAGE__DIR: '/tmp/ytrag',
+            YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: fixtures.host,
+            YOUTUBE_RAG__OPENAI__BASE_URL: openai.baseUrl,
+            YOUTUBE_RAG__AUDIO__SEGMENT_SECONDS: '10',
+            K_SINK: sink.url,
+          },
+          [`${storesDir}:/tmp/ytrag`],
+        )
+        expect((await fetch(`${fn.url}/health/ready`)).status).toBe(200)
+        // The function made its stores (as uid 1000); the test adds a job and its videos to them.
+        expect(existsSync(storesDir)).toBe(true)
+        const stores = openEmbeddedStores({ dir: storesDir })
+        try {
+          await stores.documents.createJob({ jobId: 'job', url: fixtures.url('/talk.html') })
+          for (const name of ['talk', 'harbour'])
+            await stores.documents.insertVideo({ videoId: `${name}-1`, url: fixtures.url(`/${name}.html`) })
+          await stores.documents.addJobVideos('job', ['talk-1', 'harbour-1'])
+          await stores.documents.markJobDiscovered('job')
 
-        // Captions: yt-dlp reads the page and the track; the transcript is announced.
-        const talk = await deliver(fn.url, 'video.discovered', 'talk-1', { jobId: 'job', videoId: 'talk-1', url: fixtures.url('/talk.html'), force: false })
-        expect(talk.status, fn.output().slice(-3000)).toBe(202)
-        expect(sink.events.map((event) => [event.name, event.subject])).toEqual([['transcript.ready', 'talk-1']])
+          // Captions: yt-dlp reads the page and the track; the transcript is announced.
+          const talk = await deliver(fn.url, 'video.discovered', 'talk-1', {
+            jobId: 'job',
+            videoId: 'talk-1',
+            url: fixtures.url('/talk.html'),
+            force: false,
+          })
+          expect(talk.status, fn.output().slice(-3000)).toBe(202)
+          expect(sink.events.map((event) => [event.name, event.subject])).toEqual([['transcript.ready', 'talk-1']])
 
-        // No captions: yt-dlp downloads the audio, the bundled ffmpeg cuts it into Opus segments.
-        const harbour = await deliver(fn.url, 'video.discovered', 'harbour-1', { jobId: 'job', videoId: 'harbour-1', url: fixtures.url('/harbour.html'), force: false })
-        expect(harbour.status, fn.output().slice(-3000)).toBe(202)
-        const segments = sink.events.filter((event) => event.name === 'audio.segment.ready')
-        expect(segments.length, fn.output().slice(-3000)).toBeGreaterThanOrEqual(2)
-        const first = await stores.blobs.get((segments[0]!.data as { blobKey: string }).blobKey)
-        expect(new TextDecoder().decode(first!.subarray(0, 4))).toBe('OggS')
-        expect(await stores.documents.getVideo('harbour-1')).toMatchObject({ status: 'transcribing', audio: { segmentCount: segments.length } })
-      } finally {
-        await stores.close()
-      }
-      expect(await fn.stop()).toBe(0)
-    }, 5 * MINUTE)
+          // No captions: yt-dlp downloads the audio, the bundled ffmpeg cuts it into Opus segments.
+          const harbour = await deliver(fn.url, 'video.discovered', 'harbour-1', {
+            jobId: 'job',
+            videoId: 'harbour-1',
+            url: fixtures.url('/harbour.html'),
+            force: false,
+          })
+          expect(harbour.status, fn.output().slice(-3000)).toBe(202)
+          const segments = sink.events.filter((event) => event.name === 'audio.segment.ready')
+          expect(segments.length, fn.output().slice(-3000)).toBeGreaterThanOrEqual(2)
+          const first = await stores.blobs.get((segments[0]!.data as { blobKey: string }).blobKey)
+          expect(new TextDecoder().decode(first!.subarray(0, 4))).toBe('OggS')
+          expect(await stores.documents.getVideo('harbour-1')).toMatchObject({
+            status: 'transcribing',
+            audio: { segmentCount: segments.length },
+          })
+        } finally {
+          await stores.close()
+        }
+        expect(await fn.stop()).toBe(0)
+      },
+      5 * MINUTE,
+    )
   })
 })

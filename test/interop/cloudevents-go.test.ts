@@ -19,10 +19,21 @@ import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from
 import { indexer } from '../../functions/indexer/src/index.ts'
 
 const moduleDir = fileURLToPath(new URL('./cloudevents-go/', import.meta.url))
-const goBinary = ['/usr/local/go/bin/go', 'go'].find((candidate) => (candidate.includes('/') ? existsSync(candidate) : spawnSync('sh', ['-c', `command -v ${candidate}`]).status === 0))
+const goBinary = ['/usr/local/go/bin/go', 'go'].find((candidate) =>
+  candidate.includes('/') ? existsSync(candidate) : spawnSync('sh', ['-c', `command -v ${candidate}`]).status === 0,
+)
 if (!goBinary) console.warn('test/interop/cloudevents-go skipped: no Go toolchain (install Go, or put go on PATH)')
 
-type Received = { id: string; type: string; source: string; specversion: string; subject: string; datacontenttype: string; data: Record<string, unknown>; encoding: string }
+type Received = {
+  id: string
+  type: string
+  source: string
+  specversion: string
+  subject: string
+  datacontenttype: string
+  data: Record<string, unknown>
+  encoding: string
+}
 type Sent = { status: number; accepted?: boolean; error?: string }
 
 const run = promisify(execFile)
@@ -39,7 +50,11 @@ describe.skipIf(!goBinary)('CloudEvents with the Go SDK (sdk-go v2) on both side
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'ytrag-cloudevents-go-'))
     program = join(work, 'cloudevents-go')
-    const built = spawnSync(goBinary!, ['build', '-o', program, '.'], { cwd: moduleDir, encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod' } })
+    const built = spawnSync(goBinary!, ['build', '-o', program, '.'], {
+      cwd: moduleDir,
+      encoding: 'utf8',
+      env: { ...process.env, GOFLAGS: '-mod=mod' },
+    })
     if (built.status !== 0) throw new Error(`go build failed: ${built.stderr}`)
     sink = spawn(program, ['sink'], { stdio: ['ignore', 'pipe', 'inherit'] })
     const lines = createInterface({ input: sink.stdout! })
@@ -60,8 +75,24 @@ describe.skipIf(!goBinary)('CloudEvents with the Go SDK (sdk-go v2) on both side
    * Sends one event with the Go SDK's HTTP client and gives the status it got. Asynchronously:
    * the function under test answers from this very process.
    */
-  const sendWithGo = async (target: string, encoding: 'binary' | 'structured', event: { type: string; id: string; subject?: string; data: unknown; ext?: Record<string, string> }): Promise<Sent> => {
-    const args = ['send', '-target', target, '-encoding', encoding, '-type', event.type, '-id', event.id, '-data', JSON.stringify(event.data)]
+  const sendWithGo = async (
+    target: string,
+    encoding: 'binary' | 'structured',
+    event: { type: string; id: string; subject?: string; data: unknown; ext?: Record<string, string> },
+  ): Promise<Sent> => {
+    const args = [
+      'send',
+      '-target',
+      target,
+      '-encoding',
+      encoding,
+      '-type',
+      event.type,
+      '-id',
+      event.id,
+      '-data',
+      JSON.stringify(event.data),
+    ]
     if (event.subject) args.push('-subject', event.subject)
     for (const [name, value] of Object.entries(event.ext ?? {})) args.push('-ext', `${name}=${value}`)
     const { stdout } = await run(program, args)
@@ -86,7 +117,11 @@ describe.skipIf(!goBinary)('CloudEvents with the Go SDK (sdk-go v2) on both side
 
   /** A video ready for the indexer: its transcript stored, as the download function leaves it. */
   const readyVideo = async (videoId: string) => {
-    await fn.stores.documents.insertVideo({ videoId, url: `https://www.youtube.com/watch?v=${videoId}`, title: 'Penny-farthings' })
+    await fn.stores.documents.insertVideo({
+      videoId,
+      url: `https://www.youtube.com/watch?v=${videoId}`,
+      title: 'Penny-farthings',
+    })
     await fn.stores.documents.addJobVideos(jobId, [videoId])
     const transcript: StoredTranscript = {
       videoId,
@@ -105,10 +140,18 @@ describe.skipIf(!goBinary)('CloudEvents with the Go SDK (sdk-go v2) on both side
     it(`takes a transcript.ready the Go SDK sends in ${encoding} mode, and what it sends on is a valid CloudEvent to the Go SDK`, async () => {
       const videoId = `go-${encoding}`
       const data = await readyVideo(videoId)
-      const answer = await sendWithGo(fn.url, encoding, { type: TRANSCRIPT_READY, id: `go-${encoding}-1`, subject: videoId, data })
+      const answer = await sendWithGo(fn.url, encoding, {
+        type: TRANSCRIPT_READY,
+        id: `go-${encoding}-1`,
+        subject: videoId,
+        data,
+      })
       expect(answer).toEqual({ status: 202, accepted: true })
       expect(await fn.stores.chunks.countVideo(videoId)).toBeGreaterThan(0)
-      await until(() => received.some((event) => 'id' in event && event.subject === videoId), `video.indexed of ${videoId} at the Go sink`)
+      await until(
+        () => received.some((event) => 'id' in event && event.subject === videoId),
+        `video.indexed of ${videoId} at the Go sink`,
+      )
       const indexed = received.find((event): event is Received => 'id' in event && event.subject === videoId)!
       expect(indexed).toMatchObject({
         id: `${videoId}/index/0/video.indexed`,
@@ -125,20 +168,50 @@ describe.skipIf(!goBinary)('CloudEvents with the Go SDK (sdk-go v2) on both side
   it('answers a redelivery (same id, as the Broker retries) with 202 and the same event sent on, once indexed', async () => {
     const videoId = 'go-redelivered'
     const data = await readyVideo(videoId)
-    const first = await sendWithGo(fn.url, 'binary', { type: TRANSCRIPT_READY, id: 'go-redelivered-1', subject: videoId, data })
+    const first = await sendWithGo(fn.url, 'binary', {
+      type: TRANSCRIPT_READY,
+      id: 'go-redelivered-1',
+      subject: videoId,
+      data,
+    })
     const chunks = await fn.stores.chunks.countVideo(videoId)
-    const again = await sendWithGo(fn.url, 'structured', { type: TRANSCRIPT_READY, id: 'go-redelivered-1', subject: videoId, data, ext: { knativearrivaltime: new Date().toISOString() } })
+    const again = await sendWithGo(fn.url, 'structured', {
+      type: TRANSCRIPT_READY,
+      id: 'go-redelivered-1',
+      subject: videoId,
+      data,
+      ext: { knativearrivaltime: new Date().toISOString() },
+    })
     expect([first.status, again.status]).toEqual([202, 202])
     expect(await fn.stores.chunks.countVideo(videoId)).toBe(chunks)
-    await until(() => received.filter((event) => 'id' in event && event.subject === videoId).length === 2, 'both sends of video.indexed')
-    const ids = received.filter((event): event is Received => 'id' in event && event.subject === videoId).map((event) => event.id)
+    await until(
+      () => received.filter((event) => 'id' in event && event.subject === videoId).length === 2,
+      'both sends of video.indexed',
+    )
+    const ids = received
+      .filter((event): event is Received => 'id' in event && event.subject === videoId)
+      .map((event) => event.id)
     expect(new Set(ids)).toEqual(new Set([`${videoId}/index/0/video.indexed`]))
   })
 
   it.each([
-    ['a type the function does not take', { type: 'io.youtube-rag.video.discovered.v1', data: { jobId, videoId: 'x', url: 'https://www.youtube.com/watch?v=x' } }, 400],
+    [
+      'a type the function does not take',
+      {
+        type: 'io.youtube-rag.video.discovered.v1',
+        data: { jobId, videoId: 'x', url: 'https://www.youtube.com/watch?v=x' },
+      },
+      400,
+    ],
     ['data of the wrong shape', { type: TRANSCRIPT_READY, data: { jobId, videoId: 'x' } }, 400],
-    ['a blob key outside the store', { type: TRANSCRIPT_READY, data: { jobId, videoId: 'x', blobKey: '../../etc/passwd', source: 'captions', language: 'en' } }, 422],
+    [
+      'a blob key outside the store',
+      {
+        type: TRANSCRIPT_READY,
+        data: { jobId, videoId: 'x', blobKey: '../../etc/passwd', source: 'captions', language: 'en' },
+      },
+      422,
+    ],
   ])('refuses %s with a 4xx the Go SDK reports as a NACK, not a retryable 5xx', async (_, event, status) => {
     // The video exists: an event about a video that is not there is dropped with 202 (it was deleted).
     await readyVideo('x')

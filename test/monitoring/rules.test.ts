@@ -11,12 +11,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KNATIVE_BASE, only, readYaml } from '../deploy/support.ts'
 
 const DEFAULT_PROMTOOL = '/var/tmp/ytrag-tools/promtool-v0.316.0/promtool'
-const promtool = [process.env.PROMTOOL, DEFAULT_PROMTOOL].find((candidate): candidate is string => !!candidate && existsSync(candidate))
-const missing = 'promtool not found: run `bash scripts/promtool.sh` (builds it from the Prometheus Go module) and set PROMTOOL to the path it prints'
+const promtool = [process.env.PROMTOOL, DEFAULT_PROMTOOL].find(
+  (candidate): candidate is string => !!candidate && existsSync(candidate),
+)
+const missing =
+  'promtool not found: run `bash scripts/promtool.sh` (builds it from the Prometheus Go module) and set PROMTOOL to the path it prints'
 if (!promtool && !process.env.CI) console.warn(`test/monitoring/rules skipped: ${missing}`)
 
 const rule = only(readYaml(join(KNATIVE_BASE, 'monitoring/prometheusrule.yaml')), 'PrometheusRule')
-const ALERTS = ['YtragApiErrorRate', 'YtragApiLatencyHigh', 'YtragDeadLetters', 'YtragJobsStuck', 'YtragChannelSyncFailing', 'YtragSpendOverBudget']
+const ALERTS = [
+  'YtragApiErrorRate',
+  'YtragApiLatencyHigh',
+  'YtragDeadLetters',
+  'YtragJobsStuck',
+  'YtragChannelSyncFailing',
+  'YtragSpendOverBudget',
+]
 
 const run = (...args: string[]) => spawnSync(promtool!, args, { encoding: 'utf8', cwd: work })
 let work: string
@@ -25,7 +35,9 @@ describe('the PrometheusRule', () => {
   it('has every alert the deployment asks for, each with a unit test', () => {
     const alerts = rule.spec.groups.flatMap((group: { rules: { alert?: string }[] }) => group.rules.map((r) => r.alert))
     expect(alerts).toEqual(ALERTS)
-    const tests = readYaml(join(import.meta.dirname, 'rules.test.yaml'))[0].tests as { alert_rule_test: { alertname: string }[] }[]
+    const tests = readYaml(join(import.meta.dirname, 'rules.test.yaml'))[0].tests as {
+      alert_rule_test: { alertname: string }[]
+    }[]
     const tested = new Set(tests.flatMap((test) => test.alert_rule_test.map((t) => t.alertname)))
     expect([...tested].sort()).toEqual([...ALERTS].sort())
   })

@@ -18,12 +18,26 @@ import { api } from '../../functions/api/src/index.ts'
 import { discover } from '../../functions/discover/src/index.ts'
 import { download } from '../../functions/download/src/index.ts'
 import { startFixtureServer, type FixtureServer } from '../../shared/youtube/src/fixtures/index.ts'
-import { EgressRefusedError, egressProxyFor, guardedFetch, GuardedFetchError, listVideos, resolveChannel, startEgressProxy } from '../../shared/youtube/src/index.ts'
+import {
+  EgressRefusedError,
+  egressProxyFor,
+  guardedFetch,
+  GuardedFetchError,
+  listVideos,
+  resolveChannel,
+  startEgressProxy,
+} from '../../shared/youtube/src/index.ts'
 import { runYtDlp } from '../../shared/youtube/src/ytdlp/run.ts'
 
 const CHANNEL_ID = 'UCcanaryChannel000000001'
 
-type Canary = { url(path: string): string; host: string; connections: number; requests: string[]; close(): Promise<void> }
+type Canary = {
+  url(path: string): string
+  host: string
+  connections: number
+  requests: string[]
+  close(): Promise<void>
+}
 
 /** A listener that records everything that reaches it, and answers like a site worth fetching. */
 async function startCanary(): Promise<Canary> {
@@ -70,7 +84,8 @@ const attempted = () => {
   expect(canary.requests).toEqual([])
 }
 
-const page = (body: string, head = '') => `<!doctype html><html><head><meta charset="utf-8"><title>Hostile</title>${head}</head><body>${body}</body></html>`
+const page = (body: string, head = '') =>
+  `<!doctype html><html><head><meta charset="utf-8"><title>Hostile</title>${head}</head><body>${body}</body></html>`
 
 beforeAll(async () => {
   canary = await startCanary()
@@ -82,19 +97,33 @@ beforeAll(async () => {
     site.setRoute(`/channel-${status}`, { status, body: '', headers: { Location: to(`/channel-${status}`) } })
   }
   // yt-dlp's --proxy covers http(s) only; urllib would follow a redirect to ftp:// by itself.
-  site.setRoute('/redirect-ftp.html', { status: 302, body: '', headers: { Location: `ftp://${canary.host}/after.mp4` } })
+  site.setRoute('/redirect-ftp.html', {
+    status: 302,
+    body: '',
+    headers: { Location: `ftp://${canary.host}/after.mp4` },
+  })
   site.setPage({
     path: '/track-ftp.html',
-    body: page(`<video src="/media/silent.mp4"><track kind="subtitles" src="ftp://${canary.host}/evil.en.vtt" srclang="en" label="English"></video>`),
+    body: page(
+      `<video src="/media/silent.mp4"><track kind="subtitles" src="ftp://${canary.host}/evil.en.vtt" srclang="en" label="English"></video>`,
+    ),
   })
   site.setPage({ path: '/video-ftp.html', body: page(`<video src="ftp://${canary.host}/evil.mp4"></video>`) })
-  site.setPage({ path: '/meta-refresh.html', body: page('moved', `<meta http-equiv="refresh" content="0; url=${to('/refreshed.html')}">`) })
+  site.setPage({
+    path: '/meta-refresh.html',
+    body: page('moved', `<meta http-equiv="refresh" content="0; url=${to('/refreshed.html')}">`),
+  })
   site.setPage({
     path: '/track.html',
-    body: page(`<video src="/media/silent.mp4"><track kind="subtitles" src="${to('/evil.en.vtt')}" srclang="en" label="English"></video>`),
+    body: page(
+      `<video src="/media/silent.mp4"><track kind="subtitles" src="${to('/evil.en.vtt')}" srclang="en" label="English"></video>`,
+    ),
   })
   site.setPage({ path: '/video-src.html', body: page(`<video src="${to('/evil.mp4')}"></video>`) })
-  site.setPage({ path: '/source-src.html', body: page(`<video><source src="${to('/evil-source.mp4')}" type="video/mp4"></video>`) })
+  site.setPage({
+    path: '/source-src.html',
+    body: page(`<video><source src="${to('/evil-source.mp4')}" type="video/mp4"></video>`),
+  })
   site.setPage({
     path: '/thumbnail.html',
     body: page(
@@ -103,7 +132,11 @@ beforeAll(async () => {
     ),
   })
   // The feed of a subscribed channel moves to the canary, and so does its page (the fallback listing).
-  site.setRoute(`/feeds/videos.xml?channel_id=${CHANNEL_ID}`, { status: 302, body: '', headers: { Location: to('/feed.xml') } })
+  site.setRoute(`/feeds/videos.xml?channel_id=${CHANNEL_ID}`, {
+    status: 302,
+    body: '',
+    headers: { Location: to('/feed.xml') },
+  })
   site.setRoute('/uploads', { status: 302, body: '', headers: { Location: to('/uploads.html') } })
 }, 60_000)
 
@@ -128,19 +161,26 @@ describe('discover (ingest.requested, real yt-dlp through the egress proxy)', ()
     return fn.stores.documents.getJob(jobId)
   }
 
-  it.each([301, 302, 303, 307, 308])('a %i redirect to the canary fails the job with the guard’s reason', async (status) => {
-    const job = await ingest(`/redirect-${status}.html`)
-    attempted()
-    expect(job?.status).toBe('failed')
-    expect(job?.errors[0]?.message).toMatch(new RegExp(`refused by the egress guard: host ${canary.host.replace(/\./g, '\\.')} is not in`))
-    expect(fn.sink.events).toEqual([])
-  })
+  it.each([301, 302, 303, 307, 308])(
+    'a %i redirect to the canary fails the job with the guard’s reason',
+    async (status) => {
+      const job = await ingest(`/redirect-${status}.html`)
+      attempted()
+      expect(job?.status).toBe('failed')
+      expect(job?.errors[0]?.message).toMatch(
+        new RegExp(`refused by the egress guard: host ${canary.host.replace(/\./g, '\\.')} is not in`),
+      )
+      expect(fn.sink.events).toEqual([])
+    },
+  )
 
   it('a redirect to ftp:// on the canary (which --proxy would not cover) is refused at the proxy', async () => {
     const job = await ingest('/redirect-ftp.html')
     attempted()
     expect(job?.status).toBe('failed')
-    expect(job?.errors[0]?.message).toMatch(/refused by the egress guard: a redirect from 127\.0\.0\.1:\d+ to "ftp:\/\/127\.0\.0\.1:\d+\/after\.mp4", which is not http\(s\)/)
+    expect(job?.errors[0]?.message).toMatch(
+      /refused by the egress guard: a redirect from 127\.0\.0\.1:\d+ to "ftp:\/\/127\.0\.0\.1:\d+\/after\.mp4", which is not http\(s\)/,
+    )
   })
 
   it('counts the refusals at /metrics (ytrag_egress_refused_total)', async () => {
@@ -161,7 +201,10 @@ describe('download (video.discovered, real yt-dlp through the egress proxy)', ()
   let fn: FunctionUnderTest
   beforeAll(async () => {
     // A speech-to-text provider, so a video without captions goes on to download its media.
-    fn = await startFunctionUnderTest(download, { YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: site.host, YOUTUBE_RAG__OPENAI__BASE_URL: openai.baseUrl })
+    fn = await startFunctionUnderTest(download, {
+      YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: site.host,
+      YOUTUBE_RAG__OPENAI__BASE_URL: openai.baseUrl,
+    })
   })
   afterAll(() => fn.close())
 
@@ -173,7 +216,10 @@ describe('download (video.discovered, real yt-dlp through the egress proxy)', ()
     await fn.stores.documents.insertVideo({ videoId, url })
     await fn.stores.documents.addJobVideos(jobId, [videoId])
     await fn.stores.documents.markJobDiscovered(jobId)
-    expect((await fn.deliver('video.discovered', videoId, { jobId, videoId, url, force: false, speechToTextAllowed: true })).status).toBe(202)
+    expect(
+      (await fn.deliver('video.discovered', videoId, { jobId, videoId, url, force: false, speechToTextAllowed: true }))
+        .status,
+    ).toBe(202)
     return fn.stores.documents.getVideo(videoId)
   }
 
@@ -181,13 +227,18 @@ describe('download (video.discovered, real yt-dlp through the egress proxy)', ()
     ['<track src>', '/track.html'],
     ['<video src>', '/video-src.html'],
     ['<source src>', '/source-src.html'],
-  ])('a %s on the canary fails the video with the guard’s reason, and nothing of the canary is stored', async (_vector, path) => {
-    const video = await downloadOf(path)
-    attempted()
-    expect(video?.status).toBe('failed')
-    expect(video?.error).toMatch(new RegExp(`refused by the egress guard: host ${canary.host.replace(/\./g, '\\.')} is not in`))
-    expect(video?.transcript).toBeUndefined()
-  })
+  ])(
+    'a %s on the canary fails the video with the guard’s reason, and nothing of the canary is stored',
+    async (_vector, path) => {
+      const video = await downloadOf(path)
+      attempted()
+      expect(video?.status).toBe('failed')
+      expect(video?.error).toMatch(
+        new RegExp(`refused by the egress guard: host ${canary.host.replace(/\./g, '\\.')} is not in`),
+      )
+      expect(video?.transcript).toBeUndefined()
+    },
+  )
 
   it('an ftp:// caption track on the canary is not fetched: FTP is off in yt-dlp’s Python, or goes to the proxy, which refuses it', async () => {
     const video = await downloadOf('/track-ftp.html')
@@ -195,7 +246,9 @@ describe('download (video.discovered, real yt-dlp through the egress proxy)', ()
     expect(video?.status).toBe('failed')
     // yt-dlp before 2025 proxies http(s) only, so its own FTP handler (switched off by our hook)
     // meets the URL; newer ones send every scheme to --proxy, and the guard refuses the scheme.
-    expect(video?.error).toMatch(/refused by the egress guard: (?:ftp:\/\/ is not fetched \(ftp:\/\/127\.0\.0\.1:\d+\/evil\.en\.vtt\)|scheme ftp: is not proxied)/)
+    expect(video?.error).toMatch(
+      /refused by the egress guard: (?:ftp:\/\/ is not fetched \(ftp:\/\/127\.0\.0\.1:\d+\/evil\.en\.vtt\)|scheme ftp: is not proxied)/,
+    )
   })
 
   it('an ftp:// media file on the canary is not fetched: only formats fetched through the proxy are asked for', async () => {
@@ -219,7 +272,11 @@ describe('download (video.discovered, real yt-dlp through the egress proxy)', ()
     try {
       // yt-dlp treats a thumbnail it can't fetch as a warning and goes on; what matters is that
       // the request was put to the proxy and refused, not sent.
-      await runYtDlp(site.url('/thumbnail.html'), { writeThumbnail: true, skipDownload: true, output: join(dir, '%(id)s.%(ext)s') }, { egress })
+      await runYtDlp(
+        site.url('/thumbnail.html'),
+        { writeThumbnail: true, skipDownload: true, output: join(dir, '%(id)s.%(ext)s') },
+        { egress },
+      )
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -248,17 +305,24 @@ describe('the api (POST /v1/channels through guardedFetch)', () => {
     await new Promise<void>((resolve) => hanging.close(() => resolve()))
   })
   const subscribe = (url: string) =>
-    fetch(new URL('/v1/channels', fn.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url }) })
+    fetch(new URL('/v1/channels', fn.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url }),
+    })
 
-  it.each([301, 302, 303, 307, 308])('a channel page that answers %i to the canary is refused (400 host_not_allowed), not followed', async (status) => {
-    const answer = await subscribe(site.url(`/channel-${status}`))
-    attempted()
-    expect(answer.status).toBe(400)
-    const body = (await answer.json()) as { error: { code: string; message: string } }
-    expect(body.error.code).toBe('host_not_allowed')
-    expect(body.error.message).toMatch(/reached by a redirect from/)
-    expect((await (await fetch(new URL('/v1/channels', fn.url))).json()) as object).toEqual({ items: [] })
-  })
+  it.each([301, 302, 303, 307, 308])(
+    'a channel page that answers %i to the canary is refused (400 host_not_allowed), not followed',
+    async (status) => {
+      const answer = await subscribe(site.url(`/channel-${status}`))
+      attempted()
+      expect(answer.status).toBe(400)
+      const body = (await answer.json()) as { error: { code: string; message: string } }
+      expect(body.error.code).toBe('host_not_allowed')
+      expect(body.error.message).toMatch(/reached by a redirect from/)
+      expect((await (await fetch(new URL('/v1/channels', fn.url))).json()) as object).toEqual({ items: [] })
+    },
+  )
 
   it('a channel page that hangs answers 504 upstream_timeout after the fetch timeout', async () => {
     const started = Date.now()
@@ -271,7 +335,10 @@ describe('the api (POST /v1/channels through guardedFetch)', () => {
   it('a 300 KB page of "<meta " resolves in milliseconds, and /health/live answers meanwhile', async () => {
     site.setPage({ path: '/meta-bomb.html', body: '<meta '.repeat(50_000) })
     const started = performance.now()
-    const [answer, live] = await Promise.all([subscribe(site.url('/meta-bomb.html')), fetch(new URL('/health/live', fn.url))])
+    const [answer, live] = await Promise.all([
+      subscribe(site.url('/meta-bomb.html')),
+      fetch(new URL('/health/live', fn.url)),
+    ])
     expect(performance.now() - started).toBeLessThan(1_000)
     expect(answer.status).toBe(400)
     expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('not_a_channel')
@@ -301,7 +368,13 @@ describe('discover (a channel sync whose feed and page redirect to the canary)',
     })
     const jobId = randomUUID()
     await fn.stores.documents.createJob({ jobId, url })
-    const answer = await fn.deliver('channel.resync.requested', CHANNEL_ID, { jobId, channelId: CHANNEL_ID, url, reason: 'subscribed', backfill: 3 })
+    const answer = await fn.deliver('channel.resync.requested', CHANNEL_ID, {
+      jobId,
+      channelId: CHANNEL_ID,
+      url,
+      reason: 'subscribed',
+      backfill: 3,
+    })
     expect(answer.status).toBe(202)
     attempted() // the feed
     attempted() // the page yt-dlp lists instead
@@ -320,9 +393,14 @@ describe('names that resolve to loopback', () => {
   const toMapped = async () => ['::ffff:127.0.0.1']
 
   it('yt-dlp through the proxy: an allowed name resolving to 127.0.0.1 or ::ffff:127.0.0.1 is refused', async () => {
-    for (const [name, resolve] of [['loopback.canary.test', toLoopback], ['mapped.canary.test', toMapped]] as const) {
+    for (const [name, resolve] of [
+      ['loopback.canary.test', toLoopback],
+      ['mapped.canary.test', toMapped],
+    ] as const) {
       const port = canary.host.split(':')[1]
-      const error = await listVideos(`http://${name}:${port}/page.html`, { egress: { allowedHosts: [name], resolve } }).catch((caught: unknown) => caught)
+      const error = await listVideos(`http://${name}:${port}/page.html`, {
+        egress: { allowedHosts: [name], resolve },
+      }).catch((caught: unknown) => caught)
       attempted()
       expect(error).toBeInstanceOf(EgressRefusedError)
       expect((error as Error).message).toMatch(/resolves to (127\.0\.0\.1|::ffff:127\.0\.0\.1), a loopback address/)
@@ -331,11 +409,19 @@ describe('names that resolve to loopback', () => {
 
   it('guardedFetch and resolveChannel: the same name is refused before any connection', async () => {
     const port = canary.host.split(':')[1]
-    const error = await guardedFetch(`http://loopback.canary.test:${port}/`, { allowedHosts: ['loopback.canary.test'], resolve: toLoopback }).catch((caught: unknown) => caught)
+    const error = await guardedFetch(`http://loopback.canary.test:${port}/`, {
+      allowedHosts: ['loopback.canary.test'],
+      resolve: toLoopback,
+    }).catch((caught: unknown) => caught)
     attempted()
     expect(error).toBeInstanceOf(GuardedFetchError)
     expect(error).toMatchObject({ code: 'private_address' })
-    await expect(resolveChannel(`http://loopback.canary.test:${port}/@c`, { allowedHosts: ['loopback.canary.test'], resolve: toLoopback })).rejects.toMatchObject({
+    await expect(
+      resolveChannel(`http://loopback.canary.test:${port}/@c`, {
+        allowedHosts: ['loopback.canary.test'],
+        resolve: toLoopback,
+      }),
+    ).rejects.toMatchObject({
       fetchCode: 'private_address',
     })
     attempted()
@@ -345,22 +431,31 @@ describe('names that resolve to loopback', () => {
     const port = Number(canary.host.split(':')[1])
     // This machine's own name resolves to loopback through /etc/hosts: a real lookup, not injected.
     const own = hostname()
-    const ownIsLoopback = await lookup(own, { all: true }).then((found) => found.every((entry) => entry.address.startsWith('127.') || entry.address === '::1')).catch(() => false)
+    const ownIsLoopback = await lookup(own, { all: true })
+      .then((found) => found.every((entry) => entry.address.startsWith('127.') || entry.address === '::1'))
+      .catch(() => false)
     const names = ownIsLoopback ? [own] : []
     const proxy = await startEgressProxy({ allowedHosts: ['loopback.canary.test', ...names] })
     const injected = await startEgressProxy({ allowedHosts: ['loopback.canary.test'], resolve: toLoopback })
     try {
-      for (const [through, name] of [[injected, 'loopback.canary.test'], ...names.map((name) => [proxy, name] as const)] as const) {
+      for (const [through, name] of [
+        [injected, 'loopback.canary.test'],
+        ...names.map((name) => [proxy, name] as const),
+      ] as const) {
         const { port: proxyPort } = new URL(through.url)
         const answer = await new Promise<string>((resolve, reject) => {
-          const socket = connect(Number(proxyPort), '127.0.0.1', () => socket.write(`CONNECT ${name}:${port} HTTP/1.1\r\nHost: ${name}:${port}\r\n\r\n`))
+          const socket = connect(Number(proxyPort), '127.0.0.1', () =>
+            socket.write(`CONNECT ${name}:${port} HTTP/1.1\r\nHost: ${name}:${port}\r\n\r\n`),
+          )
           let text = ''
           socket.on('data', (chunk: Buffer) => (text += chunk.toString()))
           socket.on('end', () => resolve(text))
           socket.on('error', reject)
         })
         attempted()
-        expect(answer).toMatch(/^HTTP\/1\.1 403 refused by the egress guard: host .* resolves to .*, a loopback address/)
+        expect(answer).toMatch(
+          /^HTTP\/1\.1 403 refused by the egress guard: host .* resolves to .*, a loopback address/,
+        )
         expect(through.stats.refused).toBeGreaterThan(0)
       }
     } finally {

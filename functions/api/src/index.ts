@@ -25,7 +25,10 @@ export const api: FunctionDefinition = {
     },
     'video.failed': async (event, { stores, logger }) => {
       const job = await stores.documents.getJob(event.data.jobId)
-      logger.warn({ jobId: event.data.jobId, reason: event.data.reason, status: job?.status, videos: job?.videos }, 'job progress: video failed')
+      logger.warn(
+        { jobId: event.data.jobId, reason: event.data.reason, status: job?.status, videos: job?.videos },
+        'job progress: video failed',
+      )
     },
   },
   routes(app, context) {

@@ -33,7 +33,11 @@ interface AskAnswer {
 }
 
 const post = (fn: FunctionUnderTest, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(new URL(path, fn.url), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  fetch(new URL(path, fn.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  })
 
 /** The events of a server-sent event stream, as `[event, parsed data]`. */
 const sseEvents = (text: string) =>
@@ -52,7 +56,10 @@ describe('api with an OpenAI-compatible provider', () => {
   let reply = ''
   beforeAll(async () => {
     openai = await startOpenAiTestServer({ chatScript: () => reply })
-    fn = await startFunctionUnderTest(api, { YOUTUBE_RAG__OPENAI__BASE_URL: openai.baseUrl, YOUTUBE_RAG__OPENAI__EMBEDDING_DIMENSIONS: String(DIMENSIONS) })
+    fn = await startFunctionUnderTest(api, {
+      YOUTUBE_RAG__OPENAI__BASE_URL: openai.baseUrl,
+      YOUTUBE_RAG__OPENAI__EMBEDDING_DIMENSIONS: String(DIMENSIONS),
+    })
     await fn.stores.chunks.replaceVideoChunks('vidA', records)
   })
   afterAll(async () => {
@@ -67,7 +74,9 @@ describe('api with an OpenAI-compatible provider', () => {
     const { hits } = (await answer.json()) as { hits: { videoId: string; start: number }[] }
     expect(hits[0]).toMatchObject({ videoId: 'vidA', start: 60 })
     const embeddings = openai.requests.filter((request) => request.path === '/v1/embeddings')
-    expect(embeddings.map((request) => request.body)).toEqual([expect.objectContaining({ input: ['covering index columns'], dimensions: DIMENSIONS })])
+    expect(embeddings.map((request) => request.body)).toEqual([
+      expect.objectContaining({ input: ['covering index columns'], dimensions: DIMENSIONS }),
+    ])
   })
 
   it('answers generatively, keeping the citations that point at a passage and dropping the one that does not', async () => {
@@ -88,19 +97,34 @@ describe('api with an OpenAI-compatible provider', () => {
 
   it('streams a generative answer as server-sent events: citations, answer pieces, done', async () => {
     reply = 'Every column the query reads [1][9].'
-    const answer = await post(fn, '/v1/ask', { question: 'what does a covering index hold?' }, { accept: 'text/event-stream' })
+    const answer = await post(
+      fn,
+      '/v1/ask',
+      { question: 'what does a covering index hold?' },
+      { accept: 'text/event-stream' },
+    )
     expect(answer.headers.get('content-type')).toContain('text/event-stream')
     const events = sseEvents(await answer.text())
     expect(events[0]?.[0]).toBe('citations')
-    const streamed = events.filter(([event]) => event === 'answer').map(([, data]) => data as string).join('')
+    const streamed = events
+      .filter(([event]) => event === 'answer')
+      .map(([, data]) => data as string)
+      .join('')
     expect(streamed).toBe('Every column the query reads [1].')
     const [name, done] = events.at(-1)!
     expect(name).toBe('done')
-    expect(done).toMatchObject({ mode: 'generative', answer: streamed, citations: [expect.objectContaining({ n: 1, start: 60 })] })
+    expect(done).toMatchObject({
+      mode: 'generative',
+      answer: streamed,
+      citations: [expect.objectContaining({ n: 1, start: 60 })],
+    })
   })
 
   it('falls back to the best passages, saying why, when the chat model refuses', async () => {
-    openai.failNext('/v1/chat/completions', { status: 400, body: { error: { message: 'model not found', type: 'invalid_request_error' } } })
+    openai.failNext('/v1/chat/completions', {
+      status: 400,
+      body: { error: { message: 'model not found', type: 'invalid_request_error' } },
+    })
     const answer = await post(fn, '/v1/ask', { question: 'what does a covering index hold?' })
     expect(answer.status).toBe(200)
     const body = (await answer.json()) as AskAnswer
@@ -110,7 +134,10 @@ describe('api with an OpenAI-compatible provider', () => {
   })
 
   it('still searches, with BM25 alone, when the embedding API is down', async () => {
-    openai.failNext('/v1/embeddings', { status: 401, body: { error: { message: 'bad key', type: 'invalid_request_error' } } })
+    openai.failNext('/v1/embeddings', {
+      status: 401,
+      body: { error: { message: 'bad key', type: 'invalid_request_error' } },
+    })
     const answer = await post(fn, '/v1/search', { query: 'bloom filters' })
     expect(answer.status).toBe(200)
     const { hits } = (await answer.json()) as { hits: { start: number }[] }

@@ -44,7 +44,9 @@ export const deadLetter: FunctionDefinition = {
     const { stores, logger } = context
     const info = readDeadLetterInfo(event)
     if (!info) {
-      throw new InvalidEventError(`event ${event.id} (${event.type}) carries no knativeerrordest: only dead-lettered deliveries are taken`)
+      throw new InvalidEventError(
+        `event ${event.id} (${event.type}) carries no knativeerrordest: only dead-lettered deliveries are taken`,
+      )
     }
     const { service } = info
     const code = info.code ? ` (HTTP ${info.code})` : ''
@@ -61,9 +63,17 @@ export const deadLetter: FunctionDefinition = {
     }
     const jobId = field(data, 'jobId')
     const videoId = field(data, 'videoId')
-    logger.error({ destination: info.destination, reason, jobId, videoId, eventType: event.type }, 'event dead-lettered')
+    logger.error(
+      { destination: info.destination, reason, jobId, videoId, eventType: event.type },
+      'event dead-lettered',
+    )
     // By the function that could not take it (the Services of the cluster: a bounded set).
-    context.count('ytrag_dead_letters_total', 'Events that failed every delivery and reached the dead-letter sink, by the function they were for', 1, { service })
+    context.count(
+      'ytrag_dead_letters_total',
+      'Events that failed every delivery and reached the dead-letter sink, by the function they were for',
+      1,
+      { service },
+    )
 
     const stage = stageOfSubscriber[service]
     if (stage && videoId && jobId) {
@@ -81,7 +91,10 @@ export const deadLetter: FunctionDefinition = {
       const job = await stores.documents.getJob(jobId)
       if (job && !job.discovered) await stores.documents.failJob(jobId, reason)
     } else {
-      logger.warn({ service, eventType: event.type }, 'dead-lettered delivery to a subscriber that owns no stage; nothing changed')
+      logger.warn(
+        { service, eventType: event.type },
+        'dead-lettered delivery to a subscriber that owns no stage; nothing changed',
+      )
     }
   },
 }

@@ -50,7 +50,10 @@ const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
  */
 async function politely<T>(url: string, { stores, config }: FunctionContext, request: () => Promise<T>): Promise<T> {
   const host = new URL(url).host
-  const slot = await stores.documents.reserveHostRequest(host, { now: new Date(), spacingMs: config.channels.hostSpacingMs })
+  const slot = await stores.documents.reserveHostRequest(host, {
+    now: new Date(),
+    spacingMs: config.channels.hostSpacingMs,
+  })
   if (slot.backoffUntil) throw new HostBackedOffError(host, slot.backoffUntil, slot.backoffReason ?? 'it answered 429')
   const wait = Date.parse(slot.at) - Date.now()
   if (wait > MAX_POLITE_WAIT_MS) throw new HostBackedOffError(host, slot.at, 'too many requests are queued for it')
@@ -60,7 +63,9 @@ async function politely<T>(url: string, { stores, config }: FunctionContext, req
   } catch (error) {
     // A 429 of the feed, or yt-dlp meeting a 429 or YouTube's bot check: the host is left alone.
     if (error instanceof RateLimitedError || error instanceof BlockedByYouTubeError) {
-      const seconds = (error instanceof RateLimitedError ? error.retryAfterSeconds : undefined) ?? config.channels.rateLimitBackoffSeconds
+      const seconds =
+        (error instanceof RateLimitedError ? error.retryAfterSeconds : undefined) ??
+        config.channels.rateLimitBackoffSeconds
       const until = new Date(Date.now() + seconds * 1000)
       await stores.documents.backOffHost(host, until, (error as Error).message)
       throw new HostBackedOffError(host, until.toISOString(), (error as Error).message)
@@ -110,7 +115,11 @@ interface ListedVideo {
  * listing without upload dates cannot tell an old video left out of the backfill from a new
  * one; it takes both. `reachedKnown` says whether the list reaches back to a known video.
  */
-async function newSinceLastSync(videos: ListedVideo[], channel: Channel, { stores }: FunctionContext): Promise<{ videos: ListedVideo[]; reachedKnown: boolean }> {
+async function newSinceLastSync(
+  videos: ListedVideo[],
+  channel: Channel,
+  { stores }: FunctionContext,
+): Promise<{ videos: ListedVideo[]; reachedKnown: boolean }> {
   const fresh: ListedVideo[] = []
   let reachedKnown = false
   for (const video of videos) {
@@ -161,12 +170,20 @@ async function listChannel(
   if (feed) {
     const since = await newSinceLastSync(feed, channel, context)
     // A full feed with no known video and every entry new may have dropped uploads off its end.
-    const gap = feed.length >= FEED_SIZE && !since.reachedKnown && since.videos.length === feed.length && channel.lastSyncAt !== undefined
+    const gap =
+      feed.length >= FEED_SIZE &&
+      !since.reachedKnown &&
+      since.videos.length === feed.length &&
+      channel.lastSyncAt !== undefined
     if (!gap) return { videos: since.videos, from: 'feed', feed }
     logger.info({ channelId: channel.channelId }, 'the feed does not reach back to a known video; listing with yt-dlp')
   }
   const listed = await readListing(FEED_SIZE * 4)
-  return { videos: (await newSinceLastSync(listed, channel, context)).videos, from: 'listing', ...(feed ? { feed } : {}) }
+  return {
+    videos: (await newSinceLastSync(listed, channel, context)).videos,
+    from: 'listing',
+    ...(feed ? { feed } : {}),
+  }
 }
 
 /**
@@ -187,8 +204,13 @@ async function markVanished(channel: Channel, feed: FeedVideo[], context: Functi
     } catch (error) {
       const availability = availabilityFromError(error)
       if (!availability) continue
-      await context.stores.documents.updateVideo(video.videoId, 'download', video.stages.download.status, { availability })
-      context.logger.info({ channelId: channel.channelId, videoId: video.videoId, availability }, 'video gone from its channel; marked, not deleted')
+      await context.stores.documents.updateVideo(video.videoId, 'download', video.stages.download.status, {
+        availability,
+      })
+      context.logger.info(
+        { channelId: channel.channelId, videoId: video.videoId, availability },
+        'video gone from its channel; marked, not deleted',
+      )
     }
   }
 }
@@ -199,7 +221,10 @@ async function markVanished(channel: Channel, feed: FeedVideo[], context: Functi
  * and again for each live stream it skipped before that may be over now, marks the ones that
  * vanished, and records the sync on the channel, then on its job.
  */
-export async function syncChannel(event: ReceivedEvent<'channel.resync.requested'>, context: FunctionContext): Promise<void> {
+export async function syncChannel(
+  event: ReceivedEvent<'channel.resync.requested'>,
+  context: FunctionContext,
+): Promise<void> {
   const { stores, config, logger } = context
   const { jobId, channelId, backfill } = event.data
   const job = await stores.documents.getJob(jobId)
@@ -226,16 +251,33 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
     if (error instanceof HostBackedOffError) {
       // Not the channel's fault: no failure counted, and it is tried again after the backoff.
       const later = new Date(Math.max(Date.parse(error.until), Date.now()) + 60_000).toISOString()
-      await stores.documents.recordChannelSync(channelId, { outcome: 'rate-limited', at, nextSyncAt: later, error: error.message })
-      context.count('ytrag_channel_syncs_total', 'Channel syncs by outcome (ok, failed, rate-limited)', 1, { outcome: 'rate-limited' })
+      await stores.documents.recordChannelSync(channelId, {
+        outcome: 'rate-limited',
+        at,
+        nextSyncAt: later,
+        error: error.message,
+      })
+      context.count('ytrag_channel_syncs_total', 'Channel syncs by outcome (ok, failed, rate-limited)', 1, {
+        outcome: 'rate-limited',
+      })
       await stores.documents.failJob(jobId, error.message)
       return
     }
     if (!(error instanceof YtDlpError || error instanceof ChannelError)) throw error
-    const synced = await stores.documents.recordChannelSync(channelId, { outcome: 'failed', at, nextSyncAt: schedule(channel.consecutiveFailures + 1), error: error.message })
-    context.count('ytrag_channel_syncs_total', 'Channel syncs by outcome (ok, failed, rate-limited)', 1, { outcome: 'failed' })
+    const synced = await stores.documents.recordChannelSync(channelId, {
+      outcome: 'failed',
+      at,
+      nextSyncAt: schedule(channel.consecutiveFailures + 1),
+      error: error.message,
+    })
+    context.count('ytrag_channel_syncs_total', 'Channel syncs by outcome (ok, failed, rate-limited)', 1, {
+      outcome: 'failed',
+    })
     await stores.documents.failJob(jobId, error.message)
-    logger.warn({ channelId, failures: synced?.consecutiveFailures, nextSyncAt: synced?.nextSyncAt, err: error }, 'channel sync failed; backing off')
+    logger.warn(
+      { channelId, failures: synced?.consecutiveFailures, nextSyncAt: synced?.nextSyncAt, err: error },
+      'channel sync failed; backing off',
+    )
     return
   }
 
@@ -255,7 +297,10 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
   for (const listedVideo of listed.videos) {
     const checked = await checkIngestUrl(listedVideo.url, { allowedHosts: config.ingest.allowedHosts })
     if (!checked.ok) {
-      logger.warn({ channelId, videoId: listedVideo.videoId, url: listedVideo.url, reason: checked.message }, 'listed video skipped')
+      logger.warn(
+        { channelId, videoId: listedVideo.videoId, url: listedVideo.url, reason: checked.message },
+        'listed video skipped',
+      )
       continue
     }
     const video = { ...listedVideo, url: checked.url.href }
@@ -284,14 +329,23 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
   const retried: string[] = []
   for (const known of recent) {
     if (linked.includes(known.videoId)) continue
-    const interrupted = known.status === 'queued' && known.generation > 0 && known.handoff === undefined && known.liveStatus !== undefined
+    const interrupted =
+      known.status === 'queued' && known.generation > 0 && known.handoff === undefined && known.liveStatus !== undefined
     if (!interrupted && !skippedStreamDue(known, new Date())) continue
     const again = interrupted ? known : await stores.documents.resetVideo(known.videoId)
     if (!again) continue
     linked.push(known.videoId)
     retried.push(known.videoId)
     const title = known.title || undefined
-    await lifecycle.discovered(again, discoveredData({ videoId: known.videoId, url: known.url, ...(known.playlistItem ? { playlistItem: known.playlistItem } : {}), ...(title ? { title } : {}) }))
+    await lifecycle.discovered(
+      again,
+      discoveredData({
+        videoId: known.videoId,
+        url: known.url,
+        ...(known.playlistItem ? { playlistItem: known.playlistItem } : {}),
+        ...(title ? { title } : {}),
+      }),
+    )
   }
   await stores.documents.addJobVideos(jobId, linked)
   if (listed.feed) {
@@ -302,12 +356,29 @@ export async function syncChannel(event: ReceivedEvent<'channel.resync.requested
       logger.warn({ channelId, err: error }, 'vanished videos not checked this time')
     }
   }
-  const synced = await stores.documents.recordChannelSync(channelId, { outcome: 'ok', at: new Date().toISOString(), nextSyncAt: schedule(0), videosFound: found.length })
-  context.count('ytrag_channel_syncs_total', 'Channel syncs by outcome (ok, failed, rate-limited)', 1, { outcome: 'ok' })
+  const synced = await stores.documents.recordChannelSync(channelId, {
+    outcome: 'ok',
+    at: new Date().toISOString(),
+    nextSyncAt: schedule(0),
+    videosFound: found.length,
+  })
+  context.count('ytrag_channel_syncs_total', 'Channel syncs by outcome (ok, failed, rate-limited)', 1, {
+    outcome: 'ok',
+  })
   // Only now may the job end (a sync that found nothing succeeds here): a client that reads the
   // channel once the job is done must find this sync on it, not the one before.
   await stores.documents.markJobDiscovered(jobId)
-  logger.info({ channelId, from: listed.from, listed: listed.videos.length, found: found.length, retried, nextSyncAt: synced?.nextSyncAt }, 'channel synced')
+  logger.info(
+    {
+      channelId,
+      from: listed.from,
+      listed: listed.videos.length,
+      found: found.length,
+      retried,
+      nextSyncAt: synced?.nextSyncAt,
+    },
+    'channel synced',
+  )
 }
 
 /**
@@ -324,7 +395,12 @@ export async function startDueSyncs(context: FunctionContext): Promise<number> {
     const jobId = randomUUID()
     await stores.documents.createJob({ jobId, url: channel.url })
     try {
-      await emit('channel.resync.requested', channel.channelId, { jobId, channelId: channel.channelId, url: channel.url, reason: 'scheduled' })
+      await emit('channel.resync.requested', channel.channelId, {
+        jobId,
+        channelId: channel.channelId,
+        url: channel.url,
+        reason: 'scheduled',
+      })
     } catch (error) {
       // Not sent: this job never starts, and the claims not sent are given back, so the broker's
       // retry of this tick finds the channels due again instead of waiting out the lease.

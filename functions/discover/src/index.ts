@@ -1,6 +1,17 @@
 import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { blobKeys, type ListedInfo, type Video } from '@ytrag/stores'
-import { BlockedByYouTubeError, checkIngestUrl, isNotStartedError, listVideos, underHostBackoff, VideoUnavailableError, youtubeVideoId, ytdlpOptionsFrom, ytdlpReadiness, type VideoList } from '@ytrag/youtube'
+import {
+  BlockedByYouTubeError,
+  checkIngestUrl,
+  isNotStartedError,
+  listVideos,
+  underHostBackoff,
+  VideoUnavailableError,
+  youtubeVideoId,
+  ytdlpOptionsFrom,
+  ytdlpReadiness,
+  type VideoList,
+} from '@ytrag/youtube'
 import { startDueSyncs, syncChannel } from './channels.ts'
 import { reapStuckWork } from './reaper.ts'
 
@@ -19,7 +30,13 @@ import { reapStuckWork } from './reaper.ts'
  */
 export const discover: FunctionDefinition = {
   name: 'discover',
-  counters: [{ name: 'ytrag_channel_syncs_total', help: 'Channel syncs by outcome (ok, failed, rate-limited)', labels: { outcome: ['ok', 'failed', 'rate-limited'] } }],
+  counters: [
+    {
+      name: 'ytrag_channel_syncs_total',
+      help: 'Channel syncs by outcome (ok, failed, rate-limited)',
+      labels: { outcome: ['ok', 'failed', 'rate-limited'] },
+    },
+  ],
   // yt-dlp there and recent enough: asked once at start-up, logged, and said by /health/ready.
   readiness: ({ config, logger }) => ({ ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp, logger) }),
   onPing: async (_event, context) => {
@@ -48,7 +65,11 @@ export const discover: FunctionDefinition = {
         backoffSeconds: config.channels.rateLimitBackoffSeconds,
         onBackoff: (details: object) => {
           logger.warn(details, 'YouTube refuses this server; its host is backed off')
-          context.count('ytrag_ytdlp_blocked_total', 'Times a site refused this server (a bot check, a 429) and its host was backed off', 1)
+          context.count(
+            'ytrag_ytdlp_blocked_total',
+            'Times a site refused this server (a bot check, a 429) and its host was backed off',
+            1,
+          )
         },
       }
       try {
@@ -70,11 +91,18 @@ export const discover: FunctionDefinition = {
       for (const found of listing.videos) {
         const checked = await checkIngestUrl(found.url, { allowedHosts: config.ingest.allowedHosts })
         if (checked.ok) allowed.push({ ...found, url: checked.url.href })
-        else logger.warn({ jobId, videoId: found.videoId, url: found.url, reason: checked.message }, 'listed video skipped')
+        else
+          logger.warn(
+            { jobId, videoId: found.videoId, url: found.url, reason: checked.message },
+            'listed video skipped',
+          )
       }
       const videos = allowed.slice(0, config.ingest.maxVideosPerJob)
       if (allowed.length > videos.length) {
-        logger.warn({ jobId, found: allowed.length, kept: videos.length }, 'listing cut to YOUTUBE_RAG__INGEST__MAX_VIDEOS_PER_JOB')
+        logger.warn(
+          { jobId, found: allowed.length, kept: videos.length },
+          'listing cut to YOUTUBE_RAG__INGEST__MAX_VIDEOS_PER_JOB',
+        )
       }
 
       const toSend: { found: (typeof videos)[number]; video: Video }[] = []
@@ -104,7 +132,11 @@ export const discover: FunctionDefinition = {
       for (const { found } of toSend) {
         if (!found.listed || found.playlistItem === undefined) continue
         const listed: ListedInfo = { page: found.url, playlistItem: found.playlistItem, listedAt, info: found.listed }
-        await stores.blobs.put(blobKeys.listedInfo(found.videoId), new TextEncoder().encode(JSON.stringify(listed)), 'application/json')
+        await stores.blobs.put(
+          blobKeys.listedInfo(found.videoId),
+          new TextEncoder().encode(JSON.stringify(listed)),
+          'application/json',
+        )
       }
       const lifecycle = videoLifecycle(context)
       for (const { found, video } of toSend) {
@@ -121,7 +153,10 @@ export const discover: FunctionDefinition = {
       }
       // Linked only after the events are out: a crash before this point leaves the job queued, and
       // the broker's redelivery repeats the whole step.
-      await stores.documents.addJobVideos(jobId, videos.map((video) => video.videoId))
+      await stores.documents.addJobVideos(
+        jobId,
+        videos.map((video) => video.videoId),
+      )
       await stores.documents.markJobDiscovered(jobId)
       logger.info({ jobId, videos: videos.length, sent: toSend.length }, 'discovered')
     },

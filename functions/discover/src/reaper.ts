@@ -47,7 +47,10 @@ export async function reapStuckWork(context: FunctionContext, now = new Date()):
   const outcome: ReaperOutcome = { redriven: 0, failed: 0, jobsFailed: 0 }
 
   const shortest = Math.min(...Object.values(timeouts))
-  const candidates = await stores.documents.listUnfinishedVideos({ before: new Date(now.getTime() - shortest * 1000), limit: maxPerTick })
+  const candidates = await stores.documents.listUnfinishedVideos({
+    before: new Date(now.getTime() - shortest * 1000),
+    limit: maxPerTick,
+  })
   for (const video of candidates) {
     const stage = currentStage(video.stages) ?? 'index'
     const timeout = timeouts[stage]
@@ -63,16 +66,32 @@ export async function reapStuckWork(context: FunctionContext, now = new Date()):
     const counted = await stores.documents.patchVideo(video.videoId, video.generation, { redrives: video.redrives + 1 })
     if (!counted) continue
     if (await lifecycle.resend(counted)) outcome.redriven++
-    logger.warn({ videoId: video.videoId, stage, idleSeconds: Math.round(idleSeconds), redrives: counted.redrives, handoff: video.handoff?.from ?? null }, 'stuck video re-driven')
+    logger.warn(
+      {
+        videoId: video.videoId,
+        stage,
+        idleSeconds: Math.round(idleSeconds),
+        redrives: counted.redrives,
+        handoff: video.handoff?.from ?? null,
+      },
+      'stuck video re-driven',
+    )
   }
 
   // A job whose discovery never finished while discover had every try it gets: its request was lost.
   const discoverBudgetSeconds = config.reaper.discoverTimeoutSeconds * (maxRedrives + 1)
-  const stuckJobs = await stores.documents.listUndiscoveredJobs({ before: new Date(now.getTime() - discoverBudgetSeconds * 1000), limit: maxPerTick })
+  const stuckJobs = await stores.documents.listUndiscoveredJobs({
+    before: new Date(now.getTime() - discoverBudgetSeconds * 1000),
+    limit: maxPerTick,
+  })
   for (const job of stuckJobs) {
-    await stores.documents.failJob(job.jobId, `discovery did not finish within ${Number(discoverBudgetSeconds.toFixed(1))} s (its request was lost); ingest again`)
+    await stores.documents.failJob(
+      job.jobId,
+      `discovery did not finish within ${Number(discoverBudgetSeconds.toFixed(1))} s (its request was lost); ingest again`,
+    )
     outcome.jobsFailed++
   }
-  if (outcome.redriven + outcome.failed + outcome.jobsFailed > 0) logger.warn({ ...outcome }, 'reaper: stuck work handled')
+  if (outcome.redriven + outcome.failed + outcome.jobsFailed > 0)
+    logger.warn({ ...outcome }, 'reaper: stuck work handled')
   return outcome
 }

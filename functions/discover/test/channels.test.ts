@@ -4,7 +4,13 @@
 import { randomUUID } from 'node:crypto'
 import { PING_EVENT_TYPE } from '@ytrag/events'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
-import { fixtureChannel, loadCaptionFixture, startFixtureServer, type FixtureChannel, type FixtureServer } from '@ytrag/youtube/fixtures'
+import {
+  fixtureChannel,
+  loadCaptionFixture,
+  startFixtureServer,
+  type FixtureChannel,
+  type FixtureServer,
+} from '@ytrag/youtube/fixtures'
 import { CloudEvent, HTTP } from 'cloudevents'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { availabilityFromError, skippedStreamDue } from '../src/channels.ts'
@@ -25,7 +31,11 @@ describe('discover: channel re-sync', () => {
 
   beforeEach(async () => {
     site = await startFixtureServer({
-      videos: videos.map((name) => ({ name, title: name, captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }] })),
+      videos: videos.map((name) => ({
+        name,
+        title: name,
+        captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }],
+      })),
     })
     channel = fixtureChannel(site, {
       channelId: CHANNEL_ID,
@@ -50,11 +60,27 @@ describe('discover: channel re-sync', () => {
 
   /** The subscription as the api makes it: created before the videos it backfills were uploaded. */
   const subscribe = (channelId = CHANNEL_ID, url = channel.url) =>
-    fn.stores.documents.upsertChannel({ channelId, url, listUrl: url, defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date(Date.now() + 3_600_000).toISOString() })
-  const sync = async (reason: 'subscribed' | 'scheduled' | 'manual', backfill?: number | 'all', channelId = CHANNEL_ID) => {
+    fn.stores.documents.upsertChannel({
+      channelId,
+      url,
+      listUrl: url,
+      defaults: CHANNEL_DEFAULTS,
+      nextSyncAt: new Date(Date.now() + 3_600_000).toISOString(),
+    })
+  const sync = async (
+    reason: 'subscribed' | 'scheduled' | 'manual',
+    backfill?: number | 'all',
+    channelId = CHANNEL_ID,
+  ) => {
     const jobId = randomUUID()
     await fn.stores.documents.createJob({ jobId, url: channel.url })
-    const answer = await fn.deliver('channel.resync.requested', channelId, { jobId, channelId, url: channel.url, reason, ...(backfill === undefined ? {} : { backfill }) })
+    const answer = await fn.deliver('channel.resync.requested', channelId, {
+      jobId,
+      channelId,
+      url: channel.url,
+      reason,
+      ...(backfill === undefined ? {} : { backfill }),
+    })
     expect(answer.status).toBe(202)
     return jobId
   }
@@ -66,35 +92,55 @@ describe('discover: channel re-sync', () => {
     const jobId = randomUUID()
     await fn.stores.documents.createJob({ jobId, url: channel.url })
     let delivered = false
-    const delivery = fn.deliver('channel.resync.requested', CHANNEL_ID, { jobId, channelId: CHANNEL_ID, url: channel.url, reason }).finally(() => {
-      delivered = true
-    })
+    const delivery = fn
+      .deliver('channel.resync.requested', CHANNEL_ID, { jobId, channelId: CHANNEL_ID, url: channel.url, reason })
+      .finally(() => {
+        delivered = true
+      })
     let seen: { status?: string; channel?: Channel | undefined } = {}
     while (!seen.channel) {
       const status = (await fn.stores.documents.getJob(jobId))?.status
-      if (status === 'succeeded' || status === 'failed' || status === 'partial') seen = { status, channel: await fn.stores.documents.getChannel(CHANNEL_ID) }
+      if (status === 'succeeded' || status === 'failed' || status === 'partial')
+        seen = { status, channel: await fn.stores.documents.getChannel(CHANNEL_ID) }
       else if (delivered) throw new Error(`the sync ended with its job ${status}`)
       else await new Promise((done) => setTimeout(done, 1))
     }
     expect((await delivery).status).toBe(202)
     return seen as { status: string; channel: Channel }
   }
-  const discovered = () => fn.sink.events.filter((event) => event.name === 'video.discovered').map((event) => event.subject)
+  const discovered = () =>
+    fn.sink.events.filter((event) => event.name === 'video.discovered').map((event) => event.subject)
   const ping = () => {
-    const message = HTTP.binary(new CloudEvent({ type: PING_EVENT_TYPE, source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule', data: {} }))
-    return fetch(fn.url, { method: 'POST', headers: message.headers as Record<string, string>, body: message.body as string })
+    const message = HTTP.binary(
+      new CloudEvent({
+        type: PING_EVENT_TYPE,
+        source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule',
+        data: {},
+      }),
+    )
+    return fetch(fn.url, {
+      method: 'POST',
+      headers: message.headers as Record<string, string>,
+      body: message.body as string,
+    })
   }
 
   it('backfills the newest videos on subscribe, from the feed, and records the sync', async () => {
     const jobId = await sync('subscribed', 2)
     expect(discovered()).toEqual([channel.videoIds.bicycle, channel.videoIds.sourdough])
-    expect(fn.sink.events.find((event) => event.name === 'video.discovered')?.data).toMatchObject({ url: site.url('/watch-bicycle.html'), speechToTextAllowed: false })
+    expect(fn.sink.events.find((event) => event.name === 'video.discovered')?.data).toMatchObject({
+      url: site.url('/watch-bicycle.html'),
+      speechToTextAllowed: false,
+    })
     const job = await fn.stores.documents.getJob(jobId)
     expect(job).toMatchObject({ status: 'running', videos: { total: 2 } })
     const synced = await fn.stores.documents.getChannel(CHANNEL_ID)
     expect(synced).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 2, consecutiveFailures: 0 })
     expect(Date.parse(synced!.nextSyncAt)).toBeGreaterThan(Date.now() + 3000_000)
-    expect(await fn.stores.documents.getVideo(channel.videoIds.bicycle!)).toMatchObject({ channelId: CHANNEL_ID, publishedAt: day(3).toISOString() })
+    expect(await fn.stores.documents.getVideo(channel.videoIds.bicycle!)).toMatchObject({
+      channelId: CHANNEL_ID,
+      publishedAt: day(3).toISOString(),
+    })
   })
 
   it('finds the one new upload on the next sync, and does no work when nothing is new', async () => {
@@ -110,7 +156,10 @@ describe('discover: channel re-sync', () => {
     channel.publish({ name: 'extra', title: 'Something new', published: new Date() })
     await sync('scheduled')
     expect(discovered()).toEqual([channel.videoIds.extra])
-    expect(await fn.stores.documents.getChannel(CHANNEL_ID)).toMatchObject({ lastOutcome: 'ok', videosFoundLastSync: 1 })
+    expect(await fn.stores.documents.getChannel(CHANNEL_ID)).toMatchObject({
+      lastOutcome: 'ok',
+      videosFoundLastSync: 1,
+    })
   })
 
   it('tries a live stream it skipped again on a later sync, once it may be over, and not before', async () => {
@@ -130,9 +179,16 @@ describe('discover: channel re-sync', () => {
     const jobId = await sync('scheduled')
     // The one on air and the one whose scheduled start has come; the one scheduled for tomorrow waits.
     expect(discovered().sort()).toEqual([channel.videoIds.bicycle, channel.videoIds.indexing].sort())
-    for (const event of fn.sink.events) expect(event.data).toMatchObject({ jobId, generation: 1, speechToTextAllowed: false })
-    expect(await fn.stores.documents.getVideo(channel.videoIds.bicycle!)).toMatchObject({ status: 'queued', generation: 1 })
-    expect(await fn.stores.documents.getVideo(channel.videoIds.sourdough!)).toMatchObject({ status: 'skipped', generation: 0 })
+    for (const event of fn.sink.events)
+      expect(event.data).toMatchObject({ jobId, generation: 1, speechToTextAllowed: false })
+    expect(await fn.stores.documents.getVideo(channel.videoIds.bicycle!)).toMatchObject({
+      status: 'queued',
+      generation: 1,
+    })
+    expect(await fn.stores.documents.getVideo(channel.videoIds.sourdough!)).toMatchObject({
+      status: 'skipped',
+      generation: 0,
+    })
     expect(await fn.stores.documents.getJob(jobId)).toMatchObject({ videos: { total: 2 } })
     // Found again, not found new.
     expect(await fn.stores.documents.getChannel(CHANNEL_ID)).toMatchObject({ videosFoundLastSync: 0 })
@@ -150,8 +206,12 @@ describe('discover: channel re-sync', () => {
     expect(skippedStreamDue({ status: 'skipped', liveStatus: 'is_live' }, now)).toBe(true)
     expect(skippedStreamDue({ status: 'skipped', liveStatus: 'post_live' }, now)).toBe(true)
     expect(skippedStreamDue({ status: 'skipped', liveStatus: 'is_upcoming' }, now)).toBe(true)
-    expect(skippedStreamDue({ status: 'skipped', liveStatus: 'is_upcoming', publishedAt: '2030-01-01T11:00:00.000Z' }, now)).toBe(true)
-    expect(skippedStreamDue({ status: 'skipped', liveStatus: 'is_upcoming', publishedAt: '2030-01-01T13:00:00.000Z' }, now)).toBe(false)
+    expect(
+      skippedStreamDue({ status: 'skipped', liveStatus: 'is_upcoming', publishedAt: '2030-01-01T11:00:00.000Z' }, now),
+    ).toBe(true)
+    expect(
+      skippedStreamDue({ status: 'skipped', liveStatus: 'is_upcoming', publishedAt: '2030-01-01T13:00:00.000Z' }, now),
+    ).toBe(false)
     expect(skippedStreamDue({ status: 'skipped' }, now)).toBe(false)
     expect(skippedStreamDue({ status: 'indexed', liveStatus: 'was_live' }, now)).toBe(false)
     expect(skippedStreamDue({ status: 'failed', liveStatus: 'is_live' }, now)).toBe(false)
@@ -207,7 +267,13 @@ describe('discover: channel re-sync', () => {
   })
 
   it('counts failures in a row and waits longer after each', async () => {
-    await fn.stores.documents.upsertChannel({ channelId: 'UCgone', url: site.url('/gone.html'), listUrl: site.url('/gone.html'), defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date().toISOString() })
+    await fn.stores.documents.upsertChannel({
+      channelId: 'UCgone',
+      url: site.url('/gone.html'),
+      listUrl: site.url('/gone.html'),
+      defaults: CHANNEL_DEFAULTS,
+      nextSyncAt: new Date().toISOString(),
+    })
     const waits: number[] = []
     for (let i = 0; i < 3; i++) {
       await sync('scheduled', undefined, 'UCgone')
@@ -232,11 +298,27 @@ describe('discover: channel re-sync', () => {
   })
 
   it('starts each due channel once when two ticks come at the same moment, and nothing when none is due', async () => {
-    await fn.stores.documents.upsertChannel({ channelId: 'UCdue1', url: channel.url, listUrl: channel.url, intervalSeconds: 600, defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date(Date.now() - 1000).toISOString() })
-    await fn.stores.documents.upsertChannel({ channelId: 'UCdue2', url: channel.url, listUrl: channel.url, intervalSeconds: 600, defaults: CHANNEL_DEFAULTS, nextSyncAt: new Date(Date.now() - 2000).toISOString() })
+    await fn.stores.documents.upsertChannel({
+      channelId: 'UCdue1',
+      url: channel.url,
+      listUrl: channel.url,
+      intervalSeconds: 600,
+      defaults: CHANNEL_DEFAULTS,
+      nextSyncAt: new Date(Date.now() - 1000).toISOString(),
+    })
+    await fn.stores.documents.upsertChannel({
+      channelId: 'UCdue2',
+      url: channel.url,
+      listUrl: channel.url,
+      intervalSeconds: 600,
+      defaults: CHANNEL_DEFAULTS,
+      nextSyncAt: new Date(Date.now() - 2000).toISOString(),
+    })
     const answers = await Promise.all([ping(), ping(), ping()])
     expect(answers.map((answer) => answer.status)).toEqual([202, 202, 202])
-    const started = fn.sink.events.filter((event) => event.name === 'channel.resync.requested').map((event) => event.subject)
+    const started = fn.sink.events
+      .filter((event) => event.name === 'channel.resync.requested')
+      .map((event) => event.subject)
     expect(started.sort()).toEqual(['UCdue1', 'UCdue2'])
     expect(fn.sink.events.every((event) => (event.data as { reason?: string }).reason === 'scheduled')).toBe(true)
     fn.sink.events.length = 0
@@ -252,10 +334,26 @@ describe('discover: channel re-sync', () => {
   })
 
   it('tells a private video from a removed one by what reading its page said', () => {
-    expect(availabilityFromError(new VideoUnavailableError('yt-dlp could not read x: ERROR: [youtube] abc: Private video. Sign in if you…', { url: 'x' }))).toBe('private')
-    expect(availabilityFromError(new ExtractionError('yt-dlp could not read x: ERROR: HTTP Error 403: Forbidden', { url: 'x' }))).toBe('private')
-    expect(availabilityFromError(new VideoUnavailableError('yt-dlp could not read x: ERROR: HTTP Error 404: Not Found', { url: 'x' }))).toBe('removed')
-    expect(availabilityFromError(new ExtractionError('yt-dlp could not read x: timed out', { url: 'x' }))).toBeUndefined()
+    expect(
+      availabilityFromError(
+        new VideoUnavailableError('yt-dlp could not read x: ERROR: [youtube] abc: Private video. Sign in if you…', {
+          url: 'x',
+        }),
+      ),
+    ).toBe('private')
+    expect(
+      availabilityFromError(
+        new ExtractionError('yt-dlp could not read x: ERROR: HTTP Error 403: Forbidden', { url: 'x' }),
+      ),
+    ).toBe('private')
+    expect(
+      availabilityFromError(
+        new VideoUnavailableError('yt-dlp could not read x: ERROR: HTTP Error 404: Not Found', { url: 'x' }),
+      ),
+    ).toBe('removed')
+    expect(
+      availabilityFromError(new ExtractionError('yt-dlp could not read x: timed out', { url: 'x' })),
+    ).toBeUndefined()
     // YouTube's bot check says "Sign in" too, but about this server: the video is neither.
     const botCheck = classifyFailure('ERROR: [youtube] abc: Sign in to confirm you’re not a bot.', { url: 'x' })
     expect(botCheck).toBeInstanceOf(BlockedByYouTubeError)

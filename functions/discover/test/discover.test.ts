@@ -22,7 +22,16 @@ describe('discover over HTTP, with the real yt-dlp', () => {
   it('lists a playlist page, links its videos to the job, and sends each one on; a duplicate delivery sends nothing', async () => {
     const url = fixtures.url('/all.html')
     await fn.stores.documents.createJob({ jobId: 'job-1', url })
-    expect((await fn.deliver('ingest.requested', 'job-1', { jobId: 'job-1', url, force: false }, { mode: 'structured', id: 'e1' })).status).toBe(202)
+    expect(
+      (
+        await fn.deliver(
+          'ingest.requested',
+          'job-1',
+          { jobId: 'job-1', url, force: false },
+          { mode: 'structured', id: 'e1' },
+        )
+      ).status,
+    ).toBe(202)
     expect(fn.sink.events.map((event) => [event.name, event.subject])).toEqual([
       ['video.discovered', 'all-1'],
       ['video.discovered', 'all-2'],
@@ -33,7 +42,9 @@ describe('discover over HTTP, with the real yt-dlp', () => {
     // Each video as the listing extracted it, for download to take instead of reading the page
     // again; the event itself stays small.
     for (const [index, event] of fn.sink.events.entries()) {
-      const listed = listedInfoSchema.parse(JSON.parse(new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.listedInfo(`all-${index + 1}`)))))
+      const listed = listedInfoSchema.parse(
+        JSON.parse(new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.listedInfo(`all-${index + 1}`)))),
+      )
       expect(listed).toMatchObject({ page: url, playlistItem: index + 1, info: { id: `all-${index + 1}` } })
       expect(Date.now() - Date.parse(listed.listedAt)).toBeLessThan(60_000)
       expect(JSON.stringify(event.data)).not.toContain('listed')
@@ -41,7 +52,9 @@ describe('discover over HTTP, with the real yt-dlp', () => {
     const job = await fn.stores.documents.getJob('job-1')
     expect(job).toMatchObject({ status: 'running', videos: { total: 4, indexed: 0, failed: 0 } })
 
-    expect((await fn.deliver('ingest.requested', 'job-1', { jobId: 'job-1', url, force: false }, { id: 'e1' })).status).toBe(202)
+    expect(
+      (await fn.deliver('ingest.requested', 'job-1', { jobId: 'job-1', url, force: false }, { id: 'e1' })).status,
+    ).toBe(202)
     expect(fn.sink.events).toHaveLength(4)
     expect(await fn.stores.documents.getJob('job-1')).toEqual(job)
   })
@@ -53,21 +66,32 @@ describe('discover over HTTP, with the real yt-dlp', () => {
     await fn.stores.documents.createJob({ jobId: 'job-2', url })
     await fn.deliver('ingest.requested', 'job-2', { jobId: 'job-2', url, force: false })
     expect(fn.sink.events).toHaveLength(0)
-    expect(await fn.stores.documents.getJob('job-2')).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1, failed: 0 } })
+    expect(await fn.stores.documents.getJob('job-2')).toMatchObject({
+      status: 'succeeded',
+      videos: { total: 1, indexed: 1, failed: 0 },
+    })
 
     await fn.stores.documents.createJob({ jobId: 'job-3', url, force: true })
     await fn.deliver('ingest.requested', 'job-3', { jobId: 'job-3', url, force: true })
-    expect(fn.sink.events.map((event) => [event.name, event.subject, (event.data as { force: boolean }).force])).toEqual([['video.discovered', 'bicycle-1', true]])
+    expect(
+      fn.sink.events.map((event) => [event.name, event.subject, (event.data as { force: boolean }).force]),
+    ).toEqual([['video.discovered', 'bicycle-1', true]])
     expect((await fn.stores.documents.getVideo('bicycle-1'))?.status).toBe('queued')
   })
 
   it('sends a skipped live stream again on a plain re-ingest, as a new run', async () => {
     const url = fixtures.url('/bicycle.html')
     await fn.stores.documents.insertVideo({ videoId: 'bicycle-1', url })
-    await fn.stores.documents.updateVideo('bicycle-1', 'download', 'skipped', { stages: { transcribe: 'skipped', index: 'skipped' }, liveStatus: 'is_live', skipReason: 'on air' })
+    await fn.stores.documents.updateVideo('bicycle-1', 'download', 'skipped', {
+      stages: { transcribe: 'skipped', index: 'skipped' },
+      liveStatus: 'is_live',
+      skipReason: 'on air',
+    })
     await fn.stores.documents.createJob({ jobId: 'job-live', url })
     await fn.deliver('ingest.requested', 'job-live', { jobId: 'job-live', url, force: false })
-    expect(fn.sink.events.map((event) => [event.name, event.subject, (event.data as { generation: number }).generation])).toEqual([['video.discovered', 'bicycle-1', 1]])
+    expect(
+      fn.sink.events.map((event) => [event.name, event.subject, (event.data as { generation: number }).generation]),
+    ).toEqual([['video.discovered', 'bicycle-1', 1]])
     const video = await fn.stores.documents.getVideo('bicycle-1')
     expect(video).toMatchObject({ status: 'queued', generation: 1 })
     expect(video?.skipReason).toBeUndefined()
@@ -77,14 +101,23 @@ describe('discover over HTTP, with the real yt-dlp', () => {
     const url = fixtures.url('/all.html')
     await fn.stores.documents.createJob({ jobId: 'job-5', url })
     // The state a crash between addJobVideos and markJobDiscovered leaves behind.
-    for (const videoId of ['all-1', 'all-2']) await fn.stores.documents.insertVideo({ videoId, url, playlistItem: Number(videoId.at(-1)) })
+    for (const videoId of ['all-1', 'all-2'])
+      await fn.stores.documents.insertVideo({ videoId, url, playlistItem: Number(videoId.at(-1)) })
     await fn.stores.documents.addJobVideos('job-5', ['all-1', 'all-2'])
     expect(await fn.stores.documents.getJob('job-5')).toMatchObject({ status: 'running', discovered: false })
     expect((await fn.deliver('ingest.requested', 'job-5', { jobId: 'job-5', url, force: false })).status).toBe(202)
-    expect(await fn.stores.documents.getJob('job-5')).toMatchObject({ status: 'running', discovered: true, videos: { total: 4 } })
+    expect(await fn.stores.documents.getJob('job-5')).toMatchObject({
+      status: 'running',
+      discovered: true,
+      videos: { total: 4 },
+    })
     // Still queued, so sent (again): under the ids discovery records, which downstream takes once.
-    expect(fn.sink.events.map((event) => event.id)).toEqual(['all-1', 'all-2', 'all-3', 'all-4'].map((id) => `${id}/discover/0/video.discovered`))
-    expect((await fn.stores.documents.getVideo('all-1'))?.handoff?.events.map((event) => event.id)).toEqual(['all-1/discover/0/video.discovered'])
+    expect(fn.sink.events.map((event) => event.id)).toEqual(
+      ['all-1', 'all-2', 'all-3', 'all-4'].map((id) => `${id}/discover/0/video.discovered`),
+    )
+    expect((await fn.stores.documents.getVideo('all-1'))?.handoff?.events.map((event) => event.id)).toEqual([
+      'all-1/discover/0/video.discovered',
+    ])
   })
 
   it('re-sends a video in any state when forced, as a new generation', async () => {
@@ -96,7 +129,9 @@ describe('discover over HTTP, with the real yt-dlp', () => {
     expect(fn.sink.events).toHaveLength(0) // in progress: left to its run (the reaper watches it)
     await fn.stores.documents.createJob({ jobId: 'job-7', url, force: true })
     await fn.deliver('ingest.requested', 'job-7', { jobId: 'job-7', url, force: true })
-    expect(fn.sink.events.map((event) => [event.id, (event.data as { generation?: number }).generation])).toEqual([['bicycle-1/discover/1/video.discovered', 1]])
+    expect(fn.sink.events.map((event) => [event.id, (event.data as { generation?: number }).generation])).toEqual([
+      ['bicycle-1/discover/1/video.discovered', 1],
+    ])
     expect(await fn.stores.documents.getVideo('bicycle-1')).toMatchObject({ status: 'queued', generation: 1 })
   })
 
@@ -131,7 +166,14 @@ describe('discover of a YouTube premiere not started (a yt-dlp stand-in)', () =>
     const url = 'https://www.youtube.com/watch?v=Pr3miere_-x'
     await fn.stores.documents.createJob({ jobId: 'job-p', url })
     expect((await fn.deliver('ingest.requested', 'job-p', { jobId: 'job-p', url, force: false })).status).toBe(202)
-    expect(fn.sink.events.map((event) => [event.name, event.subject, (event.data as { url: string }).url])).toEqual([['video.discovered', 'Pr3miere_-x', url]])
-    expect(await fn.stores.documents.getJob('job-p')).toMatchObject({ status: 'running', discovered: true, videos: { total: 1 }, errors: [] })
+    expect(fn.sink.events.map((event) => [event.name, event.subject, (event.data as { url: string }).url])).toEqual([
+      ['video.discovered', 'Pr3miere_-x', url],
+    ])
+    expect(await fn.stores.documents.getJob('job-p')).toMatchObject({
+      status: 'running',
+      discovered: true,
+      videos: { total: 1 },
+      errors: [],
+    })
   })
 })

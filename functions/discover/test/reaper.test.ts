@@ -23,7 +23,8 @@ describe('the reaper, on the PingSource tick', () => {
     })
     const { documents } = fn.stores
     await documents.createJob({ jobId, url: 'https://www.youtube.com/playlist?list=PL1' })
-    for (const videoId of ['stuck', 'indexed', 'failed']) await documents.insertVideo({ videoId, url: `https://www.youtube.com/watch?v=${videoId}` })
+    for (const videoId of ['stuck', 'indexed', 'failed'])
+      await documents.insertVideo({ videoId, url: `https://www.youtube.com/watch?v=${videoId}` })
     await documents.addJobVideos(jobId, ['stuck', 'indexed', 'failed'])
     await documents.markJobDiscovered(jobId)
     await documents.updateVideo('indexed', 'index', 'done')
@@ -32,12 +33,20 @@ describe('the reaper, on the PingSource tick', () => {
   afterEach(() => fn.close())
 
   const tick = async () => {
-    const ping = new CloudEvent({ type: PING_EVENT_TYPE, source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule', data: {} })
+    const ping = new CloudEvent({
+      type: PING_EVENT_TYPE,
+      source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule',
+      data: {},
+    })
     expect((await fetch(requestForEvent(fn.url, ping))).status).toBe(202)
   }
   /** Discovery hands the video on, as discover does; the download that follows dies mid-way. */
   const strand = async () => {
-    const lifecycle = videoLifecycle({ stores: fn.stores, emit: async () => {}, logger: { info() {}, warn() {} } as never })
+    const lifecycle = videoLifecycle({
+      stores: fn.stores,
+      emit: async () => {},
+      logger: { info() {}, warn() {} } as never,
+    })
     const video = (await fn.stores.documents.getVideo('stuck'))!
     await lifecycle.discovered(video, { jobId, videoId: 'stuck', url: video.url, force: false })
     await fn.stores.documents.updateVideo('stuck', 'download', 'running')
@@ -50,7 +59,9 @@ describe('the reaper, on the PingSource tick', () => {
 
     await sleep(1100)
     await tick()
-    expect(fn.sink.events.map((event) => [event.name, event.id])).toEqual([['video.discovered', 'stuck/discover/0/video.discovered']])
+    expect(fn.sink.events.map((event) => [event.name, event.id])).toEqual([
+      ['video.discovered', 'stuck/discover/0/video.discovered'],
+    ])
     expect(fn.sink.events[0]!.data).toMatchObject({ jobId, videoId: 'stuck', generation: 0 })
     expect((await fn.stores.documents.getVideo('stuck'))?.redrives).toBe(1)
     await tick()
@@ -58,16 +69,28 @@ describe('the reaper, on the PingSource tick', () => {
 
     await sleep(1100)
     await tick()
-    expect(fn.sink.events.map((event) => event.id)).toEqual(['stuck/discover/0/video.discovered', 'stuck/discover/0/video.discovered'])
+    expect(fn.sink.events.map((event) => event.id)).toEqual([
+      'stuck/discover/0/video.discovered',
+      'stuck/discover/0/video.discovered',
+    ])
     expect((await fn.stores.documents.getJob(jobId))?.status).toBe('running')
 
     await sleep(1100)
     await tick()
     const video = await fn.stores.documents.getVideo('stuck')
     expect(video).toMatchObject({ status: 'failed', stages: { download: { status: 'failed' } } })
-    expect(video?.error).toMatch(/^stuck in download: no progress for \d+ s after 2 re-sends; ingest it again to retry$/)
-    expect(fn.sink.events.at(-1)).toMatchObject({ name: 'video.failed', id: 'stuck/download/0/video.failed', data: { jobId, videoId: 'stuck', stage: 'download' } })
-    expect(await fn.stores.documents.getJob(jobId)).toMatchObject({ status: 'partial', videos: { total: 3, indexed: 1, failed: 2 } })
+    expect(video?.error).toMatch(
+      /^stuck in download: no progress for \d+ s after 2 re-sends; ingest it again to retry$/,
+    )
+    expect(fn.sink.events.at(-1)).toMatchObject({
+      name: 'video.failed',
+      id: 'stuck/download/0/video.failed',
+      data: { jobId, videoId: 'stuck', stage: 'download' },
+    })
+    expect(await fn.stores.documents.getJob(jobId)).toMatchObject({
+      status: 'partial',
+      videos: { total: 3, indexed: 1, failed: 2 },
+    })
 
     // Finished videos are never touched.
     const sent = fn.sink.events.length
@@ -95,6 +118,8 @@ describe('the reaper, on the PingSource tick', () => {
     await tick()
     const job = await fn.stores.documents.getJob('lost')
     expect(job?.status).toBe('failed')
-    expect(job?.errors[0]?.message).toMatch(/^discovery did not finish within 1\.5 s \(its request was lost\); ingest again$/)
+    expect(job?.errors[0]?.message).toMatch(
+      /^discovery did not finish within 1\.5 s \(its request was lost\); ingest again$/,
+    )
   })
 })

@@ -37,7 +37,10 @@ export async function sendAudioSegments(
   const ffmpeg = ffmpegPath(config.tools.ffmpegPath)
   const dir = await scratchDir('audio')
   try {
-    const source = await downloadAudio(info, dir, { ...ytdlpOptionsFrom(config, context), timeoutMs: config.audio.downloadTimeoutSeconds * 1000 })
+    const source = await downloadAudio(info, dir, {
+      ...ytdlpOptionsFrom(config, context),
+      timeoutMs: config.audio.downloadTimeoutSeconds * 1000,
+    })
     let wav
     try {
       wav = await toSpeechWav(source, join(dir, 'speech.wav'), { ffmpeg })
@@ -48,8 +51,13 @@ export async function sendAudioSegments(
     if (wav.seconds > max) return tooLongReason(wav.seconds, max)
     if (wav.seconds < 0.5) return 'the video has no audio to transcribe'
 
-    const plan = planSegments(wav.seconds, await detectSilences(wav.file, { ffmpeg }), { maxSeconds: config.audio.segmentSeconds })
-    const segments = await encodeSegments(wav.file, plan, join(dir, 'segments'), { ffmpeg, maxBytes: config.audio.segmentMaxBytes })
+    const plan = planSegments(wav.seconds, await detectSilences(wav.file, { ffmpeg }), {
+      maxSeconds: config.audio.segmentSeconds,
+    })
+    const segments = await encodeSegments(wav.file, plan, join(dir, 'segments'), {
+      ffmpeg,
+      maxBytes: config.audio.segmentMaxBytes,
+    })
 
     // A forced re-run must not reuse transcriptions of the audio as it was cut before.
     await stores.blobs.deleteByPrefix(`${blobKeys.videoPrefix(videoId)}audio/`)
@@ -78,7 +86,10 @@ export async function sendAudioSegments(
       })),
     })
     if (!sent) return undefined
-    logger.info({ videoId, seconds: wav.seconds, segments: segments.length }, 'audio cut into segments for speech-to-text')
+    logger.info(
+      { videoId, seconds: wav.seconds, segments: segments.length },
+      'audio cut into segments for speech-to-text',
+    )
     return undefined
   } finally {
     await rm(dir, { recursive: true, force: true })

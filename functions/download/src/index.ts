@@ -26,7 +26,11 @@ import { sendAudioSegments } from './audio.ts'
  * @example
  * captionsPastEnd([{ start: 900, end: 901, text: '…' }], 60, 30) // 'a cue starts at 900 s, …'
  */
-export function captionsPastEnd(segments: { start: number }[], durationSeconds: number | undefined, slackSeconds: number): string | undefined {
+export function captionsPastEnd(
+  segments: { start: number }[],
+  durationSeconds: number | undefined,
+  slackSeconds: number,
+): string | undefined {
   if (durationSeconds === undefined) return undefined
   const late = segments.find((segment) => segment.start > durationSeconds + slackSeconds)
   if (!late) return undefined
@@ -66,7 +70,10 @@ export const download: FunctionDefinition = {
   name: 'download',
   // yt-dlp there and recent enough (asked once at start-up, logged, and said by /health/ready),
   // and room in the scratch folder for a video's captions and audio.
-  readiness: ({ config, logger }) => ({ ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp, logger), disk: scratchSpaceCheck() }),
+  readiness: ({ config, logger }) => ({
+    ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp, logger),
+    disk: scratchSpaceCheck(),
+  }),
   on: {
     'video.discovered': async (event, context) => {
       const { stores, config, providers } = context
@@ -87,7 +94,11 @@ export const download: FunctionDefinition = {
         backoffSeconds: config.channels.rateLimitBackoffSeconds,
         onBackoff: (details: object) => {
           context.logger.warn(details, 'YouTube refuses this server; its host is backed off')
-          context.count('ytrag_ytdlp_blocked_total', 'Times a site refused this server (a bot check, a 429) and its host was backed off', 1)
+          context.count(
+            'ytrag_ytdlp_blocked_total',
+            'Times a site refused this server (a bot check, a 429) and its host was backed off',
+            1,
+          )
         },
       }
       try {
@@ -95,7 +106,10 @@ export const download: FunctionDefinition = {
       } catch (error) {
         if (error instanceof BlockedByYouTubeError) return await fail(error.message)
         // YouTube refuses a stream or premiere not started with an error, not with its info.
-        if (isNotStartedError(error)) return void (await lifecycle.skip(video, 'download', liveSkipReason('is_upcoming')!, { liveStatus: 'is_upcoming' }))
+        if (isNotStartedError(error))
+          return void (await lifecycle.skip(video, 'download', liveSkipReason('is_upcoming')!, {
+            liveStatus: 'is_upcoming',
+          }))
         if (error instanceof VideoUnavailableError) return await fail(error.message)
         if (error instanceof VttError) return await fail(`the captions could not be read: ${error.message}`)
         throw error
@@ -115,7 +129,10 @@ export const download: FunctionDefinition = {
         try {
           listed = listedInfoSchema.parse(JSON.parse(new TextDecoder().decode(bytes)))
         } catch (error) {
-          context.logger.warn({ videoId, key, err: error }, 'the listing\'s info of this video is unreadable; reading the page again')
+          context.logger.warn(
+            { videoId, key, err: error },
+            "the listing's info of this video is unreadable; reading the page again",
+          )
           return undefined
         }
         const fresh = Date.now() - Date.parse(listed.listedAt) <= LISTED_INFO_MAX_AGE_MS
@@ -142,9 +159,15 @@ export const download: FunctionDefinition = {
         if (notReady) return void (await lifecycle.skip(described, 'download', notReady))
         const track = speechToText ? undefined : chooseCaptionTrack(info, language)
         if (!track) {
-          if (!providers.speechToText) return await fail(speechToText ? 'speech-to-text was asked for but is not configured' : NO_CAPTIONS_REASON)
+          if (!providers.speechToText)
+            return await fail(speechToText ? 'speech-to-text was asked for but is not configured' : NO_CAPTIONS_REASON)
           if (speechToTextAllowed === false) return await fail(NO_SPEECH_TO_TEXT_REASON)
-          const refused = await sendAudioSegments(info, described, { jobId, videoId, ...(language ? { language } : {}) }, context)
+          const refused = await sendAudioSegments(
+            info,
+            described,
+            { jobId, videoId, ...(language ? { language } : {}) },
+            context,
+          )
           if (refused) return await fail(refused)
           return
         }
@@ -176,7 +199,14 @@ export const download: FunctionDefinition = {
           send: [
             {
               name: 'transcript.ready',
-              data: { jobId, videoId, blobKey: transcriptKey, source: track.source, language: captionLanguage, generation: video.generation },
+              data: {
+                jobId,
+                videoId,
+                blobKey: transcriptKey,
+                source: track.source,
+                language: captionLanguage,
+                generation: video.generation,
+              },
             },
           ],
         })

@@ -29,7 +29,12 @@ describe('download, audio path', () => {
       videos: [
         { name: 'harbour', title: 'The harbour', mediaFile: speech.file },
         { name: 'broken', title: 'A broken upload', mediaFile: corrupt },
-        { name: 'talk', title: 'A captioned talk', mediaFile: speech.file, captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }] },
+        {
+          name: 'talk',
+          title: 'A captioned talk',
+          mediaFile: speech.file,
+          captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }],
+        },
       ],
     })
     openai = await startOpenAiTestServer()
@@ -67,7 +72,10 @@ describe('download, audio path', () => {
     expect((await f.deliver('video.discovered', videoId, data)).status).toBe(202)
     const events = f.sink.events.filter((event) => event.name === 'audio.segment.ready')
     expect(events.length).toBeGreaterThanOrEqual(2)
-    const segments = events.map((event) => event.data as { index: number; count: number; startSeconds: number; durationSeconds: number; blobKey: string })
+    const segments = events.map(
+      (event) =>
+        event.data as { index: number; count: number; startSeconds: number; durationSeconds: number; blobKey: string },
+    )
     expect(segments.map((segment) => segment.index)).toEqual([...segments.keys()])
     expect(segments.every((segment) => segment.count === segments.length && segment.durationSeconds <= 30)).toBe(true)
     expect(segments[0]!.startSeconds).toBe(0)
@@ -84,7 +92,10 @@ describe('download, audio path', () => {
       expect(new TextDecoder().decode(bytes!.subarray(0, 4))).toBe('OggS')
     }
     const video = await f.stores.documents.getVideo(videoId)
-    expect(video).toMatchObject({ status: 'transcribing', audio: { segmentCount: segments.length, segmentsDone: [], secondsDone: 0 } })
+    expect(video).toMatchObject({
+      status: 'transcribing',
+      audio: { segmentCount: segments.length, segmentsDone: [], secondsDone: 0 },
+    })
     expect(video?.audio?.seconds).toBeCloseTo(speech.seconds, 0)
     expect(video?.stages).toMatchObject({ download: { status: 'done' }, transcribe: { status: 'running' } })
     expect((await f.stores.documents.getJob('job'))?.audioMinutes.queued).toBeCloseTo(speech.seconds / 60, 0)
@@ -118,7 +129,9 @@ describe('download, audio path', () => {
     expect((await f.deliver('video.discovered', videoId, data)).status).toBe(202)
     const video = await f.stores.documents.getVideo(videoId)
     expect(video?.status).toBe('failed')
-    expect(video?.error).toMatch(/^the video is 0:0\d:\d\d long; speech-to-text takes videos up to 0:00:20 \(YOUTUBE_RAG__AUDIO__MAX_DURATION_SECONDS\)$/)
+    expect(video?.error).toMatch(
+      /^the video is 0:0\d:\d\d long; speech-to-text takes videos up to 0:00:20 \(YOUTUBE_RAG__AUDIO__MAX_DURATION_SECONDS\)$/,
+    )
     expect(await f.stores.blobs.head(blobKeys.audioSegment(videoId, 0))).toBeUndefined()
     expect(f.sink.events.map((event) => event.name)).toEqual(['video.failed'])
   }, 60_000)
@@ -126,8 +139,15 @@ describe('download, audio path', () => {
   it('refuses before downloading anything when the metadata already gives the length', async () => {
     const f = await start({ YOUTUBE_RAG__AUDIO__MAX_DURATION_SECONDS: '3600' })
     const before = fixtures.requests.length
-    const info = { videoId: 'long', url: fixtures.url('/harbour.html'), durationSeconds: 3 * 3600, raw: {} } as unknown as VideoInfo
-    const context = { stores: f.stores, config: f.config, providers: f.providers } as Parameters<typeof sendAudioSegments>[3]
+    const info = {
+      videoId: 'long',
+      url: fixtures.url('/harbour.html'),
+      durationSeconds: 3 * 3600,
+      raw: {},
+    } as unknown as VideoInfo
+    const context = { stores: f.stores, config: f.config, providers: f.providers } as Parameters<
+      typeof sendAudioSegments
+    >[3]
     const { video } = await f.stores.documents.insertVideo({ videoId: 'long', url: info.url })
     expect(await sendAudioSegments(info, video, { jobId: 'job', videoId: 'long' }, context)).toBe(
       'the video is 3:00:00 long; speech-to-text takes videos up to 1:00:00 (YOUTUBE_RAG__AUDIO__MAX_DURATION_SECONDS)',

@@ -33,13 +33,22 @@ describe('download over HTTP, with the real yt-dlp', () => {
       const data = await discovered('all-3', 3)
       expect((await fn.deliver('video.discovered', 'all-3', data, { mode })).status).toBe(202)
       expect(fn.sink.events.map((event) => [event.name, event.subject])).toEqual([['transcript.ready', 'all-3']])
-      expect(fn.sink.events[0]?.data).toMatchObject({ blobKey: blobKeys.transcript('all-3'), source: 'captions', language: 'en' })
+      expect(fn.sink.events[0]?.data).toMatchObject({
+        blobKey: blobKeys.transcript('all-3'),
+        source: 'captions',
+        language: 'en',
+      })
       const vtt = new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.captions('all-3', 'en')))
       expect(vtt).toMatch(/^WEBVTT/)
-      const transcript = JSON.parse(new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript('all-3')))) as StoredTranscript
+      const transcript = JSON.parse(
+        new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript('all-3'))),
+      ) as StoredTranscript
       expect(transcript.segments.some((segment) => segment.text.includes('penny-farthing'))).toBe(true)
       const video = await fn.stores.documents.getVideo('all-3')
-      expect(video).toMatchObject({ status: 'indexing', transcript: { source: 'captions', language: 'en', segmentCount: transcript.segments.length } })
+      expect(video).toMatchObject({
+        status: 'indexing',
+        transcript: { source: 'captions', language: 'en', segmentCount: transcript.segments.length },
+      })
       expect(video?.stages.transcribe.status).toBe('skipped')
     })
   }
@@ -48,7 +57,8 @@ describe('download over HTTP, with the real yt-dlp', () => {
     const page = fixtures.url('/all.html')
     const { videos } = await listVideos(page, { egress: { allowedHosts: [fixtures.host] } })
     const listedAt = (ageMs: number) => new Date(Date.now() - ageMs).toISOString()
-    const putListed = (videoId: string, listed: object) => fn.stores.blobs.put(blobKeys.listedInfo(videoId), JSON.stringify(listed), 'application/json')
+    const putListed = (videoId: string, listed: object) =>
+      fn.stores.blobs.put(blobKeys.listedInfo(videoId), JSON.stringify(listed), 'application/json')
     const entry = (videoId: string) => videos.find((video) => video.videoId === videoId)!.listed!
 
     // Fresh: the page is not read again; the captions themselves are still fetched.
@@ -58,13 +68,23 @@ describe('download over HTTP, with the real yt-dlp', () => {
     expect((await fn.deliver('video.discovered', 'all-3', await discovered('all-3', 3))).status).toBe(202)
     expect(pageReads()).toBe(before)
     expect(fn.sink.events.map((event) => [event.name, event.subject])).toEqual([['transcript.ready', 'all-3']])
-    const transcript = JSON.parse(new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript('all-3')))) as StoredTranscript
+    const transcript = JSON.parse(
+      new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript('all-3'))),
+    ) as StoredTranscript
     expect(transcript.segments.some((segment) => segment.text.includes('penny-farthing'))).toBe(true)
 
     // Too old, or of another place on the page: the page is read as before.
-    await putListed('all-1', { page, playlistItem: 1, listedAt: listedAt(LISTED_INFO_MAX_AGE_MS + 60_000), info: entry('all-1') })
+    await putListed('all-1', {
+      page,
+      playlistItem: 1,
+      listedAt: listedAt(LISTED_INFO_MAX_AGE_MS + 60_000),
+      info: entry('all-1'),
+    })
     await putListed('all-2', { page, playlistItem: 3, listedAt: listedAt(0), info: entry('all-2') })
-    for (const [videoId, item] of [['all-1', 1], ['all-2', 2]] as const) {
+    for (const [videoId, item] of [
+      ['all-1', 1],
+      ['all-2', 2],
+    ] as const) {
       const reads = pageReads()
       expect((await fn.deliver('video.discovered', videoId, await discovered(videoId, item))).status).toBe(202)
       expect(pageReads()).toBeGreaterThan(reads)
@@ -87,12 +107,18 @@ describe('download over HTTP, with the real yt-dlp', () => {
 
   it('gives one result for an event delivered three times at once, then three times in a row', async () => {
     const data = await discovered('all-2', 2)
-    const parallel = await Promise.all([1, 2, 3].map(() => fn.deliver('video.discovered', 'all-2', data, { id: 'triple' })))
+    const parallel = await Promise.all(
+      [1, 2, 3].map(() => fn.deliver('video.discovered', 'all-2', data, { id: 'triple' })),
+    )
     expect(parallel.map((answer) => answer.status)).toEqual([202, 202, 202])
     const video = await fn.stores.documents.getVideo('all-2')
     const transcript = await fn.stores.blobs.get(blobKeys.transcript('all-2'))
-    for (let i = 0; i < 3; i++) expect((await fn.deliver('video.discovered', 'all-2', data, { id: 'triple' })).status).toBe(202)
-    expect(await fn.stores.documents.getVideo('all-2')).toMatchObject({ status: 'indexing', transcript: video!.transcript })
+    for (let i = 0; i < 3; i++)
+      expect((await fn.deliver('video.discovered', 'all-2', data, { id: 'triple' })).status).toBe(202)
+    expect(await fn.stores.documents.getVideo('all-2')).toMatchObject({
+      status: 'indexing',
+      transcript: video!.transcript,
+    })
     expect(await fn.stores.blobs.get(blobKeys.transcript('all-2'))).toEqual(transcript)
     // However often it was sent, it is one event: one id, one content, taken once downstream.
     expect(new Set(fn.sink.events.map((event) => event.id))).toEqual(new Set(['all-2/download/0/transcript.ready']))
@@ -113,7 +139,8 @@ describe('download over HTTP, with the real yt-dlp', () => {
     // writes its result, and removes the blobs it wrote.
     const answer = fn.deliver('video.discovered', 'all-3', data)
     const deadline = Date.now() + 20_000
-    while ((await fn.stores.documents.getVideo('all-3'))?.status !== 'downloading' && Date.now() < deadline) await new Promise((done) => setTimeout(done, 5))
+    while ((await fn.stores.documents.getVideo('all-3'))?.status !== 'downloading' && Date.now() < deadline)
+      await new Promise((done) => setTimeout(done, 5))
     expect(await fn.stores.documents.deleteVideo('all-3')).toBe(true)
     expect((await answer).status).toBe(202)
     expect(await fn.stores.blobs.deleteByPrefix(blobKeys.videoPrefix('all-3'))).toBe(0)
@@ -124,18 +151,33 @@ describe('download over HTTP, with the real yt-dlp', () => {
     const data = await discovered('all-4', 4)
     expect((await fn.deliver('video.discovered', 'all-4', data)).status).toBe(202)
     expect(await fn.stores.documents.getVideo('all-4')).toMatchObject({ status: 'failed', error: NO_CAPTIONS_REASON })
-    expect(fn.sink.events.map((event) => [event.name, (event.data as { reason: string }).reason])).toEqual([['video.failed', NO_CAPTIONS_REASON]])
-    expect(await fn.stores.documents.getJob('job')).toMatchObject({ status: 'failed', errors: [{ videoId: 'all-4', message: NO_CAPTIONS_REASON }] })
+    expect(fn.sink.events.map((event) => [event.name, (event.data as { reason: string }).reason])).toEqual([
+      ['video.failed', NO_CAPTIONS_REASON],
+    ])
+    expect(await fn.stores.documents.getJob('job')).toMatchObject({
+      status: 'failed',
+      errors: [{ videoId: 'all-4', message: NO_CAPTIONS_REASON }],
+    })
   })
 
   it("refuses captions whose cues run past the video's end (a short clip paired with a long text), storing nothing of them", async () => {
     // A 30 s video as its page describes it (JSON-LD duration), with a talk's 160 s of captions.
     const site = await startFixtureServer({
-      videos: [{ name: 'short', title: 'A short clip', captions: [{ lang: 'en', vtt: loadCaptionFixture('database-indexing') }], chapters: [{ title: 'All of it', start: 0, end: 30 }] }],
+      videos: [
+        {
+          name: 'short',
+          title: 'A short clip',
+          captions: [{ lang: 'en', vtt: loadCaptionFixture('database-indexing') }],
+          chapters: [{ title: 'All of it', start: 0, end: 30 }],
+        },
+      ],
     })
     try {
       await fn.close()
-      fn = await startFunctionUnderTest(download, { YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: site.host, YOUTUBE_RAG__INGEST__CAPTION_SLACK_SECONDS: '10' })
+      fn = await startFunctionUnderTest(download, {
+        YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: site.host,
+        YOUTUBE_RAG__INGEST__CAPTION_SLACK_SECONDS: '10',
+      })
       await fn.stores.documents.createJob({ jobId: 'job', url: site.url('/short.html') })
       await fn.stores.documents.insertVideo({ videoId: 'short', url: site.url('/short.html') })
       await fn.stores.documents.addJobVideos('job', ['short'])
@@ -145,7 +187,9 @@ describe('download over HTTP, with the real yt-dlp', () => {
       const video = await fn.stores.documents.getVideo('short')
       expect(video?.durationSeconds).toBe(30)
       expect(video?.status).toBe('failed')
-      expect(video?.error).toMatch(/^the en captions were refused: a cue starts at \d+ s, past the video's end at 30 s \(more than YOUTUBE_RAG__INGEST__CAPTION_SLACK_SECONDS = 10 s after it\)/)
+      expect(video?.error).toMatch(
+        /^the en captions were refused: a cue starts at \d+ s, past the video's end at 30 s \(more than YOUTUBE_RAG__INGEST__CAPTION_SLACK_SECONDS = 10 s after it\)/,
+      )
       expect(await fn.stores.blobs.get(blobKeys.transcript('short')).catch(() => undefined)).toBeUndefined()
       expect(fn.sink.events.map((event) => event.name)).toEqual(['video.failed'])
     } finally {
@@ -155,13 +199,18 @@ describe('download over HTTP, with the real yt-dlp', () => {
 
   it('refuses a caption file over YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES, storing nothing of it', async () => {
     await fn.close()
-    fn = await startFunctionUnderTest(download, { YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: fixtures.host, YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES: '1000' })
+    fn = await startFunctionUnderTest(download, {
+      YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: fixtures.host,
+      YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES: '1000',
+    })
     await fn.stores.documents.createJob({ jobId: 'job', url: fixtures.url('/all.html') })
     const data = await discovered('all-3', 3)
     expect((await fn.deliver('video.discovered', 'all-3', data)).status).toBe(202)
     const video = await fn.stores.documents.getVideo('all-3')
     expect(video?.status).toBe('failed')
-    expect(video?.error).toMatch(/^the en captions of .* are \d+ bytes; at most 1000 are taken \(YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES\)$/)
+    expect(video?.error).toMatch(
+      /^the en captions of .* are \d+ bytes; at most 1000 are taken \(YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES\)$/,
+    )
     expect(await fn.stores.blobs.get(blobKeys.captions('all-3', 'en')).catch(() => undefined)).toBeUndefined()
   })
 })
@@ -201,7 +250,16 @@ describe('download of YouTube videos (a yt-dlp stand-in): live streams and capti
     channel_id: CHANNEL,
     channel: 'Some Channel',
     upload_date: '20260102',
-    formats: [{ format_id: '18', url: fixtures.url('/media/indexing.mp4'), ext: 'mp4', protocol: 'http', vcodec: 'avc1', acodec: 'mp4a' }],
+    formats: [
+      {
+        format_id: '18',
+        url: fixtures.url('/media/indexing.mp4'),
+        ext: 'mp4',
+        protocol: 'http',
+        vcodec: 'avc1',
+        acodec: 'mp4a',
+      },
+    ],
     subtitles: {},
     automatic_captions: {},
     ...extra,
@@ -229,7 +287,10 @@ describe('download of YouTube videos (a yt-dlp stand-in): live streams and capti
       ].join('\n'),
     )
     await chmod(script, 0o755)
-    fn = await startFunctionUnderTest(download, { YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: `www.youtube.com,${fixtures.host}`, YOUTUBE_RAG__TOOLS__YTDLP_PATH: script })
+    fn = await startFunctionUnderTest(download, {
+      YOUTUBE_RAG__INGEST__ALLOWED_HOSTS: `www.youtube.com,${fixtures.host}`,
+      YOUTUBE_RAG__TOOLS__YTDLP_PATH: script,
+    })
     await fn.stores.documents.createJob({ jobId: 'job', url: watch(videoId) })
     await fn.stores.documents.insertVideo({ videoId, url: watch(videoId), channelId: CHANNEL })
     await fn.stores.documents.addJobVideos('job', [videoId])
@@ -237,17 +298,38 @@ describe('download of YouTube videos (a yt-dlp stand-in): live streams and capti
     return fn
   }
   const deliver = async (fn: FunctionUnderTest, videoId: string, language?: string) => {
-    const answer = await fn.deliver('video.discovered', videoId, { jobId: 'job', videoId, url: watch(videoId), force: false, ...(language ? { language } : {}) })
+    const answer = await fn.deliver('video.discovered', videoId, {
+      jobId: 'job',
+      videoId,
+      url: watch(videoId),
+      force: false,
+      ...(language ? { language } : {}),
+    })
     expect(answer.status).toBe(202)
     return fn.stores.documents.getVideo(videoId)
   }
 
   it('skips a stream on air with the reason, sends nothing, counts it as skipped, and takes a redelivery once', async () => {
     const id = 'LiveNow-_01'
-    const fn = await start(id, { info: youtubeInfo(id, { live_status: 'is_live', is_live: true, automatic_captions: { 'en-orig': track('indexing') } }) })
+    const fn = await start(id, {
+      info: youtubeInfo(id, {
+        live_status: 'is_live',
+        is_live: true,
+        automatic_captions: { 'en-orig': track('indexing') },
+      }),
+    })
     const video = await deliver(fn, id)
-    expect(video).toMatchObject({ status: 'skipped', liveStatus: 'is_live', skipReason: 'a live stream still on air; it is read again once it has ended', title: `Stream ${id}` })
-    expect(video?.stages).toMatchObject({ download: { status: 'skipped' }, transcribe: { status: 'skipped' }, index: { status: 'skipped' } })
+    expect(video).toMatchObject({
+      status: 'skipped',
+      liveStatus: 'is_live',
+      skipReason: 'a live stream still on air; it is read again once it has ended',
+      title: `Stream ${id}`,
+    })
+    expect(video?.stages).toMatchObject({
+      download: { status: 'skipped' },
+      transcribe: { status: 'skipped' },
+      index: { status: 'skipped' },
+    })
     expect(video?.error).toBeUndefined()
     expect(fn.sink.events).toEqual([])
     expect(await fn.stores.documents.getJob('job')).toMatchObject({
@@ -263,25 +345,42 @@ describe('download of YouTube videos (a yt-dlp stand-in): live streams and capti
 
   it('skips a stream that has ended but is not processed yet', async () => {
     const id = 'PostLive_02'
-    const fn = await start(id, { info: youtubeInfo(id, { live_status: 'post_live', was_live: true, automatic_captions: { 'en-orig': track('indexing') } }) })
-    expect(await deliver(fn, id)).toMatchObject({ status: 'skipped', liveStatus: 'post_live', skipReason: expect.stringMatching(/still being processed/) })
+    const fn = await start(id, {
+      info: youtubeInfo(id, {
+        live_status: 'post_live',
+        was_live: true,
+        automatic_captions: { 'en-orig': track('indexing') },
+      }),
+    })
+    expect(await deliver(fn, id)).toMatchObject({
+      status: 'skipped',
+      liveStatus: 'post_live',
+      skipReason: expect.stringMatching(/still being processed/),
+    })
   })
 
   it('skips an upcoming stream, naming its scheduled start', async () => {
     const id = 'Upcoming_03'
-    const fn = await start(id, { info: youtubeInfo(id, { live_status: 'is_upcoming', upload_date: undefined, release_timestamp: 1_893_456_000 }) })
+    const fn = await start(id, {
+      info: youtubeInfo(id, { live_status: 'is_upcoming', upload_date: undefined, release_timestamp: 1_893_456_000 }),
+    })
     expect(await deliver(fn, id)).toMatchObject({
       status: 'skipped',
       liveStatus: 'is_upcoming',
       publishedAt: '2030-01-01T00:00:00.000Z',
-      skipReason: 'a live stream or premiere that has not started yet; it is read again once it has been shown (scheduled for 2030-01-01T00:00:00.000Z)',
+      skipReason:
+        'a live stream or premiere that has not started yet; it is read again once it has been shown (scheduled for 2030-01-01T00:00:00.000Z)',
     })
   })
 
   it('skips a premiere YouTube refuses to describe before it starts, without a retry', async () => {
     const id = 'Premiere_04'
     const fn = await start(id, { error: 'Premieres in 17 hours' })
-    expect(await deliver(fn, id)).toMatchObject({ status: 'skipped', liveStatus: 'is_upcoming', skipReason: expect.stringMatching(/has not started yet/) })
+    expect(await deliver(fn, id)).toMatchObject({
+      status: 'skipped',
+      liveStatus: 'is_upcoming',
+      skipReason: expect.stringMatching(/has not started yet/),
+    })
     expect(fn.sink.events).toEqual([])
   })
 
@@ -311,11 +410,15 @@ describe('download of YouTube videos (a yt-dlp stand-in): live streams and capti
       transcript: { source: 'auto-captions', language: 'de', track: 'de-orig', choice: 'original-language' },
     })
     expect(video?.skipReason).toBeUndefined()
-    const transcript = JSON.parse(new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript(id)))) as StoredTranscript
+    const transcript = JSON.parse(
+      new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript(id))),
+    ) as StoredTranscript
     expect(transcript.language).toBe('de')
     // The words of the -orig track's file, not of the translation's.
     expect(transcript.segments.map((segment) => segment.text).join(' ')).toMatch(/covering index/i)
-    expect(fn.sink.events.map((event) => [event.name, (event.data as { language: string }).language])).toEqual([['transcript.ready', 'de']])
+    expect(fn.sink.events.map((event) => [event.name, (event.data as { language: string }).language])).toEqual([
+      ['transcript.ready', 'de'],
+    ])
     expect(await fn.stores.blobs.get(blobKeys.captions(id, 'de-orig'))).toBeDefined()
   })
 })

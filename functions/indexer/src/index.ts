@@ -4,7 +4,8 @@ import { chunkId, storedTranscriptSchema, type ChunkRecord } from '@ytrag/stores
 import { chapterAt, chunkTranscript } from '@ytrag/transcript'
 
 /** What a chunk's vector is made from: the title (and chapter) give a passage the context its words lack. */
-const embeddingInput = (record: ChunkRecord) => `${record.chapter ? `${record.title} — ${record.chapter.title}` : record.title}\n${record.text}`
+const embeddingInput = (record: ChunkRecord) =>
+  `${record.chapter ? `${record.title} — ${record.chapter.title}` : record.title}\n${record.text}`
 
 /**
  * `indexer`: cuts a ready transcript into chunks that keep their cue times, gives each the

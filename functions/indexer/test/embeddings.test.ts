@@ -16,7 +16,8 @@ const transcript: StoredTranscript = {
   segments: Array.from({ length: 30 }, (_, i) => ({
     start: i * 5,
     end: i * 5 + 5,
-    text: i === 20 ? 'The lighthouse keeper polishes the great lens at dusk.' : `Filler sentence ${i} with nothing in it.`,
+    text:
+      i === 20 ? 'The lighthouse keeper polishes the great lens at dusk.' : `Filler sentence ${i} with nothing in it.`,
   })),
 }
 const data = { jobId, videoId, blobKey: blobKeys.transcript(videoId), source: 'captions' as const, language: 'en' }
@@ -35,7 +36,11 @@ describe('indexer with embeddings', () => {
       YOUTUBE_RAG__OPENAI__EMBEDDING_DIMENSIONS: String(DIMENSIONS),
     })
     await fn.stores.documents.createJob({ jobId, url: 'https://www.youtube.com/watch?v=x' })
-    await fn.stores.documents.insertVideo({ videoId, url: `https://www.youtube.com/watch?v=${videoId}`, title: 'Coastal stories' })
+    await fn.stores.documents.insertVideo({
+      videoId,
+      url: `https://www.youtube.com/watch?v=${videoId}`,
+      title: 'Coastal stories',
+    })
     await fn.stores.documents.addJobVideos(jobId, [videoId])
     await fn.stores.blobs.put(blobKeys.transcript(videoId), JSON.stringify(transcript))
   })
@@ -57,9 +62,12 @@ describe('indexer with embeddings', () => {
   })
 
   it("puts a chunk's chapter beside the title in what is embedded", async () => {
-    await fn.stores.documents.updateVideo(videoId, 'download', 'done', { chapters: [{ title: 'The lighthouse', start: 90, end: 150 }] })
+    await fn.stores.documents.updateVideo(videoId, 'download', 'done', {
+      chapters: [{ title: 'The lighthouse', start: 90, end: 150 }],
+    })
     expect((await fn.deliver('transcript.ready', videoId, data)).status).toBe(202)
-    const inputs = (openai.requests.find((request) => request.path === '/v1/embeddings')!.body as { input: string[] }).input
+    const inputs = (openai.requests.find((request) => request.path === '/v1/embeddings')!.body as { input: string[] })
+      .input
     const hits = await fn.stores.chunks.search({ text: 'filler sentence lighthouse', limit: 50 })
     const chaptered = hits.filter((hit) => hit.chapter).length
     expect(chaptered).toBeGreaterThan(0)
@@ -77,13 +85,18 @@ describe('indexer with embeddings', () => {
   }, 30_000)
 
   it('fails the video with the reason when the provider refuses, and emits video.failed once', async () => {
-    openai.failNext('/v1/embeddings', { status: 401, body: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } } })
+    openai.failNext('/v1/embeddings', {
+      status: 401,
+      body: { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } },
+    })
     expect((await fn.deliver('transcript.ready', videoId, data)).status).toBe(202)
     const video = await fn.stores.documents.getVideo(videoId)
     expect(video?.status).toBe('failed')
     expect(video?.error).toMatch(/^embedding failed: .*Incorrect API key provided/)
     expect(await fn.stores.chunks.countVideo(videoId)).toBe(0)
-    expect(fn.sink.events.map((event) => [event.name, (event.data as { stage: string }).stage])).toEqual([['video.failed', 'index']])
+    expect(fn.sink.events.map((event) => [event.name, (event.data as { stage: string }).stage])).toEqual([
+      ['video.failed', 'index'],
+    ])
     expect((await fn.stores.documents.getJob(jobId))?.videos).toEqual({ total: 1, indexed: 0, failed: 1, skipped: 0 })
   })
 })

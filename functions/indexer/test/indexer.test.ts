@@ -21,7 +21,11 @@ describe('indexer over HTTP', () => {
   beforeEach(async () => {
     fn = await startFunctionUnderTest(indexer)
     await fn.stores.documents.createJob({ jobId, url: 'https://www.youtube.com/watch?v=x' })
-    await fn.stores.documents.insertVideo({ videoId, url: 'https://www.youtube.com/watch?v=vid-indexer-1', title: 'A talk' })
+    await fn.stores.documents.insertVideo({
+      videoId,
+      url: 'https://www.youtube.com/watch?v=vid-indexer-1',
+      title: 'A talk',
+    })
     await fn.stores.documents.addJobVideos(jobId, [videoId])
     await fn.stores.blobs.put(blobKeys.transcript(videoId), JSON.stringify(transcript))
   })
@@ -42,7 +46,9 @@ describe('indexer over HTTP', () => {
       // The chunk starts at most 20 s before the sentence it holds (which starts at 132 s).
       expect(132 - hit!.start).toBeLessThanOrEqual(20)
       expect(hit!.start).toBeLessThanOrEqual(132)
-      expect(fn.sink.events.map((event) => [event.name, event.subject, event.source])).toEqual([['video.indexed', videoId, '/functions/indexer']])
+      expect(fn.sink.events.map((event) => [event.name, event.subject, event.source])).toEqual([
+        ['video.indexed', videoId, '/functions/indexer'],
+      ])
       expect(fn.sink.events[0]?.data).toMatchObject({ jobId, videoId, chunkCount: video?.chunkCount })
       const job = await fn.stores.documents.getJob(jobId)
       expect(job?.videos).toEqual({ total: 1, indexed: 1, failed: 0, skipped: 0 })
@@ -88,11 +94,14 @@ describe('indexer over HTTP', () => {
   })
 
   it('gives the same chunks and one video.indexed for an event delivered three times at once and three in a row', async () => {
-    const parallel = await Promise.all([1, 2, 3].map(() => fn.deliver('transcript.ready', videoId, data, { id: 'triple' })))
+    const parallel = await Promise.all(
+      [1, 2, 3].map(() => fn.deliver('transcript.ready', videoId, data, { id: 'triple' })),
+    )
     expect(parallel.map((answer) => answer.status)).toEqual([202, 202, 202])
     const chunkCount = (await fn.stores.documents.getVideo(videoId))!.chunkCount
     const hits = await fn.stores.chunks.search({ text: 'sentence ordinary', limit: 100 })
-    for (let i = 0; i < 3; i++) expect((await fn.deliver('transcript.ready', videoId, data, { id: 'triple' })).status).toBe(202)
+    for (let i = 0; i < 3; i++)
+      expect((await fn.deliver('transcript.ready', videoId, data, { id: 'triple' })).status).toBe(202)
     expect(await fn.stores.chunks.countVideo(videoId)).toBe(chunkCount)
     expect(await fn.stores.chunks.search({ text: 'sentence ordinary', limit: 100 })).toEqual(hits)
     expect(new Set(fn.sink.events.map((event) => event.id))).toEqual(new Set([`${videoId}/index/0/video.indexed`]))
@@ -120,11 +129,21 @@ describe('indexer over HTTP', () => {
   })
 
   it('refuses malformed CloudEvents and events it does not take with 400, and keeps serving', async () => {
-    const garbage = await fetch(fn.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"not":"an event"' })
+    const garbage = await fetch(fn.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"not":"an event"',
+    })
     expect(garbage.status).toBe(400)
     const wrongData = await fetch(fn.url, {
       method: 'POST',
-      headers: { 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': '/x', 'ce-type': 'io.youtube-rag.transcript.ready.v1', 'content-type': 'application/json' },
+      headers: {
+        'ce-specversion': '1.0',
+        'ce-id': '1',
+        'ce-source': '/x',
+        'ce-type': 'io.youtube-rag.transcript.ready.v1',
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ videoId }),
     })
     expect(wrongData.status).toBe(400)

@@ -13,19 +13,30 @@ describe('indexer: permanent failures', () => {
   beforeEach(async () => {
     fn = await startFunctionUnderTest(indexer)
     await fn.stores.documents.createJob({ jobId, url: 'https://www.youtube.com/watch?v=x' })
-    await fn.stores.documents.insertVideo({ videoId, url: `https://www.youtube.com/watch?v=${videoId}`, title: 'A talk' })
+    await fn.stores.documents.insertVideo({
+      videoId,
+      url: `https://www.youtube.com/watch?v=${videoId}`,
+      title: 'A talk',
+    })
     await fn.stores.documents.addJobVideos(jobId, [videoId])
   })
   afterEach(() => fn.close())
 
-  const errorOf = async (response: Response) => ((await response.json()) as { error: { code: string; message: string } }).error
+  const errorOf = async (response: Response) =>
+    ((await response.json()) as { error: { code: string; message: string } }).error
 
   it.each([
     ['a traversal', '../../etc/passwd'],
     ['an absolute path', '/etc/passwd'],
     ['a dot segment', 'videos/./x.json'],
   ])('answers 422 unprocessable_event for a blob key that is %s', async (_, blobKey) => {
-    const answer = await fn.deliver('transcript.ready', videoId, { jobId, videoId, blobKey, source: 'captions', language: 'en' })
+    const answer = await fn.deliver('transcript.ready', videoId, {
+      jobId,
+      videoId,
+      blobKey,
+      source: 'captions',
+      language: 'en',
+    })
     expect(answer.status).toBe(422)
     const error = await errorOf(answer)
     expect(error.code).toBe('unprocessable_event')
@@ -35,7 +46,13 @@ describe('indexer: permanent failures', () => {
 
   it('answers 422 for a transcript blob that is not JSON, naming the blob', async () => {
     await fn.stores.blobs.put(blobKeys.transcript(videoId), 'not json at all')
-    const answer = await fn.deliver('transcript.ready', videoId, { jobId, videoId, blobKey: blobKeys.transcript(videoId), source: 'captions', language: 'en' })
+    const answer = await fn.deliver('transcript.ready', videoId, {
+      jobId,
+      videoId,
+      blobKey: blobKeys.transcript(videoId),
+      source: 'captions',
+      language: 'en',
+    })
     expect(answer.status).toBe(422)
     const error = await errorOf(answer)
     expect(error.code).toBe('unprocessable_event')
@@ -48,12 +65,22 @@ describe('indexer: permanent failures', () => {
   it.each([
     ['no segments', { videoId, source: 'captions', language: 'en' }, /segments/],
     ['segments that are not a list', { videoId, source: 'captions', language: 'en', segments: 'x' }, /segments/],
-    ['a segment without a time', { videoId, source: 'captions', language: 'en', segments: [{ text: 'hi', end: 1 }] }, /segments\.0\.start/],
+    [
+      'a segment without a time',
+      { videoId, source: 'captions', language: 'en', segments: [{ text: 'hi', end: 1 }] },
+      /segments\.0\.start/,
+    ],
     ['an unknown source', { videoId, source: 'telepathy', language: 'en', segments: [] }, /source/],
     ['an array', [1, 2, 3], /expected object/],
   ])('answers 422 for a transcript blob with %s, saying what is wrong', async (_, content, where) => {
     await fn.stores.blobs.put(blobKeys.transcript(videoId), JSON.stringify(content))
-    const answer = await fn.deliver('transcript.ready', videoId, { jobId, videoId, blobKey: blobKeys.transcript(videoId), source: 'captions', language: 'en' })
+    const answer = await fn.deliver('transcript.ready', videoId, {
+      jobId,
+      videoId,
+      blobKey: blobKeys.transcript(videoId),
+      source: 'captions',
+      language: 'en',
+    })
     expect(answer.status).toBe(422)
     const error = await errorOf(answer)
     expect(error.code).toBe('unprocessable_event')

@@ -1,7 +1,19 @@
-import { parseJsonBlob, scratchSpaceCheck, videoLifecycle, type FunctionContext, type FunctionDefinition } from '@ytrag/function'
+import {
+  parseJsonBlob,
+  scratchSpaceCheck,
+  videoLifecycle,
+  type FunctionContext,
+  type FunctionDefinition,
+} from '@ytrag/function'
 import { joinSegmentTranscripts } from '@ytrag/media'
 import { ProviderError } from '@ytrag/providers'
-import { blobKeys, segmentTranscriptionSchema, type SegmentTranscription, type StoredTranscript, type Video } from '@ytrag/stores'
+import {
+  blobKeys,
+  segmentTranscriptionSchema,
+  type SegmentTranscription,
+  type StoredTranscript,
+  type Video,
+} from '@ytrag/stores'
 
 const json = (value: unknown) => JSON.stringify(value)
 
@@ -15,7 +27,8 @@ async function joinAndAnnounce(jobId: string, video: Video, count: number, conte
   const parts: SegmentTranscription[] = []
   for (let index = 0; index < count; index++) {
     const body = await stores.blobs.get(blobKeys.segmentTranscription(videoId, index))
-    if (!body) throw new Error(`the transcription of segment ${index} of ${videoId} is recorded but missing from the blob store`)
+    if (!body)
+      throw new Error(`the transcription of segment ${index} of ${videoId} is recorded but missing from the blob store`)
     parts.push(parseJsonBlob(body, blobKeys.segmentTranscription(videoId, index), segmentTranscriptionSchema))
   }
   const segments = joinSegmentTranscripts(parts)
@@ -28,7 +41,12 @@ async function joinAndAnnounce(jobId: string, video: Video, count: number, conte
   // should its send fail, a redelivery finds the stage done and sends the recorded event again.
   const claimed = await videoLifecycle(context).claimFinish(video, 'transcribe', 'running', {
     update: { transcript: { source: 'speech-to-text', language, model, blobKey, segmentCount: segments.length } },
-    send: [{ name: 'transcript.ready', data: { jobId, videoId, blobKey, source: 'speech-to-text', language, model, generation: video.generation } }],
+    send: [
+      {
+        name: 'transcript.ready',
+        data: { jobId, videoId, blobKey, source: 'speech-to-text', language, model, generation: video.generation },
+      },
+    ],
   })
   if (!claimed) {
     logger.debug({ videoId }, 'another delivery announced the transcript')
@@ -73,9 +91,14 @@ export const transcribe: FunctionDefinition = {
         if (!audio) throw new Error(`audio segment ${blobKey} of ${videoId} is missing`)
         let heard
         try {
-          heard = await stt.transcribe({ data: audio, filename: `segment-${index}.ogg`, ...(language ? { language } : {}) })
+          heard = await stt.transcribe({
+            data: audio,
+            filename: `segment-${index}.ogg`,
+            ...(language ? { language } : {}),
+          })
         } catch (error) {
-          if (error instanceof ProviderError && !error.retryable) return fail(`speech-to-text failed on segment ${index + 1} of ${count}: ${error.message}`)
+          if (error instanceof ProviderError && !error.retryable)
+            return fail(`speech-to-text failed on segment ${index + 1} of ${count}: ${error.message}`)
           throw error
         }
         const part: SegmentTranscription = {

@@ -51,7 +51,8 @@ describe('transcribe over HTTP', () => {
     await documents.updateVideo(videoId, 'transcribe', 'running', {
       audio: { segmentCount: segments.length, seconds: speech.seconds, segmentsDone: [], secondsDone: 0 },
     })
-    for (const segment of segments) await blobs.put(blobKeys.audioSegment(videoId, segment.index), await readFile(segment.file), 'audio/ogg')
+    for (const segment of segments)
+      await blobs.put(blobKeys.audioSegment(videoId, segment.index), await readFile(segment.file), 'audio/ogg')
   })
   afterEach(() => fn.close())
 
@@ -87,21 +88,39 @@ describe('transcribe over HTTP', () => {
   it('makes every time absolute: the joined transcript says each sentence once, when it is spoken', async () => {
     for (let index = 0; index < segments.length; index++) expect((await deliver(index)).status).toBe(202)
     expect(announced()).toHaveLength(1)
-    expect(announced()[0]!.data).toMatchObject({ jobId, videoId, source: 'speech-to-text', language: 'en', model: 'whisper-1' })
-    const transcript = JSON.parse(new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript(videoId)))) as StoredTranscript
+    expect(announced()[0]!.data).toMatchObject({
+      jobId,
+      videoId,
+      source: 'speech-to-text',
+      language: 'en',
+      model: 'whisper-1',
+    })
+    const transcript = JSON.parse(
+      new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript(videoId))),
+    ) as StoredTranscript
     expect(transcript.segments.map((segment) => segment.text)).toEqual(speech.timeline.map((sentence) => sentence.text))
     for (const [i, segment] of transcript.segments.entries()) {
       expect(Math.abs(segment.start - speech.timeline[i]!.start), segment.text).toBeLessThan(0.35)
     }
     const video = await fn.stores.documents.getVideo(videoId)
-    expect(video?.transcript).toMatchObject({ source: 'speech-to-text', language: 'en', model: 'whisper-1', segmentCount: speech.timeline.length })
+    expect(video?.transcript).toMatchObject({
+      source: 'speech-to-text',
+      language: 'en',
+      model: 'whisper-1',
+      segmentCount: speech.timeline.length,
+    })
     expect(video?.stages.transcribe.status).toBe('done')
     const job = await fn.stores.documents.getJob(jobId)
     expect(job?.audioMinutes).toEqual({ queued: 0, done: Math.round(speech.seconds / 6) / 10 })
     // Every upload was real audio of a segment's length (the server decoded and measured it).
-    expect(transcriber.heard.map((heard) => Math.round(heard.seconds))).toEqual(segments.map((s) => Math.round(s.end - s.start)))
+    expect(transcriber.heard.map((heard) => Math.round(heard.seconds))).toEqual(
+      segments.map((s) => Math.round(s.end - s.start)),
+    )
     const metrics = await (await fetch(new URL('/metrics', fn.url))).text()
-    expect(Number(/ytrag_transcribed_seconds_total\{[^}]*\} ([\d.]+)/.exec(metrics)?.[1])).toBeCloseTo(speech.seconds, 0)
+    expect(Number(/ytrag_transcribed_seconds_total\{[^}]*\} ([\d.]+)/.exec(metrics)?.[1])).toBeCloseTo(
+      speech.seconds,
+      0,
+    )
   })
 
   it('announces once when segments arrive out of order, at the same time, and twice over', async () => {
@@ -124,18 +143,25 @@ describe('transcribe over HTTP', () => {
     const started = performance.now()
     expect((await deliver(0)).status).toBe(202)
     expect(performance.now() - started).toBeGreaterThanOrEqual(1000)
-    const attempts = openai.requests.filter((request) => request.path === '/v1/audio/transcriptions').map((request) => request.status)
+    const attempts = openai.requests
+      .filter((request) => request.path === '/v1/audio/transcriptions')
+      .map((request) => request.status)
     expect(attempts).toEqual([429, 200])
     expect((await fn.stores.documents.getVideo(videoId))?.audio?.segmentsDone).toEqual([0])
   })
 
   it('fails the video with the reason on a permanent error, and transcribes nothing more', async () => {
-    openai.failNext('/v1/audio/transcriptions', { status: 400, body: { error: { message: 'Invalid file format.', type: 'invalid_request_error' } } })
+    openai.failNext('/v1/audio/transcriptions', {
+      status: 400,
+      body: { error: { message: 'Invalid file format.', type: 'invalid_request_error' } },
+    })
     expect((await deliver(1)).status).toBe(202)
     const video = await fn.stores.documents.getVideo(videoId)
     expect(video?.status).toBe('failed')
     expect(video?.error).toMatch(/^speech-to-text failed on segment 2 of \d+: .*Invalid file format/)
-    expect(fn.sink.events.map((event) => [event.name, (event.data as { stage?: string }).stage])).toEqual([['video.failed', 'transcribe']])
+    expect(fn.sink.events.map((event) => [event.name, (event.data as { stage?: string }).stage])).toEqual([
+      ['video.failed', 'transcribe'],
+    ])
     expect((await deliver(0)).status).toBe(202)
     expect(openai.requests.filter((request) => request.path === '/v1/audio/transcriptions')).toHaveLength(1)
     expect((await fn.stores.documents.getJob(jobId))?.videos).toEqual({ total: 1, indexed: 0, failed: 1, skipped: 0 })

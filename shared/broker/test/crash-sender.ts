@@ -32,7 +32,11 @@ const broker = createLocalBroker({
 
 for (let i = 0; i < count; i++) {
   const videoId = `video${String(i).padStart(6, '0')}`
-  const event = createEvent('video.discovered', { function: 'discover', subject: videoId, data: { jobId: 'job-crash', videoId, url: `https://www.youtube.com/watch?v=${videoId}`, force: false } })
+  const event = createEvent('video.discovered', {
+    function: 'discover',
+    subject: videoId,
+    data: { jobId: 'job-crash', videoId, url: `https://www.youtube.com/watch?v=${videoId}`, force: false },
+  })
   ids.push(event.id)
   await broker.send(event)
 }

@@ -29,10 +29,19 @@ export async function toEvent(request: Request): Promise<CloudEvent<unknown>> {
  * const { to, deliver } = recorder((d, n) => new Response(null, { status: n < 2 ? 503 : 200 }))
  * ```
  */
-export function recorder(respond: (delivery: Delivery, index: number) => Response | Promise<Response> = () => new Response(null, { status: 204 })) {
+export function recorder(
+  respond: (delivery: Delivery, index: number) => Response | Promise<Response> = () =>
+    new Response(null, { status: 204 }),
+) {
   const deliveries: Delivery[] = []
   const deliver = async (service: string, request: Request) => {
-    const delivery = { service, url: request.url, headers: request.headers, event: await toEvent(request), at: performance.now() }
+    const delivery = {
+      service,
+      url: request.url,
+      headers: request.headers,
+      event: await toEvent(request),
+      at: performance.now(),
+    }
     deliveries.push(delivery)
     return respond(delivery, deliveries.filter((d) => d.service === service).length - 1)
   }

@@ -19,7 +19,17 @@ const schema: JsonSchema = {
 
 describe('validateJsonSchema', () => {
   it('accepts a value that fits', () => {
-    const value = { name: 'a', retry: 3, ratio: 0.5, policy: 'linear', tags: ['x'], labels: { a: 'b' }, ref: { name: 'r' }, open: { any: 1 }, extra: true }
+    const value = {
+      name: 'a',
+      retry: 3,
+      ratio: 0.5,
+      policy: 'linear',
+      tags: ['x'],
+      labels: { a: 'b' },
+      ref: { name: 'r' },
+      open: { any: 1 },
+      extra: true,
+    }
     expect(validateJsonSchema(value, schema)).toEqual([])
   })
 
@@ -27,13 +37,21 @@ describe('validateJsonSchema', () => {
     expect(validateJsonSchema({}, schema)).toEqual(['$: missing required property "name"'])
     expect(validateJsonSchema('x', schema)).toEqual(['$: expected object, got string'])
     expect(validateJsonSchema({ name: 'a', retry: 1.5 }, schema)).toEqual(['$.retry: expected integer, got number'])
-    expect(validateJsonSchema({ name: 'a', policy: 'random' }, schema)).toEqual(['$.policy: "random" is not one of ["exponential","linear"]'])
-    expect(validateJsonSchema({ name: 'a', tags: ['x', 2] }, schema)).toEqual(['$.tags[1]: expected string, got integer'])
-    expect(validateJsonSchema({ name: 'a', labels: { a: 1 } }, schema)).toEqual(['$.labels.a: expected string, got integer'])
+    expect(validateJsonSchema({ name: 'a', policy: 'random' }, schema)).toEqual([
+      '$.policy: "random" is not one of ["exponential","linear"]',
+    ])
+    expect(validateJsonSchema({ name: 'a', tags: ['x', 2] }, schema)).toEqual([
+      '$.tags[1]: expected string, got integer',
+    ])
+    expect(validateJsonSchema({ name: 'a', labels: { a: 1 } }, schema)).toEqual([
+      '$.labels.a: expected string, got integer',
+    ])
     expect(validateJsonSchema({ name: 'a', ref: { nmae: 'typo' } }, schema)).toEqual(['$.ref: unknown property "nmae"'])
   })
 
   it('refuses keywords it does not check rather than passing them silently', () => {
-    expect(() => validateJsonSchema('x', { type: 'string', pattern: '^a' })).toThrow(/unsupported JSON Schema keyword "pattern"/)
+    expect(() => validateJsonSchema('x', { type: 'string', pattern: '^a' })).toThrow(
+      /unsupported JSON Schema keyword "pattern"/,
+    )
   })
 })

@@ -37,7 +37,11 @@ const { values, positionals } = parseArgs({
     help: { type: 'boolean', short: 'h', default: false },
   },
 })
-const server = (values.server ?? process.env.YTRAG_URL ?? `http://127.0.0.1:${process.env.SERVER__PORT ?? process.env.YOUTUBE_RAG__SERVER__PORT ?? 8000}`).replace(/\/$/, '')
+const server = (
+  values.server ??
+  process.env.YTRAG_URL ??
+  `http://127.0.0.1:${process.env.SERVER__PORT ?? process.env.YOUTUBE_RAG__SERVER__PORT ?? 8000}`
+).replace(/\/$/, '')
 const [command, argument, channelArgument] = positionals
 const limit = values.limit ? Number(values.limit) : undefined
 
@@ -67,7 +71,8 @@ const clock = (seconds: number) => {
   const hms = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
   return (hms[0] ? hms : hms.slice(1)).map((n, i) => (i === 0 ? String(n) : String(n).padStart(2, '0'))).join(':')
 }
-const print = (value: unknown) => process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`)
+const print = (value: unknown) =>
+  process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`)
 
 async function waitForJob(jobId: string) {
   const tty = process.stderr.isTTY
@@ -130,14 +135,26 @@ async function main(): Promise<number> {
       if (values.json) print(answer)
       else {
         print(`${answer.answer}\n`)
-        for (const citation of answer.citations) print(`[${citation.n}] ${where(citation)} @ ${clock(citation.start)}  ${citation.url}`)
+        for (const citation of answer.citations)
+          print(`[${citation.n}] ${where(citation)} @ ${clock(citation.start)}  ${citation.url}`)
       }
       return 0
     }
     case 'videos': {
-      const page = await unwrap(client.v1.videos.$get({ query: { ...(values.channel ? { channelId: values.channel } : {}), ...(limit ? { limit: String(limit) } : {}) } }))
+      const page = await unwrap(
+        client.v1.videos.$get({
+          query: {
+            ...(values.channel ? { channelId: values.channel } : {}),
+            ...(limit ? { limit: String(limit) } : {}),
+          },
+        }),
+      )
       if (values.json) print(page)
-      else for (const video of page.items) print(`${video.videoId}  ${video.status.padEnd(11)} ${String(video.chunkCount).padStart(4)} chunks  ${video.title}`)
+      else
+        for (const video of page.items)
+          print(
+            `${video.videoId}  ${video.status.padEnd(11)} ${String(video.chunkCount).padStart(4)} chunks  ${video.title}`,
+          )
       return 0
     }
     case 'delete': {
@@ -167,8 +184,10 @@ async function channels(action: string | undefined, target: string | undefined):
   switch (action) {
     case 'add': {
       if (!target) throw new CliError('channels add needs a channel URL')
-      const backfill = values.backfill === undefined ? undefined : values.backfill === 'all' ? 'all' : Number(values.backfill)
-      if (backfill !== undefined && backfill !== 'all' && !Number.isInteger(backfill)) throw new CliError('--backfill takes a number or "all"')
+      const backfill =
+        values.backfill === undefined ? undefined : values.backfill === 'all' ? 'all' : Number(values.backfill)
+      if (backfill !== undefined && backfill !== 'all' && !Number.isInteger(backfill))
+        throw new CliError('--backfill takes a number or "all"')
       const answer = await unwrap(
         client.v1.channels.$post({
           json: {
@@ -180,7 +199,11 @@ async function channels(action: string | undefined, target: string | undefined):
           },
         }),
       )
-      print(values.json ? answer : `subscribed to ${answer.channel.title ?? answer.channel.channelId} (${answer.channel.channelId})${answer.jobId ? `; backfill job ${answer.jobId}` : ''}`)
+      print(
+        values.json
+          ? answer
+          : `subscribed to ${answer.channel.title ?? answer.channel.channelId} (${answer.channel.channelId})${answer.jobId ? `; backfill job ${answer.jobId}` : ''}`,
+      )
       return answer.jobId ? wait(answer.jobId) : 0
     }
     case 'list': {
@@ -189,23 +212,34 @@ async function channels(action: string | undefined, target: string | undefined):
       else if (items.length === 0) print('no subscriptions')
       else {
         for (const channel of items) {
-          const last = channel.lastSyncAt ? `last sync ${channel.lastSyncAt} ${channel.lastOutcome} (${channel.videosFoundLastSync ?? 0} new)` : 'not synced yet'
-          const failing = channel.consecutiveFailures ? `, ${channel.consecutiveFailures} failures in a row: ${channel.lastError}` : ''
-          print(`${channel.channelId}  ${channel.title ?? channel.url}\n  ${last}${failing}; next ${channel.nextSyncAt}`)
+          const last = channel.lastSyncAt
+            ? `last sync ${channel.lastSyncAt} ${channel.lastOutcome} (${channel.videosFoundLastSync ?? 0} new)`
+            : 'not synced yet'
+          const failing = channel.consecutiveFailures
+            ? `, ${channel.consecutiveFailures} failures in a row: ${channel.lastError}`
+            : ''
+          print(
+            `${channel.channelId}  ${channel.title ?? channel.url}\n  ${last}${failing}; next ${channel.nextSyncAt}`,
+          )
         }
       }
       return 0
     }
     case 'remove': {
       if (!target) throw new CliError('channels remove needs a channel id')
-      print(await unwrap(client.v1.channels[':channelId'].$delete({ param: { channelId: encodeURIComponent(target) } })))
+      print(
+        await unwrap(client.v1.channels[':channelId'].$delete({ param: { channelId: encodeURIComponent(target) } })),
+      )
       return 0
     }
     case 'sync': {
       if (!target) throw new CliError('channels sync needs a channel id')
       // No body, but said to be JSON: a local server takes a POST only as JSON (no form can send it).
       const { jobId } = await unwrap(
-        client.v1.channels[':channelId'].sync.$post({ param: { channelId: encodeURIComponent(target) } }, { headers: { 'content-type': 'application/json' } }),
+        client.v1.channels[':channelId'].sync.$post(
+          { param: { channelId: encodeURIComponent(target) } },
+          { headers: { 'content-type': 'application/json' } },
+        ),
       )
       print(values.json ? { jobId } : `sync job ${jobId}`)
       return wait(jobId)
@@ -220,7 +254,8 @@ try {
 } catch (error) {
   // The server's refusals by their code (the class says which kind); no server at all as such.
   if (error instanceof ApiStatusError) process.stderr.write(`ytrag: ${error.code ?? error.status}: ${error.message}\n`)
-  else if (error instanceof CliError || error instanceof ApiConnectionError) process.stderr.write(`ytrag: ${error.message}\n`)
+  else if (error instanceof CliError || error instanceof ApiConnectionError)
+    process.stderr.write(`ytrag: ${error.message}\n`)
   else throw error
   process.exitCode = 1
 }

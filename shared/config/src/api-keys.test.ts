@@ -12,11 +12,17 @@ describe('API__KEYS', () => {
 
   it('refuses a key given in place of its hash, naming the variable, and says what to put there', () => {
     expect(() => loadConfig({ API__KEYS: 'my-secret-key' })).toThrow(ConfigError)
-    expect(() => loadConfig({ API__KEYS: 'my-secret-key' })).toThrow(/API__KEYS: each entry must be the hex SHA-256 of a key/)
+    expect(() => loadConfig({ API__KEYS: 'my-secret-key' })).toThrow(
+      /API__KEYS: each entry must be the hex SHA-256 of a key/,
+    )
   })
 
   it('has the body limits and the in-memory limiter bound', () => {
-    const config = loadConfig({ API__MAX_BODY_BYTES: '1024', EVENTS__MAX_BODY_BYTES: '2048', RATE_LIMIT__MAX_CLIENTS: '5' })
+    const config = loadConfig({
+      API__MAX_BODY_BYTES: '1024',
+      EVENTS__MAX_BODY_BYTES: '2048',
+      RATE_LIMIT__MAX_CLIENTS: '5',
+    })
     expect([config.api.maxBodyBytes, config.events.maxBodyBytes, config.rateLimit.maxClients]).toEqual([1024, 2048, 5])
     expect(() => loadConfig({ API__MAX_BODY_BYTES: '0' })).toThrow(/API__MAX_BODY_BYTES/)
   })

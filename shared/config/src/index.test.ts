@@ -40,7 +40,12 @@ describe('loadConfig', () => {
 describe('store and provider selection', () => {
   it('defaults to the embedded stores and reads the seed names of the production ones', () => {
     const embedded = loadConfig({})
-    expect([embedded.documentDb.provider, embedded.vectorDb.provider, embedded.blobStorage.provider, embedded.rateLimit.provider]).toEqual(['sqlite', 'sqlite', 'directory', 'memory'])
+    expect([
+      embedded.documentDb.provider,
+      embedded.vectorDb.provider,
+      embedded.blobStorage.provider,
+      embedded.rateLimit.provider,
+    ]).toEqual(['sqlite', 'sqlite', 'directory', 'memory'])
     const production = loadConfig({
       DOCUMENT_DB__PROVIDER: 'mongodb',
       DOCUMENT_DB__HOST: 'mongo',
@@ -53,7 +58,11 @@ describe('store and provider selection', () => {
     })
     expect(production.documentDb).toMatchObject({ provider: 'mongodb', host: 'mongo', port: 27018 })
     expect(production.vectorDb).toMatchObject({ provider: 'qdrant', host: 'qdrant', port: 6333 })
-    expect(production.blobStorage).toMatchObject({ provider: 's3', endpoint: 'http://minio:9000', forcePathStyle: false })
+    expect(production.blobStorage).toMatchObject({
+      provider: 's3',
+      endpoint: 'http://minio:9000',
+      forcePathStyle: false,
+    })
   })
 
   it('names the variable of an unknown provider', () => {
@@ -72,13 +81,18 @@ describe('settings from files (<NAME>_FILE)', () => {
 
   it('reads a setting from the file its _FILE variable names, either name, without the trailing line break', () => {
     const proxy = file('proxy', 'http://user:p%40ss@proxy.example:3128\n')
-    expect(loadConfig({ YOUTUBE_RAG__YTDLP__PROXY_FILE: proxy }).ytdlp.proxy).toBe('http://user:p%40ss@proxy.example:3128')
+    expect(loadConfig({ YOUTUBE_RAG__YTDLP__PROXY_FILE: proxy }).ytdlp.proxy).toBe(
+      'http://user:p%40ss@proxy.example:3128',
+    )
     expect(loadConfig({ YTDLP__PROXY_FILE: proxy }).ytdlp.proxy).toBe('http://user:p%40ss@proxy.example:3128')
     expect(loadConfig({ SERVER__PORT_FILE: file('port', '9002\r\n\n') }).server.port).toBe(9002)
   })
 
   it('takes several extractor args from a file, one a line', () => {
-    const args = file('extractor-args', 'youtube:player_client=default,mweb;po_token=mweb.gvs+TOKEN\nyoutubetab:skip=webpage\n')
+    const args = file(
+      'extractor-args',
+      'youtube:player_client=default,mweb;po_token=mweb.gvs+TOKEN\nyoutubetab:skip=webpage\n',
+    )
     expect(loadConfig({ YOUTUBE_RAG__YTDLP__EXTRACTOR_ARGS_FILE: args }).ytdlp.extractorArgs).toEqual([
       'youtube:player_client=default,mweb;po_token=mweb.gvs+TOKEN',
       'youtubetab:skip=webpage',
@@ -87,14 +101,16 @@ describe('settings from files (<NAME>_FILE)', () => {
 
   it('names the _FILE variable whose file cannot be read, and one whose content is invalid', () => {
     expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__PROXY_FILE: join(dir, 'missing') })).toThrow(ConfigError)
-    expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__PROXY_FILE: join(dir, 'missing') })).toThrow(/YOUTUBE_RAG__YTDLP__PROXY_FILE: the file .*missing cannot be read \(ENOENT\)/)
+    expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__PROXY_FILE: join(dir, 'missing') })).toThrow(
+      /YOUTUBE_RAG__YTDLP__PROXY_FILE: the file .*missing cannot be read \(ENOENT\)/,
+    )
     expect(() => loadConfig({ SERVER__PORT_FILE: file('bad-port', 'eighty') })).toThrow(/SERVER__PORT_FILE: /)
   })
 
   it('refuses a setting given both ways', () => {
-    expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__PROXY: 'http://a:1', YTDLP__PROXY_FILE: file('p2', 'http://b:2') })).toThrow(
-      /YOUTUBE_RAG__YTDLP__PROXY and YTDLP__PROXY_FILE are both set; keep one/,
-    )
+    expect(() =>
+      loadConfig({ YOUTUBE_RAG__YTDLP__PROXY: 'http://a:1', YTDLP__PROXY_FILE: file('p2', 'http://b:2') }),
+    ).toThrow(/YOUTUBE_RAG__YTDLP__PROXY and YTDLP__PROXY_FILE are both set; keep one/)
   })
 })
 
@@ -148,9 +164,15 @@ describe('ytdlp', () => {
     const bad = () => loadConfig({ YOUTUBE_RAG__YTDLP__PROXY: 'socks5://user:hunter2@proxy.example:1080' })
     expect(bad).toThrow(/YOUTUBE_RAG__YTDLP__PROXY: the scheme socks5: is not taken/)
     expect(bad).not.toThrow(/hunter2/)
-    expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__PROXY: 'http://user:hunter2@proxy.example:3128/path' })).toThrow(/no path/)
-    expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__JS_RUNTIMES: 'node,spidermonkey' })).toThrow(/YOUTUBE_RAG__YTDLP__JS_RUNTIMES: unknown JavaScript runtime "spidermonkey"/)
-    expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__MIN_VERSION: 'latest' })).toThrow(/YOUTUBE_RAG__YTDLP__MIN_VERSION: a yt-dlp date version/)
+    expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__PROXY: 'http://user:hunter2@proxy.example:3128/path' })).toThrow(
+      /no path/,
+    )
+    expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__JS_RUNTIMES: 'node,spidermonkey' })).toThrow(
+      /YOUTUBE_RAG__YTDLP__JS_RUNTIMES: unknown JavaScript runtime "spidermonkey"/,
+    )
+    expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__MIN_VERSION: 'latest' })).toThrow(
+      /YOUTUBE_RAG__YTDLP__MIN_VERSION: a yt-dlp date version/,
+    )
     expect(() => loadConfig({ YOUTUBE_RAG__YTDLP__BELOW_FLOOR: 'ignore' })).toThrow(/YOUTUBE_RAG__YTDLP__BELOW_FLOOR/)
   })
 })

@@ -5,11 +5,20 @@ import * as z from 'zod'
 const YOUTUBE_HOSTS = ['www.youtube.com', 'youtube.com', 'm.youtube.com', 'music.youtube.com', 'youtu.be']
 // Where YouTube's pages send yt-dlp for the rest: media on numbered googlevideo hosts, thumbnails
 // and avatars on ytimg/ggpht, consent and the player API. Never ingest URLs themselves.
-const YOUTUBE_FETCH_HOSTS = ['*.youtube.com', '*.googlevideo.com', '*.ytimg.com', '*.ggpht.com', 'youtubei.googleapis.com']
+const YOUTUBE_FETCH_HOSTS = [
+  '*.youtube.com',
+  '*.googlevideo.com',
+  '*.ytimg.com',
+  '*.ggpht.com',
+  'youtubei.googleapis.com',
+]
 
-const list = z
-  .string()
-  .transform((value) => value.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean))
+const list = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim().toLowerCase())
+    .filter(Boolean),
+)
 
 const port = z.coerce.number().int().min(0).max(65535)
 
@@ -27,9 +36,11 @@ function upstreamProxyProblem(value: string): string | undefined {
   } catch {
     return 'not a URL; give http(s)://user:password@host:port'
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `the scheme ${url.protocol} is not taken; give http(s)://user:password@host:port`
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return `the scheme ${url.protocol} is not taken; give http(s)://user:password@host:port`
   if (!url.hostname) return 'no host; give http(s)://user:password@host:port'
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) return 'a proxy URL has no path, query or fragment; give http(s)://user:password@host:port'
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash)
+    return 'a proxy URL has no path, query or fragment; give http(s)://user:password@host:port'
   return undefined
 }
 
@@ -59,7 +70,15 @@ export const configSchema = z.object({
      * The SHA-256 (hex) of each API key, comma-separated (`printf %s "$KEY" | sha256sum`); from a
      * Secret. Set, /v1/* needs one of the keys (`Authorization: Bearer KEY` or `x-api-key: KEY`).
      */
-    keys: list.pipe(z.array(z.string().regex(/^[0-9a-f]{64}$/, 'each entry must be the hex SHA-256 of a key (64 hex digits), not the key itself'))).default([]),
+    keys: list
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, 'each entry must be the hex SHA-256 of a key (64 hex digits), not the key itself'),
+        ),
+      )
+      .default([]),
     /** The largest request body /v1/* reads; larger ones are refused with 413 before they are read. */
     maxBodyBytes: z.coerce.number().int().positive().default(262_144),
   }),
@@ -142,7 +161,12 @@ export const configSchema = z.object({
      */
     extractorArgs: z
       .string()
-      .transform((value) => value.split(/[|\n]/).map((item) => item.trim()).filter(Boolean))
+      .transform((value) =>
+        value
+          .split(/[|\n]/)
+          .map((item) => item.trim())
+          .filter(Boolean),
+      )
       .default([]),
     /** Seconds yt-dlp waits between the requests of one extraction (`--sleep-requests`): fewer requests a second, fewer bot checks. */
     sleepRequestsSeconds: z.coerce.number().min(0).optional(),
@@ -156,11 +180,18 @@ export const configSchema = z.object({
     jsRuntimes: z
       .string()
       .transform((value, context) => {
-        const runtimes = value.split(',').map((item) => item.trim()).filter(Boolean)
+        const runtimes = value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
         if (runtimes.length === 1 && runtimes[0]!.toLowerCase() === 'none') return []
         for (const runtime of runtimes) {
           const name = runtime.split(':', 1)[0]!.toLowerCase()
-          if (!JS_RUNTIMES.includes(name)) context.addIssue({ code: 'custom', message: `unknown JavaScript runtime ${JSON.stringify(name)}; use ${JS_RUNTIMES.join(', ')} or none` })
+          if (!JS_RUNTIMES.includes(name))
+            context.addIssue({
+              code: 'custom',
+              message: `unknown JavaScript runtime ${JSON.stringify(name)}; use ${JS_RUNTIMES.join(', ')} or none`,
+            })
         }
         return runtimes
       })
@@ -173,7 +204,12 @@ export const configSchema = z.object({
      */
     remoteComponents: z
       .string()
-      .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean),
+      )
       .default([]),
     /** The oldest yt-dlp (its date version) that still reads YouTube; an older one is reported at start-up and by readiness. */
     minVersion: z
@@ -210,11 +246,18 @@ export const configSchema = z.object({
     /** The most channels one schedule tick starts syncing. */
     maxPerTick: z.coerce.number().int().positive().default(50),
     /** A failing channel waits interval × 2^failures, at most this long. */
-    maxBackoffSeconds: z.coerce.number().int().positive().default(7 * 24 * 3600),
+    maxBackoffSeconds: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(7 * 24 * 3600),
   }),
   audio: z.object({
     /** Longer videos are refused before any download: speech-to-text is paid by the minute. */
-    maxDurationSeconds: z.coerce.number().positive().default(4 * 3600),
+    maxDurationSeconds: z.coerce
+      .number()
+      .positive()
+      .default(4 * 3600),
     /** Each segment is at most this long (the transcription API takes 25 MB; Opus at 24 kb/s is ~3.6 MB per 20 minutes). */
     segmentSeconds: z.coerce.number().positive().default(1200),
     segmentMaxBytes: z.coerce.number().int().positive().default(24_000_000),
@@ -318,7 +361,10 @@ export const configSchema = z.object({
      * the spans of its requests and events to `<it>/v1/traces`. Unset (or empty), nothing is
      * exported and the OpenTelemetry SDK is never loaded; OTEL_EXPORTER_OTLP_ENDPOINT is honoured then.
      */
-    otlpEndpoint: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
+    otlpEndpoint: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.url({ protocol: /^https?$/ }).optional(),
+    ),
     /** What the model APIs cost, in dollars, for the spend estimate (`ytrag_provider_cost_dollars_total`). */
     chatPromptDollarsPerMillionTokens: z.coerce.number().min(0).default(0.15),
     chatCompletionDollarsPerMillionTokens: z.coerce.number().min(0).default(0.6),
@@ -347,7 +393,9 @@ function readSettingFile(variable: string, path: string): string {
   try {
     return readFileSync(path, 'utf8').replace(/[\r\n]+$/, '')
   } catch (error) {
-    throw new ConfigError(`invalid configuration: ${variable}: the file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
+    throw new ConfigError(
+      `invalid configuration: ${variable}: the file ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    )
   }
 }
 
@@ -371,8 +419,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const suffix = `${envKey(section)}__${envKey(key)}`
       const candidates = [`YOUTUBE_RAG__${suffix}`, suffix]
       const name = candidates.find((candidate) => env[candidate] !== undefined)
-      const fileName = candidates.map((candidate) => `${candidate}_FILE`).find((candidate) => env[candidate] !== undefined)
-      if (name && fileName) throw new ConfigError(`invalid configuration: ${name} and ${fileName} are both set; keep one`)
+      const fileName = candidates
+        .map((candidate) => `${candidate}_FILE`)
+        .find((candidate) => env[candidate] !== undefined)
+      if (name && fileName)
+        throw new ConfigError(`invalid configuration: ${name} and ${fileName} are both set; keep one`)
       names[`${section}.${key}`] = name ?? fileName ?? `YOUTUBE_RAG__${suffix}`
       if (name) raw[section]![key] = env[name]!
       else if (fileName) raw[section]![key] = readSettingFile(fileName, env[fileName]!)

@@ -162,16 +162,26 @@ export class PermanentEventError extends Error {
 
 const isJsonType = (contentType: string | undefined) => {
   const type = contentType?.split(';')[0]?.trim().toLowerCase()
-  return type === undefined || type === '' || type === 'application/json' || type === 'text/json' || type.endsWith('+json')
+  return (
+    type === undefined || type === '' || type === 'application/json' || type === 'text/json' || type.endsWith('+json')
+  )
 }
 
 const REQUIRED = ['id', 'source', 'type', 'specversion'] as const
 
 /** Refuses an envelope the SDK would have mended (it invents a missing id, takes any specversion). */
 function checkEnvelope(attributes: Record<string, unknown>): void {
-  const missing = REQUIRED.filter((name) => typeof attributes[name] !== 'string' || (attributes[name] as string).trim() === '')
-  if (missing.length > 0) throw new InvalidEventError(`malformed CloudEvent: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} required`)
-  if (attributes.specversion !== '1.0') throw new InvalidEventError(`malformed CloudEvent: specversion ${JSON.stringify(attributes.specversion)} is not supported (only 1.0)`)
+  const missing = REQUIRED.filter(
+    (name) => typeof attributes[name] !== 'string' || (attributes[name] as string).trim() === '',
+  )
+  if (missing.length > 0)
+    throw new InvalidEventError(
+      `malformed CloudEvent: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} required`,
+    )
+  if (attributes.specversion !== '1.0')
+    throw new InvalidEventError(
+      `malformed CloudEvent: specversion ${JSON.stringify(attributes.specversion)} is not supported (only 1.0)`,
+    )
 }
 
 const parseJson = (text: string, what: string): unknown => {
@@ -207,7 +217,8 @@ export async function eventFromRequest(request: Request): Promise<CloudEvent<unk
     if (body.trim() !== '') attributes.data = isJsonType(contentType) ? parseJson(body, 'its data') : body
   } else if (contentType?.toLowerCase().startsWith('application/cloudevents+json')) {
     const parsed = parseJson(body, 'the structured event')
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidEventError('malformed CloudEvent: a structured event must be a JSON object')
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new InvalidEventError('malformed CloudEvent: a structured event must be a JSON object')
     attributes = parsed as Record<string, unknown>
     checkEnvelope(attributes)
     if (typeof attributes.data === 'string' && isJsonType(attributes.datacontenttype as string | undefined)) {
@@ -218,13 +229,17 @@ export async function eventFromRequest(request: Request): Promise<CloudEvent<unk
   } else if (contentType?.toLowerCase().startsWith('application/cloudevents-batch+json')) {
     throw new InvalidEventError('malformed CloudEvent: batched events are not accepted; send each event on its own')
   } else {
-    throw new InvalidEventError('malformed CloudEvent: no ce-specversion header (binary mode) and not application/cloudevents+json (structured mode)')
+    throw new InvalidEventError(
+      'malformed CloudEvent: no ce-specversion header (binary mode) and not application/cloudevents+json (structured mode)',
+    )
   }
   try {
     return new CloudEvent<unknown>(attributes as never)
   } catch (error) {
     const details = (error as { errors?: unknown }).errors
-    throw new InvalidEventError(`malformed CloudEvent: ${(error as Error).message}${details ? ` ${JSON.stringify(details)}` : ''}`)
+    throw new InvalidEventError(
+      `malformed CloudEvent: ${(error as Error).message}${details ? ` ${JSON.stringify(details)}` : ''}`,
+    )
   }
 }
 
@@ -264,7 +279,11 @@ export function validateEvent(event: CloudEvent<unknown>): ReceivedEvent {
  * await fetch(requestForEvent(sinkUrl, event))
  * ```
  */
-export function requestForEvent(url: string, event: CloudEvent<unknown>, mode: 'binary' | 'structured' = 'binary'): Request {
+export function requestForEvent(
+  url: string,
+  event: CloudEvent<unknown>,
+  mode: 'binary' | 'structured' = 'binary',
+): Request {
   const message = mode === 'binary' ? HTTP.binary(event) : HTTP.structured(event)
   const headers = new Headers()
   for (const [key, value] of Object.entries(message.headers)) headers.set(key, String(value))

@@ -1,7 +1,13 @@
 import { isAbsolute, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { api } from '@ytrag/api'
-import { createLocalBroker, readBrokerWiring, SqliteDeliveryQueue, type LocalBroker, type PingSourceSpec } from '@ytrag/broker'
+import {
+  createLocalBroker,
+  readBrokerWiring,
+  SqliteDeliveryQueue,
+  type LocalBroker,
+  type PingSourceSpec,
+} from '@ytrag/broker'
 import { PING_EVENT_TYPE } from '@ytrag/events'
 import { CloudEvent } from 'cloudevents'
 import { Cron } from 'croner'
@@ -9,7 +15,16 @@ import { loadConfig, type Config } from '@ytrag/config'
 import { deadLetter } from '@ytrag/dead-letter'
 import { discover } from '@ytrag/discover'
 import { download } from '@ytrag/download'
-import { assertStorageWritable, createFunctionApps, diskSpaceCheck, openDependencies, openTracing, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
+import {
+  assertStorageWritable,
+  createFunctionApps,
+  diskSpaceCheck,
+  openDependencies,
+  openTracing,
+  serveApp,
+  type FunctionDefinition,
+  type RunningServer,
+} from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
 import { transcribe } from '@ytrag/transcribe'
 import { createLogger } from '@ytrag/logging'
@@ -68,7 +83,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   await assertStorageWritable(config)
   // `npm start`: a current yt-dlp when the machine's is missing or too old (see chooseLocalYtDlp).
   // A path the user set is theirs; YTDLP__LOCAL_DOWNLOAD=off keeps the machine's.
-  const pathSet = ['YOUTUBE_RAG__TOOLS__YTDLP_PATH', 'TOOLS__YTDLP_PATH'].some((name) => env[name] !== undefined || env[`${name}_FILE`] !== undefined)
+  const pathSet = ['YOUTUBE_RAG__TOOLS__YTDLP_PATH', 'TOOLS__YTDLP_PATH'].some(
+    (name) => env[name] !== undefined || env[`${name}_FILE`] !== undefined,
+  )
   if (options.chooseYtDlp && config.ytdlp.localDownload === 'auto' && !pathSet) {
     const chosen = await chooseLocalYtDlp({
       binary: config.tools.ytdlpPath,
@@ -84,7 +101,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   // Each function exports its spans as its own service, as in the cluster (when an OTLP endpoint is set).
   const tracing = await openTracing(config, env, logger)
   const stores = opened.stores
-  const manifestsDir = isAbsolute(config.broker.manifestsDir) ? config.broker.manifestsDir : resolve(repositoryRoot, config.broker.manifestsDir)
+  const manifestsDir = isAbsolute(config.broker.manifestsDir)
+    ? config.broker.manifestsDir
+    : resolve(repositoryRoot, config.broker.manifestsDir)
   const functionUrls: Record<string, string> = {}
 
   // What a killed run left in the temp folder (caption files, downloaded audio) goes first.
@@ -111,7 +130,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         if (!(await listening)) throw new Error('the local server did not start')
         const target = functionUrls[service]
         if (!target) return new Response(`no function ${service} runs in this process`, { status: 503 })
-        return fetch(target, { method: 'POST', headers: request.headers, body: await request.text(), signal: request.signal })
+        return fetch(target, {
+          method: 'POST',
+          headers: request.headers,
+          body: await request.text(),
+          signal: request.signal,
+        })
       },
     })
     // Pages the user visits can reach this machine's ports: every listener answers only the
@@ -127,7 +151,14 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         localGuard: guard,
         // The api's readiness is the one a user sees: it tells what would make an ingest fail (the
         // yt-dlp probe is the one discover and download made: one `--version` for the process).
-        ...(isApi ? { readiness: { ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp), disk: diskSpaceCheck(config.storage.dir) } } : {}),
+        ...(isApi
+          ? {
+              readiness: {
+                ytdlp: ytdlpReadiness(config.tools.ytdlpPath, config.ytdlp),
+                disk: diskSpaceCheck(config.storage.dir),
+              },
+            }
+          : {}),
         // The broker's counts are shown where the cluster's dead letters are counted.
         ...(definition.name === 'dead-letter' ? { brokerCounts: () => broker!.stats() } : {}),
         tracer: tracing.tracerFor(definition.name),
@@ -136,7 +167,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       servers.push(running)
       functionUrls[definition.name] = `http://127.0.0.1:${running.port}/`
       if (isApi) {
-        apiServer = await serveApp(app, { port: config.server.port, hostname: config.server.host, handleSignals: false })
+        apiServer = await serveApp(app, {
+          port: config.server.port,
+          hostname: config.server.host,
+          handleSignals: false,
+        })
         servers.push(apiServer)
       }
     }
@@ -154,7 +189,10 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   functionsListen(true)
 
   // The PingSources' schedules, run in process: their ticks reach the Broker as Knative's do.
-  const schedules = config.broker.pingSchedule === 'off' ? [] : (wiring.pingSources ?? []).map((source) => runPingSource(source, broker, config.broker.pingSchedule, logger))
+  const schedules =
+    config.broker.pingSchedule === 'off'
+      ? []
+      : (wiring.pingSources ?? []).map((source) => runPingSource(source, broker, config.broker.pingSchedule, logger))
 
   const port = apiServer!.port
   const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host
@@ -181,12 +219,20 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       })
     }
   }
-  logger.info({ url: `http://${host}:${port}`, storage: config.storage.dir, manifests: manifestsDir, functions: functionUrls }, 'youtube-rag local server listening')
+  logger.info(
+    { url: `http://${host}:${port}`, storage: config.storage.dir, manifests: manifestsDir, functions: functionUrls },
+    'youtube-rag local server listening',
+  )
   return { url: `http://${host}:${port}`, port, config, stores, broker, functionUrls, close }
 }
 
 /** Sends a PingSource's event to the broker on its schedule (or `override`), as Knative's ping adapter does. */
-function runPingSource(source: PingSourceSpec, broker: LocalBroker, override: string | undefined, logger: ReturnType<typeof createLogger>): Cron {
+function runPingSource(
+  source: PingSourceSpec,
+  broker: LocalBroker,
+  override: string | undefined,
+  logger: ReturnType<typeof createLogger>,
+): Cron {
   const json = source.contentType === undefined || source.contentType.includes('json')
   const data = source.data === undefined ? undefined : json ? JSON.parse(source.data) : source.data
   const schedule = override ?? source.schedule
@@ -198,6 +244,8 @@ function runPingSource(source: PingSourceSpec, broker: LocalBroker, override: st
       datacontenttype: source.contentType ?? 'application/json',
       ...(data === undefined ? {} : { data }),
     })
-    await broker.send(event).catch((error: unknown) => logger.warn({ err: error, pingSource: source.name }, 'schedule tick not delivered'))
+    await broker
+      .send(event)
+      .catch((error: unknown) => logger.warn({ err: error, pingSource: source.name }, 'schedule tick not delivered'))
   })
 }

@@ -5,7 +5,13 @@
 // API gives and the document does not describe fails here.
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { startOpenAiTestServer, type OpenAiTestServer } from '@ytrag/providers/testing'
-import { CHAPTERED_VIDEO, fixtureChannel, fixturePages, startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
+import {
+  CHAPTERED_VIDEO,
+  fixtureChannel,
+  fixturePages,
+  startFixtureServer,
+  type FixtureServer,
+} from '@ytrag/youtube/fixtures'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -33,11 +39,18 @@ describe('the API against its OpenAPI document', () => {
    * Calls the API and checks the answer against the document: the status is one the operation
    * lists, and a JSON body is valid against that status's schema. Gives the body.
    */
-  async function call<T = Record<string, unknown>>(method: string, template: string, options: { path?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: T }> {
+  async function call<T = Record<string, unknown>>(
+    method: string,
+    template: string,
+    options: { path?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${server.url}${options.path ?? template}`, {
       method,
       // A local server takes a POST only as JSON, body or not.
-      headers: { ...(options.body === undefined && method !== 'POST' ? {} : { 'content-type': 'application/json' }), ...options.headers },
+      headers: {
+        ...(options.body === undefined && method !== 'POST' ? {} : { 'content-type': 'application/json' }),
+        ...options.headers,
+      },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
     })
     const operation = document.paths[template]?.[method.toLowerCase()]
@@ -49,7 +62,10 @@ describe('the API against its OpenAPI document', () => {
     const pointer = `openapi#/paths/${token(template)}/${method.toLowerCase()}/responses/${response.status}/content/${token('application/json')}/schema`
     const validate = ajv.getSchema(pointer)
     expect(validate, pointer).toBeDefined()
-    if (!validate!(body)) expect.fail(`${method} ${options.path ?? template} ${response.status}: ${ajv.errorsText(validate!.errors)}\n${JSON.stringify(body, null, 2)}`)
+    if (!validate!(body))
+      expect.fail(
+        `${method} ${options.path ?? template} ${response.status}: ${ajv.errorsText(validate!.errors)}\n${JSON.stringify(body, null, 2)}`,
+      )
     if (response.status < 300) succeeded.add(`${method} ${template}`)
     return { status: response.status, body }
   }
@@ -90,51 +106,95 @@ describe('the API against its OpenAPI document', () => {
   })
 
   it('answers every route as the document says, with a video ingested through the pipeline', async () => {
-    const accepted = await call<{ jobId: string }>('POST', '/v1/ingest', { body: { url: fixtures.url('/chapters.html') } })
+    const accepted = await call<{ jobId: string }>('POST', '/v1/ingest', {
+      body: { url: fixtures.url('/chapters.html') },
+    })
     expect(accepted.status).toBe(202)
     await server.broker.idle()
-    const job = await call<{ status: string; audioMinutes: object }>('GET', '/v1/jobs/{jobId}', { path: `/v1/jobs/${accepted.body.jobId}` })
+    const job = await call<{ status: string; audioMinutes: object }>('GET', '/v1/jobs/{jobId}', {
+      path: `/v1/jobs/${accepted.body.jobId}`,
+    })
     expect(job.body).toMatchObject({ status: 'succeeded', audioMinutes: { queued: 0, done: 0 } })
 
     const page = await call<{ items: { videoId: string }[] }>('GET', '/v1/videos', { path: '/v1/videos?limit=5' })
     const videoId = page.body.items[0]!.videoId
     const video = await call('GET', '/v1/videos/{videoId}', { path: `/v1/videos/${videoId}` })
-    expect(video.body).toMatchObject({ status: 'indexed', chapters: expect.any(Array), transcript: { source: 'captions' } })
-    const transcript = await call<{ segments: unknown[] }>('GET', '/v1/videos/{videoId}/transcript', { path: `/v1/videos/${videoId}/transcript` })
+    expect(video.body).toMatchObject({
+      status: 'indexed',
+      chapters: expect.any(Array),
+      transcript: { source: 'captions' },
+    })
+    const transcript = await call<{ segments: unknown[] }>('GET', '/v1/videos/{videoId}/transcript', {
+      path: `/v1/videos/${videoId}/transcript`,
+    })
     expect(transcript.body.segments.length).toBeGreaterThan(0)
 
-    const search = await call<{ hits: { chapter?: object; transcript?: object }[] }>('POST', '/v1/search', { body: { query: 'covering index', limit: 3 } })
-    expect(search.body.hits[0]).toMatchObject({ chapter: expect.any(Object), transcript: { source: 'captions', language: 'en' } })
-    const answer = await call<{ mode: string; citations: unknown[] }>('POST', '/v1/ask', { body: { question: 'What does a covering index hold?' } })
+    const search = await call<{ hits: { chapter?: object; transcript?: object }[] }>('POST', '/v1/search', {
+      body: { query: 'covering index', limit: 3 },
+    })
+    expect(search.body.hits[0]).toMatchObject({
+      chapter: expect.any(Object),
+      transcript: { source: 'captions', language: 'en' },
+    })
+    const answer = await call<{ mode: string; citations: unknown[] }>('POST', '/v1/ask', {
+      body: { question: 'What does a covering index hold?' },
+    })
     expect(answer.body.mode).toBe('generative')
     expect(answer.body.citations.length).toBeGreaterThan(0)
     // The chat model failing: the passages instead, with a warning that says so.
-    openai.failNext('/v1/chat/completions', { status: 400, body: { error: { message: 'model not found', type: 'invalid_request_error' } } })
-    const fallback = await call<{ mode: string; warning?: string }>('POST', '/v1/ask', { body: { question: 'What does a covering index hold?' } })
+    openai.failNext('/v1/chat/completions', {
+      status: 400,
+      body: { error: { message: 'model not found', type: 'invalid_request_error' } },
+    })
+    const fallback = await call<{ mode: string; warning?: string }>('POST', '/v1/ask', {
+      body: { question: 'What does a covering index hold?' },
+    })
     expect(fallback.body).toMatchObject({ mode: 'extractive', warning: expect.stringMatching(/chat model failed/) })
 
-    const channel = fixtureChannel(fixtures, { channelId: 'UCcontractChannel0000001', title: 'Contract talks', videos: [{ name: 'chapters', title: 'Database indexes, chapter by chapter', published: new Date() }] })
-    const subscribed = await call<{ channel: { channelId: string } }>('POST', '/v1/channels', { body: { url: channel.url, backfill: 0 } })
+    const channel = fixtureChannel(fixtures, {
+      channelId: 'UCcontractChannel0000001',
+      title: 'Contract talks',
+      videos: [{ name: 'chapters', title: 'Database indexes, chapter by chapter', published: new Date() }],
+    })
+    const subscribed = await call<{ channel: { channelId: string } }>('POST', '/v1/channels', {
+      body: { url: channel.url, backfill: 0 },
+    })
     expect(subscribed.status).toBe(201)
     const again = await call('POST', '/v1/channels', { body: { url: channel.url, intervalSeconds: 3600 } })
     expect(again.status).toBe(200)
     const channelId = subscribed.body.channel.channelId
     await call('GET', '/v1/channels')
     await call('GET', '/v1/channels/{channelId}', { path: `/v1/channels/${channelId}` })
-    expect((await call('POST', '/v1/channels/{channelId}/sync', { path: `/v1/channels/${channelId}/sync` })).status).toBe(202)
+    expect(
+      (await call('POST', '/v1/channels/{channelId}/sync', { path: `/v1/channels/${channelId}/sync` })).status,
+    ).toBe(202)
     await server.broker.idle()
     await call('DELETE', '/v1/channels/{channelId}', { path: `/v1/channels/${channelId}` })
     await call('DELETE', '/v1/videos/{videoId}', { path: `/v1/videos/${videoId}` })
 
-    const every = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`))
+    const every = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    )
     expect([...succeeded].sort()).toEqual(every.sort())
   }, 120_000)
 
   it('answers errors with the one error body, a code from the closed set', async () => {
-    const cases: [string, string, { path?: string; body?: unknown; headers?: Record<string, string> }, number, string][] = [
+    const cases: [
+      string,
+      string,
+      { path?: string; body?: unknown; headers?: Record<string, string> },
+      number,
+      string,
+    ][] = [
       ['GET', '/v1/jobs/{jobId}', { path: '/v1/jobs/no-such-job' }, 404, 'job_not_found'],
       ['GET', '/v1/videos/{videoId}', { path: '/v1/videos/no-such-video' }, 404, 'video_not_found'],
-      ['GET', '/v1/videos/{videoId}/transcript', { path: '/v1/videos/no-such-video/transcript' }, 404, 'video_not_found'],
+      [
+        'GET',
+        '/v1/videos/{videoId}/transcript',
+        { path: '/v1/videos/no-such-video/transcript' },
+        404,
+        'video_not_found',
+      ],
       ['DELETE', '/v1/channels/{channelId}', { path: '/v1/channels/UCnone' }, 404, 'channel_not_found'],
       ['GET', '/v1/videos', { path: '/v1/videos?limit=0' }, 400, 'invalid_request'],
       ['GET', '/v1/videos', { path: '/v1/videos?cursor=garbage' }, 400, 'invalid_cursor'],
@@ -142,10 +202,34 @@ describe('the API against its OpenAPI document', () => {
       ['POST', '/v1/search', { body: { query: 7 } }, 400, 'invalid_request'],
       ['POST', '/v1/ask', { body: { question: 'x', filter: { unknown: true } } }, 400, 'invalid_request'],
       ['POST', '/v1/channels', { body: {} }, 400, 'invalid_request'],
-      ['POST', '/v1/search', { body: { query: 'x' }, headers: { 'content-type': 'text/plain' } }, 415, 'unsupported_media_type'],
-      ['POST', '/v1/ingest', { body: { url: 'https://www.youtube.com/watch?v=x' }, headers: { origin: 'https://evil.example' } }, 403, 'forbidden_origin'],
-      ['DELETE', '/v1/videos/{videoId}', { path: '/v1/videos/x', headers: { 'sec-fetch-site': 'cross-site' } }, 403, 'forbidden_origin'],
-      ['POST', '/v1/search', { body: { query: 'x', filter: { videoIds: ['v'.repeat(300_000)] } } }, 413, 'body_too_large'],
+      [
+        'POST',
+        '/v1/search',
+        { body: { query: 'x' }, headers: { 'content-type': 'text/plain' } },
+        415,
+        'unsupported_media_type',
+      ],
+      [
+        'POST',
+        '/v1/ingest',
+        { body: { url: 'https://www.youtube.com/watch?v=x' }, headers: { origin: 'https://evil.example' } },
+        403,
+        'forbidden_origin',
+      ],
+      [
+        'DELETE',
+        '/v1/videos/{videoId}',
+        { path: '/v1/videos/x', headers: { 'sec-fetch-site': 'cross-site' } },
+        403,
+        'forbidden_origin',
+      ],
+      [
+        'POST',
+        '/v1/search',
+        { body: { query: 'x', filter: { videoIds: ['v'.repeat(300_000)] } } },
+        413,
+        'body_too_large',
+      ],
     ]
     for (const [method, template, options, status, code] of cases) {
       const answer = await call<{ error: { code: string; message: string } }>(method, template, options)

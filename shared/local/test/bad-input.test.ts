@@ -45,19 +45,30 @@ function send(base: string, testCase: Case): Promise<Answer> {
   const url = new URL(testCase.path, base)
   const body = typeof testCase.body === 'string' ? Buffer.from(testCase.body, 'utf8') : testCase.body
   const headers: Record<string, string> = { ...testCase.headers }
-  if (body && !testCase.chunked && headers['content-length'] === undefined) headers['content-length'] = String(body.length)
+  if (body && !testCase.chunked && headers['content-length'] === undefined)
+    headers['content-length'] = String(body.length)
   return new Promise((resolve, reject) => {
     let answered = false
-    const req = request({ host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: testCase.method, headers, agent: false }, (res) => {
-      answered = true
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })
-        req.destroy()
-      })
-      res.on('error', reject)
-    })
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method: testCase.method,
+        headers,
+        agent: false,
+      },
+      (res) => {
+        answered = true
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })
+          req.destroy()
+        })
+        res.on('error', reject)
+      },
+    )
     let stop!: () => void
     const stopped = new Promise<void>((done) => (stop = done))
     req.once('response', () => stop())
@@ -95,11 +106,37 @@ const big = (bytes: number) => Buffer.alloc(bytes, 0x20)
 /** The public API's cases. */
 function apiCases(): Case[] {
   const cases: Case[] = []
-  const api = (name: string, method: string, path: string, status: number, body?: string | Buffer, headers: Record<string, string> = authed, extra: Partial<Case> = {}) =>
-    cases.push({ name, target: 'api', method, path, status, headers, ...(body === undefined ? {} : { body }), ...extra })
+  const api = (
+    name: string,
+    method: string,
+    path: string,
+    status: number,
+    body?: string | Buffer,
+    headers: Record<string, string> = authed,
+    extra: Partial<Case> = {},
+  ) =>
+    cases.push({
+      name,
+      target: 'api',
+      method,
+      path,
+      status,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      ...extra,
+    })
 
   // Keys: none, unknown, malformed (keys are on in this server).
-  for (const [method, path] of [['GET', '/v1/videos'], ['POST', '/v1/search'], ['POST', '/v1/ask'], ['POST', '/v1/ingest'], ['GET', '/v1/jobs/x'], ['GET', '/v1/channels'], ['DELETE', '/v1/videos/x'], ['POST', '/v1/channels/x/sync']] as const) {
+  for (const [method, path] of [
+    ['GET', '/v1/videos'],
+    ['POST', '/v1/search'],
+    ['POST', '/v1/ask'],
+    ['POST', '/v1/ingest'],
+    ['GET', '/v1/jobs/x'],
+    ['GET', '/v1/channels'],
+    ['DELETE', '/v1/videos/x'],
+    ['POST', '/v1/channels/x/sync'],
+  ] as const) {
     api(`no key: ${method} ${path}`, method, path, 401, method === 'POST' ? '{}' : undefined, json)
   }
   for (const [label, headers] of [
@@ -162,7 +199,8 @@ function apiCases(): Case[] {
     ['no question', {}],
     ['a too-long question', { question: 'q'.repeat(2001) }],
     ['limit 21', { question: 'q', limit: 21 }],
-  ] as const) api(`/v1/ask: ${label}`, 'POST', '/v1/ask', 400, JSON.stringify(body))
+  ] as const)
+    api(`/v1/ask: ${label}`, 'POST', '/v1/ask', 400, JSON.stringify(body))
   for (const [label, body] of [
     ['no url', {}],
     ['a numeric url', { url: 42 }],
@@ -174,13 +212,15 @@ function apiCases(): Case[] {
     ['a loopback address', { url: 'http://127.0.0.1:8000/v1/videos' }],
     ['a 1-letter language', { url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', language: 'e' }],
     ['a string force', { url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', force: 'yes' }],
-  ] as const) api(`/v1/ingest: ${label}`, 'POST', '/v1/ingest', 400, JSON.stringify(body))
+  ] as const)
+    api(`/v1/ingest: ${label}`, 'POST', '/v1/ingest', 400, JSON.stringify(body))
   for (const [label, body] of [
     ['a negative backfill', { url: 'https://www.youtube.com/@x', backfill: -1 }],
     ['a word backfill', { url: 'https://www.youtube.com/@x', backfill: 'some' }],
     ['a 1 s interval', { url: 'https://www.youtube.com/@x', intervalSeconds: 1 }],
     ['eleven languages', { url: 'https://www.youtube.com/@x', languages: Array.from({ length: 11 }, () => 'en') }],
-  ] as const) api(`/v1/channels: ${label}`, 'POST', '/v1/channels', 400, JSON.stringify(body))
+  ] as const)
+    api(`/v1/channels: ${label}`, 'POST', '/v1/channels', 400, JSON.stringify(body))
 
   // Cursors and query strings.
   const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
@@ -195,7 +235,8 @@ function apiCases(): Case[] {
     ['a word limit', 'limit=abc'],
     ['a negative limit', 'limit=-1'],
     ['an empty channelId', 'channelId='],
-  ] as const) api(`/v1/videos?: ${label}`, 'GET', `/v1/videos?${query}`, 400)
+  ] as const)
+    api(`/v1/videos?: ${label}`, 'GET', `/v1/videos?${query}`, 400)
 
   // Ids and routes.
   for (const [label, method, path] of [
@@ -211,7 +252,8 @@ function apiCases(): Case[] {
     ['an unknown route', 'GET', '/v1/nothing-here'],
     ['PUT on search', 'PUT', '/v1/search'],
     ['GET on ingest', 'GET', '/v1/ingest'],
-  ] as const) api(`ids: ${label}`, method, path, 404, method === 'PUT' ? '{"query":"x"}' : undefined)
+  ] as const)
+    api(`ids: ${label}`, method, path, 404, method === 'PUT' ? '{"query":"x"}' : undefined)
   api('ids: syncing an unknown channel', 'POST', '/v1/channels/UCnope/sync', 404, '{}')
 
   // Media types and origins: what a web page could send from another site.
@@ -221,25 +263,58 @@ function apiCases(): Case[] {
     ['multipart', 'multipart/form-data; boundary=x'],
     ['text/json', 'text/json'],
   ] as const) {
-    api(`media type: ingest as ${label}`, 'POST', '/v1/ingest', 415, '{"url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ"}', { authorization: `Bearer ${KEY}`, 'content-type': type })
+    api(
+      `media type: ingest as ${label}`,
+      'POST',
+      '/v1/ingest',
+      415,
+      '{"url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ"}',
+      { authorization: `Bearer ${KEY}`, 'content-type': type },
+    )
   }
-  api('media type: ingest without a content-type', 'POST', '/v1/ingest', 415, '{"url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ"}', { authorization: `Bearer ${KEY}` })
+  api(
+    'media type: ingest without a content-type',
+    'POST',
+    '/v1/ingest',
+    415,
+    '{"url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ"}',
+    { authorization: `Bearer ${KEY}` },
+  )
   for (const [label, origin] of [
     ['another site', 'https://evil.example'],
     ['a look-alike of localhost', 'http://localhost.evil.example'],
     ['the null origin', 'null'],
     ['a LAN address', 'http://192.168.1.20:3000'],
   ] as const) {
-    api(`origin: ingest from ${label}`, 'POST', '/v1/ingest', 403, '{"url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ"}', { ...authed, origin })
+    api(
+      `origin: ingest from ${label}`,
+      'POST',
+      '/v1/ingest',
+      403,
+      '{"url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ"}',
+      { ...authed, origin },
+    )
   }
-  api('origin: delete from another site', 'DELETE', '/v1/videos/x', 403, undefined, { ...authed, origin: 'https://evil.example' })
-  api('origin: a cross-site fetch', 'POST', '/v1/search', 403, '{"query":"x"}', { ...authed, 'sec-fetch-site': 'cross-site' })
+  api('origin: delete from another site', 'DELETE', '/v1/videos/x', 403, undefined, {
+    ...authed,
+    origin: 'https://evil.example',
+  })
+  api('origin: a cross-site fetch', 'POST', '/v1/search', 403, '{"query":"x"}', {
+    ...authed,
+    'sec-fetch-site': 'cross-site',
+  })
   for (const host of ['evil.example', 'evil.example:8000', 'localhost.evil.example', 'rebind.attacker.test:80']) {
     api(`host: ${host}`, 'GET', '/v1/videos', 421, undefined, { ...authed, host })
   }
 
   // Sizes: refused before they are read.
-  api('size: a 300 kB search', 'POST', '/v1/search', 413, JSON.stringify({ query: 'x', filter: { videoIds: ['y'.repeat(300_000)] } }))
+  api(
+    'size: a 300 kB search',
+    'POST',
+    '/v1/search',
+    413,
+    JSON.stringify({ query: 'x', filter: { videoIds: ['y'.repeat(300_000)] } }),
+  )
   api('size: a 100 MB search', 'POST', '/v1/search', 413, big(100 * MB))
   api('size: a 5 MB chunked search', 'POST', '/v1/search', 413, big(5 * MB), authed, { chunked: true })
   api('size: a 100 MB ingest', 'POST', '/v1/ingest', 413, big(100 * MB))
@@ -249,24 +324,53 @@ function apiCases(): Case[] {
 /** The CloudEvents cases, for one function's internal address. */
 function eventCases(fn: string, acceptedType: string): Case[] {
   const cases: Case[] = []
-  const event = (name: string, status: number, headers: Record<string, string>, body?: string | Buffer, extra: Partial<Case> = {}) =>
-    cases.push({ name: `${fn}: ${name}`, target: { function: fn }, method: 'POST', path: '/', status, headers, ...(body === undefined ? {} : { body }), ...extra })
+  const event = (
+    name: string,
+    status: number,
+    headers: Record<string, string>,
+    body?: string | Buffer,
+    extra: Partial<Case> = {},
+  ) =>
+    cases.push({
+      name: `${fn}: ${name}`,
+      target: { function: fn },
+      method: 'POST',
+      path: '/',
+      status,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      ...extra,
+    })
   const binary = (attributes: Record<string, string | undefined>) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' }
-    for (const [key, value] of Object.entries({ 'ce-id': 'id-1', 'ce-source': '/corpus', 'ce-type': acceptedType, 'ce-specversion': '1.0', ...attributes })) {
+    for (const [key, value] of Object.entries({
+      'ce-id': 'id-1',
+      'ce-source': '/corpus',
+      'ce-type': acceptedType,
+      'ce-specversion': '1.0',
+      ...attributes,
+    })) {
       if (value !== undefined) headers[key] = value
     }
     return headers
   }
   const structured = { 'content-type': 'application/cloudevents+json' }
-  const envelope = { id: 'id-1', source: '/corpus', type: acceptedType, specversion: '1.0', datacontenttype: 'application/json', data: {} }
+  const envelope = {
+    id: 'id-1',
+    source: '/corpus',
+    type: acceptedType,
+    specversion: '1.0',
+    datacontenttype: 'application/json',
+    data: {},
+  }
 
   event('not a CloudEvent', 400, json, '{"hello":"world"}')
   event('binary without id', 400, binary({ 'ce-id': undefined }), '{}')
   event('binary without source', 400, binary({ 'ce-source': undefined }), '{}')
   event('binary without type', 400, binary({ 'ce-type': undefined }), '{}')
   event('binary with an empty id', 400, binary({ 'ce-id': ' ' }), '{}')
-  for (const version of ['0.1', '0.3', '9.9']) event(`binary specversion ${version}`, 400, binary({ 'ce-specversion': version }), '{}')
+  for (const version of ['0.1', '0.3', '9.9'])
+    event(`binary specversion ${version}`, 400, binary({ 'ce-specversion': version }), '{}')
   event('binary data that is not JSON', 400, binary({}), '{"jobId":')
   event('binary data of the wrong shape', 400, binary({}), '  {"jobId": 5}')
   event('binary of an unknown type', 400, binary({ 'ce-type': 'io.youtube-rag.nothing.v1' }), '{}')
@@ -316,8 +420,23 @@ describe('bad input over HTTP (the server as npm start runs it)', () => {
     }
     const cases = [...apiCases(), ...Object.entries(accepted).flatMap(([fn, type]) => eventCases(fn, type))]
     // The public port serves neither the events endpoint nor the metrics.
-    cases.push({ name: 'public port: POST / (events)', target: 'api', method: 'POST', path: '/', status: 404, headers: { ...authed, 'ce-id': 'x', 'ce-source': '/x', 'ce-type': accepted.api!, 'ce-specversion': '1.0' }, body: '{}' })
-    cases.push({ name: 'public port: /metrics', target: 'api', method: 'GET', path: '/metrics', status: 404, headers: authed })
+    cases.push({
+      name: 'public port: POST / (events)',
+      target: 'api',
+      method: 'POST',
+      path: '/',
+      status: 404,
+      headers: { ...authed, 'ce-id': 'x', 'ce-source': '/x', 'ce-type': accepted.api!, 'ce-specversion': '1.0' },
+      body: '{}',
+    })
+    cases.push({
+      name: 'public port: /metrics',
+      target: 'api',
+      method: 'GET',
+      path: '/metrics',
+      status: 404,
+      headers: authed,
+    })
     expect(cases.length).toBeGreaterThanOrEqual(150)
 
     const pid = server.serverPid()
@@ -326,7 +445,10 @@ describe('bad input over HTTP (the server as npm start runs it)', () => {
     const wrong: string[] = []
     const statuses = new Map<number, number>()
     for (const testCase of cases) {
-      const answer = await send(base(testCase.target), testCase).catch((error: Error) => ({ status: 0, body: `no answer: ${error.message}` }))
+      const answer = await send(base(testCase.target), testCase).catch((error: Error) => ({
+        status: 0,
+        body: `no answer: ${error.message}`,
+      }))
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
       let error: { code?: unknown; message?: unknown } | undefined
       try {
@@ -335,7 +457,12 @@ describe('bad input over HTTP (the server as npm start runs it)', () => {
         error = undefined
       }
       const known = (ERROR_CODES as readonly unknown[]).includes(error?.code)
-      if (answer.status !== testCase.status || !known || typeof error?.message !== 'string' || error.message.length < 5) {
+      if (
+        answer.status !== testCase.status ||
+        !known ||
+        typeof error?.message !== 'string' ||
+        error.message.length < 5
+      ) {
         wrong.push(`${testCase.name}: ${answer.status} ${answer.body.slice(0, 200)}`)
       }
     }
@@ -343,15 +470,26 @@ describe('bad input over HTTP (the server as npm start runs it)', () => {
     const hundred = big(100 * MB)
     const parallel = await Promise.all(
       Array.from({ length: 8 }, () =>
-        send(server.base, { name: 'parallel', target: 'api', method: 'POST', path: '/v1/search', headers: authed, body: hundred, status: 413 }).catch((error: Error) => ({ status: 0, body: `no answer: ${error.message}` })),
+        send(server.base, {
+          name: 'parallel',
+          target: 'api',
+          method: 'POST',
+          path: '/v1/search',
+          headers: authed,
+          body: hundred,
+          status: 413,
+        }).catch((error: Error) => ({ status: 0, body: `no answer: ${error.message}` })),
       ),
     )
-    for (const answer of parallel) if (answer.status !== 413) wrong.push(`parallel 100 MB: ${answer.status} ${answer.body.slice(0, 200)}`)
+    for (const answer of parallel)
+      if (answer.status !== 413) wrong.push(`parallel 100 MB: ${answer.status} ${answer.body.slice(0, 200)}`)
     const after = residentBytes(pid)
     const growth = after - before
 
     const total = cases.length + parallel.length
-    const fourxx = [...statuses].filter(([status]) => status >= 400 && status < 500).reduce((sum, [, count]) => sum + count, 0) + parallel.filter((a) => a.status === 413).length
+    const fourxx =
+      [...statuses].filter(([status]) => status >= 400 && status < 500).reduce((sum, [, count]) => sum + count, 0) +
+      parallel.filter((a) => a.status === 413).length
     process.stdout.write(
       `bad-input corpus: ${total} requests (${cases.length} cases + 8 parallel 100 MB), ${fourxx} answered 4xx, ` +
         `statuses ${JSON.stringify(Object.fromEntries(statuses))}, server RSS ${(before / MB).toFixed(1)} -> ${(after / MB).toFixed(1)} MB (growth ${(growth / MB).toFixed(1)} MB)\n`,

@@ -6,7 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { fixtureChannel, loadCaptionFixture, startFixtureServer, type FixtureChannel, type FixtureServer } from '@ytrag/youtube/fixtures'
+import {
+  fixtureChannel,
+  loadCaptionFixture,
+  startFixtureServer,
+  type FixtureChannel,
+  type FixtureServer,
+} from '@ytrag/youtube/fixtures'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { root, startServerProcess, type ServerProcess } from './server-process.ts'
 
@@ -22,9 +28,21 @@ describe('npm start: a channel subscription and the scheduled re-sync', () => {
     dir = mkdtempSync(join(tmpdir(), 'ytrag-e2e-channels-'))
     site = await startFixtureServer({
       videos: [
-        { name: 'indexing', title: 'Database indexing explained', captions: [{ lang: 'en', vtt: loadCaptionFixture('database-indexing') }] },
-        { name: 'sourdough', title: 'Sourdough from scratch', captions: [{ lang: 'en', vtt: loadCaptionFixture('sourdough') }] },
-        { name: 'bicycle', title: 'A short history of the bicycle', captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }] },
+        {
+          name: 'indexing',
+          title: 'Database indexing explained',
+          captions: [{ lang: 'en', vtt: loadCaptionFixture('database-indexing') }],
+        },
+        {
+          name: 'sourdough',
+          title: 'Sourdough from scratch',
+          captions: [{ lang: 'en', vtt: loadCaptionFixture('sourdough') }],
+        },
+        {
+          name: 'bicycle',
+          title: 'A short history of the bicycle',
+          captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }],
+        },
       ],
     })
     channel = fixtureChannel(site, {
@@ -54,13 +72,24 @@ describe('npm start: a channel subscription and the scheduled re-sync', () => {
   })
 
   const ytrag = (...args: string[]) =>
-    promisify(execFile)(process.execPath, [join(root, 'scripts/bootstrap.mjs'), 'cli', ...args, '--server', server.base], { cwd: root, env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1' } })
+    promisify(execFile)(
+      process.execPath,
+      [join(root, 'scripts/bootstrap.mjs'), 'cli', ...args, '--server', server.base],
+      { cwd: root, env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1' } },
+    )
   const channelVideos = async () =>
-    (await server.call<{ items: { videoId: string; status: string }[] }>('GET', `/v1/videos?channelId=${CHANNEL_ID}&limit=50`)).body.items
+    (
+      await server.call<{ items: { videoId: string; status: string }[] }>(
+        'GET',
+        `/v1/videos?channelId=${CHANNEL_ID}&limit=50`,
+      )
+    ).body.items
 
   it('subscribes from the terminal and backfills the newest videos', async () => {
     const added = await ytrag('channels', 'add', channel.url, '--backfill', '2', '--interval', '5', '--wait')
-    expect(added.stdout).toMatch(new RegExp(`^subscribed to Fixture talks \\(${CHANNEL_ID}\\); backfill job [0-9a-f-]{36}`))
+    expect(added.stdout).toMatch(
+      new RegExp(`^subscribed to Fixture talks \\(${CHANNEL_ID}\\); backfill job [0-9a-f-]{36}`),
+    )
     expect(added.stderr).toMatch(/2\/2 videos \(2 indexed, 0 failed\) succeeded/)
     expect((await channelVideos()).map((video) => video.status)).toEqual(['indexed', 'indexed'])
     const listed = await ytrag('channels', 'list')
@@ -78,15 +107,24 @@ describe('npm start: a channel subscription and the scheduled re-sync', () => {
     const deadline = published + 60_000
     let videos = await channelVideos()
     while (!(videos.length === 3 && videos.every((video) => video.status === 'indexed'))) {
-      if (Date.now() > deadline) throw new Error(`the new upload was not picked up: ${JSON.stringify(videos)}\n${server.output().slice(-3000)}`)
+      if (Date.now() > deadline)
+        throw new Error(`the new upload was not picked up: ${JSON.stringify(videos)}\n${server.output().slice(-3000)}`)
       await new Promise((done) => setTimeout(done, 250))
       videos = await channelVideos()
     }
-    const log = server.output().slice(logStart).split('\n').filter((line) => /scheduled syncs started|channel synced/.test(line))
-    console.log(`new upload indexed ${((Date.now() - published) / 1000).toFixed(1)} s after it was published; the server's log:\n${log.join('\n')}`)
+    const log = server
+      .output()
+      .slice(logStart)
+      .split('\n')
+      .filter((line) => /scheduled syncs started|channel synced/.test(line))
+    console.log(
+      `new upload indexed ${((Date.now() - published) / 1000).toFixed(1)} s after it was published; the server's log:\n${log.join('\n')}`,
+    )
     expect(log.some((line) => line.includes('"found":1'))).toBe(true)
     expect(videos.map((video) => video.videoId)).toContain(channel.videoIds.bicycle)
-    const { body } = await server.call<{ hits: { videoId: string }[] }>('POST', '/v1/search', { query: 'penny-farthing' })
+    const { body } = await server.call<{ hits: { videoId: string }[] }>('POST', '/v1/search', {
+      query: 'penny-farthing',
+    })
     expect(body.hits[0]?.videoId).toBe(channel.videoIds.bicycle)
   })
 

@@ -9,7 +9,13 @@ import { join, relative, sep } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { eventType, type EventName } from '@ytrag/events'
 import { blobKeys } from '@ytrag/stores'
-import { CAPTION_FIXTURES, loadCaptionFixture, startFixtureServer, type FixtureServer, type FixtureVideo } from '@ytrag/youtube/fixtures'
+import {
+  CAPTION_FIXTURES,
+  loadCaptionFixture,
+  startFixtureServer,
+  type FixtureServer,
+  type FixtureVideo,
+} from '@ytrag/youtube/fixtures'
 import { startServerProcess, type ProcessInfo, type ServerProcess } from './server-process.ts'
 
 /** How long, after a restart, every job may take to become terminal (issue 10). */
@@ -72,8 +78,10 @@ export interface KillPoint {
   trigger: Trigger
 }
 
-export const emitted = (fn: string, name: EventName) => (line: LogLine) => line.function === fn && line.msg === 'emitted' && line.emitted === eventType(name)
-export const handled = (fn: string, name: EventName) => (line: LogLine) => line.function === fn && line.msg === 'handled' && line.type === eventType(name)
+export const emitted = (fn: string, name: EventName) => (line: LogLine) =>
+  line.function === fn && line.msg === 'emitted' && line.emitted === eventType(name)
+export const handled = (fn: string, name: EventName) => (line: LogLine) =>
+  line.function === fn && line.msg === 'handled' && line.type === eventType(name)
 export const logged = (fn: string, msg: string) => (line: LogLine) => line.function === fn && line.msg === msg
 
 /** What a clean run gives: the measure every scenario is held to. */
@@ -101,7 +109,9 @@ export function chunkRows(storageDir: string): { byVideo: Record<string, ChunkRo
   const db = new DatabaseSync(join(storageDir, 'chunks.sqlite'), { readOnly: true })
   try {
     const byVideo: Record<string, ChunkRows> = {}
-    for (const row of db.prepare('SELECT video_id, count(*) AS n, count(DISTINCT chunk_index) AS d FROM chunks GROUP BY video_id').all()) {
+    for (const row of db
+      .prepare('SELECT video_id, count(*) AS n, count(DISTINCT chunk_index) AS d FROM chunks GROUP BY video_id')
+      .all()) {
       byVideo[String(row.video_id)] = { count: Number(row.n), distinctIndexes: Number(row.d) }
     }
     const rows = Number(db.prepare('SELECT count(*) AS n FROM chunks').get()?.n ?? 0)
@@ -156,7 +166,13 @@ function blobFiles(storageDir: string): string[] {
  * of a page that holds several (the harness's playlist), the info its listing read.
  */
 export const expectedBlobs = (videoIds: string[], language: string) =>
-  videoIds.flatMap((videoId) => [blobKeys.captions(videoId, language), blobKeys.transcript(videoId), blobKeys.listedInfo(videoId)]).sort()
+  videoIds
+    .flatMap((videoId) => [
+      blobKeys.captions(videoId, language),
+      blobKeys.transcript(videoId),
+      blobKeys.listedInfo(videoId),
+    ])
+    .sort()
 
 interface JobView {
   jobId: string
@@ -224,7 +240,8 @@ async function getJson<T>(server: ServerProcess, path: string): Promise<T> {
 }
 
 /** Whether the server is doing anything: a yt-dlp (python) or ffmpeg of its own running. */
-const working = (processes: ProcessInfo[]) => processes.some((info) => /^(yt-dlp|python|ffmpeg|ffprobe)/.test(info.comm))
+const working = (processes: ProcessInfo[]) =>
+  processes.some((info) => /^(yt-dlp|python|ffmpeg|ffprobe)/.test(info.comm))
 
 /**
  * Polls the jobs until each is terminal or `withinMs` has passed. While it waits, a scenario
@@ -251,7 +268,10 @@ async function waitTerminal(server: ServerProcess, jobIds: string[], withinMs: n
 /** The restarted server's warnings and errors (the debug log is long), last ones first out. */
 function logExcerpt(output: string, lines = 12): string {
   const kept = output.split('\n').filter((line) => line && !/"level":"(debug|info|trace)"/.test(line))
-  return kept.slice(-lines).map((line) => `         ${line.slice(0, 400)}`).join('\n')
+  return kept
+    .slice(-lines)
+    .map((line) => `         ${line.slice(0, 400)}`)
+    .join('\n')
 }
 
 const describeVideo = (video: VideoView) =>
@@ -291,10 +311,13 @@ async function checkStorage(server: ServerProcess, storageDir: string, reference
     videos.push(describeVideo(video))
     if (video.status !== 'indexed' || inIndex.count < want) {
       lost.push(videoId)
-      if (video.status === 'indexed') problems.push(`${videoId} is indexed but the chunk index holds ${inIndex.count} of its ${want} chunks`)
+      if (video.status === 'indexed')
+        problems.push(`${videoId} is indexed but the chunk index holds ${inIndex.count} of its ${want} chunks`)
     } else if (inIndex.count > want || video.chunkCount > want || inIndex.distinctIndexes < inIndex.count) {
       duplicated.push(videoId)
-      problems.push(`${videoId} duplicated: ${inIndex.count} chunks in the index (${inIndex.distinctIndexes} distinct), ${video.chunkCount} reported, a clean run ${want}`)
+      problems.push(
+        `${videoId} duplicated: ${inIndex.count} chunks in the index (${inIndex.distinctIndexes} distinct), ${video.chunkCount} reported, a clean run ${want}`,
+      )
     } else if (video.chunkCount !== want) {
       problems.push(`${videoId} reports ${video.chunkCount} chunks, a clean run ${want}`)
     }
@@ -307,7 +330,9 @@ async function checkStorage(server: ServerProcess, storageDir: string, reference
   const blobs = blobFiles(storageDir)
   const orphans = blobs.filter((file) => !reference.blobs.includes(file))
   // A video not indexed may lack its blobs (it is lost already); an indexed one may not.
-  const missing = reference.blobs.filter((file) => !blobs.includes(file) && !lost.some((videoId) => file.startsWith(blobKeys.videoPrefix(videoId))))
+  const missing = reference.blobs.filter(
+    (file) => !blobs.includes(file) && !lost.some((videoId) => file.startsWith(blobKeys.videoPrefix(videoId))),
+  )
   if (orphans.length > 0) problems.push(`orphan blobs: ${orphans.join(', ')}`)
   if (missing.length > 0) problems.push(`blobs missing for indexed videos: ${missing.join(', ')}`)
   return { lost, duplicated, problems, videos }
@@ -342,7 +367,12 @@ export interface ScenarioResult {
  * SIGKILL the whole process tree at `point`, restart on the same storage, wait for every job to
  * be terminal, check videos, chunks and blobs, then ingest the same URL again and check again.
  */
-export async function runScenario(point: KillPoint, reference: Reference, slotPool: Slots, videos: FixtureVideo[]): Promise<ScenarioResult> {
+export async function runScenario(
+  point: KillPoint,
+  reference: Reference,
+  slotPool: Slots,
+  videos: FixtureVideo[],
+): Promise<ScenarioResult> {
   const result: ScenarioResult = { point, killed: false, jobs: [], problems: [], timings: {} }
   let mark = performance.now()
   const lap = (name: string) => {
@@ -423,8 +453,10 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
     // The server may die while it answers (a kill on the api's own emit): the job's id is in the log then.
     const url = fixtures.url(PLAYLIST_PATH)
     const answer = await first.call<{ jobId: string }>('POST', '/v1/ingest', { url }).catch((error: Error) => error)
-    if (!(answer instanceof Error) && answer.status !== 202) throw new Error(`the ingest answered ${answer.status}: ${JSON.stringify(answer.body)}`)
-    if (trigger.kind === 'clock') later(trigger.share * reference.durationMs, `clock at ${Math.round(trigger.share * 100)}% of a clean run`)
+    if (!(answer instanceof Error) && answer.status !== 202)
+      throw new Error(`the ingest answered ${answer.status}: ${JSON.stringify(answer.body)}`)
+    if (trigger.kind === 'clock')
+      later(trigger.share * reference.durationMs, `clock at ${Math.round(trigger.share * 100)}% of a clean run`)
 
     // The kill point must come: if the job ends and nothing fired, the point was never reached.
     const deadline = performance.now() + Math.max(90_000, reference.durationMs * 6)
@@ -457,9 +489,13 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
     if (result.jobs.length === 0) result.problems.push('no job was stored before the kill')
     const waited = await waitTerminal(second, result.jobs, TERMINAL_WITHIN_MS, slot)
     if (waited.terminal) result.terminalMs = Math.round(waited.ms)
-    else result.problems.push(`jobs not terminal ${TERMINAL_WITHIN_MS / 1000} s after the restart: ${waited.jobs.map((job) => `${job.jobId.slice(0, 8)} ${job.status} ${JSON.stringify(job.videos)}`).join('; ')}`)
+    else
+      result.problems.push(
+        `jobs not terminal ${TERMINAL_WITHIN_MS / 1000} s after the restart: ${waited.jobs.map((job) => `${job.jobId.slice(0, 8)} ${job.status} ${JSON.stringify(job.videos)}`).join('; ')}`,
+      )
     for (const job of waited.jobs) {
-      if (waited.terminal && job.status !== 'succeeded') result.problems.push(`job ${job.jobId.slice(0, 8)} ended ${job.status}: ${JSON.stringify(job.errors)}`)
+      if (waited.terminal && job.status !== 'succeeded')
+        result.problems.push(`job ${job.jobId.slice(0, 8)} ended ${job.status}: ${JSON.stringify(job.errors)}`)
     }
     lap('terminal')
     result.check = await checkStorage(second, storage, reference)
@@ -476,9 +512,14 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
       const reingest = await waitTerminal(second, [again.body.jobId], TERMINAL_WITHIN_MS, slot)
       const job = reingest.jobs[0]!
       result.reingest = { status: job.status, ms: Math.round(reingest.ms) }
-      if (!reingest.terminal) result.problems.push(`the re-ingest is not terminal after ${TERMINAL_WITHIN_MS / 1000} s: ${job.status} ${JSON.stringify(job.videos)}`)
+      if (!reingest.terminal)
+        result.problems.push(
+          `the re-ingest is not terminal after ${TERMINAL_WITHIN_MS / 1000} s: ${job.status} ${JSON.stringify(job.videos)}`,
+        )
       else if (job.status !== 'succeeded' || job.videos.indexed !== Object.keys(reference.chunkCounts).length) {
-        result.problems.push(`the re-ingest ended ${job.status} ${JSON.stringify(job.videos)} ${JSON.stringify(job.errors)}`)
+        result.problems.push(
+          `the re-ingest ended ${job.status} ${JSON.stringify(job.videos)} ${JSON.stringify(job.errors)}`,
+        )
       }
       result.reingest.check = await checkStorage(second, storage, reference)
       for (const problem of result.reingest.check.problems) result.problems.push(`after the re-ingest: ${problem}`)
@@ -487,7 +528,8 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
     // What the killed server's downloads left in its temp folder: the restarted server sweeps it.
     const leftovers = readdirSync(temp).filter((name) => name.startsWith('ytrag-'))
     result.tempLeftovers = leftovers.length
-    if (leftovers.length > 0) result.problems.push(`scratch folders of the killed server were left in its TMPDIR: ${leftovers.join(', ')}`)
+    if (leftovers.length > 0)
+      result.problems.push(`scratch folders of the killed server were left in its TMPDIR: ${leftovers.join(', ')}`)
     if (result.problems.length > 0) result.log = logExcerpt(second.output())
     return result
   } catch (error) {
@@ -508,10 +550,15 @@ export async function runScenario(point: KillPoint, reference: Reference, slotPo
 /**
  * The clean run every scenario is held to: the playlist ingested with nothing killed.
  */
-export async function cleanRun(videos: FixtureVideo[]): Promise<Reference & { jobStatus: string; videoCount: number; storageDir: string; cleanup(): void }> {
+export async function cleanRun(
+  videos: FixtureVideo[],
+): Promise<Reference & { jobStatus: string; videoCount: number; storageDir: string; cleanup(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'ytrag-chaos-clean-'))
   const storage = join(dir, 'state')
-  const fixtures = await startFixtureServer({ videos, pages: [{ path: PLAYLIST_PATH, title: 'Chaos playlist', videos: videos.map((video) => video.name) }] })
+  const fixtures = await startFixtureServer({
+    videos,
+    pages: [{ path: PLAYLIST_PATH, title: 'Chaos playlist', videos: videos.map((video) => video.name) }],
+  })
   const server = await startServerProcess(serverEnv(storage, fixtures))
   try {
     const started = performance.now()

@@ -33,26 +33,106 @@ const CAPTION = /^\/captions\//
  * requests and its acknowledgements.
  */
 const KILL_POINTS: KillPoint[] = [
-  { phase: 'listing', name: 'the playlist page requested, yt-dlp listing waits for it', trigger: { kind: 'request', path: PAGE, nth: 1 } },
-  { phase: 'listing', name: 'right after the api emitted ingest.requested', trigger: { kind: 'log', match: emitted('api', 'ingest.requested'), nth: 1 } },
-  { phase: 'listing', name: 'the playlist page served, the listing being read', trigger: { kind: 'request', path: PAGE, nth: 1, delayMs: 100 } },
-  { phase: 'discover', name: 'after the 1st video.discovered emit', trigger: { kind: 'log', match: emitted('discover', 'video.discovered'), nth: 1 } },
-  { phase: 'discover', name: 'after the 8th video.discovered emit, before the job links its videos', trigger: { kind: 'log', match: emitted('discover', 'video.discovered'), nth: 8 } },
-  { phase: 'discover', name: 'job discovered, ingest.requested not yet acknowledged', trigger: { kind: 'log', match: logged('discover', 'discovered'), nth: 1 } },
-  { phase: 'discover', name: 'ingest.requested acknowledged', trigger: { kind: 'log', match: handled('discover', 'ingest.requested'), nth: 1 } },
-  { phase: 'download', name: 'the 1st video.discovered acknowledged', trigger: { kind: 'log', match: handled('download', 'video.discovered'), nth: 1 } },
-  { phase: 'download', name: 'the last video.discovered acknowledged', trigger: { kind: 'log', match: handled('download', 'video.discovered'), nth: 8 } },
-  { phase: 'captions', name: 'the 1st caption file request in flight', trigger: { kind: 'request', path: CAPTION, nth: 1 } },
-  { phase: 'captions', name: 'the last caption file request in flight', trigger: { kind: 'request', path: CAPTION, nth: 8 } },
-  { phase: 'captions', name: 'the 3rd caption file served, its blobs being written', trigger: { kind: 'request', path: CAPTION, nth: 3, delayMs: 60 } },
-  { phase: 'download', name: 'after the 1st transcript.ready emit', trigger: { kind: 'log', match: emitted('download', 'transcript.ready'), nth: 1 } },
-  { phase: 'download', name: 'after the 6th transcript.ready emit', trigger: { kind: 'log', match: emitted('download', 'transcript.ready'), nth: 6 } },
-  { phase: 'download', name: 'the 4th video.discovered acknowledged', trigger: { kind: 'log', match: handled('download', 'video.discovered'), nth: 4 } },
-  { phase: 'indexing', name: 'after the 1st video.indexed emit', trigger: { kind: 'log', match: emitted('indexer', 'video.indexed'), nth: 1 } },
-  { phase: 'indexing', name: 'after the 4th video.indexed emit', trigger: { kind: 'log', match: emitted('indexer', 'video.indexed'), nth: 4 } },
-  { phase: 'indexing', name: 'the 7th transcript.ready acknowledged', trigger: { kind: 'log', match: handled('indexer', 'transcript.ready'), nth: 7 } },
-  { phase: 'indexing', name: 'after the last video.indexed emit (every video indexed)', trigger: { kind: 'log', match: emitted('indexer', 'video.indexed'), nth: 8 } },
-  { phase: 'api', name: 'the 2nd job-progress line of the api', trigger: { kind: 'log', match: logged('api', 'job progress: video indexed'), nth: 2 } },
+  {
+    phase: 'listing',
+    name: 'the playlist page requested, yt-dlp listing waits for it',
+    trigger: { kind: 'request', path: PAGE, nth: 1 },
+  },
+  {
+    phase: 'listing',
+    name: 'right after the api emitted ingest.requested',
+    trigger: { kind: 'log', match: emitted('api', 'ingest.requested'), nth: 1 },
+  },
+  {
+    phase: 'listing',
+    name: 'the playlist page served, the listing being read',
+    trigger: { kind: 'request', path: PAGE, nth: 1, delayMs: 100 },
+  },
+  {
+    phase: 'discover',
+    name: 'after the 1st video.discovered emit',
+    trigger: { kind: 'log', match: emitted('discover', 'video.discovered'), nth: 1 },
+  },
+  {
+    phase: 'discover',
+    name: 'after the 8th video.discovered emit, before the job links its videos',
+    trigger: { kind: 'log', match: emitted('discover', 'video.discovered'), nth: 8 },
+  },
+  {
+    phase: 'discover',
+    name: 'job discovered, ingest.requested not yet acknowledged',
+    trigger: { kind: 'log', match: logged('discover', 'discovered'), nth: 1 },
+  },
+  {
+    phase: 'discover',
+    name: 'ingest.requested acknowledged',
+    trigger: { kind: 'log', match: handled('discover', 'ingest.requested'), nth: 1 },
+  },
+  {
+    phase: 'download',
+    name: 'the 1st video.discovered acknowledged',
+    trigger: { kind: 'log', match: handled('download', 'video.discovered'), nth: 1 },
+  },
+  {
+    phase: 'download',
+    name: 'the last video.discovered acknowledged',
+    trigger: { kind: 'log', match: handled('download', 'video.discovered'), nth: 8 },
+  },
+  {
+    phase: 'captions',
+    name: 'the 1st caption file request in flight',
+    trigger: { kind: 'request', path: CAPTION, nth: 1 },
+  },
+  {
+    phase: 'captions',
+    name: 'the last caption file request in flight',
+    trigger: { kind: 'request', path: CAPTION, nth: 8 },
+  },
+  {
+    phase: 'captions',
+    name: 'the 3rd caption file served, its blobs being written',
+    trigger: { kind: 'request', path: CAPTION, nth: 3, delayMs: 60 },
+  },
+  {
+    phase: 'download',
+    name: 'after the 1st transcript.ready emit',
+    trigger: { kind: 'log', match: emitted('download', 'transcript.ready'), nth: 1 },
+  },
+  {
+    phase: 'download',
+    name: 'after the 6th transcript.ready emit',
+    trigger: { kind: 'log', match: emitted('download', 'transcript.ready'), nth: 6 },
+  },
+  {
+    phase: 'download',
+    name: 'the 4th video.discovered acknowledged',
+    trigger: { kind: 'log', match: handled('download', 'video.discovered'), nth: 4 },
+  },
+  {
+    phase: 'indexing',
+    name: 'after the 1st video.indexed emit',
+    trigger: { kind: 'log', match: emitted('indexer', 'video.indexed'), nth: 1 },
+  },
+  {
+    phase: 'indexing',
+    name: 'after the 4th video.indexed emit',
+    trigger: { kind: 'log', match: emitted('indexer', 'video.indexed'), nth: 4 },
+  },
+  {
+    phase: 'indexing',
+    name: 'the 7th transcript.ready acknowledged',
+    trigger: { kind: 'log', match: handled('indexer', 'transcript.ready'), nth: 7 },
+  },
+  {
+    phase: 'indexing',
+    name: 'after the last video.indexed emit (every video indexed)',
+    trigger: { kind: 'log', match: emitted('indexer', 'video.indexed'), nth: 8 },
+  },
+  {
+    phase: 'api',
+    name: 'the 2nd job-progress line of the api',
+    trigger: { kind: 'log', match: logged('api', 'job progress: video indexed'), nth: 2 },
+  },
   { phase: 'clock', name: 'a third of a clean run after the ingest', trigger: { kind: 'clock', share: 0.33 } },
   { phase: 'clock', name: 'two thirds of a clean run after the ingest', trigger: { kind: 'clock', share: 0.67 } },
 ]
@@ -65,16 +145,26 @@ const label = (result: ScenarioResult) => `${result.point.phase}: ${result.point
 const seconds = (ms: number | undefined) => (ms === undefined ? '-' : (ms / 1000).toFixed(1))
 
 function report(result: ScenarioResult): string {
-  const kill = result.killed ? `killed ${seconds(result.killedAfterMs)} s after the ingest (${result.processesKilled} processes: ${result.killedProcesses?.join(' ')})` : 'not killed'
-  const terminal = result.terminalMs === undefined ? 'jobs NOT terminal' : `jobs terminal ${seconds(result.terminalMs)} s after the restart`
-  const again = result.reingest ? `re-ingest ${result.reingest.status} in ${seconds(result.reingest.ms)} s` : 're-ingest -'
+  const kill = result.killed
+    ? `killed ${seconds(result.killedAfterMs)} s after the ingest (${result.processesKilled} processes: ${result.killedProcesses?.join(' ')})`
+    : 'not killed'
+  const terminal =
+    result.terminalMs === undefined
+      ? 'jobs NOT terminal'
+      : `jobs terminal ${seconds(result.terminalMs)} s after the restart`
+  const again = result.reingest
+    ? `re-ingest ${result.reingest.status} in ${seconds(result.reingest.ms)} s`
+    : 're-ingest -'
   const leftovers = result.tempLeftovers ? `; ${result.tempLeftovers} temp folders left behind` : ''
   const timings = Object.entries(result.timings)
     .map(([phase, ms]) => `${phase} ${seconds(ms)}`)
     .join(', ')
-  const lines = [`${result.problems.length === 0 ? 'ok  ' : 'FAIL'} ${label(result)}: ${kill}; ${terminal}; ${again}${leftovers} [s: ${timings}]`]
+  const lines = [
+    `${result.problems.length === 0 ? 'ok  ' : 'FAIL'} ${label(result)}: ${kill}; ${terminal}; ${again}${leftovers} [s: ${timings}]`,
+  ]
   for (const problem of result.problems) lines.push(`       - ${problem}`)
-  if (result.problems.length > 0 && result.check) lines.push(`       videos after the restart: ${result.check.videos.join(' | ')}`)
+  if (result.problems.length > 0 && result.check)
+    lines.push(`       videos after the restart: ${result.check.videos.join(' | ')}`)
   return lines.join('\n')
 }
 
@@ -96,20 +186,26 @@ describe('chaos: the local server SIGKILLed across the pipeline and restarted on
         const rows = chunkRows(reference.storageDir)
         for (const id of ids) {
           expect(reference.chunkCounts[id]).toBeGreaterThan(0)
-          expect(rows.byVideo[id], id).toEqual({ count: reference.chunkCounts[id], distinctIndexes: reference.chunkCounts[id] })
+          expect(rows.byVideo[id], id).toEqual({
+            count: reference.chunkCounts[id],
+            distinctIndexes: reference.chunkCounts[id],
+          })
         }
         expect(reference.blobs).toEqual(expectedBlobs(ids, 'en'))
       } finally {
         reference.cleanup()
       }
-      console.log(`clean run: ${videos.length} videos in ${seconds(reference.durationMs)} s, chunks ${JSON.stringify(reference.chunkCounts)}`)
+      console.log(
+        `clean run: ${videos.length} videos in ${seconds(reference.durationMs)} s, chunks ${JSON.stringify(reference.chunkCounts)}`,
+      )
 
       const pool = slots(concurrency)
       const results = await Promise.all(
         points.map(async (point) => {
           const result = await runScenario(point, reference, pool, videos)
           console.log(report(result))
-          if (result.problems.length > 0 && result.log) console.log(`       the restarted server's last warnings and errors:\n${result.log}`)
+          if (result.problems.length > 0 && result.log)
+            console.log(`       the restarted server's last warnings and errors:\n${result.log}`)
           return result
         }),
       )
@@ -118,14 +214,28 @@ describe('chaos: the local server SIGKILLed across the pipeline and restarted on
       const lost = results.reduce((sum, result) => sum + (result.check?.lost.length ?? 0), 0)
       const duplicated = results.reduce((sum, result) => sum + (result.check?.duplicated.length ?? 0), 0)
       const allTerminal = results.every((result) => result.terminalMs !== undefined)
-      const maxTerminal = allTerminal ? seconds(Math.max(...results.map((result) => result.terminalMs!))) : `>${TERMINAL_WITHIN_MS / 1000}`
-      console.log(`chaos: ${results.length} scenarios in ${seconds(performance.now() - started)} s, ${concurrency} at a time`)
-      console.log(`kills ${kills}, videos lost ${lost}, duplicated ${duplicated}, max time to terminal ${maxTerminal} s`)
+      const maxTerminal = allTerminal
+        ? seconds(Math.max(...results.map((result) => result.terminalMs!)))
+        : `>${TERMINAL_WITHIN_MS / 1000}`
+      console.log(
+        `chaos: ${results.length} scenarios in ${seconds(performance.now() - started)} s, ${concurrency} at a time`,
+      )
+      console.log(
+        `kills ${kills}, videos lost ${lost}, duplicated ${duplicated}, max time to terminal ${maxTerminal} s`,
+      )
       const leftovers = results.reduce((sum, result) => sum + (result.tempLeftovers ?? 0), 0)
       console.log(`scratch folders of killed servers left after the restarts: ${leftovers}`)
 
-      const failures = results.filter((result) => result.problems.length > 0).map((result) => `${label(result)}: ${result.problems.join('; ')}`)
-      expect({ kills, lost, duplicated, allTerminal, failures }).toEqual({ kills: points.length, lost: 0, duplicated: 0, allTerminal: true, failures: [] })
+      const failures = results
+        .filter((result) => result.problems.length > 0)
+        .map((result) => `${label(result)}: ${result.problems.join('; ')}`)
+      expect({ kills, lost, duplicated, allTerminal, failures }).toEqual({
+        kills: points.length,
+        lost: 0,
+        duplicated: 0,
+        allTerminal: true,
+        failures: [],
+      })
     },
     30 * 60_000,
   )

@@ -11,7 +11,12 @@ describe('a handler that keeps failing', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ytrag-dead-letter-'))
     server = await startLocalServer({
-      env: { YOUTUBE_RAG__STORAGE__DIR: dir, YOUTUBE_RAG__SERVER__PORT: '0', YOUTUBE_RAG__BROKER__BACKOFF_SCALE: '0.01', YOUTUBE_RAG__LOG__LEVEL: 'silent' },
+      env: {
+        YOUTUBE_RAG__STORAGE__DIR: dir,
+        YOUTUBE_RAG__SERVER__PORT: '0',
+        YOUTUBE_RAG__BROKER__BACKOFF_SCALE: '0.01',
+        YOUTUBE_RAG__LOG__LEVEL: 'silent',
+      },
     })
   })
   afterAll(async () => {
@@ -32,7 +37,13 @@ describe('a handler that keeps failing', () => {
       createEvent('transcript.ready', {
         function: 'download',
         subject: 'vid-dl',
-        data: { jobId: 'job-dl', videoId: 'vid-dl', blobKey: 'videos/vid-dl/transcript.json', source: 'captions', language: 'en' },
+        data: {
+          jobId: 'job-dl',
+          videoId: 'vid-dl',
+          blobKey: 'videos/vid-dl/transcript.json',
+          source: 'captions',
+          language: 'en',
+        },
       }),
     )
     await server.broker.idle()
@@ -47,7 +58,11 @@ describe('a handler that keeps failing', () => {
     expect(video?.error).toMatch(/HTTP 500/)
     expect(video?.error).toMatch(/transcript blob .* is missing/)
 
-    const job = (await (await fetch(`${server.url}/v1/jobs/job-dl`)).json()) as { status: string; videos: object; errors: { videoId: string; message: string }[] }
+    const job = (await (await fetch(`${server.url}/v1/jobs/job-dl`)).json()) as {
+      status: string
+      videos: object
+      errors: { videoId: string; message: string }[]
+    }
     expect(job.status).toBe('failed')
     expect(job.videos).toEqual({ total: 1, indexed: 0, failed: 1, skipped: 0 })
     expect(job.errors).toEqual([expect.objectContaining({ videoId: 'vid-dl', message: video?.error })])
@@ -56,10 +71,16 @@ describe('a handler that keeps failing', () => {
   it('marks the job failed when discovery itself is dead-lettered', async () => {
     await server.stores.documents.createJob({ jobId: 'job-dl-2', url: 'https://www.youtube.com/watch?v=zzz' })
     // Delivered straight to the dead-letter function, as the broker does after the last retry.
-    const event = createEvent('ingest.requested', { function: 'api', subject: 'job-dl-2', data: { jobId: 'job-dl-2', url: 'https://www.youtube.com/watch?v=zzz', force: false } }).cloneWith({
+    const event = createEvent('ingest.requested', {
+      function: 'api',
+      subject: 'job-dl-2',
+      data: { jobId: 'job-dl-2', url: 'https://www.youtube.com/watch?v=zzz', force: false },
+    }).cloneWith({
       knativeerrordest: 'http://discover.local/',
       knativeerrorcode: '500',
-      knativeerrordata: Buffer.from('{"error":{"code":"handler_failed","message":"yt-dlp timed out"}}').toString('base64'),
+      knativeerrordata: Buffer.from('{"error":{"code":"handler_failed","message":"yt-dlp timed out"}}').toString(
+        'base64',
+      ),
     })
     const answer = await fetch(requestForEvent(server.functionUrls['dead-letter']!, event))
     expect(answer.status).toBe(202)

@@ -5,7 +5,14 @@ import { promisify } from 'node:util'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CHAPTERED_VIDEO, fixturePages, pennyFarthingCue, SAMPLE_VIDEOS, startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
+import {
+  CHAPTERED_VIDEO,
+  fixturePages,
+  pennyFarthingCue,
+  SAMPLE_VIDEOS,
+  startFixtureServer,
+  type FixtureServer,
+} from '@ytrag/youtube/fixtures'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { root, startServerProcess, type Hit, type Job, type ServerProcess } from './server-process.ts'
 
@@ -23,7 +30,10 @@ describe('local server end to end', () => {
     // The sample site, plus a talk with chapters on a page of its own (not in /all.html).
     fixtures = await startFixtureServer({
       videos: [...SAMPLE_VIDEOS, CHAPTERED_VIDEO],
-      pages: [...fixturePages(SAMPLE_VIDEOS), { path: '/chapters.html', title: 'Indexes in chapters', videos: [CHAPTERED_VIDEO.name] }],
+      pages: [
+        ...fixturePages(SAMPLE_VIDEOS),
+        { path: '/chapters.html', title: 'Indexes in chapters', videos: [CHAPTERED_VIDEO.name] },
+      ],
     })
     dir = mkdtempSync(join(tmpdir(), 'ytrag-e2e-'))
     server = await startServerProcess({
@@ -52,7 +62,9 @@ describe('local server end to end', () => {
     console.log(`fixture playlist (4 videos) ingested end to end in ${seconds.toFixed(1)} s`)
     expect(playlistJob.status).toBe('partial')
     expect(playlistJob.videos).toEqual({ total: 4, indexed: 3, failed: 1, skipped: 0 })
-    expect(playlistJob.errors).toEqual([expect.objectContaining({ message: 'no captions and speech-to-text is not configured' })])
+    expect(playlistJob.errors).toEqual([
+      expect.objectContaining({ message: 'no captions and speech-to-text is not configured' }),
+    ])
   })
 
   it('finds the moment a sentence is spoken, with a deep link to it in a passage at most 20 s before it', async () => {
@@ -69,7 +81,11 @@ describe('local server end to end', () => {
   })
 
   it('answers a question with citations that link to the moment', async () => {
-    const { status, body } = await call<{ answer: string; mode: string; citations: (Hit & { n: number })[] }>('POST', '/v1/ask', { question: pennyFarthingCue.question })
+    const { status, body } = await call<{ answer: string; mode: string; citations: (Hit & { n: number })[] }>(
+      'POST',
+      '/v1/ask',
+      { question: pennyFarthingCue.question },
+    )
     expect(status).toBe(200)
     expect(body.mode).toBe('extractive')
     const cited = body.citations.find((citation) => citation.text.toLowerCase().includes(pennyFarthingCue.phrase))
@@ -82,10 +98,18 @@ describe('local server end to end', () => {
   })
 
   it('keeps every sentence of rolling auto-captions once', async () => {
-    const videos = (await call<{ items: { videoId: string; title: string; status: string; transcript?: { source: string } }[] }>('GET', '/v1/videos?limit=50')).body.items
+    const videos = (
+      await call<{ items: { videoId: string; title: string; status: string; transcript?: { source: string } }[] }>(
+        'GET',
+        '/v1/videos?limit=50',
+      )
+    ).body.items
     const sourdough = videos.find((video) => video.videoId === 'all-2')!
     expect(sourdough.status).toBe('indexed')
-    const { body } = await call<{ segments: { start: number; text: string }[] }>('GET', `/v1/videos/${sourdough.videoId}/transcript`)
+    const { body } = await call<{ segments: { start: number; text: string }[] }>(
+      'GET',
+      `/v1/videos/${sourdough.videoId}/transcript`,
+    )
     const texts = body.segments.map((segment) => segment.text)
     expect(texts.length).toBeGreaterThan(10)
     expect(new Set(texts).size).toBe(texts.length)
@@ -95,9 +119,18 @@ describe('local server end to end', () => {
   })
 
   it('shows each video with its stages and transcript source', async () => {
-    const { body } = await call<{ status: string; stages: Record<string, { status: string }>; transcript: { source: string; language: string }; chunkCount: number }>('GET', '/v1/videos/all-3')
+    const { body } = await call<{
+      status: string
+      stages: Record<string, { status: string }>
+      transcript: { source: string; language: string }
+      chunkCount: number
+    }>('GET', '/v1/videos/all-3')
     expect(body).toMatchObject({ status: 'indexed', transcript: { source: 'captions', language: 'en' } })
-    expect(body.stages).toMatchObject({ download: { status: 'done' }, transcribe: { status: 'skipped' }, index: { status: 'done' } })
+    expect(body.stages).toMatchObject({
+      download: { status: 'done' },
+      transcribe: { status: 'skipped' },
+      index: { status: 'done' },
+    })
     expect(body.chunkCount).toBeGreaterThan(3)
     const silent = (await call<{ status: string; error: string }>('GET', '/v1/videos/all-4')).body
     expect(silent).toMatchObject({ status: 'failed', error: 'no captions and speech-to-text is not configured' })
@@ -106,7 +139,11 @@ describe('local server end to end', () => {
   it('duplicates nothing when the same playlist is ingested again', async () => {
     const before = await search('sourdough starter flour water', 50)
     const chunkCounts = async () =>
-      Promise.all(['all-1', 'all-2', 'all-3'].map(async (id) => (await call<{ chunkCount: number }>('GET', `/v1/videos/${id}`)).body.chunkCount))
+      Promise.all(
+        ['all-1', 'all-2', 'all-3'].map(
+          async (id) => (await call<{ chunkCount: number }>('GET', `/v1/videos/${id}`)).body.chunkCount,
+        ),
+      )
     const countsBefore = await chunkCounts()
     const again = await waitForJob(await ingest(fixtures.url('/all.html')))
     expect(again.videos).toEqual({ total: 4, indexed: 3, failed: 1, skipped: 0 })
@@ -129,7 +166,10 @@ describe('local server end to end', () => {
 
   it('does the same from the terminal: ytrag ingest --wait shows progress, search and ask print deep links', async () => {
     const ytrag = (...args: string[]) =>
-      promisify(execFile)(process.execPath, [join(root, 'scripts/bootstrap.mjs'), 'cli', ...args, '--server', base], { cwd: root, env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1' } })
+      promisify(execFile)(process.execPath, [join(root, 'scripts/bootstrap.mjs'), 'cli', ...args, '--server', base], {
+        cwd: root,
+        env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1' },
+      })
     const ingested = await ytrag('ingest', fixtures.url('/sourdough.html'), '--wait')
     expect(ingested.stdout).toMatch(/^job [0-9a-f-]{36} queued/)
     expect(ingested.stderr).toMatch(/\[#+\] 1\/1 videos \(1 indexed, 0 failed\) succeeded/)
@@ -137,7 +177,9 @@ describe('local server end to end', () => {
     expect(searched.stdout).toContain(`${fixtures.url('/all.html')}#t=`)
     const asked = await ytrag('ask', pennyFarthingCue.question)
     expect(asked.stdout).toMatch(/\[1\] .+ @ \d+:\d\d {2}http/)
-    await expect(ytrag('ingest', 'https://evil.example/x')).rejects.toMatchObject({ stderr: expect.stringMatching(/host_not_allowed/) })
+    await expect(ytrag('ingest', 'https://evil.example/x')).rejects.toMatchObject({
+      stderr: expect.stringMatching(/host_not_allowed/),
+    })
   })
 
   it('cites every passage of a video with chapters under the chapter it starts in, in search and in answers', async () => {
@@ -148,22 +190,32 @@ describe('local server end to end', () => {
     }
     const job = await waitForJob(await ingest(fixtures.url('/chapters.html')))
     expect(job).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1, failed: 0, skipped: 0 } })
-    const video = (await call<{ chapters: unknown; transcript: { source: string; choice: string } }>('GET', '/v1/videos/chapters-1')).body
+    const video = (
+      await call<{ chapters: unknown; transcript: { source: string; choice: string } }>('GET', '/v1/videos/chapters-1')
+    ).body
     expect(video.chapters).toEqual(chapters)
     expect(video.transcript).toMatchObject({ source: 'captions', choice: 'english' })
 
     const filter = { videoIds: ['chapters-1'] }
-    const { body } = await call<{ hits: Hit[] }>('POST', '/v1/search', { query: 'index table column scan tree', limit: 50, filter })
+    const { body } = await call<{ hits: Hit[] }>('POST', '/v1/search', {
+      query: 'index table column scan tree',
+      limit: 50,
+      filter,
+    })
     expect(body.hits.length).toBeGreaterThan(2)
     for (const hit of body.hits) expect(hit.chapter, `hit at ${hit.start} s`).toEqual(chapterOf(hit.start))
     expect(new Set(body.hits.map((hit) => hit.chapter?.title)).size).toBeGreaterThan(1)
     const covering = body.hits.find((hit) => hit.text.includes('A covering index avoids that hop'))!
     expect(covering.chapter).toEqual(chapterOf(covering.start))
 
-    const asked = await call<{ citations: (Hit & { n: number })[] }>('POST', '/v1/ask', { question: 'What does a covering index avoid?', filter })
+    const asked = await call<{ citations: (Hit & { n: number })[] }>('POST', '/v1/ask', {
+      question: 'What does a covering index avoid?',
+      filter,
+    })
     expect(asked.status).toBe(200)
     expect(asked.body.citations.length).toBeGreaterThan(0)
-    for (const citation of asked.body.citations) expect(citation.chapter, `citation at ${citation.start} s`).toEqual(chapterOf(citation.start))
+    for (const citation of asked.body.citations)
+      expect(citation.chapter, `citation at ${citation.start} s`).toEqual(chapterOf(citation.start))
   })
 
   it('deletes a video with its chunks and transcript', async () => {

@@ -32,7 +32,17 @@ interface Blast {
  * Sends up to `count` GETs, `concurrency` at a time, stopping at `seconds`; samples the
  * server's resident memory as it goes.
  */
-async function blast(server: ServerProcess, options: { count: number; concurrency: number; seconds: number; path?: string; headers: (i: number) => Record<string, string>; localAddress?: (i: number) => string }): Promise<Blast> {
+async function blast(
+  server: ServerProcess,
+  options: {
+    count: number
+    concurrency: number
+    seconds: number
+    path?: string
+    headers: (i: number) => Record<string, string>
+    localAddress?: (i: number) => string
+  },
+): Promise<Blast> {
   const pid = server.serverPid()
   const { port } = new URL(server.base)
   const agent = options.localAddress ? undefined : new Agent({ keepAlive: true, maxSockets: options.concurrency })
@@ -46,7 +56,13 @@ async function blast(server: ServerProcess, options: { count: number; concurrenc
   const one = (i: number) =>
     new Promise<void>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port, path: options.path ?? '/v1/videos', headers: options.headers(i), ...(agent ? { agent } : { agent: false, localAddress: options.localAddress!(i) }) },
+        {
+          host: '127.0.0.1',
+          port,
+          path: options.path ?? '/v1/videos',
+          headers: options.headers(i),
+          ...(agent ? { agent } : { agent: false, localAddress: options.localAddress!(i) }),
+        },
         (res) => {
           statuses[res.statusCode!] = (statuses[res.statusCode!] ?? 0) + 1
           res.resume()
@@ -82,7 +98,9 @@ async function rounds(server: ServerProcess, label: string, options: Parameters<
     results.push(result)
   }
   const growthAfterFirst = results[2]!.rssPeak - results[0]!.rssAfter
-  process.stdout.write(`load ${label}: ${results.reduce((sum, r) => sum + r.requests, 0)} requests, RSS ${(results[0]!.rssBefore / MB).toFixed(1)} MB at the start, growth after the first round ${(growthAfterFirst / MB).toFixed(1)} MB\n`)
+  process.stdout.write(
+    `load ${label}: ${results.reduce((sum, r) => sum + r.requests, 0)} requests, RSS ${(results[0]!.rssBefore / MB).toFixed(1)} MB at the start, growth after the first round ${(growthAfterFirst / MB).toFixed(1)} MB\n`,
+  )
   return { results, growthAfterFirst }
 }
 
@@ -111,8 +129,16 @@ describe('load with rotating keys (loopback, the server as npm start runs it)', 
   }
 
   it('with keys on: 3 × 15,000 made-up keys are all refused with 401, and memory does not grow with them', async () => {
-    const running = await start({ YOUTUBE_RAG__API__KEYS: createHash('sha256').update(KEY).digest('hex'), YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '50' })
-    const { results, growthAfterFirst } = await rounds(running, 'keys on, a new key per request', { count: 15_000, concurrency: 32, seconds: 20, headers: () => ({ 'x-api-key': crypto.randomUUID() }) })
+    const running = await start({
+      YOUTUBE_RAG__API__KEYS: createHash('sha256').update(KEY).digest('hex'),
+      YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '50',
+    })
+    const { results, growthAfterFirst } = await rounds(running, 'keys on, a new key per request', {
+      count: 15_000,
+      concurrency: 32,
+      seconds: 20,
+      headers: () => ({ 'x-api-key': crypto.randomUUID() }),
+    })
     for (const result of results) {
       expect(result.requests).toBeGreaterThanOrEqual(3_000)
       expect(result.statuses).toEqual({ 401: result.requests })
@@ -127,8 +153,16 @@ describe('load with rotating keys (loopback, the server as npm start runs it)', 
   it('with keys off: a new key per request is one client (its address), limited after its quota', async () => {
     // An hour's window covers the three rounds however slow the machine is (a 60 s one can turn
     // in the middle of them); it still may turn at the hour, and then allows 100 more.
-    const running = await start({ YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '100', YOUTUBE_RAG__RATE_LIMIT__WINDOW_SECONDS: '3600' })
-    const { results, growthAfterFirst } = await rounds(running, 'keys off, a new key per request', { count: 15_000, concurrency: 32, seconds: 20, headers: () => ({ 'x-api-key': crypto.randomUUID() }) })
+    const running = await start({
+      YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '100',
+      YOUTUBE_RAG__RATE_LIMIT__WINDOW_SECONDS: '3600',
+    })
+    const { results, growthAfterFirst } = await rounds(running, 'keys off, a new key per request', {
+      count: 15_000,
+      concurrency: 32,
+      seconds: 20,
+      headers: () => ({ 'x-api-key': crypto.randomUUID() }),
+    })
     const statuses = (status: number) => results.reduce((sum, result) => sum + (result.statuses[status] ?? 0), 0)
     // 100 allowed in all (200 if the hour turned), every other request 429: the made-up keys never count.
     expect([100, 200]).toContain(statuses(200))
@@ -137,7 +171,10 @@ describe('load with rotating keys (loopback, the server as npm start runs it)', 
   }, 120_000)
 
   it('with keys off: 3 × 10,000 loopback addresses are as many clients, each with its own quota, and memory stays bounded', async () => {
-    const running = await start({ YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '100', YOUTUBE_RAG__RATE_LIMIT__MAX_CLIENTS: '1000' })
+    const running = await start({
+      YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '100',
+      YOUTUBE_RAG__RATE_LIMIT__MAX_CLIENTS: '1000',
+    })
     // All of 127.0.0.0/8 is loopback on Linux: each request comes from an address (and a
     // connection) of its own, 30,000 in all. The route does no work (404 after the limiter), so
     // what is left is the limiter and the connections; memory kept per client or per connection
@@ -145,16 +182,34 @@ describe('load with rotating keys (loopback, the server as npm start runs it)', 
     let i = 0
     const address = () => {
       const n = i++
-      return `127.${1 + (n >> 16)}.${(n >> 8) & 255}.${1 + (n & 255) % 254}`
+      return `127.${1 + (n >> 16)}.${(n >> 8) & 255}.${1 + ((n & 255) % 254)}`
     }
-    const { results, growthAfterFirst } = await rounds(running, 'keys off, a new address (and connection) per request', { count: 10_000, concurrency: 32, seconds: 20, path: '/v1/no-such-route', headers: () => ({}), localAddress: address })
+    const { results, growthAfterFirst } = await rounds(
+      running,
+      'keys off, a new address (and connection) per request',
+      {
+        count: 10_000,
+        concurrency: 32,
+        seconds: 20,
+        path: '/v1/no-such-route',
+        headers: () => ({}),
+        localAddress: address,
+      },
+    )
     for (const result of results) {
       expect(result.requests).toBeGreaterThanOrEqual(2_000)
       expect(result.statuses).toEqual({ 404: result.requests })
     }
     expect(growthAfterFirst).toBeLessThan(BOUNDED_GROWTH)
     // The same churn from one address, for comparison: one client, limited after its quota.
-    const control = await blast(running, { count: 5_000, concurrency: 32, seconds: 15, path: '/v1/no-such-route', headers: () => ({}), localAddress: () => '127.0.0.1' })
+    const control = await blast(running, {
+      count: 5_000,
+      concurrency: 32,
+      seconds: 15,
+      path: '/v1/no-such-route',
+      headers: () => ({}),
+      localAddress: () => '127.0.0.1',
+    })
     report('keys off, one address, a new connection per request (control)', control)
     // 100 per window: a window may turn during the run and allow 100 more.
     expect(control.statuses[404]).toBeGreaterThanOrEqual(100)

@@ -17,24 +17,42 @@ const dashboardText = readFileSync(join(monitoring, 'dashboard.json'), 'utf8')
 const rule = parse(readFileSync(join(monitoring, 'prometheusrule.yaml'), 'utf8'))
 
 /** The part of Grafana's dashboard model the sidecar and Grafana need, strictly where we rely on it. */
-const target = z.object({ refId: z.string(), expr: z.string().min(1), datasource: z.object({ type: z.literal('prometheus'), uid: z.string() }), legendFormat: z.string() })
-const dashboardSchema = z.object({
-  uid: z.string().regex(/^[\w-]{1,40}$/),
-  title: z.string().min(1),
-  schemaVersion: z.number().int().min(36),
-  templating: z.object({ list: z.array(z.object({ name: z.string(), type: z.enum(['datasource', 'query', 'custom', 'constant']) }).passthrough()) }),
-  panels: z
-    .array(
-      z.object({
-        id: z.number().int(),
-        type: z.enum(['timeseries', 'stat', 'gauge', 'table', 'logs']),
-        title: z.string().min(1),
-        gridPos: z.object({ h: z.number(), w: z.number().max(24), x: z.number().min(0).max(23), y: z.number().min(0) }),
-        targets: z.array(target).min(1),
-      }).passthrough(),
-    )
-    .min(1),
-}).passthrough()
+const target = z.object({
+  refId: z.string(),
+  expr: z.string().min(1),
+  datasource: z.object({ type: z.literal('prometheus'), uid: z.string() }),
+  legendFormat: z.string(),
+})
+const dashboardSchema = z
+  .object({
+    uid: z.string().regex(/^[\w-]{1,40}$/),
+    title: z.string().min(1),
+    schemaVersion: z.number().int().min(36),
+    templating: z.object({
+      list: z.array(
+        z.object({ name: z.string(), type: z.enum(['datasource', 'query', 'custom', 'constant']) }).passthrough(),
+      ),
+    }),
+    panels: z
+      .array(
+        z
+          .object({
+            id: z.number().int(),
+            type: z.enum(['timeseries', 'stat', 'gauge', 'table', 'logs']),
+            title: z.string().min(1),
+            gridPos: z.object({
+              h: z.number(),
+              w: z.number().max(24),
+              x: z.number().min(0).max(23),
+              y: z.number().min(0),
+            }),
+            targets: z.array(target).min(1),
+          })
+          .passthrough(),
+      )
+      .min(1),
+  })
+  .passthrough()
 
 /** The ytrag_* metric names an expression reads (histograms by their series names: _bucket, _count). */
 const metricNames = (expr: string) => [...expr.matchAll(/\bytrag_[a-z_]+\b/g)].map((match) => match[0])
@@ -71,11 +89,17 @@ describe('metrics after a pipeline run', () => {
       },
     })
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      })
     // Every sample video: captions for most, speech-to-text for the one without.
     const { jobId } = (await (await post('/v1/ingest', { url: fixtures.url('/all.html') })).json()) as { jobId: string }
     await server.broker.idle()
-    expect(((await (await fetch(`${server.url}/v1/jobs/${jobId}`)).json()) as { status: string }).status).toBe('succeeded')
+    expect(((await (await fetch(`${server.url}/v1/jobs/${jobId}`)).json()) as { status: string }).status).toBe(
+      'succeeded',
+    )
     expect((await post('/v1/search', { query: 'penny-farthing' })).status).toBe(200)
     expect((await post('/v1/ask', { question: 'Which bicycle came first?' })).status).toBe(200)
     await (await post('/v1/ask', { question: 'Which bicycle came first?' }, { accept: 'text/event-stream' })).text()
@@ -105,14 +129,19 @@ describe('metrics after a pipeline run', () => {
   })
 
   const scrapeAll = async () => {
-    const pages = await Promise.all(Object.values(server.functionUrls).map(async (url) => (await fetch(new URL('/metrics', url))).text()))
+    const pages = await Promise.all(
+      Object.values(server.functionUrls).map(async (url) => (await fetch(new URL('/metrics', url))).text()),
+    )
     return { pages, names: sampledNames(pages.join('\n')) }
   }
 
   it('the dashboard fits the dashboard model, with namespace and function variables', () => {
     const dashboard = dashboardSchema.parse(JSON.parse(dashboardText))
-    expect(dashboard.templating.list.map((variable) => variable.name)).toEqual(expect.arrayContaining(['namespace', 'function']))
-    for (const panel of dashboard.panels) for (const { expr } of panel.targets) expect(expr).toMatch(/namespace=~"\$namespace"/)
+    expect(dashboard.templating.list.map((variable) => variable.name)).toEqual(
+      expect.arrayContaining(['namespace', 'function']),
+    )
+    for (const panel of dashboard.panels)
+      for (const { expr } of panel.targets) expect(expr).toMatch(/namespace=~"\$namespace"/)
   })
 
   it('has samples for every metric the dashboard and the alerts read', async () => {
@@ -132,7 +161,9 @@ describe('metrics after a pipeline run', () => {
     expect(text).toMatch(/ytrag_http_request_duration_seconds_count\{[^}]*route="\/v1\/jobs\/:jobId"[^}]*status="404"/)
     expect(text).not.toMatch(/route="\/v1\/jobs\/no-such-job"/)
     expect(text).toMatch(/ytrag_search_duration_seconds_count\{[^}]*backend="[^"]+",mode="hybrid"/)
-    expect(text).toMatch(/ytrag_provider_tokens_total\{[^}]*api="chat",model="gpt-4o-mini",kind="completion"[^}]*\} [1-9]/)
+    expect(text).toMatch(
+      /ytrag_provider_tokens_total\{[^}]*api="chat",model="gpt-4o-mini",kind="completion"[^}]*\} [1-9]/,
+    )
     expect(text).toMatch(/ytrag_provider_tokens_total\{[^}]*api="embeddings"[^}]*kind="prompt"[^}]*\} [1-9]/)
     expect(text).toMatch(/ytrag_provider_cost_dollars_total\{[^}]*api="transcription"[^}]*\} 0\.0*[1-9]/)
     expect(text).toMatch(/ytrag_ytdlp_run_duration_seconds_count\{[^}]*task="captions",outcome="ok"/)

@@ -41,7 +41,8 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
   const bucket = `ytrag-e2e-${randomUUID().slice(0, 8)}`
 
   beforeAll(async () => {
-    if (!(await redisAnswers())) throw new Error(`Redis does not answer at ${REDIS.host}:${REDIS.port}: start it (see .ci/run) before the tests`)
+    if (!(await redisAnswers()))
+      throw new Error(`Redis does not answer at ${REDIS.host}:${REDIS.port}: start it (see .ci/run) before the tests`)
     ;[fixtures, s3, openai] = await Promise.all([startFixtureServer(), startS3rver(), startOpenAiTestServer()])
     mongo = new MongoClient(inject('mongodbUrl'), { serverSelectionTimeoutMS: 5000 })
     dir = mkdtempSync(join(tmpdir(), 'ytrag-e2e-prod-'))
@@ -69,19 +70,26 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
 
   afterAll(async () => {
     await server?.stop()
-    await mongo?.db(database).dropDatabase().catch(() => {})
+    await mongo
+      ?.db(database)
+      .dropDatabase()
+      .catch(() => {})
     await mongo?.close()
     await Promise.all([fixtures?.close(), s3?.close(), openai?.close()])
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
   const s3Keys = (prefix: string) =>
-    s3.requests.filter((request) => request.method === 'PUT' && request.url.startsWith(`/${bucket}/${prefix}`)).map((request) => request.url.split('?')[0])
+    s3.requests
+      .filter((request) => request.method === 'PUT' && request.url.startsWith(`/${bucket}/${prefix}`))
+      .map((request) => request.url.split('?')[0])
 
   it('ingests the fixture playlist: three videos from their captions, the one without through speech-to-text', async () => {
     const started = performance.now()
     const job = await server.waitForJob(await server.ingest(fixtures.url('/all.html')))
-    console.log(`fixture playlist on FerretDB + s3rver + Redis + test OpenAI server: ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    console.log(
+      `fixture playlist on FerretDB + s3rver + Redis + test OpenAI server: ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    )
     expect(job.status, server.output().slice(-2000)).toBe('succeeded')
     expect(job.videos).toEqual({ total: 4, indexed: 4, failed: 0, skipped: 0 })
     // The silent clip has no captions; with a speech-to-text provider it is transcribed instead of failing.
@@ -91,16 +99,32 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
   })
 
   it('kept the documents in MongoDB, the caption files and transcripts in S3, and embedded every chunk', async () => {
-    const videos = await mongo.db(database).collection('videos').find({}, { projection: { _id: 0, videoId: 1, 'stages.index.status': 1 } }).sort({ videoId: 1 }).toArray()
-    expect(videos).toEqual(['all-1', 'all-2', 'all-3', 'all-4'].map((videoId) => ({ videoId, stages: { index: { status: 'done' } } })))
+    const videos = await mongo
+      .db(database)
+      .collection('videos')
+      .find({}, { projection: { _id: 0, videoId: 1, 'stages.index.status': 1 } })
+      .sort({ videoId: 1 })
+      .toArray()
+    expect(videos).toEqual(
+      ['all-1', 'all-2', 'all-3', 'all-4'].map((videoId) => ({ videoId, stages: { index: { status: 'done' } } })),
+    )
     expect(await mongo.db(database).collection('jobs').countDocuments()).toBe(1)
     for (const id of ['all-1', 'all-2', 'all-3']) expect(s3Keys(`videos/${id}/`).length, id).toBeGreaterThanOrEqual(2)
     // The silent clip's audio segment and its transcription went to S3 too.
-    expect(s3Keys('videos/all-4/audio/')).toEqual(expect.arrayContaining([`/${bucket}/videos/all-4/audio/segment-0.ogg`, `/${bucket}/videos/all-4/audio/segment-0.json`]))
+    expect(s3Keys('videos/all-4/audio/')).toEqual(
+      expect.arrayContaining([
+        `/${bucket}/videos/all-4/audio/segment-0.ogg`,
+        `/${bucket}/videos/all-4/audio/segment-0.json`,
+      ]),
+    )
     const embedded = openai.requests
       .filter((request) => request.path === '/v1/embeddings')
       .flatMap((request) => (request.body as { input: string[]; dimensions: number }).input)
-    const chunkCounts = await Promise.all(['all-1', 'all-2', 'all-3', 'all-4'].map(async (id) => (await server.call<{ chunkCount: number }>('GET', `/v1/videos/${id}`)).body.chunkCount))
+    const chunkCounts = await Promise.all(
+      ['all-1', 'all-2', 'all-3', 'all-4'].map(
+        async (id) => (await server.call<{ chunkCount: number }>('GET', `/v1/videos/${id}`)).body.chunkCount,
+      ),
+    )
     expect(embedded.length).toBe(chunkCounts.reduce((a, b) => a + b, 0))
   })
 
@@ -109,7 +133,11 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
     expect(hit?.text.toLowerCase()).toContain(pennyFarthingCue.phrase)
     expect(hit!.start).toBeLessThanOrEqual(pennyFarthingCue.startSeconds)
     expect(hit!.start).toBeGreaterThanOrEqual(pennyFarthingCue.startSeconds - 20)
-    const { body, headers } = await server.call<{ answer: string; mode: string; citations: (Hit & { n: number })[] }>('POST', '/v1/ask', { question: pennyFarthingCue.question })
+    const { body, headers } = await server.call<{ answer: string; mode: string; citations: (Hit & { n: number })[] }>(
+      'POST',
+      '/v1/ask',
+      { question: pennyFarthingCue.question },
+    )
     expect(headers.get('ratelimit-limit')).toBe('10000')
     expect(body.mode).toBe('generative')
     expect(body.answer).toMatch(/\[1\]$/)
@@ -139,7 +167,10 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
 
   it('reports the blob store by name when S3 goes away', async () => {
     await s3.close()
-    const { status, body } = await server.call<{ message: string; failing: Record<string, string> }>('GET', '/health/ready')
+    const { status, body } = await server.call<{ message: string; failing: Record<string, string> }>(
+      'GET',
+      '/health/ready',
+    )
     expect(status).toBe(503)
     expect(body.message).toBe('not ready: blobs store (s3) is down')
     expect(Object.keys(body.failing)).toEqual(['blobs'])

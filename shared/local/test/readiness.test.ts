@@ -50,7 +50,9 @@ describe('local readiness', () => {
       expect(answer.status).toBe(200)
       const body = (await answer.json()) as { status: string; message: string; degraded: Record<string, string> }
       expect(body.status).toBe('degraded')
-      expect(body.degraded.ytdlp).toMatch(/^yt-dlp: yt-dlp 2023\.03\.04 \(.*\) is older than 2025\.11\.12 \(YOUTUBE_RAG__YTDLP__MIN_VERSION\)/)
+      expect(body.degraded.ytdlp).toMatch(
+        /^yt-dlp: yt-dlp 2023\.03\.04 \(.*\) is older than 2025\.11\.12 \(YOUTUBE_RAG__YTDLP__MIN_VERSION\)/,
+      )
       expect(body.degraded.ytdlp).toContain('--js-runtimes (YOUTUBE_RAG__YTDLP__JS_RUNTIMES) is left out')
       expect(body.message).toMatch(/^degraded: /)
       // One --version for the whole process: discover, download and the api share the answer.
@@ -63,12 +65,16 @@ describe('local readiness', () => {
 
   it('answers 503 for a yt-dlp below the floor with BELOW_FLOOR=refuse, and 200 ready for a current one', async () => {
     const old = await recordedYtDlp(join(dir, 'old-refuse'), { version: '2023.03.04' })
-    const refusing = await startLocalServer({ env: env({ YOUTUBE_RAG__TOOLS__YTDLP_PATH: old.path, YOUTUBE_RAG__YTDLP__BELOW_FLOOR: 'refuse' }) })
+    const refusing = await startLocalServer({
+      env: env({ YOUTUBE_RAG__TOOLS__YTDLP_PATH: old.path, YOUTUBE_RAG__YTDLP__BELOW_FLOOR: 'refuse' }),
+    })
     try {
       const answer = await fetch(`${refusing.url}/health/ready`)
       expect(answer.status).toBe(503)
       const body = (await answer.json()) as { failing: Record<string, string> }
-      expect(body.failing.ytdlp).toMatch(/yt-dlp 2023\.03\.04 .* is older than 2025\.11\.12 .*update it \(pip install -U yt-dlp.*YOUTUBE_RAG__YTDLP__BELOW_FLOOR=refuse/)
+      expect(body.failing.ytdlp).toMatch(
+        /yt-dlp 2023\.03\.04 .* is older than 2025\.11\.12 .*update it \(pip install -U yt-dlp.*YOUTUBE_RAG__YTDLP__BELOW_FLOOR=refuse/,
+      )
     } finally {
       await refusing.close()
     }
@@ -84,14 +90,22 @@ describe('local readiness', () => {
 
   it('calls a storage directory full under the free space it needs, naming YOUTUBE_RAG__STORAGE__DIR', async () => {
     // The real file system's free space, against a need no disk meets and one every disk does.
-    await expect(diskSpaceCheck(dir, { minFreeBytes: Number.MAX_SAFE_INTEGER }).ping()).rejects.toThrow(/YOUTUBE_RAG__STORAGE__DIR\) has \d+ MB free/)
+    await expect(diskSpaceCheck(dir, { minFreeBytes: Number.MAX_SAFE_INTEGER }).ping()).rejects.toThrow(
+      /YOUTUBE_RAG__STORAGE__DIR\) has \d+ MB free/,
+    )
     await expect(diskSpaceCheck(dir, { minFreeBytes: 1 }).ping()).resolves.toBeUndefined()
   })
 
   it("calls the scratch folder full the same way, naming the pod's /tmp (download and transcribe check it in every mode)", async () => {
-    const scratch = diskSpaceCheck(tmpdir(), { minFreeBytes: Number.MAX_SAFE_INTEGER, label: 'scratch space', setting: "TMPDIR, the pod's /tmp emptyDir" })
+    const scratch = diskSpaceCheck(tmpdir(), {
+      minFreeBytes: Number.MAX_SAFE_INTEGER,
+      label: 'scratch space',
+      setting: "TMPDIR, the pod's /tmp emptyDir",
+    })
     expect(scratch.label).toBe('scratch space')
-    await expect(scratch.ping()).rejects.toThrow(new RegExp(`^${tmpdir()} \\(TMPDIR, the pod's /tmp emptyDir\\) has \\d+ MB free`))
+    await expect(scratch.ping()).rejects.toThrow(
+      new RegExp(`^${tmpdir()} \\(TMPDIR, the pod's /tmp emptyDir\\) has \\d+ MB free`),
+    )
     expect(scratchSpaceCheck().label).toBe('scratch space')
     await expect(scratchSpaceCheck().ping()).resolves.toBeUndefined()
   })
@@ -102,6 +116,8 @@ describe('local readiness', () => {
     writeFileSync(file, 'x')
     const started = startLocalServer({ env: env({ YOUTUBE_RAG__STORAGE__DIR: join(file, 'store') }) })
     await expect(started).rejects.toBeInstanceOf(ConfigError)
-    await expect(started).rejects.toThrow(/YOUTUBE_RAG__STORAGE__DIR: the storage directory .* is not writable \(ENOTDIR\)/)
+    await expect(started).rejects.toThrow(
+      /YOUTUBE_RAG__STORAGE__DIR: the storage directory .* is not writable \(ENOTDIR\)/,
+    )
   })
 })

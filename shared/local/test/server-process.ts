@@ -179,7 +179,10 @@ const portInUse = (port: number) =>
  * const jobId = await server.ingest(url)
  * await server.kill() // SIGKILL, the whole tree
  */
-export async function startServerProcess(env: Record<string, string>, options: { onLine?: (line: string) => void } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { onLine?: (line: string) => void } = {},
+): Promise<ServerProcess> {
   // The server takes a port the kernel gives it (0) and says which: a port probed free here could
   // be taken by any listener of the other test files before the server binds it.
   let base = ''
@@ -189,7 +192,13 @@ export async function startServerProcess(env: Record<string, string>, options: {
   const child: ChildProcess = spawn(process.execPath, [join(root, 'scripts/bootstrap.mjs'), 'serve'], {
     cwd: root,
     // The machine's yt-dlp, never a download: a test must not depend on the network.
-    env: { ...process.env, YOUTUBE_RAG_SKIP_INSTALL: '1', YOUTUBE_RAG__SERVER__PORT: '0', YOUTUBE_RAG__YTDLP__LOCAL_DOWNLOAD: 'off', ...env },
+    env: {
+      ...process.env,
+      YOUTUBE_RAG_SKIP_INSTALL: '1',
+      YOUTUBE_RAG__SERVER__PORT: '0',
+      YOUTUBE_RAG__YTDLP__LOCAL_DOWNLOAD: 'off',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const pid = child.pid!
@@ -226,7 +235,8 @@ export async function startServerProcess(env: Record<string, string>, options: {
     const tree = processTree(pid)
     if (!hasExited()) child.kill('SIGTERM')
     const deadline = Date.now() + 15_000
-    while (tree.some((info) => alive(info.pid)) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50))
+    while (tree.some((info) => alive(info.pid)) && Date.now() < deadline)
+      await new Promise((done) => setTimeout(done, 50))
     // A graceful stop that hangs (a delivery that never ends) must not leave the server behind.
     for (const info of tree) if (alive(info.pid)) signal(info.pid, 'SIGKILL')
     await exited
@@ -240,7 +250,12 @@ export async function startServerProcess(env: Record<string, string>, options: {
       base = announced[1]!
       port = Number(announced[2])
     }
-    const ready = base ? await fetch(`${base}/health/ready`).then((r) => r.status, () => 0) : 0
+    const ready = base
+      ? await fetch(`${base}/health/ready`).then(
+          (r) => r.status,
+          () => 0,
+        )
+      : 0
     if (ready === 200) break
     if (hasExited() || Date.now() > deadline) {
       await stop()
@@ -252,7 +267,12 @@ export async function startServerProcess(env: Record<string, string>, options: {
   const call = async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(`${base}${path}`, {
       method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      ...(body === undefined
+        ? {}
+        : {
+            headers: { 'content-type': 'application/json' },
+            body: typeof body === 'string' ? body : JSON.stringify(body),
+          }),
     })
     return { status: response.status, body: (await response.json()) as T, headers: response.headers }
   }
@@ -266,11 +286,13 @@ export async function startServerProcess(env: Record<string, string>, options: {
     for (;;) {
       const { body } = await call<Job>('GET', `/v1/jobs/${jobId}`)
       if (!['queued', 'running'].includes(body.status)) return body
-      if (Date.now() > deadline) throw new Error(`job ${jobId} still ${body.status}: ${JSON.stringify(body)}\n${output.slice(-3000)}`)
+      if (Date.now() > deadline)
+        throw new Error(`job ${jobId} still ${body.status}: ${JSON.stringify(body)}\n${output.slice(-3000)}`)
       await new Promise((done) => setTimeout(done, 200))
     }
   }
-  const search = async (query: string, limit = 10) => (await call<{ hits: Hit[] }>('POST', '/v1/search', { query, limit })).body.hits
+  const search = async (query: string, limit = 10) =>
+    (await call<{ hits: Hit[] }>('POST', '/v1/search', { query, limit })).body.hits
 
   const serverPid = () => {
     const found = descendants(child.pid!).filter((pid) => readProc(pid, 'cmdline').includes('shared/local/src/main.ts'))

@@ -18,14 +18,26 @@ import { discover } from '@ytrag/discover'
 import { download } from '@ytrag/download'
 import { eventFromRequest, eventType, httpSink, PING_EVENT_TYPE, type EventName } from '@ytrag/events'
 import { CloudEvent } from 'cloudevents'
-import { createFunctionApps, openDependencies, serveApp, type FunctionDefinition, type RunningServer } from '@ytrag/function'
+import {
+  createFunctionApps,
+  openDependencies,
+  serveApp,
+  type FunctionDefinition,
+  type RunningServer,
+} from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
 import { createLogger } from '@ytrag/logging'
 import { HARBOUR_STORY, makeSpeechFixture } from '@ytrag/media/testing'
 import { startOpenAiTestServer, type OpenAiTestServer } from '@ytrag/providers/testing'
 import type { Stores } from '@ytrag/stores'
 import { transcribe } from '@ytrag/transcribe'
-import { fixtureChannel, loadCaptionFixture, startFixtureServer, type FixtureChannel, type FixtureServer } from '@ytrag/youtube/fixtures'
+import {
+  fixtureChannel,
+  loadCaptionFixture,
+  startFixtureServer,
+  type FixtureChannel,
+  type FixtureServer,
+} from '@ytrag/youtube/fixtures'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { firstCues } from './chaos-harness.ts'
 
@@ -60,7 +72,11 @@ async function listen(handler: (request: Request) => Promise<Response>): Promise
     req.on('end', () => {
       const headers = new Headers()
       for (const [key, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(key, value)
-      const request = new Request(`http://sink${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, body: Buffer.concat(chunks) })
+      const request = new Request(`http://sink${req.url ?? '/'}`, {
+        method: req.method ?? 'POST',
+        headers,
+        body: Buffer.concat(chunks),
+      })
       handler(request).then(
         async (response) => {
           res.writeHead(response.status, Object.fromEntries(response.headers))
@@ -83,7 +99,10 @@ async function listen(handler: (request: Request) => Promise<Response>): Promise
  * routing by the Triggers in knative/base and delivering over HTTP. `refuse` names the pair
  * whose first send gets a 503.
  */
-async function startPipeline(env: Record<string, string>, refuse?: { fn: string; event: EventName }): Promise<Pipeline> {
+async function startPipeline(
+  env: Record<string, string>,
+  refuse?: { fn: string; event: EventName },
+): Promise<Pipeline> {
   const dir = mkdtempSync(join(tmpdir(), 'ytrag-sink-refusal-'))
   const fullEnv = { YOUTUBE_RAG__STORAGE__DIR: dir, ...env }
   const config = loadConfig(fullEnv)
@@ -92,8 +111,17 @@ async function startPipeline(env: Record<string, string>, refuse?: { fn: string;
   const destination = {
     write(line: string) {
       try {
-        const record = JSON.parse(line) as { level: string; function: string; msg: string; type?: string; subject?: string; err?: { message?: string } }
-        lines.push(`${record.function} ${record.level}: ${record.msg} [${record.type ?? ''} ${record.subject ?? ''}]${record.err?.message ? ` ${record.err.message}` : ''}`)
+        const record = JSON.parse(line) as {
+          level: string
+          function: string
+          msg: string
+          type?: string
+          subject?: string
+          err?: { message?: string }
+        }
+        lines.push(
+          `${record.function} ${record.level}: ${record.msg} [${record.type ?? ''} ${record.subject ?? ''}]${record.err?.message ? ` ${record.err.message}` : ''}`,
+        )
       } catch {
         lines.push(line.trimEnd())
       }
@@ -125,7 +153,12 @@ async function startPipeline(env: Record<string, string>, refuse?: { fn: string;
     const sink = await listen(async (request) => {
       const event = await eventFromRequest(request)
       const record = { fn, type: event.type, subject: event.subject ?? '' }
-      if (refuse && fn === refuse.fn && event.type === eventType(refuse.event) && !refused.some((r) => r.fn === fn && r.type === record.type)) {
+      if (
+        refuse &&
+        fn === refuse.fn &&
+        event.type === eventType(refuse.event) &&
+        !refused.some((r) => r.fn === fn && r.type === record.type)
+      ) {
         refused.push(record)
         return new Response('the broker ingress is overloaded', { status: 503 })
       }
@@ -135,7 +168,12 @@ async function startPipeline(env: Record<string, string>, refuse?: { fn: string;
     })
     servers.push({ close: () => new Promise((done) => sink.server.close(() => done())) })
     // As npm start serves them: deliveries go to each function's internal listener, users to the api's own port.
-    const { app, internal } = createFunctionApps(definition, { config, sink: httpSink(sink.url), logger: logger(fn), ...opened })
+    const { app, internal } = createFunctionApps(definition, {
+      config,
+      sink: httpSink(sink.url),
+      logger: logger(fn),
+      ...opened,
+    })
     const running: RunningServer = await serveApp(internal, { port: 0, hostname: '127.0.0.1', handleSignals: false })
     servers.push(running)
     functionUrls[fn] = `http://127.0.0.1:${running.port}/`
@@ -234,8 +272,20 @@ const CASES: RefusalCase[] = [
   { fn: 'indexer', event: 'video.indexed', path: 'speech', awaited: false },
   // The job's report of a video that cannot be indexed is an outcome too.
   { fn: 'download', event: 'video.failed', path: 'uncaptioned', awaited: true },
-  { fn: 'transcribe', event: 'video.failed', path: 'speech', awaited: true, providerRefuses: { path: '/v1/audio/transcriptions', stage: 'transcribe', reason: /speech-to-text failed/ } },
-  { fn: 'indexer', event: 'video.failed', path: 'speech', awaited: true, providerRefuses: { path: '/v1/embeddings', stage: 'index', reason: /embedding failed/ } },
+  {
+    fn: 'transcribe',
+    event: 'video.failed',
+    path: 'speech',
+    awaited: true,
+    providerRefuses: { path: '/v1/audio/transcriptions', stage: 'transcribe', reason: /speech-to-text failed/ },
+  },
+  {
+    fn: 'indexer',
+    event: 'video.failed',
+    path: 'speech',
+    awaited: true,
+    providerRefuses: { path: '/v1/embeddings', stage: 'index', reason: /embedding failed/ },
+  },
 ]
 
 describe('a sink that refuses (503) the first send of each event type', () => {
@@ -255,9 +305,21 @@ describe('a sink that refuses (503) the first send of each event type', () => {
     const speech = await makeSpeechFixture(dir, HARBOUR_STORY.slice(0, 5))
     site = await startFixtureServer({
       videos: [
-        { name: 'indexing', title: 'Database indexing explained', captions: [{ lang: 'en', vtt: loadCaptionFixture('database-indexing') }] },
-        { name: 'sourdough', title: 'Sourdough from scratch', captions: [{ lang: 'en', vtt: firstCues(loadCaptionFixture('sourdough'), 60) }] },
-        { name: 'bicycle', title: 'A short history of the bicycle', captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }] },
+        {
+          name: 'indexing',
+          title: 'Database indexing explained',
+          captions: [{ lang: 'en', vtt: loadCaptionFixture('database-indexing') }],
+        },
+        {
+          name: 'sourdough',
+          title: 'Sourdough from scratch',
+          captions: [{ lang: 'en', vtt: firstCues(loadCaptionFixture('sourdough'), 60) }],
+        },
+        {
+          name: 'bicycle',
+          title: 'A short history of the bicycle',
+          captions: [{ lang: 'en', vtt: loadCaptionFixture('bicycle-history') }],
+        },
         { name: 'harbour', title: 'A day in the harbour', mediaFile: speech.file },
         { name: 'silent', title: 'A clip without captions' },
       ],
@@ -288,7 +350,12 @@ describe('a sink that refuses (503) the first send of each event type', () => {
     }
     envs.captions = { ...common, YOUTUBE_RAG__OPENAI__BASE_URL: '' }
     envs.uncaptioned = envs.captions
-    envs.speech = { ...common, YOUTUBE_RAG__OPENAI__BASE_URL: openai.baseUrl, YOUTUBE_RAG__AUDIO__SEGMENT_SECONDS: '8', YOUTUBE_RAG__OPENAI__EMBEDDING_DIMENSIONS: '16' }
+    envs.speech = {
+      ...common,
+      YOUTUBE_RAG__OPENAI__BASE_URL: openai.baseUrl,
+      YOUTUBE_RAG__AUDIO__SEGMENT_SECONDS: '8',
+      YOUTUBE_RAG__OPENAI__EMBEDDING_DIMENSIONS: '16',
+    }
 
     for (const path of ['captions', 'speech', 'uncaptioned'] as const) {
       const pipeline = await startPipeline(envs[path])
@@ -298,7 +365,10 @@ describe('a sink that refuses (503) the first send of each event type', () => {
         await pipeline.settle()
         const listed = (await pipeline.call<{ items: VideoView[] }>('GET', '/v1/videos?limit=50')).body.items
         videoIds[path] = listed.map((video) => video.videoId).sort()
-        clean[path] = { outcome: await outcome(pipeline, answer.body.jobId, videoIds[path]), accepted: [...pipeline.accepted] }
+        clean[path] = {
+          outcome: await outcome(pipeline, answer.body.jobId, videoIds[path]),
+          accepted: [...pipeline.accepted],
+        }
         expect(pipeline.refused).toEqual([])
         expect(pipeline.broker.stats(), pipeline.log()).toMatchObject({ deadLettered: 0, failed: 0 })
       } finally {
@@ -306,11 +376,19 @@ describe('a sink that refuses (503) the first send of each event type', () => {
       }
     }
     // The clean runs are what the refused ones are held to; they must be what a user expects.
-    expect(clean.captions.outcome.job).toMatchObject({ status: 'succeeded', videos: { total: 3, indexed: 3, failed: 0 } })
+    expect(clean.captions.outcome.job).toMatchObject({
+      status: 'succeeded',
+      videos: { total: 3, indexed: 3, failed: 0 },
+    })
     expect(clean.speech.outcome.job).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1, failed: 0 } })
     expect(subjectsOf(clean.speech.accepted, 'download', 'audio.segment.ready')).toEqual(['harbour-1'])
-    expect(clean.speech.accepted.filter((r) => r.type === eventType('audio.segment.ready')).length).toBeGreaterThanOrEqual(2)
-    expect(clean.uncaptioned.outcome.job).toMatchObject({ status: 'partial', videos: { total: 2, indexed: 1, failed: 1 } })
+    expect(
+      clean.speech.accepted.filter((r) => r.type === eventType('audio.segment.ready')).length,
+    ).toBeGreaterThanOrEqual(2)
+    expect(clean.uncaptioned.outcome.job).toMatchObject({
+      status: 'partial',
+      videos: { total: 2, indexed: 1, failed: 1 },
+    })
     for (const path of ['captions', 'speech', 'uncaptioned'] as const) {
       for (const [videoId, video] of Object.entries(clean[path].outcome.videos)) {
         if (video.status === 'indexed') expect(video.indexed, videoId).toBe(video.chunkCount)
@@ -323,37 +401,56 @@ describe('a sink that refuses (503) the first send of each event type', () => {
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  it.each(CASES)('$fn: the first $event refused, the broker retries and the $path pipeline completes', async ({ fn, event, path, awaited, providerRefuses }) => {
-    const pipeline = await startPipeline(envs[path], { fn, event })
-    try {
-      if (providerRefuses) openai.failNext(providerRefuses.path, { status: 400, times: 1 })
-      const answer = await pipeline.call<{ jobId: string }>('POST', '/v1/ingest', { url: site.url(pages[path]) })
-      expect(answer.status).toBe(202)
-      await pipeline.settle()
-      const after = await outcome(pipeline, answer.body.jobId, videoIds[path])
-      const context = `${JSON.stringify(after, null, 1)}\nrefused: ${JSON.stringify(pipeline.refused)}\n${pipeline.log()}`
-      // The refusal did happen, once, and the pair's events all went out in the end.
-      expect(pipeline.refused, 'the sink refused the first send').toEqual([expect.objectContaining({ fn, type: eventType(event) })])
-      const sent = subjectsOf(pipeline.accepted, fn, event)
-      const expectedSent = providerRefuses ? videoIds[path] : subjectsOf(clean[path].accepted, fn, event)
-      if (awaited) expect(sent, `every ${event} due was sent again and taken\n${context}`).toEqual(expectedSent)
-      else if (sent.length < expectedSent.length) console.log(`${fn}: the refused ${event} was never sent again (only ${sent.join(', ') || 'none'} of ${expectedSent.join(', ')})`)
-      // The broker's retry did it, not the dead-letter sink.
-      expect(pipeline.broker.stats().deadLettered, context).toBe(0)
-      if (providerRefuses) {
-        // Ended, with the provider's reason, as the same refusal ends a run whose sink takes everything.
-        expect(after.job, context).toMatchObject({ status: 'failed', videos: { total: 1, indexed: 0, failed: 1 } })
-        expect(after.job.errors, context).toEqual([expect.objectContaining({ videoId: videoIds[path][0], stage: providerRefuses.stage, message: expect.stringMatching(providerRefuses.reason) })])
-        return
+  it.each(CASES)(
+    '$fn: the first $event refused, the broker retries and the $path pipeline completes',
+    async ({ fn, event, path, awaited, providerRefuses }) => {
+      const pipeline = await startPipeline(envs[path], { fn, event })
+      try {
+        if (providerRefuses) openai.failNext(providerRefuses.path, { status: 400, times: 1 })
+        const answer = await pipeline.call<{ jobId: string }>('POST', '/v1/ingest', { url: site.url(pages[path]) })
+        expect(answer.status).toBe(202)
+        await pipeline.settle()
+        const after = await outcome(pipeline, answer.body.jobId, videoIds[path])
+        const context = `${JSON.stringify(after, null, 1)}\nrefused: ${JSON.stringify(pipeline.refused)}\n${pipeline.log()}`
+        // The refusal did happen, once, and the pair's events all went out in the end.
+        expect(pipeline.refused, 'the sink refused the first send').toEqual([
+          expect.objectContaining({ fn, type: eventType(event) }),
+        ])
+        const sent = subjectsOf(pipeline.accepted, fn, event)
+        const expectedSent = providerRefuses ? videoIds[path] : subjectsOf(clean[path].accepted, fn, event)
+        if (awaited) expect(sent, `every ${event} due was sent again and taken\n${context}`).toEqual(expectedSent)
+        else if (sent.length < expectedSent.length)
+          console.log(
+            `${fn}: the refused ${event} was never sent again (only ${sent.join(', ') || 'none'} of ${expectedSent.join(', ')})`,
+          )
+        // The broker's retry did it, not the dead-letter sink.
+        expect(pipeline.broker.stats().deadLettered, context).toBe(0)
+        if (providerRefuses) {
+          // Ended, with the provider's reason, as the same refusal ends a run whose sink takes everything.
+          expect(after.job, context).toMatchObject({ status: 'failed', videos: { total: 1, indexed: 0, failed: 1 } })
+          expect(after.job.errors, context).toEqual([
+            expect.objectContaining({
+              videoId: videoIds[path][0],
+              stage: providerRefuses.stage,
+              message: expect.stringMatching(providerRefuses.reason),
+            }),
+          ])
+          return
+        }
+        const cleanJob = clean[path].outcome.job
+        expect(after.job, context).toMatchObject({
+          status: cleanJob.status,
+          videos: cleanJob.videos,
+          errors: cleanJob.errors,
+        })
+        expect(after.videos, context).toEqual(clean[path].outcome.videos)
+      } finally {
+        openai.reset()
+        await pipeline.close()
       }
-      const cleanJob = clean[path].outcome.job
-      expect(after.job, context).toMatchObject({ status: cleanJob.status, videos: cleanJob.videos, errors: cleanJob.errors })
-      expect(after.videos, context).toEqual(clean[path].outcome.videos)
-    } finally {
-      openai.reset()
-      await pipeline.close()
-    }
-  }, 120_000)
+    },
+    120_000,
+  )
 
   it('api: the first ingest.requested refused — the client gets a clear 503, and the same POST again works', async () => {
     const pipeline = await startPipeline(envs.captions, { fn: 'api', event: 'ingest.requested' })
@@ -370,7 +467,10 @@ describe('a sink that refuses (503) the first send of each event type', () => {
       expect(again.status).toBe(202)
       await pipeline.settle()
       const after = await outcome(pipeline, again.body.jobId, videoIds.captions)
-      expect(after.job, pipeline.log()).toMatchObject({ status: 'succeeded', videos: clean.captions.outcome.job.videos })
+      expect(after.job, pipeline.log()).toMatchObject({
+        status: 'succeeded',
+        videos: clean.captions.outcome.job.videos,
+      })
       expect(after.videos).toEqual(clean.captions.outcome.videos)
     } finally {
       await pipeline.close()
@@ -380,19 +480,32 @@ describe('a sink that refuses (503) the first send of each event type', () => {
   it('api: the first channel.resync.requested refused — subscribing answers a clear 503, and subscribing again starts the backfill', async () => {
     const pipeline = await startPipeline(envs.captions, { fn: 'api', event: 'channel.resync.requested' })
     try {
-      const first = await pipeline.call<{ error?: { code: string; message: string } }>('POST', '/v1/channels', { url: channel.url })
-      expect(pipeline.refused).toEqual([expect.objectContaining({ fn: 'api', type: eventType('channel.resync.requested') })])
+      const first = await pipeline.call<{ error?: { code: string; message: string } }>('POST', '/v1/channels', {
+        url: channel.url,
+      })
+      expect(pipeline.refused).toEqual([
+        expect.objectContaining({ fn: 'api', type: eventType('channel.resync.requested') }),
+      ])
       // What the ingest route does for the same refusal: 503, the broker named, and "try again".
-      expect.soft({ status: first.status, code: first.body.error?.code }, JSON.stringify(first.body)).toEqual({ status: 503, code: 'broker_unavailable' })
+      expect
+        .soft({ status: first.status, code: first.body.error?.code }, JSON.stringify(first.body))
+        .toEqual({ status: 503, code: 'broker_unavailable' })
 
       // The user does as told; the backfill the first request could not start must start now.
-      const again = await pipeline.call<{ jobId?: string; channel: { channelId: string } }>('POST', '/v1/channels', { url: channel.url })
+      const again = await pipeline.call<{ jobId?: string; channel: { channelId: string } }>('POST', '/v1/channels', {
+        url: channel.url,
+      })
       expect(again.status, JSON.stringify(again.body)).toBeLessThan(300)
-      expect(again.body.jobId, `subscribing again started no backfill: ${JSON.stringify(again.body)}`).toEqual(expect.any(String))
+      expect(again.body.jobId, `subscribing again started no backfill: ${JSON.stringify(again.body)}`).toEqual(
+        expect.any(String),
+      )
       await pipeline.settle()
       const ids = Object.values(channel.videoIds).sort()
       const after = await outcome(pipeline, again.body.jobId!, ids)
-      expect(after.job, pipeline.log()).toMatchObject({ status: 'succeeded', videos: { total: 2, indexed: 2, failed: 0 } })
+      expect(after.job, pipeline.log()).toMatchObject({
+        status: 'succeeded',
+        videos: { total: 2, indexed: 2, failed: 0 },
+      })
     } finally {
       await pipeline.close()
     }
@@ -402,30 +515,53 @@ describe('a sink that refuses (503) the first send of each event type', () => {
     const pipeline = await startPipeline(envs.captions, { fn: 'discover', event: 'channel.resync.requested' })
     try {
       // A subscription synced every 5 s (the shortest interval), its backfill done.
-      const subscribed = await pipeline.call<{ jobId: string }>('POST', '/v1/channels', { url: channel.url, backfill: 1, intervalSeconds: 5 })
+      const subscribed = await pipeline.call<{ jobId: string }>('POST', '/v1/channels', {
+        url: channel.url,
+        backfill: 1,
+        intervalSeconds: 5,
+      })
       expect(subscribed.status).toBe(201)
       await pipeline.settle()
       expect((await pipeline.call<JobView>('GET', `/v1/jobs/${subscribed.body.jobId}`)).body.status).toBe('succeeded')
-      const before = (await pipeline.call<{ items: VideoView[] }>('GET', '/v1/videos?limit=50')).body.items.map((video) => video.videoId)
+      const before = (await pipeline.call<{ items: VideoView[] }>('GET', '/v1/videos?limit=50')).body.items.map(
+        (video) => video.videoId,
+      )
 
       // An upload for the scheduled sync to find (an older video the backfill left out is not new).
       channel.publish({ name: 'sourdough', title: 'Sourdough from scratch', published: new Date() })
       // Once the sync is due, a tick of the PingSource (sent as the in-process schedule sends it).
-      const due = Date.parse((await pipeline.call<{ nextSyncAt: string }>('GET', `/v1/channels/${channel.channelId}`)).body.nextSyncAt)
+      const due = Date.parse(
+        (await pipeline.call<{ nextSyncAt: string }>('GET', `/v1/channels/${channel.channelId}`)).body.nextSyncAt,
+      )
       await new Promise((done) => setTimeout(done, Math.max(0, due - Date.now()) + 200))
       const ping = readBrokerWiring(knativeBaseDir).pingSources![0]!
       await pipeline.broker.send(
-        new CloudEvent({ type: PING_EVENT_TYPE, source: `/apis/v1/namespaces/youtube-rag/pingsources/${ping.name}`, datacontenttype: 'application/json', data: JSON.parse(ping.data ?? '{}') }),
+        new CloudEvent({
+          type: PING_EVENT_TYPE,
+          source: `/apis/v1/namespaces/youtube-rag/pingsources/${ping.name}`,
+          datacontenttype: 'application/json',
+          data: JSON.parse(ping.data ?? '{}'),
+        }),
       )
       await pipeline.settle()
-      expect(pipeline.refused).toEqual([expect.objectContaining({ fn: 'discover', type: eventType('channel.resync.requested') })])
+      expect(pipeline.refused).toEqual([
+        expect.objectContaining({ fn: 'discover', type: eventType('channel.resync.requested') }),
+      ])
       // The sync the tick started: sent again, and run, listing the channel's newest videos.
-      expect(subjectsOf(pipeline.accepted, 'discover', 'channel.resync.requested'), `the due sync was never sent\n${pipeline.log()}`).toEqual([channel.channelId])
-      const synced = (await pipeline.call<{ lastSyncAt?: string; lastOutcome?: string }>('GET', `/v1/channels/${channel.channelId}`)).body
+      expect(
+        subjectsOf(pipeline.accepted, 'discover', 'channel.resync.requested'),
+        `the due sync was never sent\n${pipeline.log()}`,
+      ).toEqual([channel.channelId])
+      const synced = (
+        await pipeline.call<{ lastSyncAt?: string; lastOutcome?: string }>('GET', `/v1/channels/${channel.channelId}`)
+      ).body
       expect(Date.parse(synced.lastSyncAt ?? '0'), JSON.stringify(synced)).toBeGreaterThan(due)
       const videos = (await pipeline.call<{ items: VideoView[] }>('GET', '/v1/videos?limit=50')).body.items
       expect(videos.length).toBeGreaterThan(before.length)
-      expect(videos.every((video) => video.status === 'indexed'), JSON.stringify(videos.map((video) => [video.videoId, video.status]))).toBe(true)
+      expect(
+        videos.every((video) => video.status === 'indexed'),
+        JSON.stringify(videos.map((video) => [video.videoId, video.status])),
+      ).toBe(true)
     } finally {
       await pipeline.close()
     }

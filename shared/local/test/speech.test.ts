@@ -23,7 +23,9 @@ describe('npm start: a video without captions, transcribed in segments', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ytrag-e2e-speech-'))
     speech = await makeSpeechFixture(dir, [...HARBOUR_STORY])
-    fixtures = await startFixtureServer({ videos: [{ name: 'harbour', title: 'A day in the harbour', mediaFile: speech.file }] })
+    fixtures = await startFixtureServer({
+      videos: [{ name: 'harbour', title: 'A day in the harbour', mediaFile: speech.file }],
+    })
     transcriber = speechFixtureTranscriber(speech.timeline, { maxSeconds: SEGMENT_SECONDS })
     openai = await startOpenAiTestServer({ transcriptionScript: transcriber.script })
     server = await startServerProcess({
@@ -47,21 +49,38 @@ describe('npm start: a video without captions, transcribed in segments', () => {
   it('ingests the video: every segment transcribed, joined, indexed, with the audio minutes shown', async () => {
     const started = performance.now()
     const job = await server.waitForJob(await server.ingest(fixtures.url('/harbour.html')))
-    console.log(`${speech.seconds.toFixed(0)} s of speech ingested through speech-to-text in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    console.log(
+      `${speech.seconds.toFixed(0)} s of speech ingested through speech-to-text in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    )
     expect(job.status, server.output().slice(-2000)).toBe('succeeded')
     expect(transcriber.heard.length).toBeGreaterThanOrEqual(3)
     const minutes = Math.round(speech.seconds / 6) / 10
     expect((job as unknown as { audioMinutes: unknown }).audioMinutes).toEqual({ queued: 0, done: minutes })
-    const { body: video } = await server.call<{ status: string; transcript: Record<string, unknown>; stages: Record<string, { status: string }> }>('GET', '/v1/videos/harbour-1')
-    expect(video).toMatchObject({ status: 'indexed', transcript: { source: 'speech-to-text', language: 'en', model: 'whisper-1' } })
-    expect(video.stages).toMatchObject({ download: { status: 'done' }, transcribe: { status: 'done' }, index: { status: 'done' } })
+    const { body: video } = await server.call<{
+      status: string
+      transcript: Record<string, unknown>
+      stages: Record<string, { status: string }>
+    }>('GET', '/v1/videos/harbour-1')
+    expect(video).toMatchObject({
+      status: 'indexed',
+      transcript: { source: 'speech-to-text', language: 'en', model: 'whisper-1' },
+    })
+    expect(video.stages).toMatchObject({
+      download: { status: 'done' },
+      transcribe: { status: 'done' },
+      index: { status: 'done' },
+    })
   })
 
   it('finds a sentence from the last segment at its absolute time, and cites it in an answer', async () => {
     const last = speech.timeline.at(-1)!
     const lastSegmentStart = speech.seconds - transcriber.heard.at(-1)!.seconds
     expect(last.start).toBeGreaterThan(lastSegmentStart)
-    const hits = (await server.call<{ hits: (Hit & { transcript: { source: string } })[] }>('POST', '/v1/search', { query: 'blessing of the boats' })).body.hits
+    const hits = (
+      await server.call<{ hits: (Hit & { transcript: { source: string } })[] }>('POST', '/v1/search', {
+        query: 'blessing of the boats',
+      })
+    ).body.hits
     // Among the best passages (fused with the test server's embeddings, which are not a real
     // model's, its rank among them is not the point), at the sentence's absolute time.
     const hit = hits.slice(0, 3).find((candidate) => candidate.text.includes('blessing of the boats'))
@@ -71,7 +90,11 @@ describe('npm start: a video without captions, transcribed in segments', () => {
     expect(hit!.moment).toBeGreaterThanOrEqual(hit!.start)
     expect(hit!.moment).toBeLessThanOrEqual(last.start + 0.5)
     expect(hit!.transcript.source).toBe('speech-to-text')
-    const { body } = await server.call<{ mode: string; answer: string; citations: (Hit & { n: number })[] }>('POST', '/v1/ask', { question: 'When does the village gather on the quay for the blessing of the boats?' })
+    const { body } = await server.call<{ mode: string; answer: string; citations: (Hit & { n: number })[] }>(
+      'POST',
+      '/v1/ask',
+      { question: 'When does the village gather on the quay for the blessing of the boats?' },
+    )
     expect(body.mode).toBe('generative')
     const cited = body.citations.find((citation) => citation.text.includes('blessing of the boats'))
     expect(cited, JSON.stringify(body)).toBeDefined()

@@ -19,7 +19,12 @@ const CALLER_SPAN_ID = '00f067aa0ba902b7'
 const EVENT_TYPE = (name: string) => `io.youtube-rag.${name}.v1`
 
 /** Runs one ingest of one captioned video through a local server started with `env`; closes it (which flushes its spans). */
-async function ingestOnce(fixtures: FixtureServer, openai: OpenAiTestServer, env: Record<string, string>, headers: Record<string, string> = {}) {
+async function ingestOnce(
+  fixtures: FixtureServer,
+  openai: OpenAiTestServer,
+  env: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'ytrag-traces-'))
   const server = await startLocalServer({
     env: {
@@ -64,7 +69,12 @@ describe('traces of one ingest', () => {
     fixtures = await startFixtureServer()
     openai = await startOpenAiTestServer()
     receiver = await startOtlpReceiver()
-    jobId = await ingestOnce(fixtures, openai, { YOUTUBE_RAG__TELEMETRY__OTLP_ENDPOINT: receiver.url }, { traceparent: `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01` })
+    jobId = await ingestOnce(
+      fixtures,
+      openai,
+      { YOUTUBE_RAG__TELEMETRY__OTLP_ENDPOINT: receiver.url },
+      { traceparent: `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01` },
+    )
     trace = receiver.spans.filter((span) => span.traceId === CALLER_TRACE_ID)
   }, 120_000)
 
@@ -75,7 +85,11 @@ describe('traces of one ingest', () => {
   })
 
   it('has spans of the api, discover, download and indexer, all in the caller’s trace', () => {
-    for (const service of ['api', 'discover', 'download', 'indexer']) expect(trace.some((span) => span.service === service), service).toBe(true)
+    for (const service of ['api', 'discover', 'download', 'indexer'])
+      expect(
+        trace.some((span) => span.service === service),
+        service,
+      ).toBe(true)
     // Everything else exported is the job lookup: a request of its own, a trace of its own.
     const others = receiver.spans.filter((span) => span.traceId !== CALLER_TRACE_ID)
     expect(others.map((span) => [span.service, span.name])).toEqual([['api', 'GET /v1/jobs/:jobId']])
@@ -87,7 +101,8 @@ describe('traces of one ingest', () => {
     expect(ids.size).toBe(trace.length)
     const request = trace.filter((span) => span.parentSpanId === CALLER_SPAN_ID)
     expect(request.map((span) => [span.service, span.kind, span.name])).toEqual([['api', 'server', 'POST /v1/ingest']])
-    for (const span of trace.filter((span) => span !== request[0])) expect(ids, `${span.service} ${span.name}`).toContain(span.parentSpanId)
+    for (const span of trace.filter((span) => span !== request[0]))
+      expect(ids, `${span.service} ${span.name}`).toContain(span.parentSpanId)
   })
 
   it('follows the events: each function’s consumer span, named by its event type, is the child of the span that emitted it', () => {
@@ -114,7 +129,12 @@ describe('traces of one ingest', () => {
     const runs = trace.filter((span) => span.name.startsWith('yt-dlp '))
     expect(runs.some((span) => span.service === 'download' && span.name === 'yt-dlp captions')).toBe(true)
     for (const run of runs) expect(byId.get(run.parentSpanId!)!.service).toBe(run.service)
-    const embeddings = trace.find((span) => span.kind === 'client' && span.service === 'indexer' && span.attributes['gen_ai.operation.name'] === 'embeddings')
+    const embeddings = trace.find(
+      (span) =>
+        span.kind === 'client' &&
+        span.service === 'indexer' &&
+        span.attributes['gen_ai.operation.name'] === 'embeddings',
+    )
     expect(embeddings).toBeDefined()
     expect(byId.get(embeddings!.parentSpanId!)!.name).toBe(EVENT_TYPE('transcript.ready'))
   })

@@ -11,7 +11,11 @@ export type { Logger }
  * logger.child({ eventId, type, subject, traceparent }).info('handled')
  * ```
  */
-export function createLogger(options: { name: string; level?: LoggerOptions['level']; destination?: pino.DestinationStream }): Logger {
+export function createLogger(options: {
+  name: string
+  level?: LoggerOptions['level']
+  destination?: pino.DestinationStream
+}): Logger {
   const settings: LoggerOptions = {
     level: options.level ?? 'info',
     base: { function: options.name },

@@ -17,7 +17,8 @@ const slots = pLimit(DEFAULT_PROCESS_LIMIT)
  * setProcessLimit(config.tools.maxProcesses)
  */
 export function setProcessLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`the process limit must be a positive integer, not ${limit}`)
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`the process limit must be a positive integer, not ${limit}`)
   slots.concurrency = limit
 }
 

@@ -30,7 +30,11 @@ export interface TranscriptionSegment {
 
 export interface SpeechToTextProvider {
   model: string
-  transcribe(audio: { data: Uint8Array; filename: string; language?: string }): Promise<{ language?: string; segments: TranscriptionSegment[] }>
+  transcribe(audio: {
+    data: Uint8Array
+    filename: string
+    language?: string
+  }): Promise<{ language?: string; segments: TranscriptionSegment[] }>
 }
 
 /** The providers configured, each absent when not. */

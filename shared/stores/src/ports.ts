@@ -308,12 +308,22 @@ export interface DocumentStore {
    * video is still at that generation: a step that began before a reset must not finish the new run.
    * Returns the video after, undefined when it does not exist (or is at another generation).
    */
-  updateVideo(videoId: string, stage: Stage, stageStatus: StageStatus, update?: VideoUpdate, options?: { generation?: number }): Promise<Video | undefined>
+  updateVideo(
+    videoId: string,
+    stage: Stage,
+    stageStatus: StageStatus,
+    update?: VideoUpdate,
+    options?: { generation?: number },
+  ): Promise<Video | undefined>
   /**
    * Writes fields without moving a stage, only while the video is still at `generation` (a reset
    * in between makes it a no-op); returns the video after, undefined when nothing was written.
    */
-  patchVideo(videoId: string, generation: number, update: Pick<VideoUpdate, 'handoff' | 'redrives'>): Promise<Video | undefined>
+  patchVideo(
+    videoId: string,
+    generation: number,
+    update: Pick<VideoUpdate, 'handoff' | 'redrives'>,
+  ): Promise<Video | undefined>
   /**
    * Videos neither indexed, skipped nor failed that have not changed since `before`, oldest
    * change first: the reaper's candidates.

@@ -28,7 +28,11 @@ export async function startSync(
   } catch (error) {
     logger.error({ err: error, jobId, channelId: channel.channelId }, 'could not hand the channel sync to the broker')
     await stores.documents.failJob(jobId, `the event broker did not accept the request: ${(error as Error).message}`)
-    throw new ApiError(503, 'broker_unavailable', 'the event broker is unavailable; the sync was not started, try again')
+    throw new ApiError(
+      503,
+      'broker_unavailable',
+      'the event broker is unavailable; the sync was not started, try again',
+    )
   }
   return jobId
 }

@@ -16,7 +16,11 @@ export const validationHook: Hook<unknown, ApiEnv, string, unknown> = (result) =
   if (result.success) return
   const { issues } = result.error as { issues: { path: PropertyKey[]; message: string }[] }
   const where = result.target === 'json' ? 'body' : result.target
-  throw new ApiError(400, 'invalid_request', issues.map((issue) => `${issue.path.map(String).join('.') || where}: ${issue.message}`).join('; '))
+  throw new ApiError(
+    400,
+    'invalid_request',
+    issues.map((issue) => `${issue.path.map(String).join('.') || where}: ${issue.message}`).join('; '),
+  )
 }
 
 /**
@@ -29,11 +33,17 @@ export const onApiError =
   (error, c) => {
     // A cursor is the client's to keep, not to edit: one this server never issued is the client's mistake.
     if (error instanceof InvalidCursorError) {
-      return new ApiError(400, 'invalid_cursor', `${error.message}: pass back the nextCursor of a previous page unchanged`).getResponse()
+      return new ApiError(
+        400,
+        'invalid_cursor',
+        `${error.message}: pass back the nextCursor of a previous page unchanged`,
+      ).getResponse()
     }
     const answer = toApiError(error)
-    if (answer.status >= 500 && answer.code === 'internal_error') logger.error({ err: error, path: c.req.path }, 'request failed')
+    if (answer.status >= 500 && answer.code === 'internal_error')
+      logger.error({ err: error, path: c.req.path }, 'request failed')
     return answer.getResponse()
   }
 
-export const notFound: NotFoundHandler = (c) => c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404)
+export const notFound: NotFoundHandler = (c) =>
+  c.json(errorBody('not_found', `no route ${c.req.method} ${c.req.path}`), 404)

@@ -21,16 +21,34 @@ export async function retrieve(
       logger.warn({ err: error }, 'query embedding failed; searching with BM25 alone')
     }
   }
-  return searchChunks(stores.chunks, { query, limit, ...(filter ? { filter } : {}), ...(embedding ? { embedding } : {}) })
+  return searchChunks(stores.chunks, {
+    query,
+    limit,
+    ...(filter ? { filter } : {}),
+    ...(embedding ? { embedding } : {}),
+  })
 }
 
 /** Each hit with where its words came from: captions, auto-captions or speech-to-text (and the model). */
 export async function withProvenance({ stores }: Pick<FunctionContext, 'stores'>, hits: SearchHit[]) {
   const videos = new Map(
-    await Promise.all([...new Set(hits.map((hit) => hit.videoId))].map(async (videoId) => [videoId, await stores.documents.getVideo(videoId)] as const)),
+    await Promise.all(
+      [...new Set(hits.map((hit) => hit.videoId))].map(
+        async (videoId) => [videoId, await stores.documents.getVideo(videoId)] as const,
+      ),
+    ),
   )
   return hits.map((hit) => {
     const transcript = videos.get(hit.videoId)?.transcript
-    return transcript ? { ...hit, transcript: { source: transcript.source, language: transcript.language, ...(transcript.model ? { model: transcript.model } : {}) } } : hit
+    return transcript
+      ? {
+          ...hit,
+          transcript: {
+            source: transcript.source,
+            language: transcript.language,
+            ...(transcript.model ? { model: transcript.model } : {}),
+          },
+        }
+      : hit
   })
 }

@@ -37,19 +37,24 @@ function streamAnswer(c: Context, question: string, hits: SearchHit[], passages:
     if (!chat) {
       const answer = extractiveAnswer(question, hits, { maxPassages: passages })
       await stream.writeSSE({ event: 'citations', data: JSON.stringify(answer.citations) })
-      for (const line of answer.answer.split('\n')) await stream.writeSSE({ event: 'answer', data: JSON.stringify(`${line}\n`) })
+      for (const line of answer.answer.split('\n'))
+        await stream.writeSSE({ event: 'answer', data: JSON.stringify(`${line}\n`) })
       await stream.writeSSE({ event: 'done', data: doneData(answer) })
       return
     }
     try {
       for await (const event of streamGenerativeAnswer(question, hits, chat, { maxPassages: passages })) {
-        if (event.type === 'citations') await stream.writeSSE({ event: 'citations', data: JSON.stringify(event.citations) })
+        if (event.type === 'citations')
+          await stream.writeSSE({ event: 'citations', data: JSON.stringify(event.citations) })
         else if (event.type === 'delta') await stream.writeSSE({ event: 'answer', data: JSON.stringify(event.text) })
         else await stream.writeSSE({ event: 'done', data: doneData(event.answer) })
       }
     } catch (error) {
       // Headers are sent: the failure can only be told in the stream.
-      await stream.writeSSE({ event: 'error', data: JSON.stringify({ code: 'chat_failed', message: (error as Error).message }) })
+      await stream.writeSSE({
+        event: 'error',
+        data: JSON.stringify({ code: 'chat_failed', message: (error as Error).message }),
+      })
     }
   })
 }
@@ -60,7 +65,8 @@ export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {
   const { question, limit, filter } = c.req.valid('json')
   const passages = limit ?? (providers.chat ? 5 : 3)
   const hits = await retrieve(context, question, Math.max(passages, 5), filter)
-  if ((c.req.header('accept') ?? '').includes('text/event-stream')) return streamAnswer(c, question, hits, passages, providers.chat)
+  if ((c.req.header('accept') ?? '').includes('text/event-stream'))
+    return streamAnswer(c, question, hits, passages, providers.chat)
   if (!providers.chat) return c.json(extractiveAnswer(question, hits, { maxPassages: passages }), 200)
   try {
     const answer: Answer = await generativeAnswer(question, hits, providers.chat, { maxPassages: passages })
@@ -68,6 +74,12 @@ export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {
   } catch (error) {
     // The passages are still worth having: answer from them, and say why it is not generative.
     logger.warn({ err: error }, 'chat model failed; answering extractively')
-    return c.json({ ...extractiveAnswer(question, hits, { maxPassages: passages }), warning: `the chat model failed (${(error as Error).message}); these are the best passages` }, 200)
+    return c.json(
+      {
+        ...extractiveAnswer(question, hits, { maxPassages: passages }),
+        warning: `the chat model failed (${(error as Error).message}); these are the best passages`,
+      },
+      200,
+    )
   }
 }

@@ -12,7 +12,11 @@ export const route = createRoute({
   operationId: 'deleteVideo',
   summary: 'Remove a video, its chunks, transcript and blobs',
   request: { params: videoIdParam },
-  responses: { 200: jsonAnswer(videoDeleted, 'deleted, with what was removed'), ...stateChangeErrors, 404: errorAnswer('no such video (video_not_found)') },
+  responses: {
+    200: jsonAnswer(videoDeleted, 'deleted, with what was removed'),
+    ...stateChangeErrors,
+    404: errorAnswer('no such video (video_not_found)'),
+  },
 })
 
 export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {

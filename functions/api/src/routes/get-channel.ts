@@ -11,7 +11,12 @@ export const route = createRoute({
   operationId: 'getChannel',
   summary: 'One subscription',
   request: { params: channelIdParam },
-  responses: { 200: jsonAnswer(channelResponse, 'the subscription'), ...commonErrors, 404: errorAnswer('not subscribed (channel_not_found)') },
+  responses: {
+    200: jsonAnswer(channelResponse, 'the subscription'),
+    ...commonErrors,
+    404: errorAnswer('not subscribed (channel_not_found)'),
+  },
 })
 
-export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => c.json(await channelOr404(c.var.context, c.req.valid('param').channelId), 200)
+export const handler: RouteHandler<typeof route, ApiEnv> = async (c) =>
+  c.json(await channelOr404(c.var.context, c.req.valid('param').channelId), 200)

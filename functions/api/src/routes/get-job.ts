@@ -11,7 +11,11 @@ export const route = createRoute({
   operationId: 'getJob',
   summary: 'A job and its progress',
   request: { params: z.object({ jobId: z.string().min(1) }) },
-  responses: { 200: jsonAnswer(jobResponse, 'the job'), ...commonErrors, 404: errorAnswer('no such job (job_not_found)') },
+  responses: {
+    200: jsonAnswer(jobResponse, 'the job'),
+    ...commonErrors,
+    404: errorAnswer('no such job (job_not_found)'),
+  },
 })
 
 export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {

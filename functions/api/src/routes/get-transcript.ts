@@ -26,7 +26,8 @@ export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {
   const video = await stores.documents.getVideo(videoId)
   if (!video) throw new ApiError(404, 'video_not_found', `no video ${videoId}`)
   const body = video.transcript ? await stores.blobs.get(video.transcript.blobKey) : undefined
-  if (!body) throw new ApiError(404, 'transcript_not_found', `video ${videoId} has no transcript yet (status: ${video.status})`)
+  if (!body)
+    throw new ApiError(404, 'transcript_not_found', `video ${videoId} has no transcript yet (status: ${video.status})`)
   const transcript = JSON.parse(new TextDecoder().decode(body)) as StoredTranscript
   return c.json(
     {

@@ -11,7 +11,11 @@ export const route = createRoute({
   operationId: 'getVideo',
   summary: 'A video: metadata, chapters, live status, stage status, transcript source and caption choice',
   request: { params: videoIdParam },
-  responses: { 200: jsonAnswer(videoResponse, 'the video'), ...commonErrors, 404: errorAnswer('no such video (video_not_found)') },
+  responses: {
+    200: jsonAnswer(videoResponse, 'the video'),
+    ...commonErrors,
+    404: errorAnswer('no such video (video_not_found)'),
+  },
 })
 
 export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {

@@ -12,4 +12,5 @@ export const route = createRoute({
   responses: { 200: jsonAnswer(channelList, 'every subscription'), ...commonErrors },
 })
 
-export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => c.json({ items: await c.var.context.stores.documents.listChannels() }, 200)
+export const handler: RouteHandler<typeof route, ApiEnv> = async (c) =>
+  c.json({ items: await c.var.context.stores.documents.listChannels() }, 200)

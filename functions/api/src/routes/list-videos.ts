@@ -19,5 +19,12 @@ export const route = createRoute({
 
 export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {
   const { channelId, limit, cursor } = c.req.valid('query')
-  return c.json(await c.var.context.stores.documents.listVideos({ limit, ...(channelId ? { channelId } : {}), ...(cursor ? { cursor } : {}) }), 200)
+  return c.json(
+    await c.var.context.stores.documents.listVideos({
+      limit,
+      ...(channelId ? { channelId } : {}),
+      ...(cursor ? { cursor } : {}),
+    }),
+    200,
+  )
 }

@@ -7,14 +7,21 @@ import type { ApiEnv } from '../http/index.ts'
 /** The OpenAPI document's own fields; the paths and schemas come from the routes. */
 const documentConfig: Parameters<OpenAPIHono['getOpenAPI31Document']>[0] = {
   openapi: '3.1.0',
-  info: { title: 'youtube-rag', version: '0.1.0', description: 'Questions over YouTube videos, answered with timestamped citations.' },
+  info: {
+    title: 'youtube-rag',
+    version: '0.1.0',
+    description: 'Questions over YouTube videos, answered with timestamped citations.',
+  },
   // A key is needed only when the server has API__KEYS set; `{}` says so.
   security: [{ bearer: [] }, { apiKey: [] }, {}],
 }
 
 /** The docs UI's package: served from this server (no CDN), read only when /docs is asked for. */
 const SWAGGER_UI = 'swagger-ui-dist'
-const DOCS_ASSETS = { 'swagger-ui.css': 'text/css; charset=utf-8', 'swagger-ui-bundle.js': 'text/javascript; charset=utf-8' } as const
+const DOCS_ASSETS = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+} as const
 type DocsAsset = keyof typeof DOCS_ASSETS
 
 const docsPage = `<!doctype html>
@@ -29,8 +36,16 @@ const docsPage = `<!doctype html>
  * not wait for it), and `GET /docs`, Swagger UI over it, its files read on their first request.
  */
 export function documentRoutes(app: OpenAPIHono<ApiEnv>) {
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an API key: Authorization: Bearer KEY' })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'an API key: Authorization: Bearer KEY',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'x-api-key',
+  })
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined
   app.get('/openapi.json', (c) => {
     document ??= app.getOpenAPI31Document(documentConfig)
@@ -49,6 +64,8 @@ export function documentRoutes(app: OpenAPIHono<ApiEnv>) {
   }
   app.get('/docs', (c) => c.html(docsPage))
   for (const name of Object.keys(DOCS_ASSETS) as DocsAsset[]) {
-    app.get(`/docs/${name}`, async (c) => c.body(await asset(name), 200, { 'content-type': DOCS_ASSETS[name], 'cache-control': 'public, max-age=86400' }))
+    app.get(`/docs/${name}`, async (c) =>
+      c.body(await asset(name), 200, { 'content-type': DOCS_ASSETS[name], 'cache-control': 'public, max-age=86400' }),
+    )
   }
 }

@@ -11,7 +11,10 @@ export const route = createRoute({
   operationId: 'search',
   summary: 'Hybrid search over transcript chunks',
   request: { body: jsonBody(searchRequest) },
-  responses: { 200: jsonAnswer(searchResponse, 'hits, best first, each with its deep link, chapter and transcript source'), ...bodyErrors },
+  responses: {
+    200: jsonAnswer(searchResponse, 'hits, best first, each with its deep link, chapter and transcript source'),
+    ...bodyErrors,
+  },
 })
 
 export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {

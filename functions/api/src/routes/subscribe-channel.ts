@@ -1,6 +1,13 @@
 import { createRoute, type RouteHandler } from '@hono/zod-openapi'
 import { ApiError } from '@ytrag/function'
-import { ChannelError, channelFetchOptionsFrom, checkIngestUrl, nextSyncTime, RateLimitedError, resolveChannel } from '@ytrag/youtube'
+import {
+  ChannelError,
+  channelFetchOptionsFrom,
+  checkIngestUrl,
+  nextSyncTime,
+  RateLimitedError,
+  resolveChannel,
+} from '@ytrag/youtube'
 import { startSync } from '../channels/index.ts'
 import type { ApiEnv } from '../http/index.ts'
 import { subscribeRequest, subscribed } from '../schemas/channel.ts'
@@ -15,10 +22,17 @@ export const route = createRoute({
   request: { body: jsonBody(subscribeRequest) },
   responses: {
     201: jsonAnswer(subscribed, 'subscribed, and the backfill started (jobId)'),
-    200: jsonAnswer(subscribed, 'already subscribed: the options sent updated, the rest kept; a backfill only when asked for'),
+    200: jsonAnswer(
+      subscribed,
+      'already subscribed: the options sent updated, the rest kept; a backfill only when asked for',
+    ),
     ...bodyErrors,
-    400: errorAnswer('a body that does not fit, a URL refused, or a page that names no channel (invalid_url, host_not_allowed, private_address, not_a_channel)'),
-    503: errorAnswer('the channel page is rate limited (upstream_rate_limited, see Retry-After), or the event broker is unavailable (broker_unavailable)'),
+    400: errorAnswer(
+      'a body that does not fit, a URL refused, or a page that names no channel (invalid_url, host_not_allowed, private_address, not_a_channel)',
+    ),
+    503: errorAnswer(
+      'the channel page is rate limited (upstream_rate_limited, see Retry-After), or the event broker is unavailable (broker_unavailable)',
+    ),
     504: errorAnswer('the channel page did not answer in time (upstream_timeout)'),
   },
 })
@@ -36,13 +50,19 @@ export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {
   } catch (error) {
     if (error instanceof RateLimitedError) {
       const retry = String(Math.ceil(error.retryAfterSeconds ?? config.channels.rateLimitBackoffSeconds))
-      throw new ApiError(503, 'upstream_rate_limited', `${error.message}; try again in ${retry} s`, { headers: { 'Retry-After': retry } })
+      throw new ApiError(503, 'upstream_rate_limited', `${error.message}; try again in ${retry} s`, {
+        headers: { 'Retry-After': retry },
+      })
     }
     // A page that does not answer in time is the upstream's failure, not the request's.
-    if (error instanceof ChannelError && error.fetchCode === 'timeout') throw new ApiError(504, 'upstream_timeout', error.message)
+    if (error instanceof ChannelError && error.fetchCode === 'timeout')
+      throw new ApiError(504, 'upstream_timeout', error.message)
     // A redirect (or a name) leading off the allow-list or to an internal address: the same
     // refusal a URL given directly gets.
-    if (error instanceof ChannelError && (error.fetchCode === 'host_not_allowed' || error.fetchCode === 'private_address')) {
+    if (
+      error instanceof ChannelError &&
+      (error.fetchCode === 'host_not_allowed' || error.fetchCode === 'private_address')
+    ) {
       throw new ApiError(400, error.fetchCode, error.message)
     }
     if (error instanceof ChannelError) throw new ApiError(400, 'not_a_channel', error.message)
@@ -61,18 +81,30 @@ export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {
     speechToText: body.speechToText,
     backfill: body.backfill,
     intervalSeconds: body.intervalSeconds,
-    defaults: { languages: [], speechToText: false, backfill: channels.backfill, intervalSeconds: channels.intervalSeconds },
+    defaults: {
+      languages: [],
+      speechToText: false,
+      backfill: channels.backfill,
+      intervalSeconds: channels.intervalSeconds,
+    },
     // For a new subscription: the backfill runs now, the schedule takes over one interval later.
-    nextSyncAt: nextSyncTime(new Date(), { intervalSeconds: body.intervalSeconds ?? channels.intervalSeconds, jitterRatio: channels.jitterRatio }).toISOString(),
+    nextSyncAt: nextSyncTime(new Date(), {
+      intervalSeconds: body.intervalSeconds ?? channels.intervalSeconds,
+      jitterRatio: channels.jitterRatio,
+    }).toISOString(),
   })
   // Subscribing again changes the options sent; it backfills again only when asked to.
   let jobId: string | undefined
   try {
-    jobId = created || body.backfill !== undefined ? await startSync(context, channel, 'subscribed', channel.backfill) : undefined
+    jobId =
+      created || body.backfill !== undefined
+        ? await startSync(context, channel, 'subscribed', channel.backfill)
+        : undefined
   } catch (error) {
     // A new subscription whose backfill could not start is not kept: subscribing again (as the
     // 503 says) creates it anew and starts the backfill.
-    if (error instanceof ApiError && error.code === 'broker_unavailable' && created) await stores.documents.deleteChannel(channel.channelId)
+    if (error instanceof ApiError && error.code === 'broker_unavailable' && created)
+      await stores.documents.deleteChannel(channel.channelId)
     throw error
   }
   const answer = { channel, ...(jobId ? { jobId } : {}) }

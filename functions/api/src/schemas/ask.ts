@@ -12,7 +12,13 @@ export const askRequest = z.lazy(() =>
         .trim()
         .min(1, 'question is required')
         .max(MAX_QUERY_CHARS, `question must be at most ${MAX_QUERY_CHARS} characters`),
-      limit: z.number().int().min(1).max(20).optional().describe('How many passages to answer from; 5 with a chat model, 3 without.'),
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(20)
+        .optional()
+        .describe('How many passages to answer from; 5 with a chat model, 3 without.'),
       filter: searchFilter.optional(),
     })
     .openapi('AskRequest'),
@@ -39,7 +45,9 @@ export const askResponse = z.lazy(() =>
   z
     .strictObject({
       answer: z.string(),
-      mode: z.enum(['generative', 'extractive']).describe('`generative`: written by the chat model; `extractive`: the best passages themselves.'),
+      mode: z
+        .enum(['generative', 'extractive'])
+        .describe('`generative`: written by the chat model; `extractive`: the best passages themselves.'),
       citations: z.array(citation),
       warning: z.string().optional().describe('Set when the chat model failed and the passages are given instead.'),
     })
@@ -52,4 +60,7 @@ export const askResponse = z.lazy(() =>
  * (`{code,message}`) when the chat model fails after the headers were sent. A JSON Schema, not
  * zod: the stream is not a body a client parses as one value, so the typed client leaves it out.
  */
-export const askEventStream = { type: 'string', description: 'Server-sent events: `citations`, `answer`… then `done`, or `error`.' } as const
+export const askEventStream = {
+  type: 'string',
+  description: 'Server-sent events: `citations`, `answer`… then `done`, or `error`.',
+} as const

@@ -6,14 +6,30 @@ import { isoTime, required } from './common.ts'
 export const subscribeRequest = z.lazy(() =>
   z
     .object({
-      url: z.string({ error: required('url') }).min(1, 'url is required').describe('A channel URL: /channel/UC…, /@handle, /c/…, /user/….'),
+      url: z
+        .string({ error: required('url') })
+        .min(1, 'url is required')
+        .describe('A channel URL: /channel/UC…, /@handle, /c/…, /user/….'),
       backfill: z
         .union([z.number().int().min(0).max(10_000), z.literal('all')])
         .optional()
         .describe("How many of the newest videos to index now; 'all' for the whole channel."),
-      languages: z.array(z.string().min(2).max(20)).max(10).optional().describe("Caption languages wanted, in order; by default the video's own."),
-      speechToText: z.boolean().optional().describe('Whether videos without captions may be transcribed (it costs money).'),
-      intervalSeconds: z.number().int().min(5).max(30 * 24 * 3600).optional().describe('How often the channel is synced.'),
+      languages: z
+        .array(z.string().min(2).max(20))
+        .max(10)
+        .optional()
+        .describe("Caption languages wanted, in order; by default the video's own."),
+      speechToText: z
+        .boolean()
+        .optional()
+        .describe('Whether videos without captions may be transcribed (it costs money).'),
+      intervalSeconds: z
+        .number()
+        .int()
+        .min(5)
+        .max(30 * 24 * 3600)
+        .optional()
+        .describe('How often the channel is synced.'),
     })
     .openapi('SubscribeRequest'),
 )
@@ -34,7 +50,10 @@ export const channelResponse = z.lazy(() =>
       lastSyncAt: isoTime.optional(),
       lastOutcome: z.enum(['ok', 'failed', 'rate-limited']).optional(),
       lastError: z.string().optional(),
-      consecutiveFailures: z.number().int().describe('Failed syncs in a row; each one doubles the wait before the next.'),
+      consecutiveFailures: z
+        .number()
+        .int()
+        .describe('Failed syncs in a row; each one doubles the wait before the next.'),
       videosFoundLastSync: z.number().int().optional(),
       createdAt: isoTime,
       updatedAt: isoTime,
@@ -44,13 +63,14 @@ export const channelResponse = z.lazy(() =>
 
 export const subscribed = z.lazy(() =>
   z
-    .strictObject({ channel: channelResponse, jobId: z.string().optional().describe('The backfill job, when one was started.') })
+    .strictObject({
+      channel: channelResponse,
+      jobId: z.string().optional().describe('The backfill job, when one was started.'),
+    })
     .openapi('Subscribed'),
 )
 
-export const channelList = z.lazy(() =>
-  z.strictObject({ items: z.array(channelResponse) }).openapi('ChannelList'),
-)
+export const channelList = z.lazy(() => z.strictObject({ items: z.array(channelResponse) }).openapi('ChannelList'))
 
 export const channelIdParam = z.object({ channelId: z.string().min(1) })
 

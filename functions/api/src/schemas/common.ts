@@ -4,13 +4,20 @@
 import { z } from '@hono/zod-openapi'
 
 /** A JSON answer as a response of a route. */
-export const jsonAnswer = <S extends z.ZodType>(schema: S, description: string) => ({ description, content: { 'application/json': { schema } } })
+export const jsonAnswer = <S extends z.ZodType>(schema: S, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})
 
 /** A required JSON request body. */
-export const jsonBody = <S extends z.ZodType>(schema: S) => ({ required: true, content: { 'application/json': { schema } } })
+export const jsonBody = <S extends z.ZodType>(schema: S) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+})
 
 /** Missing is one mistake, the wrong type another: each message says which. */
-export const required = (name: string) => (issue: { input?: unknown }) => (issue.input === undefined ? `${name} is required` : `${name} must be a string`)
+export const required = (name: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? `${name} is required` : `${name} must be a string`
 
 export const isoTime = z.string().describe('An ISO 8601 time.')
 
@@ -20,11 +27,15 @@ export const transcriptSource = z.enum(['captions', 'auto-captions', 'speech-to-
 export const chapterRef = z.lazy(() =>
   z
     .strictObject({ title: z.string(), start: z.number() })
-    .describe('The chapter of the video the passage starts in (its title, and where it starts, in seconds), when the video has chapters.')
+    .describe(
+      'The chapter of the video the passage starts in (its title, and where it starts, in seconds), when the video has chapters.',
+    )
     .openapi('ChapterRef'),
 )
 
 /** Where in a passage the answer is said: what its deep link points at. */
 export const moment = z
   .number()
-  .describe("Where the passage's sentence (or cue group) that best matches the question starts, in seconds; `url` links there. The passage's `start` for one indexed without sentence times.")
+  .describe(
+    "Where the passage's sentence (or cue group) that best matches the question starts, in seconds; `url` links there. The passage's `start` for one indexed without sentence times.",
+  )

@@ -20,7 +20,11 @@ export const searchFilter = z.lazy(() =>
 export const searchRequest = z.lazy(() =>
   z
     .object({
-      query: z.string({ error: required('query') }).trim().min(1, 'query is required').max(MAX_QUERY_CHARS, `query must be at most ${MAX_QUERY_CHARS} characters`),
+      query: z
+        .string({ error: required('query') })
+        .trim()
+        .min(1, 'query is required')
+        .max(MAX_QUERY_CHARS, `query must be at most ${MAX_QUERY_CHARS} characters`),
       limit: z.number().int().min(1).max(50).optional().describe('How many hits; 10 by default.'),
       filter: searchFilter.optional(),
     })
@@ -38,7 +42,9 @@ const searchHit = z.lazy(() =>
       moment,
       text: z.string(),
       score: z.number(),
-      url: z.string().describe('A deep link to the moment: `watch?v=ID&t=754s`, or the page with `#t=754` on other sites.'),
+      url: z
+        .string()
+        .describe('A deep link to the moment: `watch?v=ID&t=754s`, or the page with `#t=754` on other sites.'),
       chapter: chapterRef.optional(),
       transcript: z
         .strictObject({ source: transcriptSource, language: z.string(), model: z.string().optional() })

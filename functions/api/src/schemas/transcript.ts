@@ -11,7 +11,9 @@ export const transcriptResponse = z.lazy(() =>
       source: transcriptSource,
       language: z.string(),
       model: z.string().optional().describe('The speech-to-text model, when the words came from one.'),
-      segments: z.array(z.strictObject({ start: z.number(), end: z.number(), text: z.string() })).describe('The words with their times, in seconds from the start.'),
+      segments: z
+        .array(z.strictObject({ start: z.number(), end: z.number(), text: z.string() }))
+        .describe('The words with their times, in seconds from the start.'),
     })
     .openapi('Transcript'),
 )

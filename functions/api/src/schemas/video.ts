@@ -5,7 +5,11 @@ import { isoTime, transcriptSource } from './common.ts'
 
 const stageState = z.lazy(() =>
   z
-    .strictObject({ status: z.enum(['pending', 'running', 'done', 'failed', 'skipped']), updatedAt: isoTime, error: z.string().optional() })
+    .strictObject({
+      status: z.enum(['pending', 'running', 'done', 'failed', 'skipped']),
+      updatedAt: isoTime,
+      error: z.string().optional(),
+    })
     .openapi('StageState'),
 )
 
@@ -21,40 +25,70 @@ export const videoResponse = z.lazy(() =>
       channel: z.string().optional(),
       publishedAt: isoTime.optional(),
       durationSeconds: z.number().optional(),
-      language: z.string().optional().describe('The language the video is spoken in, as the site says or its original-language captions tell.'),
+      language: z
+        .string()
+        .optional()
+        .describe('The language the video is spoken in, as the site says or its original-language captions tell.'),
       status: z.enum(['queued', 'downloading', 'transcribing', 'indexing', 'indexed', 'skipped', 'failed']),
       stages: z.strictObject({ download: stageState, transcribe: stageState, index: stageState }),
       generation: z.number().int(),
       handoff: z
         .strictObject({
           from: z.enum(['discover', 'download', 'transcribe', 'index']),
-          events: z.array(z.strictObject({ name: z.string(), id: z.string(), data: z.record(z.string(), z.unknown()) })),
+          events: z.array(
+            z.strictObject({ name: z.string(), id: z.string(), data: z.record(z.string(), z.unknown()) }),
+          ),
           at: isoTime,
         })
         .optional(),
       redrives: z.number().int(),
       transcript: z
         .strictObject({
-          source: transcriptSource.describe("`captions`: the creator's (manual); `auto-captions`: the site's speech recognition (automatic)."),
+          source: transcriptSource.describe(
+            "`captions`: the creator's (manual); `auto-captions`: the site's speech recognition (automatic).",
+          ),
           language: z.string(),
-          track: z.string().optional().describe("The track as the site lists it, when it differs from the language (YouTube's `en-orig`)."),
+          track: z
+            .string()
+            .optional()
+            .describe("The track as the site lists it, when it differs from the language (YouTube's `en-orig`)."),
           choice: z
             .enum(['original-language', 'requested-language', 'english', 'other-language'])
             .optional()
-            .describe("Why this caption track: in the original language, the one asked for, English, or the creator's track in another language."),
+            .describe(
+              "Why this caption track: in the original language, the one asked for, English, or the creator's track in another language.",
+            ),
           model: z.string().optional(),
           blobKey: z.string(),
           segmentCount: z.number().int(),
         })
         .optional()
-        .describe('Where the words came from: the caption track (its kind, language, and why it was taken) or the speech-to-text model.'),
+        .describe(
+          'Where the words came from: the caption track (its kind, language, and why it was taken) or the speech-to-text model.',
+        ),
       audio: z
-        .strictObject({ segmentCount: z.number().int(), seconds: z.number(), segmentsDone: z.array(z.number().int()), secondsDone: z.number() })
+        .strictObject({
+          segmentCount: z.number().int(),
+          seconds: z.number(),
+          segmentsDone: z.array(z.number().int()),
+          secondsDone: z.number(),
+        })
         .optional(),
       availability: z.enum(['private', 'removed']).optional(),
-      liveStatus: z.enum(['is_live', 'is_upcoming', 'post_live', 'was_live', 'not_live']).optional().describe("yt-dlp's live_status when the video was last read."),
-      skipReason: z.string().optional().describe("Why the video was skipped (status `skipped`): it is tried again by a re-ingest or its channel's next sync."),
-      chapters: z.array(z.strictObject({ title: z.string(), start: z.number(), end: z.number() })).optional().describe('Its chapters in order, in seconds, when the page lists them.'),
+      liveStatus: z
+        .enum(['is_live', 'is_upcoming', 'post_live', 'was_live', 'not_live'])
+        .optional()
+        .describe("yt-dlp's live_status when the video was last read."),
+      skipReason: z
+        .string()
+        .optional()
+        .describe(
+          "Why the video was skipped (status `skipped`): it is tried again by a re-ingest or its channel's next sync.",
+        ),
+      chapters: z
+        .array(z.strictObject({ title: z.string(), start: z.number(), end: z.number() }))
+        .optional()
+        .describe('Its chapters in order, in seconds, when the page lists them.'),
       chunkCount: z.number().int(),
       error: z.string().optional(),
       createdAt: isoTime,

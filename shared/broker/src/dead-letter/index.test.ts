@@ -2,7 +2,12 @@ import { CloudEvent } from 'cloudevents'
 import { describe, expect, it } from 'vitest'
 import { readDeadLetterInfo } from './index.ts'
 
-const base = { type: 'io.youtube-rag.video.discovered.v1', source: '/functions/discover', subject: 'v1', data: { videoId: 'v1' } }
+const base = {
+  type: 'io.youtube-rag.video.discovered.v1',
+  source: '/functions/discover',
+  subject: 'v1',
+  data: { videoId: 'v1' },
+}
 
 describe('readDeadLetterInfo', () => {
   it('reads what the cluster Broker adds: the subscriber URL, the status and the base64 body', () => {
@@ -12,7 +17,12 @@ describe('readDeadLetterInfo', () => {
       knativeerrorcode: '500',
       knativeerrordata: Buffer.from('yt-dlp: exit 1').toString('base64'),
     })
-    expect(readDeadLetterInfo(event)).toEqual({ destination: 'http://download.youtube-rag.svc.cluster.local', service: 'download', code: 500, data: 'yt-dlp: exit 1' })
+    expect(readDeadLetterInfo(event)).toEqual({
+      destination: 'http://download.youtube-rag.svc.cluster.local',
+      service: 'download',
+      code: 500,
+      data: 'yt-dlp: exit 1',
+    })
   })
 
   it('leaves out what is absent, and keeps a value that is not base64 as it is', () => {

@@ -9,7 +9,8 @@ import { MemoryDeliveryQueue, SqliteDeliveryQueue, type DeliveryQueue } from './
 const dirs = tempDirs()
 afterAll(dirs.cleanup)
 
-const indexed = (videoId = 'v1') => createEvent('video.indexed', { function: 'indexer', subject: videoId, data: { jobId: 'j1', videoId, chunkCount: 3 } })
+const indexed = (videoId = 'v1') =>
+  createEvent('video.indexed', { function: 'indexer', subject: videoId, data: { jobId: 'j1', videoId, chunkCount: 3 } })
 
 const queues: Array<[string, () => DeliveryQueue]> = [
   ['MemoryDeliveryQueue', () => new MemoryDeliveryQueue()],
@@ -54,7 +55,12 @@ describe.each(queues)('%s', (_, open) => {
     const event = indexed()
     const [queued] = queue.add([{ trigger: 'api', event }])
     queue.retryLater(queued!.seq, 2, 1_700_000_000_123)
-    expect(queue.list()[0]).toMatchObject({ seq: queued!.seq, attempts: 2, nextAttemptAt: 1_700_000_000_123, stage: 'subscriber' })
+    expect(queue.list()[0]).toMatchObject({
+      seq: queued!.seq,
+      attempts: 2,
+      nextAttemptAt: 1_700_000_000_123,
+      stage: 'subscriber',
+    })
 
     queue.toDeadLetter(queued!.seq, event.cloneWith({ knativeerrordest: 'http://api.local/', knativeerrorcode: '503' }))
     const [dead] = queue.list()
@@ -78,11 +84,28 @@ describe('SqliteDeliveryQueue on disk', () => {
     const path = join(dirs.empty(), 'broker.sqlite')
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
     const events = [
-      createEvent('video.indexed', { function: 'indexer', subject: 'v1', data: { jobId: 'j1', videoId: 'v1', chunkCount: 3 }, traceparent }),
-      new CloudEvent({ type: 'dev.knative.sources.ping', source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule' }),
+      createEvent('video.indexed', {
+        function: 'indexer',
+        subject: 'v1',
+        data: { jobId: 'j1', videoId: 'v1', chunkCount: 3 },
+        traceparent,
+      }),
+      new CloudEvent({
+        type: 'dev.knative.sources.ping',
+        source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule',
+      }),
       new CloudEvent({ type: 'text', source: '/s', datacontenttype: 'text/plain', data: 'line one\nligne deux é' }),
-      new CloudEvent({ type: 'bytes', source: '/s', datacontenttype: 'application/octet-stream', data: new Uint8Array([0, 1, 255]) }),
-      indexed().cloneWith({ knativeerrordest: 'http://download.local/', knativeerrorcode: '503', knativeerrordata: Buffer.from('yt-dlp failed').toString('base64') }),
+      new CloudEvent({
+        type: 'bytes',
+        source: '/s',
+        datacontenttype: 'application/octet-stream',
+        data: new Uint8Array([0, 1, 255]),
+      }),
+      indexed().cloneWith({
+        knativeerrordest: 'http://download.local/',
+        knativeerrorcode: '503',
+        knativeerrordata: Buffer.from('yt-dlp failed').toString('base64'),
+      }),
     ]
     const writer = new SqliteDeliveryQueue({ path })
     writer.add(events.map((event) => ({ trigger: 't', event })))
@@ -101,7 +124,12 @@ describe('SqliteDeliveryQueue on disk', () => {
     const queue = new SqliteDeliveryQueue({ path })
     // JSON cannot hold a BigInt, so the second row fails after the first was inserted.
     const unwritable = new CloudEvent({ type: 't', source: '/s', data: { n: 1n } }, false)
-    expect(() => queue.add([{ trigger: 'a', event: indexed() }, { trigger: 'b', event: unwritable }])).toThrow(/BigInt/)
+    expect(() =>
+      queue.add([
+        { trigger: 'a', event: indexed() },
+        { trigger: 'b', event: unwritable },
+      ]),
+    ).toThrow(/BigInt/)
     const second = new DatabaseSync(path, { readOnly: true })
     expect(second.prepare('SELECT count(*) AS n FROM deliveries').get()).toEqual({ n: 0 })
     second.close()

@@ -72,7 +72,14 @@ export class MemoryDeliveryQueue implements DeliveryQueue {
       const key = keyOf(delivery)
       if (this.#keys.has(key)) continue
       this.#keys.add(key)
-      const queued: QueuedDelivery = { trigger: delivery.trigger, event: delivery.event, seq: ++this.#lastSeq, attempts: 0, nextAttemptAt: 0, stage: 'subscriber' }
+      const queued: QueuedDelivery = {
+        trigger: delivery.trigger,
+        event: delivery.event,
+        seq: ++this.#lastSeq,
+        attempts: 0,
+        nextAttemptAt: 0,
+        stage: 'subscriber',
+      }
       this.#deliveries.set(queued.seq, queued)
       added.push({ ...queued })
     }
@@ -170,7 +177,9 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
       this.#delete = this.#db.prepare('DELETE FROM deliveries WHERE seq = ?')
       this.#retry = this.#db.prepare('UPDATE deliveries SET attempts = ?, next_attempt_at = ? WHERE seq = ?')
       this.#deadLetter = this.#db.prepare(`UPDATE deliveries SET event = ?, stage = 'dead-letter' WHERE seq = ?`)
-      this.#list = this.#db.prepare('SELECT seq, trigger_name, event, attempts, next_attempt_at, stage FROM deliveries ORDER BY seq')
+      this.#list = this.#db.prepare(
+        'SELECT seq, trigger_name, event, attempts, next_attempt_at, stage FROM deliveries ORDER BY seq',
+      )
     } catch (error) {
       closeDatabase(this.#db)
       throw error
@@ -223,7 +232,14 @@ export class SqliteDeliveryQueue implements DeliveryQueue {
       const { changes, lastInsertRowid } = this.#insert.run(delivery.trigger, event.source, event.id, serialize(event))
       // No change: the same event is already queued for this Trigger.
       if (changes === 0) continue
-      added.push({ trigger: delivery.trigger, event, seq: Number(lastInsertRowid), attempts: 0, nextAttemptAt: 0, stage: 'subscriber' })
+      added.push({
+        trigger: delivery.trigger,
+        event,
+        seq: Number(lastInsertRowid),
+        attempts: 0,
+        nextAttemptAt: 0,
+        stage: 'subscriber',
+      })
     }
     return added
   }
@@ -237,6 +253,8 @@ function deserialize(text: string, seq: number): CloudEvent<unknown> {
     // Not strict: the event was accepted as it is, and is delivered as it is.
     return new CloudEvent<unknown>(JSON.parse(text) as Record<string, unknown>, false)
   } catch (error) {
-    throw new Error(`the broker's queue holds an unreadable event (seq ${seq}): ${error instanceof Error ? error.message : String(error)}`)
+    throw new Error(
+      `the broker's queue holds an unreadable event (seq ${seq}): ${error instanceof Error ? error.message : String(error)}`,
+    )
   }
 }

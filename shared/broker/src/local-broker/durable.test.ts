@@ -21,10 +21,19 @@ const root = resolve(import.meta.dirname, '../../../..')
 
 const jobId = 'job-1'
 const discovered = (videoId = 'dQw4w9WgXcQ') =>
-  createEvent('video.discovered', { function: 'discover', subject: videoId, data: { jobId, videoId, url: `https://www.youtube.com/watch?v=${videoId}`, force: false } })
+  createEvent('video.discovered', {
+    function: 'discover',
+    subject: videoId,
+    data: { jobId, videoId, url: `https://www.youtube.com/watch?v=${videoId}`, force: false },
+  })
 const transcriptReady = (videoId = 'dQw4w9WgXcQ') =>
-  createEvent('transcript.ready', { function: 'download', subject: videoId, data: { jobId, videoId, blobKey: 'transcripts/x.json', source: 'captions', language: 'en' } })
-const indexed = (videoId = 'dQw4w9WgXcQ') => createEvent('video.indexed', { function: 'indexer', subject: videoId, data: { jobId, videoId, chunkCount: 3 } })
+  createEvent('transcript.ready', {
+    function: 'download',
+    subject: videoId,
+    data: { jobId, videoId, blobKey: 'transcripts/x.json', source: 'captions', language: 'en' },
+  })
+const indexed = (videoId = 'dQw4w9WgXcQ') =>
+  createEvent('video.indexed', { function: 'indexer', subject: videoId, data: { jobId, videoId, chunkCount: 3 } })
 
 /** A subscriber that never answers: the delivery stays in flight, as in a process about to be killed. */
 const never = () => new Promise<Response>(() => {})
@@ -46,7 +55,11 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 5000)
 function rowsOnDisk(path: string) {
   const db = new DatabaseSync(path, { readOnly: true })
   try {
-    return db.prepare('SELECT trigger_name AS trigger, event_id AS id, attempts, next_attempt_at AS nextAttemptAt, stage, event FROM deliveries ORDER BY seq').all() as Array<{
+    return db
+      .prepare(
+        'SELECT trigger_name AS trigger, event_id AS id, attempts, next_attempt_at AS nextAttemptAt, stage, event FROM deliveries ORDER BY seq',
+      )
+      .all() as Array<{
       trigger: string
       id: string
       attempts: number
@@ -62,7 +75,12 @@ function rowsOnDisk(path: string) {
 const queueFile = () => join(dirs.empty(), 'broker.sqlite')
 
 function brokerOver(path: string, options: Omit<LocalBrokerOptions, 'queue' | 'wiring'> & { wiring?: BrokerWiring }) {
-  return createLocalBroker({ wiring: readBrokerWiring(knativeBaseDir), logger: captureLogger().logger, ...options, queue: new SqliteDeliveryQueue({ path }) })
+  return createLocalBroker({
+    wiring: readBrokerWiring(knativeBaseDir),
+    logger: captureLogger().logger,
+    ...options,
+    queue: new SqliteDeliveryQueue({ path }),
+  })
 }
 
 /** `video.discovered` to `worker`, with `delivery` on the Broker. */
@@ -82,19 +100,34 @@ describe('a local broker over a SqliteDeliveryQueue', () => {
       ],
     }
     const subscribers = gate()
-    const broker = brokerOver(path, { wiring, deliver: async () => {
-      await subscribers.opened
-      return new Response(null, { status: 204 })
-    } })
+    const broker = brokerOver(path, {
+      wiring,
+      deliver: async () => {
+        await subscribers.opened
+        return new Response(null, { status: 204 })
+      },
+    })
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
-    const event = createEvent('video.indexed', { function: 'indexer', subject: 'v1', data: { jobId, videoId: 'v1', chunkCount: 3 }, traceparent })
+    const event = createEvent('video.indexed', {
+      function: 'indexer',
+      subject: 'v1',
+      data: { jobId, videoId: 'v1', chunkCount: 3 },
+      traceparent,
+    })
     await broker.send(event)
     const rows = rowsOnDisk(path)
     expect(rows.map(({ trigger, id, attempts, stage }) => ({ trigger, id, attempts, stage }))).toEqual([
       { trigger: 'api-video-indexed', id: event.id, attempts: 0, stage: 'subscriber' },
       { trigger: 'stats-video-indexed', id: event.id, attempts: 0, stage: 'subscriber' },
     ])
-    expect(JSON.parse(rows[0]!.event)).toMatchObject({ id: event.id, source: '/functions/indexer', type: event.type, subject: 'v1', data: event.data, traceparent })
+    expect(JSON.parse(rows[0]!.event)).toMatchObject({
+      id: event.id,
+      source: '/functions/indexer',
+      type: event.type,
+      subject: 'v1',
+      data: event.data,
+      traceparent,
+    })
 
     subscribers.open()
     expect(await broker.idle().then(broker.stats)).toMatchObject({ accepted: 1, delivered: 2 })
@@ -117,7 +150,9 @@ describe('a local broker over a SqliteDeliveryQueue', () => {
     await broker.send(transcriptReady())
     await waitFor('the reply to reach api', () => to('api').length === 1)
     // The indexer's delivery is gone and the reply's is there: both in one transaction.
-    expect(rowsOnDisk(path).map((row) => [row.trigger, row.id])).toEqual([['api-video-indexed', to('api')[0]!.event.id]])
+    expect(rowsOnDisk(path).map((row) => [row.trigger, row.id])).toEqual([
+      ['api-video-indexed', to('api')[0]!.event.id],
+    ])
     api.open()
     expect(await broker.idle().then(broker.stats)).toMatchObject({ accepted: 2, delivered: 2 })
     expect(rowsOnDisk(path)).toEqual([])
@@ -129,13 +164,28 @@ describe('a local broker over a SqliteDeliveryQueue', () => {
     const dropped = recorder(never)
     const first = brokerOver(path, { deliver: dropped.deliver })
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'
-    const events = [discovered(), transcriptReady(), indexed(), createEvent('video.indexed', { function: 'indexer', subject: 'v2', data: { jobId, videoId: 'v2', chunkCount: 1 }, traceparent })]
+    const events = [
+      discovered(),
+      transcriptReady(),
+      indexed(),
+      createEvent('video.indexed', {
+        function: 'indexer',
+        subject: 'v2',
+        data: { jobId, videoId: 'v2', chunkCount: 1 },
+        traceparent,
+      }),
+    ]
     for (const event of events) await first.send(event)
     await waitFor('every delivery to be in flight', () => dropped.deliveries.length === events.length)
 
     const { deliveries, deliver } = recorder()
     const second = brokerOver(path, { deliver })
-    expect(await second.idle().then(second.stats)).toMatchObject({ recovered: 4, accepted: 0, delivered: 4, retried: 0 })
+    expect(await second.idle().then(second.stats)).toMatchObject({
+      recovered: 4,
+      accepted: 0,
+      delivered: 4,
+      retried: 0,
+    })
     expect(deliveries.map((d) => [d.service, d.event.id])).toEqual([
       ['download', events[0]!.id],
       ['indexer', events[1]!.id],
@@ -144,14 +194,21 @@ describe('a local broker over a SqliteDeliveryQueue', () => {
     ])
     // Every attribute made it through the file, the trace context included.
     for (const [i, event] of events.entries()) {
-      expect(deliveries[i]!.event).toMatchObject({ id: event.id, source: event.source, type: event.type, subject: event.subject, time: event.time, data: event.data })
+      expect(deliveries[i]!.event).toMatchObject({
+        id: event.id,
+        source: event.source,
+        type: event.type,
+        subject: event.subject,
+        time: event.time,
+        data: event.data,
+      })
     }
     expect(deliveries[3]!.event.traceparent).toBe(traceparent)
     expect(rowsOnDisk(path)).toEqual([])
     await second.close()
   })
 
-  it('keeps a delivery\'s failed attempts across a restart: the dead-letter sink gets it after the Trigger\'s retries in total', async () => {
+  it("keeps a delivery's failed attempts across a restart: the dead-letter sink gets it after the Trigger's retries in total", async () => {
     const path = queueFile()
     const wiring = workerWiring({ retry: 3, backoffPolicy: 'linear', backoffDelayMs: 1, deadLetterSink: 'dead-letter' })
     // Two failures, then the process "dies" during the third attempt.
@@ -162,13 +219,23 @@ describe('a local broker over a SqliteDeliveryQueue', () => {
     await waitFor('the third attempt', () => dropped.deliveries.length === 3)
     expect(rowsOnDisk(path).map((row) => row.attempts)).toEqual([2])
 
-    const { to, deliver } = recorder((d) => new Response(d.service === 'dead-letter' ? null : 'still busy', { status: d.service === 'dead-letter' ? 200 : 503 }))
+    const { to, deliver } = recorder(
+      (d) =>
+        new Response(d.service === 'dead-letter' ? null : 'still busy', {
+          status: d.service === 'dead-letter' ? 200 : 503,
+        }),
+    )
     const second = brokerOver(path, { wiring, deliver })
     expect(await second.idle().then(second.stats)).toMatchObject({ recovered: 1, retried: 1, deadLettered: 1 })
     // 1 + 3 retries counted over both processes: attempts 3 and 4 here (the one cut short is tried again).
     expect(to('worker')).toHaveLength(2)
     expect(to('dead-letter')).toHaveLength(1)
-    expect(readDeadLetterInfo(to('dead-letter')[0]!.event)).toEqual({ destination: 'http://worker.local/', service: 'worker', code: 503, data: 'still busy' })
+    expect(readDeadLetterInfo(to('dead-letter')[0]!.event)).toEqual({
+      destination: 'http://worker.local/',
+      service: 'worker',
+      code: 503,
+      data: 'still busy',
+    })
     expect(rowsOnDisk(path)).toEqual([])
     await second.close()
   })
@@ -205,15 +272,29 @@ describe('a local broker over a SqliteDeliveryQueue', () => {
     const second = brokerOver(path, { wiring, deliver })
     expect(await second.idle().then(second.stats)).toMatchObject({ recovered: 1, deadLettered: 1, delivered: 0 })
     expect(to('worker')).toHaveLength(0)
-    expect(readDeadLetterInfo(to('dead-letter')[0]!.event)).toEqual({ destination: 'http://worker.local/', service: 'worker', code: 400, data: 'bad request' })
+    expect(readDeadLetterInfo(to('dead-letter')[0]!.event)).toEqual({
+      destination: 'http://worker.local/',
+      service: 'worker',
+      code: 400,
+      data: 'bad request',
+    })
     expect(rowsOnDisk(path)).toEqual([])
     await second.close()
   })
 
   it('close() leaves the retries it abandons on disk, and the next broker delivers them', async () => {
     const path = queueFile()
-    const wiring = workerWiring({ retry: 3, backoffPolicy: 'linear', backoffDelayMs: 10_000, deadLetterSink: 'dead-letter' })
-    const first = brokerOver(path, { wiring, backoffScale: 0.02, deliver: async () => new Response(null, { status: 503 }) })
+    const wiring = workerWiring({
+      retry: 3,
+      backoffPolicy: 'linear',
+      backoffDelayMs: 10_000,
+      deadLetterSink: 'dead-letter',
+    })
+    const first = brokerOver(path, {
+      wiring,
+      backoffScale: 0.02,
+      deliver: async () => new Response(null, { status: 503 }),
+    })
     const event = discovered()
     await first.send(event)
     await waitFor('the first failure', () => first.stats().retried === 1)
@@ -235,9 +316,19 @@ describe('a local broker over a SqliteDeliveryQueue', () => {
     await first.send(discovered())
 
     const { lines, logger } = captureLogger()
-    const without = createLocalBroker({ wiring: { ...wiring, triggers: [] }, deliver: never, logger, queue: new SqliteDeliveryQueue({ path }) })
+    const without = createLocalBroker({
+      wiring: { ...wiring, triggers: [] },
+      deliver: never,
+      logger,
+      queue: new SqliteDeliveryQueue({ path }),
+    })
     expect(await without.idle().then(without.stats)).toMatchObject({ recovered: 0 })
-    expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', obj: expect.objectContaining({ triggers: ['worker-video-discovered'] }) }))
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        obj: expect.objectContaining({ triggers: ['worker-video-discovered'] }),
+      }),
+    )
     await without.close()
     expect(rowsOnDisk(path)).toHaveLength(1)
 
@@ -277,26 +368,52 @@ describe('a broker process killed with SIGKILL', () => {
   it('leaves every accepted event to the next broker over the same file, which delivers each once', async () => {
     const path = queueFile()
     const count = 20
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'shared/broker/test/crash-sender.ts'), path, String(count)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'shared/broker/test/crash-sender.ts'), path, String(count)],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     let output = ''
     let errors = ''
     child.stdout.on('data', (chunk) => (output += chunk))
     child.stderr.on('data', (chunk) => (errors += chunk))
     const exited = new Promise<NodeJS.Signals | null>((done) => child.once('exit', (_, signal) => done(signal)))
     try {
-      await waitFor(`the sender to reach every event (stderr: ${errors})`, () => output.includes('\n') || child.exitCode !== null, 20_000)
+      await waitFor(
+        `the sender to reach every event (stderr: ${errors})`,
+        () => output.includes('\n') || child.exitCode !== null,
+        20_000,
+      )
       const ids = JSON.parse(output) as string[]
       expect(ids).toHaveLength(count)
       // Half wait out a backoff after a 503, half are in flight.
-      await waitFor('the failures to be on disk', () => rowsOnDisk(path).filter((row) => row.attempts > 0).length === count / 2)
+      await waitFor(
+        'the failures to be on disk',
+        () => rowsOnDisk(path).filter((row) => row.attempts > 0).length === count / 2,
+      )
       child.kill('SIGKILL')
       expect(await exited).toBe('SIGKILL')
       expect(rowsOnDisk(path).map((row) => row.id)).toEqual(ids)
 
       const { to, deliver } = recorder()
-      const broker = createLocalBroker({ wiring: readBrokerWiring(knativeBaseDir), deliver, logger: captureLogger().logger, queue: new SqliteDeliveryQueue({ path }) })
-      expect(await broker.idle().then(broker.stats)).toMatchObject({ recovered: count, delivered: count, retried: 0, deadLettered: 0, failed: 0 })
-      expect(to('download').map((d) => d.event.id).sort()).toEqual([...ids].sort())
+      const broker = createLocalBroker({
+        wiring: readBrokerWiring(knativeBaseDir),
+        deliver,
+        logger: captureLogger().logger,
+        queue: new SqliteDeliveryQueue({ path }),
+      })
+      expect(await broker.idle().then(broker.stats)).toMatchObject({
+        recovered: count,
+        delivered: count,
+        retried: 0,
+        deadLettered: 0,
+        failed: 0,
+      })
+      expect(
+        to('download')
+          .map((d) => d.event.id)
+          .sort(),
+      ).toEqual([...ids].sort())
       expect(rowsOnDisk(path)).toEqual([])
       await broker.close()
     } finally {

@@ -13,10 +13,19 @@ afterAll(dirs.cleanup)
 const jobId = 'job-1'
 const videoId = 'dQw4w9WgXcQ'
 const discovered = (subject = videoId) =>
-  createEvent('video.discovered', { function: 'discover', subject, data: { jobId, videoId: subject, url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', force: false } })
+  createEvent('video.discovered', {
+    function: 'discover',
+    subject,
+    data: { jobId, videoId: subject, url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', force: false },
+  })
 const transcriptReady = () =>
-  createEvent('transcript.ready', { function: 'download', subject: videoId, data: { jobId, videoId, blobKey: 'transcripts/x.json', source: 'captions', language: 'en' } })
-const indexed = () => createEvent('video.indexed', { function: 'indexer', subject: videoId, data: { jobId, videoId, chunkCount: 3 } })
+  createEvent('transcript.ready', {
+    function: 'download',
+    subject: videoId,
+    data: { jobId, videoId, blobKey: 'transcripts/x.json', source: 'captions', language: 'en' },
+  })
+const indexed = () =>
+  createEvent('video.indexed', { function: 'indexer', subject: videoId, data: { jobId, videoId, chunkCount: 3 } })
 
 /** A one-type wiring for retry tests: `kind` delivers to `worker`. */
 function wiringFor(delivery: DeliverySpec, extra: Partial<BrokerWiring> = {}): BrokerWiring {
@@ -36,16 +45,36 @@ describe('createLocalBroker routing', () => {
   it('delivers each event type to the subscriber its Trigger in knative/base names, in binary mode', async () => {
     const { deliveries, deliver } = recorder()
     const broker = localBrokerFromManifests(knativeBaseDir, { deliver, logger: captureLogger().logger })
-    const ping = new CloudEvent({ type: PING_EVENT_TYPE, source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule', data: { reason: 'scheduled-resync' } })
+    const ping = new CloudEvent({
+      type: PING_EVENT_TYPE,
+      source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule',
+      data: { reason: 'scheduled-resync' },
+    })
     const events = [
-      createEvent('ingest.requested', { function: 'api', subject: jobId, data: { jobId, url: 'https://www.youtube.com/@channel', force: false } }),
-      createEvent('channel.resync.requested', { function: 'discover', subject: 'UC1', data: { jobId: 'job-1', channelId: 'UC1', url: 'https://www.youtube.com/@channel', reason: 'manual' } }),
+      createEvent('ingest.requested', {
+        function: 'api',
+        subject: jobId,
+        data: { jobId, url: 'https://www.youtube.com/@channel', force: false },
+      }),
+      createEvent('channel.resync.requested', {
+        function: 'discover',
+        subject: 'UC1',
+        data: { jobId: 'job-1', channelId: 'UC1', url: 'https://www.youtube.com/@channel', reason: 'manual' },
+      }),
       ping,
       discovered(),
-      createEvent('audio.segment.ready', { function: 'download', subject: videoId, data: { jobId, videoId, index: 0, count: 2, startSeconds: 0, durationSeconds: 60, blobKey: 'audio/0' } }),
+      createEvent('audio.segment.ready', {
+        function: 'download',
+        subject: videoId,
+        data: { jobId, videoId, index: 0, count: 2, startSeconds: 0, durationSeconds: 60, blobKey: 'audio/0' },
+      }),
       transcriptReady(),
       indexed(),
-      createEvent('video.failed', { function: 'dead-letter', subject: videoId, data: { jobId, videoId, stage: 'download', reason: 'private video' } }),
+      createEvent('video.failed', {
+        function: 'dead-letter',
+        subject: videoId,
+        data: { jobId, videoId, stage: 'download', reason: 'private video' },
+      }),
     ]
     for (const event of events) await broker.send(event)
     expect(await settle(broker)).toMatchObject({ accepted: 8, delivered: 8, dropped: 0, retried: 0 })
@@ -64,7 +93,12 @@ describe('createLocalBroker routing', () => {
     const download = deliveries.find((d) => d.service === 'download')!
     expect(download.url).toBe('http://download.local/')
     expect(download.headers.get('ce-id')).toBe(events[3]!.id)
-    expect(download.event).toMatchObject({ id: events[3]!.id, subject: videoId, source: '/functions/discover', data: events[3]!.data })
+    expect(download.event).toMatchObject({
+      id: events[3]!.id,
+      subject: videoId,
+      source: '/functions/discover',
+      data: events[3]!.data,
+    })
   })
 
   it('returns from send before anything is delivered, and does not wait for a slow subscriber', async () => {
@@ -99,7 +133,9 @@ describe('createLocalBroker routing', () => {
     await broker.send(transcriptReady())
     expect(await settle(broker)).toMatchObject({ accepted: 2, dropped: 1, delivered: 1 })
     expect(deliveries.map((d) => [d.service, d.event.type])).toEqual([['indexer', eventType('transcript.ready')]])
-    expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', msg: expect.stringContaining('io.youtube-rag.video.discovered.v1') }))
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: expect.stringContaining('io.youtube-rag.video.discovered.v1') }),
+    )
   })
 
   it('fans an event out to every Trigger that takes its type, and to catch-all Triggers', async () => {
@@ -125,8 +161,18 @@ describe('createLocalBroker routing', () => {
 
 describe('createLocalBroker retries', () => {
   it('retries failures with exponential backoff, then succeeds', async () => {
-    const { to, deliver } = recorder((_, n) => (n < 2 ? new Response('busy', { status: 503 }) : n === 2 ? Promise.reject(new Error('socket hang up')) : new Response(null, { status: 202 })))
-    const broker = createLocalBroker({ wiring: wiringFor({ retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 20 }), deliver, logger: captureLogger().logger })
+    const { to, deliver } = recorder((_, n) =>
+      n < 2
+        ? new Response('busy', { status: 503 })
+        : n === 2
+          ? Promise.reject(new Error('socket hang up'))
+          : new Response(null, { status: 202 }),
+    )
+    const broker = createLocalBroker({
+      wiring: wiringFor({ retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 20 }),
+      deliver,
+      logger: captureLogger().logger,
+    })
     await broker.send(discovered())
     expect(await settle(broker)).toMatchObject({ delivered: 1, retried: 3, deadLettered: 0, failed: 0 })
     const at = to('worker').map((d) => d.at)
@@ -140,7 +186,12 @@ describe('createLocalBroker retries', () => {
 
   it('backs off linearly when the policy says so, scaled by backoffScale', async () => {
     const { to, deliver } = recorder((_, n) => new Response(null, { status: n < 2 ? 500 : 200 }))
-    const broker = createLocalBroker({ wiring: wiringFor({ retry: 2, backoffPolicy: 'linear', backoffDelayMs: 2000 }), deliver, backoffScale: 0.02, logger: captureLogger().logger })
+    const broker = createLocalBroker({
+      wiring: wiringFor({ retry: 2, backoffPolicy: 'linear', backoffDelayMs: 2000 }),
+      deliver,
+      backoffScale: 0.02,
+      logger: captureLogger().logger,
+    })
     await broker.send(discovered())
     expect(await settle(broker)).toMatchObject({ delivered: 1, retried: 2 })
     const at = to('worker').map((d) => d.at)
@@ -149,8 +200,12 @@ describe('createLocalBroker retries', () => {
     expect(at[2]! - at[1]!).toBeLessThan(1000)
   })
 
-  it('sends the event to the dead-letter sink with Knative\'s error attributes once retries run out', async () => {
-    const { to, deliver } = recorder((d) => (d.service === 'dead-letter' ? new Response(null, { status: 200 }) : new Response('yt-dlp failed:\nHTTP Error 403 — Forbidden', { status: 503 })))
+  it("sends the event to the dead-letter sink with Knative's error attributes once retries run out", async () => {
+    const { to, deliver } = recorder((d) =>
+      d.service === 'dead-letter'
+        ? new Response(null, { status: 200 })
+        : new Response('yt-dlp failed:\nHTTP Error 403 — Forbidden', { status: 503 }),
+    )
     const { lines, logger } = captureLogger()
     // The real wiring: 3 retries from 500 ms, scaled down to 5, 10, 20 ms.
     const broker = localBrokerFromManifests(knativeBaseDir, { deliver, logger, backoffScale: 0.01 })
@@ -171,10 +226,19 @@ describe('createLocalBroker retries', () => {
       knativeerrorcode: '503',
     })
     // Knative base64-encodes the body, which keeps newlines and non-ASCII out of the headers.
-    expect(Buffer.from(String(dead!.event.knativeerrordata), 'base64').toString('utf8')).toBe('yt-dlp failed:\nHTTP Error 403 — Forbidden')
-    expect(readDeadLetterInfo(dead!.event)).toEqual({ destination: 'http://download.local/', service: 'download', code: 503, data: 'yt-dlp failed:\nHTTP Error 403 — Forbidden' })
+    expect(Buffer.from(String(dead!.event.knativeerrordata), 'base64').toString('utf8')).toBe(
+      'yt-dlp failed:\nHTTP Error 403 — Forbidden',
+    )
+    expect(readDeadLetterInfo(dead!.event)).toEqual({
+      destination: 'http://download.local/',
+      service: 'download',
+      code: 503,
+      data: 'yt-dlp failed:\nHTTP Error 403 — Forbidden',
+    })
     expect(lines.filter((l) => l.level === 'warn')).toHaveLength(3)
-    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', msg: expect.stringContaining('dead-letter sink') }))
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: expect.stringContaining('dead-letter sink') }),
+    )
   })
 
   it('dead-letters a thrown error with its message and no status, truncating long bodies to 1024 bytes', async () => {
@@ -183,23 +247,48 @@ describe('createLocalBroker retries', () => {
       if (d.event.type === eventType('video.discovered')) throw new Error('connection refused')
       return new Response('x'.repeat(5000), { status: 500 })
     })
-    const broker = createLocalBroker({ wiring: wiringFor({ retry: 1, backoffPolicy: 'exponential', backoffDelayMs: 1, deadLetterSink: 'dead-letter' }, {
-      triggers: [
-        { name: 'worker-video-discovered', type: eventType('video.discovered'), subscriber: 'worker' },
-        { name: 'worker-video-indexed', type: eventType('video.indexed'), subscriber: 'worker' },
-      ],
-    }), deliver, logger: captureLogger().logger })
+    const broker = createLocalBroker({
+      wiring: wiringFor(
+        { retry: 1, backoffPolicy: 'exponential', backoffDelayMs: 1, deadLetterSink: 'dead-letter' },
+        {
+          triggers: [
+            { name: 'worker-video-discovered', type: eventType('video.discovered'), subscriber: 'worker' },
+            { name: 'worker-video-indexed', type: eventType('video.indexed'), subscriber: 'worker' },
+          ],
+        },
+      ),
+      deliver,
+      logger: captureLogger().logger,
+    })
     await broker.send(discovered())
     await broker.send(indexed())
     expect(await settle(broker)).toMatchObject({ retried: 2, deadLettered: 2 })
     const byType = Object.fromEntries(to('dead-letter').map((d) => [d.event.type, readDeadLetterInfo(d.event)]))
-    expect(byType[eventType('video.discovered')]).toEqual({ destination: 'http://worker.local/', service: 'worker', data: 'connection refused' })
-    expect(byType[eventType('video.indexed')]).toEqual({ destination: 'http://worker.local/', service: 'worker', code: 500, data: 'x'.repeat(1024) })
+    expect(byType[eventType('video.discovered')]).toEqual({
+      destination: 'http://worker.local/',
+      service: 'worker',
+      data: 'connection refused',
+    })
+    expect(byType[eventType('video.indexed')]).toEqual({
+      destination: 'http://worker.local/',
+      service: 'worker',
+      code: 500,
+      data: 'x'.repeat(1024),
+    })
   })
 
   it('does not retry a final answer such as 400, as Knative does not', async () => {
-    const { to, deliver } = recorder((d) => new Response(d.service === 'dead-letter' ? null : 'invalid event', { status: d.service === 'dead-letter' ? 200 : 400 }))
-    const broker = createLocalBroker({ wiring: wiringFor({ retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 1, deadLetterSink: 'dead-letter' }), deliver, logger: captureLogger().logger })
+    const { to, deliver } = recorder(
+      (d) =>
+        new Response(d.service === 'dead-letter' ? null : 'invalid event', {
+          status: d.service === 'dead-letter' ? 200 : 400,
+        }),
+    )
+    const broker = createLocalBroker({
+      wiring: wiringFor({ retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 1, deadLetterSink: 'dead-letter' }),
+      deliver,
+      logger: captureLogger().logger,
+    })
     await broker.send(discovered())
     expect(await settle(broker)).toMatchObject({ retried: 0, deadLettered: 1 })
     expect(to('worker')).toHaveLength(1)
@@ -209,22 +298,45 @@ describe('createLocalBroker retries', () => {
   it('counts an event as failed when there is no dead-letter sink or the sink fails too', async () => {
     const { to, deliver } = recorder(() => new Response(null, { status: 500 }))
     const { lines, logger } = captureLogger()
-    const noSink = createLocalBroker({ wiring: wiringFor({ retry: 1, backoffPolicy: 'linear', backoffDelayMs: 1 }), deliver, logger })
+    const noSink = createLocalBroker({
+      wiring: wiringFor({ retry: 1, backoffPolicy: 'linear', backoffDelayMs: 1 }),
+      deliver,
+      logger,
+    })
     await noSink.send(discovered())
     expect(await settle(noSink)).toMatchObject({ retried: 1, deadLettered: 0, failed: 1 })
-    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', msg: expect.stringContaining('no dead-letter sink') }))
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: expect.stringContaining('no dead-letter sink') }),
+    )
 
-    const failingSink = createLocalBroker({ wiring: wiringFor({ retry: 0, backoffPolicy: 'linear', backoffDelayMs: 1, deadLetterSink: 'dead-letter' }), deliver, logger })
+    const failingSink = createLocalBroker({
+      wiring: wiringFor({ retry: 0, backoffPolicy: 'linear', backoffDelayMs: 1, deadLetterSink: 'dead-letter' }),
+      deliver,
+      logger,
+    })
     await failingSink.send(discovered())
     expect(await settle(failingSink)).toMatchObject({ deadLettered: 0, failed: 1 })
     expect(to('dead-letter')).toHaveLength(1) // once, never retried
   })
 
-  it('uses a Trigger\'s own delivery instead of the Broker\'s', async () => {
+  it("uses a Trigger's own delivery instead of the Broker's", async () => {
     const { to, deliver } = recorder(() => new Response(null, { status: 500 }))
     const wiring: BrokerWiring = {
-      broker: { name: 'default', retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 1, deadLetterSink: 'dead-letter' },
-      triggers: [{ name: 'fragile', type: eventType('video.indexed'), subscriber: 'api', delivery: { retry: 1, backoffPolicy: 'linear', backoffDelayMs: 1, deadLetterSink: 'parking' } }],
+      broker: {
+        name: 'default',
+        retry: 3,
+        backoffPolicy: 'exponential',
+        backoffDelayMs: 1,
+        deadLetterSink: 'dead-letter',
+      },
+      triggers: [
+        {
+          name: 'fragile',
+          type: eventType('video.indexed'),
+          subscriber: 'api',
+          delivery: { retry: 1, backoffPolicy: 'linear', backoffDelayMs: 1, deadLetterSink: 'parking' },
+        },
+      ],
     }
     const broker = createLocalBroker({ wiring, deliver, logger: captureLogger().logger })
     await broker.send(indexed())
@@ -328,7 +440,13 @@ describe('createLocalBroker quiescence', () => {
     const { logger } = captureLogger()
     // A 10 s backoff: close() must not sit it out, nor dead-letter what it abandons.
     const wiring: BrokerWiring = {
-      broker: { name: 'default', retry: 3, backoffPolicy: 'linear', backoffDelayMs: 10_000, deadLetterSink: 'dead-letter' },
+      broker: {
+        name: 'default',
+        retry: 3,
+        backoffPolicy: 'linear',
+        backoffDelayMs: 10_000,
+        deadLetterSink: 'dead-letter',
+      },
       triggers: [
         { name: 'download-video-discovered', type: eventType('video.discovered'), subscriber: 'download' },
         { name: 'api-video-indexed', type: eventType('video.indexed'), subscriber: 'api' },

@@ -1,8 +1,18 @@
 import { HTTP, type CloudEvent } from 'cloudevents'
 import pLimit, { type LimitFunction } from 'p-limit'
 import { requestForEvent, type EventSink } from '@ytrag/events'
-import { MemoryDeliveryQueue, type DeliveryQueue, type NewDelivery, type QueuedDelivery } from '../delivery-queue/index.ts'
-import { readBrokerWiring, type BrokerWiring, type DeliverySpec, type ReadBrokerWiringOptions } from '../manifests/index.ts'
+import {
+  MemoryDeliveryQueue,
+  type DeliveryQueue,
+  type NewDelivery,
+  type QueuedDelivery,
+} from '../delivery-queue/index.ts'
+import {
+  readBrokerWiring,
+  type BrokerWiring,
+  type DeliverySpec,
+  type ReadBrokerWiringOptions,
+} from '../manifests/index.ts'
 
 /** The pino-shaped subset the broker logs through. */
 export interface BrokerLogger {
@@ -107,12 +117,23 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
   const logger = options.logger ?? consoleLogger
   const backoffScale = options.backoffScale ?? 1
   const defaultConcurrency = options.subscriberConcurrency ?? Number.POSITIVE_INFINITY
-  if (!(backoffScale >= 0) || !Number.isFinite(backoffScale)) throw new Error(`backoffScale must be a number >= 0, got ${backoffScale}`)
+  if (!(backoffScale >= 0) || !Number.isFinite(backoffScale))
+    throw new Error(`backoffScale must be a number >= 0, got ${backoffScale}`)
   if (!(defaultConcurrency >= 1)) throw new Error(`subscriberConcurrency must be >= 1, got ${defaultConcurrency}`)
   const queue = options.queue ?? new MemoryDeliveryQueue()
   const triggers = new Map(wiring.triggers.map((trigger) => [trigger.name, trigger]))
 
-  const counts: LocalBrokerStats = { accepted: 0, delivered: 0, retried: 0, deadLettered: 0, dropped: 0, failed: 0, abandoned: 0, duplicates: 0, recovered: 0 }
+  const counts: LocalBrokerStats = {
+    accepted: 0,
+    delivered: 0,
+    retried: 0,
+    deadLettered: 0,
+    dropped: 0,
+    failed: 0,
+    abandoned: 0,
+    duplicates: 0,
+    recovered: 0,
+  }
   let closing = false
   let closed: Promise<void> | undefined
 
@@ -228,7 +249,14 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
     }
   }
 
-  async function deadLetter(seq: number, event: CloudEvent<unknown>, delivery: DeliverySpec, address: string, failure: Failure, context: object) {
+  async function deadLetter(
+    seq: number,
+    event: CloudEvent<unknown>,
+    delivery: DeliverySpec,
+    address: string,
+    failure: Failure,
+    context: object,
+  ) {
     if (!delivery.deadLetterSink) {
       queue.remove(seq)
       counts.failed++
@@ -246,7 +274,10 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
     queue.toDeadLetter(seq, dead)
     if (closing) {
       counts.abandoned++
-      logger.warn(context, 'delivery failed for good while the broker is closing; the dead-letter sink gets it at the next start')
+      logger.warn(
+        context,
+        'delivery failed for good while the broker is closing; the dead-letter sink gets it at the next start',
+      )
       return
     }
     await sendToDeadLetterSink(seq, dead, delivery, context)
@@ -262,8 +293,13 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
       logger.error({ ...context, deadLetterSink: sink }, 'delivery failed for good; sent to the dead-letter sink')
     } else {
       counts.failed++
-      if (outcome === undefined) logger.error(context, 'delivery failed for good and there is no dead-letter sink any more; event lost')
-      else logger.error({ ...context, deadLetterSink: sink, deadLetterStatus: outcome.status, deadLetterReason: outcome.reason }, 'the dead-letter sink failed too; event lost')
+      if (outcome === undefined)
+        logger.error(context, 'delivery failed for good and there is no dead-letter sink any more; event lost')
+      else
+        logger.error(
+          { ...context, deadLetterSink: sink, deadLetterStatus: outcome.status, deadLetterReason: outcome.reason },
+          'the dead-letter sink failed too; event lost',
+        )
     }
   }
 
@@ -281,11 +317,19 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
       const request = requestForEvent(address, event, 'binary')
       const answer = deliver(service, signal ? new Request(request, { signal }) : request)
       const response = signal ? await Promise.race([answer, rejectOnAbort(signal)]) : await answer
-      if (response.status >= 200 && response.status < 300) return { ok: true, replies: await readReplies(response, event) }
-      const body = await response.text().catch((error: unknown) => `could not read the response body: ${messageOf(error)}`)
+      if (response.status >= 200 && response.status < 300)
+        return { ok: true, replies: await readReplies(response, event) }
+      const body = await response
+        .text()
+        .catch((error: unknown) => `could not read the response body: ${messageOf(error)}`)
       return { ok: false, retryable: isRetryableStatus(response.status), status: response.status, reason: body }
     } catch (error) {
-      if (signal?.aborted) return { ok: false, retryable: true, reason: `${service} did not answer within its timeoutSeconds (${timeoutSeconds} s)` }
+      if (signal?.aborted)
+        return {
+          ok: false,
+          retryable: true,
+          reason: `${service} did not answer within its timeoutSeconds (${timeoutSeconds} s)`,
+        }
       return { ok: false, retryable: true, reason: messageOf(error) }
     }
   }
@@ -305,7 +349,10 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
       const parsed = HTTP.toEvent({ headers, body: await response.text() })
       return (Array.isArray(parsed) ? parsed : [parsed]) as CloudEvent<unknown>[]
     } catch (error) {
-      logger.warn({ ...describe(event), reason: messageOf(error) }, 'a subscriber replied with a malformed CloudEvent; reply ignored')
+      logger.warn(
+        { ...describe(event), reason: messageOf(error) },
+        'a subscriber replied with a malformed CloudEvent; reply ignored',
+      )
       return []
     }
   }
@@ -320,10 +367,14 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
   const orphans = leftovers.filter((queued) => !triggers.has(queued.trigger))
   const recovered = leftovers.filter((queued) => triggers.has(queued.trigger))
   counts.recovered = recovered.length
-  if (recovered.length > 0) logger.info({ deliveries: recovered.length }, 'delivering again what a previous process left in the queue')
+  if (recovered.length > 0)
+    logger.info({ deliveries: recovered.length }, 'delivering again what a previous process left in the queue')
   if (orphans.length > 0) {
     const names = [...new Set(orphans.map((queued) => queued.trigger))]
-    logger.warn({ deliveries: orphans.length, triggers: names }, 'queued deliveries name Triggers the manifests no longer have; kept in the queue, not delivered')
+    logger.warn(
+      { deliveries: orphans.length, triggers: names },
+      'queued deliveries name Triggers the manifests no longer have; kept in the queue, not delivered',
+    )
   }
   start(recovered.length, recovered)
 
@@ -357,7 +408,10 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
  * const broker = localBrokerFromManifests(knativeBaseDir, { deliver: (service, request) => apps[service].fetch(request) })
  * ```
  */
-export function localBrokerFromManifests(dir: string, options: Omit<LocalBrokerOptions, 'wiring'> & ReadBrokerWiringOptions): LocalBroker {
+export function localBrokerFromManifests(
+  dir: string,
+  options: Omit<LocalBrokerOptions, 'wiring'> & ReadBrokerWiringOptions,
+): LocalBroker {
   const { broker, ...rest } = options
   return createLocalBroker({ ...rest, wiring: readBrokerWiring(dir, broker === undefined ? {} : { broker }) })
 }
@@ -378,7 +432,9 @@ function isRetryableStatus(status: number): boolean {
 }
 
 function backoffMs(delivery: DeliverySpec, attempt: number): number {
-  return delivery.backoffPolicy === 'exponential' ? delivery.backoffDelayMs * 2 ** attempt : delivery.backoffDelayMs * (attempt + 1)
+  return delivery.backoffPolicy === 'exponential'
+    ? delivery.backoffDelayMs * 2 ** attempt
+    : delivery.backoffDelayMs * (attempt + 1)
 }
 
 function describe(event: CloudEvent<unknown>) {

@@ -45,7 +45,12 @@ ${spec}`
 const kustomization = (...resources: string[]) => `resources:\n${resources.map((r) => `  - ${r}\n`).join('')}`
 
 /** The fields these checks read of a rendered manifest. */
-type KubernetesObject = { kind: string; apiVersion: string; metadata: { name: string; namespace: string; annotations?: Record<string, string> }; spec: Record<string, unknown> }
+type KubernetesObject = {
+  kind: string
+  apiVersion: string
+  metadata: { name: string; namespace: string; annotations?: Record<string, string> }
+  spec: Record<string, unknown>
+}
 
 describe('readBrokerWiring on knative/base', () => {
   const wiring = readBrokerWiring(knativeBaseDir)
@@ -56,7 +61,13 @@ describe('readBrokerWiring on knative/base', () => {
   })
 
   it('reads the Broker delivery: 3 retries, exponential from 0.5 s, dead letters to dead-letter', () => {
-    expect(wiring.broker).toEqual({ name: 'default', retry: 3, backoffPolicy: 'exponential', backoffDelayMs: 500, deadLetterSink: 'dead-letter' })
+    expect(wiring.broker).toEqual({
+      name: 'default',
+      retry: 3,
+      backoffPolicy: 'exponential',
+      backoffDelayMs: 500,
+      deadLetterSink: 'dead-letter',
+    })
   })
 
   it('reads the PingSource that sends the re-sync schedule to the Broker', () => {
@@ -84,29 +95,49 @@ describe('readBrokerWiring on knative/base', () => {
 })
 
 describe('readBrokerWiring', () => {
-  it('reads nested kustomizations, Trigger delivery overrides, catch-all Triggers, and skips other Brokers\' Triggers', () => {
+  it("reads nested kustomizations, Trigger delivery overrides, catch-all Triggers, and skips other Brokers' Triggers", () => {
     const dir = dirs.withFiles({
       'kustomization.yaml': kustomization('eventing', 'service.yaml'),
       'service.yaml': 'apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: download\n',
       'eventing/kustomization.yaml': kustomization('broker.yaml', 'triggers.yaml'),
       'eventing/broker.yaml': BROKER(),
       'eventing/triggers.yaml': [
-        trigger('own-delivery', `  broker: default
+        trigger(
+          'own-delivery',
+          `  broker: default
   filter: { attributes: { type: a.v1 } }
   subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: download } }
-  delivery: { retry: 5, backoffDelay: PT1M }`),
-        trigger('catch-all', `  broker: default
-  subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: audit } }`),
-        trigger('elsewhere', `  broker: other
+  delivery: { retry: 5, backoffDelay: PT1M }`,
+        ),
+        trigger(
+          'catch-all',
+          `  broker: default
+  subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: audit } }`,
+        ),
+        trigger(
+          'elsewhere',
+          `  broker: other
   filter: { attributes: { type: a.v1 } }
-  subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: nobody } }`),
+  subscriber: { ref: { apiVersion: serving.knative.dev/v1, kind: Service, name: nobody } }`,
+        ),
       ].join('\n'),
     })
     expect(readBrokerWiring(dir)).toEqual({
-      broker: { name: 'default', retry: 2, backoffPolicy: 'linear', backoffDelayMs: 2000, deadLetterSink: 'dead-letter' },
+      broker: {
+        name: 'default',
+        retry: 2,
+        backoffPolicy: 'linear',
+        backoffDelayMs: 2000,
+        deadLetterSink: 'dead-letter',
+      },
       triggers: [
         // A Trigger's delivery replaces the Broker's whole: no dead-letter sink unless it names one.
-        { name: 'own-delivery', type: 'a.v1', subscriber: 'download', delivery: { retry: 5, backoffPolicy: 'exponential', backoffDelayMs: 60_000 } },
+        {
+          name: 'own-delivery',
+          type: 'a.v1',
+          subscriber: 'download',
+          delivery: { retry: 5, backoffPolicy: 'exponential', backoffDelayMs: 60_000 },
+        },
         { name: 'catch-all', subscriber: 'audit' },
       ],
       pingSources: [],
@@ -118,7 +149,11 @@ describe('readBrokerWiring', () => {
       'kustomization.yaml': kustomization('broker.yaml'),
       'broker.yaml': 'apiVersion: eventing.knative.dev/v1\nkind: Broker\nmetadata:\n  name: plain\n',
     })
-    expect(readBrokerWiring(dir)).toEqual({ broker: { name: 'plain', retry: 0, backoffPolicy: 'exponential', backoffDelayMs: 0 }, triggers: [], pingSources: [] })
+    expect(readBrokerWiring(dir)).toEqual({
+      broker: { name: 'plain', retry: 0, backoffPolicy: 'exponential', backoffDelayMs: 0 },
+      triggers: [],
+      pingSources: [],
+    })
   })
 
   it('says when the kustomization is missing', () => {
@@ -127,12 +162,18 @@ describe('readBrokerWiring', () => {
   })
 
   it('says when a listed resource is missing', () => {
-    const dir = dirs.withFiles({ 'kustomization.yaml': kustomization('broker.yaml', 'gone.yaml'), 'broker.yaml': BROKER() })
+    const dir = dirs.withFiles({
+      'kustomization.yaml': kustomization('broker.yaml', 'gone.yaml'),
+      'broker.yaml': BROKER(),
+    })
     expect(() => readBrokerWiring(dir)).toThrow(/resource gone\.yaml does not exist/)
   })
 
   it('says when there is no Broker, or several and none chosen', () => {
-    const none = dirs.withFiles({ 'kustomization.yaml': kustomization('cm.yaml'), 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n' })
+    const none = dirs.withFiles({
+      'kustomization.yaml': kustomization('cm.yaml'),
+      'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n',
+    })
     expect(() => readBrokerWiring(none)).toThrow(/expected exactly one Broker in the kustomization at .*, found none/)
 
     const two = dirs.withFiles({
@@ -146,22 +187,35 @@ describe('readBrokerWiring', () => {
 
   it('refuses what the local broker cannot honour instead of routing differently from the cluster', () => {
     const withTrigger = (spec: string) =>
-      dirs.withFiles({ 'kustomization.yaml': kustomization('b.yaml', 't.yaml'), 'b.yaml': BROKER(), 't.yaml': trigger('t', spec) })
+      dirs.withFiles({
+        'kustomization.yaml': kustomization('b.yaml', 't.yaml'),
+        'b.yaml': BROKER(),
+        't.yaml': trigger('t', spec),
+      })
     const ref = 'subscriber: { ref: { kind: Service, name: s } }'
-    expect(() => readBrokerWiring(withTrigger(`  broker: default\n  filter: { attributes: { source: /x } }\n  ${ref}`))).toThrow(
-      /Trigger t .*filtering on "source" is not supported/,
+    expect(() =>
+      readBrokerWiring(withTrigger(`  broker: default\n  filter: { attributes: { source: /x } }\n  ${ref}`)),
+    ).toThrow(/Trigger t .*filtering on "source" is not supported/)
+    expect(() =>
+      readBrokerWiring(withTrigger(`  broker: default\n  filters: [{ prefix: { type: io. } }]\n  ${ref}`)),
+    ).toThrow(/spec\.filters is not supported/)
+    expect(() => readBrokerWiring(withTrigger(`  broker: default\n  subscriber: { uri: http://example.com }`))).toThrow(
+      /uri destination is not supported/,
     )
-    expect(() => readBrokerWiring(withTrigger(`  broker: default\n  filters: [{ prefix: { type: io. } }]\n  ${ref}`))).toThrow(/spec\.filters is not supported/)
-    expect(() => readBrokerWiring(withTrigger(`  broker: default\n  subscriber: { uri: http://example.com }`))).toThrow(/uri destination is not supported/)
-    expect(() => readBrokerWiring(withTrigger(`  broker: default\n  ${ref}\n  delivery: { backoffDelay: 2s }`))).toThrow(
-      /Trigger t .*backoffDelay: invalid ISO 8601 duration "2s"/,
-    )
-    expect(() => readBrokerWiring(withTrigger(`  broker: default\n  ${ref}\n  delivery: { backoffPolicy: random }`))).toThrow(/backoffPolicy must be exponential or linear/)
+    expect(() =>
+      readBrokerWiring(withTrigger(`  broker: default\n  ${ref}\n  delivery: { backoffDelay: 2s }`)),
+    ).toThrow(/Trigger t .*backoffDelay: invalid ISO 8601 duration "2s"/)
+    expect(() =>
+      readBrokerWiring(withTrigger(`  broker: default\n  ${ref}\n  delivery: { backoffPolicy: random }`)),
+    ).toThrow(/backoffPolicy must be exponential or linear/)
     expect(() => readBrokerWiring(withTrigger(`  ${ref}`))).toThrow(/Trigger t .* has no spec\.broker/)
   })
 
   it('reports invalid YAML with the file name', () => {
-    const dir = dirs.withFiles({ 'kustomization.yaml': kustomization('b.yaml'), 'b.yaml': 'kind: Broker\n  bad: [indent\n' })
+    const dir = dirs.withFiles({
+      'kustomization.yaml': kustomization('b.yaml'),
+      'b.yaml': 'kind: Broker\n  bad: [indent\n',
+    })
     expect(() => readBrokerWiring(dir)).toThrow(/b\.yaml: invalid YAML/)
   })
 })
@@ -192,7 +246,11 @@ describe('kubectl kustomize knative/base', () => {
 
     const ping = objects.find((o) => o.kind === 'PingSource')!
     expect(ping.metadata.name).toBe('resync-schedule')
-    expect(ping.spec).toMatchObject({ schedule: '*/15 * * * *', contentType: 'application/json', sink: { ref: { kind: 'Broker', name: 'default' } } })
+    expect(ping.spec).toMatchObject({
+      schedule: '*/15 * * * *',
+      contentType: 'application/json',
+      sink: { ref: { kind: 'Broker', name: 'default' } },
+    })
     expect(JSON.parse(String(ping.spec.data))).toEqual({ reason: 'scheduled-resync' })
     const broker = objects.find((o) => o.kind === 'Broker')!
     expect(broker.metadata.annotations?.['eventing.knative.dev/broker.class']).toBe('MTChannelBasedBroker')

@@ -102,7 +102,10 @@ export function readBrokerWiring(dir: string, options: ReadBrokerWiringOptions =
     })
     .map(parseTrigger)
   const pingSources = objects
-    .filter((o) => o.kind === 'PingSource' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('sources.knative.dev/'))
+    .filter(
+      (o) =>
+        o.kind === 'PingSource' && typeof o.apiVersion === 'string' && o.apiVersion.startsWith('sources.knative.dev/'),
+    )
     .filter((o) => {
       const ref = (spec(o).sink as { ref?: { kind?: unknown; name?: unknown } } | undefined)?.ref
       return ref?.kind === 'Broker' && ref.name === name
@@ -121,13 +124,16 @@ export function readBrokerWiring(dir: string, options: ReadBrokerWiringOptions =
   // How long each function's Knative Service lets one request take; absent and 0 are left out.
   const timeoutSeconds: Record<string, number> = {}
   for (const o of objects) {
-    if (o.kind !== 'Service' || typeof o.apiVersion !== 'string' || !o.apiVersion.startsWith('serving.knative.dev/')) continue
+    if (o.kind !== 'Service' || typeof o.apiVersion !== 'string' || !o.apiVersion.startsWith('serving.knative.dev/'))
+      continue
     const template = spec(o).template
     const podSpec = isRecord(template) && isRecord(template.spec) ? template.spec : {}
     const value = podSpec.timeoutSeconds
     if (value === undefined || value === 0) continue
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      throw new Error(`Service ${nameOf(o)} (${o.file}): timeoutSeconds must be a whole number >= 0, got ${JSON.stringify(value)}`)
+      throw new Error(
+        `Service ${nameOf(o)} (${o.file}): timeoutSeconds must be a whole number >= 0, got ${JSON.stringify(value)}`,
+      )
     }
     timeoutSeconds[nameOf(o)] = value
   }
@@ -185,14 +191,16 @@ function parseTrigger(object: ManifestObject): TriggerSpec {
   const triggerSpec = spec(object)
   // The newer `filters` dialects (prefix, suffix, CESQL) have no counterpart here yet;
   // refusing them is better than routing more events than the cluster would.
-  if (triggerSpec.filters !== undefined) throw new Error(`${where}: spec.filters is not supported, use filter.attributes.type`)
+  if (triggerSpec.filters !== undefined)
+    throw new Error(`${where}: spec.filters is not supported, use filter.attributes.type`)
   const attributes = isRecord(triggerSpec.filter) ? triggerSpec.filter.attributes : undefined
   let type: string | undefined
   if (attributes !== undefined) {
     if (!isRecord(attributes)) throw new Error(`${where}: filter.attributes must be a map`)
     for (const [key, value] of Object.entries(attributes)) {
       if (key !== 'type') throw new Error(`${where}: filtering on "${key}" is not supported, only on type`)
-      if (typeof value !== 'string' || value === '') throw new Error(`${where}: filter.attributes.type must be a non-empty string`)
+      if (typeof value !== 'string' || value === '')
+        throw new Error(`${where}: filter.attributes.type must be a non-empty string`)
       type = value
     }
   }
@@ -211,7 +219,9 @@ function parseDelivery(raw: unknown, where: string): DeliverySpec {
   }
   const backoffPolicy = raw.backoffPolicy ?? 'exponential'
   if (backoffPolicy !== 'exponential' && backoffPolicy !== 'linear') {
-    throw new Error(`${where}: delivery.backoffPolicy must be exponential or linear, got ${JSON.stringify(backoffPolicy)}`)
+    throw new Error(
+      `${where}: delivery.backoffPolicy must be exponential or linear, got ${JSON.stringify(backoffPolicy)}`,
+    )
   }
   let backoffDelayMs = 0
   if (raw.backoffDelay !== undefined) {
@@ -231,7 +241,8 @@ function refName(destination: unknown, where: string): string | undefined {
   if (destination === undefined || destination === null) return undefined
   if (!isRecord(destination)) throw new Error(`${where} must be a map`)
   if (destination.ref === undefined) {
-    if (destination.uri !== undefined) throw new Error(`${where}: a uri destination is not supported locally, use a ref to a Service`)
+    if (destination.uri !== undefined)
+      throw new Error(`${where}: a uri destination is not supported locally, use a ref to a Service`)
     return undefined
   }
   const name = isRecord(destination.ref) ? destination.ref.name : undefined
@@ -245,7 +256,8 @@ function isEventing(object: ManifestObject): boolean {
 
 function nameOf(object: ManifestObject): string {
   const name = isRecord(object.metadata) ? object.metadata.name : undefined
-  if (typeof name !== 'string' || name === '') throw new Error(`a ${String(object.kind)} in ${object.file} has no metadata.name`)
+  if (typeof name !== 'string' || name === '')
+    throw new Error(`a ${String(object.kind)} in ${object.file} has no metadata.name`)
   return name
 }
 

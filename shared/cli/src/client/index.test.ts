@@ -4,7 +4,16 @@ import { api } from '@ytrag/api'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
 import { hashApiKey } from '@ytrag/rate-limit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ApiConnectionError, ApiStatusError, AuthenticationError, BadRequestError, createClient, NotFoundError, RateLimitError, unwrap } from './index.ts'
+import {
+  ApiConnectionError,
+  ApiStatusError,
+  AuthenticationError,
+  BadRequestError,
+  createClient,
+  NotFoundError,
+  RateLimitError,
+  unwrap,
+} from './index.ts'
 
 describe('the typed API client', () => {
   let fn: FunctionUnderTest
@@ -24,11 +33,15 @@ describe('the typed API client', () => {
     const job = await unwrap(client.v1.jobs[':jobId'].$get({ param: { jobId: accepted.jobId } }))
     expect(job.videos).toEqual({ total: 0, indexed: 0, failed: 0, skipped: 0 })
 
-    const missing = await unwrap(client.v1.jobs[':jobId'].$get({ param: { jobId: 'no-such-job' } })).catch((error: unknown) => error)
+    const missing = await unwrap(client.v1.jobs[':jobId'].$get({ param: { jobId: 'no-such-job' } })).catch(
+      (error: unknown) => error,
+    )
     expect(missing).toBeInstanceOf(NotFoundError)
     expect(missing).toMatchObject({ status: 404, code: 'job_not_found' })
 
-    const refused = await unwrap(client.v1.ingest.$post({ json: { url: 'https://evil.example/watch?v=x' } })).catch((error: unknown) => error)
+    const refused = await unwrap(client.v1.ingest.$post({ json: { url: 'https://evil.example/watch?v=x' } })).catch(
+      (error: unknown) => error,
+    )
     expect(refused).toBeInstanceOf(BadRequestError)
     expect(refused).toMatchObject({ status: 400, code: 'host_not_allowed' })
 
@@ -40,9 +53,18 @@ describe('the typed API client', () => {
 
   it('waits out a 429 as often as it is told, then throws RateLimitError', async () => {
     const waits: number[] = []
-    const client = createClient({ baseUrl: fn.url, apiKey: 'right-key', rateLimitRetries: 0, onRateLimited: (seconds) => waits.push(seconds) })
+    const client = createClient({
+      baseUrl: fn.url,
+      apiKey: 'right-key',
+      rateLimitRetries: 0,
+      onRateLimited: (seconds) => waits.push(seconds),
+    })
     let error: unknown
-    for (let i = 0; i < 12 && !error; i++) error = await unwrap(client.v1.channels.$get()).then(() => undefined, (thrown: unknown) => thrown)
+    for (let i = 0; i < 12 && !error; i++)
+      error = await unwrap(client.v1.channels.$get()).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      )
     expect(error).toBeInstanceOf(RateLimitError)
     expect(error).toBeInstanceOf(ApiStatusError)
     expect(error).toMatchObject({ status: 429, code: 'rate_limited' })
@@ -50,7 +72,10 @@ describe('the typed API client', () => {
   })
 
   it('retries a 429 after the Retry-After the server sends', async () => {
-    const limited = await startFunctionUnderTest(api, { YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '1', YOUTUBE_RAG__RATE_LIMIT__WINDOW_SECONDS: '1' })
+    const limited = await startFunctionUnderTest(api, {
+      YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '1',
+      YOUTUBE_RAG__RATE_LIMIT__WINDOW_SECONDS: '1',
+    })
     try {
       const waits: number[] = []
       const client = createClient({ baseUrl: limited.url, onRateLimited: (seconds) => waits.push(seconds) })

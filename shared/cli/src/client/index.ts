@@ -42,7 +42,9 @@ export class InternalServerError extends ApiStatusError {}
 
 /** The error an answer that is not 2xx is thrown as, by its status. */
 export async function errorFromResponse(response: Response): Promise<ApiStatusError> {
-  const body = (await response.json().catch(() => undefined)) as { error?: { code?: ErrorCode; message?: string } } | undefined
+  const body = (await response.json().catch(() => undefined)) as
+    | { error?: { code?: ErrorCode; message?: string } }
+    | undefined
   const message = body?.error?.message ?? (response.statusText || `HTTP ${response.status}`)
   const ErrorClass =
     response.status === 400
@@ -64,7 +66,12 @@ export async function errorFromResponse(response: Response): Promise<ApiStatusEr
  * `Response` of its own (/v1/ask's event stream, asked for by Accept) types as `Response` too;
  * a JSON body never is one.
  */
-type SuccessBody<R> = R extends ClientResponse<infer T, infer S, 'json'> ? (S extends SuccessStatusCode ? Exclude<T, Response> : never) : never
+type SuccessBody<R> =
+  R extends ClientResponse<infer T, infer S, 'json'>
+    ? S extends SuccessStatusCode
+      ? Exclude<T, Response>
+      : never
+    : never
 
 /**
  * Waits for a client call and gives its body, or throws it as an `ApiStatusError`.
@@ -74,7 +81,9 @@ type SuccessBody<R> = R extends ClientResponse<infer T, infer S, 'json'> ? (S ex
  * const { hits } = await unwrap(client.v1.search.$post({ json: { query: 'b-tree' } }))
  * ```
  */
-export async function unwrap<R extends ClientResponse<unknown, number, string>>(pending: Promise<R>): Promise<SuccessBody<R>> {
+export async function unwrap<R extends ClientResponse<unknown, number, string>>(
+  pending: Promise<R>,
+): Promise<SuccessBody<R>> {
   const response = await pending
   if (!response.ok) throw await errorFromResponse(response as unknown as Response)
   return (await response.json()) as SuccessBody<R>
@@ -115,7 +124,10 @@ export function createClient({ baseUrl, apiKey, rateLimitRetries = 3, onRateLimi
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000))
     }
   }
-  return hc<AppType>(baseUrl, { fetch: fetchWithRetries, ...(apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {}) })
+  return hc<AppType>(baseUrl, {
+    fetch: fetchWithRetries,
+    ...(apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {}),
+  })
 }
 
 export type Client = ReturnType<typeof createClient>

@@ -16,11 +16,16 @@ const MAIN = join(import.meta.dirname, '..', 'main.ts')
 const TSX = createRequire(import.meta.url).resolve('tsx/cli')
 
 /** Only `env`, never the test process's own settings (a developer's OPENAI_API_KEY stays out). */
-const settings = (extra: Record<string, string>) => ({ YOUTUBE_RAG__STORAGE__DIR: join(dir, crypto.randomUUID()), ...extra })
+const settings = (extra: Record<string, string>) => ({
+  YOUTUBE_RAG__STORAGE__DIR: join(dir, crypto.randomUUID()),
+  ...extra,
+})
 
 function doctor(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, MAIN, 'doctor'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...settings(env) } })
+    const child = spawn(process.execPath, [TSX, MAIN, 'doctor'], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...settings(env) },
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -53,7 +58,10 @@ describe('ytrag doctor', () => {
     expect(lines.at(-1)).toMatch(/^OK {4}providers {5}none configured/)
     expect(code).toBe(0)
     // The header was asked for with this Node as the runtime, as the runs pass it.
-    expect((await ytdlp.calls()).map((call) => call.argv)).toEqual([['--version'], ['-v', '--ignore-config', '--no-js-runtimes', '--js-runtimes', `node:${process.execPath}`]])
+    expect((await ytdlp.calls()).map((call) => call.argv)).toEqual([
+      ['--version'],
+      ['-v', '--ignore-config', '--no-js-runtimes', '--js-runtimes', `node:${process.execPath}`],
+    ])
   })
 
   it('fails without yt-dlp, saying how to fix it, and exits 1', async () => {
@@ -69,23 +77,57 @@ describe('ytrag doctor', () => {
     const ytdlp = await recordedYtDlp(join(dir, 'old'), { version: '2023.03.04' })
     const results = await runDoctor({ env: settings({ YOUTUBE_RAG__TOOLS__YTDLP_PATH: ytdlp.path }) })
     expect(results.slice(0, 2)).toEqual([
-      { name: 'yt-dlp', level: 'warn', detail: expect.stringMatching(/^yt-dlp 2023\.03\.04 .* is older than 2025\.11\.12/) },
-      { name: 'JS runtimes', level: 'warn', detail: expect.stringMatching(/^not supported by this version \(yt-dlp 2023\.03\.04 predates --js-runtimes, 2025\.11\.12\)/) },
+      {
+        name: 'yt-dlp',
+        level: 'warn',
+        detail: expect.stringMatching(/^yt-dlp 2023\.03\.04 .* is older than 2025\.11\.12/),
+      },
+      {
+        name: 'JS runtimes',
+        level: 'warn',
+        detail: expect.stringMatching(
+          /^not supported by this version \(yt-dlp 2023\.03\.04 predates --js-runtimes, 2025\.11\.12\)/,
+        ),
+      },
     ])
     expect((await ytdlp.calls()).map((call) => call.argv)).toEqual([['--version']])
   })
 
   it('fails on a configuration that does not load, and on a proxy or provider that does not answer, never showing a password', async () => {
     expect(await runDoctor({ env: settings({ YOUTUBE_RAG__YTDLP__PROXY: 'socks5://u:hunter2@h:1' }) })).toEqual([
-      { name: 'configuration', level: 'fail', detail: expect.stringMatching(/^invalid configuration: YOUTUBE_RAG__YTDLP__PROXY: the scheme socks5: is not taken/) },
+      {
+        name: 'configuration',
+        level: 'fail',
+        detail: expect.stringMatching(
+          /^invalid configuration: YOUTUBE_RAG__YTDLP__PROXY: the scheme socks5: is not taken/,
+        ),
+      },
     ])
-    const ytdlp = await recordedYtDlp(join(dir, 'for-network'), { version: '2025.11.12', verbose: HEADER('2025.11.12') })
+    const ytdlp = await recordedYtDlp(join(dir, 'for-network'), {
+      version: '2025.11.12',
+      verbose: HEADER('2025.11.12'),
+    })
     const results = await runDoctor({
-      env: settings({ YOUTUBE_RAG__TOOLS__YTDLP_PATH: ytdlp.path, YOUTUBE_RAG__YTDLP__PROXY: 'http://op:hunter2@127.0.0.1:1', OPENAI__BASE_URL: 'http://127.0.0.1:1/v1', OPENAI_API_KEY: 'sk-secret' }),
+      env: settings({
+        YOUTUBE_RAG__TOOLS__YTDLP_PATH: ytdlp.path,
+        YOUTUBE_RAG__YTDLP__PROXY: 'http://op:hunter2@127.0.0.1:1',
+        OPENAI__BASE_URL: 'http://127.0.0.1:1/v1',
+        OPENAI_API_KEY: 'sk-secret',
+      }),
       timeoutMs: 2000,
     })
-    expect(results.find((result) => result.name === 'proxy')).toEqual({ name: 'proxy', level: 'fail', detail: expect.stringMatching(/^http:\/\/op:\*\*\*@127\.0\.0\.1:1 cannot be reached .*YOUTUBE_RAG__YTDLP__PROXY$/) })
-    expect(results.find((result) => result.name === 'providers')).toEqual({ name: 'providers', level: 'fail', detail: expect.stringMatching(/at http:\/\/127\.0\.0\.1:1\/v1; key set: not reachable .*fix OPENAI__BASE_URL/) })
+    expect(results.find((result) => result.name === 'proxy')).toEqual({
+      name: 'proxy',
+      level: 'fail',
+      detail: expect.stringMatching(
+        /^http:\/\/op:\*\*\*@127\.0\.0\.1:1 cannot be reached .*YOUTUBE_RAG__YTDLP__PROXY$/,
+      ),
+    })
+    expect(results.find((result) => result.name === 'providers')).toEqual({
+      name: 'providers',
+      level: 'fail',
+      detail: expect.stringMatching(/at http:\/\/127\.0\.0\.1:1\/v1; key set: not reachable .*fix OPENAI__BASE_URL/),
+    })
     expect(JSON.stringify(results)).not.toMatch(/hunter2|sk-secret/)
   })
 })

@@ -27,7 +27,10 @@ const echo: FunctionDefinition = {
 
 const ready = async (fn: FunctionUnderTest) => {
   const response = await fetch(new URL('/health/ready', fn.url))
-  return { status: response.status, body: (await response.json()) as { message?: string; failing?: Record<string, string> } }
+  return {
+    status: response.status,
+    body: (await response.json()) as { message?: string; failing?: Record<string, string> },
+  }
 }
 
 describe('stores, providers and rate limiter selected by config', () => {
@@ -87,7 +90,9 @@ describe('stores, providers and rate limiter selected by config', () => {
       await fn.stores.documents.createJob({ jobId, url: 'https://www.youtube.com/watch?v=x' })
       expect((await fn.stores.documents.getJob(jobId))?.status).toBe('queued')
       expect(await fn.stores.chunks.countVideo('v1')).toBe(0)
-      expect(qdrant.requests.some((request) => request.method === 'PUT' && request.path.startsWith('/collections/chunks_'))).toBe(true)
+      expect(
+        qdrant.requests.some((request) => request.method === 'PUT' && request.path.startsWith('/collections/chunks_')),
+      ).toBe(true)
     } finally {
       await fn.close()
     }
@@ -110,7 +115,10 @@ describe('stores, providers and rate limiter selected by config', () => {
   })
 
   it('names MongoDB when the document store cannot be reached', async () => {
-    const fn = await startFunctionUnderTest(echo, production({ YOUTUBE_RAG__DOCUMENT_DB__URI: 'mongodb://127.0.0.1:1/' }))
+    const fn = await startFunctionUnderTest(
+      echo,
+      production({ YOUTUBE_RAG__DOCUMENT_DB__URI: 'mongodb://127.0.0.1:1/' }),
+    )
     try {
       const answer = await ready(fn)
       expect(answer.status).toBe(503)
@@ -124,7 +132,13 @@ describe('stores, providers and rate limiter selected by config', () => {
   it('limits /v1 per API key through Redis with 429 and Retry-After, and never limits health checks', async () => {
     // Fresh keys each run: the Redis counters outlive the test within their window.
     const [mine, other] = [`test-${randomUUID()}`, `other-${randomUUID()}`]
-    const fn = await startFunctionUnderTest(echo, production({ YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '2', YOUTUBE_RAG__API__KEYS: [mine, other].map(hashApiKey).join(',') }))
+    const fn = await startFunctionUnderTest(
+      echo,
+      production({
+        YOUTUBE_RAG__RATE_LIMIT__REQUESTS: '2',
+        YOUTUBE_RAG__API__KEYS: [mine, other].map(hashApiKey).join(','),
+      }),
+    )
     try {
       const key = { 'x-api-key': mine }
       const statuses = []
@@ -134,7 +148,9 @@ describe('stores, providers and rate limiter selected by config', () => {
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0)
       expect(((await limited.json()) as { error: { code: string } }).error.code).toBe('rate_limited')
       // Another key has its own count; readiness (which pings Redis) is not counted.
-      expect((await fetch(new URL('/v1/echo', fn.url), { headers: { authorization: `Bearer ${other}` } })).status).toBe(200)
+      expect((await fetch(new URL('/v1/echo', fn.url), { headers: { authorization: `Bearer ${other}` } })).status).toBe(
+        200,
+      )
       for (let i = 0; i < 3; i++) expect((await ready(fn)).status).toBe(200)
     } finally {
       await fn.close()
@@ -142,16 +158,30 @@ describe('stores, providers and rate limiter selected by config', () => {
   })
 
   it('refuses to start with a Redis limiter that cannot be reached, naming Redis', async () => {
-    await expect(startFunctionUnderTest(echo, production({ YOUTUBE_RAG__RATE_LIMIT__REDIS_URL: 'redis://127.0.0.1:1' }))).rejects.toThrow(/Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/)
+    await expect(
+      startFunctionUnderTest(echo, production({ YOUTUBE_RAG__RATE_LIMIT__REDIS_URL: 'redis://127.0.0.1:1' })),
+    ).rejects.toThrow(/Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/)
   })
 
   it('makes the Qdrant collection with the embedding size: known for OpenAI models, asked of the model on first use otherwise', async () => {
-    const probes = () => openai.requests.filter((request) => request.path === '/v1/embeddings').map((request) => (request.body as { model: string }).model)
+    const probes = () =>
+      openai.requests
+        .filter((request) => request.path === '/v1/embeddings')
+        .map((request) => (request.body as { model: string }).model)
     const before = probes().length
-    const known = await startFunctionUnderTest(echo, production({ YOUTUBE_RAG__OPENAI__BASE_URL: `${openai.baseUrl}`, YOUTUBE_RAG__OPENAI__EMBEDDING_DIMENSIONS: '24' }))
+    const known = await startFunctionUnderTest(
+      echo,
+      production({
+        YOUTUBE_RAG__OPENAI__BASE_URL: `${openai.baseUrl}`,
+        YOUTUBE_RAG__OPENAI__EMBEDDING_DIMENSIONS: '24',
+      }),
+    )
     const unknown = await startFunctionUnderTest(
       echo,
-      production({ YOUTUBE_RAG__OPENAI__BASE_URL: `${openai.baseUrl}`, YOUTUBE_RAG__OPENAI__EMBEDDING_MODEL: 'nomic-embed-text' }),
+      production({
+        YOUTUBE_RAG__OPENAI__BASE_URL: `${openai.baseUrl}`,
+        YOUTUBE_RAG__OPENAI__EMBEDDING_MODEL: 'nomic-embed-text',
+      }),
     )
     try {
       expect(known.providers.embeddings?.dimensions).toBe(24)

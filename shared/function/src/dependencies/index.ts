@@ -48,7 +48,12 @@ function embeddingSize(providers: Providers): EmbeddingSize | undefined {
 export async function openDependencies(config: Config, options: OpenDependenciesOptions): Promise<OpenedDependencies> {
   const { env = process.env, logger } = options
   // The embedded stores live in the storage directory: say so plainly if it cannot be written.
-  if (config.documentDb.provider === 'sqlite' || config.vectorDb.provider === 'sqlite' || config.blobStorage.provider === 'directory') await assertStorageWritable(config)
+  if (
+    config.documentDb.provider === 'sqlite' ||
+    config.vectorDb.provider === 'sqlite' ||
+    config.blobStorage.provider === 'directory'
+  )
+    await assertStorageWritable(config)
   const providers = providersFromConfig(config, env, (message) => logger.warn(message))
   const dimensions = embeddingSize(providers)
   // Side by side: Redis is connected to while the stores' adapters are read.
@@ -58,7 +63,10 @@ export async function openDependencies(config: Config, options: OpenDependencies
   ])
   if (opened.status === 'rejected' || limiter.status === 'rejected') {
     // Whichever did open is closed again before the failure is reported.
-    await Promise.allSettled([opened.status === 'fulfilled' ? opened.value.close() : undefined, limiter.status === 'fulfilled' ? limiter.value?.close() : undefined])
+    await Promise.allSettled([
+      opened.status === 'fulfilled' ? opened.value.close() : undefined,
+      limiter.status === 'fulfilled' ? limiter.value?.close() : undefined,
+    ])
     throw opened.status === 'rejected' ? opened.reason : (limiter as PromiseRejectedResult).reason
   }
   const { providers: storeProviders, ...stores } = opened.value

@@ -61,7 +61,12 @@ export class ApiError extends HTTPException {
   readonly code: ErrorCode
   readonly headers: Record<string, string> | undefined
 
-  constructor(status: ContentfulStatusCode, code: ErrorCode, message: string, options: { headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    status: ContentfulStatusCode,
+    code: ErrorCode,
+    message: string,
+    options: { headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
     super(status, { message, ...(options.cause === undefined ? {} : { cause: options.cause }) })
     this.name = 'ApiError'
     this.code = code
@@ -69,7 +74,10 @@ export class ApiError extends HTTPException {
   }
 
   override getResponse(): Response {
-    return Response.json(errorBody(this.code, this.message), { status: this.status, ...(this.headers ? { headers: this.headers } : {}) })
+    return Response.json(errorBody(this.code, this.message), {
+      status: this.status,
+      ...(this.headers ? { headers: this.headers } : {}),
+    })
   }
 }
 
@@ -91,7 +99,12 @@ export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error
   if (error instanceof HTTPException) {
     const code = CODE_BY_STATUS[error.status] ?? (error.status >= 500 ? 'internal_error' : 'invalid_request')
-    const message = code === 'invalid_json' ? 'the request body is not valid JSON' : code === 'unsupported_media_type' ? 'the request body must be application/json' : error.message
+    const message =
+      code === 'invalid_json'
+        ? 'the request body is not valid JSON'
+        : code === 'unsupported_media_type'
+          ? 'the request body must be application/json'
+          : error.message
     return new ApiError(error.status as ContentfulStatusCode, code, message, { cause: error })
   }
   return new ApiError(500, 'internal_error', 'the server could not complete the request', { cause: error })

@@ -201,7 +201,11 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
         return async (query: Parameters<Stores['chunks']['search']>[0]) => {
           const started = performance.now()
           const hits = await target.search(query)
-          metrics.observeSearch(searchBackend, query.embedding ? 'hybrid' : 'bm25', (performance.now() - started) / 1000)
+          metrics.observeSearch(
+            searchBackend,
+            query.embedding ? 'hybrid' : 'bm25',
+            (performance.now() - started) / 1000,
+          )
           return hits
         }
       },
@@ -239,7 +243,10 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     const started = performance.now()
     const path = c.req.path
     const spanned = !(path.startsWith('/health/') || path === '/metrics' || (path === '/' && c.req.method === 'POST'))
-    const span = (spanned ? tracer : untraced).startSpan(c.req.method, { kind: 'server', parent: c.req.header('traceparent') })
+    const span = (spanned ? tracer : untraced).startSpan(c.req.method, {
+      kind: 'server',
+      parent: c.req.header('traceparent'),
+    })
     const traceparent = span.traceparent
     await runInScope({ metrics, traceparent, tracer }, next)
     const seconds = (performance.now() - started) / 1000
@@ -286,25 +293,43 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     if (names.length > 0) {
       const message = `not ready: ${names.map((name) => (name in storeNames ? `${name} store (${readinessChecks[name]!.label}) is down` : failing[name])).join('; ')}`
       baseLogger.warn({ failing }, message)
-      return json(503, { status: 'unavailable', function: definition.name, message, failing, ...(Object.keys(degraded).length ? { degraded } : {}) })
+      return json(503, {
+        status: 'unavailable',
+        function: definition.name,
+        message,
+        failing,
+        ...(Object.keys(degraded).length ? { degraded } : {}),
+      })
     }
     // Degraded is still ready (200): Knative keeps sending work, which may well succeed (another
     // site, a video the old yt-dlp still reads); the body says what to fix. Logged at start-up,
     // not per probe.
     if (Object.keys(degraded).length > 0) {
-      return json(200, { status: 'degraded', function: definition.name, message: `degraded: ${Object.values(degraded).join('; ')}`, degraded })
+      return json(200, {
+        status: 'degraded',
+        function: definition.name,
+        message: `degraded: ${Object.values(degraded).join('; ')}`,
+        degraded,
+      })
     }
     return json(200, { status: 'ready', function: definition.name })
   }
 
-  const metricsPage = async () => new Response(await metrics.scrape(), { headers: { 'content-type': metrics.registry.contentType } })
+  const metricsPage = async () =>
+    new Response(await metrics.scrape(), { headers: { 'content-type': metrics.registry.contentType } })
 
   // Events carry references (blob keys, ids), never payloads: anything larger is not one of ours.
   const eventBodyLimit = bodyLimit({
     maxSize: config.events.maxBodyBytes,
     onError: () => {
       metrics.countEvent('unknown', 'malformed')
-      return json(413, errorBody('event_too_large', `a CloudEvent here is at most ${config.events.maxBodyBytes} bytes (EVENTS__MAX_BODY_BYTES)`))
+      return json(
+        413,
+        errorBody(
+          'event_too_large',
+          `a CloudEvent here is at most ${config.events.maxBodyBytes} bytes (EVENTS__MAX_BODY_BYTES)`,
+        ),
+      )
     },
   })
 
@@ -322,7 +347,10 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     const ids = idsOf(cloudEvent.data)
     const span = tracer.startSpan(cloudEvent.type, {
       kind: 'consumer',
-      parent: typeof cloudEvent.traceparent === 'string' ? cloudEvent.traceparent : (request.headers.get('traceparent') ?? undefined),
+      parent:
+        typeof cloudEvent.traceparent === 'string'
+          ? cloudEvent.traceparent
+          : (request.headers.get('traceparent') ?? undefined),
       attributes: {
         'messaging.operation.type': 'process',
         'cloudevents.event_id': cloudEvent.id,
@@ -334,7 +362,13 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
       },
     })
     const traceparent = span.traceparent
-    const logger = baseLogger.child({ eventId: cloudEvent.id, type: cloudEvent.type, subject: cloudEvent.subject, ...ids, traceId: traceIdOf(traceparent) })
+    const logger = baseLogger.child({
+      eventId: cloudEvent.id,
+      type: cloudEvent.type,
+      subject: cloudEvent.subject,
+      ...ids,
+      traceId: traceIdOf(traceparent),
+    })
     const response = await runInScope({ metrics, traceparent, tracer }, () => handleEvent(cloudEvent, logger))
     span.end(response.status >= 300 ? { error: `status ${response.status}` } : {})
     return response
@@ -399,7 +433,9 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
     app.get('/metrics', metricsPage)
     app.post('/', eventBodyLimit, (c) => takeEvent(c.req.raw))
   } else if (dependencies.eventsOnClusterHost) {
-    app.post('/', eventBodyLimit, async (c, next) => (isClusterLocalHost(new URL(c.req.url).host) ? takeEvent(c.req.raw) : next()))
+    app.post('/', eventBodyLimit, async (c, next) =>
+      isClusterLocalHost(new URL(c.req.url).host) ? takeEvent(c.req.raw) : next(),
+    )
   }
 
   if (definition.publicApi) {
@@ -420,7 +456,14 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
       '/v1/*',
       bodyLimit({
         maxSize: config.api.maxBodyBytes,
-        onError: (c) => c.json(errorBody('body_too_large', `the request body is over ${config.api.maxBodyBytes} bytes (API__MAX_BODY_BYTES)`), 413),
+        onError: (c) =>
+          c.json(
+            errorBody(
+              'body_too_large',
+              `the request body is over ${config.api.maxBodyBytes} bytes (API__MAX_BODY_BYTES)`,
+            ),
+            413,
+          ),
       }),
     )
   }

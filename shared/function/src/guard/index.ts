@@ -40,16 +40,23 @@ export interface LocalGuardOptions {
  * ```
  */
 export function localGuard(options: LocalGuardOptions): MiddlewareHandler {
-  const served = new Set(options.hosts.map(hostnameOf).filter((name) => name !== '' && name !== '0.0.0.0' && name !== '::'))
+  const served = new Set(
+    options.hosts.map(hostnameOf).filter((name) => name !== '' && name !== '0.0.0.0' && name !== '::'),
+  )
   const servedHost = (name: string) => isLocalhostName(name) || isIP(name) !== 0 || served.has(name)
   // An Origin is a page: only pages served from this machine's own names are at home here.
   const homeOrigin = (name: string) => isLocalhostName(name) || isLoopbackAddress(name) || served.has(name)
-  const refuse = (status: 403 | 415 | 421, code: ErrorCode, message: string) => new ApiError(status, code, message).getResponse()
+  const refuse = (status: 403 | 415 | 421, code: ErrorCode, message: string) =>
+    new ApiError(status, code, message).getResponse()
 
   return async (c, next) => {
     const host = c.req.header('host')
     if (!host || !servedHost(hostnameOf(host))) {
-      return refuse(421, 'unknown_host', `this server does not answer for host ${JSON.stringify(host ?? '')}; add it to YOUTUBE_RAG__SERVER__ALLOWED_HOSTS if it is yours`)
+      return refuse(
+        421,
+        'unknown_host',
+        `this server does not answer for host ${JSON.stringify(host ?? '')}; add it to YOUTUBE_RAG__SERVER__ALLOWED_HOSTS if it is yours`,
+      )
     }
     if (STATE_CHANGING.has(c.req.method)) {
       const origin = c.req.header('origin')
@@ -61,7 +68,11 @@ export function localGuard(options: LocalGuardOptions): MiddlewareHandler {
           originHost = undefined
         }
         if (originHost === undefined || !homeOrigin(hostnameOf(originHost))) {
-          return refuse(403, 'forbidden_origin', `requests that change state are not taken from pages of ${JSON.stringify(origin)}`)
+          return refuse(
+            403,
+            'forbidden_origin',
+            `requests that change state are not taken from pages of ${JSON.stringify(origin)}`,
+          )
         }
       }
       if (c.req.header('sec-fetch-site') === 'cross-site') {
@@ -69,7 +80,11 @@ export function localGuard(options: LocalGuardOptions): MiddlewareHandler {
       }
       // POST is what a page may send cross-site without asking (a form); PUT, PATCH and DELETE are preflighted.
       if (c.req.method === 'POST' && !isJsonContentType(c.req.header('content-type'))) {
-        return refuse(415, 'unsupported_media_type', 'requests that change state must be sent as content-type: application/json')
+        return refuse(
+          415,
+          'unsupported_media_type',
+          'requests that change state must be sent as content-type: application/json',
+        )
       }
     }
     await next()

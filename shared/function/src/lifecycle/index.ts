@@ -9,7 +9,16 @@
 // - a step that began before a reset (a forced re-ingest) writes nothing over the new run;
 // - a step that finishes after its video was deleted removes what it wrote, so nothing is orphaned.
 import type { EventData, EventName } from '@ytrag/events'
-import { blobKeys, STAGES, type Handoff, type HandoffEvent, type Stage, type StageStatus, type Video, type VideoUpdate } from '@ytrag/stores'
+import {
+  blobKeys,
+  STAGES,
+  type Handoff,
+  type HandoffEvent,
+  type Stage,
+  type StageStatus,
+  type Video,
+  type VideoUpdate,
+} from '@ytrag/stores'
 import type { FunctionContext } from '../factory/index.ts'
 
 /** Who sends a handoff: discovery, or one of the stages. */
@@ -29,8 +38,13 @@ export interface OutgoingEvent<N extends EventName = EventName> {
  * @example
  * handoffEventId('dQw4w9WgXcQ', 'download', 0, 'transcript.ready') // 'dQw4w9WgXcQ/download/0/transcript.ready'
  */
-export const handoffEventId = (videoId: string, from: HandoffSource, generation: number, name: string, key?: string | number) =>
-  `${videoId}/${from}/${generation}/${name}${key === undefined ? '' : `/${key}`}`
+export const handoffEventId = (
+  videoId: string,
+  from: HandoffSource,
+  generation: number,
+  name: string,
+  key?: string | number,
+) => `${videoId}/${from}/${generation}/${name}${key === undefined ? '' : `/${key}`}`
 
 /** What a video's stage writes when it finishes. */
 export interface FinishStep {
@@ -84,18 +98,37 @@ export function videoLifecycle({ stores, emit, logger }: LifecycleContext) {
   const abandoned = async (video: Video, stage: HandoffSource) => {
     const now = await stores.documents.getVideo(video.videoId)
     if (now) {
-      logger.info({ videoId: video.videoId, stage, generation: video.generation, now: now.generation }, 'the video was reset meanwhile; this run stops')
+      logger.info(
+        { videoId: video.videoId, stage, generation: video.generation, now: now.generation },
+        'the video was reset meanwhile; this run stops',
+      )
       return
     }
     const chunks = await stores.chunks.deleteVideo(video.videoId)
     const blobs = await stores.blobs.deleteByPrefix(blobKeys.videoPrefix(video.videoId))
-    logger.info({ videoId: video.videoId, stage, chunks, blobs }, 'the video was deleted meanwhile; what this step wrote is removed')
+    logger.info(
+      { videoId: video.videoId, stage, chunks, blobs },
+      'the video was deleted meanwhile; what this step wrote is removed',
+    )
   }
 
   /** Writes the failure and the `video.failed` it sends; undefined when the video is gone or was reset. */
-  const recordFailure = async (video: Video, stage: Stage, reason: string, jobId: string): Promise<Handoff | undefined> => {
-    const handoff = handoffOf(video, stage, [{ name: 'video.failed', data: { jobId, videoId: video.videoId, stage, reason } }])
-    const after = await stores.documents.updateVideo(video.videoId, stage, 'failed', { error: reason, handoff }, { generation: video.generation })
+  const recordFailure = async (
+    video: Video,
+    stage: Stage,
+    reason: string,
+    jobId: string,
+  ): Promise<Handoff | undefined> => {
+    const handoff = handoffOf(video, stage, [
+      { name: 'video.failed', data: { jobId, videoId: video.videoId, stage, reason } },
+    ])
+    const after = await stores.documents.updateVideo(
+      video.videoId,
+      stage,
+      'failed',
+      { error: reason, handoff },
+      { generation: video.generation },
+    )
     if (!after) {
       await abandoned(video, stage)
       return undefined
@@ -110,14 +143,20 @@ export function videoLifecycle({ stores, emit, logger }: LifecycleContext) {
      * video was deleted, the event is of an earlier run, or the stage is done already (then what
      * it sent is sent again: this delivery may be the broker's retry after a refused send).
      */
-    async workFor(stage: Stage, data: { videoId: string; generation?: number | undefined }): Promise<Video | undefined> {
+    async workFor(
+      stage: Stage,
+      data: { videoId: string; generation?: number | undefined },
+    ): Promise<Video | undefined> {
       const video = await stores.documents.getVideo(data.videoId)
       if (!video) {
         logger.warn({ videoId: data.videoId, stage }, 'the video no longer exists (deleted); nothing to do')
         return undefined
       }
       if (lifecycle.isStale(video, data)) {
-        logger.info({ videoId: data.videoId, stage, generation: data.generation, current: video.generation }, 'event of an earlier run of the video; ignored')
+        logger.info(
+          { videoId: data.videoId, stage, generation: data.generation, current: video.generation },
+          'event of an earlier run of the video; ignored',
+        )
         return undefined
       }
       return (await lifecycle.alreadyDone(video, stage)) ? undefined : video
@@ -135,22 +174,41 @@ export function videoLifecycle({ stores, emit, logger }: LifecycleContext) {
         return video.status === 'failed'
       }
       if (video.handoff?.from === stage) {
-        logger.info({ videoId: video.videoId, stage, events: video.handoff.events.map((event) => event.id) }, 'step already done; what it sent is sent again')
+        logger.info(
+          { videoId: video.videoId, stage, events: video.handoff.events.map((event) => event.id) },
+          'step already done; what it sent is sent again',
+        )
         await send(video.videoId, video.handoff)
       }
       return true
     },
 
     /** Marks the stage running; undefined when the video is gone or was reset (stop there). */
-    async start(video: Video, stage: Stage, update: Omit<VideoUpdate, 'stages' | 'handoff'> = {}): Promise<Video | undefined> {
-      const after = await stores.documents.updateVideo(video.videoId, stage, 'running', { error: null, ...update }, { generation: video.generation })
+    async start(
+      video: Video,
+      stage: Stage,
+      update: Omit<VideoUpdate, 'stages' | 'handoff'> = {},
+    ): Promise<Video | undefined> {
+      const after = await stores.documents.updateVideo(
+        video.videoId,
+        stage,
+        'running',
+        { error: null, ...update },
+        { generation: video.generation },
+      )
       if (!after) await abandoned(video, stage)
       return after
     },
 
     /** Writes fields while the stage runs (metadata read on the way); undefined as for start. */
-    async progress(video: Video, stage: Stage, update: Omit<VideoUpdate, 'stages' | 'handoff'>): Promise<Video | undefined> {
-      const after = await stores.documents.updateVideo(video.videoId, stage, 'running', update, { generation: video.generation })
+    async progress(
+      video: Video,
+      stage: Stage,
+      update: Omit<VideoUpdate, 'stages' | 'handoff'>,
+    ): Promise<Video | undefined> {
+      const after = await stores.documents.updateVideo(video.videoId, stage, 'running', update, {
+        generation: video.generation,
+      })
       if (!after) await abandoned(video, stage)
       return after
     },
@@ -163,7 +221,9 @@ export function videoLifecycle({ stores, emit, logger }: LifecycleContext) {
     async finish(video: Video, stage: Stage, step: FinishStep): Promise<boolean> {
       const handoff = handoffOf(video, stage, step.send)
       const update: VideoUpdate = { ...step.update, handoff, ...(step.stages ? { stages: step.stages } : {}) }
-      const after = await stores.documents.updateVideo(video.videoId, stage, 'done', update, { generation: video.generation })
+      const after = await stores.documents.updateVideo(video.videoId, stage, 'done', update, {
+        generation: video.generation,
+      })
       if (!after) {
         await abandoned(video, stage)
         return false
@@ -191,8 +251,15 @@ export function videoLifecycle({ stores, emit, logger }: LifecycleContext) {
      * re-ingest, a channel re-sync) tries the video again. False when the video was deleted or
      * reset meanwhile.
      */
-    async skip(video: Video, stage: Stage, reason: string, update: Omit<VideoUpdate, 'stages' | 'handoff' | 'skipReason'> = {}): Promise<boolean> {
-      const later = Object.fromEntries(STAGES.slice(STAGES.indexOf(stage) + 1).map((next) => [next, 'skipped' as const]))
+    async skip(
+      video: Video,
+      stage: Stage,
+      reason: string,
+      update: Omit<VideoUpdate, 'stages' | 'handoff' | 'skipReason'> = {},
+    ): Promise<boolean> {
+      const later = Object.fromEntries(
+        STAGES.slice(STAGES.indexOf(stage) + 1).map((next) => [next, 'skipped' as const]),
+      )
       const after = await stores.documents.updateVideo(
         video.videoId,
         stage,
@@ -227,7 +294,9 @@ export function videoLifecycle({ stores, emit, logger }: LifecycleContext) {
 
     /** Discovery hands the video to the pipeline: recorded on the video (so the reaper can resend it), then sent. */
     async discovered(video: Video, data: EventData<'video.discovered'>): Promise<void> {
-      const handoff = handoffOf(video, 'discover', [{ name: 'video.discovered', data: { ...data, generation: video.generation } }])
+      const handoff = handoffOf(video, 'discover', [
+        { name: 'video.discovered', data: { ...data, generation: video.generation } },
+      ])
       const after = await stores.documents.patchVideo(video.videoId, video.generation, { handoff })
       if (!after) return abandoned(video, 'discover')
       await send(video.videoId, handoff)

@@ -126,7 +126,8 @@ export function functionMetrics(name: string, options: FunctionMetricsOptions = 
   for (const declared of options.counters ?? []) {
     const labelNames = Object.keys(declared.labels ?? {})
     const counter = new Counter({ name: declared.name, help: declared.help, labelNames, registers })
-    for (const [label, values] of Object.entries(declared.labels ?? {})) for (const value of values) counter.inc({ [label]: value }, 0)
+    for (const [label, values] of Object.entries(declared.labels ?? {}))
+      for (const value of values) counter.inc({ [label]: value }, 0)
     if (labelNames.length === 0) counter.inc(0)
     ownCounters.set(declared.name, counter)
   }
@@ -172,8 +173,10 @@ export function functionMetrics(name: string, options: FunctionMetricsOptions = 
       providerSeconds.observe({ api: call.api, model: call.model, outcome: call.outcome }, call.seconds)
       const prompt = call.promptTokens ?? 0
       const completion = call.completionTokens ?? 0
-      if (call.promptTokens !== undefined) providerTokens.inc({ api: call.api, model: call.model, kind: 'prompt' }, prompt)
-      if (call.completionTokens !== undefined) providerTokens.inc({ api: call.api, model: call.model, kind: 'completion' }, completion)
+      if (call.promptTokens !== undefined)
+        providerTokens.inc({ api: call.api, model: call.model, kind: 'prompt' }, prompt)
+      if (call.completionTokens !== undefined)
+        providerTokens.inc({ api: call.api, model: call.model, kind: 'completion' }, completion)
       const dollars = costOf(call, prompt, completion, telemetry)
       if (dollars > 0) providerCost.inc({ api: call.api, model: call.model }, dollars)
     },
@@ -192,9 +195,18 @@ const DEFAULT_PRICES = {
   transcriptionDollarsPerMinute: 0.006,
 }
 
-function costOf(call: ProviderCallMessage, prompt: number, completion: number, prices: Partial<Config['telemetry']> = DEFAULT_PRICES) {
+function costOf(
+  call: ProviderCallMessage,
+  prompt: number,
+  completion: number,
+  prices: Partial<Config['telemetry']> = DEFAULT_PRICES,
+) {
   const price = { ...DEFAULT_PRICES, ...prices }
-  if (call.api === 'chat') return (prompt * price.chatPromptDollarsPerMillionTokens + completion * price.chatCompletionDollarsPerMillionTokens) / 1e6
+  if (call.api === 'chat')
+    return (
+      (prompt * price.chatPromptDollarsPerMillionTokens + completion * price.chatCompletionDollarsPerMillionTokens) /
+      1e6
+    )
   if (call.api === 'embeddings') return (prompt * price.embeddingDollarsPerMillionTokens) / 1e6
   return ((call.audioSeconds ?? 0) / 60) * price.transcriptionDollarsPerMinute
 }
@@ -209,7 +221,9 @@ let subscribed = false
 function recordLibraryDiagnostics() {
   if (subscribed) return
   subscribed = true
-  subscribe(PROVIDER_CALL_CHANNEL, (message) => currentScope()?.metrics.observeProviderCall(message as ProviderCallMessage))
+  subscribe(PROVIDER_CALL_CHANNEL, (message) =>
+    currentScope()?.metrics.observeProviderCall(message as ProviderCallMessage),
+  )
   subscribe(YTDLP_RUN_CHANNEL, (message) => currentScope()?.metrics.observeYtdlpRun(message as YtDlpRunMessage))
 }
 

@@ -24,14 +24,23 @@ export type DiskSpaceOptions = {
  * diskSpaceCheck('./.youtube-rag')
  * diskSpaceCheck(tmpdir(), { label: 'scratch space', setting: 'TMPDIR (the pod's /tmp emptyDir)' })
  */
-export function diskSpaceCheck(dir: string, { minFreeBytes = MIN_FREE_BYTES, label = 'storage directory', setting = 'YOUTUBE_RAG__STORAGE__DIR' }: DiskSpaceOptions = {}): ReadinessCheck {
+export function diskSpaceCheck(
+  dir: string,
+  {
+    minFreeBytes = MIN_FREE_BYTES,
+    label = 'storage directory',
+    setting = 'YOUTUBE_RAG__STORAGE__DIR',
+  }: DiskSpaceOptions = {},
+): ReadinessCheck {
   return {
     label,
     async ping() {
       const stats = await statfs(dir)
       const free = stats.bavail * stats.bsize
       if (free < minFreeBytes) {
-        throw new Error(`${dir} (${setting}) has ${Math.floor(free / 1024 / 1024)} MB free, under the ${Math.floor(minFreeBytes / 1024 / 1024)} MB needed; free some space`)
+        throw new Error(
+          `${dir} (${setting}) has ${Math.floor(free / 1024 / 1024)} MB free, under the ${Math.floor(minFreeBytes / 1024 / 1024)} MB needed; free some space`,
+        )
       }
     },
   }
@@ -41,7 +50,8 @@ export function diskSpaceCheck(dir: string, { minFreeBytes = MIN_FREE_BYTES, lab
  * The scratch folder's free space (the OS temp folder: in the cluster, the pod's /tmp emptyDir),
  * for the functions that keep captions and audio there while they work.
  */
-export const scratchSpaceCheck = () => diskSpaceCheck(tmpdir(), { label: 'scratch space', setting: "TMPDIR, the pod's /tmp emptyDir" })
+export const scratchSpaceCheck = () =>
+  diskSpaceCheck(tmpdir(), { label: 'scratch space', setting: "TMPDIR, the pod's /tmp emptyDir" })
 
 /**
  * Throws a ConfigError naming the setting when the storage directory cannot be created or
@@ -58,6 +68,8 @@ export async function assertStorageWritable(config: Config): Promise<void> {
     await access(dir, constants.W_OK)
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-    throw new ConfigError(`YOUTUBE_RAG__STORAGE__DIR: the storage directory ${dir} is not writable (${reason}); point the setting at a folder this user can write`)
+    throw new ConfigError(
+      `YOUTUBE_RAG__STORAGE__DIR: the storage directory ${dir} is not writable (${reason}); point the setting at a folder this user can write`,
+    )
   }
 }

@@ -26,7 +26,8 @@ export const runInScope = <T>(scope: Scope, work: () => T): T => scopes.run(scop
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
 
 /** The trace id of a W3C `traceparent`, or undefined for one that is malformed. */
-export const traceIdOf = (traceparent: string | undefined) => (traceparent ? TRACEPARENT.exec(traceparent)?.[1] : undefined)
+export const traceIdOf = (traceparent: string | undefined) =>
+  traceparent ? TRACEPARENT.exec(traceparent)?.[1] : undefined
 
 /**
  * A `traceparent` for new work: a child of `parent` (same trace, new span id) when it is a

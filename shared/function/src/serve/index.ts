@@ -30,8 +30,9 @@ export async function serveApp(app: Hono, options: ServeOptions): Promise<Runnin
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     // No hostname: every interface ('::', or 0.0.0.0 where IPv6 is off). A hostname, even an IP
     // literal, makes Node load its DNS module to look it up, a cold start's ~5 ms for nothing.
-    const server = serve({ fetch: app.fetch, port: options.port, ...(options.hostname ? { hostname: options.hostname } : {}) }, (info) =>
-      resolve({ server, port: info.port }),
+    const server = serve(
+      { fetch: app.fetch, port: options.port, ...(options.hostname ? { hostname: options.hostname } : {}) },
+      (info) => resolve({ server, port: info.port }),
     )
     server.once('error', reject)
   })

@@ -25,7 +25,10 @@ const missingSink = (name: string): EventSink => ({
  * await startFunction(indexer)
  * ```
  */
-export async function startFunction(definition: FunctionDefinition, env: NodeJS.ProcessEnv = process.env): Promise<RunningServer> {
+export async function startFunction(
+  definition: FunctionDefinition,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningServer> {
   const config = loadConfig(env)
   const logger = createLogger({ name: definition.name, level: config.log.level })
   const opened = await openDependencies(config, { env, logger, rateLimited: definition.publicApi ?? false })
@@ -42,12 +45,15 @@ export async function startFunction(definition: FunctionDefinition, env: NodeJS.
   })
   // Not 9090 or 9091: those are queue-proxy's, in the same pod.
   const internalServer = await serveApp(internal, { port: Number(env.INTERNAL_PORT ?? 8090), handleSignals: false })
-  const running = await serveApp(app, { port: Number(env.PORT ?? 8080), onShutdown: async () => {
-    await internalServer.close()
-    await opened.close()
-    // Last: the spans of the requests that just finished are sent before the process exits.
-    await tracing.close()
-  } })
+  const running = await serveApp(app, {
+    port: Number(env.PORT ?? 8080),
+    onShutdown: async () => {
+      await internalServer.close()
+      await opened.close()
+      // Last: the spans of the requests that just finished are sent before the process exits.
+      await tracing.close()
+    },
+  })
   logger.info({ port: running.port, internalPort: internalServer.port }, `${definition.name} listening`)
   return running
 }

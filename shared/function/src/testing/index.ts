@@ -5,7 +5,16 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, type Config } from '@ytrag/config'
-import { createEvent, eventFromRequest, httpSink, requestForEvent, validateEvent, type EventData, type EventName, type ReceivedEvent } from '@ytrag/events'
+import {
+  createEvent,
+  eventFromRequest,
+  httpSink,
+  requestForEvent,
+  validateEvent,
+  type EventData,
+  type EventName,
+  type ReceivedEvent,
+} from '@ytrag/events'
 import { createLogger } from '@ytrag/logging'
 import type { Providers } from '@ytrag/providers'
 import type { Stores } from '@ytrag/stores'
@@ -50,7 +59,12 @@ export interface FunctionUnderTest {
   config: Config
   sink: EventRecorder
   /** Posts a catalog event to the function over HTTP and returns its answer. */
-  deliver<N extends EventName>(name: N, subject: string, data: EventData<N>, options?: { mode?: 'binary' | 'structured'; id?: string }): Promise<Response>
+  deliver<N extends EventName>(
+    name: N,
+    subject: string,
+    data: EventData<N>,
+    options?: { mode?: 'binary' | 'structured'; id?: string },
+  ): Promise<Response>
   close(): Promise<void>
 }
 
@@ -79,7 +93,13 @@ export async function startFunctionUnderTest(
   const { stores, providers } = opened
   const sink = await startEventRecorder()
   const tracing = await openTracing(config, fullEnv, logger)
-  const app = createFunctionApp(definition, { config, sink: httpSink(options.sinkUrl ?? sink.url), logger, ...opened, tracer: tracing.tracerFor(definition.name) })
+  const app = createFunctionApp(definition, {
+    config,
+    sink: httpSink(options.sinkUrl ?? sink.url),
+    logger,
+    ...opened,
+    tracer: tracing.tracerFor(definition.name),
+  })
   const running: RunningServer = await serveApp(app, { port: 0, hostname: '127.0.0.1', handleSignals: false })
   const url = `http://127.0.0.1:${running.port}/`
   return {
@@ -128,7 +148,14 @@ export interface OtlpReceiver {
 
 const hex = (length: number) => z.string().regex(new RegExp(`^[0-9a-f]{${length}}$`))
 // OTLP's JSON encoding (opentelemetry-proto, ExportTraceServiceRequest), as much as is read here.
-const anyValue = z.object({ stringValue: z.string(), intValue: z.union([z.string(), z.number()]), boolValue: z.boolean(), doubleValue: z.number() }).partial()
+const anyValue = z
+  .object({
+    stringValue: z.string(),
+    intValue: z.union([z.string(), z.number()]),
+    boolValue: z.boolean(),
+    doubleValue: z.number(),
+  })
+  .partial()
 const keyValues = z.array(z.object({ key: z.string(), value: anyValue })).default([])
 const exportTraceServiceRequest = z.object({
   resourceSpans: z.array(
@@ -153,8 +180,10 @@ const exportTraceServiceRequest = z.object({
   ),
 })
 const SPAN_KINDS = ['internal', 'server', 'client', 'producer', 'consumer'] as const
-const attributeValue = (value: z.infer<typeof anyValue>) => value.stringValue ?? value.boolValue ?? value.doubleValue ?? Number(value.intValue)
-const attributesOf = (pairs: z.infer<typeof keyValues>) => Object.fromEntries(pairs.map(({ key, value }) => [key, attributeValue(value)]))
+const attributeValue = (value: z.infer<typeof anyValue>) =>
+  value.stringValue ?? value.boolValue ?? value.doubleValue ?? Number(value.intValue)
+const attributesOf = (pairs: z.infer<typeof keyValues>) =>
+  Object.fromEntries(pairs.map(({ key, value }) => [key, attributeValue(value)]))
 
 /**
  * An OTLP/HTTP collector on loopback that keeps the spans exported to it (JSON encoding, what
@@ -174,7 +203,8 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const app = new Hono()
   app.post('/v1/traces', async (c) => {
     receiver.requests++
-    if (!c.req.header('content-type')?.startsWith('application/json')) return c.text('only the JSON encoding is taken here', 415)
+    if (!c.req.header('content-type')?.startsWith('application/json'))
+      return c.text('only the JSON encoding is taken here', 415)
     const parsed = exportTraceServiceRequest.safeParse(await c.req.json().catch(() => undefined))
     if (!parsed.success) return c.text(parsed.error.message, 400)
     for (const { resource, scopeSpans } of parsed.data.resourceSpans) {

@@ -76,7 +76,9 @@ const notTracing: Tracing = { exporting: false, tracerFor: () => untraced, close
  * otlpTracesUrl(config, env) // 'http://otel-collector:4318/v1/traces' for an endpoint http://otel-collector:4318
  */
 export function otlpTracesUrl(config: Config, env: Record<string, string | undefined>): string | undefined {
-  const base = config.telemetry.otlpEndpoint ?? (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? undefined : env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined)
+  const base =
+    config.telemetry.otlpEndpoint ??
+    (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? undefined : env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined)
   if (base) return `${base.replace(/\/+$/, '')}/v1/traces`
   return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined
 }
@@ -91,7 +93,11 @@ export function otlpTracesUrl(config: Config, env: Record<string, string | undef
  * createFunctionApps(indexer, { …, tracer: tracing.tracerFor('indexer') })
  * ```
  */
-export async function openTracing(config: Config, env: Record<string, string | undefined>, logger: Logger): Promise<Tracing> {
+export async function openTracing(
+  config: Config,
+  env: Record<string, string | undefined>,
+  logger: Logger,
+): Promise<Tracing> {
   const url = otlpTracesUrl(config, env)
   if (!url) return notTracing
   const { otlpTracing } = await import('./otlp/index.ts')

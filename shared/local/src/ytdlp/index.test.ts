@@ -39,7 +39,13 @@ afterAll(async () => {
 
 const logs = () => {
   const lines: [string, string][] = []
-  return { lines, logger: { info: (_: object, message: string) => lines.push(['info', message]), warn: (_: object, message: string) => lines.push(['warn', message]) } }
+  return {
+    lines,
+    logger: {
+      info: (_: object, message: string) => lines.push(['info', message]),
+      warn: (_: object, message: string) => lines.push(['warn', message]),
+    },
+  }
 }
 
 describe('chooseLocalYtDlp', () => {
@@ -47,7 +53,14 @@ describe('chooseLocalYtDlp', () => {
     const system = await recordedYtDlp(join(dir, 'system-current'), { version: '2025.11.12' })
     const { lines, logger } = logs()
     const hits = releaseHits
-    expect(await chooseLocalYtDlp({ binary: system.path, dir: join(dir, 'bin-a'), env: { YOUTUBE_DL_HOST: releaseUrl }, logger })).toEqual({ path: system.path, source: 'system' })
+    expect(
+      await chooseLocalYtDlp({
+        binary: system.path,
+        dir: join(dir, 'bin-a'),
+        env: { YOUTUBE_DL_HOST: releaseUrl },
+        logger,
+      }),
+    ).toEqual({ path: system.path, source: 'system' })
     expect(releaseHits).toBe(hits)
     expect(lines).toEqual([])
   })
@@ -56,15 +69,29 @@ describe('chooseLocalYtDlp', () => {
     const system = await recordedYtDlp(join(dir, 'system-old'), { version: '2023.03.04' })
     const bin = join(dir, 'bin-b')
     const { lines, logger } = logs()
-    const chosen = await chooseLocalYtDlp({ binary: system.path, dir: bin, env: { YOUTUBE_DL_HOST: releaseUrl, YOUTUBE_DL_SKIP_DOWNLOAD: '1' }, logger })
+    const chosen = await chooseLocalYtDlp({
+      binary: system.path,
+      dir: bin,
+      env: { YOUTUBE_DL_HOST: releaseUrl, YOUTUBE_DL_SKIP_DOWNLOAD: '1' },
+      logger,
+    })
     expect(chosen).toEqual({ path: join(bin, 'yt-dlp'), source: 'downloaded' })
     expect(lines.map(([level]) => level)).toEqual(['info', 'info'])
-    expect(lines[0]![1]).toMatch(/the system's yt-dlp 2023\.03\.04 at .* is older than 2025\.11\.12 \(YOUTUBE_RAG__YTDLP__MIN_VERSION\): downloading the current yt-dlp with youtube-dl-exec into /)
+    expect(lines[0]![1]).toMatch(
+      /the system's yt-dlp 2023\.03\.04 at .* is older than 2025\.11\.12 \(YOUTUBE_RAG__YTDLP__MIN_VERSION\): downloading the current yt-dlp with youtube-dl-exec into /,
+    )
     expect(lines[1]![1]).toMatch(/^downloaded yt-dlp 2026\.11\.23 into .*bin-b\/yt-dlp; it is used from now on/)
 
     const again = logs()
     const hits = releaseHits
-    expect(await chooseLocalYtDlp({ binary: system.path, dir: bin, env: { YOUTUBE_DL_HOST: releaseUrl }, logger: again.logger })).toEqual({ path: join(bin, 'yt-dlp'), source: 'downloaded' })
+    expect(
+      await chooseLocalYtDlp({
+        binary: system.path,
+        dir: bin,
+        env: { YOUTUBE_DL_HOST: releaseUrl },
+        logger: again.logger,
+      }),
+    ).toEqual({ path: join(bin, 'yt-dlp'), source: 'downloaded' })
     expect(releaseHits).toBe(hits)
     expect(again.lines).toEqual([['info', expect.stringMatching(/^using yt-dlp 2026\.11\.23 downloaded earlier/)]])
   })
@@ -72,16 +99,34 @@ describe('chooseLocalYtDlp', () => {
   it("offline, falls back to the system's yt-dlp with a warning that says what it lacks and how to fix it", async () => {
     const system = await recordedYtDlp(join(dir, 'system-offline'), { version: '2023.03.04' })
     const { lines, logger } = logs()
-    const chosen = await chooseLocalYtDlp({ binary: system.path, dir: join(dir, 'bin-c'), env: { YOUTUBE_DL_HOST: offlineUrl }, timeoutMs: 20_000, logger })
+    const chosen = await chooseLocalYtDlp({
+      binary: system.path,
+      dir: join(dir, 'bin-c'),
+      env: { YOUTUBE_DL_HOST: offlineUrl },
+      timeoutMs: 20_000,
+      logger,
+    })
     expect(chosen).toEqual({ path: system.path, source: 'system-below-floor' })
     const warning = lines.find(([level]) => level === 'warn')![1]
-    expect(warning).toMatch(/^could not get a current yt-dlp \(youtube-dl-exec could not download yt-dlp \(TypeError: fetch failed: connect ECONNREFUSED 127\.0\.0\.1:\d+\)\); using the system's yt-dlp 2023\.03\.04 at .*, older than 2025\.11\.12: YouTube may refuse it\. Update it \(pip install -U yt-dlp\), or start again online, or set YOUTUBE_RAG__TOOLS__YTDLP_PATH/)
+    expect(warning).toMatch(
+      /^could not get a current yt-dlp \(youtube-dl-exec could not download yt-dlp \(TypeError: fetch failed: connect ECONNREFUSED 127\.0\.0\.1:\d+\)\); using the system's yt-dlp 2023\.03\.04 at .*, older than 2025\.11\.12: YouTube may refuse it\. Update it \(pip install -U yt-dlp\), or start again online, or set YOUTUBE_RAG__TOOLS__YTDLP_PATH/,
+    )
   })
 
   it('says there is no yt-dlp at all when none is installed and none can be downloaded', async () => {
     const { lines, logger } = logs()
-    const chosen = await chooseLocalYtDlp({ binary: join(dir, 'no-yt-dlp'), dir: join(dir, 'bin-d'), env: { YOUTUBE_DL_HOST: offlineUrl }, logger })
+    const chosen = await chooseLocalYtDlp({
+      binary: join(dir, 'no-yt-dlp'),
+      dir: join(dir, 'bin-d'),
+      env: { YOUTUBE_DL_HOST: offlineUrl },
+      logger,
+    })
     expect(chosen).toEqual({ path: join(dir, 'no-yt-dlp'), source: 'missing' })
-    expect(lines.at(-1)).toEqual(['warn', expect.stringMatching(/^no yt-dlp to run \(.*no-yt-dlp" is not an executable yt-dlp\) and none could be downloaded .*: install yt-dlp \(pip install -U yt-dlp\) or set YOUTUBE_RAG__TOOLS__YTDLP_PATH/)])
+    expect(lines.at(-1)).toEqual([
+      'warn',
+      expect.stringMatching(
+        /^no yt-dlp to run \(.*no-yt-dlp" is not an executable yt-dlp\) and none could be downloaded .*: install yt-dlp \(pip install -U yt-dlp\) or set YOUTUBE_RAG__TOOLS__YTDLP_PATH/,
+      ),
+    ])
   })
 })

@@ -23,10 +23,14 @@ export type LocalYtDlpOptions = {
 /** What was chosen, and why. */
 export type LocalYtDlp = { path: string; source: 'system' | 'downloaded' | 'system-below-floor' | 'missing' }
 
-const recentEnough = (probe: YtDlpProbe, minVersion: string): probe is Extract<YtDlpProbe, { found: true }> & { version: string } =>
+const recentEnough = (
+  probe: YtDlpProbe,
+  minVersion: string,
+): probe is Extract<YtDlpProbe, { found: true }> & { version: string } =>
   probe.found && probe.version !== undefined && compareYtDlpVersions(probe.version, minVersion) >= 0
 
-const describe = (probe: YtDlpProbe) => (probe.found ? `yt-dlp ${probe.version ?? '(no version)'} at ${probe.path}` : probe.reason)
+const describe = (probe: YtDlpProbe) =>
+  probe.found ? `yt-dlp ${probe.version ?? '(no version)'} at ${probe.path}` : probe.reason
 
 /**
  * Chooses the yt-dlp for local mode: the system's when it is at least `minVersion`, else one
@@ -46,18 +50,30 @@ export async function chooseLocalYtDlp(options: LocalYtDlpOptions): Promise<Loca
   const kept = join(dir, 'yt-dlp')
   const earlier = await probeYtDlp(kept, { fresh: true })
   if (recentEnough(earlier, minVersion)) {
-    logger.info({ ytdlp: kept, version: earlier.version }, `using yt-dlp ${earlier.version} downloaded earlier (${kept}); the system's is ${system.found ? `${system.version ?? 'of no known version'}` : 'missing'}`)
+    logger.info(
+      { ytdlp: kept, version: earlier.version },
+      `using yt-dlp ${earlier.version} downloaded earlier (${kept}); the system's is ${system.found ? `${system.version ?? 'of no known version'}` : 'missing'}`,
+    )
     return { path: kept, source: 'downloaded' }
   }
 
-  const why = system.found ? `the system's ${describe(system)} is older than ${minVersion} (YOUTUBE_RAG__YTDLP__MIN_VERSION)` : `no yt-dlp on this machine (${system.reason})`
+  const why = system.found
+    ? `the system's ${describe(system)} is older than ${minVersion} (YOUTUBE_RAG__YTDLP__MIN_VERSION)`
+    : `no yt-dlp on this machine (${system.reason})`
   logger.info({ dir }, `${why}: downloading the current yt-dlp with youtube-dl-exec into ${dir}`)
   let failure: string
   try {
-    const downloaded = await downloadYtDlp({ dir, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }), ...(options.env ? { env: options.env } : {}) })
+    const downloaded = await downloadYtDlp({
+      dir,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.env ? { env: options.env } : {}),
+    })
     const probe = await probeYtDlp(downloaded, { fresh: true })
     if (recentEnough(probe, minVersion)) {
-      logger.info({ ytdlp: downloaded, version: probe.version }, `downloaded yt-dlp ${probe.version} into ${downloaded}; it is used from now on (delete it to fetch a newer one)`)
+      logger.info(
+        { ytdlp: downloaded, version: probe.version },
+        `downloaded yt-dlp ${probe.version} into ${downloaded}; it is used from now on (delete it to fetch a newer one)`,
+      )
       return { path: downloaded, source: 'downloaded' }
     }
     // The zipapp runs on the machine's python3; one too old for it says so here.
@@ -73,6 +89,9 @@ export async function chooseLocalYtDlp(options: LocalYtDlpOptions): Promise<Loca
     )
     return { path: binary, source: 'system-below-floor' }
   }
-  logger.warn({ download: failure }, `no yt-dlp to run (${system.reason}) and none could be downloaded (${failure}): install yt-dlp (pip install -U yt-dlp) or set YOUTUBE_RAG__TOOLS__YTDLP_PATH; until then nothing can be ingested`)
+  logger.warn(
+    { download: failure },
+    `no yt-dlp to run (${system.reason}) and none could be downloaded (${failure}): install yt-dlp (pip install -U yt-dlp) or set YOUTUBE_RAG__TOOLS__YTDLP_PATH; until then nothing can be ingested`,
+  )
   return { path: binary, source: 'missing' }
 }

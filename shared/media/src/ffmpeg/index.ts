@@ -38,7 +38,10 @@ export interface RunFfmpegOptions {
  * @example
  * await runFfmpeg(['-i', 'in.webm', '-ac', '1', 'out.wav'])
  */
-export function runFfmpeg(args: string[], { ffmpeg = ffmpegPath(), timeoutMs = 600_000 }: RunFfmpegOptions = {}): Promise<string> {
+export function runFfmpeg(
+  args: string[],
+  { ffmpeg = ffmpegPath(), timeoutMs = 600_000 }: RunFfmpegOptions = {},
+): Promise<string> {
   // Within the process-wide cap on child processes; the timeout counts from the start, not the wait.
   return withProcessSlot(() => runNow(args, ffmpeg, timeoutMs))
 }
@@ -47,11 +50,16 @@ function runNow(args: string[], ffmpeg: string, timeoutMs: number): Promise<stri
   return new Promise((resolve, reject) => {
     // The input is a file the server downloaded from a site it does not trust: if it is a playlist
     // (HLS, concat) naming URLs, ffmpeg must not fetch them past the egress proxy. Local files only.
-    execFile(ffmpeg, ['-hide_banner', '-nostdin', '-y', '-protocol_whitelist', 'file', ...args], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
-      if (!error) return resolve(stderr)
-      const last = stderr.trim().split('\n').slice(-3).join(' | ')
-      const why = error.killed ? `was stopped after ${timeoutMs / 1000} s` : `failed (${error.code ?? error.message})`
-      reject(new FfmpegError(`ffmpeg ${why}${last ? `: ${last}` : ''}`, { cause: error }))
-    })
+    execFile(
+      ffmpeg,
+      ['-hide_banner', '-nostdin', '-y', '-protocol_whitelist', 'file', ...args],
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
+      (error, _stdout, stderr) => {
+        if (!error) return resolve(stderr)
+        const last = stderr.trim().split('\n').slice(-3).join(' | ')
+        const why = error.killed ? `was stopped after ${timeoutMs / 1000} s` : `failed (${error.code ?? error.message})`
+        reject(new FfmpegError(`ffmpeg ${why}${last ? `: ${last}` : ''}`, { cause: error }))
+      },
+    )
   })
 }

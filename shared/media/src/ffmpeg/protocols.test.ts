@@ -22,7 +22,10 @@ it('does not fetch the URLs of a playlist disguised as a media file', async () =
   try {
     const { port } = listener.address() as AddressInfo
     const file = join(dir, 'audio.mp4')
-    writeFileSync(file, `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nhttp://127.0.0.1:${port}/segment.ts\n#EXT-X-ENDLIST\n`)
+    writeFileSync(
+      file,
+      `#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nhttp://127.0.0.1:${port}/segment.ts\n#EXT-X-ENDLIST\n`,
+    )
     await expect(runFfmpeg(['-i', file, '-f', 'null', '-'])).rejects.toThrow(FfmpegError)
     expect(reached).toBe(0)
   } finally {

@@ -17,7 +17,8 @@ const normalize = (word: string) => word.toLowerCase().replace(/[^\p{L}\p{N}']/g
 function repeatedWords(before: string[], after: string[], max: number): number {
   for (let k = Math.min(max, before.length, after.length); k > 0; k--) {
     let same = true
-    for (let i = 0; i < k && same; i++) same = normalize(before[before.length - k + i]!) === normalize(after[i]!) && normalize(after[i]!) !== ''
+    for (let i = 0; i < k && same; i++)
+      same = normalize(before[before.length - k + i]!) === normalize(after[i]!) && normalize(after[i]!) !== ''
     if (same) return k
   }
   return 0
@@ -37,7 +38,9 @@ function repeatedWords(before: string[], after: string[], max: number): number {
 export function joinSegmentTranscripts(parts: SegmentTranscript[], { maxRepeatedWords = 12 } = {}): TimedText[] {
   const joined: TimedText[] = []
   for (const part of [...parts].sort((a, b) => a.index - b.index)) {
-    const incoming = part.segments.map((segment) => ({ ...segment, text: segment.text.trim() })).filter((segment) => segment.text !== '')
+    const incoming = part.segments
+      .map((segment) => ({ ...segment, text: segment.text.trim() }))
+      .filter((segment) => segment.text !== '')
     // Only an overlap can repeat words: after a cut in a silence, a repeated word was said twice.
     if (joined.length > 0 && incoming.length > 0 && incoming[0]!.start < joined.at(-1)!.end) {
       const tail = joined.slice(-3).flatMap((segment) => segment.text.split(/\s+/))

@@ -28,7 +28,11 @@ export interface PlanSegmentsOptions {
  * planSegments(250, [{ start: 95, end: 97 }], { maxSeconds: 100 })
  * // [{ index: 0, start: 0, end: 96 }, { index: 1, start: 96, end: 196 }, { index: 2, start: 194, end: 250 }]
  */
-export function planSegments(durationSeconds: number, silences: Silence[], options: PlanSegmentsOptions): SegmentPlan[] {
+export function planSegments(
+  durationSeconds: number,
+  silences: Silence[],
+  options: PlanSegmentsOptions,
+): SegmentPlan[] {
   const { maxSeconds } = options
   if (!(maxSeconds > 0)) throw new RangeError(`maxSeconds must be positive, got ${maxSeconds}`)
   const searchSeconds = options.searchSeconds ?? Math.min(60, maxSeconds / 10)
@@ -42,7 +46,9 @@ export function planSegments(durationSeconds: number, silences: Silence[], optio
       break
     }
     // The latest silence whose middle falls in (limit - search, limit].
-    const middles = silences.map((silence) => (silence.start + silence.end) / 2).filter((middle) => middle > Math.max(start, limit - searchSeconds) && middle <= limit)
+    const middles = silences
+      .map((silence) => (silence.start + silence.end) / 2)
+      .filter((middle) => middle > Math.max(start, limit - searchSeconds) && middle <= limit)
     const cut = middles.length ? Math.max(...middles) : undefined
     const end = cut ?? limit
     segments.push({ index: segments.length, start, end })
@@ -71,18 +77,45 @@ export interface EncodeSegmentsOptions extends RunFfmpegOptions {
  * @example
  * const files = await encodeSegments('/tmp/speech.wav', plan, '/tmp/segments', { ffmpeg })
  */
-export async function encodeSegments(source: string, plan: SegmentPlan[], dir: string, options: EncodeSegmentsOptions = {}): Promise<EncodedSegment[]> {
+export async function encodeSegments(
+  source: string,
+  plan: SegmentPlan[],
+  dir: string,
+  options: EncodeSegmentsOptions = {},
+): Promise<EncodedSegment[]> {
   const { bitrate = '24k', maxBytes = 24_000_000, ...run } = options
   await mkdir(dir, { recursive: true })
   const encoded: EncodedSegment[] = []
   for (const segment of plan) {
     const file = join(dir, `segment-${segment.index}.ogg`)
     await runFfmpeg(
-      ['-ss', String(segment.start), '-t', String(segment.end - segment.start), '-i', source, '-vn', '-ac', '1', '-ar', '16000', '-c:a', 'libopus', '-b:a', bitrate, '-application', 'voip', file],
+      [
+        '-ss',
+        String(segment.start),
+        '-t',
+        String(segment.end - segment.start),
+        '-i',
+        source,
+        '-vn',
+        '-ac',
+        '1',
+        '-ar',
+        '16000',
+        '-c:a',
+        'libopus',
+        '-b:a',
+        bitrate,
+        '-application',
+        'voip',
+        file,
+      ],
       run,
     )
     const { size } = await stat(file)
-    if (size > maxBytes) throw new RangeError(`segment ${segment.index} is ${size} bytes, over the ${maxBytes} the transcription API takes; lower the segment length`)
+    if (size > maxBytes)
+      throw new RangeError(
+        `segment ${segment.index} is ${size} bytes, over the ${maxBytes} the transcription API takes; lower the segment length`,
+      )
     encoded.push({ ...segment, file, bytes: size })
   }
   return encoded
@@ -95,7 +128,11 @@ export async function encodeSegments(source: string, plan: SegmentPlan[], dir: s
  * @example
  * const { seconds } = await toSpeechWav('/tmp/video.webm', '/tmp/speech.wav', { ffmpeg })
  */
-export async function toSpeechWav(input: string, output: string, run: RunFfmpegOptions = {}): Promise<{ file: string; seconds: number }> {
+export async function toSpeechWav(
+  input: string,
+  output: string,
+  run: RunFfmpegOptions = {},
+): Promise<{ file: string; seconds: number }> {
   await runFfmpeg(['-i', input, '-vn', '-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', '-f', 'wav', output], run)
   const bytes = await readFile(output)
   const dataAt = bytes.indexOf('data')

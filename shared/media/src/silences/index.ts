@@ -42,8 +42,14 @@ export function parseSilences(log: string, durationSeconds = Number.POSITIVE_INF
  * @example
  * const silences = await detectSilences('/tmp/speech.wav', { ffmpeg })
  */
-export async function detectSilences(file: string, { noiseDb = -35, minSeconds = 0.3, ...run }: DetectSilencesOptions = {}): Promise<Silence[]> {
-  const log = await runFfmpeg(['-i', file, '-af', `silencedetect=noise=${noiseDb}dB:d=${minSeconds}`, '-f', 'null', '-'], run)
+export async function detectSilences(
+  file: string,
+  { noiseDb = -35, minSeconds = 0.3, ...run }: DetectSilencesOptions = {},
+): Promise<Silence[]> {
+  const log = await runFfmpeg(
+    ['-i', file, '-af', `silencedetect=noise=${noiseDb}dB:d=${minSeconds}`, '-f', 'null', '-'],
+    run,
+  )
   const duration = /Duration: (\d+):(\d+):([\d.]+)/.exec(log)
   const seconds = duration ? Number(duration[1]) * 3600 + Number(duration[2]) * 60 + Number(duration[3]) : undefined
   return parseSilences(log, seconds)

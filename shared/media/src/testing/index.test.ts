@@ -20,7 +20,8 @@ describe('speech fixture, cut into segments and heard back', () => {
 
   it('speaks every sentence once, in order, with a pause before each', () => {
     expect(speech.timeline).toHaveLength(10)
-    for (let i = 1; i < speech.timeline.length; i++) expect(speech.timeline[i]!.start - speech.timeline[i - 1]!.end).toBeCloseTo(1.2, 1)
+    for (let i = 1; i < speech.timeline.length; i++)
+      expect(speech.timeline[i]!.start - speech.timeline[i - 1]!.end).toBeCloseTo(1.2, 1)
     expect(speech.seconds).toBeGreaterThan(30)
   })
 
@@ -29,7 +30,10 @@ describe('speech fixture, cut into segments and heard back', () => {
     expect(wav.seconds).toBeCloseTo(speech.seconds, 0)
     const silences = await detectSilences(wav.file, { minSeconds: 0.6 })
     for (const sentence of speech.timeline.slice(1)) {
-      expect(silences.some((silence) => Math.abs(silence.end - sentence.start) < 0.3), `pause before "${sentence.text}"`).toBe(true)
+      expect(
+        silences.some((silence) => Math.abs(silence.end - sentence.start) < 0.3),
+        `pause before "${sentence.text}"`,
+      ).toBe(true)
     }
   })
 

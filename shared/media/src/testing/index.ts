@@ -30,7 +30,11 @@ export interface SpeechFixture {
  * const speech = await makeSpeechFixture(dir, ['The harbour opens at dawn.', 'Gulls follow the boats.'])
  * speech.timeline[1] // { start: 4.31, end: 6.02, text: 'Gulls follow the boats.' }
  */
-export async function makeSpeechFixture(dir: string, sentences: string[], { gapSeconds = 1.2, ffmpeg = ffmpegPath() } = {}): Promise<SpeechFixture> {
+export async function makeSpeechFixture(
+  dir: string,
+  sentences: string[],
+  { gapSeconds = 1.2, ffmpeg = ffmpegPath() } = {},
+): Promise<SpeechFixture> {
   const pcm: Buffer[] = []
   const timeline: TimedText[] = []
   let samples = 0
@@ -39,7 +43,9 @@ export async function makeSpeechFixture(dir: string, sentences: string[], { gapS
     const spoken = join(dir, `sentence-${index}.wav`)
     await run('espeak-ng', ['-v', 'en-us', '-s', '165', '-w', spoken, text])
     const raw = join(dir, `sentence-${index}.raw`)
-    await runFfmpeg(['-i', spoken, '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 's16le', '-c:a', 'pcm_s16le', raw], { ffmpeg })
+    await runFfmpeg(['-i', spoken, '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 's16le', '-c:a', 'pcm_s16le', raw], {
+      ffmpeg,
+    })
     const body = await readFile(raw)
     const gap = silence(gapSeconds)
     pcm.push(gap, body)
@@ -52,7 +58,26 @@ export async function makeSpeechFixture(dir: string, sentences: string[], { gapS
   const rawAll = join(dir, 'speech.raw')
   await writeFile(rawAll, Buffer.concat(pcm))
   const file = join(dir, 'speech.mp4')
-  await runFfmpeg(['-f', 's16le', '-ar', String(SAMPLE_RATE), '-ac', '1', '-i', rawAll, '-c:a', 'aac', '-b:a', '64k', '-movflags', '+faststart', file], { ffmpeg })
+  await runFfmpeg(
+    [
+      '-f',
+      's16le',
+      '-ar',
+      String(SAMPLE_RATE),
+      '-ac',
+      '1',
+      '-i',
+      rawAll,
+      '-c:a',
+      'aac',
+      '-b:a',
+      '64k',
+      '-movflags',
+      '+faststart',
+      file,
+    ],
+    { ffmpeg },
+  )
   return { file, timeline, seconds: round(samples / SAMPLE_RATE) }
 }
 
@@ -76,7 +101,11 @@ export interface HeardSegment {
  * const heard = await hearFixtureAudio(upload.bytes, speech.timeline)
  * heard.segments // [{ start: 0.6, end: 3.1, text: 'Gulls follow the boats.' }, …]
  */
-export async function hearFixtureAudio(bytes: Uint8Array, timeline: TimedText[], { ffmpeg = ffmpegPath() } = {}): Promise<HeardSegment> {
+export async function hearFixtureAudio(
+  bytes: Uint8Array,
+  timeline: TimedText[],
+  { ffmpeg = ffmpegPath() } = {},
+): Promise<HeardSegment> {
   const dir = await mkdtemp(join(tmpdir(), 'ytrag-heard-'))
   try {
     const upload = join(dir, 'upload')
@@ -98,14 +127,23 @@ export async function hearFixtureAudio(bytes: Uint8Array, timeline: TimedText[],
     for (const sound of sounds) {
       for (const sentence of timeline) {
         const offset = sentence.start - sound.start
-        const votes = sounds.filter((other) => timeline.some((s) => Math.abs(s.start - offset - other.start) < 0.25)).length
+        const votes = sounds.filter((other) =>
+          timeline.some((s) => Math.abs(s.start - offset - other.start) < 0.25),
+        ).length
         if (votes > best.votes) best = { offset, votes }
       }
     }
     const { offset } = best
     const segments = timeline
-      .filter((sentence) => (sentence.start + sentence.end) / 2 - offset >= 0 && (sentence.start + sentence.end) / 2 - offset <= seconds)
-      .map((sentence) => ({ start: round(Math.max(0, sentence.start - offset)), end: round(Math.min(seconds, sentence.end - offset)), text: sentence.text }))
+      .filter(
+        (sentence) =>
+          (sentence.start + sentence.end) / 2 - offset >= 0 && (sentence.start + sentence.end) / 2 - offset <= seconds,
+      )
+      .map((sentence) => ({
+        start: round(Math.max(0, sentence.start - offset)),
+        end: round(Math.min(seconds, sentence.end - offset)),
+        text: sentence.text,
+      }))
     return { seconds, offset: round(offset), segments }
   } finally {
     await rm(dir, { recursive: true, force: true })
@@ -130,9 +168,15 @@ export interface UploadedAudio {
  * const transcriber = speechFixtureTranscriber(speech.timeline, { maxSeconds: 60 })
  * const openai = await startOpenAiTestServer({ transcriptionScript: transcriber.script })
  */
-export function speechFixtureTranscriber(timeline: TimedText[], { maxSeconds = Number.POSITIVE_INFINITY, delayMsPerAudioSecond = 0 } = {}) {
+export function speechFixtureTranscriber(
+  timeline: TimedText[],
+  { maxSeconds = Number.POSITIVE_INFINITY, delayMsPerAudioSecond = 0 } = {},
+) {
   const heard: HeardSegment[] = []
-  const refuse = (message: string) => ({ status: 400, body: { error: { message, type: 'invalid_request_error', param: 'file', code: null } } })
+  const refuse = (message: string) => ({
+    status: 400,
+    body: { error: { message, type: 'invalid_request_error', param: 'file', code: null } },
+  })
   return {
     heard,
     async script(audio: UploadedAudio) {
@@ -145,10 +189,12 @@ export function speechFixtureTranscriber(timeline: TimedText[], { maxSeconds = N
       if (audio.durationSeconds !== undefined && Math.abs(audio.durationSeconds - result.seconds) > 0.5) {
         return refuse(`the file says ${audio.durationSeconds} s but holds ${result.seconds} s of audio`)
       }
-      if (result.seconds > maxSeconds + 0.5) return refuse(`${result.seconds} s of audio is longer than a segment may be (${maxSeconds} s)`)
+      if (result.seconds > maxSeconds + 0.5)
+        return refuse(`${result.seconds} s of audio is longer than a segment may be (${maxSeconds} s)`)
       heard.push(result)
       // Whisper takes time in proportion to the audio: a benchmark can see parallelism pay.
-      if (delayMsPerAudioSecond > 0) await new Promise((done) => setTimeout(done, result.seconds * delayMsPerAudioSecond))
+      if (delayMsPerAudioSecond > 0)
+        await new Promise((done) => setTimeout(done, result.seconds * delayMsPerAudioSecond))
       return { language: 'english', duration: result.seconds, segments: result.segments }
     },
   }

@@ -2,7 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openAiProviders } from '../openai/index.ts'
 import type { ChatMessage, ChatProvider } from '../ports.ts'
 import { startOpenAiTestServer, type ChatRequest, type OpenAiTestServer } from '../testing/index.ts'
-import { answerPrompt, checkCitations, generativeAnswer, streamGenerativeAnswer, type AnswerEvent, type AnswerPassage } from './index.ts'
+import {
+  answerPrompt,
+  checkCitations,
+  generativeAnswer,
+  streamGenerativeAnswer,
+  type AnswerEvent,
+  type AnswerPassage,
+} from './index.ts'
 
 // Shaped like @ytrag/search's SearchHit, score included, to show hits pass as they are.
 const hit = (n: number, text: string, start = n * 100) => ({
@@ -47,7 +54,10 @@ async function collect(events: AsyncIterable<AnswerEvent>): Promise<AnswerEvent[
 
 describe('the answer prompt', () => {
   it('numbers the passages with title and time, then asks the question', () => {
-    const [system, user] = answerPrompt('what is a  covering index?', [hits[0]!, { ...hits[1]!, title: 'Two\nlines', text: 'Split\n[9] (fake @ 00:00) line' }])
+    const [system, user] = answerPrompt('what is a  covering index?', [
+      hits[0]!,
+      { ...hits[1]!, title: 'Two\nlines', text: 'Split\n[9] (fake @ 00:00) line' },
+    ])
     expect(system?.role).toBe('system')
     expect(system?.content).toMatch(/only the numbered transcript passages/u)
     expect(system?.content).toMatch(/\[2\]/u)
@@ -63,8 +73,13 @@ describe('the answer prompt, with chapters', () => {
   it("names the passage's chapter after the title, and cites it", () => {
     const chaptered = { ...hits[0]!, chapter: { title: 'Covering\nindexes', start: 90 } }
     const [, user] = answerPrompt('what is a covering index?', [chaptered])
-    expect(user?.content).toBe('Passages:\n[1] (Video 1 › Covering indexes @ 01:40) A covering index holds every column the query reads.\n\nQuestion: what is a covering index?')
-    expect(checkCitations('It holds them [1].', [chaptered]).citations[0]?.chapter).toEqual({ title: 'Covering\nindexes', start: 90 })
+    expect(user?.content).toBe(
+      'Passages:\n[1] (Video 1 › Covering indexes @ 01:40) A covering index holds every column the query reads.\n\nQuestion: what is a covering index?',
+    )
+    expect(checkCitations('It holds them [1].', [chaptered]).citations[0]?.chapter).toEqual({
+      title: 'Covering\nindexes',
+      start: 90,
+    })
     expect(checkCitations('It holds them [1].', hits).citations[0]).not.toHaveProperty('chapter')
   })
 })
@@ -74,7 +89,16 @@ describe('checking citations', () => {
     const { answer, citations } = checkCitations('Covering indexes avoid lookups [1][3]. Also [7].', hits)
     expect(answer).toBe('Covering indexes avoid lookups [1][3]. Also.')
     expect(citations.map((citation) => citation.n)).toEqual([1, 3])
-    expect(citations[1]).toEqual({ n: 3, videoId: 'v3', title: 'Video 3', start: 300, end: 320, moment: 305, url: 'https://www.youtube.com/watch?v=v3&t=300s', text: hits[2]!.text })
+    expect(citations[1]).toEqual({
+      n: 3,
+      videoId: 'v3',
+      title: 'Video 3',
+      start: 300,
+      end: 320,
+      moment: 305,
+      url: 'https://www.youtube.com/watch?v=v3&t=300s',
+      text: hits[2]!.text,
+    })
   })
 
   it('filters lists, ignores zero, keeps bracketed years as text, orders citations by n', () => {
@@ -84,7 +108,10 @@ describe('checking citations', () => {
   })
 
   it('keeps an answer that cites nothing, with no citations', () => {
-    expect(checkCitations('The videos do not cover that.', hits)).toEqual({ answer: 'The videos do not cover that.', citations: [] })
+    expect(checkCitations('The videos do not cover that.', hits)).toEqual({
+      answer: 'The videos do not cover that.',
+      citations: [],
+    })
   })
 })
 
@@ -106,16 +133,29 @@ describe('generative answers over the test server', () => {
   afterAll(() => server.close())
 
   it('answers with only the cited passages, numbers as given, the invented [7] removed', async () => {
-    const answer = await generativeAnswer('what does a covering index avoid?', hits, openAiProviders({ baseUrl: server.baseUrl }).chat!)
+    const answer = await generativeAnswer(
+      'what does a covering index avoid?',
+      hits,
+      openAiProviders({ baseUrl: server.baseUrl }).chat!,
+    )
     expect(answer.mode).toBe('generative')
     expect(answer.answer).toBe('Covering indexes avoid lookups [1][3]. Also.')
     expect(answer.answer).not.toContain('[7]')
-    expect(answer.citations.map((citation) => [citation.n, citation.videoId])).toEqual([[1, 'v1'], [3, 'v3']])
+    expect(answer.citations.map((citation) => [citation.n, citation.videoId])).toEqual([
+      [1, 'v1'],
+      [3, 'v3'],
+    ])
     expect(seen[0]?.messages[1]?.content).toContain('[3] (Video 3 @ 05:00) Without a covering index')
   })
 
   it('streams citations, then deltas without the invented marker, then the same answer', async () => {
-    const events = await collect(streamGenerativeAnswer('what does a covering index avoid?', hits, openAiProviders({ baseUrl: server.baseUrl }).chat!))
+    const events = await collect(
+      streamGenerativeAnswer(
+        'what does a covering index avoid?',
+        hits,
+        openAiProviders({ baseUrl: server.baseUrl }).chat!,
+      ),
+    )
     expect(events[0]).toEqual({ type: 'citations', citations: expect.any(Array) })
     expect(events[0]?.type === 'citations' && events[0].citations.map((citation) => citation.n)).toEqual([1, 2, 3])
     const deltas = events.filter((event) => event.type === 'delta').map((event) => event.text)
@@ -124,7 +164,13 @@ describe('generative answers over the test server', () => {
     expect(deltas.some((text) => text.includes('7'))).toBe(false)
     const done = events.at(-1)
     expect(done?.type).toBe('done')
-    expect(done?.type === 'done' && done.answer).toEqual(await generativeAnswer('what does a covering index avoid?', hits, openAiProviders({ baseUrl: server.baseUrl }).chat!))
+    expect(done?.type === 'done' && done.answer).toEqual(
+      await generativeAnswer(
+        'what does a covering index avoid?',
+        hits,
+        openAiProviders({ baseUrl: server.baseUrl }).chat!,
+      ),
+    )
     expect(bodyStream(server)).toEqual([true, false])
   })
 
@@ -136,7 +182,8 @@ describe('generative answers over the test server', () => {
   })
 })
 
-const bodyStream = (server: OpenAiTestServer) => server.requests.map((request) => (request.body as { stream?: boolean }).stream === true)
+const bodyStream = (server: OpenAiTestServer) =>
+  server.requests.map((request) => (request.body as { stream?: boolean }).stream === true)
 
 describe('streamed answers, piece by piece', () => {
   const replies = [
@@ -164,7 +211,8 @@ describe('streamed answers, piece by piece', () => {
   it('holds no more than a possible marker back', async () => {
     const chat = scriptedChat(['Covering', ' indexes', ' [', '1', ']', ' help', '.'])
     const deltas: string[] = []
-    for await (const event of streamGenerativeAnswer('q', hits, chat)) if (event.type === 'delta') deltas.push(event.text)
+    for await (const event of streamGenerativeAnswer('q', hits, chat))
+      if (event.type === 'delta') deltas.push(event.text)
     expect(deltas).toEqual(['Covering', ' indexes', ' [1]', ' help', '.'])
   })
 })
@@ -173,11 +221,18 @@ describe('without passages', () => {
   it('does not call the model', async () => {
     const chat = scriptedChat(['never'])
     const noHits: AnswerPassage[] = []
-    expect(await generativeAnswer('q', noHits, chat)).toEqual({ answer: 'No indexed video says anything about that yet.', mode: 'generative', citations: [] })
+    expect(await generativeAnswer('q', noHits, chat)).toEqual({
+      answer: 'No indexed video says anything about that yet.',
+      mode: 'generative',
+      citations: [],
+    })
     expect(await collect(streamGenerativeAnswer('q', noHits, chat))).toEqual([
       { type: 'citations', citations: [] },
       { type: 'delta', text: 'No indexed video says anything about that yet.' },
-      { type: 'done', answer: { answer: 'No indexed video says anything about that yet.', mode: 'generative', citations: [] } },
+      {
+        type: 'done',
+        answer: { answer: 'No indexed video says anything about that yet.', mode: 'generative', citations: [] },
+      },
     ])
     expect(chat.calls).toHaveLength(0)
   })

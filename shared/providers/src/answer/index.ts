@@ -87,8 +87,11 @@ const oneLine = (text: string) => text.replace(/\s+/gu, ' ').trim()
  * ```
  */
 export function answerPrompt(question: string, passages: AnswerPassage[]): ChatMessage[] {
-  const where = (passage: AnswerPassage) => (passage.chapter ? `${oneLine(passage.title)} › ${oneLine(passage.chapter.title)}` : oneLine(passage.title))
-  const lines = passages.map((passage, index) => `[${index + 1}] (${where(passage)} @ ${clock(passage.start)}) ${oneLine(passage.text)}`)
+  const where = (passage: AnswerPassage) =>
+    passage.chapter ? `${oneLine(passage.title)} › ${oneLine(passage.chapter.title)}` : oneLine(passage.title)
+  const lines = passages.map(
+    (passage, index) => `[${index + 1}] (${where(passage)} @ ${clock(passage.start)}) ${oneLine(passage.text)}`,
+  )
   return [
     { role: 'system', content: SYSTEM_PROMPT },
     { role: 'user', content: `Passages:\n${lines.join('\n')}\n\nQuestion: ${oneLine(question)}` },
@@ -156,7 +159,10 @@ function citationsFor(cited: Set<number>, passages: AnswerPassage[]): AnswerCita
  * // { answer: 'Covering indexes avoid lookups [1][3]. Also.', citations: [n 1, n 3] }
  * ```
  */
-export function checkCitations(text: string, passages: AnswerPassage[]): { answer: string; citations: AnswerCitation[] } {
+export function checkCitations(
+  text: string,
+  passages: AnswerPassage[],
+): { answer: string; citations: AnswerCitation[] } {
   const cited = new Set<number>()
   const answer = keepValidMarkers(text, passages.length, cited).trim()
   return { answer, citations: citationsFor(cited, passages) }

@@ -10,7 +10,11 @@ import type { Providers } from '../ports.ts'
  * const providers = providersFromConfig(loadConfig(process.env), process.env)
  * if (providers.chat) console.log('answers are generative')
  */
-export function providersFromConfig(config: Config, env: Record<string, string | undefined> = process.env, onWarning?: (message: string) => void): Providers {
+export function providersFromConfig(
+  config: Config,
+  env: Record<string, string | undefined> = process.env,
+  onWarning?: (message: string) => void,
+): Providers {
   const { baseUrl, embeddingModel, embeddingDimensions, chatModel, transcriptionModel } = config.openai
   return openAiProviders({
     ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}),

@@ -3,7 +3,8 @@ import { hashedEmbedding, silentWav, startOpenAiTestServer, type OpenAiTestServe
 import { languageCode } from './languages.ts'
 import { EMBEDDING_LIMITS, estimateTokens, openAiProviders, planEmbeddingBatches, ProviderError } from './index.ts'
 
-const bodyOf = (request: { body: unknown }) => request.body as { input: string[]; encoding_format?: string; model: string; stream?: boolean }
+const bodyOf = (request: { body: unknown }) =>
+  request.body as { input: string[]; encoding_format?: string; model: string; stream?: boolean }
 
 describe('openAiProviders configuration', () => {
   it('configures nothing without an API key or a base URL', () => {
@@ -13,7 +14,11 @@ describe('openAiProviders configuration', () => {
 
   it('configures all three providers with the default models', () => {
     const providers = openAiProviders({ apiKey: 'sk-test' })
-    expect([providers.embeddings?.model, providers.chat?.model, providers.speechToText?.model]).toEqual(['text-embedding-3-small', 'gpt-4o-mini', 'whisper-1'])
+    expect([providers.embeddings?.model, providers.chat?.model, providers.speechToText?.model]).toEqual([
+      'text-embedding-3-small',
+      'gpt-4o-mini',
+      'whisper-1',
+    ])
   })
 
   it('talks to a keyless local server with a placeholder key, and sends a real key when given', async () => {
@@ -23,8 +28,12 @@ describe('openAiProviders configuration', () => {
       expect(server.requests[0]?.headers.authorization).toBe('Bearer no-key-needed')
       const strict = await startOpenAiTestServer({ apiKey: 'sk-right' })
       try {
-        await expect(openAiProviders({ baseUrl: strict.baseUrl, apiKey: 'sk-wrong', maxRetries: 0 }).embeddings!.embed(['x'])).rejects.toMatchObject({ status: 401, retryable: false })
-        await expect(openAiProviders({ baseUrl: strict.baseUrl, apiKey: 'sk-right' }).embeddings!.embed(['x'])).resolves.toHaveLength(1)
+        await expect(
+          openAiProviders({ baseUrl: strict.baseUrl, apiKey: 'sk-wrong', maxRetries: 0 }).embeddings!.embed(['x']),
+        ).rejects.toMatchObject({ status: 401, retryable: false })
+        await expect(
+          openAiProviders({ baseUrl: strict.baseUrl, apiKey: 'sk-right' }).embeddings!.embed(['x']),
+        ).resolves.toHaveLength(1)
       } finally {
         await strict.close()
       }
@@ -41,14 +50,20 @@ describe('embedding batches', () => {
 
   it('cuts at 2,048 inputs a request', () => {
     const { batches } = planEmbeddingBatches(Array.from({ length: 3000 }, (_, i) => `text ${i}`))
-    expect(batches.map((batch) => [batch.start, batch.inputs.length])).toEqual([[0, 2048], [2048, 952]])
+    expect(batches.map((batch) => [batch.start, batch.inputs.length])).toEqual([
+      [0, 2048],
+      [2048, 952],
+    ])
   })
 
   it('cuts at 300,000 estimated tokens a request', () => {
     const texts = Array.from({ length: 100 }, () => 'x'.repeat(16_000)) // 4,000 tokens each
     const { batches } = planEmbeddingBatches(texts)
     expect(batches.map((batch) => batch.inputs.length)).toEqual([75, 25])
-    for (const batch of batches) expect(batch.inputs.reduce((sum, text) => sum + estimateTokens(text), 0)).toBeLessThanOrEqual(EMBEDDING_LIMITS.maxRequestTokens)
+    for (const batch of batches)
+      expect(batch.inputs.reduce((sum, text) => sum + estimateTokens(text), 0)).toBeLessThanOrEqual(
+        EMBEDDING_LIMITS.maxRequestTokens,
+      )
   })
 
   it('truncates a text over 8,191 tokens instead of failing its batch, and sends a space for an empty text', () => {
@@ -96,7 +111,10 @@ describe('OpenAI embeddings against the test server', () => {
 
   it('truncates an over-long text with a warning; the server would refuse it whole', async () => {
     const warnings: string[] = []
-    const vectors = await openAiProviders({ baseUrl: server.baseUrl, onWarning: (message) => warnings.push(message) }).embeddings!.embed(['a', 'long '.repeat(8_000)])
+    const vectors = await openAiProviders({
+      baseUrl: server.baseUrl,
+      onWarning: (message) => warnings.push(message),
+    }).embeddings!.embed(['a', 'long '.repeat(8_000)])
     expect(vectors).toHaveLength(2)
     expect(bodyOf(server.requests[0]!).input[1]).toHaveLength(8191 * 4)
     expect(warnings).toEqual([expect.stringContaining('truncated 1 input(s)')])
@@ -105,12 +123,25 @@ describe('OpenAI embeddings against the test server', () => {
   it('halves a batch the server finds over its token limit (the estimate was low) and tries again', async () => {
     server.failNext('/v1/embeddings', {
       status: 400,
-      body: { error: { message: 'Requested 312000 tokens, max 300000 tokens per request', type: 'max_tokens_per_request', param: null, code: 'max_tokens_per_request' } },
+      body: {
+        error: {
+          message: 'Requested 312000 tokens, max 300000 tokens per request',
+          type: 'max_tokens_per_request',
+          param: null,
+          code: 'max_tokens_per_request',
+        },
+      },
     })
     const texts = ['one', 'two', 'three', 'four']
     const vectors = await openAiProviders({ baseUrl: server.baseUrl }).embeddings!.embed(texts)
-    expect(server.requests.map((request) => [request.status, bodyOf(request).input.length])).toEqual([[400, 4], [200, 2], [200, 2]])
-    expect(vectors.map((vector) => vector[0])).toEqual(texts.map((text) => expect.closeTo(hashedEmbedding(text, 16)[0]!, 6)))
+    expect(server.requests.map((request) => [request.status, bodyOf(request).input.length])).toEqual([
+      [400, 4],
+      [200, 2],
+      [200, 2],
+    ])
+    expect(vectors.map((vector) => vector[0])).toEqual(
+      texts.map((text) => expect.closeTo(hashedEmbedding(text, 16)[0]!, 6)),
+    )
   })
 
   it('makes no request for no texts', async () => {
@@ -156,17 +187,26 @@ describe('retries (the SDK retry policy, proven on the wire)', () => {
 
   it('gives up after maxRetries with a retryable ProviderError', async () => {
     server.failNext('/v1/embeddings', { status: 503, headers: { 'retry-after-ms': '1' }, times: 5 })
-    const error = await openAiProviders({ baseUrl: server.baseUrl, maxRetries: 2 }).embeddings!.embed(['hello']).catch((e: unknown) => e)
+    const error = await openAiProviders({ baseUrl: server.baseUrl, maxRetries: 2 })
+      .embeddings!.embed(['hello'])
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ProviderError)
     expect(error).toMatchObject({ status: 503, retryable: true })
     expect(server.requests).toHaveLength(3)
   })
 
   it('surfaces a permanent 400 at once, with the server message, without retrying', async () => {
-    server.failNext('/v1/embeddings', { status: 400, body: { error: { message: "'$.input' is invalid.", type: 'invalid_request_error', param: null, code: null } } })
-    const error = await openAiProviders({ baseUrl: server.baseUrl }).embeddings!.embed(['hello']).catch((e: unknown) => e)
+    server.failNext('/v1/embeddings', {
+      status: 400,
+      body: { error: { message: "'$.input' is invalid.", type: 'invalid_request_error', param: null, code: null } },
+    })
+    const error = await openAiProviders({ baseUrl: server.baseUrl })
+      .embeddings!.embed(['hello'])
+      .catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ProviderError)
-    expect((error as ProviderError).message).toBe("OpenAI embeddings (text-embedding-3-small) request for inputs 0–0 failed: 400 '$.input' is invalid.")
+    expect((error as ProviderError).message).toBe(
+      "OpenAI embeddings (text-embedding-3-small) request for inputs 0–0 failed: 400 '$.input' is invalid.",
+    )
     expect(error).toMatchObject({ status: 400, retryable: false })
     expect(server.requests).toHaveLength(1)
   })
@@ -174,7 +214,9 @@ describe('retries (the SDK retry policy, proven on the wire)', () => {
   it('names a connection failure as retryable', async () => {
     const closed = await startOpenAiTestServer()
     await closed.close()
-    const error = await openAiProviders({ baseUrl: closed.baseUrl, maxRetries: 0 }).chat!.complete([{ role: 'user', content: 'hi' }]).catch((e: unknown) => e)
+    const error = await openAiProviders({ baseUrl: closed.baseUrl, maxRetries: 0 })
+      .chat!.complete([{ role: 'user', content: 'hi' }])
+      .catch((e: unknown) => e)
     expect(error).toMatchObject({ name: 'ProviderError', retryable: true, status: undefined })
     expect((error as Error).message).toMatch(/^OpenAI chat \(gpt-4o-mini\) failed: could not reach the API/u)
   })
@@ -183,20 +225,36 @@ describe('retries (the SDK retry policy, proven on the wire)', () => {
 describe('OpenAI chat against the test server', () => {
   let server: OpenAiTestServer
   beforeAll(async () => {
-    server = await startOpenAiTestServer({ chatScript: (request) => `You said: ${request.messages.at(-1)?.content} [1]` })
+    server = await startOpenAiTestServer({
+      chatScript: (request) => `You said: ${request.messages.at(-1)?.content} [1]`,
+    })
   })
   afterEach(() => server.reset())
   afterAll(() => server.close())
 
   it('completes: sends the model and messages, returns the whole reply', async () => {
     const chat = openAiProviders({ baseUrl: server.baseUrl, chatModel: 'local-model' }).chat!
-    expect(await chat.complete([{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hello there' }])).toBe('You said: hello there [1]')
-    expect(server.requests[0]?.body).toMatchObject({ model: 'local-model', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hello there' }] })
+    expect(
+      await chat.complete([
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hello there' },
+      ]),
+    ).toBe('You said: hello there [1]')
+    expect(server.requests[0]?.body).toMatchObject({
+      model: 'local-model',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hello there' },
+      ],
+    })
   })
 
   it('streams the reply as text deltas', async () => {
     const deltas: string[] = []
-    for await (const text of openAiProviders({ baseUrl: server.baseUrl }).chat!.stream([{ role: 'user', content: 'stream me' }])) deltas.push(text)
+    for await (const text of openAiProviders({ baseUrl: server.baseUrl }).chat!.stream([
+      { role: 'user', content: 'stream me' },
+    ]))
+      deltas.push(text)
     expect(deltas.join('')).toBe('You said: stream me [1]')
     expect(deltas.length).toBeGreaterThan(5)
     expect(deltas).toContain(' [')
@@ -206,7 +264,10 @@ describe('OpenAI chat against the test server', () => {
   it('retries a rate-limited stream before it starts', async () => {
     server.failNext('/v1/chat/completions', { status: 429, headers: { 'retry-after-ms': '10' } })
     const deltas: string[] = []
-    for await (const text of openAiProviders({ baseUrl: server.baseUrl }).chat!.stream([{ role: 'user', content: 'again' }])) deltas.push(text)
+    for await (const text of openAiProviders({ baseUrl: server.baseUrl }).chat!.stream([
+      { role: 'user', content: 'again' },
+    ]))
+      deltas.push(text)
     expect(deltas.join('')).toBe('You said: again [1]')
     expect(server.requests.map((request) => request.status)).toEqual([429, 200])
   })
@@ -232,7 +293,11 @@ describe('OpenAI transcription against the test server', () => {
 
   it('uploads the audio as multipart and returns timed segments with the language as a code', async () => {
     const wav = silentWav({ seconds: 2.5 })
-    const result = await openAiProviders({ baseUrl: server.baseUrl }).speechToText!.transcribe({ data: wav, filename: 'segment-003.wav', language: 'en' })
+    const result = await openAiProviders({ baseUrl: server.baseUrl }).speechToText!.transcribe({
+      data: wav,
+      filename: 'segment-003.wav',
+      language: 'en',
+    })
     expect(result).toEqual({
       language: 'en',
       segments: [
@@ -242,20 +307,38 @@ describe('OpenAI transcription against the test server', () => {
     })
     const [received] = server.audio
     expect(received?.bytes).toEqual(wav)
-    expect(received).toMatchObject({ filename: 'segment-003.wav', type: 'audio/wav', model: 'whisper-1', durationSeconds: 2.5 })
-    expect(received?.fields).toEqual({ response_format: ['verbose_json'], 'timestamp_granularities[]': ['segment'], language: ['en'] })
+    expect(received).toMatchObject({
+      filename: 'segment-003.wav',
+      type: 'audio/wav',
+      model: 'whisper-1',
+      durationSeconds: 2.5,
+    })
+    expect(received?.fields).toEqual({
+      response_format: ['verbose_json'],
+      'timestamp_granularities[]': ['segment'],
+      language: ['en'],
+    })
   })
 
   it('sends the whole upload again when retrying', async () => {
     server.failNext('/v1/audio/transcriptions', { status: 429, headers: { 'retry-after-ms': '10' } })
     const wav = silentWav({ seconds: 1 })
-    const result = await openAiProviders({ baseUrl: server.baseUrl }).speechToText!.transcribe({ data: wav, filename: 'a.wav' })
+    const result = await openAiProviders({ baseUrl: server.baseUrl }).speechToText!.transcribe({
+      data: wav,
+      filename: 'a.wav',
+    })
     expect(result.segments).toHaveLength(2)
     expect(server.requests.map((request) => request.status)).toEqual([429, 200])
     expect(server.audio.map((audio) => audio.bytes.length)).toEqual([wav.length])
   })
 
   it('maps Whisper language names to codes', () => {
-    expect(['english', 'German', 'haitian creole', 'pt', 'klingon'].map(languageCode)).toEqual(['en', 'de', 'ht', 'pt', 'klingon'])
+    expect(['english', 'German', 'haitian creole', 'pt', 'klingon'].map(languageCode)).toEqual([
+      'en',
+      'de',
+      'ht',
+      'pt',
+      'klingon',
+    ])
   })
 })

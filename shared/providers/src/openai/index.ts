@@ -12,7 +12,14 @@
 import { channel } from 'node:diagnostics_channel'
 import type OpenAI from 'openai'
 import { PROVIDER_CALL_CHANNEL, type ProviderCallMessage } from '../diagnostics.ts'
-import type { ChatMessage, ChatProvider, EmbeddingProvider, Providers, SpeechToTextProvider, TranscriptionSegment } from '../ports.ts'
+import type {
+  ChatMessage,
+  ChatProvider,
+  EmbeddingProvider,
+  Providers,
+  SpeechToTextProvider,
+  TranscriptionSegment,
+} from '../ports.ts'
 import { languageCode } from './languages.ts'
 
 const calls = channel(PROVIDER_CALL_CHANNEL)
@@ -41,7 +48,9 @@ async function reported<T>(
 }
 
 /** OpenAI's `usage`, as the message's token counts. */
-const tokensOf = (usage: { prompt_tokens?: number; completion_tokens?: number } | null | undefined): Partial<ProviderCallMessage> => ({
+const tokensOf = (
+  usage: { prompt_tokens?: number; completion_tokens?: number } | null | undefined,
+): Partial<ProviderCallMessage> => ({
   ...(usage?.prompt_tokens === undefined ? {} : { promptTokens: usage.prompt_tokens }),
   ...(usage?.completion_tokens === undefined ? {} : { completionTokens: usage.completion_tokens }),
 })
@@ -174,26 +183,43 @@ interface Api {
 function providerError(what: string, error: unknown, sdk: Sdk | undefined): ProviderError {
   if (error instanceof ProviderError) return error
   if (sdk && error instanceof sdk.APIConnectionError) {
-    return new ProviderError(`${what} failed: could not reach the API (${error.message})`, { retryable: true, cause: error })
+    return new ProviderError(`${what} failed: could not reach the API (${error.message})`, {
+      retryable: true,
+      cause: error,
+    })
   }
   if (sdk && error instanceof sdk.APIError && error.status !== undefined) {
     const status = error.status
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500
     return new ProviderError(`${what} failed: ${error.message}`, { status, retryable, cause: error })
   }
-  return new ProviderError(`${what} failed: ${error instanceof Error ? error.message : String(error)}`, { retryable: false, cause: error })
+  return new ProviderError(`${what} failed: ${error instanceof Error ? error.message : String(error)}`, {
+    retryable: false,
+    cause: error,
+  })
 }
 
 /** A 400 saying the input has too many tokens: our character estimate was too low for this text. */
 function isTokenLimitError(error: unknown, sdk: Sdk): boolean {
   if (!(error instanceof sdk.APIError) || error.status !== 400) return false
-  return error.type === 'max_tokens_per_request' || error.code === 'context_length_exceeded' || /token/iu.test(error.message)
+  return (
+    error.type === 'max_tokens_per_request' || error.code === 'context_length_exceeded' || /token/iu.test(error.message)
+  )
 }
 
 /** Content types the transcription API recognises, by file extension; it also reads the name. */
 const AUDIO_TYPES: Record<string, string> = {
-  flac: 'audio/flac', m4a: 'audio/mp4', mp3: 'audio/mpeg', mp4: 'audio/mp4', mpeg: 'audio/mpeg', mpga: 'audio/mpeg',
-  oga: 'audio/ogg', ogg: 'audio/ogg', opus: 'audio/ogg', wav: 'audio/wav', webm: 'audio/webm',
+  flac: 'audio/flac',
+  m4a: 'audio/mp4',
+  mp3: 'audio/mpeg',
+  mp4: 'audio/mp4',
+  mpeg: 'audio/mpeg',
+  mpga: 'audio/mpeg',
+  oga: 'audio/ogg',
+  ogg: 'audio/ogg',
+  opus: 'audio/ogg',
+  wav: 'audio/wav',
+  webm: 'audio/webm',
 }
 
 /** The vector sizes of OpenAI's embedding models, so an index can be made before the first request. */
@@ -203,7 +229,12 @@ const MODEL_DIMENSIONS: Record<string, number> = {
   'text-embedding-ada-002': 1536,
 }
 
-function openAiEmbeddings(connect: () => Promise<Api>, model: string, dimensions: number | undefined, warn: (message: string) => void): EmbeddingProvider {
+function openAiEmbeddings(
+  connect: () => Promise<Api>,
+  model: string,
+  dimensions: number | undefined,
+  warn: (message: string) => void,
+): EmbeddingProvider {
   const what = `OpenAI embeddings (${model})`
 
   /** One request; on a token-limit 400, halves the batch (or cuts a lone text) and tries again. */
@@ -215,25 +246,34 @@ function openAiEmbeddings(connect: () => Promise<Api>, model: string, dimensions
       const response = await reported(
         'embeddings',
         model,
-        () => api.client.embeddings.create({ model, input: inputs, ...(dimensions === undefined ? {} : { dimensions }) }),
+        () =>
+          api.client.embeddings.create({ model, input: inputs, ...(dimensions === undefined ? {} : { dimensions }) }),
         (answer) => tokensOf(answer.usage),
       )
       // The API numbers each vector by its input's position; order in `data` is not promised.
       const vectors = new Array<number[] | undefined>(inputs.length)
       for (const item of response.data) vectors[item.index] = item.embedding
       if (response.data.length !== inputs.length || vectors.some((vector) => vector === undefined)) {
-        throw new ProviderError(`${what} returned ${response.data.length} vectors for ${inputs.length} inputs`, { retryable: false })
+        throw new ProviderError(`${what} returned ${response.data.length} vectors for ${inputs.length} inputs`, {
+          retryable: false,
+        })
       }
       return vectors as number[][]
     } catch (error) {
-      if (!sdk || !isTokenLimitError(error, sdk)) throw providerError(`${what} request for inputs ${start}–${start + inputs.length - 1}`, error, sdk)
+      if (!sdk || !isTokenLimitError(error, sdk))
+        throw providerError(`${what} request for inputs ${start}–${start + inputs.length - 1}`, error, sdk)
       if (inputs.length > 1) {
         const half = Math.ceil(inputs.length / 2)
-        return [...(await embedBatch(start, inputs.slice(0, half))), ...(await embedBatch(start + half, inputs.slice(half)))]
+        return [
+          ...(await embedBatch(start, inputs.slice(0, half))),
+          ...(await embedBatch(start + half, inputs.slice(half))),
+        ]
       }
       const text = inputs[0] ?? ''
       if (text.length < 2) throw providerError(`${what} request for input ${start}`, error, sdk)
-      warn(`${what}: input ${start} is still over the token limit at ${text.length} characters; embedding its first half`)
+      warn(
+        `${what}: input ${start} is still over the token limit at ${text.length} characters; embedding its first half`,
+      )
       return embedBatch(start, [cut(text, Math.floor(text.length / 2))])
     }
   }
@@ -246,7 +286,9 @@ function openAiEmbeddings(connect: () => Promise<Api>, model: string, dimensions
       if (texts.length === 0) return []
       const { batches, truncated } = planEmbeddingBatches(texts)
       if (truncated.length > 0) {
-        warn(`${what}: truncated ${truncated.length} input(s) over ${EMBEDDING_LIMITS.maxInputTokens} estimated tokens (indexes ${truncated.slice(0, 10).join(', ')}${truncated.length > 10 ? ', …' : ''})`)
+        warn(
+          `${what}: truncated ${truncated.length} input(s) over ${EMBEDDING_LIMITS.maxInputTokens} estimated tokens (indexes ${truncated.slice(0, 10).join(', ')}${truncated.length > 10 ? ', …' : ''})`,
+        )
       }
       const vectors: number[][] = []
       // One request at a time, in order: a large ingest should queue behind the rate limit, not race it.
@@ -265,7 +307,12 @@ function openAiChat(connect: () => Promise<Api>, model: string): ChatProvider {
       try {
         const api = await connect()
         sdk = api.sdk
-        const completion = await reported('chat', model, () => api.client.chat.completions.create({ model, messages }), (answer) => tokensOf(answer.usage))
+        const completion = await reported(
+          'chat',
+          model,
+          () => api.client.chat.completions.create({ model, messages }),
+          (answer) => tokensOf(answer.usage),
+        )
         const choice = completion.choices[0]
         if (!choice) throw new ProviderError(`${what} returned no choices`, { retryable: false })
         return choice.message.content ?? ''
@@ -279,12 +326,24 @@ function openAiChat(connect: () => Promise<Api>, model: string): ChatProvider {
       // A stream is reported when it ends (or fails), with the usage its last chunk carries.
       const started = performance.now()
       const report = (outcome: ProviderCallMessage['outcome'], facts: Partial<ProviderCallMessage> = {}) => {
-        if (calls.hasSubscribers) calls.publish({ api: 'chat', model, seconds: (performance.now() - started) / 1000, outcome, ...facts } satisfies ProviderCallMessage)
+        if (calls.hasSubscribers)
+          calls.publish({
+            api: 'chat',
+            model,
+            seconds: (performance.now() - started) / 1000,
+            outcome,
+            ...facts,
+          } satisfies ProviderCallMessage)
       }
       try {
         const api = await connect()
         sdk = api.sdk
-        stream = await api.client.chat.completions.create({ model, messages, stream: true, stream_options: { include_usage: true } })
+        stream = await api.client.chat.completions.create({
+          model,
+          messages,
+          stream: true,
+          stream_options: { include_usage: true },
+        })
       } catch (error) {
         report('error')
         throw providerError(what, error, sdk)
@@ -321,13 +380,14 @@ function openAiSpeechToText(connect: () => Promise<Api>, model: string): SpeechT
         const result = await reported(
           'transcription',
           model,
-          () => api.client.audio.transcriptions.create({
-            file,
-            model,
-            response_format: 'verbose_json',
-            timestamp_granularities: ['segment'],
-            ...(audio.language ? { language: audio.language } : {}),
-          }),
+          () =>
+            api.client.audio.transcriptions.create({
+              file,
+              model,
+              response_format: 'verbose_json',
+              timestamp_granularities: ['segment'],
+              ...(audio.language ? { language: audio.language } : {}),
+            }),
           (answer) => {
             const audioSeconds = answer.duration ?? answer.segments?.at(-1)?.end
             return audioSeconds === undefined ? {} : { audioSeconds }
@@ -392,7 +452,12 @@ export function openAiProviders(options: OpenAiProvidersOptions = {}): Providers
     ))
   const warn = options.onWarning ?? ((message: string) => console.warn(message))
   return {
-    embeddings: openAiEmbeddings(connect, options.embeddingModel ?? 'text-embedding-3-small', options.embeddingDimensions, warn),
+    embeddings: openAiEmbeddings(
+      connect,
+      options.embeddingModel ?? 'text-embedding-3-small',
+      options.embeddingDimensions,
+      warn,
+    ),
     chat: openAiChat(connect, options.chatModel ?? 'gpt-4o-mini'),
     speechToText: openAiSpeechToText(connect, options.transcriptionModel ?? 'whisper-1'),
   }

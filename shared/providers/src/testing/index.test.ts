@@ -1,5 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { hashedEmbedding, silentWav, startOpenAiTestServer, wavDurationSeconds, type OpenAiTestServer } from './index.ts'
+import {
+  hashedEmbedding,
+  silentWav,
+  startOpenAiTestServer,
+  wavDurationSeconds,
+  type OpenAiTestServer,
+} from './index.ts'
 
 const auth = { authorization: 'Bearer sk-test', 'content-type': 'application/json' }
 const dot = (a: number[], b: number[]) => a.reduce((sum, value, index) => sum + value * (b[index] ?? 0), 0)
@@ -49,14 +55,18 @@ describe('the OpenAI-compatible test server', () => {
 
   it('starts with the failures it was given, then lists models', async () => {
     expect((await fetch(`${server.baseUrl}/models`, { headers: auth })).status).toBe(503)
-    const models = (await (await fetch(`${server.baseUrl}/models`, { headers: auth })).json()) as { data: { id: string }[] }
+    const models = (await (await fetch(`${server.baseUrl}/models`, { headers: auth })).json()) as {
+      data: { id: string }[]
+    }
     expect(models.data.map((model) => model.id)).toEqual(['text-embedding-3-small', 'gpt-4o-mini', 'whisper-1'])
   })
 
   it('answers 401 without a bearer token, like the real API', async () => {
     const response = await post('/embeddings', { model: 'm', input: 'x' }, { 'content-type': 'application/json' })
     expect(response.status).toBe(401)
-    expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error', message: expect.stringContaining("didn't provide an API key") } })
+    expect(await response.json()).toMatchObject({
+      error: { type: 'invalid_request_error', message: expect.stringContaining("didn't provide an API key") },
+    })
     expect(server.requests[0]).toMatchObject({ method: 'POST', path: '/v1/embeddings', status: 401 })
   })
 
@@ -68,10 +78,13 @@ describe('the OpenAI-compatible test server', () => {
     expect(floats.data.map((item) => item.index)).toEqual([0, 1])
     expect(floats.data[0]?.embedding).toEqual(hashedEmbedding('covering index', 8))
     expect(floats.usage.prompt_tokens).toBe(6)
-    const encoded = (await (await post('/embeddings', { model: 'm', input: 'covering index', encoding_format: 'base64', dimensions: 4 })).json()) as { data: { embedding: string }[] }
+    const encoded = (await (
+      await post('/embeddings', { model: 'm', input: 'covering index', encoding_format: 'base64', dimensions: 4 })
+    ).json()) as { data: { embedding: string }[] }
     const bytes = Buffer.from(encoded.data[0]!.embedding, 'base64')
     const decoded = [...new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)]
-    for (const [index, value] of decoded.entries()) expect(value).toBeCloseTo(hashedEmbedding('covering index', 4)[index]!, 6)
+    for (const [index, value] of decoded.entries())
+      expect(value).toBeCloseTo(hashedEmbedding('covering index', 4)[index]!, 6)
   })
 
   it('enforces the real limits: 2,048 inputs, no empty input, 8,192 tokens an input, 300,000 a request', async () => {
@@ -79,29 +92,58 @@ describe('the OpenAI-compatible test server', () => {
       const response = await post('/embeddings', { model: 'm', input })
       return [response.status, ((await response.json()) as { error: { message: string } }).error.message]
     }
-    expect(await refused(Array.from({ length: 2049 }, () => 'x'))).toEqual([400, expect.stringContaining('at most 2048')])
+    expect(await refused(Array.from({ length: 2049 }, () => 'x'))).toEqual([
+      400,
+      expect.stringContaining('at most 2048'),
+    ])
     expect(await refused(['ok', ''])).toEqual([400, "'input[1]' cannot be an empty string."])
-    expect(await refused(['z'.repeat(40_000)])).toEqual([400, expect.stringContaining('maximum context length is 8192 tokens')])
-    expect(await refused(Array.from({ length: 40 }, () => 'z'.repeat(32_000)))).toEqual([400, 'Requested 320000 tokens, max 300000 tokens per request.'])
+    expect(await refused(['z'.repeat(40_000)])).toEqual([
+      400,
+      expect.stringContaining('maximum context length is 8192 tokens'),
+    ])
+    expect(await refused(Array.from({ length: 40 }, () => 'z'.repeat(32_000)))).toEqual([
+      400,
+      'Requested 320000 tokens, max 300000 tokens per request.',
+    ])
   })
 
   it('streams chat as SSE chunks ending in [DONE], with the default reply citing passage [1]', async () => {
     const prompt = 'Passages:\n[1] (Intro @ 00:05) Covering indexes hold every column. More.\n\nQuestion: what?'
-    const response = await post('/chat/completions', { model: 'gpt-4o-mini', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: prompt }] })
+    const response = await post('/chat/completions', {
+      model: 'gpt-4o-mini',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: prompt }],
+    })
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/u)
     const events = (await response.text()).split('\n\n').filter(Boolean)
     expect(events.at(-1)).toBe('data: [DONE]')
-    const chunks = events.slice(0, -1).map((event) => JSON.parse(event.replace(/^data: /u, '')) as { object: string; choices: { delta: { content?: string }; finish_reason: string | null }[]; usage?: unknown })
+    const chunks = events.slice(0, -1).map(
+      (event) =>
+        JSON.parse(event.replace(/^data: /u, '')) as {
+          object: string
+          choices: { delta: { content?: string }; finish_reason: string | null }[]
+          usage?: unknown
+        },
+    )
     expect(new Set(chunks.map((chunk) => chunk.object))).toEqual(new Set(['chat.completion.chunk']))
-    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe('Covering indexes hold every column. [1]')
+    expect(chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('')).toBe(
+      'Covering indexes hold every column. [1]',
+    )
     expect(chunks.at(-2)?.choices[0]?.finish_reason).toBe('stop')
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { total_tokens: expect.any(Number) } })
   })
 
   it('answers a scripted failure from the chat script', async () => {
-    const scripted = await startOpenAiTestServer({ chatScript: () => ({ status: 503, headers: { 'retry-after': '7' } }) })
+    const scripted = await startOpenAiTestServer({
+      chatScript: () => ({ status: 503, headers: { 'retry-after': '7' } }),
+    })
     try {
-      const response = await fetch(`${scripted.baseUrl}/chat/completions`, { method: 'POST', headers: auth, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }) })
+      const response = await fetch(`${scripted.baseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
+      })
       expect([response.status, response.headers.get('retry-after')]).toEqual([503, '7'])
     } finally {
       await scripted.close()
@@ -113,8 +155,16 @@ describe('the OpenAI-compatible test server', () => {
     form.append('file', new File([silentWav({ seconds: 25 })], 'talk.wav', { type: 'audio/wav' }))
     form.append('model', 'whisper-1')
     form.append('response_format', 'verbose_json')
-    const response = await fetch(`${server.baseUrl}/audio/transcriptions`, { method: 'POST', headers: { authorization: 'Bearer k' }, body: form })
-    const body = (await response.json()) as { language: string; duration: number; segments: { start: number; end: number; text: string }[] }
+    const response = await fetch(`${server.baseUrl}/audio/transcriptions`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer k' },
+      body: form,
+    })
+    const body = (await response.json()) as {
+      language: string
+      duration: number
+      segments: { start: number; end: number; text: string }[]
+    }
     expect(body.language).toBe('english')
     expect(body.duration).toBe(25)
     expect(body.segments.map((segment) => [segment.start, segment.end, segment.text])).toEqual([
@@ -122,7 +172,10 @@ describe('the OpenAI-compatible test server', () => {
       [10, 20, ' Part 2 of talk.wav.'],
       [20, 25, ' Part 3 of talk.wav.'],
     ])
-    expect(server.requests[0]?.body).toEqual({ fields: { model: ['whisper-1'], response_format: ['verbose_json'] }, file: { filename: 'talk.wav', type: 'audio/wav', size: 44 + 25 * 32_000 } })
+    expect(server.requests[0]?.body).toEqual({
+      fields: { model: ['whisper-1'], response_format: ['verbose_json'] },
+      file: { filename: 'talk.wav', type: 'audio/wav', size: 44 + 25 * 32_000 },
+    })
     expect(server.audio[0]?.durationSeconds).toBe(25)
   })
 

@@ -73,7 +73,9 @@ export interface OpenAiTestServerOptions {
   /** The chat reply: a text, or a whole scripted response. Default: quotes passage [1] and cites it. */
   chatScript?: (request: ChatRequest) => string | ScriptedResponse
   /** The transcription of an upload. Default: one segment per 10 seconds of audio. */
-  transcriptionScript?: (audio: ReceivedAudio) => ScriptedTranscription | ScriptedResponse | Promise<ScriptedTranscription | ScriptedResponse>
+  transcriptionScript?: (
+    audio: ReceivedAudio,
+  ) => ScriptedTranscription | ScriptedResponse | Promise<ScriptedTranscription | ScriptedResponse>
   /** Failures queued from the start, as `failNext` would queue them. */
   failures?: (FailureScript & { path: string })[]
   /** When given, only `Bearer <apiKey>` is accepted; otherwise any non-empty bearer token. */
@@ -101,7 +103,9 @@ const EMBEDDING_MAX_INPUT_TOKENS = 8192
 const DEFAULT_MODELS = ['text-embedding-3-small', 'gpt-4o-mini', 'whisper-1']
 
 const STOP_WORDS = new Set(
-  'a an and are as at be but by did do does for from how i in is it its of on or so that the their there this to was what when where which who why will with you your'.split(' '),
+  'a an and are as at be but by did do does for from how i in is it its of on or so that the their there this to was what when where which who why will with you your'.split(
+    ' ',
+  ),
 )
 
 /** FNV-1a, 32 bits: a stable hash with no dependency, good enough to spread words over buckets. */
@@ -233,8 +237,14 @@ function errorBody(message: string, type = 'invalid_request_error', code: string
 }
 
 function defaultErrorBody(status: number) {
-  if (status === 429) return errorBody('Rate limit reached for requests (scripted by the test server).', 'requests', 'rate_limit_exceeded')
-  if (status >= 500) return errorBody('The server had an error while processing your request (scripted).', 'server_error')
+  if (status === 429)
+    return errorBody(
+      'Rate limit reached for requests (scripted by the test server).',
+      'requests',
+      'rate_limit_exceeded',
+    )
+  if (status >= 500)
+    return errorBody('The server had an error while processing your request (scripted).', 'server_error')
   return errorBody(`Scripted failure with status ${status}.`)
 }
 
@@ -275,7 +285,10 @@ function streamPieces(text: string): string[] {
 }
 
 const isScripted = (value: unknown): value is ScriptedResponse =>
-  typeof value === 'object' && value !== null && 'status' in value && typeof (value as ScriptedResponse).status === 'number'
+  typeof value === 'object' &&
+  value !== null &&
+  'status' in value &&
+  typeof (value as ScriptedResponse).status === 'number'
 
 const normalisePath = (path: string) => `/v1/${path.replace(/^\/?(v1\/)?/u, '')}`
 
@@ -317,7 +330,10 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
 
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
     const text = typeof body === 'string' ? body : JSON.stringify(body ?? null)
-    res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', ...headers })
+    res.writeHead(status, {
+      'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+      ...headers,
+    })
     res.end(text)
   }
 
@@ -326,9 +342,21 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const raw = Buffer.concat(chunks)
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname
-    const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]))
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? value.join(', ') : (value ?? ''),
+      ]),
+    )
     const contentType = headers['content-type'] ?? ''
-    const record: RecordedRequest = { method: req.method ?? 'GET', path, headers, body: undefined, status: 0, receivedAt: performance.now() }
+    const record: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path,
+      headers,
+      body: undefined,
+      status: 0,
+      receivedAt: performance.now(),
+    }
     requests.push(record)
     const reply = (status: number, body: unknown, extraHeaders?: Record<string, string>) => {
       record.status = status
@@ -339,7 +367,11 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     let form: FormData | undefined
     if (contentType.startsWith('multipart/form-data')) {
       // Web Request does the multipart parsing; it only needs the boundary from the content type.
-      form = await new Request('http://127.0.0.1/', { method: 'POST', headers: { 'content-type': contentType }, body: raw }).formData()
+      form = await new Request('http://127.0.0.1/', {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: raw,
+      }).formData()
       const fields: Record<string, string[]> = {}
       let file: { filename: string; type: string; size: number } | undefined
       for (const [name, value] of form.entries()) {
@@ -392,22 +424,45 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
   type Reply = (status: number, body: unknown, headers?: Record<string, string>) => void
 
   function embeddings(body: unknown, reply: Reply) {
-    const request = (body ?? {}) as { input?: unknown; model?: unknown; encoding_format?: unknown; dimensions?: unknown }
-    if (typeof request.model !== 'string' || request.model === '') return reply(400, errorBody("'model' is required.", 'invalid_request_error', 'missing_required_parameter'))
+    const request = (body ?? {}) as {
+      input?: unknown
+      model?: unknown
+      encoding_format?: unknown
+      dimensions?: unknown
+    }
+    if (typeof request.model !== 'string' || request.model === '')
+      return reply(400, errorBody("'model' is required.", 'invalid_request_error', 'missing_required_parameter'))
     modelsSeen.add(request.model)
     const inputs = typeof request.input === 'string' ? [request.input] : request.input
-    if (!Array.isArray(inputs) || inputs.length === 0) return reply(400, errorBody("'input' must be a non-empty string or array."))
-    if (inputs.length > EMBEDDING_MAX_INPUTS) return reply(400, errorBody(`'input' must have at most ${EMBEDDING_MAX_INPUTS} items; got ${inputs.length}.`))
+    if (!Array.isArray(inputs) || inputs.length === 0)
+      return reply(400, errorBody("'input' must be a non-empty string or array."))
+    if (inputs.length > EMBEDDING_MAX_INPUTS)
+      return reply(400, errorBody(`'input' must have at most ${EMBEDDING_MAX_INPUTS} items; got ${inputs.length}.`))
     // Token arrays are embedded as the text of their numbers: deterministic, and rare in tests.
-    const texts = inputs.map((input) => (typeof input === 'string' ? input : Array.isArray(input) ? input.join(' ') : String(input)))
+    const texts = inputs.map((input) =>
+      typeof input === 'string' ? input : Array.isArray(input) ? input.join(' ') : String(input),
+    )
     // The same estimate as the client (4 characters a token); the real tokenizer is not available here.
     const tokens = texts.map((text) => Math.ceil(text.length / 4))
     const emptyAt = texts.indexOf('')
     if (emptyAt >= 0) return reply(400, errorBody(`'input[${emptyAt}]' cannot be an empty string.`))
     const longAt = tokens.findIndex((count) => count > EMBEDDING_MAX_INPUT_TOKENS)
-    if (longAt >= 0) return reply(400, errorBody(`This model's maximum context length is ${EMBEDDING_MAX_INPUT_TOKENS} tokens, however input[${longAt}] has ${tokens[longAt]} tokens.`))
+    if (longAt >= 0)
+      return reply(
+        400,
+        errorBody(
+          `This model's maximum context length is ${EMBEDDING_MAX_INPUT_TOKENS} tokens, however input[${longAt}] has ${tokens[longAt]} tokens.`,
+        ),
+      )
     const total = tokens.reduce((sum, count) => sum + count, 0)
-    if (total > EMBEDDING_MAX_REQUEST_TOKENS) return reply(400, errorBody(`Requested ${total} tokens, max ${EMBEDDING_MAX_REQUEST_TOKENS} tokens per request.`, 'max_tokens_per_request'))
+    if (total > EMBEDDING_MAX_REQUEST_TOKENS)
+      return reply(
+        400,
+        errorBody(
+          `Requested ${total} tokens, max ${EMBEDDING_MAX_REQUEST_TOKENS} tokens per request.`,
+          'max_tokens_per_request',
+        ),
+      )
     const dimensions = typeof request.dimensions === 'number' ? request.dimensions : defaultDimensions
     const base64 = request.encoding_format === 'base64'
     const data = texts.map((text, index) => {
@@ -423,8 +478,10 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
   function chat(body: unknown, reply: Reply, res: ServerResponse, record: RecordedRequest) {
     const request = (body ?? {}) as Record<string, unknown>
     const messages = request.messages
-    if (typeof request.model !== 'string') return reply(400, errorBody("'model' is required.", 'invalid_request_error', 'missing_required_parameter'))
-    if (!Array.isArray(messages) || messages.length === 0) return reply(400, errorBody("'messages' must be a non-empty array."))
+    if (typeof request.model !== 'string')
+      return reply(400, errorBody("'model' is required.", 'invalid_request_error', 'missing_required_parameter'))
+    if (!Array.isArray(messages) || messages.length === 0)
+      return reply(400, errorBody("'messages' must be a non-empty array."))
     const model = request.model
     modelsSeen.add(model)
     const chatRequest: ChatRequest = {
@@ -432,35 +489,59 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
       messages: messages.map((message: { role?: unknown; content?: unknown }) => ({
         role: String(message.role),
         // Content may be parts ([{type:'text', text}]); the script sees the text.
-        content: typeof message.content === 'string' ? message.content : Array.isArray(message.content) ? message.content.map((part: { text?: unknown }) => String(part.text ?? '')).join('') : '',
+        content:
+          typeof message.content === 'string'
+            ? message.content
+            : Array.isArray(message.content)
+              ? message.content.map((part: { text?: unknown }) => String(part.text ?? '')).join('')
+              : '',
       })),
       stream: request.stream === true,
       body: request,
     }
     const scripted = (options.chatScript ?? defaultChatReply)(chatRequest)
-    if (isScripted(scripted)) return reply(scripted.status, scripted.body ?? defaultErrorBody(scripted.status), scripted.headers)
+    if (isScripted(scripted))
+      return reply(scripted.status, scripted.body ?? defaultErrorBody(scripted.status), scripted.headers)
 
     const id = `chatcmpl-test${requests.length}`
     const created = Math.floor(Date.now() / 1000)
     const promptTokens = Math.ceil(chatRequest.messages.reduce((sum, message) => sum + message.content.length, 0) / 4)
-    const usage = { prompt_tokens: promptTokens, completion_tokens: Math.ceil(scripted.length / 4), total_tokens: promptTokens + Math.ceil(scripted.length / 4) }
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: Math.ceil(scripted.length / 4),
+      total_tokens: promptTokens + Math.ceil(scripted.length / 4),
+    }
     if (!chatRequest.stream) {
       return reply(200, {
         id,
         object: 'chat.completion',
         created,
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: scripted, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: scripted, refusal: null },
+            logprobs: null,
+            finish_reason: 'stop',
+          },
+        ],
         usage,
       })
     }
     record.status = 200
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' })
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    })
     const event = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...extra })}\n\n`)
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices, ...extra })}\n\n`,
+      )
     // The real stream opens with the role, then one chunk per token, then the finish reason.
     event([{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }])
-    for (const piece of streamPieces(scripted)) event([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }])
+    for (const piece of streamPieces(scripted))
+      event([{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }])
     event([{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }])
     const streamOptions = request.stream_options as { include_usage?: unknown } | undefined
     if (streamOptions?.include_usage === true) event([], { usage })
@@ -470,13 +551,16 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
   async function transcription(form: FormData, reply: Reply) {
     const file = form.get('file')
     const model = form.get('model')
-    if (!(file instanceof Blob)) return reply(400, errorBody("'file' is required.", 'invalid_request_error', 'missing_required_parameter'))
-    if (typeof model !== 'string' || model === '') return reply(400, errorBody("'model' is required.", 'invalid_request_error', 'missing_required_parameter'))
+    if (!(file instanceof Blob))
+      return reply(400, errorBody("'file' is required.", 'invalid_request_error', 'missing_required_parameter'))
+    if (typeof model !== 'string' || model === '')
+      return reply(400, errorBody("'model' is required.", 'invalid_request_error', 'missing_required_parameter'))
     modelsSeen.add(model)
     const bytes = new Uint8Array(await file.arrayBuffer())
     if (bytes.length === 0) return reply(400, errorBody('The audio file is empty.'))
     const fields: Record<string, string[]> = {}
-    for (const [name, value] of form.entries()) if (typeof value === 'string' && name !== 'model') fields[name] = [...(fields[name] ?? []), value]
+    for (const [name, value] of form.entries())
+      if (typeof value === 'string' && name !== 'model') fields[name] = [...(fields[name] ?? []), value]
     const durationSeconds = wavDurationSeconds(bytes) ?? oggOpusDurationSeconds(bytes)
     const received: ReceivedAudio = {
       bytes,
@@ -488,13 +572,15 @@ export async function startOpenAiTestServer(options: OpenAiTestServerOptions = {
     }
     audio.push(received)
     const scripted = await (options.transcriptionScript ?? defaultTranscription)(received)
-    if (isScripted(scripted)) return reply(scripted.status, scripted.body ?? defaultErrorBody(scripted.status), scripted.headers)
+    if (isScripted(scripted))
+      return reply(scripted.status, scripted.body ?? defaultErrorBody(scripted.status), scripted.headers)
 
     const text = scripted.segments.map((segment) => segment.text.trim()).join(' ')
     const format = fields.response_format?.[0] ?? 'json'
     if (format === 'text') return reply(200, text)
     if (format === 'json') return reply(200, { text })
-    if (format !== 'verbose_json') return reply(400, errorBody(`The test server does not produce response_format '${format}'.`))
+    if (format !== 'verbose_json')
+      return reply(400, errorBody(`The test server does not produce response_format '${format}'.`))
     const duration = scripted.duration ?? durationSeconds ?? scripted.segments.at(-1)?.end ?? 0
     reply(200, {
       task: 'transcribe',

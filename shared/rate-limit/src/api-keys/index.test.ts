@@ -24,7 +24,13 @@ describe('apiKeyAuth', () => {
     try {
       expect((await fetch(`${base}/v1/thing`, { headers: { authorization: 'Bearer alpha' } })).status).toBe(200)
       expect((await fetch(`${base}/v1/thing`, { headers: { 'x-api-key': 'beta' } })).status).toBe(200)
-      for (const headers of [{}, { 'x-api-key': 'gamma' }, { authorization: 'Bearer alph' }, { authorization: 'Basic YWxwaGE6' }, { 'x-api-key': hashApiKey('alpha') }] as Record<string, string>[]) {
+      for (const headers of [
+        {},
+        { 'x-api-key': 'gamma' },
+        { authorization: 'Bearer alph' },
+        { authorization: 'Basic YWxwaGE6' },
+        { 'x-api-key': hashApiKey('alpha') },
+      ] as Record<string, string>[]) {
         const answer = await fetch(`${base}/v1/thing`, { headers })
         expect(answer.status, JSON.stringify(headers)).toBe(401)
         expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/)

@@ -41,7 +41,8 @@ export function apiKeyAuth(options: { hashes: string[] }): MiddlewareHandler {
   const known = options.hashes.map((hash) => Buffer.from(hash, 'hex'))
   return async (c, next) => {
     const key = presentedKey(c)
-    if (key === undefined) return unauthorized(c, 'an API key is required (Authorization: Bearer KEY or x-api-key: KEY)')
+    if (key === undefined)
+      return unauthorized(c, 'an API key is required (Authorization: Bearer KEY or x-api-key: KEY)')
     const digest = createHash('sha256').update(key, 'utf8').digest()
     let match: Buffer | undefined
     // Every hash is compared, even after a match, so the time taken does not say which one.

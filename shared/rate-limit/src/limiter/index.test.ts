@@ -56,7 +56,12 @@ describe('redisRateLimiter (the running Redis)', () => {
   })
 
   it('counts concurrent hits exactly', async () => {
-    const limiter = await redisRateLimiter({ url: REDIS_URL, requests: 20, windowSeconds: 60, prefix: `test:${randomUUID()}:` })
+    const limiter = await redisRateLimiter({
+      url: REDIS_URL,
+      requests: 20,
+      windowSeconds: 60,
+      prefix: `test:${randomUUID()}:`,
+    })
     try {
       const decisions = await Promise.all(Array.from({ length: 30 }, () => limiter.hit('burst')))
       expect(decisions.filter((d) => d.allowed)).toHaveLength(20)
@@ -66,6 +71,8 @@ describe('redisRateLimiter (the running Redis)', () => {
   })
 
   it('says which Redis is unreachable', async () => {
-    await expect(redisRateLimiter({ url: 'redis://127.0.0.1:1', requests: 1, windowSeconds: 1, connectTimeoutMs: 300 })).rejects.toThrow(/Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/)
+    await expect(
+      redisRateLimiter({ url: 'redis://127.0.0.1:1', requests: 1, windowSeconds: 1, connectTimeoutMs: 300 }),
+    ).rejects.toThrow(/Redis at redis:\/\/127\.0\.0\.1:1 is unreachable/)
   })
 })

@@ -41,7 +41,9 @@ const decide = (count: number, limit: number, resetSeconds: number): RateDecisio
  * const { allowed } = await limiter.hit('203.0.113.7')
  * ```
  */
-export function memoryRateLimiter(options: RateLimitOptions & { now?: () => number; maxClients?: number }): RateLimiter {
+export function memoryRateLimiter(
+  options: RateLimitOptions & { now?: () => number; maxClients?: number },
+): RateLimiter {
   const now = options.now ?? Date.now
   const windowMs = options.windowSeconds * 1000
   const windows = new LRUCache<string, { start: number; count: number }>({ max: options.maxClients ?? 10_000 })
@@ -76,7 +78,9 @@ export function memoryRateLimiter(options: RateLimitOptions & { now?: () => numb
  * const limiter = await redisRateLimiter({ url: 'redis://127.0.0.1:6379', requests: 120, windowSeconds: 60 })
  * ```
  */
-export async function redisRateLimiter(options: RateLimitOptions & { url: string; prefix?: string; connectTimeoutMs?: number }): Promise<RateLimiter> {
+export async function redisRateLimiter(
+  options: RateLimitOptions & { url: string; prefix?: string; connectTimeoutMs?: number },
+): Promise<RateLimiter> {
   // Imported here, not with the module: the Redis client is over a megabyte of JavaScript that
   // only a limiter in Redis needs (the in-memory one, local mode, never reads it).
   const { createClient } = await import('redis')
@@ -101,7 +105,12 @@ export async function redisRateLimiter(options: RateLimitOptions & { url: string
     async hit(key) {
       const window = Math.floor(Date.now() / windowMs)
       const redisKey = `${prefix}${window}:${key}`
-      const [count, , ttl] = (await client.multi().incr(redisKey).pExpire(redisKey, windowMs, 'NX').pTTL(redisKey).exec()) as unknown as [number, unknown, number]
+      const [count, , ttl] = (await client
+        .multi()
+        .incr(redisKey)
+        .pExpire(redisKey, windowMs, 'NX')
+        .pTTL(redisKey)
+        .exec()) as unknown as [number, unknown, number]
       return decide(Number(count), options.requests, Number(ttl ?? windowMs) / 1000)
     },
     async ping() {

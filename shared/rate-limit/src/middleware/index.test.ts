@@ -16,7 +16,11 @@ describe('rateLimit', () => {
   it('answers 429 with Retry-After past the limit, per client address, leaving other routes alone', async () => {
     const { base, close } = await served(memoryRateLimiter({ requests: 2, windowSeconds: 30 }))
     try {
-      const answers = [await fetch(`${base}/v1/thing`), await fetch(`${base}/v1/thing`), await fetch(`${base}/v1/thing`)]
+      const answers = [
+        await fetch(`${base}/v1/thing`),
+        await fetch(`${base}/v1/thing`),
+        await fetch(`${base}/v1/thing`),
+      ]
       expect(answers.map((a) => a.status)).toEqual([200, 200, 429])
       expect(answers[0]!.headers.get('ratelimit-remaining')).toBe('1')
       expect(Number(answers[2]!.headers.get('retry-after'))).toBeGreaterThan(0)
@@ -32,22 +36,34 @@ describe('rateLimit', () => {
   it('trusts X-Forwarded-For only when told to', async () => {
     const spoofed = await served(memoryRateLimiter({ requests: 1, windowSeconds: 30 }))
     try {
-      expect((await fetch(`${spoofed.base}/v1/thing`, { headers: { 'x-forwarded-for': '198.51.100.1' } })).status).toBe(200)
-      expect((await fetch(`${spoofed.base}/v1/thing`, { headers: { 'x-forwarded-for': '198.51.100.2' } })).status).toBe(429)
+      expect((await fetch(`${spoofed.base}/v1/thing`, { headers: { 'x-forwarded-for': '198.51.100.1' } })).status).toBe(
+        200,
+      )
+      expect((await fetch(`${spoofed.base}/v1/thing`, { headers: { 'x-forwarded-for': '198.51.100.2' } })).status).toBe(
+        429,
+      )
     } finally {
       await spoofed.close()
     }
     const proxied = await served(memoryRateLimiter({ requests: 1, windowSeconds: 30 }), true)
     try {
-      expect((await fetch(`${proxied.base}/v1/thing`, { headers: { 'x-forwarded-for': '198.51.100.1, 10.0.0.1' } })).status).toBe(200)
-      expect((await fetch(`${proxied.base}/v1/thing`, { headers: { 'x-forwarded-for': '198.51.100.2' } })).status).toBe(200)
+      expect(
+        (await fetch(`${proxied.base}/v1/thing`, { headers: { 'x-forwarded-for': '198.51.100.1, 10.0.0.1' } })).status,
+      ).toBe(200)
+      expect((await fetch(`${proxied.base}/v1/thing`, { headers: { 'x-forwarded-for': '198.51.100.2' } })).status).toBe(
+        200,
+      )
     } finally {
       await proxied.close()
     }
   })
 
   it('lets requests through when the limiter fails', async () => {
-    const broken: RateLimiter = { hit: async () => Promise.reject(new Error('down')), ping: async () => {}, close: async () => {} }
+    const broken: RateLimiter = {
+      hit: async () => Promise.reject(new Error('down')),
+      ping: async () => {},
+      close: async () => {},
+    }
     const { base, close } = await served(broken)
     try {
       expect((await fetch(`${base}/v1/thing`)).status).toBe(200)

@@ -21,12 +21,18 @@ describe('extractive answers', () => {
 
   it('quotes the sentence of a passage that shares most with the question', () => {
     const text = 'Tables are big. A covering index holds every column the query reads. So the table is never touched.'
-    expect(bestSentence(text, queryTerms('what does a covering index hold'))).toBe('A covering index holds every column the query reads.')
+    expect(bestSentence(text, queryTerms('what does a covering index hold'))).toBe(
+      'A covering index holds every column the query reads.',
+    )
     expect(bestSentence('First one. Second one.', ['nothing'])).toBe('First one.')
   })
 
   it('cites passages in rank order, each with its number, at most maxPassages', () => {
-    const answer = extractiveAnswer('covering index', [hit(1, 'A covering index helps. Other.'), hit(2, 'Indexes cost writes.'), hit(3, 'Unrelated.')], { maxPassages: 2 })
+    const answer = extractiveAnswer(
+      'covering index',
+      [hit(1, 'A covering index helps. Other.'), hit(2, 'Indexes cost writes.'), hit(3, 'Unrelated.')],
+      { maxPassages: 2 },
+    )
     expect(answer.mode).toBe('extractive')
     expect(answer.citations.map((citation) => [citation.n, citation.videoId, citation.url])).toEqual([
       [1, 'v1', 'https://www.youtube.com/watch?v=v1&t=100s'],
@@ -36,12 +42,19 @@ describe('extractive answers', () => {
   })
 
   it("gives each citation its passage's chapter, when it has one", () => {
-    const answer = extractiveAnswer('covering index', [{ ...hit(1, 'A covering index helps.'), chapter: { title: 'Covering indexes', start: 90 } }, hit(2, 'Indexes cost writes.')])
+    const answer = extractiveAnswer('covering index', [
+      { ...hit(1, 'A covering index helps.'), chapter: { title: 'Covering indexes', start: 90 } },
+      hit(2, 'Indexes cost writes.'),
+    ])
     expect(answer.citations[0]?.chapter).toEqual({ title: 'Covering indexes', start: 90 })
     expect(answer.citations[1]).not.toHaveProperty('chapter')
   })
 
   it('says so when nothing matches, citing nothing', () => {
-    expect(extractiveAnswer('anything', [])).toEqual({ answer: 'No indexed video says anything about that yet.', mode: 'extractive', citations: [] })
+    expect(extractiveAnswer('anything', [])).toEqual({
+      answer: 'No indexed video says anything about that yet.',
+      mode: 'extractive',
+      citations: [],
+    })
   })
 })

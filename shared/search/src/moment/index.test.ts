@@ -22,7 +22,11 @@ describe('momentOf', () => {
   })
 
   it('counts a word every sentence says for little, so a rarer word decides', () => {
-    const sentences = ['The tides rise twice a day.', 'The tides of the Bay of Fundy rise sixteen metres.', 'The tides are small in the Mediterranean.']
+    const sentences = [
+      'The tides rise twice a day.',
+      'The tides of the Bay of Fundy rise sixteen metres.',
+      'The tides are small in the Mediterranean.',
+    ]
     expect(bestSentenceIndex(sentences, queryTerms('where do tides rise sixteen metres'))).toBe(1)
   })
 
@@ -33,7 +37,17 @@ describe('momentOf', () => {
   })
 
   it('does not trust sentence data that does not fit the chunk', () => {
-    expect(sentenceStarts({ ...passage, sentences: [{ offset: 31, start: 90 }, { offset: 20, start: 105 }, { offset: 500, start: 106 }, { offset: 40, start: 130 }] })).toEqual([
+    expect(
+      sentenceStarts({
+        ...passage,
+        sentences: [
+          { offset: 31, start: 90 },
+          { offset: 20, start: 105 },
+          { offset: 500, start: 106 },
+          { offset: 40, start: 130 },
+        ],
+      }),
+    ).toEqual([
       { offset: 0, start: 100 },
       { offset: 31, start: 100 },
       { offset: 40, start: 120 },

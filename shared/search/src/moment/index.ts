@@ -65,12 +65,14 @@ function newCandidateFinder(terms: string[]): CandidateFinder {
   return (text, found) => {
     if (candidates && ASCII.test(text)) {
       candidates.lastIndex = 0
-      for (let match = candidates.exec(text); match; match = candidates.exec(text)) found(match.index, match[0].toLowerCase())
+      for (let match = candidates.exec(text); match; match = candidates.exec(text))
+        found(match.index, match[0].toLowerCase())
       return
     }
     // Folding may move offsets a little (NFD, then NFC); a word is still placed in its sentence or next to it.
     const folded = text.normalize('NFD').replace(DIACRITICS, '').normalize('NFC').toLowerCase()
-    for (const match of folded.matchAll(WORD)) if (prefixes.some((prefix) => match[0].startsWith(prefix))) found(match.index, match[0])
+    for (const match of folded.matchAll(WORD))
+      if (prefixes.some((prefix) => match[0].startsWith(prefix))) found(match.index, match[0])
   }
 }
 
@@ -137,7 +139,11 @@ export interface TimedPassage {
 export function sentenceStarts(passage: TimedPassage): ChunkSentence[] {
   const starts: ChunkSentence[] = []
   for (const sentence of passage.sentences ?? []) {
-    const fits = Number.isFinite(sentence.offset) && Number.isFinite(sentence.start) && sentence.offset >= 0 && sentence.offset < passage.text.length
+    const fits =
+      Number.isFinite(sentence.offset) &&
+      Number.isFinite(sentence.start) &&
+      sentence.offset >= 0 &&
+      sentence.offset < passage.text.length
     if (fits && sentence.offset > (starts.at(-1)?.offset ?? -1)) starts.push(sentence)
   }
   if (starts.length === 0 || starts[0]!.offset !== 0) starts.unshift({ offset: 0, start: passage.start })
@@ -157,7 +163,10 @@ export function sentenceStarts(passage: TimedPassage): ChunkSentence[] {
  */
 export function momentOf(passage: TimedPassage, question: string | string[]): { seconds: number; sentence: string } {
   const { starts, best } = bestOf(passage, question)
-  return { seconds: starts[best]!.start, sentence: passage.text.slice(starts[best]!.offset, starts[best + 1]?.offset ?? passage.text.length).trim() }
+  return {
+    seconds: starts[best]!.start,
+    sentence: passage.text.slice(starts[best]!.offset, starts[best + 1]?.offset ?? passage.text.length).trim(),
+  }
 }
 
 /** `momentOf`'s seconds alone: a search hit needs no more. */
@@ -169,5 +178,12 @@ export function momentSeconds(passage: TimedPassage, question: string | string[]
 function bestOf(passage: TimedPassage, question: string | string[]): { starts: ChunkSentence[]; best: number } {
   const starts = sentenceStarts(passage)
   const terms = typeof question === 'string' ? queryTerms(question) : question
-  return { starts, best: bestSentenceAt(passage.text, starts.map((sentence) => sentence.offset), terms) }
+  return {
+    starts,
+    best: bestSentenceAt(
+      passage.text,
+      starts.map((sentence) => sentence.offset),
+      terms,
+    ),
+  }
 }

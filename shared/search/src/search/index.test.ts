@@ -30,7 +30,10 @@ describe('searchChunks', () => {
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  const record = (chunk: ReturnType<typeof chunkTranscript>[number], extra: Partial<ChunkRecord> = {}): ChunkRecord => ({
+  const record = (
+    chunk: ReturnType<typeof chunkTranscript>[number],
+    extra: Partial<ChunkRecord> = {},
+  ): ChunkRecord => ({
     id: chunkId('pharos', chunk.index),
     videoId: 'pharos',
     chunkIndex: chunk.index,
@@ -43,15 +46,20 @@ describe('searchChunks', () => {
     ...extra,
   })
 
-  it('gives each hit the moment of its best-matching sentence and links there; start and end stay the chunk\'s', async () => {
+  it("gives each hit the moment of its best-matching sentence and links there; start and end stay the chunk's", async () => {
     const chunks = chunkTranscript(SEGMENTS, { maxSpanSeconds: 40 })
     expect(chunks).toHaveLength(1)
-    await index.replaceVideoChunks('pharos', chunks.map((chunk) => record(chunk)))
+    await index.replaceVideoChunks(
+      'pharos',
+      chunks.map((chunk) => record(chunk)),
+    )
     const [hit] = await searchChunks(index, { query: 'what was built from the fallen blocks', limit: 3 })
     expect(hit).toMatchObject({ start: 0, end: 36, moment: 24.6, url: 'https://www.youtube.com/watch?v=pharos&t=24s' })
 
     const answer = extractiveAnswer('what was built from the fallen blocks', [hit!])
-    expect(answer.answer).toBe('From the videos:\n- Later the sultan Qaitbay used the fallen blocks to build a fortress. [1]')
+    expect(answer.answer).toBe(
+      'From the videos:\n- Later the sultan Qaitbay used the fallen blocks to build a fortress. [1]',
+    )
     expect(answer.citations[0]).toMatchObject({ moment: 24.6, url: 'https://www.youtube.com/watch?v=pharos&t=24s' })
   })
 
@@ -65,7 +73,14 @@ describe('searchChunks', () => {
 
   it('never links after the chunk: a sentence time outside the chunk is held to it', async () => {
     const [chunk] = chunkTranscript(SEGMENTS, { maxSpanSeconds: 40 })
-    await index.replaceVideoChunks('pharos', [record(chunk!, { sentences: [{ offset: 0, start: 0 }, { offset: 5, start: 999 }] })])
+    await index.replaceVideoChunks('pharos', [
+      record(chunk!, {
+        sentences: [
+          { offset: 0, start: 0 },
+          { offset: 5, start: 999 },
+        ],
+      }),
+    ])
     const [hit] = await searchChunks(index, { query: 'lighthouse', limit: 1 })
     expect(hit!.moment).toBeLessThanOrEqual(hit!.end)
   })

@@ -28,7 +28,8 @@ export const blobKeys = {
 // (written by an older version, or tampered with) is refused where it is read, with what is
 // wrong, instead of failing somewhere inside the handler. Each is built by its first parse
 // (`z.lazy`), not when a function starts.
-const timedText = () => z.object({ start: z.number().finite().min(0), end: z.number().finite().min(0), text: z.string() })
+const timedText = () =>
+  z.object({ start: z.number().finite().min(0), end: z.number().finite().min(0), text: z.string() })
 
 /** What `audio/segment-<n>.json` holds. */
 export const segmentTranscriptionSchema = z.lazy(() =>

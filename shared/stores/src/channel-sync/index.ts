@@ -4,7 +4,10 @@
 import type { Channel, ChannelDefaults, HostSlot, NewChannel } from '../ports.ts'
 
 /** The options an upsert may change; everything else of a Channel is its sync state. */
-export type ChannelOptions = Pick<Channel, 'url' | 'listUrl' | 'title' | 'languages' | 'speechToText' | 'backfill' | 'intervalSeconds'>
+export type ChannelOptions = Pick<
+  Channel,
+  'url' | 'listUrl' | 'title' | 'languages' | 'speechToText' | 'backfill' | 'intervalSeconds'
+>
 
 /**
  * An ISO 8601 timestamp in `toISOString()` form. The stores compare timestamps as strings
@@ -32,9 +35,18 @@ function checkOptions({ intervalSeconds, backfill }: Given<ChannelDefaults>, whe
 /** The options the caller gave (absent ones stay undefined), checked. */
 function givenOptions(channel: NewChannel): Given<ChannelOptions> & Pick<ChannelOptions, 'url' | 'listUrl'> {
   const { url, listUrl, title, languages, speechToText, backfill, intervalSeconds } = channel
-  if (typeof channel.channelId !== 'string' || channel.channelId === '') throw new TypeError('channelId must be a non-empty string')
+  if (typeof channel.channelId !== 'string' || channel.channelId === '')
+    throw new TypeError('channelId must be a non-empty string')
   checkOptions({ intervalSeconds, backfill }, '')
-  return { url, listUrl, title, languages: languages ? [...languages] : undefined, speechToText, backfill, intervalSeconds }
+  return {
+    url,
+    listUrl,
+    title,
+    languages: languages ? [...languages] : undefined,
+    speechToText,
+    backfill,
+    intervalSeconds,
+  }
 }
 
 /** A new subscription as stored: the options given, the defaults for the rest, and a sync state that has not synced. */
@@ -87,8 +99,13 @@ export interface HostState {
  * `reserve` is undefined); otherwise `spacingMs` after the last reservation and not before now,
  * with `reserve` the new lastSlot to store.
  */
-export function nextHostSlot(state: HostState | undefined, now: Date, spacingMs: number): { slot: HostSlot; reserve?: string } {
-  if (!Number.isFinite(spacingMs) || spacingMs < 0) throw new RangeError(`spacingMs must be a non-negative number, got ${spacingMs}`)
+export function nextHostSlot(
+  state: HostState | undefined,
+  now: Date,
+  spacingMs: number,
+): { slot: HostSlot; reserve?: string } {
+  if (!Number.isFinite(spacingMs) || spacingMs < 0)
+    throw new RangeError(`spacingMs must be a non-negative number, got ${spacingMs}`)
   const nowIso = isoTimestamp(now, 'now')
   if (state?.backoffUntil !== undefined && state.backoffUntil > nowIso) {
     const slot: HostSlot = { at: state.backoffUntil, backoffUntil: state.backoffUntil }

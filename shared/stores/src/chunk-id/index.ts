@@ -14,6 +14,7 @@ export const CHUNK_ID_NAMESPACE = 'b78de5ef-f48a-44e2-9d3b-91dd0202fed7'
  * chunkId('dQw4w9WgXcQ', 0) // the same UUID on every run and every machine
  */
 export function chunkId(videoId: string, chunkIndex: number): string {
-  if (!Number.isInteger(chunkIndex) || chunkIndex < 0) throw new RangeError(`chunkIndex must be a non-negative integer, got ${chunkIndex}`)
+  if (!Number.isInteger(chunkIndex) || chunkIndex < 0)
+    throw new RangeError(`chunkIndex must be a non-negative integer, got ${chunkIndex}`)
   return uuidv5(`${videoId}:${chunkIndex}`, CHUNK_ID_NAMESPACE)
 }

@@ -2,7 +2,18 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { BlobStore } from '../ports.ts'
 
-export const HOSTILE_KEYS = ['', '/etc/passwd', '../escape', 'videos/../../escape', 'videos/./a', 'videos//a', 'videos\\a', 'videos/a/', '..', 'videos/.hidden']
+export const HOSTILE_KEYS = [
+  '',
+  '/etc/passwd',
+  '../escape',
+  'videos/../../escape',
+  'videos/./a',
+  'videos//a',
+  'videos\\a',
+  'videos/a/',
+  '..',
+  'videos/.hidden',
+]
 
 /**
  * Declares the BlobStore conformance suite.
@@ -28,7 +39,9 @@ export function blobStoreConformance(name: string, open: () => Promise<BlobStore
     it('stores a string as UTF-8', async () => {
       await blobs.put('videos/abc/captions.en.vtt', 'WEBVTT\n\nnaïve — 東京', 'text/vtt')
       expect(new TextDecoder().decode(await blobs.get('videos/abc/captions.en.vtt'))).toBe('WEBVTT\n\nnaïve — 東京')
-      expect(await blobs.head('videos/abc/captions.en.vtt')).toEqual({ size: Buffer.byteLength('WEBVTT\n\nnaïve — 東京') })
+      expect(await blobs.head('videos/abc/captions.en.vtt')).toEqual({
+        size: Buffer.byteLength('WEBVTT\n\nnaïve — 東京'),
+      })
     })
 
     it('overwrites a key', async () => {
@@ -88,7 +101,8 @@ export function blobStoreConformance(name: string, open: () => Promise<BlobStore
     })
 
     it('rejects an empty or escaping prefix', async () => {
-      for (const prefix of ['', '/', '../', 'videos/../', '/videos/']) await expect(blobs.deleteByPrefix(prefix)).rejects.toThrow(/blob/i)
+      for (const prefix of ['', '/', '../', 'videos/../', '/videos/'])
+        await expect(blobs.deleteByPrefix(prefix)).rejects.toThrow(/blob/i)
     })
 
     it('answers ping', async () => {

@@ -154,7 +154,9 @@ export function chunkIndexConformance(name: string, open: () => Promise<ChunkInd
       })
 
       const videosFor = async (filter: Parameters<ChunkIndex['search']>[0]['filter']) =>
-        (await index.search({ text: 'benchmarking', limit: 10, ...(filter ? { filter } : {}) })).map((hit) => hit.videoId).sort()
+        (await index.search({ text: 'benchmarking', limit: 10, ...(filter ? { filter } : {}) }))
+          .map((hit) => hit.videoId)
+          .sort()
 
       it('by video', async () => {
         expect(await videosFor(undefined)).toEqual(['a', 'b', 'c', 'd'])
@@ -177,7 +179,7 @@ export function chunkIndexConformance(name: string, open: () => Promise<ChunkInd
       })
     })
 
-    it('replaces a video\'s chunks: replaying leaves exactly one copy, and fewer chunks drop the rest', async () => {
+    it("replaces a video's chunks: replaying leaves exactly one copy, and fewer chunks drop the rest", async () => {
       const chunks = [chunk('v1', 0, 'alpha particles'), chunk('v1', 1, 'beta decay'), chunk('v1', 2, 'gamma rays')]
       await index.replaceVideoChunks('v1', chunks)
       await index.replaceVideoChunks('v1', chunks)
@@ -191,7 +193,7 @@ export function chunkIndexConformance(name: string, open: () => Promise<ChunkInd
       expect(await index.countVideo('v1')).toBe(0)
     })
 
-    it('deletes a video\'s chunks only', async () => {
+    it("deletes a video's chunks only", async () => {
       await index.replaceVideoChunks('v1', [chunk('v1', 0, 'orbital mechanics'), chunk('v1', 1, 'orbital decay')])
       await index.replaceVideoChunks('v2', [chunk('v2', 0, 'orbital resonance')])
       expect(await index.deleteVideo('v1')).toBe(2)
@@ -224,12 +226,16 @@ export function chunkIndexConformance(name: string, open: () => Promise<ChunkInd
         expect(ids).toContain(chunkId('v1', 0))
         expect(ids).toContain(chunkId('v1', 1))
         // Without the embedding the same query cannot find it.
-        expect((await index.search({ text: 'event broker', limit: 5 })).map((hit) => hit.id)).not.toContain(chunkId('v1', 1))
+        expect((await index.search({ text: 'event broker', limit: 5 })).map((hit) => hit.id)).not.toContain(
+          chunkId('v1', 1),
+        )
       })
 
       it('ranks first the chunk that is best in both lists', async () => {
         await index.replaceVideoChunks('v1', [
-          chunk('v1', 0, 'retries with exponential backoff and jitter, backoff explained', { embedding: [0.99, 0.1, 0, 0] }),
+          chunk('v1', 0, 'retries with exponential backoff and jitter, backoff explained', {
+            embedding: [0.99, 0.1, 0, 0],
+          }),
           chunk('v1', 1, 'the client retries once', { embedding: [0, 0, 1, 0] }),
           chunk('v1', 2, 'a talk about backoff', { embedding: [0.6, 0.8, 0, 0] }),
           chunk('v1', 3, 'nothing relevant here at all', { embedding: [0.9, 0.43, 0, 0] }),
@@ -242,10 +248,19 @@ export function chunkIndexConformance(name: string, open: () => Promise<ChunkInd
 
       it('applies filters to the vector list too', async () => {
         await index.replaceVideoChunks('v1', [chunk('v1', 0, 'apples', { channelId: 'UC1', embedding: [1, 0, 0, 0] })])
-        await index.replaceVideoChunks('v2', [chunk('v2', 0, 'oranges', { channelId: 'UC2', embedding: [0.9, 0.1, 0, 0] })])
-        const hits = await index.search({ text: 'bananas', embedding: query, limit: 5, filter: { channelIds: ['UC2'] } })
+        await index.replaceVideoChunks('v2', [
+          chunk('v2', 0, 'oranges', { channelId: 'UC2', embedding: [0.9, 0.1, 0, 0] }),
+        ])
+        const hits = await index.search({
+          text: 'bananas',
+          embedding: query,
+          limit: 5,
+          filter: { channelIds: ['UC2'] },
+        })
         expect(hits.map((hit) => hit.videoId)).toEqual(['v2'])
-        expect(await index.search({ text: 'bananas', embedding: query, limit: 5, filter: { videoIds: ['none'] } })).toEqual([])
+        expect(
+          await index.search({ text: 'bananas', embedding: query, limit: 5, filter: { videoIds: ['none'] } }),
+        ).toEqual([])
       })
 
       it('ranks by BM25 alone when no chunk has an embedding', async () => {

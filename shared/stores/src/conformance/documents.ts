@@ -98,9 +98,15 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
       it('is running while videos are linked but discovery is not done, even if they are all indexed', async () => {
         await jobWith('j1', ['a'], false)
-        expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 1, indexed: 0, failed: 0 } })
+        expect(await store.getJob('j1')).toMatchObject({
+          status: 'running',
+          videos: { total: 1, indexed: 0, failed: 0 },
+        })
         await index('a')
-        expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 1, indexed: 1, failed: 0 } })
+        expect(await store.getJob('j1')).toMatchObject({
+          status: 'running',
+          videos: { total: 1, indexed: 1, failed: 0 },
+        })
         await store.markJobDiscovered('j1')
         expect((await store.getJob('j1'))?.status).toBe('succeeded')
       })
@@ -112,9 +118,16 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect((await store.getJob('j1'))?.status).toBe('running')
         await store.updateVideo('a', 'download', 'running', {})
         await index('a')
-        expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 2, indexed: 1, failed: 0 } })
+        expect(await store.getJob('j1')).toMatchObject({
+          status: 'running',
+          videos: { total: 2, indexed: 1, failed: 0 },
+        })
         await index('b')
-        expect(await store.getJob('j1')).toMatchObject({ status: 'succeeded', videos: { total: 2, indexed: 2, failed: 0 }, errors: [] })
+        expect(await store.getJob('j1')).toMatchObject({
+          status: 'succeeded',
+          videos: { total: 2, indexed: 2, failed: 0 },
+          errors: [],
+        })
       })
 
       it('is failed when every video failed, with one error per video', async () => {
@@ -151,10 +164,17 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
           liveStatus: 'is_live',
           skipReason: 'a live stream, still live',
         })
-        expect(await store.getJob('j1')).toMatchObject({ status: 'running', videos: { total: 2, indexed: 0, failed: 0, skipped: 1 } })
+        expect(await store.getJob('j1')).toMatchObject({
+          status: 'running',
+          videos: { total: 2, indexed: 0, failed: 0, skipped: 1 },
+        })
         await index('b')
         const job = await store.getJob('j1')
-        expect(job).toMatchObject({ status: 'succeeded', videos: { total: 2, indexed: 1, failed: 0, skipped: 1 }, errors: [] })
+        expect(job).toMatchObject({
+          status: 'succeeded',
+          videos: { total: 2, indexed: 1, failed: 0, skipped: 1 },
+          errors: [],
+        })
         expect(job?.skipped).toEqual([{ videoId: 'live', reason: 'a live stream, still live' }])
       })
 
@@ -166,7 +186,10 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         await store.failJob('j1', 'playlist is private')
         const job = await store.getJob('j1')
         expect(job?.status).toBe('failed')
-        expect(job?.errors).toEqual([{ message: 'playlist is private' }, { videoId: 'b', stage: 'transcribe', message: 'no captions' }])
+        expect(job?.errors).toEqual([
+          { message: 'playlist is private' },
+          { videoId: 'b', stage: 'transcribe', message: 'no captions' },
+        ])
       })
 
       it('links a video once however often it is added, and shares videos between jobs', async () => {
@@ -192,7 +215,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
     describe('videos', () => {
       it('inserts a new video queued with every stage pending', async () => {
-        const { created, video } = await store.insertVideo(newVideo('a', { channelId: 'UC1', channel: 'Chan', playlistItem: 2, durationSeconds: 61.5 }))
+        const { created, video } = await store.insertVideo(
+          newVideo('a', { channelId: 'UC1', channel: 'Chan', playlistItem: 2, durationSeconds: 61.5 }),
+        )
         expect(created).toBe(true)
         expect(video).toMatchObject({
           videoId: 'a',
@@ -230,7 +255,12 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       it('sets one stage and the fields given, leaving the rest', async () => {
         const { video: inserted } = await store.insertVideo(newVideo('a', { title: 'T' }))
         await new Promise((resolve) => setTimeout(resolve, 5))
-        const transcript = { source: 'captions' as const, language: 'en', blobKey: 'videos/a/transcript.json', segmentCount: 12 }
+        const transcript = {
+          source: 'captions' as const,
+          language: 'en',
+          blobKey: 'videos/a/transcript.json',
+          segmentCount: 12,
+        }
         const updated = await store.updateVideo('a', 'transcribe', 'done', {
           channelId: 'UC1',
           publishedAt: '2024-03-01T00:00:00.000Z',
@@ -249,7 +279,11 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       it('records a failed stage with its error, and clears the error with null', async () => {
         await store.insertVideo(newVideo('a'))
         const failed = await store.updateVideo('a', 'download', 'failed', { error: 'HTTP 429' })
-        expect(failed).toMatchObject({ status: 'failed', error: 'HTTP 429', stages: { download: { status: 'failed', error: 'HTTP 429' } } })
+        expect(failed).toMatchObject({
+          status: 'failed',
+          error: 'HTTP 429',
+          stages: { download: { status: 'failed', error: 'HTTP 429' } },
+        })
         const retried = await store.updateVideo('a', 'download', 'running', { error: null })
         expect(retried?.error).toBeUndefined()
         expect(retried?.stages.download.status).toBe('running')
@@ -281,7 +315,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         const gone = await store.updateVideo('a', 'index', 'done', { chunkCount: 2, availability: 'private' })
         expect(gone).toMatchObject({ availability: 'private', status: 'indexed', chunkCount: 2 })
         expect(await store.getVideo('a')).toEqual(gone)
-        expect((await store.updateVideo('a', 'index', 'done', { availability: 'removed' }))?.availability).toBe('removed')
+        expect((await store.updateVideo('a', 'index', 'done', { availability: 'removed' }))?.availability).toBe(
+          'removed',
+        )
         expect((await store.updateVideo('a', 'index', 'done', { title: 'kept' }))?.availability).toBe('removed')
         await store.resetVideo('a')
         expect(await store.getVideo('a')).toMatchObject({ availability: 'removed', status: 'queued', chunkCount: 0 })
@@ -297,12 +333,25 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
           { title: 'Intro', start: 0, end: 42.5 },
           { title: 'Covering indexes — "why" & how', start: 42.5, end: 600 },
         ]
-        const transcript = { source: 'auto-captions' as const, language: 'en', track: 'en-orig', choice: 'original-language' as const, blobKey: 'k', segmentCount: 3 }
-        const written = await store.updateVideo('a', 'download', 'running', { chapters, liveStatus: 'was_live', transcript })
+        const transcript = {
+          source: 'auto-captions' as const,
+          language: 'en',
+          track: 'en-orig',
+          choice: 'original-language' as const,
+          blobKey: 'k',
+          segmentCount: 3,
+        }
+        const written = await store.updateVideo('a', 'download', 'running', {
+          chapters,
+          liveStatus: 'was_live',
+          transcript,
+        })
         expect(written).toMatchObject({ chapters, liveStatus: 'was_live', transcript })
         expect(await store.getVideo('a')).toEqual(written)
         // Chapters are replaced as a whole, never merged.
-        const fewer = await store.updateVideo('a', 'download', 'running', { chapters: [{ title: 'All', start: 0, end: 600 }] })
+        const fewer = await store.updateVideo('a', 'download', 'running', {
+          chapters: [{ title: 'All', start: 0, end: 600 }],
+        })
         expect(fewer?.chapters).toEqual([{ title: 'All', start: 0, end: 600 }])
       })
 
@@ -313,7 +362,11 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
           liveStatus: 'is_upcoming',
           skipReason: 'a premiere not shown yet',
         })
-        expect(skipped).toMatchObject({ status: 'skipped', liveStatus: 'is_upcoming', skipReason: 'a premiere not shown yet' })
+        expect(skipped).toMatchObject({
+          status: 'skipped',
+          liveStatus: 'is_upcoming',
+          skipReason: 'a premiere not shown yet',
+        })
         expect(await store.getVideo('a')).toEqual(skipped)
         expect(await store.listUnfinishedVideos({ before: new Date(Date.now() + 1000), limit: 10 })).toEqual([])
         const reset = await store.resetVideo('a')
@@ -329,7 +382,10 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect(await store.deleteVideo('a')).toBe(true)
         expect(await store.deleteVideo('a')).toBe(false)
         expect(await store.getVideo('a')).toBeUndefined()
-        expect(await store.getJob('j1')).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1, failed: 0 } })
+        expect(await store.getJob('j1')).toMatchObject({
+          status: 'succeeded',
+          videos: { total: 1, indexed: 1, failed: 0 },
+        })
       })
 
       it('pages through 25 videos 10 at a time, newest first, each seen once', async () => {
@@ -350,7 +406,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         } while (cursor && pages < 10)
         expect(pages).toBe(3)
         expect(new Set(seen.map((video) => video.videoId)).size).toBe(25)
-        const sorted = [...seen].sort((a, b) => (a.createdAt === b.createdAt ? (a.videoId < b.videoId ? -1 : 1) : a.createdAt > b.createdAt ? -1 : 1))
+        const sorted = [...seen].sort((a, b) =>
+          a.createdAt === b.createdAt ? (a.videoId < b.videoId ? -1 : 1) : a.createdAt > b.createdAt ? -1 : 1,
+        )
         expect(seen.map((video) => video.videoId)).toEqual(sorted.map((video) => video.videoId))
       })
 
@@ -363,19 +421,29 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       })
 
       it('filters by channel, across pages', async () => {
-        for (let i = 0; i < 12; i++) await store.insertVideo(newVideo(`v${String(i).padStart(2, '0')}`, { channelId: i % 3 === 0 ? 'UC3' : 'other' }))
+        for (let i = 0; i < 12; i++)
+          await store.insertVideo(
+            newVideo(`v${String(i).padStart(2, '0')}`, { channelId: i % 3 === 0 ? 'UC3' : 'other' }),
+          )
         const first = await store.listVideos({ channelId: 'UC3', limit: 3 })
         expect(first.items.every((video) => video.channelId === 'UC3')).toBe(true)
         expect(first.nextCursor).not.toBeNull()
         const second = await store.listVideos({ channelId: 'UC3', limit: 3, cursor: first.nextCursor! })
         expect(second.nextCursor).toBeNull()
-        expect([...first.items, ...second.items].map((video) => video.videoId).sort()).toEqual(['v00', 'v03', 'v06', 'v09'])
+        expect([...first.items, ...second.items].map((video) => video.videoId).sort()).toEqual([
+          'v00',
+          'v03',
+          'v06',
+          'v09',
+        ])
         expect((await store.listVideos({ channelId: 'none', limit: 3 })).items).toEqual([])
       })
 
       it('rejects a cursor it never issued', async () => {
         // InvalidCursorError (from this package), so the HTTP layer can answer 400.
-        await expect(store.listVideos({ limit: 10, cursor: 'garbage!' })).rejects.toMatchObject({ name: 'InvalidCursorError' })
+        await expect(store.listVideos({ limit: 10, cursor: 'garbage!' })).rejects.toMatchObject({
+          name: 'InvalidCursorError',
+        })
       })
     })
 
@@ -393,9 +461,13 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
       it('records segments told at the same moment without losing one', async () => {
         await store.insertVideo(newVideo('stt2'))
-        await store.updateVideo('stt2', 'transcribe', 'running', { audio: { ...plan, segmentCount: 12, seconds: 1200 } })
+        await store.updateVideo('stt2', 'transcribe', 'running', {
+          audio: { ...plan, segmentCount: 12, seconds: 1200 },
+        })
         const indexes = Array.from({ length: 12 }, (_, index) => index)
-        await Promise.all([...indexes, ...indexes].map((index) => store.recordTranscribedSegment('stt2', { index, seconds: 100 })))
+        await Promise.all(
+          [...indexes, ...indexes].map((index) => store.recordTranscribedSegment('stt2', { index, seconds: 100 })),
+        )
         const video = await store.getVideo('stt2')
         expect(video?.audio?.segmentsDone).toEqual(indexes)
         expect(video?.audio?.secondsDone).toBe(1200)
@@ -404,7 +476,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       it('returns undefined for an unknown video, and refuses a video with no audio plan', async () => {
         expect(await store.recordTranscribedSegment('nope', { index: 0, seconds: 1 })).toBeUndefined()
         await store.insertVideo(newVideo('stt3'))
-        await expect(store.recordTranscribedSegment('stt3', { index: 0, seconds: 1 })).rejects.toThrow(/no audio segments/)
+        await expect(store.recordTranscribedSegment('stt3', { index: 0, seconds: 1 })).rejects.toThrow(
+          /no audio segments/,
+        )
       })
 
       it('clears the audio plan with null and on reset, and no longer counts a failed video as queued', async () => {
@@ -422,7 +496,7 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       })
     })
 
-    describe('lifecycle: derived status, generations, handoffs, the reaper\'s queries', () => {
+    describe("lifecycle: derived status, generations, handoffs, the reaper's queries", () => {
       const handoff = (from: 'discover' | 'download', id: string) => ({
         from,
         at: '2030-01-01T00:00:00.000Z',
@@ -432,7 +506,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       it('derives the status from the stages, whatever order they are written in', async () => {
         await store.insertVideo(newVideo('a'))
         expect((await store.updateVideo('a', 'download', 'running'))?.status).toBe('downloading')
-        expect((await store.updateVideo('a', 'download', 'done', { stages: { transcribe: 'skipped' } }))?.status).toBe('indexing')
+        expect((await store.updateVideo('a', 'download', 'done', { stages: { transcribe: 'skipped' } }))?.status).toBe(
+          'indexing',
+        )
         expect((await store.updateVideo('a', 'index', 'running'))?.status).toBe('indexing')
         expect((await store.updateVideo('a', 'index', 'done'))?.status).toBe('indexed')
         expect((await store.updateVideo('a', 'transcribe', 'failed', { error: 'late' }))?.status).toBe('failed')
@@ -441,8 +517,14 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
       it('writes several stages in one update, each with its own state', async () => {
         await store.insertVideo(newVideo('a'))
-        const after = await store.updateVideo('a', 'download', 'done', { stages: { transcribe: 'running', index: 'pending' } })
-        expect(after?.stages).toMatchObject({ download: { status: 'done' }, transcribe: { status: 'running' }, index: { status: 'pending' } })
+        const after = await store.updateVideo('a', 'download', 'done', {
+          stages: { transcribe: 'running', index: 'pending' },
+        })
+        expect(after?.stages).toMatchObject({
+          download: { status: 'done' },
+          transcribe: { status: 'running' },
+          index: { status: 'pending' },
+        })
         expect(after?.status).toBe('transcribing')
         expect(await store.getVideo('a')).toEqual(after)
       })
@@ -451,7 +533,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         const { video } = await store.insertVideo(newVideo('a'))
         expect(video).toMatchObject({ generation: 0, redrives: 0 })
         expect(video.handoff).toBeUndefined()
-        const written = await store.updateVideo('a', 'download', 'done', { handoff: handoff('download', 'a/download/0/transcript.ready') })
+        const written = await store.updateVideo('a', 'download', 'done', {
+          handoff: handoff('download', 'a/download/0/transcript.ready'),
+        })
         expect(written?.handoff).toEqual(handoff('download', 'a/download/0/transcript.ready'))
         expect(await store.getVideo('a')).toEqual(written)
         const cleared = await store.updateVideo('a', 'download', 'done', { handoff: null })
@@ -466,7 +550,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect(reset && 'handoff' in reset).toBe(false)
         expect(await store.resetVideo('missing')).toBeUndefined()
         // A step of generation 0 finishing now must not write over the new run.
-        expect(await store.updateVideo('a', 'download', 'done', { title: 'old run' }, { generation: 0 })).toBeUndefined()
+        expect(
+          await store.updateVideo('a', 'download', 'done', { title: 'old run' }, { generation: 0 }),
+        ).toBeUndefined()
         expect((await store.getVideo('a'))?.stages.download.status).toBe('pending')
         const current = await store.updateVideo('a', 'download', 'running', { title: 'new run' }, { generation: 1 })
         expect(current).toMatchObject({ title: 'new run', status: 'downloading', generation: 1 })
@@ -476,8 +562,15 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       it('patches the handoff and redrives at one generation only, moving updatedAt', async () => {
         const { video } = await store.insertVideo(newVideo('a'))
         await tick()
-        const patched = await store.patchVideo('a', 0, { handoff: handoff('discover', 'a/discover/0/video.discovered'), redrives: 1 })
-        expect(patched).toMatchObject({ redrives: 1, handoff: handoff('discover', 'a/discover/0/video.discovered'), status: 'queued' })
+        const patched = await store.patchVideo('a', 0, {
+          handoff: handoff('discover', 'a/discover/0/video.discovered'),
+          redrives: 1,
+        })
+        expect(patched).toMatchObject({
+          redrives: 1,
+          handoff: handoff('discover', 'a/discover/0/video.discovered'),
+          status: 'queued',
+        })
         expect(patched!.updatedAt > video.updatedAt).toBe(true)
         expect(patched!.stages).toEqual(video.stages)
         expect(await store.patchVideo('a', 1, { redrives: 5 })).toBeUndefined()
@@ -496,7 +589,10 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         const later = new Date(Date.now() + 1000)
         const unfinished = await store.listUnfinishedVideos({ before: later, limit: 10 })
         expect(unfinished.map((video) => video.videoId)).toEqual(['running', 'waiting', 'queued'])
-        expect((await store.listUnfinishedVideos({ before: later, limit: 2 })).map((video) => video.videoId)).toEqual(['running', 'waiting'])
+        expect((await store.listUnfinishedVideos({ before: later, limit: 2 })).map((video) => video.videoId)).toEqual([
+          'running',
+          'waiting',
+        ])
         expect(await store.listUnfinishedVideos({ before: new Date(Date.now() - 60_000), limit: 10 })).toEqual([])
       })
 
@@ -530,13 +626,19 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         await store.updateVideo('claim3', 'download', 'done', { stages: { transcribe: 'running' } })
         expect(await store.claimStage('claim3', 'transcribe', 'running', 'done', { chunkCount: 7 })).toBe(true)
         expect(await store.claimStage('claim3', 'transcribe', 'running', 'done', { chunkCount: 9 })).toBe(false)
-        expect(await store.getVideo('claim3')).toMatchObject({ status: 'indexing', chunkCount: 7, stages: { transcribe: { status: 'done' } } })
+        expect(await store.getVideo('claim3')).toMatchObject({
+          status: 'indexing',
+          chunkCount: 7,
+          stages: { transcribe: { status: 'done' } },
+        })
       })
 
       it('lets exactly one of many racing callers win', async () => {
         await store.insertVideo(newVideo('claim2'))
         await store.updateVideo('claim2', 'transcribe', 'running')
-        const results = await Promise.all(Array.from({ length: 8 }, () => store.claimStage('claim2', 'transcribe', 'running', 'done')))
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => store.claimStage('claim2', 'transcribe', 'running', 'done')),
+        )
         expect(results.filter(Boolean)).toHaveLength(1)
       })
     })
@@ -563,7 +665,13 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       })
 
       it('keeps every option given', async () => {
-        const options = { title: 'Chan', languages: ['de', 'en'], speechToText: true, backfill: 'all' as const, intervalSeconds: 86_400 }
+        const options = {
+          title: 'Chan',
+          languages: ['de', 'en'],
+          speechToText: true,
+          backfill: 'all' as const,
+          intervalSeconds: 86_400,
+        }
         const { channel } = await store.upsertChannel(newChannel('UC1', options))
         expect(channel).toMatchObject(options)
         expect(await store.getChannel('UC1')).toEqual(channel)
@@ -571,11 +679,24 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       })
 
       it('updates the options of an existing subscription, keeping its sync state, createdAt and options not given', async () => {
-        const { channel: first } = await store.upsertChannel(newChannel('UC1', { title: 'Old', languages: ['en'], speechToText: true }))
-        await store.recordChannelSync('UC1', { outcome: 'failed', at: iso(0), nextSyncAt: iso(60_000), error: 'HTTP 500', videosFound: 0 })
+        const { channel: first } = await store.upsertChannel(
+          newChannel('UC1', { title: 'Old', languages: ['en'], speechToText: true }),
+        )
+        await store.recordChannelSync('UC1', {
+          outcome: 'failed',
+          at: iso(0),
+          nextSyncAt: iso(60_000),
+          error: 'HTTP 500',
+          videosFound: 0,
+        })
         await tick()
         const { created, channel } = await store.upsertChannel(
-          newChannel('UC1', { url: 'https://www.youtube.com/@new', backfill: 'all', intervalSeconds: 600, nextSyncAt: '2040-01-01T00:00:00.000Z' }),
+          newChannel('UC1', {
+            url: 'https://www.youtube.com/@new',
+            backfill: 'all',
+            intervalSeconds: 600,
+            nextSyncAt: '2040-01-01T00:00:00.000Z',
+          }),
         )
         expect(created).toBe(false)
         expect(channel).toMatchObject({
@@ -595,16 +716,30 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         })
         expect(channel.updatedAt > first.updatedAt).toBe(true)
         expect(await store.getChannel('UC1')).toEqual(channel)
-        const changed = await store.upsertChannel(newChannel('UC1', { title: 'New', languages: [], speechToText: false }))
-        expect(changed.channel).toMatchObject({ title: 'New', languages: [], speechToText: false, url: 'https://www.youtube.com/@UC1' })
+        const changed = await store.upsertChannel(
+          newChannel('UC1', { title: 'New', languages: [], speechToText: false }),
+        )
+        expect(changed.channel).toMatchObject({
+          title: 'New',
+          languages: [],
+          speechToText: false,
+          url: 'https://www.youtube.com/@UC1',
+        })
       })
 
       it('gives a new subscription the defaults for the options not given, and none of its own', async () => {
-        const defaults: ChannelDefaults = { languages: ['fr'], speechToText: true, backfill: 'all', intervalSeconds: 42 }
+        const defaults: ChannelDefaults = {
+          languages: ['fr'],
+          speechToText: true,
+          backfill: 'all',
+          intervalSeconds: 42,
+        }
         const { channel } = await store.upsertChannel(newChannel('UC1', { backfill: 2, defaults }))
         expect(channel).toMatchObject({ languages: ['fr'], speechToText: true, backfill: 2, intervalSeconds: 42 })
         expect(await store.getChannel('UC1')).toEqual(channel)
-        await expect(store.upsertChannel(newChannel('UC2', { defaults: { ...DEFAULTS, intervalSeconds: 0 } }))).rejects.toThrow(RangeError)
+        await expect(
+          store.upsertChannel(newChannel('UC2', { defaults: { ...DEFAULTS, intervalSeconds: 0 } })),
+        ).rejects.toThrow(RangeError)
         await expect(store.upsertChannel(newChannel('UC2', { intervalSeconds: -1 }))).rejects.toThrow(RangeError)
         expect(await store.getChannel('UC2')).toBeUndefined()
       })
@@ -615,22 +750,43 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect(first).toMatchObject(options)
         await tick()
         // Different defaults, and a different first-sync time: neither is for an existing subscription.
-        const bare = await store.upsertChannel(newChannel('UC1', { defaults: DEFAULTS, nextSyncAt: '2040-01-01T00:00:00.000Z' }))
+        const bare = await store.upsertChannel(
+          newChannel('UC1', { defaults: DEFAULTS, nextSyncAt: '2040-01-01T00:00:00.000Z' }),
+        )
         expect(bare).toEqual({ created: false, channel: first })
         expect(await store.getChannel('UC1')).toEqual(first)
 
         await tick()
         const some = await store.upsertChannel(newChannel('UC1', { intervalSeconds: 60, languages: ['de', 'en'] }))
         expect(some.created).toBe(false)
-        expect(some.channel).toEqual({ ...first, intervalSeconds: 60, languages: ['de', 'en'], updatedAt: some.channel.updatedAt })
+        expect(some.channel).toEqual({
+          ...first,
+          intervalSeconds: 60,
+          languages: ['de', 'en'],
+          updatedAt: some.channel.updatedAt,
+        })
         expect(some.channel.updatedAt > first.updatedAt).toBe(true)
         expect(await store.getChannel('UC1')).toEqual(some.channel)
 
         // False and zero are options given, not options left out.
-        const off = await store.upsertChannel(newChannel('UC1', { speechToText: false, backfill: 'all', languages: [] }))
-        expect(off.channel).toEqual({ ...some.channel, speechToText: false, backfill: 'all', languages: [], updatedAt: off.channel.updatedAt })
+        const off = await store.upsertChannel(
+          newChannel('UC1', { speechToText: false, backfill: 'all', languages: [] }),
+        )
+        expect(off.channel).toEqual({
+          ...some.channel,
+          speechToText: false,
+          backfill: 'all',
+          languages: [],
+          updatedAt: off.channel.updatedAt,
+        })
         const zero = await store.upsertChannel(newChannel('UC1', { backfill: 0 }))
-        expect(zero.channel).toMatchObject({ backfill: 0, speechToText: false, languages: [], intervalSeconds: 60, title: 'Chan' })
+        expect(zero.channel).toMatchObject({
+          backfill: 0,
+          speechToText: false,
+          languages: [],
+          intervalSeconds: 60,
+          title: 'Chan',
+        })
       })
 
       it('changes nothing, not even updatedAt, when the same subscribe is replayed', async () => {
@@ -697,8 +853,11 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
       it('gives each due channel to exactly one of many concurrent claimers', async () => {
         const ids = Array.from({ length: 10 }, (_, i) => `UC${String(i).padStart(2, '0')}`)
-        for (const [i, channelId] of ids.entries()) await store.upsertChannel(newChannel(channelId, { nextSyncAt: iso(-i * 1000) }))
-        const results = await Promise.all(Array.from({ length: 5 }, () => store.claimDueChannels(at(0), at(600_000), 3)))
+        for (const [i, channelId] of ids.entries())
+          await store.upsertChannel(newChannel(channelId, { nextSyncAt: iso(-i * 1000) }))
+        const results = await Promise.all(
+          Array.from({ length: 5 }, () => store.claimDueChannels(at(0), at(600_000), 3)),
+        )
         const claimed = results.flat().map((channel) => channel.channelId)
         expect(claimed.sort()).toEqual(ids)
         for (const result of results) expect(result.length).toBeLessThanOrEqual(3)
@@ -707,7 +866,12 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       it('records syncs: ok resets the failures, failed adds one, rate-limited leaves them', async () => {
         expect(await store.recordChannelSync('nope', { outcome: 'ok', at: iso(0), nextSyncAt: iso(1) })).toBeUndefined()
         const { channel: created } = await store.upsertChannel(newChannel('UC1'))
-        const failed = await store.recordChannelSync('UC1', { outcome: 'failed', at: iso(0), nextSyncAt: iso(7_200_000), error: 'HTTP 500' })
+        const failed = await store.recordChannelSync('UC1', {
+          outcome: 'failed',
+          at: iso(0),
+          nextSyncAt: iso(7_200_000),
+          error: 'HTTP 500',
+        })
         expect(failed).toMatchObject({
           lastSyncAt: iso(0),
           lastOutcome: 'failed',
@@ -718,17 +882,50 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         })
         expect(failed?.videosFoundLastSync).toBeUndefined()
         expect(await store.getChannel('UC1')).toEqual(failed)
-        expect((await store.recordChannelSync('UC1', { outcome: 'failed', at: iso(1), nextSyncAt: iso(2), error: 'HTTP 502' }))?.consecutiveFailures).toBe(2)
+        expect(
+          (
+            await store.recordChannelSync('UC1', {
+              outcome: 'failed',
+              at: iso(1),
+              nextSyncAt: iso(2),
+              error: 'HTTP 502',
+            })
+          )?.consecutiveFailures,
+        ).toBe(2)
 
-        const limited = await store.recordChannelSync('UC1', { outcome: 'rate-limited', at: iso(2), nextSyncAt: iso(3) })
-        expect(limited).toMatchObject({ lastOutcome: 'rate-limited', consecutiveFailures: 2, lastSyncAt: iso(2), nextSyncAt: iso(3) })
+        const limited = await store.recordChannelSync('UC1', {
+          outcome: 'rate-limited',
+          at: iso(2),
+          nextSyncAt: iso(3),
+        })
+        expect(limited).toMatchObject({
+          lastOutcome: 'rate-limited',
+          consecutiveFailures: 2,
+          lastSyncAt: iso(2),
+          nextSyncAt: iso(3),
+        })
         // Cleared when absent.
         expect(limited && 'lastError' in limited).toBe(false)
 
-        const ok = await store.recordChannelSync('UC1', { outcome: 'ok', at: iso(3), nextSyncAt: iso(3_600_000), videosFound: 4 })
-        expect(ok).toMatchObject({ lastOutcome: 'ok', consecutiveFailures: 0, videosFoundLastSync: 4, nextSyncAt: iso(3_600_000) })
+        const ok = await store.recordChannelSync('UC1', {
+          outcome: 'ok',
+          at: iso(3),
+          nextSyncAt: iso(3_600_000),
+          videosFound: 4,
+        })
+        expect(ok).toMatchObject({
+          lastOutcome: 'ok',
+          consecutiveFailures: 0,
+          videosFoundLastSync: 4,
+          nextSyncAt: iso(3_600_000),
+        })
         // videosFound kept when not given.
-        const quiet = await store.recordChannelSync('UC1', { outcome: 'failed', at: iso(4), nextSyncAt: iso(5), error: 'feed down' })
+        const quiet = await store.recordChannelSync('UC1', {
+          outcome: 'failed',
+          at: iso(4),
+          nextSyncAt: iso(5),
+          error: 'feed down',
+        })
         expect(quiet).toMatchObject({ videosFoundLastSync: 4, consecutiveFailures: 1, lastError: 'feed down' })
         expect(await store.getChannel('UC1')).toEqual(quiet)
       })
@@ -736,7 +933,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       it('counts every one of concurrent failed syncs', async () => {
         await store.upsertChannel(newChannel('UC1'))
         await Promise.all(
-          Array.from({ length: 6 }, (_, i) => store.recordChannelSync('UC1', { outcome: 'failed', at: iso(i), nextSyncAt: iso(60_000), error: `e${i}` })),
+          Array.from({ length: 6 }, (_, i) =>
+            store.recordChannelSync('UC1', { outcome: 'failed', at: iso(i), nextSyncAt: iso(60_000), error: `e${i}` }),
+          ),
         )
         expect((await store.getChannel('UC1'))?.consecutiveFailures).toBe(6)
       })
@@ -752,11 +951,15 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect(await store.reserveHostRequest('vimeo.com', options(500))).toEqual({ at: iso(500) })
         // Long after the last slot, the next one is now.
         expect(await store.reserveHostRequest('www.youtube.com', options(10_000))).toEqual({ at: iso(10_000) })
-        expect(await store.reserveHostRequest('www.youtube.com', { now: at(10_000), spacingMs: 0 })).toEqual({ at: iso(10_000) })
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(10_000), spacingMs: 0 })).toEqual({
+          at: iso(10_000),
+        })
       })
 
       it('gives concurrent callers distinct slots, spacingMs apart', async () => {
-        const slots = await Promise.all(Array.from({ length: 5 }, () => store.reserveHostRequest('www.youtube.com', { now: at(0), spacingMs: 1000 })))
+        const slots = await Promise.all(
+          Array.from({ length: 5 }, () => store.reserveHostRequest('www.youtube.com', { now: at(0), spacingMs: 1000 })),
+        )
         expect(slots.map((slot) => slot.at).sort()).toEqual([0, 1000, 2000, 3000, 4000].map(iso))
       })
 
@@ -770,18 +973,27 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         // Other hosts go on.
         expect(await store.reserveHostRequest('vimeo.com', { now: at(1), ...spacing })).toEqual({ at: iso(1) })
         // Once it ends, slots are spaced from the last real reservation, not from the refused ones.
-        expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), ...spacing })).toEqual({ at: iso(60_000) })
-        expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), ...spacing })).toEqual({ at: iso(61_000) })
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), ...spacing })).toEqual({
+          at: iso(60_000),
+        })
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), ...spacing })).toEqual({
+          at: iso(61_000),
+        })
       })
 
       it('tells a backoff that runs without reserving anything, and nothing once it ended', async () => {
         expect(await store.hostBackoff('www.youtube.com', at(0))).toBeUndefined()
         await store.backOffHost('www.youtube.com', at(60_000), 'Sign in to confirm you’re not a bot')
-        expect(await store.hostBackoff('www.youtube.com', at(1))).toEqual({ until: iso(60_000), reason: 'Sign in to confirm you’re not a bot' })
+        expect(await store.hostBackoff('www.youtube.com', at(1))).toEqual({
+          until: iso(60_000),
+          reason: 'Sign in to confirm you’re not a bot',
+        })
         expect(await store.hostBackoff('vimeo.com', at(1))).toBeUndefined()
         expect(await store.hostBackoff('www.youtube.com', at(60_000))).toBeUndefined()
         // Asking took no slot: the next reservation after the backoff is at its end, not spaced from a read.
-        expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), spacingMs: 1000 })).toEqual({ at: iso(60_000) })
+        expect(await store.reserveHostRequest('www.youtube.com', { now: at(60_000), spacingMs: 1000 })).toEqual({
+          at: iso(60_000),
+        })
         expect(await store.hostBackoff('www.youtube.com', at(60_001))).toBeUndefined()
       })
 
@@ -795,7 +1007,9 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
           backoffUntil: iso(90_000),
           backoffReason: 'later',
         })
-        await Promise.all([120_000, 100_000, 110_000].map((ms) => store.backOffHost('www.youtube.com', at(ms), `until ${ms}`)))
+        await Promise.all(
+          [120_000, 100_000, 110_000].map((ms) => store.backOffHost('www.youtube.com', at(ms), `until ${ms}`)),
+        )
         expect(await store.reserveHostRequest('www.youtube.com', { now: at(0), spacingMs: 1000 })).toMatchObject({
           backoffUntil: iso(120_000),
           backoffReason: 'until 120000',
@@ -805,7 +1019,12 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
     it('counts the work in progress: active jobs and how long the oldest has been quiet, videos by stage and status, hosts backed off', async () => {
       const now = new Date()
-      expect(await store.workInProgress(now)).toEqual({ activeJobs: 0, oldestActiveIdleSeconds: 0, videos: [], hostsBackedOff: 0 })
+      expect(await store.workInProgress(now)).toEqual({
+        activeJobs: 0,
+        oldestActiveIdleSeconds: 0,
+        videos: [],
+        hostsBackedOff: 0,
+      })
       // Active: one still listing, one with a video downloading. Not: one whose videos are all
       // indexed, one that failed as a whole.
       await store.createJob({ jobId: 'listing', url: 'https://www.youtube.com/@a' })
@@ -832,8 +1051,15 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
       expect(work.oldestActiveIdleSeconds).toBeGreaterThanOrEqual(29)
       expect(work.oldestActiveIdleSeconds).toBeLessThan(120)
       expect(work.hostsBackedOff).toBe(1)
-      const count = (stage: string, status: string) => work.videos.find((entry) => entry.stage === stage && entry.status === status)?.count ?? 0
-      expect([count('download', 'running'), count('download', 'done'), count('index', 'pending'), count('index', 'done'), count('transcribe', 'skipped')]).toEqual([1, 2, 1, 2, 2])
+      const count = (stage: string, status: string) =>
+        work.videos.find((entry) => entry.stage === stage && entry.status === status)?.count ?? 0
+      expect([
+        count('download', 'running'),
+        count('download', 'done'),
+        count('index', 'pending'),
+        count('index', 'done'),
+        count('transcribe', 'skipped'),
+      ]).toEqual([1, 2, 1, 2, 2])
       expect(work.videos.every((entry) => entry.count > 0)).toBe(true)
       // Each video once per stage.
       expect(work.videos.reduce((total, entry) => total + entry.count, 0)).toBe(3 * 3)

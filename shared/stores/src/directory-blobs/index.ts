@@ -20,7 +20,6 @@ export interface DirectoryBlobStoreOptions {
  */
 const TEMP_FILE = /^\.(.+)\.(\d+)\.[0-9a-f-]{36}\.tmp$/
 
-
 const isMissing = (error: unknown): boolean => {
   const code = (error as NodeJS.ErrnoException).code
   // ENOTDIR/EISDIR: part of the key is a file, or the key names a "directory" — no such blob either way.

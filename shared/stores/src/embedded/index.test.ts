@@ -15,7 +15,11 @@ describe('openEmbeddedStores', () => {
     await stores.chunks.replaceVideoChunks('a', [])
     await stores.blobs.put('videos/a/t.json', '{}')
     await stores.close()
-    expect(fs.readdirSync(path.join(dir, 'storage')).filter((name) => !name.includes('-'))).toEqual(['blobs', 'chunks.sqlite', 'documents.sqlite'])
+    expect(fs.readdirSync(path.join(dir, 'storage')).filter((name) => !name.includes('-'))).toEqual([
+      'blobs',
+      'chunks.sqlite',
+      'documents.sqlite',
+    ])
     expect(fs.existsSync(path.join(dir, 'storage', 'blobs', 'videos', 'a', 't.json'))).toBe(true)
     await expect(stores.documents.ping()).rejects.toThrow()
 

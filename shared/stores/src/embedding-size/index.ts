@@ -18,5 +18,6 @@ export type EmbeddingSize = number | (() => Promise<number | undefined>)
 
 /** Throws unless `size` is a positive integer (or undefined: not known). */
 export function assertEmbeddingSize(size: number | undefined, what = 'dimensions'): void {
-  if (size !== undefined && (!Number.isInteger(size) || size < 1)) throw new RangeError(`${what} must be a positive integer, got ${size}`)
+  if (size !== undefined && (!Number.isInteger(size) || size < 1))
+    throw new RangeError(`${what} must be a positive integer, got ${size}`)
 }

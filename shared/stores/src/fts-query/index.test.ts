@@ -27,8 +27,12 @@ describe('toFtsQuery', () => {
   })
 
   it('adds NEAR groups of neighbouring content words', () => {
-    expect(toFtsQuery('the fallen blocks of stone')).toBe('("fall" OR "fell" OR "fallen") OR "blocks" OR "stone" OR NEAR("fallen" "blocks", 8) OR NEAR("blocks" "stone", 8)')
-    expect(toFtsQuery('fallen blocks stone', { proximityPairs: 1, proximityWindow: 3 })).toMatch(/OR NEAR\("fallen" "blocks", 3\)$/)
+    expect(toFtsQuery('the fallen blocks of stone')).toBe(
+      '("fall" OR "fell" OR "fallen") OR "blocks" OR "stone" OR NEAR("fallen" "blocks", 8) OR NEAR("blocks" "stone", 8)',
+    )
+    expect(toFtsQuery('fallen blocks stone', { proximityPairs: 1, proximityWindow: 3 })).toMatch(
+      /OR NEAR\("fallen" "blocks", 3\)$/,
+    )
   })
 
   it('keeps the stop words of a question made of nothing else', () => {

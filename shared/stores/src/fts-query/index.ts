@@ -27,10 +27,15 @@ const quote = (word: string) => `"${word.replaceAll('"', '""')}"`
  * toFtsQuery('what was built from the fallen blocks')
  * // '("build" OR "built") OR ("fall" OR "fell" OR "fallen") OR "blocks" OR NEAR("built" "fallen", 8) OR NEAR("fallen" "blocks", 8)'
  */
-export function toFtsQuery(text: string, { proximityPairs = 3, proximityWindow = 8, ...analysis }: FtsQueryOptions = {}): string | undefined {
+export function toFtsQuery(
+  text: string,
+  { proximityPairs = 3, proximityWindow = 8, ...analysis }: FtsQueryOptions = {},
+): string | undefined {
   const terms = analyzeQuery(text, analysis)
   if (terms.length === 0) return undefined
-  const alternatives = terms.map(({ forms }) => (forms.length === 1 ? quote(forms[0]!) : `(${forms.map(quote).join(' OR ')})`))
+  const alternatives = terms.map(({ forms }) =>
+    forms.length === 1 ? quote(forms[0]!) : `(${forms.map(quote).join(' OR ')})`,
+  )
   const near: string[] = []
   for (let i = 0; i + 1 < terms.length && near.length < proximityPairs; i++) {
     near.push(`NEAR(${quote(terms[i]!.word)} ${quote(terms[i + 1]!.word)}, ${proximityWindow})`)

@@ -43,7 +43,14 @@ describe('summarizeJob', () => {
     const later = '2024-01-02T00:00:00.000Z'
     const summary = summarizeJob({ ...job, error: 'playlist is private' }, [
       video('a', 'indexed'),
-      video('b', 'failed', { error: 'no captions', stages: stages({ download: { status: 'done', updatedAt: t0 }, transcribe: { status: 'failed', updatedAt: later } }), updatedAt: later }),
+      video('b', 'failed', {
+        error: 'no captions',
+        stages: stages({
+          download: { status: 'done', updatedAt: t0 },
+          transcribe: { status: 'failed', updatedAt: later },
+        }),
+        updatedAt: later,
+      }),
       video('c', 'failed', { stages: stages({ download: { status: 'failed', updatedAt: t0, error: 'HTTP 403' } }) }),
       video('d', 'failed'),
     ])

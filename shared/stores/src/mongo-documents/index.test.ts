@@ -59,7 +59,12 @@ const freshDatabase = () => {
 type Extra = Omit<MongoDocumentStoreOptions, 'url' | 'client' | 'clientOptions' | 'database'>
 
 const openIn = (database: string, extra: Extra = {}) =>
-  MongoDocumentStore.connect({ url: mongodbUrl(), database, clientOptions: { serverSelectionTimeoutMS: 5000 }, ...extra })
+  MongoDocumentStore.connect({
+    url: mongodbUrl(),
+    database,
+    clientOptions: { serverSelectionTimeoutMS: 5000 },
+    ...extra,
+  })
 
 const open = (extra: Extra = {}) => openIn(freshDatabase(), extra)
 
@@ -81,7 +86,9 @@ describe('MongoDocumentStore', () => {
     }
     // The unique index itself turns a second video with the same id away.
     await second.insertVideo({ videoId: 'a', url: 'u' })
-    await expect(admin.db(database).collection('videos').insertOne({ videoId: 'a' })).rejects.toMatchObject({ code: 11000 })
+    await expect(admin.db(database).collection('videos').insertOne({ videoId: 'a' })).rejects.toMatchObject({
+      code: 11000,
+    })
     await Promise.all([store.close(), second.close()])
   })
 
@@ -89,7 +96,9 @@ describe('MongoDocumentStore', () => {
     const database = freshDatabase()
     const stores = [await openIn(database), await openIn(database)]
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => stores[i % 2]!.insertVideo({ videoId: 'a', url: 'u', title: `attempt ${i}` })),
+      Array.from({ length: 10 }, (_, i) =>
+        stores[i % 2]!.insertVideo({ videoId: 'a', url: 'u', title: `attempt ${i}` }),
+      ),
     )
     expect(results.filter((result) => result.created)).toHaveLength(1)
     const winner = results.find((result) => result.created)!.video
@@ -130,7 +139,11 @@ describe('MongoDocumentStore', () => {
     for (let round = 0; round < 5; round++) {
       const jobId = `j${round}`
       await store.createJob({ jobId, url: 'u' })
-      await Promise.all([store.markJobDiscovered(jobId), store.failJob(jobId, 'boom'), store.addJobVideos(jobId, ['a'])])
+      await Promise.all([
+        store.markJobDiscovered(jobId),
+        store.failJob(jobId, 'boom'),
+        store.addJobVideos(jobId, ['a']),
+      ])
       const job = await store.getJob(jobId)
       expect(job).toMatchObject({ status: 'failed', errors: [{ message: 'boom' }], videos: { total: 1 } })
       // Discovery landed too, though the failure hides it from the status.
@@ -145,18 +158,42 @@ describe('MongoDocumentStore', () => {
     const now = new Date('2030-01-01T00:00:00.000Z')
     const ids = Array.from({ length: 8 }, (_, i) => `UC${i}`)
     for (const channelId of ids) {
-      await stores[0]!.upsertChannel({ channelId, url: 'u', listUrl: 'l', intervalSeconds: 60, defaults: CHANNEL_DEFAULTS, nextSyncAt: now.toISOString() })
+      await stores[0]!.upsertChannel({
+        channelId,
+        url: 'u',
+        listUrl: 'l',
+        intervalSeconds: 60,
+        defaults: CHANNEL_DEFAULTS,
+        nextSyncAt: now.toISOString(),
+      })
     }
-    const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => stores[i % 2]!.claimDueChannels(now, new Date(now.getTime() + 600_000), 2)))
-    expect(claims.flat().map((channel) => channel.channelId).sort()).toEqual(ids)
+    const claims = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => stores[i % 2]!.claimDueChannels(now, new Date(now.getTime() + 600_000), 2)),
+    )
+    expect(
+      claims
+        .flat()
+        .map((channel) => channel.channelId)
+        .sort(),
+    ).toEqual(ids)
 
-    const slots = await Promise.all(Array.from({ length: 8 }, (_, i) => stores[i % 2]!.reserveHostRequest('www.youtube.com', { now, spacingMs: 1000 })))
-    expect(slots.map((slot) => Date.parse(slot.at) - now.getTime()).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((s) => s * 1000))
+    const slots = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        stores[i % 2]!.reserveHostRequest('www.youtube.com', { now, spacingMs: 1000 }),
+      ),
+    )
+    expect(slots.map((slot) => Date.parse(slot.at) - now.getTime()).sort((a, b) => a - b)).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].map((s) => s * 1000),
+    )
 
     await Promise.all(
-      [3, 9, 5, 7].map((minutes, i) => stores[i % 2]!.backOffHost('www.youtube.com', new Date(now.getTime() + minutes * 60_000), `${minutes} min`)),
+      [3, 9, 5, 7].map((minutes, i) =>
+        stores[i % 2]!.backOffHost('www.youtube.com', new Date(now.getTime() + minutes * 60_000), `${minutes} min`),
+      ),
     )
-    expect(await stores[1]!.reserveHostRequest('www.youtube.com', { now, spacingMs: 1000 })).toMatchObject({ backoffReason: '9 min' })
+    expect(await stores[1]!.reserveHostRequest('www.youtube.com', { now, spacingMs: 1000 })).toMatchObject({
+      backoffReason: '9 min',
+    })
     await Promise.all(stores.map((store) => store.close()))
   })
 
@@ -176,11 +213,19 @@ describe('MongoDocumentStore', () => {
   })
 
   it('fails ping with an error naming MongoDB when the server cannot be reached', async () => {
-    const store = new MongoDocumentStore({ url: 'mongodb://127.0.0.1:1/', database: 'x', clientOptions: { serverSelectionTimeoutMS: 300 } })
+    const store = new MongoDocumentStore({
+      url: 'mongodb://127.0.0.1:1/',
+      database: 'x',
+      clientOptions: { serverSelectionTimeoutMS: 300 },
+    })
     await expect(store.ping()).rejects.toThrow(/MongoDB \(127\.0\.0\.1:1, database x\) did not answer ping/)
     await store.close()
     await expect(
-      MongoDocumentStore.connect({ url: 'mongodb://127.0.0.1:1/', database: 'x', clientOptions: { serverSelectionTimeoutMS: 300 } }),
+      MongoDocumentStore.connect({
+        url: 'mongodb://127.0.0.1:1/',
+        database: 'x',
+        clientOptions: { serverSelectionTimeoutMS: 300 },
+      }),
     ).rejects.toThrow(/127\.0\.0\.1:1/)
   })
 
@@ -278,14 +323,74 @@ describe('MongoDocumentStore', () => {
     const run = async (store: DocumentStore) => {
       const out: unknown[] = []
       const due = '2030-01-01T00:00:00.000Z'
-      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua', listUrl: 'la', intervalSeconds: 3600, defaults: CHANNEL_DEFAULTS, nextSyncAt: due }))
-      out.push(await store.upsertChannel({ channelId: 'UCb', url: 'ub', listUrl: 'lb', title: 'B', languages: ['en'], speechToText: true, backfill: 'all', intervalSeconds: 60, defaults: CHANNEL_DEFAULTS, nextSyncAt: due }))
-      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua2', listUrl: 'la', backfill: 0, intervalSeconds: 3600, defaults: CHANNEL_DEFAULTS, nextSyncAt: due }))
-      out.push(await store.upsertChannel({ channelId: 'UCa', url: 'ua2', listUrl: 'la', defaults: CHANNEL_DEFAULTS, nextSyncAt: due }))
+      out.push(
+        await store.upsertChannel({
+          channelId: 'UCa',
+          url: 'ua',
+          listUrl: 'la',
+          intervalSeconds: 3600,
+          defaults: CHANNEL_DEFAULTS,
+          nextSyncAt: due,
+        }),
+      )
+      out.push(
+        await store.upsertChannel({
+          channelId: 'UCb',
+          url: 'ub',
+          listUrl: 'lb',
+          title: 'B',
+          languages: ['en'],
+          speechToText: true,
+          backfill: 'all',
+          intervalSeconds: 60,
+          defaults: CHANNEL_DEFAULTS,
+          nextSyncAt: due,
+        }),
+      )
+      out.push(
+        await store.upsertChannel({
+          channelId: 'UCa',
+          url: 'ua2',
+          listUrl: 'la',
+          backfill: 0,
+          intervalSeconds: 3600,
+          defaults: CHANNEL_DEFAULTS,
+          nextSyncAt: due,
+        }),
+      )
+      out.push(
+        await store.upsertChannel({
+          channelId: 'UCa',
+          url: 'ua2',
+          listUrl: 'la',
+          defaults: CHANNEL_DEFAULTS,
+          nextSyncAt: due,
+        }),
+      )
       out.push(await store.claimDueChannels(new Date(due), new Date('2030-01-01T00:10:00.000Z'), 5))
-      out.push(await store.recordChannelSync('UCa', { outcome: 'failed', at: '2030-01-01T00:01:00.000Z', nextSyncAt: '2030-01-01T02:00:00.000Z', error: 'boom' }))
-      out.push(await store.recordChannelSync('UCb', { outcome: 'ok', at: '2030-01-01T00:01:00.000Z', nextSyncAt: '2030-01-01T01:00:00.000Z', videosFound: 2 }))
-      out.push(await store.recordChannelSync('UCb', { outcome: 'rate-limited', at: '2030-01-01T00:02:00.000Z', nextSyncAt: '2030-01-01T03:00:00.000Z' }))
+      out.push(
+        await store.recordChannelSync('UCa', {
+          outcome: 'failed',
+          at: '2030-01-01T00:01:00.000Z',
+          nextSyncAt: '2030-01-01T02:00:00.000Z',
+          error: 'boom',
+        }),
+      )
+      out.push(
+        await store.recordChannelSync('UCb', {
+          outcome: 'ok',
+          at: '2030-01-01T00:01:00.000Z',
+          nextSyncAt: '2030-01-01T01:00:00.000Z',
+          videosFound: 2,
+        }),
+      )
+      out.push(
+        await store.recordChannelSync('UCb', {
+          outcome: 'rate-limited',
+          at: '2030-01-01T00:02:00.000Z',
+          nextSyncAt: '2030-01-01T03:00:00.000Z',
+        }),
+      )
       out.push(await store.recordChannelSync('missing', { outcome: 'ok', at: due, nextSyncAt: due }))
       out.push(await store.listChannels())
       out.push(await store.deleteChannel('UCa'))
@@ -319,15 +424,32 @@ describe('MongoDocumentStore', () => {
     const run = async (store: DocumentStore) => {
       const out: unknown[] = []
       out.push(await store.createJob({ jobId: 'j1', url: 'https://www.youtube.com/playlist?list=PL1', language: 'en' }))
-      out.push(await store.insertVideo({ videoId: 'a', url: 'ua', playlistItem: 1, channelId: 'UC1', channel: 'C', durationSeconds: 61.5 }))
-      out.push(await store.insertVideo({ videoId: 'b', url: 'ub', title: 'B', publishedAt: '2024-01-01T00:00:00.000Z' }))
+      out.push(
+        await store.insertVideo({
+          videoId: 'a',
+          url: 'ua',
+          playlistItem: 1,
+          channelId: 'UC1',
+          channel: 'C',
+          durationSeconds: 61.5,
+        }),
+      )
+      out.push(
+        await store.insertVideo({ videoId: 'b', url: 'ub', title: 'B', publishedAt: '2024-01-01T00:00:00.000Z' }),
+      )
       out.push(await store.insertVideo({ videoId: 'a', url: 'other' }))
       await store.addJobVideos('j1', ['a', 'b', 'missing'])
       await store.markJobDiscovered('j1')
       out.push(await store.updateVideo('a', 'download', 'done', { language: 'en' }))
       out.push(
         await store.updateVideo('a', 'transcribe', 'done', {
-          transcript: { source: 'speech-to-text', language: 'en', model: 'small', blobKey: 'videos/a/t.json', segmentCount: 3 },
+          transcript: {
+            source: 'speech-to-text',
+            language: 'en',
+            model: 'small',
+            blobKey: 'videos/a/t.json',
+            segmentCount: 3,
+          },
         }),
       )
       out.push(await store.updateVideo('a', 'index', 'done', { chunkCount: 4, error: null }))

@@ -241,7 +241,9 @@ function assertId(value: unknown, name: string): asserts value is string {
 function isDuplicateKeyError(error: unknown): boolean {
   if (error instanceof MongoBulkWriteError) {
     const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors]
-    return error.err === undefined && writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === 11000)
+    return (
+      error.err === undefined && writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === 11000)
+    )
   }
   return error instanceof MongoServerError && error.code === 11000
 }
@@ -344,7 +346,13 @@ export class MongoDocumentStore implements DocumentStore {
   #closed = false
 
   constructor(options: MongoDocumentStoreOptions) {
-    const { database, now = () => new Date(), lockWrites = 'auto', lockTimeoutMs = 10_000, lockLeaseMs = 30_000 } = options
+    const {
+      database,
+      now = () => new Date(),
+      lockWrites = 'auto',
+      lockTimeoutMs = 10_000,
+      lockLeaseMs = 30_000,
+    } = options
     if (options.client) {
       this.#client = options.client
       this.#ownsClient = false
@@ -473,7 +481,9 @@ export class MongoDocumentStore implements DocumentStore {
         continue
       }
       if (Date.now() >= deadline) {
-        throw new Error(`MongoDB document store: waited ${this.#lockTimeoutMs} ms for the write lock on ${key} (${this.#where()})`)
+        throw new Error(
+          `MongoDB document store: waited ${this.#lockTimeoutMs} ms for the write lock on ${key} (${this.#where()})`,
+        )
       }
       // Jittered backoff, so waiters do not retry in lockstep.
       await sleep(pause * (0.5 + Math.random()))
@@ -481,7 +491,17 @@ export class MongoDocumentStore implements DocumentStore {
     }
   }
 
-  async createJob({ jobId, url, language, force = false }: { jobId: string; url: string; language?: string; force?: boolean }): Promise<Job> {
+  async createJob({
+    jobId,
+    url,
+    language,
+    force = false,
+  }: {
+    jobId: string
+    url: string
+    language?: string
+    force?: boolean
+  }): Promise<Job> {
     assertId(jobId, 'jobId')
     await this.#use()
     const at = this.#timestamp()
@@ -519,7 +539,10 @@ export class MongoDocumentStore implements DocumentStore {
     const byId = new Map(found.map((doc) => [doc.videoId, toVideo(doc)]))
     // A link whose video is not inserted yet counts as still running, as in SQLite's LEFT JOIN.
     const videos = videoIds.map((videoId): LinkedVideoFacts | undefined => byId.get(videoId))
-    const summary = summarizeJob({ discovered: row.discovered === true, error: row.error ?? undefined, updatedAt: row.updatedAt }, videos)
+    const summary = summarizeJob(
+      { discovered: row.discovered === true, error: row.error ?? undefined, updatedAt: row.updatedAt },
+      videos,
+    )
     const job: Job = { jobId: row.jobId, url: row.url, force: row.force === true, ...summary, createdAt: row.createdAt }
     if (row.language != null) job.language = row.language
     return job
@@ -529,7 +552,10 @@ export class MongoDocumentStore implements DocumentStore {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
     await this.#use()
     const rows = await this.#jobs
-      .find({ discovered: false, error: { $exists: false }, updatedAt: { $lt: isoTimestamp(before, 'before') } }, { projection: { _id: 0, jobId: 1 } })
+      .find(
+        { discovered: false, error: { $exists: false }, updatedAt: { $lt: isoTimestamp(before, 'before') } },
+        { projection: { _id: 0, jobId: 1 } },
+      )
       .sort({ updatedAt: 1, jobId: 1 })
       .limit(limit)
       .toArray()
@@ -556,7 +582,8 @@ export class MongoDocumentStore implements DocumentStore {
       linked = (error as MongoBulkWriteError).insertedCount
     }
     // Only a real change moves updatedAt, so a replayed event changes nothing.
-    if (linked > 0) await this.#exclusive(`jobs:${jobId}`, () => this.#jobs.updateOne({ jobId }, { $set: { updatedAt: at } }))
+    if (linked > 0)
+      await this.#exclusive(`jobs:${jobId}`, () => this.#jobs.updateOne({ jobId }, { $set: { updatedAt: at } }))
   }
 
   async markJobDiscovered(jobId: string): Promise<void> {
@@ -573,7 +600,10 @@ export class MongoDocumentStore implements DocumentStore {
     await this.#use()
     // $ne also matches a job with no error yet.
     await this.#exclusive(`jobs:${jobId}`, () =>
-      this.#jobs.updateOne({ jobId, error: { $ne: message } }, { $set: { error: message, updatedAt: this.#timestamp() } }),
+      this.#jobs.updateOne(
+        { jobId, error: { $ne: message } },
+        { $set: { error: message, updatedAt: this.#timestamp() } },
+      ),
     )
   }
 
@@ -603,7 +633,8 @@ export class MongoDocumentStore implements DocumentStore {
     try {
       // An upsert that only sets on insert: an existing video is never overwritten, and
       // "created" is whether this very call inserted it.
-      created = (await this.#videos.updateOne({ videoId }, { $setOnInsert: fields }, { upsert: true })).upsertedCount > 0
+      created =
+        (await this.#videos.updateOne({ videoId }, { $setOnInsert: fields }, { upsert: true })).upsertedCount > 0
     } catch (error) {
       // A concurrent insert of the same video won the unique index: this one did not create it.
       if (!isDuplicateKeyError(error)) throw error
@@ -620,7 +651,15 @@ export class MongoDocumentStore implements DocumentStore {
     return doc ? toVideo(doc) : undefined
   }
 
-  async listVideos({ channelId, limit, cursor }: { channelId?: string; limit: number; cursor?: string }): Promise<Page<Video>> {
+  async listVideos({
+    channelId,
+    limit,
+    cursor,
+  }: {
+    channelId?: string
+    limit: number
+    cursor?: string
+  }): Promise<Page<Video>> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
     if (channelId !== undefined) assertId(channelId, 'channelId')
     await this.#use()
@@ -690,10 +729,17 @@ export class MongoDocumentStore implements DocumentStore {
     return (Object.keys(unset).length ? { $set: set, $unset: unset } : { $set: set }) as UpdateFilter<VideoDocument>
   }
 
-  async patchVideo(videoId: string, generation: number, update: Pick<VideoUpdate, 'handoff' | 'redrives'>): Promise<Video | undefined> {
+  async patchVideo(
+    videoId: string,
+    generation: number,
+    update: Pick<VideoUpdate, 'handoff' | 'redrives'>,
+  ): Promise<Video | undefined> {
     assertId(videoId, 'videoId')
     await this.#use()
-    const change = this.#fieldChange({ handoff: update.handoff, redrives: update.redrives }, { updatedAt: this.#timestamp() })
+    const change = this.#fieldChange(
+      { handoff: update.handoff, redrives: update.redrives },
+      { updatedAt: this.#timestamp() },
+    )
     const doc = await this.#exclusive(`videos:${videoId}`, () =>
       this.#videos.findOneAndUpdate(this.#atGeneration(videoId, generation), change, { returnDocument: 'after' }),
     )
@@ -710,19 +756,27 @@ export class MongoDocumentStore implements DocumentStore {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
     await this.#use()
     const filter: Record<string, unknown> = { updatedAt: { $lt: isoTimestamp(before, 'before') } }
-    for (const stage of STAGES) filter[`stages.${stage}.status`] = { $nin: stage === 'index' ? ['done', 'skipped', 'failed'] : ['failed'] }
+    for (const stage of STAGES)
+      filter[`stages.${stage}.status`] = { $nin: stage === 'index' ? ['done', 'skipped', 'failed'] : ['failed'] }
     const docs = await this.#videos.find(filter).sort({ updatedAt: 1, videoId: 1 }).limit(limit).toArray()
     return docs.map(toVideo)
   }
 
-  async recordTranscribedSegment(videoId: string, { index, seconds }: { index: number; seconds: number }): Promise<Video | undefined> {
+  async recordTranscribedSegment(
+    videoId: string,
+    { index, seconds }: { index: number; seconds: number },
+  ): Promise<Video | undefined> {
     assertId(videoId, 'videoId')
     await this.#use()
     const doc = await this.#exclusive(`videos:${videoId}`, async () => {
       // The filter makes it once only: a segment already in the list matches nothing.
       const updated = await this.#videos.findOneAndUpdate(
         { videoId, audio: { $exists: true }, 'audio.segmentsDone': { $ne: index } },
-        { $addToSet: { 'audio.segmentsDone': index }, $inc: { 'audio.secondsDone': seconds }, $set: { updatedAt: this.#timestamp() } },
+        {
+          $addToSet: { 'audio.segmentsDone': index },
+          $inc: { 'audio.secondsDone': seconds },
+          $set: { updatedAt: this.#timestamp() },
+        },
         { returnDocument: 'after' },
       )
       return updated ?? (await this.#videos.findOne({ videoId }))
@@ -731,7 +785,13 @@ export class MongoDocumentStore implements DocumentStore {
     return doc ? toVideo(doc) : undefined
   }
 
-  async claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus, update: VideoUpdate = {}): Promise<boolean> {
+  async claimStage(
+    videoId: string,
+    stage: Stage,
+    from: StageStatus,
+    to: StageStatus,
+    update: VideoUpdate = {},
+  ): Promise<boolean> {
     assertId(videoId, 'videoId')
     if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
     await this.#use()
@@ -792,7 +852,9 @@ export class MongoDocumentStore implements DocumentStore {
   async deleteChannel(channelId: string): Promise<boolean> {
     assertId(channelId, 'channelId')
     await this.#use()
-    return (await this.#exclusive(`channels:${channelId}`, () => this.#channels.deleteOne({ channelId }))).deletedCount > 0
+    return (
+      (await this.#exclusive(`channels:${channelId}`, () => this.#channels.deleteOne({ channelId }))).deletedCount > 0
+    )
   }
 
   async claimDueChannels(now: Date, leaseUntil: Date, limit: number): Promise<Channel[]> {
@@ -814,7 +876,11 @@ export class MongoDocumentStore implements DocumentStore {
         seen.push(channelId)
         // Conditional on the nextSyncAt read: of concurrent callers, only the first still finds it.
         const taken = await this.#exclusive(`channels:${channelId}`, () =>
-          this.#channels.findOneAndUpdate({ channelId, nextSyncAt }, { $set: { nextSyncAt: lease, updatedAt: nowIso } }, { returnDocument: 'after' }),
+          this.#channels.findOneAndUpdate(
+            { channelId, nextSyncAt },
+            { $set: { nextSyncAt: lease, updatedAt: nowIso } },
+            { returnDocument: 'after' },
+          ),
         )
         if (taken) claimed.push(toChannel(taken))
       }
@@ -834,7 +900,8 @@ export class MongoDocumentStore implements DocumentStore {
   async recordChannelSync(channelId: string, result: ChannelSyncResult): Promise<Channel | undefined> {
     assertId(channelId, 'channelId')
     const outcomes: ChannelSyncOutcome[] = ['ok', 'failed', 'rate-limited']
-    if (!outcomes.includes(result.outcome)) throw new RangeError(`Unknown sync outcome ${JSON.stringify(result.outcome)}`)
+    if (!outcomes.includes(result.outcome))
+      throw new RangeError(`Unknown sync outcome ${JSON.stringify(result.outcome)}`)
     await this.#use()
     const set: Record<string, unknown> = {
       lastSyncAt: isoTimestamp(result.at, 'at'),
@@ -871,7 +938,10 @@ export class MongoDocumentStore implements DocumentStore {
     // An equal or later backoff stays (for the same end, the first reason: a replay changes nothing).
     await this.#updateHost(host, (state) => ({
       result: undefined,
-      set: state?.backoffUntil !== undefined && state.backoffUntil >= backoffUntil ? undefined : { backoffUntil, backoffReason: reason },
+      set:
+        state?.backoffUntil !== undefined && state.backoffUntil >= backoffUntil
+          ? undefined
+          : { backoffUntil, backoffReason: reason },
     }))
   }
 
@@ -889,7 +959,10 @@ export class MongoDocumentStore implements DocumentStore {
    * "max of a stored time plus spacing", so a compare-and-set is how concurrent callers of
    * several replicas each get their own slot.
    */
-  async #updateHost<T>(host: string, decide: (state: HostState | undefined) => { result: T; set: Partial<HostState> | undefined }): Promise<T> {
+  async #updateHost<T>(
+    host: string,
+    decide: (state: HostState | undefined) => { result: T; set: Partial<HostState> | undefined },
+  ): Promise<T> {
     return this.#exclusive(`hosts:${host}`, async () => {
       for (;;) {
         const doc = await this.#hosts.findOne({ host })
@@ -905,7 +978,10 @@ export class MongoDocumentStore implements DocumentStore {
             continue
           }
         }
-        const { modifiedCount } = await this.#hosts.updateOne({ host, revision: doc.revision }, { $set: set, $inc: { revision: 1 } })
+        const { modifiedCount } = await this.#hosts.updateOne(
+          { host, revision: doc.revision },
+          { $set: set, $inc: { revision: 1 } },
+        )
         if (modifiedCount === 1) return result
       }
     })
@@ -953,22 +1029,46 @@ export class MongoDocumentStore implements DocumentStore {
     // Counts per stage and status rather than $group, and joins in code: FerretDB 1.x has no $lookup.
     const statuses: StageStatus[] = ['pending', 'running', 'done', 'failed', 'skipped']
     const pairs = STAGES.flatMap((stage) => statuses.map((status) => ({ stage, status })))
-    const counts = await Promise.all(pairs.map(({ stage, status }) => this.#videos.countDocuments({ [`stages.${stage}.status`]: status })))
+    const counts = await Promise.all(
+      pairs.map(({ stage, status }) => this.#videos.countDocuments({ [`stages.${stage}.status`]: status })),
+    )
     const videos = pairs.map((pair, index) => ({ ...pair, count: counts[index]! })).filter((entry) => entry.count > 0)
     const unfinishedFilter: Record<string, unknown> = {}
-    for (const stage of STAGES) unfinishedFilter[`stages.${stage}.status`] = { $nin: stage === 'index' ? ['done', 'skipped', 'failed'] : ['failed'] }
+    for (const stage of STAGES)
+      unfinishedFilter[`stages.${stage}.status`] = {
+        $nin: stage === 'index' ? ['done', 'skipped', 'failed'] : ['failed'],
+      }
     const unfinished = await this.#videos.find(unfinishedFilter, { projection: { _id: 0, videoId: 1 } }).toArray()
     const busyJobIds = unfinished.length
-      ? (await this.#jobVideos.find({ videoId: { $in: unfinished.map((video) => video.videoId) } }, { projection: { _id: 0, jobId: 1 } }).toArray()).map((link) => link.jobId)
+      ? (
+          await this.#jobVideos
+            .find({ videoId: { $in: unfinished.map((video) => video.videoId) } }, { projection: { _id: 0, jobId: 1 } })
+            .toArray()
+        ).map((link) => link.jobId)
       : []
     const active = await this.#jobs
-      .find({ error: { $exists: false }, $or: [{ discovered: { $ne: true } }, { jobId: { $in: [...new Set(busyJobIds)] } }] }, { projection: { _id: 0, jobId: 1, updatedAt: 1 } })
+      .find(
+        {
+          error: { $exists: false },
+          $or: [{ discovered: { $ne: true } }, { jobId: { $in: [...new Set(busyJobIds)] } }],
+        },
+        { projection: { _id: 0, jobId: 1, updatedAt: 1 } },
+      )
       .toArray()
     // A job last changed when it or one of its videos did.
     const changed = new Map(active.map((job) => [job.jobId, job.updatedAt]))
     if (active.length > 0) {
-      const links = await this.#jobVideos.find({ jobId: { $in: [...changed.keys()] } }, { projection: { _id: 0, jobId: 1, videoId: 1 } }).toArray()
-      const linked = links.length ? await this.#videos.find({ videoId: { $in: links.map((link) => link.videoId) } }, { projection: { _id: 0, videoId: 1, updatedAt: 1 } }).toArray() : []
+      const links = await this.#jobVideos
+        .find({ jobId: { $in: [...changed.keys()] } }, { projection: { _id: 0, jobId: 1, videoId: 1 } })
+        .toArray()
+      const linked = links.length
+        ? await this.#videos
+            .find(
+              { videoId: { $in: links.map((link) => link.videoId) } },
+              { projection: { _id: 0, videoId: 1, updatedAt: 1 } },
+            )
+            .toArray()
+        : []
       const videoChanged = new Map(linked.map((video) => [video.videoId, video.updatedAt]))
       for (const link of links) {
         const at = videoChanged.get(link.videoId)

@@ -37,7 +37,11 @@ async function documentStore(config: Config): Promise<DocumentStore> {
   const { provider, uri, host, port, name } = config.documentDb
   if (provider === 'mongodb') {
     const { MongoDocumentStore } = await import('../mongo-documents/index.ts')
-    const documents = new MongoDocumentStore({ url: uri ?? `mongodb://${host}:${port}/`, database: name, clientOptions: MONGO_CLIENT_OPTIONS })
+    const documents = new MongoDocumentStore({
+      url: uri ?? `mongodb://${host}:${port}/`,
+      database: name,
+      clientOptions: MONGO_CLIENT_OPTIONS,
+    })
     // Indexes are made in the background now, so the first event does not wait on them; a
     // store that is down is reported by readiness and retried by the first write, not fatal here.
     documents.init().catch(() => {})
@@ -62,7 +66,11 @@ async function chunkIndex(config: Config, { dimensions, env = process.env }: Ope
   }
   const { embeddedChunks } = await import('../embedded/index.ts')
   // The embedded index learns the size from the first vector it stores: nothing to ask.
-  return embeddedChunks(config.storage.dir, { ...(typeof dimensions === 'number' ? { dimensions } : {}), languages, searchThreads })
+  return embeddedChunks(config.storage.dir, {
+    ...(typeof dimensions === 'number' ? { dimensions } : {}),
+    languages,
+    searchThreads,
+  })
 }
 
 async function blobStore(config: Config): Promise<BlobStore> {
@@ -92,10 +100,19 @@ async function blobStore(config: Config): Promise<BlobStore> {
  * await stores.documents.getJob(jobId)
  * await stores.close()
  */
-export async function openStores(config: Config, options: OpenStoresOptions = {}): Promise<Stores & { providers: StoreProviders }> {
+export async function openStores(
+  config: Config,
+  options: OpenStoresOptions = {},
+): Promise<Stores & { providers: StoreProviders }> {
   // Side by side: one adapter's module is read while another's is.
-  const [documents, chunks, blobs] = await Promise.allSettled([documentStore(config), chunkIndex(config, options), blobStore(config)])
-  const opened = [documents, chunks, blobs].flatMap((result) => (result.status === 'fulfilled' ? [result.value as Closable] : []))
+  const [documents, chunks, blobs] = await Promise.allSettled([
+    documentStore(config),
+    chunkIndex(config, options),
+    blobStore(config),
+  ])
+  const opened = [documents, chunks, blobs].flatMap((result) =>
+    result.status === 'fulfilled' ? [result.value as Closable] : [],
+  )
   const close = async () => {
     await Promise.all(opened.map((store) => store.close?.()))
   }
@@ -107,7 +124,11 @@ export async function openStores(config: Config, options: OpenStoresOptions = {}
     documents: documents.value,
     chunks: chunks.value,
     blobs: blobs.value,
-    providers: { documents: config.documentDb.provider, chunks: config.vectorDb.provider, blobs: config.blobStorage.provider },
+    providers: {
+      documents: config.documentDb.provider,
+      chunks: config.vectorDb.provider,
+      blobs: config.blobStorage.provider,
+    },
     close,
   }
 }

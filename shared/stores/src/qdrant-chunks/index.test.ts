@@ -22,7 +22,8 @@ const chunk = (videoId: string, chunkIndex: number, text: string, extra: Partial
 })
 
 /** The sparse vector the adapter stores for a chunk: its text, plus its title at half weight. */
-const storedSparse = (record: ChunkRecord) => addSparse(sparseDocumentVector(record.text), sparseDocumentVector(record.title, { b: 0 }), 0.5)
+const storedSparse = (record: ChunkRecord) =>
+  addSparse(sparseDocumentVector(record.text), sparseDocumentVector(record.title, { b: 0 }), 0.5)
 
 // These tests check what the adapter sends, against a fake that answers like Qdrant's REST API.
 // The fake is not Qdrant: the behaviour suite runs against a real one at the end of this file.
@@ -53,7 +54,13 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       const index = open({ dimensions: 4 })
       await index.init()
       const requests = sent(index.collection)
-      expect(requests.map((request) => request.call)).toEqual(['GET /exists', 'PUT /', 'PUT /index', 'PUT /index', 'PUT /index'])
+      expect(requests.map((request) => request.call)).toEqual([
+        'GET /exists',
+        'PUT /',
+        'PUT /index',
+        'PUT /index',
+        'PUT /index',
+      ])
       expect(requests[1]!.body).toEqual({
         vectors: { dense: { size: 4, distance: 'Cosine' } },
         sparse_vectors: { bm25: { modifier: 'idf' } },
@@ -94,10 +101,14 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
     it('refuses an existing collection with another embedding size, and adopts its size without dimensions', async () => {
       const index = open({ dimensions: 4 })
       await index.init()
-      await expect(new QdrantChunkIndex({ url: qdrant.url, collection: index.collection, dimensions: 8 }).init()).rejects.toThrow(EmbeddingDimensionError)
+      await expect(
+        new QdrantChunkIndex({ url: qdrant.url, collection: index.collection, dimensions: 8 }).init(),
+      ).rejects.toThrow(EmbeddingDimensionError)
       const reader = new QdrantChunkIndex({ url: qdrant.url, collection: index.collection })
       await reader.replaceVideoChunks('v1', [chunk('v1', 0, 'alpha', { embedding: [1, 0, 0, 0] })])
-      expect((await reader.search({ text: 'nothing', embedding: [1, 0, 0, 0], limit: 5 })).map((hit) => hit.videoId)).toEqual(['v1'])
+      expect(
+        (await reader.search({ text: 'nothing', embedding: [1, 0, 0, 0], limit: 5 })).map((hit) => hit.videoId),
+      ).toEqual(['v1'])
     })
 
     it('learns a size given as a function only to make the collection: once, on first use, and never for an existing one', async () => {
@@ -110,12 +121,16 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       expect(asked).toBe(0)
       await Promise.all([index.countVideo('v1'), index.search({ text: 'alpha', limit: 5 })])
       expect(asked).toBe(1)
-      expect(sent(index.collection).find((request) => request.call === 'PUT /')?.body).toMatchObject({ vectors: { dense: { size: 4 } } })
+      expect(sent(index.collection).find((request) => request.call === 'PUT /')?.body).toMatchObject({
+        vectors: { dense: { size: 4 } },
+      })
       await index.replaceVideoChunks('v1', [chunk('v1', 0, 'alpha', { embedding: [1, 0, 0, 0] })])
 
       // Another process on the made collection uses its size, and refuses an embedding of another.
       const other = new QdrantChunkIndex({ url: qdrant.url, collection: index.collection, dimensions: learn })
-      await expect(other.replaceVideoChunks('v2', [chunk('v2', 0, 'beta', { embedding: [1, 0] })])).rejects.toThrow(EmbeddingDimensionError)
+      await expect(other.replaceVideoChunks('v2', [chunk('v2', 0, 'beta', { embedding: [1, 0] })])).rejects.toThrow(
+        EmbeddingDimensionError,
+      )
       expect(asked).toBe(1)
 
       // A failed probe is not kept: the next use asks again.
@@ -132,7 +147,12 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       await raw.createPayloadIndex(collection, { field_name: 'videoId', field_schema: 'keyword', wait: true })
       const since = qdrant.requests.length
       await new QdrantChunkIndex({ url: qdrant.url, collection }).init()
-      expect(sent(collection, since).map((request) => [request.call, (request.body as { field_name?: string } | undefined)?.field_name])).toEqual([
+      expect(
+        sent(collection, since).map((request) => [
+          request.call,
+          (request.body as { field_name?: string } | undefined)?.field_name,
+        ]),
+      ).toEqual([
         ['GET /exists', undefined],
         ['GET /', undefined],
         ['PUT /index', 'channelId'],
@@ -141,12 +161,14 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
 
       const foreign = `chunks-${++collections}`
       await raw.createCollection(foreign, { sparse_vectors: { text: {} } })
-      await expect(new QdrantChunkIndex({ url: qdrant.url, collection: foreign }).init()).rejects.toThrow(/no sparse vector "bm25"/)
+      await expect(new QdrantChunkIndex({ url: qdrant.url, collection: foreign }).init()).rejects.toThrow(
+        /no sparse vector "bm25"/,
+      )
     })
   })
 
   describe('replaceVideoChunks', () => {
-    it('upserts named vectors and the payload, then deletes the video\'s other points by filter', async () => {
+    it("upserts named vectors and the payload, then deletes the video's other points by filter", async () => {
       const index = open()
       await index.init()
       const records = [
@@ -237,7 +259,10 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       expect(await index.countVideo('big')).toBe(600)
 
       const small = open({ batchSize: 2 })
-      await small.replaceVideoChunks('v1', records.slice(0, 5).map((record) => ({ ...record, videoId: 'v1' })))
+      await small.replaceVideoChunks(
+        'v1',
+        records.slice(0, 5).map((record) => ({ ...record, videoId: 'v1' })),
+      )
       expect(sent(small.collection).filter((request) => request.call === 'PUT /points')).toHaveLength(3)
       expect(() => open({ batchSize: 257 })).toThrow(RangeError)
     })
@@ -254,16 +279,25 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       const index = open()
       await index.replaceVideoChunks('v1', [chunk('v1', 0, 'alpha')])
       const since = qdrant.requests.length
-      await expect(index.replaceVideoChunks('v1', [chunk('v1', 0, 'alpha'), chunk('v2', 1, 'beta')])).rejects.toThrow(/belongs to video v2/)
-      await expect(index.replaceVideoChunks('v1', [chunk('v1', 0, 'a'), chunk('v1', 0, 'b')])).rejects.toThrow(/appears twice/)
+      await expect(index.replaceVideoChunks('v1', [chunk('v1', 0, 'alpha'), chunk('v2', 1, 'beta')])).rejects.toThrow(
+        /belongs to video v2/,
+      )
+      await expect(index.replaceVideoChunks('v1', [chunk('v1', 0, 'a'), chunk('v1', 0, 'b')])).rejects.toThrow(
+        /appears twice/,
+      )
       await expect(
-        index.replaceVideoChunks('v1', [chunk('v1', 0, 'alpha', { embedding: [1, 0, 0, 0] }), chunk('v1', 1, 'beta', { embedding: [1, 0] })]),
+        index.replaceVideoChunks('v1', [
+          chunk('v1', 0, 'alpha', { embedding: [1, 0, 0, 0] }),
+          chunk('v1', 1, 'beta', { embedding: [1, 0] }),
+        ]),
       ).rejects.toThrow(EmbeddingDimensionError)
       expect(sent(index.collection, since)).toEqual([])
       expect(await index.countVideo('v1')).toBe(1)
 
       const sparseOnly = open({ dimensions: undefined })
-      await expect(sparseOnly.replaceVideoChunks('v1', [chunk('v1', 0, 'alpha', { embedding: [1, 0, 0, 0] })])).rejects.toThrow(/sparse-only/)
+      await expect(
+        sparseOnly.replaceVideoChunks('v1', [chunk('v1', 0, 'alpha', { embedding: [1, 0, 0, 0] })]),
+      ).rejects.toThrow(/sparse-only/)
     })
   })
 
@@ -289,9 +323,27 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
 
   describe('search', () => {
     const seed = async (index: QdrantChunkIndex) => {
-      await index.replaceVideoChunks('a', [chunk('a', 0, 'benchmarking results for a', { channelId: 'UC1', publishedAt: '2023-01-01T00:00:00.000Z', embedding: [1, 0, 0, 0] })])
-      await index.replaceVideoChunks('b', [chunk('b', 0, 'benchmarking results for b', { channelId: 'UC2', publishedAt: '2024-06-01T00:00:00.000Z', embedding: [0, 1, 0, 0] })])
-      await index.replaceVideoChunks('c', [chunk('c', 0, 'cooking pasta for dinner', { channelId: 'UC2', publishedAt: '2025-01-01T00:00:00.000Z', embedding: [0.9, 0.1, 0, 0] })])
+      await index.replaceVideoChunks('a', [
+        chunk('a', 0, 'benchmarking results for a', {
+          channelId: 'UC1',
+          publishedAt: '2023-01-01T00:00:00.000Z',
+          embedding: [1, 0, 0, 0],
+        }),
+      ])
+      await index.replaceVideoChunks('b', [
+        chunk('b', 0, 'benchmarking results for b', {
+          channelId: 'UC2',
+          publishedAt: '2024-06-01T00:00:00.000Z',
+          embedding: [0, 1, 0, 0],
+        }),
+      ])
+      await index.replaceVideoChunks('c', [
+        chunk('c', 0, 'cooking pasta for dinner', {
+          channelId: 'UC2',
+          publishedAt: '2025-01-01T00:00:00.000Z',
+          embedding: [0.9, 0.1, 0, 0],
+        }),
+      ])
     }
 
     it('fuses the BM25 and dense prefetches with RRF, each filtered, when there is an embedding', async () => {
@@ -333,12 +385,19 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       const index = open()
       await seed(index)
       const since = qdrant.requests.length
-      const hits = await index.search({ text: 'benchmarking results', limit: 5, filter: { videoIds: [], channelIds: [] } })
+      const hits = await index.search({
+        text: 'benchmarking results',
+        limit: 5,
+        filter: { videoIds: [], channelIds: [] },
+      })
       expect(sent(index.collection, since).map((request) => request.body)).toEqual([
         { query: sparseQueryVector('benchmarking results'), using: 'bm25', limit: 5, with_payload: true },
       ])
       expect(hits.map((hit) => hit.videoId).sort()).toEqual(['a', 'b'])
-      const { embedding: _embedding, ...fields } = chunk('a', 0, 'benchmarking results for a', { channelId: 'UC1', publishedAt: '2023-01-01T00:00:00.000Z' })
+      const { embedding: _embedding, ...fields } = chunk('a', 0, 'benchmarking results for a', {
+        channelId: 'UC1',
+        publishedAt: '2023-01-01T00:00:00.000Z',
+      })
       expect(hits.find((hit) => hit.videoId === 'a')).toEqual({ ...fields, score: expect.any(Number) })
       for (const hit of hits) expect(hit.score).toBeGreaterThan(0)
     })
@@ -360,7 +419,12 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
 
       const hits = await index.search({ text: '', embedding: [0, 1, 0, 0], limit: 2 })
       expect(sent(index.collection, since).map((request) => request.body)).toEqual([
-        { prefetch: [{ query: [0, 1, 0, 0], using: 'dense', limit: 50 }], query: { fusion: 'rrf' }, limit: 2, with_payload: true },
+        {
+          prefetch: [{ query: [0, 1, 0, 0], using: 'dense', limit: 50 }],
+          query: { fusion: 'rrf' },
+          limit: 2,
+          with_payload: true,
+        },
       ])
       expect(hits[0]?.videoId).toBe('b')
     })
@@ -382,7 +446,9 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       const since = qdrant.requests.length
       await index.search({ text: 'x', embedding: [1, 0, 0, 0], limit: 20 })
       await index.search({ text: 'x', embedding: [1, 0, 0, 0], limit: 2000 })
-      const limits = sent(index.collection, since).map((request) => (request.body as { prefetch: { limit: number }[] }).prefetch.map((p) => p.limit))
+      const limits = sent(index.collection, since).map((request) =>
+        (request.body as { prefetch: { limit: number }[] }).prefetch.map((p) => p.limit),
+      )
       expect(limits).toEqual([
         [100, 100],
         [2000, 2000],
@@ -393,7 +459,9 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       const index = open()
       await expect(index.search({ text: 'x', embedding: [1, 0], limit: 5 })).rejects.toThrow(EmbeddingDimensionError)
       await expect(index.search({ text: 'x', limit: 0 })).rejects.toThrow(RangeError)
-      await expect(index.search({ text: 'x', limit: 5, filter: { publishedAfter: 'last week' } })).rejects.toThrow(RangeError)
+      await expect(index.search({ text: 'x', limit: 5, filter: { publishedAfter: 'last week' } })).rejects.toThrow(
+        RangeError,
+      )
     })
   })
 
@@ -421,7 +489,7 @@ describe('QdrantChunkIndex (requests, against the fake Qdrant)', () => {
       expect((error as Error).message).toMatch(/ECONNREFUSED/)
     })
 
-    it('names the call, collection and URL, with Qdrant\'s own error text, when Qdrant refuses a request', async () => {
+    it("names the call, collection and URL, with Qdrant's own error text, when Qdrant refuses a request", async () => {
       // Every path under a prefix the fake does not serve is a 404 in Qdrant's error envelope.
       const client = new QdrantClient({ url: qdrant.url, prefix: '/elsewhere', checkCompatibility: false })
       const index = new QdrantChunkIndex({ url: qdrant.url, collection: 'c', client })

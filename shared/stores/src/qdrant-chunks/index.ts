@@ -99,7 +99,12 @@ function describe(error: unknown): string {
   const e = error as Error & ErrorLike
   if (typeof e.status === 'number') {
     const status = e.data?.status
-    const detail = typeof status === 'object' && status?.error ? status.error : typeof status === 'string' ? status : e.statusText || e.message
+    const detail =
+      typeof status === 'object' && status?.error
+        ? status.error
+        : typeof status === 'string'
+          ? status
+          : e.statusText || e.message
     return `HTTP ${e.status}: ${detail}`
   }
   // fetch reports connection failures as "fetch failed" with the reason in `cause`.
@@ -131,7 +136,8 @@ function toHit(point: ScoredPoint): ChunkHit {
   if (typeof payload.channelId === 'string') hit.channelId = payload.channelId
   if (typeof payload.publishedAt === 'string') hit.publishedAt = payload.publishedAt
   const chapter = payload.chapter as { title?: unknown; start?: unknown } | undefined
-  if (chapter && typeof chapter.title === 'string' && typeof chapter.start === 'number') hit.chapter = { title: chapter.title, start: chapter.start }
+  if (chapter && typeof chapter.title === 'string' && typeof chapter.start === 'number')
+    hit.chapter = { title: chapter.title, start: chapter.start }
   // Points stored before sentences were kept have none: the hit's moment is then its start.
   if (Array.isArray(payload.sentences)) hit.sentences = payload.sentences as ChunkSentence[]
   return hit
@@ -145,7 +151,8 @@ function toFilter(filter: SearchFilter | undefined): Filter | undefined {
   if (filter?.videoIds?.length) must.push({ key: 'videoId', match: { any: filter.videoIds } })
   if (filter?.channelIds?.length) must.push({ key: 'channelId', match: { any: filter.channelIds } })
   if (filter?.publishedAfter !== undefined) {
-    if (Number.isNaN(Date.parse(filter.publishedAfter))) throw new RangeError(`publishedAfter must be an RFC 3339 date-time, got ${filter.publishedAfter}`)
+    if (Number.isNaN(Date.parse(filter.publishedAfter)))
+      throw new RangeError(`publishedAfter must be an RFC 3339 date-time, got ${filter.publishedAfter}`)
     // A datetime range on the datetime-indexed field; a chunk without a date never matches it.
     must.push({ key: 'publishedAt', range: { gt: filter.publishedAfter } })
   }
@@ -215,14 +222,18 @@ export class QdrantChunkIndex implements ChunkIndex {
     this.#languages = languages
     // checkCompatibility off: it is an unawaited GET / at construction that only warns on the
     // console (also whenever Qdrant is down at start-up); ping() is where reachability is checked.
-    this.#client = client ?? new QdrantClient({ url, ...(apiKey ? { apiKey } : {}), timeout: timeoutMs, checkCompatibility: false })
+    this.#client =
+      client ?? new QdrantClient({ url, ...(apiKey ? { apiKey } : {}), timeout: timeoutMs, checkCompatibility: false })
   }
 
   async #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       return await run()
     } catch (error) {
-      throw new QdrantChunkIndexError(`Qdrant ${operation} for collection "${this.collection}" at ${this.#url} failed: ${describe(error)}`, { cause: error })
+      throw new QdrantChunkIndexError(
+        `Qdrant ${operation} for collection "${this.collection}" at ${this.#url} failed: ${describe(error)}`,
+        { cause: error },
+      )
     }
   }
 
@@ -277,7 +288,9 @@ export class QdrantChunkIndex implements ChunkIndex {
     if (!created) {
       const info = await this.#call('getCollection', () => client.getCollection(this.collection))
       if (!info.config.params.sparse_vectors?.[SPARSE]) {
-        throw new QdrantChunkIndexError(`Qdrant collection "${this.collection}" at ${this.#url} has no sparse vector "${SPARSE}": it was not made by this index`)
+        throw new QdrantChunkIndexError(
+          `Qdrant collection "${this.collection}" at ${this.#url} has no sparse vector "${SPARSE}": it was not made by this index`,
+        )
       }
       const size = denseSizeOf(info)
       // A size given up front is checked now. One that would have to be learned is not asked
@@ -294,7 +307,9 @@ export class QdrantChunkIndex implements ChunkIndex {
     // Also after a crash between creating the collection and its indexes.
     for (const [field_name, field_schema] of PAYLOAD_INDEXES) {
       if (field_name in indexed) continue
-      await this.#call(`createPayloadIndex ${field_name}`, () => client.createPayloadIndex(this.collection, { field_name, field_schema, wait: true }))
+      await this.#call(`createPayloadIndex ${field_name}`, () =>
+        client.createPayloadIndex(this.collection, { field_name, field_schema, wait: true }),
+      )
     }
   }
 
@@ -302,8 +317,10 @@ export class QdrantChunkIndex implements ChunkIndex {
     let vector = sparseDocumentVector(chunk.text)
     // b = 0: a title is short and the same on every chunk of the video (a chapter's on every
     // chunk of the chapter), so no length penalty.
-    if (this.#titleWeight > 0) vector = addSparse(vector, sparseDocumentVector(chunk.title, { b: 0 }), this.#titleWeight)
-    if (this.#chapterWeight > 0 && chunk.chapter) vector = addSparse(vector, sparseDocumentVector(chunk.chapter.title, { b: 0 }), this.#chapterWeight)
+    if (this.#titleWeight > 0)
+      vector = addSparse(vector, sparseDocumentVector(chunk.title, { b: 0 }), this.#titleWeight)
+    if (this.#chapterWeight > 0 && chunk.chapter)
+      vector = addSparse(vector, sparseDocumentVector(chunk.chapter.title, { b: 0 }), this.#chapterWeight)
     return vector
   }
 
@@ -318,7 +335,8 @@ export class QdrantChunkIndex implements ChunkIndex {
   async replaceVideoChunks(videoId: string, chunks: ChunkRecord[]): Promise<void> {
     const ids = new Set<string>()
     for (const chunk of chunks) {
-      if (chunk.videoId !== videoId) throw new Error(`Chunk ${chunk.id} belongs to video ${chunk.videoId}, not ${videoId}`)
+      if (chunk.videoId !== videoId)
+        throw new Error(`Chunk ${chunk.id} belongs to video ${chunk.videoId}, not ${videoId}`)
       if (ids.has(chunk.id)) throw new Error(`Chunk id ${chunk.id} appears twice for video ${videoId}`)
       ids.add(chunk.id)
     }
@@ -327,10 +345,14 @@ export class QdrantChunkIndex implements ChunkIndex {
     for (const chunk of chunks) {
       if (chunk.embedding === undefined) continue
       if (this.#denseSize === undefined) {
-        throw new EmbeddingDimensionError(`Qdrant collection "${this.collection}" is sparse-only; create it with \`dimensions\` to store embeddings`)
+        throw new EmbeddingDimensionError(
+          `Qdrant collection "${this.collection}" is sparse-only; create it with \`dimensions\` to store embeddings`,
+        )
       }
       if (chunk.embedding.length !== this.#denseSize) {
-        throw new EmbeddingDimensionError(`Chunk ${chunk.id} has a ${chunk.embedding.length}-dimensional embedding; this index stores ${this.#denseSize}`)
+        throw new EmbeddingDimensionError(
+          `Chunk ${chunk.id} has a ${chunk.embedding.length}-dimensional embedding; this index stores ${this.#denseSize}`,
+        )
       }
     }
 
@@ -365,7 +387,9 @@ export class QdrantChunkIndex implements ChunkIndex {
     // Qdrant's delete does not say how many points it removed: count them first.
     const count = await this.countVideo(videoId)
     if (count === 0) return 0
-    await this.#call('delete', () => this.#client.delete(this.collection, { wait: true, filter: { must: byVideo(videoId) } }))
+    await this.#call('delete', () =>
+      this.#client.delete(this.collection, { wait: true, filter: { must: byVideo(videoId) } }),
+    )
     return count
   }
 
@@ -377,7 +401,9 @@ export class QdrantChunkIndex implements ChunkIndex {
    */
   async countVideo(videoId: string): Promise<number> {
     await this.init()
-    const { count } = await this.#call('count', () => this.#client.count(this.collection, { filter: { must: byVideo(videoId) }, exact: true }))
+    const { count } = await this.#call('count', () =>
+      this.#client.count(this.collection, { filter: { must: byVideo(videoId) }, exact: true }),
+    )
     return count
   }
 
@@ -389,7 +415,17 @@ export class QdrantChunkIndex implements ChunkIndex {
    * @example
    * await chunks.search({ text: 'how does caching work', embedding, limit: 8, filter: { channelIds: ['UC…'] } })
    */
-  async search({ text, embedding, limit, filter }: { text: string; embedding?: number[]; limit: number; filter?: SearchFilter }): Promise<ChunkHit[]> {
+  async search({
+    text,
+    embedding,
+    limit,
+    filter,
+  }: {
+    text: string
+    embedding?: number[]
+    limit: number
+    filter?: SearchFilter
+  }): Promise<ChunkHit[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
     const where = toFilter(filter)
     const sparse = sparseQueryVector(text, { languages: this.#languages })
@@ -397,7 +433,9 @@ export class QdrantChunkIndex implements ChunkIndex {
     // A sparse-only collection has no dense list to search: the embedding is ignored, as when no chunk has one.
     const dense = embedding && this.#denseSize !== undefined ? embedding : undefined
     if (dense && dense.length !== this.#denseSize) {
-      throw new EmbeddingDimensionError(`Query embedding has ${dense.length} dimensions; this index stores ${this.#denseSize}`)
+      throw new EmbeddingDimensionError(
+        `Query embedding has ${dense.length} dimensions; this index stores ${this.#denseSize}`,
+      )
     }
     if (sparse.indices.length === 0 && !dense) return []
 

@@ -26,13 +26,23 @@ const freshBucket = () => `ytrag-test-${++bucketCount}`
 
 /** A store on a bucket no test has used; the bucket does not exist until the store makes it. */
 const open = (options: Partial<S3BlobStoreOptions> = {}) => {
-  const store = new S3BlobStore({ bucket: freshBucket(), endpoint: s3.endpoint, credentials: s3.credentials, ...options })
+  const store = new S3BlobStore({
+    bucket: freshBucket(),
+    endpoint: s3.endpoint,
+    credentials: s3.credentials,
+    ...options,
+  })
   stores.push(store)
   return store
 }
 
 const rawClient = () => {
-  const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: s3.credentials })
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: s3.credentials,
+  })
   clients.push(client)
   return client
 }
@@ -88,7 +98,12 @@ describe('S3BlobStore', () => {
     // plain MD5 of the whole body (no "-N" suffix, unlike S3), so the ETag cannot tell.
     const requests = received(blobs.bucket).filter((r) => r.includes('/videos/big/audio.bin'))
     expect(requests.filter((r) => r.startsWith('POST') && r.includes('?uploads'))).toHaveLength(1)
-    expect(requests.filter((r) => r.startsWith('PUT') && /[?&]partNumber=\d/.test(r)).map((r) => /partNumber=(\d+)/.exec(r)?.[1]).sort()).toEqual(['1', '2', '3'])
+    expect(
+      requests
+        .filter((r) => r.startsWith('PUT') && /[?&]partNumber=\d/.test(r))
+        .map((r) => /partNumber=(\d+)/.exec(r)?.[1])
+        .sort(),
+    ).toEqual(['1', '2', '3'])
     expect(requests.filter((r) => r.startsWith('POST') && r.includes('?uploadId='))).toHaveLength(1)
     expect(requests.filter((r) => r.includes('x-id=PutObject'))).toHaveLength(0)
 
@@ -101,8 +116,12 @@ describe('S3BlobStore', () => {
   it('puts a small body with one PutObject and keeps its content type', async () => {
     const blobs = open()
     await blobs.put('videos/abc/captions.en.vtt', 'WEBVTT\n', 'text/vtt')
-    expect(received(blobs.bucket).filter((r) => r.includes('/videos/abc/'))).toEqual(['PUT /videos/abc/captions.en.vtt?x-id=PutObject'])
-    const head = await rawClient().send(new HeadObjectCommand({ Bucket: blobs.bucket, Key: 'videos/abc/captions.en.vtt' }))
+    expect(received(blobs.bucket).filter((r) => r.includes('/videos/abc/'))).toEqual([
+      'PUT /videos/abc/captions.en.vtt?x-id=PutObject',
+    ])
+    const head = await rawClient().send(
+      new HeadObjectCommand({ Bucket: blobs.bucket, Key: 'videos/abc/captions.en.vtt' }),
+    )
     expect(head.ContentType).toBe('text/vtt')
   })
 
@@ -152,7 +171,9 @@ describe('S3BlobStore', () => {
       for (let i = 0; i < 9; i++) yield Buffer.alloc(MiB, i)
       throw new Error('disk on fire')
     }
-    await expect(blobs.putStream('videos/abc/audio.opus', Readable.from(failing()))).rejects.toThrow(/videos\/abc\/audio\.opus.*disk on fire/)
+    await expect(blobs.putStream('videos/abc/audio.opus', Readable.from(failing()))).rejects.toThrow(
+      /videos\/abc\/audio\.opus.*disk on fire/,
+    )
     expect(await blobs.head('videos/abc/audio.opus')).toBeUndefined()
   })
 
@@ -241,7 +262,9 @@ describe('S3BlobStore', () => {
   it('creates the bucket when missing, once, before the first write', async () => {
     const blobs = open()
     const client = rawClient()
-    await expect(client.send(new HeadBucketCommand({ Bucket: blobs.bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+    await expect(client.send(new HeadBucketCommand({ Bucket: blobs.bucket }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    })
     const since = s3.requests.length
     await blobs.put('videos/abc/a', 'x')
     await blobs.put('videos/abc/b', 'x')
@@ -264,7 +287,9 @@ describe('S3BlobStore', () => {
     expect(await blobs.getStream('videos/abc/a')).toBeUndefined()
     expect(await blobs.head('videos/abc/a')).toBeUndefined()
     expect(await blobs.deleteByPrefix('videos/abc/')).toBe(0)
-    await expect(rawClient().send(new HeadBucketCommand({ Bucket: blobs.bucket }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+    await expect(rawClient().send(new HeadBucketCommand({ Bucket: blobs.bucket }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    })
   })
 
   it('ping creates a missing bucket', async () => {
@@ -290,7 +315,9 @@ describe('S3BlobStore', () => {
   it('names the operation, bucket, key and endpoint in an error', async () => {
     const blobs = open({ credentials: { accessKeyId: 'NOBODY', secretAccessKey: 'x' } })
     await expect(blobs.get('videos/abc/captions.en.vtt')).rejects.toThrow(
-      new RegExp(`^S3 GetObject of key "videos/abc/captions\\.en\\.vtt" in bucket "${blobs.bucket}" at ${s3.endpoint} failed: InvalidAccessKeyId`),
+      new RegExp(
+        `^S3 GetObject of key "videos/abc/captions\\.en\\.vtt" in bucket "${blobs.bucket}" at ${s3.endpoint} failed: InvalidAccessKeyId`,
+      ),
     )
   })
 

@@ -122,7 +122,9 @@ export class S3BlobStore implements BlobStore {
     const { bucket, endpoint, region, forcePathStyle = true, credentials, client, partSizeBytes = 8 * MiB } = options
     if (!bucket) throw new TypeError('S3BlobStore: `bucket` is required')
     if (!Number.isInteger(partSizeBytes) || partSizeBytes < MIN_PART_SIZE) {
-      throw new RangeError(`S3BlobStore: partSizeBytes must be an integer of at least ${MIN_PART_SIZE} (5 MiB), got ${partSizeBytes}`)
+      throw new RangeError(
+        `S3BlobStore: partSizeBytes must be an integer of at least ${MIN_PART_SIZE} (5 MiB), got ${partSizeBytes}`,
+      )
     }
     this.bucket = bucket
     this.#partSize = partSizeBytes
@@ -233,7 +235,9 @@ export class S3BlobStore implements BlobStore {
     if (body instanceof Readable) return body
     // Only a browser build of the SDK answers with a web stream; convert rather than fail.
     if (isWebStream(body)) return Readable.fromWeb(body)
-    throw new S3BlobStoreError(`S3 GetObject of key "${key}" in bucket "${this.bucket}" gave a body that is not a stream`)
+    throw new S3BlobStoreError(
+      `S3 GetObject of key "${key}" in bucket "${this.bucket}" gave a body that is not a stream`,
+    )
   }
 
   /**
@@ -300,7 +304,12 @@ export class S3BlobStore implements BlobStore {
     if (this.#ownsClient) this.#client.destroy()
   }
 
-  async #upload(key: string, body: Uint8Array | Readable, contentType: string | undefined, sourceError?: () => unknown): Promise<void> {
+  async #upload(
+    key: string,
+    body: Uint8Array | Readable,
+    contentType: string | undefined,
+    sourceError?: () => unknown,
+  ): Promise<void> {
     await this.ensureBucket()
     const upload = new Upload({
       client: this.#client,
@@ -316,9 +325,12 @@ export class S3BlobStore implements BlobStore {
     } catch (error) {
       const fromSource = sourceError?.()
       if (fromSource !== undefined) {
-        throw new S3BlobStoreError(`S3 upload of key "${key}" to bucket "${this.bucket}" failed: the source stream failed: ${describe(fromSource)}`, {
-          cause: fromSource,
-        })
+        throw new S3BlobStoreError(
+          `S3 upload of key "${key}" to bucket "${this.bucket}" failed: the source stream failed: ${describe(fromSource)}`,
+          {
+            cause: fromSource,
+          },
+        )
       }
       throw await this.#fail('upload', error, key)
     }
@@ -331,14 +343,17 @@ export class S3BlobStore implements BlobStore {
     do {
       let page
       try {
-        page = await this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }))
+        page = await this.#client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+        )
       } catch (error) {
         // No bucket: nothing to delete.
         if (nameOf(error) === 'NoSuchBucket') return deleted
         throw await this.#fail('ListObjectsV2', error, undefined, prefix)
       }
       const keys = (page.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [object.Key]))
-      for (let i = 0; i < keys.length; i += DELETE_BATCH) deleted += await this.#deleteKeys(keys.slice(i, i + DELETE_BATCH))
+      for (let i = 0; i < keys.length; i += DELETE_BATCH)
+        deleted += await this.#deleteKeys(keys.slice(i, i + DELETE_BATCH))
       token = page.IsTruncated ? page.NextContinuationToken : undefined
     } while (token)
     return deleted
@@ -350,7 +365,10 @@ export class S3BlobStore implements BlobStore {
       try {
         // Quiet: the answer lists only the keys that failed.
         const { Errors = [] } = await this.#client.send(
-          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+          }),
         )
         const first = Errors[0]
         if (first) {
@@ -397,7 +415,9 @@ export class S3BlobStore implements BlobStore {
         new CreateBucketCommand({
           Bucket: this.bucket,
           // us-east-1 is the one region that must not be named.
-          ...(region && region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } } : {}),
+          ...(region && region !== 'us-east-1'
+            ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }
+            : {}),
         }),
       )
     } catch (error) {
@@ -414,7 +434,8 @@ export class S3BlobStore implements BlobStore {
     if (this.#endpoint) return this.#endpoint
     try {
       const endpoint = await this.#client.config.endpoint?.()
-      if (endpoint) return `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}${endpoint.path === '/' ? '' : endpoint.path}`
+      if (endpoint)
+        return `${endpoint.protocol}//${endpoint.hostname}${endpoint.port ? `:${endpoint.port}` : ''}${endpoint.path === '/' ? '' : endpoint.path}`
       return `AWS S3 (${this.#region ?? (await this.#client.config.region())})`
     } catch {
       return 'the S3 endpoint'
@@ -422,7 +443,11 @@ export class S3BlobStore implements BlobStore {
   }
 
   async #fail(operation: string, error: unknown, key?: string, prefix?: string): Promise<S3BlobStoreError> {
-    const what = key !== undefined ? `key "${key}" in bucket` : prefix !== undefined ? `prefix "${prefix}" in bucket` : 'bucket'
-    return new S3BlobStoreError(`S3 ${operation} of ${what} "${this.bucket}" at ${await this.#where()} failed: ${describe(error)}`, { cause: error })
+    const what =
+      key !== undefined ? `key "${key}" in bucket` : prefix !== undefined ? `prefix "${prefix}" in bucket` : 'bucket'
+    return new S3BlobStoreError(
+      `S3 ${operation} of ${what} "${this.bucket}" at ${await this.#where()} failed: ${describe(error)}`,
+      { cause: error },
+    )
   }
 }

@@ -58,7 +58,9 @@ describe('sparseDocumentVector', () => {
     expect(cached!.indices).toEqual(caching!.indices)
     expect(caches!.indices).toEqual(caching!.indices)
     // So a query for "caching" shares its one index with a chunk saying "cached".
-    expect(sparseDocumentVector('the responses are cached at the edge').indices).toContain(sparseQueryVector('caching').indices[0])
+    expect(sparseDocumentVector('the responses are cached at the edge').indices).toContain(
+      sparseQueryVector('caching').indices[0],
+    )
   })
 
   it('is deterministic, with sorted unique indices and positive values', () => {
@@ -117,7 +119,9 @@ describe('sparseQueryVector', () => {
   })
 
   it('asks for every form of an irregular word, and keeps a query of stop words only', () => {
-    expect(sparseQueryVector('what was built').indices).toEqual([termIndex('build'), termIndex('built')].sort((a, b) => a - b))
+    expect(sparseQueryVector('what was built').indices).toEqual(
+      [termIndex('build'), termIndex('built')].sort((a, b) => a - b),
+    )
     expect(sparseQueryVector('what is it').indices).toContain(termIndex('what'))
   })
 
@@ -155,7 +159,14 @@ describe('the sparse vectors and the FTS5 index', () => {
     'the children lived by the sea; one child lives there still',
     'C++ templates and what foo means',
   ]
-  const queries = ['what was built from the fallen blocks', 'who lives by the sea', 'CACHED response', 'what is it', `what's "C++" -foo AND (`, 'children']
+  const queries = [
+    'what was built from the fallen blocks',
+    'who lives by the sea',
+    'CACHED response',
+    'what is it',
+    `what's "C++" -foo AND (`,
+    'children',
+  ]
 
   it('find the same documents for a query, through the shared analysis', () => {
     const db = new DatabaseSync(':memory:')
@@ -168,7 +179,9 @@ describe('the sparse vectors and the FTS5 index', () => {
         .all(toFtsQuery(query, { proximityPairs: 0 })!)
         .map((row) => Number(row.rowid))
       const asked = new Set(sparseQueryVector(query).indices)
-      const bySparse = documents.flatMap((text, i) => (sparseDocumentVector(text).indices.some((index) => asked.has(index)) ? [i] : []))
+      const bySparse = documents.flatMap((text, i) =>
+        sparseDocumentVector(text).indices.some((index) => asked.has(index)) ? [i] : [],
+      )
       expect(bySparse, query).toEqual(byFts)
       expect(byFts.length, query).toBeGreaterThan(0)
     }
@@ -177,9 +190,15 @@ describe('the sparse vectors and the FTS5 index', () => {
 
   it('hold the terms FTS5 stores for a document', () => {
     const db = new DatabaseSync(':memory:')
-    db.exec(`CREATE VIRTUAL TABLE f USING fts5(text, tokenize='porter unicode61'); CREATE VIRTUAL TABLE v USING fts5vocab(f, 'row')`)
+    db.exec(
+      `CREATE VIRTUAL TABLE f USING fts5(text, tokenize='porter unicode61'); CREATE VIRTUAL TABLE v USING fts5vocab(f, 'row')`,
+    )
     for (const text of documents) db.prepare('INSERT INTO f (text) VALUES (?)').run(text)
-    const stored = db.prepare('SELECT term FROM v').all().map((row) => String(row.term)).sort()
+    const stored = db
+      .prepare('SELECT term FROM v')
+      .all()
+      .map((row) => String(row.term))
+      .sort()
     expect([...new Set(documents.flatMap(tokenize))].sort()).toEqual(stored)
     db.close()
   })

@@ -76,9 +76,14 @@ export interface SparseDocumentOptions {
  * sparseDocumentVector('caching and cached responses') // { indices: [3 terms' indices], values: [...] }
  * sparseDocumentVector('   ') // { indices: [], values: [] }
  */
-export function sparseDocumentVector(text: string, { k1 = 1.2, b = 0.75, avgDocLength = 60 }: SparseDocumentOptions = {}): SparseVector {
+export function sparseDocumentVector(
+  text: string,
+  { k1 = 1.2, b = 0.75, avgDocLength = 60 }: SparseDocumentOptions = {},
+): SparseVector {
   if (!(k1 >= 0) || !(b >= 0 && b <= 1) || !(avgDocLength > 0)) {
-    throw new RangeError(`BM25 needs k1 ≥ 0, 0 ≤ b ≤ 1 and avgDocLength > 0; got k1=${k1}, b=${b}, avgDocLength=${avgDocLength}`)
+    throw new RangeError(
+      `BM25 needs k1 ≥ 0, 0 ≤ b ≤ 1 and avgDocLength > 0; got k1=${k1}, b=${b}, avgDocLength=${avgDocLength}`,
+    )
   }
   const terms = tokenize(text)
   const frequencies = new Map<string, number>()

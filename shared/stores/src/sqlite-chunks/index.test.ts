@@ -21,7 +21,10 @@ afterAll(() => {
 })
 
 chunkIndexConformance('SqliteChunkIndex', async () => new SqliteChunkIndex({ path: freshFile() }))
-chunkIndexConformance('SqliteChunkIndex with reader threads', async () => new SqliteChunkIndex({ path: freshFile(), searchThreads: 2 }))
+chunkIndexConformance(
+  'SqliteChunkIndex with reader threads',
+  async () => new SqliteChunkIndex({ path: freshFile(), searchThreads: 2 }),
+)
 
 const chunk = (videoId: string, chunkIndex: number, text: string, embedding?: number[]): ChunkRecord => ({
   id: chunkId(videoId, chunkIndex),
@@ -52,11 +55,16 @@ describe('SqliteChunkIndex', () => {
     // The FTS5 table was rebuilt with a chapter column, from the chunks: nothing is lost.
     expect(new DatabaseSync(file).prepare('PRAGMA user_version').get()).toEqual({ user_version: 3 })
     expect(hit && 'chapter' in hit).toBe(false)
-    await index.replaceVideoChunks('new', [{ ...chunk('new', 0, 'zygomorphic again'), chapter: { title: 'Two', start: 0 } }])
+    await index.replaceVideoChunks('new', [
+      { ...chunk('new', 0, 'zygomorphic again'), chapter: { title: 'Two', start: 0 } },
+    ])
     expect((await index.search({ text: 'again', limit: 1 }))[0]?.chapter).toEqual({ title: 'Two', start: 0 })
     // The chapter's title is searchable.
     expect((await index.search({ text: 'two', limit: 1 }))[0]?.videoId).toBe('new')
-    const sentences = [{ offset: 0, start: 0 }, { offset: 12, start: 0.5 }]
+    const sentences = [
+      { offset: 0, start: 0 },
+      { offset: 12, start: 0.5 },
+    ]
     await index.replaceVideoChunks('newer', [{ ...chunk('newer', 0, 'zygomorphic. sentences'), sentences }])
     expect((await index.search({ text: 'sentences', limit: 1 }))[0]?.sentences).toEqual(sentences)
     await index.close()
@@ -86,7 +94,9 @@ describe('SqliteChunkIndex', () => {
     const index = new SqliteChunkIndex({ path: file })
     await index.replaceVideoChunks('a', [chunk('a', 0, 'plain text first')])
     await index.replaceVideoChunks('a', [chunk('a', 0, 'now with a vector', [1, 0, 0])])
-    await expect(index.replaceVideoChunks('b', [chunk('b', 0, 'wrong size', [1, 0])])).rejects.toThrow(EmbeddingDimensionError)
+    await expect(index.replaceVideoChunks('b', [chunk('b', 0, 'wrong size', [1, 0])])).rejects.toThrow(
+      EmbeddingDimensionError,
+    )
     // The failed write left nothing behind.
     expect(await index.countVideo('b')).toBe(0)
     await expect(index.search({ text: 'vector', embedding: [1, 0], limit: 3 })).rejects.toThrow(EmbeddingDimensionError)
@@ -94,13 +104,17 @@ describe('SqliteChunkIndex', () => {
 
     expect(() => new SqliteChunkIndex({ path: file, dimensions: 4 })).toThrow(EmbeddingDimensionError)
     const reopened = new SqliteChunkIndex({ path: file, dimensions: 3 })
-    expect((await reopened.search({ text: 'vector', embedding: [1, 0, 0], limit: 3 })).map((hit) => hit.videoId)).toEqual(['a'])
+    expect(
+      (await reopened.search({ text: 'vector', embedding: [1, 0, 0], limit: 3 })).map((hit) => hit.videoId),
+    ).toEqual(['a'])
     await reopened.close()
   })
 
   it('enforces the dimension it was opened with before any vector is stored', async () => {
     const index = new SqliteChunkIndex({ path: freshFile(), dimensions: 2 })
-    await expect(index.replaceVideoChunks('a', [chunk('a', 0, 'x', [1, 0, 0])])).rejects.toThrow(EmbeddingDimensionError)
+    await expect(index.replaceVideoChunks('a', [chunk('a', 0, 'x', [1, 0, 0])])).rejects.toThrow(
+      EmbeddingDimensionError,
+    )
     await index.replaceVideoChunks('a', [chunk('a', 0, 'x', [1, 0])])
     await index.close()
   })
@@ -113,7 +127,7 @@ describe('SqliteChunkIndex', () => {
     await index.close()
   })
 
-  it('removes a video\'s vectors with its chunks', async () => {
+  it("removes a video's vectors with its chunks", async () => {
     const index = new SqliteChunkIndex({ path: freshFile() })
     await index.replaceVideoChunks('a', [chunk('a', 0, 'north', [1, 0])])
     await index.replaceVideoChunks('b', [chunk('b', 0, 'east', [0, 1])])
@@ -140,16 +154,36 @@ describe('SqliteChunkIndex', () => {
 
 /** A corpus with shared words, several channels and dates, chapters, and embeddings. */
 function corpus(videos = 60, perVideo = 12): ChunkRecord[][] {
-  const vocabulary = ['harbour', 'fortress', 'lighthouse', 'stone', 'sultan', 'earthquake', 'blocks', 'sea', 'wall', 'tower', 'city', 'ruins']
+  const vocabulary = [
+    'harbour',
+    'fortress',
+    'lighthouse',
+    'stone',
+    'sultan',
+    'earthquake',
+    'blocks',
+    'sea',
+    'wall',
+    'tower',
+    'city',
+    'ruins',
+  ]
   return Array.from({ length: videos }, (_, v) =>
     Array.from({ length: perVideo }, (_, i) => {
       const words = Array.from({ length: 12 }, (_, w) => vocabulary[(v * 7 + i * 3 + w * w) % vocabulary.length]!)
       return {
-        ...chunk(`v${v}`, i, `the ${words.join(' the ')} was there`, [Math.sin(v + i), Math.cos(v * i), (v % 3) / 3, 0.1]),
+        ...chunk(`v${v}`, i, `the ${words.join(' the ')} was there`, [
+          Math.sin(v + i),
+          Math.cos(v * i),
+          (v % 3) / 3,
+          0.1,
+        ]),
         channelId: `UC${v % 4}`,
         publishedAt: new Date(Date.UTC(2020, v % 12, 1 + i)).toISOString(),
         title: `Talk ${v} about ${vocabulary[v % vocabulary.length]}`,
-        ...(i % 4 === 0 ? { chapter: { title: `Part on ${vocabulary[(v + i) % vocabulary.length]}`, start: i * 20 } } : {}),
+        ...(i % 4 === 0
+          ? { chapter: { title: `Part on ${vocabulary[(v + i) % vocabulary.length]}`, start: i * 20 } }
+          : {}),
       }
     }),
   )
@@ -207,7 +241,10 @@ describe('SqliteChunkIndex search', () => {
             )
             .slice(0, limit)
           const hits = await index.search({ text, limit, filter })
-          expect(hits.map((hit) => [hit.id, hit.score]), `${text} ${JSON.stringify(filter)} ${limit}`).toEqual(expected.map((hit) => [hit.id, hit.score]))
+          expect(
+            hits.map((hit) => [hit.id, hit.score]),
+            `${text} ${JSON.stringify(filter)} ${limit}`,
+          ).toEqual(expected.map((hit) => [hit.id, hit.score]))
         }
       }
     }
@@ -223,14 +260,22 @@ describe('SqliteChunkIndex search', () => {
       { text: 'what was built from the fallen blocks', limit: 10 },
       { text: 'sultan', limit: 3, filter: { channelIds: ['UC2'] } },
       { text: 'harbour wall', limit: 8, embedding: [0.3, 0.9, 0.1, 0.1] },
-      { text: 'tower', limit: 20, embedding: [1, 0, 0, 0], filter: { videoIds: ['v1', 'v2'], publishedAfter: '2020-01-05T00:00:00.000Z' } },
+      {
+        text: 'tower',
+        limit: 20,
+        embedding: [1, 0, 0, 0],
+        filter: { videoIds: ['v1', 'v2'], publishedAfter: '2020-01-05T00:00:00.000Z' },
+      },
       { text: 'what is it', limit: 5 },
       { text: '?!', limit: 5, embedding: [0, 1, 0, 0] },
     ]
     const expected = await Promise.all(queries.map((query) => inThread.search(query)))
     expect(expected.every((hits) => hits.length > 0)).toBe(true)
     // Concurrently, so both threads serve some of them.
-    expect(await Promise.all([...queries, ...queries].map((query) => pooled.search(query)))).toEqual([...expected, ...expected])
+    expect(await Promise.all([...queries, ...queries].map((query) => pooled.search(query)))).toEqual([
+      ...expected,
+      ...expected,
+    ])
     // A write on the main connection is seen by the next search in a thread.
     await inThread.replaceVideoChunks('late', [chunk('late', 0, 'a zygomorphic addition')])
     expect((await pooled.search({ text: 'zygomorphic', limit: 1 }))[0]?.videoId).toBe('late')
@@ -251,7 +296,10 @@ describe('SqliteChunkIndex search', () => {
       ${close ? 'await index.close(); await index.close()' : ''}`
     for (const close of [false, true]) {
       const started = Date.now()
-      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script(close)], { encoding: 'utf8', timeout: 20_000 })
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script(close)], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      })
       expect(child.stderr.replace(/.*ExperimentalWarning.*\n?|.*--trace-warnings.*\n?/g, '')).toBe('')
       expect(child.stdout.trim()).toBe('2')
       expect(child.status).toBe(0)

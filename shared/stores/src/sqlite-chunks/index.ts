@@ -119,7 +119,8 @@ export class SqliteChunkIndex implements ChunkIndex {
     if (dimensions !== undefined && (!Number.isInteger(dimensions) || dimensions < 1)) {
       throw new RangeError(`dimensions must be a positive integer, got ${dimensions}`)
     }
-    if (!Number.isInteger(searchThreads) || searchThreads < 0) throw new RangeError(`searchThreads must be an integer ≥ 0, got ${searchThreads}`)
+    if (!Number.isInteger(searchThreads) || searchThreads < 0)
+      throw new RangeError(`searchThreads must be an integer ≥ 0, got ${searchThreads}`)
     this.#path = path
     this.#busyTimeoutMs = busyTimeoutMs
     this.#dimensions = dimensions
@@ -136,13 +137,26 @@ export class SqliteChunkIndex implements ChunkIndex {
       this.#db.enableLoadExtension(false)
       transaction(this.#db, () => {
         const { user_version } = this.#db.prepare('PRAGMA user_version').get() as { user_version: number }
-        if (user_version > SCHEMA_VERSION) throw new Error(`${path} has chunk index schema version ${user_version}; this build knows up to ${SCHEMA_VERSION}`)
+        if (user_version > SCHEMA_VERSION)
+          throw new Error(
+            `${path} has chunk index schema version ${user_version}; this build knows up to ${SCHEMA_VERSION}`,
+          )
         this.#db.exec(SCHEMA)
-        const columns = new Set(this.#db.prepare('PRAGMA table_info(chunks)').all().map((column) => String(column.name)))
+        const columns = new Set(
+          this.#db
+            .prepare('PRAGMA table_info(chunks)')
+            .all()
+            .map((column) => String(column.name)),
+        )
         for (const [column, type] of Object.entries(ADDED_COLUMNS)) {
           if (!columns.has(column)) this.#db.exec(`ALTER TABLE chunks ADD COLUMN ${column} ${type}`)
         }
-        const ftsColumns = new Set(this.#db.prepare('PRAGMA table_info(chunks_fts)').all().map((column) => String(column.name)))
+        const ftsColumns = new Set(
+          this.#db
+            .prepare('PRAGMA table_info(chunks_fts)')
+            .all()
+            .map((column) => String(column.name)),
+        )
         if (!ftsColumns.has('chapter')) {
           // Version 0: the FTS5 table had no chapter column. It is contentless, so it is rebuilt
           // from the chunks, which hold every word it indexed; nothing is lost.
@@ -152,7 +166,9 @@ export class SqliteChunkIndex implements ChunkIndex {
         this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
         const stored = storedDimensions(this.#db)
         if (dimensions !== undefined && stored !== undefined && stored !== dimensions) {
-          throw new EmbeddingDimensionError(`${path} holds ${stored}-dimensional embeddings; the index was opened for ${dimensions}`)
+          throw new EmbeddingDimensionError(
+            `${path} holds ${stored}-dimensional embeddings; the index was opened for ${dimensions}`,
+          )
         }
       })
     } catch (error) {
@@ -176,14 +192,17 @@ export class SqliteChunkIndex implements ChunkIndex {
   #deleteRows(videoId: string): number {
     const ids = `SELECT rowid FROM chunks WHERE video_id = ?`
     this.#db.prepare(`DELETE FROM chunks_fts WHERE rowid IN (${ids})`).run(videoId)
-    if (storedDimensions(this.#db) !== undefined) this.#db.prepare(`DELETE FROM chunk_vectors WHERE rowid IN (${ids})`).run(videoId)
+    if (storedDimensions(this.#db) !== undefined)
+      this.#db.prepare(`DELETE FROM chunk_vectors WHERE rowid IN (${ids})`).run(videoId)
     return Number(this.#db.prepare('DELETE FROM chunks WHERE video_id = ?').run(videoId).changes)
   }
 
   async replaceVideoChunks(videoId: string, chunks: ChunkRecord[]): Promise<void> {
     for (const chunk of chunks) {
-      if (chunk.videoId !== videoId) throw new Error(`Chunk ${chunk.id} belongs to video ${chunk.videoId}, not ${videoId}`)
-      if (chunk.embedding && chunk.embedding.length === 0) throw new EmbeddingDimensionError(`Chunk ${chunk.id} has an empty embedding`)
+      if (chunk.videoId !== videoId)
+        throw new Error(`Chunk ${chunk.id} belongs to video ${chunk.videoId}, not ${videoId}`)
+      if (chunk.embedding && chunk.embedding.length === 0)
+        throw new EmbeddingDimensionError(`Chunk ${chunk.id} has an empty embedding`)
     }
     transaction(this.#db, () => {
       this.#deleteRows(videoId)
@@ -212,7 +231,9 @@ export class SqliteChunkIndex implements ChunkIndex {
         insertText.run(rowid, chunk.text, chunk.title, chunk.chapter?.title ?? null)
         if (chunk.embedding) {
           this.#ensureVectors(chunk.embedding.length)
-          this.#db.prepare('INSERT INTO chunk_vectors (rowid, embedding) VALUES (?, ?)').run(rowid, toFloat32Blob(chunk.embedding))
+          this.#db
+            .prepare('INSERT INTO chunk_vectors (rowid, embedding) VALUES (?, ?)')
+            .run(rowid, toFloat32Blob(chunk.embedding))
         }
       }
     })
@@ -227,7 +248,17 @@ export class SqliteChunkIndex implements ChunkIndex {
     return Number(row?.n ?? 0)
   }
 
-  async search({ text, embedding, limit, filter }: { text: string; embedding?: number[]; limit: number; filter?: SearchFilter }): Promise<ChunkHit[]> {
+  async search({
+    text,
+    embedding,
+    limit,
+    filter,
+  }: {
+    text: string
+    embedding?: number[]
+    limit: number
+    filter?: SearchFilter
+  }): Promise<ChunkHit[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
     const match = toFtsQuery(text, { languages: this.#languages })
     const plan: SearchPlan = {

@@ -121,8 +121,10 @@ function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ran
   const where = filterSql(plan.filter)
   const [text, title, chapter] = plan.weights
   const topInFts = (k: number) =>
-    prepare(db, `SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`)
-      .all(text, title, chapter, plan.match!, asInteger(k))
+    prepare(
+      db,
+      `SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`,
+    ).all(text, title, chapter, plan.match!, asInteger(k))
   // SQLite's bm25() is negative, lower is better; negate it so a higher score is better.
   const toRanked = (rows: Row[]) => rows.map((row) => ({ rowid: Number(row.rowid), score: -Number(row.rank) }))
   if (!where.sql) return toRanked(topInFts(candidates))
@@ -130,7 +132,10 @@ function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ran
   const probeSize = candidates * FILTER_PROBE_FACTOR
   const probe = topInFts(probeSize)
   const passing = new Set(
-    prepare(db, `SELECT c.rowid AS rowid FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?)) AND ${where.sql}`)
+    prepare(
+      db,
+      `SELECT c.rowid AS rowid FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?)) AND ${where.sql}`,
+    )
       .all(JSON.stringify(probe.map((row) => Number(row.rowid))), ...where.params)
       .map((row) => Number(row.rowid)),
   )
@@ -139,13 +144,12 @@ function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ran
     return toRanked(probe.filter((row) => passing.has(Number(row.rowid)))).slice(0, candidates)
   }
   const rows = prepare(
-      db,
-      `SELECT c.rowid AS rowid, bm25(chunks_fts, ?, ?, ?) AS rank
+    db,
+    `SELECT c.rowid AS rowid, bm25(chunks_fts, ?, ?, ?) AS rank
        FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
        WHERE chunks_fts MATCH ? AND ${where.sql}
        ORDER BY rank, c.rowid LIMIT ?`,
-    )
-    .all(text, title, chapter, plan.match, ...where.params, asInteger(candidates))
+  ).all(text, title, chapter, plan.match, ...where.params, asInteger(candidates))
   return toRanked(rows)
 }
 
@@ -168,19 +172,20 @@ export function runSearch(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
     let ranked: Ranked[]
     if (embedding && dimensions !== undefined) {
       if (embedding.length !== dimensions) {
-        throw new EmbeddingDimensionError(`Query embedding has ${embedding.length} dimensions; this index stores ${dimensions}`)
+        throw new EmbeddingDimensionError(
+          `Query embedding has ${embedding.length} dimensions; this index stores ${dimensions}`,
+        )
       }
       const where = filterSql(plan.filter)
       // The filter runs inside the KNN query (rowid IN …), so k counts matching chunks only.
       const params: SQLInputValue[] = [toFloat32Blob(embedding), asInteger(candidates)]
       const rows = prepare(
-          db,
-          `SELECT rowid, distance FROM chunk_vectors
+        db,
+        `SELECT rowid, distance FROM chunk_vectors
            WHERE embedding MATCH ? AND k = ?
            ${where.sql ? `AND rowid IN (SELECT c.rowid FROM chunks c WHERE ${where.sql})` : ''}
            ORDER BY distance`,
-        )
-        .all(...params, ...where.params)
+      ).all(...params, ...where.params)
       const vectorRanked = rows.map((row) => ({ rowid: Number(row.rowid), score: 0 }))
       ranked = reciprocalRankFusion([bm25, vectorRanked], (item) => String(item.rowid), plan.rrfK)
         .slice(0, limit)
@@ -190,7 +195,10 @@ export function runSearch(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
     }
     if (ranked.length === 0) return []
 
-    const rows = prepare(db, 'SELECT c.rowid AS rowid, c.* FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?))').all(JSON.stringify(ranked.map((item) => item.rowid)))
+    const rows = prepare(
+      db,
+      'SELECT c.rowid AS rowid, c.* FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?))',
+    ).all(JSON.stringify(ranked.map((item) => item.rowid)))
     const byRowid = new Map(rows.map((row) => [Number(row.rowid), row]))
     return ranked.flatMap(({ rowid, score }) => {
       const row = byRowid.get(rowid)

@@ -32,13 +32,23 @@ describe('SqliteDocumentStore', () => {
       channel_id TEXT, channel TEXT, published_at TEXT, duration_seconds REAL, language TEXT, status TEXT NOT NULL, stages TEXT NOT NULL,
       transcript TEXT, chunk_count INTEGER NOT NULL DEFAULT 0, error TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL) STRICT;
       PRAGMA user_version = 1;`)
-    const stages = JSON.stringify({ download: { status: 'done', updatedAt: 't' }, transcribe: { status: 'pending', updatedAt: 't' }, index: { status: 'pending', updatedAt: 't' } })
-    old.prepare(`INSERT INTO videos (video_id, url, status, stages, created_at, updated_at) VALUES ('old', 'u', 'queued', ?, 't', 't')`).run(stages)
+    const stages = JSON.stringify({
+      download: { status: 'done', updatedAt: 't' },
+      transcribe: { status: 'pending', updatedAt: 't' },
+      index: { status: 'pending', updatedAt: 't' },
+    })
+    old
+      .prepare(
+        `INSERT INTO videos (video_id, url, status, stages, created_at, updated_at) VALUES ('old', 'u', 'queued', ?, 't', 't')`,
+      )
+      .run(stages)
     old.close()
 
     const store = new SqliteDocumentStore({ path: file })
     expect((await store.getVideo('old'))?.stages.download.status).toBe('done')
-    await store.updateVideo('old', 'transcribe', 'running', { audio: { segmentCount: 2, seconds: 60, segmentsDone: [], secondsDone: 0 } })
+    await store.updateVideo('old', 'transcribe', 'running', {
+      audio: { segmentCount: 2, seconds: 60, segmentsDone: [], secondsDone: 0 },
+    })
     expect((await store.recordTranscribedSegment('old', { index: 1, seconds: 30 }))?.audio?.segmentsDone).toEqual([1])
     await store.close()
     const reopened = new DatabaseSync(file)
@@ -61,10 +71,20 @@ describe('SqliteDocumentStore', () => {
       CREATE INDEX videos_by_created ON videos (created_at DESC, video_id);
       CREATE INDEX videos_by_channel ON videos (channel_id, created_at DESC, video_id);
       PRAGMA user_version = 2;`)
-    const stages = JSON.stringify({ download: { status: 'done', updatedAt: 't' }, transcribe: { status: 'done', updatedAt: 't' }, index: { status: 'done', updatedAt: 't' } })
-    old.prepare(`INSERT INTO jobs (job_id, url, discovered, created_at, updated_at) VALUES ('j1', 'u', 1, 't', 't')`).run()
+    const stages = JSON.stringify({
+      download: { status: 'done', updatedAt: 't' },
+      transcribe: { status: 'done', updatedAt: 't' },
+      index: { status: 'done', updatedAt: 't' },
+    })
+    old
+      .prepare(`INSERT INTO jobs (job_id, url, discovered, created_at, updated_at) VALUES ('j1', 'u', 1, 't', 't')`)
+      .run()
     old.prepare(`INSERT INTO job_videos (job_id, video_id) VALUES ('j1', 'old')`).run()
-    old.prepare(`INSERT INTO videos (video_id, url, channel_id, status, stages, chunk_count, created_at, updated_at) VALUES ('old', 'u', 'UC1', 'indexed', ?, 3, 't', 't')`).run(stages)
+    old
+      .prepare(
+        `INSERT INTO videos (video_id, url, channel_id, status, stages, chunk_count, created_at, updated_at) VALUES ('old', 'u', 'UC1', 'indexed', ?, 3, 't', 't')`,
+      )
+      .run(stages)
     old.close()
 
     const store = new SqliteDocumentStore({ path: file })
@@ -76,12 +96,30 @@ describe('SqliteDocumentStore', () => {
     expect(video?.handoff).toBeUndefined()
     expect(video && ['liveStatus', 'skipReason', 'chapters'].filter((field) => field in video)).toEqual([])
     const chapters = [{ title: 'Intro', start: 0, end: 12.5 }]
-    expect(await store.updateVideo('old', 'index', 'done', { chapters, liveStatus: 'was_live' })).toMatchObject({ chapters, liveStatus: 'was_live' })
+    expect(await store.updateVideo('old', 'index', 'done', { chapters, liveStatus: 'was_live' })).toMatchObject({
+      chapters,
+      liveStatus: 'was_live',
+    })
     expect((await store.resetVideo('old'))?.generation).toBe(1)
     expect((await store.updateVideo('old', 'index', 'done', { availability: 'private' }))?.availability).toBe('private')
-    expect((await store.upsertChannel({ channelId: 'UC1', url: 'u', listUrl: 'l', intervalSeconds: 60, defaults: CHANNEL_DEFAULTS, nextSyncAt: '2030-01-01T00:00:00.000Z' })).created).toBe(true)
-    expect(await store.claimDueChannels(new Date('2030-01-01T00:00:00.000Z'), new Date('2030-01-01T00:10:00.000Z'), 5)).toHaveLength(1)
-    expect(await store.reserveHostRequest('www.youtube.com', { now: new Date(0), spacingMs: 1000 })).toEqual({ at: new Date(0).toISOString() })
+    expect(
+      (
+        await store.upsertChannel({
+          channelId: 'UC1',
+          url: 'u',
+          listUrl: 'l',
+          intervalSeconds: 60,
+          defaults: CHANNEL_DEFAULTS,
+          nextSyncAt: '2030-01-01T00:00:00.000Z',
+        })
+      ).created,
+    ).toBe(true)
+    expect(
+      await store.claimDueChannels(new Date('2030-01-01T00:00:00.000Z'), new Date('2030-01-01T00:10:00.000Z'), 5),
+    ).toHaveLength(1)
+    expect(await store.reserveHostRequest('www.youtube.com', { now: new Date(0), spacingMs: 1000 })).toEqual({
+      at: new Date(0).toISOString(),
+    })
     await store.close()
     const reopened = new DatabaseSync(file)
     expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 5 })
@@ -106,12 +144,27 @@ describe('SqliteDocumentStore', () => {
     const file = freshFile()
     const one = new SqliteDocumentStore({ path: file })
     const two = new SqliteDocumentStore({ path: file })
-    for (let i = 0; i < 6; i++) await one.upsertChannel({ channelId: `UC${i}`, url: 'u', listUrl: 'l', intervalSeconds: 60, defaults: CHANNEL_DEFAULTS, nextSyncAt: '2030-01-01T00:00:00.000Z' })
+    for (let i = 0; i < 6; i++)
+      await one.upsertChannel({
+        channelId: `UC${i}`,
+        url: 'u',
+        listUrl: 'l',
+        intervalSeconds: 60,
+        defaults: CHANNEL_DEFAULTS,
+        nextSyncAt: '2030-01-01T00:00:00.000Z',
+      })
     const now = new Date('2030-01-01T00:00:00.000Z')
     const lease = new Date('2030-01-01T00:10:00.000Z')
     const claims = await Promise.all([one, two, one, two].map((store) => store.claimDueChannels(now, lease, 2)))
-    expect(claims.flat().map((channel) => channel.channelId).sort()).toEqual(['UC0', 'UC1', 'UC2', 'UC3', 'UC4', 'UC5'])
-    const slots = await Promise.all([one, two, one, two].map((store) => store.reserveHostRequest('h', { now, spacingMs: 250 })))
+    expect(
+      claims
+        .flat()
+        .map((channel) => channel.channelId)
+        .sort(),
+    ).toEqual(['UC0', 'UC1', 'UC2', 'UC3', 'UC4', 'UC5'])
+    const slots = await Promise.all(
+      [one, two, one, two].map((store) => store.reserveHostRequest('h', { now, spacingMs: 250 })),
+    )
     expect(slots.map((slot) => Date.parse(slot.at) - now.getTime()).sort((a, b) => a - b)).toEqual([0, 250, 500, 750])
     await Promise.all([one.close(), two.close()])
   })
@@ -131,7 +184,7 @@ describe('SqliteDocumentStore', () => {
     await second.close()
   })
 
-  it('sees another connection\'s writes at once (two processes sharing the file)', async () => {
+  it("sees another connection's writes at once (two processes sharing the file)", async () => {
     const file = freshFile()
     const writer = new SqliteDocumentStore({ path: file })
     const reader = new SqliteDocumentStore({ path: file })
@@ -150,7 +203,10 @@ describe('SqliteDocumentStore', () => {
 
   it('does not move updatedAt when a replayed write changes nothing', async () => {
     let tick = 0
-    const store = new SqliteDocumentStore({ path: freshFile(), now: () => new Date(Date.UTC(2030, 0, 1, 0, 0, tick++)) })
+    const store = new SqliteDocumentStore({
+      path: freshFile(),
+      now: () => new Date(Date.UTC(2030, 0, 1, 0, 0, tick++)),
+    })
     await store.createJob({ jobId: 'j1', url: 'u' })
     await store.addJobVideos('j1', ['a'])
     await store.markJobDiscovered('j1')

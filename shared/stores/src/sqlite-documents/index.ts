@@ -5,7 +5,14 @@ import type { DatabaseSync } from 'node:sqlite'
 import { decodeCursor, encodeCursor } from '../cursor/index.ts'
 import { type LinkedVideoFacts, summarizeJob } from '../job-summary/index.ts'
 import { STAGES, videoStatus } from '../video-status/index.ts'
-import { type ChannelOptions, changedChannelOptions, type HostState, isoTimestamp, newChannel, nextHostSlot } from '../channel-sync/index.ts'
+import {
+  type ChannelOptions,
+  changedChannelOptions,
+  type HostState,
+  isoTimestamp,
+  newChannel,
+  nextHostSlot,
+} from '../channel-sync/index.ts'
 import type {
   Channel,
   WorkInProgress,
@@ -240,7 +247,9 @@ function toChannel(row: Row): Channel {
 }
 
 /** The ChannelOptions fields and their columns, with how each is stored. */
-const CHANNEL_COLUMNS: { [K in keyof ChannelOptions]-?: [string, (value: NonNullable<ChannelOptions[K]>) => string | number] } = {
+const CHANNEL_COLUMNS: {
+  [K in keyof ChannelOptions]-?: [string, (value: NonNullable<ChannelOptions[K]>) => string | number]
+} = {
   url: ['url', (value) => value],
   listUrl: ['list_url', (value) => value],
   title: ['title', (value) => value],
@@ -273,7 +282,9 @@ export class SqliteDocumentStore implements DocumentStore {
         }
         // An existing file is migrated before SCHEMA runs, so its new indexes find their columns.
         const existing = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'videos'").get()
-        if (existing) for (let version = Math.max(user_version, 1); version < SCHEMA_VERSION; version++) this.#db.exec(MIGRATIONS[version]!)
+        if (existing)
+          for (let version = Math.max(user_version, 1); version < SCHEMA_VERSION; version++)
+            this.#db.exec(MIGRATIONS[version]!)
         this.#db.exec(SCHEMA)
         this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
       })
@@ -287,7 +298,17 @@ export class SqliteDocumentStore implements DocumentStore {
     return this.#now().toISOString()
   }
 
-  async createJob({ jobId, url, language, force = false }: { jobId: string; url: string; language?: string; force?: boolean }): Promise<Job> {
+  async createJob({
+    jobId,
+    url,
+    language,
+    force = false,
+  }: {
+    jobId: string
+    url: string
+    language?: string
+    force?: boolean
+  }): Promise<Job> {
     const at = this.#timestamp()
     this.#db
       .prepare(
@@ -316,7 +337,9 @@ export class SqliteDocumentStore implements DocumentStore {
            WHERE jv.job_id = ? ORDER BY jv.rowid`,
         )
         .all(jobId)
-      const videos = links.map((link): LinkedVideoFacts | undefined => (link.video_id === null ? undefined : toVideo(link)))
+      const videos = links.map((link): LinkedVideoFacts | undefined =>
+        link.video_id === null ? undefined : toVideo(link),
+      )
       const summary = summarizeJob(
         { discovered: row.discovered === 1, error: optionalString(row.error), updatedAt: String(row.updated_at) },
         videos,
@@ -339,7 +362,9 @@ export class SqliteDocumentStore implements DocumentStore {
   async listUndiscoveredJobs({ before, limit }: { before: Date; limit: number }): Promise<Job[]> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
     const rows = this.#db
-      .prepare('SELECT job_id FROM jobs WHERE discovered = 0 AND error IS NULL AND updated_at < ? ORDER BY updated_at, job_id LIMIT ?')
+      .prepare(
+        'SELECT job_id FROM jobs WHERE discovered = 0 AND error IS NULL AND updated_at < ? ORDER BY updated_at, job_id LIMIT ?',
+      )
       .all(isoTimestamp(before, 'before'), asInteger(limit))
     return rows.map((row) => this.#readJob(String(row.job_id))).filter((job): job is Job => job !== undefined)
   }
@@ -356,11 +381,15 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async markJobDiscovered(jobId: string): Promise<void> {
-    this.#db.prepare('UPDATE jobs SET discovered = 1, updated_at = ? WHERE job_id = ? AND discovered = 0').run(this.#timestamp(), jobId)
+    this.#db
+      .prepare('UPDATE jobs SET discovered = 1, updated_at = ? WHERE job_id = ? AND discovered = 0')
+      .run(this.#timestamp(), jobId)
   }
 
   async failJob(jobId: string, message: string): Promise<void> {
-    this.#db.prepare('UPDATE jobs SET error = ?, updated_at = ? WHERE job_id = ? AND error IS NOT ?').run(message, this.#timestamp(), jobId, message)
+    this.#db
+      .prepare('UPDATE jobs SET error = ?, updated_at = ? WHERE job_id = ? AND error IS NOT ?')
+      .run(message, this.#timestamp(), jobId, message)
   }
 
   async insertVideo(video: NewVideo): Promise<{ created: boolean; video: Video }> {
@@ -396,7 +425,15 @@ export class SqliteDocumentStore implements DocumentStore {
     return row ? toVideo(row) : undefined
   }
 
-  async listVideos({ channelId, limit, cursor }: { channelId?: string; limit: number; cursor?: string }): Promise<Page<Video>> {
+  async listVideos({
+    channelId,
+    limit,
+    cursor,
+  }: {
+    channelId?: string
+    limit: number
+    cursor?: string
+  }): Promise<Page<Video>> {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
     const where: string[] = []
     const params: (string | bigint)[] = []
@@ -434,7 +471,9 @@ export class SqliteDocumentStore implements DocumentStore {
     const where = generation === undefined ? 'video_id = ?' : 'video_id = ? AND generation = ?'
     const keys = generation === undefined ? [videoId] : [videoId, generation]
     // One statement: the stage state and the fields land together or not at all.
-    const row = this.#db.prepare(`UPDATE videos SET ${sets.join(', ')} WHERE ${where} RETURNING *`).get(...params, ...keys)
+    const row = this.#db
+      .prepare(`UPDATE videos SET ${sets.join(', ')} WHERE ${where} RETURNING *`)
+      .get(...params, ...keys)
     return row ? toVideo(row) : undefined
   }
 
@@ -450,7 +489,10 @@ export class SqliteDocumentStore implements DocumentStore {
       if (other !== stage) states.push([other, { status, updatedAt: at }])
     }
     const sets = [`stages = json_set(stages, ${states.map(() => '?, json(?)').join(', ')})`, 'updated_at = ?']
-    const params: (string | number | null)[] = [...states.flatMap(([name, value]) => [`$.${name}`, JSON.stringify(value)]), at]
+    const params: (string | number | null)[] = [
+      ...states.flatMap(([name, value]) => [`$.${name}`, JSON.stringify(value)]),
+      at,
+    ]
     this.#fieldSets(update, sets, params)
     return { sets, params }
   }
@@ -465,11 +507,17 @@ export class SqliteDocumentStore implements DocumentStore {
     }
   }
 
-  async patchVideo(videoId: string, generation: number, update: Pick<VideoUpdate, 'handoff' | 'redrives'>): Promise<Video | undefined> {
+  async patchVideo(
+    videoId: string,
+    generation: number,
+    update: Pick<VideoUpdate, 'handoff' | 'redrives'>,
+  ): Promise<Video | undefined> {
     const sets = ['updated_at = ?']
     const params: (string | number | null)[] = [this.#timestamp()]
     this.#fieldSets({ handoff: update.handoff, redrives: update.redrives }, sets, params)
-    const row = this.#db.prepare(`UPDATE videos SET ${sets.join(', ')} WHERE video_id = ? AND generation = ? RETURNING *`).get(...params, videoId, generation)
+    const row = this.#db
+      .prepare(`UPDATE videos SET ${sets.join(', ')} WHERE video_id = ? AND generation = ? RETURNING *`)
+      .get(...params, videoId, generation)
     return row ? toVideo(row) : undefined
   }
 
@@ -485,7 +533,10 @@ export class SqliteDocumentStore implements DocumentStore {
       .map(toVideo)
   }
 
-  async recordTranscribedSegment(videoId: string, { index, seconds }: { index: number; seconds: number }): Promise<Video | undefined> {
+  async recordTranscribedSegment(
+    videoId: string,
+    { index, seconds }: { index: number; seconds: number },
+  ): Promise<Video | undefined> {
     return transaction(this.#db, () => {
       const row = this.#db.prepare('SELECT * FROM videos WHERE video_id = ?').get(videoId)
       if (!row) return undefined
@@ -504,7 +555,13 @@ export class SqliteDocumentStore implements DocumentStore {
     })
   }
 
-  async claimStage(videoId: string, stage: Stage, from: StageStatus, to: StageStatus, update: VideoUpdate = {}): Promise<boolean> {
+  async claimStage(
+    videoId: string,
+    stage: Stage,
+    from: StageStatus,
+    to: StageStatus,
+    update: VideoUpdate = {},
+  ): Promise<boolean> {
     if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
     const { sets, params } = this.#stageSets(stage, to, update)
     // One conditional statement: of racing callers, only the first still finds `from`.
@@ -551,7 +608,9 @@ export class SqliteDocumentStore implements DocumentStore {
         sets.push(`${column} = ?`)
         params.push(encode(value))
       }
-      const updated = this.#db.prepare(`UPDATE channels SET ${sets.join(', ')} WHERE channel_id = ? RETURNING *`).get(...params, fresh.channelId)
+      const updated = this.#db
+        .prepare(`UPDATE channels SET ${sets.join(', ')} WHERE channel_id = ? RETURNING *`)
+        .get(...params, fresh.channelId)
       return { created: false, channel: toChannel(updated!) }
     })
   }
@@ -578,7 +637,9 @@ export class SqliteDocumentStore implements DocumentStore {
       const due = this.#db
         .prepare('SELECT channel_id FROM channels WHERE next_sync_at <= ? ORDER BY next_sync_at, channel_id LIMIT ?')
         .all(nowIso, asInteger(limit))
-      const claim = this.#db.prepare('UPDATE channels SET next_sync_at = ?, updated_at = ? WHERE channel_id = ? RETURNING *')
+      const claim = this.#db.prepare(
+        'UPDATE channels SET next_sync_at = ?, updated_at = ? WHERE channel_id = ? RETURNING *',
+      )
       return due.map((row) => toChannel(claim.get(lease, nowIso, String(row.channel_id))!))
     })
   }
@@ -629,7 +690,9 @@ export class SqliteDocumentStore implements DocumentStore {
       const { slot, reserve } = nextHostSlot(state, now, spacingMs)
       if (reserve !== undefined) {
         this.#db
-          .prepare('INSERT INTO hosts (host, last_slot) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET last_slot = excluded.last_slot')
+          .prepare(
+            'INSERT INTO hosts (host, last_slot) VALUES (?, ?) ON CONFLICT (host) DO UPDATE SET last_slot = excluded.last_slot',
+          )
           .run(host, reserve)
       }
       return slot
@@ -648,7 +711,9 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async hostBackoff(host: string, now: Date): Promise<HostBackoff | undefined> {
-    const row = this.#db.prepare('SELECT backoff_until, backoff_reason FROM hosts WHERE host = ? AND backoff_until > ?').get(host, isoTimestamp(now, 'now'))
+    const row = this.#db
+      .prepare('SELECT backoff_until, backoff_reason FROM hosts WHERE host = ? AND backoff_until > ?')
+      .get(host, isoTimestamp(now, 'now'))
     if (!row) return undefined
     const reason = optionalString(row.backoff_reason)
     return { until: String(row.backoff_until), ...(reason === undefined ? {} : { reason }) }
@@ -681,7 +746,12 @@ export class SqliteDocumentStore implements DocumentStore {
     this.#db.exec('BEGIN')
     try {
       const videos = this.#db
-        .prepare(STAGES.map((stage) => `SELECT '${stage}' AS stage, json_extract(stages, '$.${stage}.status') AS status, count(*) AS count FROM videos GROUP BY 2`).join(' UNION ALL '))
+        .prepare(
+          STAGES.map(
+            (stage) =>
+              `SELECT '${stage}' AS stage, json_extract(stages, '$.${stage}.status') AS status, count(*) AS count FROM videos GROUP BY 2`,
+          ).join(' UNION ALL '),
+        )
         .all()
         .map((row) => ({ stage: row.stage as Stage, status: row.status as StageStatus, count: Number(row.count) }))
       // A job is active while discovery is pending or a linked video (or a link to a video not

@@ -30,7 +30,12 @@ describe('transaction', () => {
         throw new Error('boom')
       }),
     ).toThrow('boom')
-    expect(db.prepare('SELECT k FROM t').all().map((row) => row.k)).toEqual(['a'])
+    expect(
+      db
+        .prepare('SELECT k FROM t')
+        .all()
+        .map((row) => row.k),
+    ).toEqual(['a'])
     expect(db.isTransaction).toBe(false)
     db.close()
   })

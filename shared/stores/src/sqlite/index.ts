@@ -20,7 +20,11 @@ export interface OpenDatabaseOptions {
  * @example
  * const db = openDatabase({ path: '.youtube-rag/documents.sqlite' })
  */
-export function openDatabase({ path: file, busyTimeoutMs = 5000, allowExtension = false }: OpenDatabaseOptions): DatabaseSync {
+export function openDatabase({
+  path: file,
+  busyTimeoutMs = 5000,
+  allowExtension = false,
+}: OpenDatabaseOptions): DatabaseSync {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
   const db = new DatabaseSync(file, { allowExtension, timeout: busyTimeoutMs })
   // busy_timeout before journal_mode: switching to WAL itself takes a lock.

@@ -76,8 +76,10 @@ class QdrantError extends Error {
 }
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value)
-const asList = (value: unknown): unknown[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value])
-const isSparse = (value: unknown): value is SparseVector => isObject(value) && Array.isArray(value.indices) && Array.isArray(value.values)
+const asList = (value: unknown): unknown[] =>
+  value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]
+const isSparse = (value: unknown): value is SparseVector =>
+  isObject(value) && Array.isArray(value.indices) && Array.isArray(value.values)
 const unsupported = (what: string) => new QdrantError(400, `Not supported by the fake Qdrant: ${what}`)
 
 /** Numbers compare as numbers; RFC 3339 strings as instants (what a datetime range does). */
@@ -105,9 +107,15 @@ function conditionHolds(point: Point, condition: unknown): boolean {
   if (isObject(range)) {
     const actual = comparable(value)
     if (actual === undefined) return false
-    const bound = (name: string) => (range[name] === undefined || range[name] === null ? undefined : comparable(range[name]))
+    const bound = (name: string) =>
+      range[name] === undefined || range[name] === null ? undefined : comparable(range[name])
     const [gt, gte, lt, lte] = ['gt', 'gte', 'lt', 'lte'].map(bound)
-    return (gt === undefined || actual > gt) && (gte === undefined || actual >= gte) && (lt === undefined || actual < lt) && (lte === undefined || actual <= lte)
+    return (
+      (gt === undefined || actual > gt) &&
+      (gte === undefined || actual >= gte) &&
+      (lt === undefined || actual < lt) &&
+      (lte === undefined || actual <= lte)
+    )
   }
   throw unsupported(`condition ${JSON.stringify(condition)}`)
 }
@@ -161,7 +169,9 @@ function nearest(collection: Collection, request: Json): Scored[] {
   if (isSparse(query)) {
     const config = collection.sparseVectors[using]
     if (!config) throw new QdrantError(400, `Wrong input: Not existing vector name error: ${using}`)
-    const weights = query.indices.map((index, i) => (query.values[i] ?? 0) * (config.modifier === 'idf' ? idf(collection, using, index) : 1))
+    const weights = query.indices.map(
+      (index, i) => (query.values[i] ?? 0) * (config.modifier === 'idf' ? idf(collection, using, index) : 1),
+    )
     for (const point of collection.points.values()) {
       const vector = point.vector[using]
       if (!isSparse(vector) || !filterHolds(point, request.filter)) continue
@@ -179,7 +189,11 @@ function nearest(collection: Collection, request: Json): Scored[] {
   } else if (Array.isArray(query) && query.every((x) => typeof x === 'number')) {
     const config = collection.vectors[using]
     if (!config) throw new QdrantError(400, `Wrong input: Not existing vector name error: ${using}`)
-    if (query.length !== config.size) throw new QdrantError(400, `Wrong input: Vector dimension error: expected dim: ${config.size}, got ${query.length}`)
+    if (query.length !== config.size)
+      throw new QdrantError(
+        400,
+        `Wrong input: Vector dimension error: expected dim: ${config.size}, got ${query.length}`,
+      )
     for (const point of collection.points.values()) {
       const vector = point.vector[using]
       if (!Array.isArray(vector) || !filterHolds(point, request.filter)) continue
@@ -210,7 +224,8 @@ function runQuery(collection: Collection, request: Json): Scored[] {
   if (prefetches.length === 0) return nearest(collection, request)
   const query = request.query
   if (!isObject(query) || query.fusion !== 'rrf') throw unsupported(`query ${JSON.stringify(query)} over prefetches`)
-  if (request.using !== undefined) throw new QdrantError(400, "Fusion queries cannot be combined with the 'using' field.")
+  if (request.using !== undefined)
+    throw new QdrantError(400, "Fusion queries cannot be combined with the 'using' field.")
   const lists = prefetches.map((prefetch) => {
     if (!isObject(prefetch)) throw new QdrantError(400, 'Format error in JSON body: prefetch must be an object')
     return runQuery(collection, prefetch)
@@ -228,15 +243,23 @@ function storePoint(collection: Collection, raw: unknown): Point {
   const vector: Record<string, StoredVector> = {}
   for (const [name, value] of Object.entries(raw.vector)) {
     if (isSparse(value)) {
-      if (!collection.sparseVectors[name]) throw new QdrantError(400, `Wrong input: Not existing vector name error: ${name}`)
+      if (!collection.sparseVectors[name])
+        throw new QdrantError(400, `Wrong input: Not existing vector name error: ${name}`)
       if (value.indices.length !== value.values.length || new Set(value.indices).size !== value.indices.length) {
-        throw new QdrantError(400, `Validation error in JSON body: sparse vector ${name} must have unique indices, one value each`)
+        throw new QdrantError(
+          400,
+          `Validation error in JSON body: sparse vector ${name} must have unique indices, one value each`,
+        )
       }
       vector[name] = { indices: [...value.indices], values: [...value.values] }
     } else if (Array.isArray(value)) {
       const config = collection.vectors[name]
       if (!config) throw new QdrantError(400, `Wrong input: Not existing vector name error: ${name}`)
-      if (value.length !== config.size) throw new QdrantError(400, `Wrong input: Vector dimension error: expected dim: ${config.size}, got ${value.length}`)
+      if (value.length !== config.size)
+        throw new QdrantError(
+          400,
+          `Wrong input: Vector dimension error: expected dim: ${config.size}, got ${value.length}`,
+        )
       vector[name] = value.map(Number)
     } else {
       throw unsupported(`vector ${name}`)
@@ -251,11 +274,21 @@ function collectionInfo(collection: Collection): Json {
     optimizer_status: 'ok',
     points_count: collection.points.size,
     segments_count: 1,
-    config: { params: { vectors: collection.vectors, sparse_vectors: collection.sparseVectors, shard_number: 1, replication_factor: 1 } },
+    config: {
+      params: {
+        vectors: collection.vectors,
+        sparse_vectors: collection.sparseVectors,
+        shard_number: 1,
+        replication_factor: 1,
+      },
+    },
     payload_schema: Object.fromEntries(
       Object.entries(collection.payloadSchema).map(([field, type]) => [
         field,
-        { data_type: type, points: [...collection.points.values()].filter((point) => point.payload[field] !== undefined).length },
+        {
+          data_type: type,
+          points: [...collection.points.values()].filter((point) => point.payload[field] !== undefined).length,
+        },
       ]),
     ),
   }
@@ -281,7 +314,8 @@ export async function startFakeQdrant(): Promise<RunningFakeQdrant> {
   let operationId = 0
 
   const handle = (method: string, path: string, body: unknown): { status: number; result: unknown } => {
-    if (method === 'GET' && path === '/') return { status: 200, result: { title: 'qdrant - vector search engine (fake)', version: '1.15.0' } }
+    if (method === 'GET' && path === '/')
+      return { status: 200, result: { title: 'qdrant - vector search engine (fake)', version: '1.15.0' } }
     const match = /^\/collections\/([^/]+)(\/.*)?$/.exec(path)
     if (!match) throw new QdrantError(404, `Not found: ${path}`)
     const name = decodeURIComponent(match[1]!)
@@ -296,7 +330,9 @@ export async function startFakeQdrant(): Promise<RunningFakeQdrant> {
       if (!isObject(vectors) || 'size' in vectors) throw unsupported('an unnamed vector (only named vectors)')
       collections.set(name, {
         vectors: structuredClone(vectors) as Collection['vectors'],
-        sparseVectors: structuredClone(isObject(json.sparse_vectors) ? json.sparse_vectors : {}) as Collection['sparseVectors'],
+        sparseVectors: structuredClone(
+          isObject(json.sparse_vectors) ? json.sparse_vectors : {},
+        ) as Collection['sparseVectors'],
         payloadSchema: {},
         points: new Map(),
       })
@@ -307,7 +343,8 @@ export async function startFakeQdrant(): Promise<RunningFakeQdrant> {
     if (method === 'GET' && rest === '') return { status: 200, result: collectionInfo(collection) }
     if (method === 'PUT' && rest === '/index') {
       const schema = isObject(json.field_schema) ? json.field_schema.type : json.field_schema
-      if (typeof json.field_name !== 'string' || typeof schema !== 'string') throw new QdrantError(400, 'Format error in JSON body: field_name and field_schema are required')
+      if (typeof json.field_name !== 'string' || typeof schema !== 'string')
+        throw new QdrantError(400, 'Format error in JSON body: field_name and field_schema are required')
       collection.payloadSchema[json.field_name] = schema
       return { status: 200, result: updated(++operationId) }
     }
@@ -319,14 +356,20 @@ export async function startFakeQdrant(): Promise<RunningFakeQdrant> {
       return { status: 200, result: updated(++operationId) }
     }
     if (method === 'POST' && rest === '/points/delete') {
-      const selected = json.filter !== undefined
-        ? [...collection.points.values()].filter((point) => filterHolds(point, json.filter)).map((point) => String(point.id))
-        : asList(json.points).map(String)
+      const selected =
+        json.filter !== undefined
+          ? [...collection.points.values()]
+              .filter((point) => filterHolds(point, json.filter))
+              .map((point) => String(point.id))
+          : asList(json.points).map(String)
       for (const id of selected) collection.points.delete(id)
       return { status: 200, result: updated(++operationId) }
     }
     if (method === 'POST' && rest === '/points/count') {
-      return { status: 200, result: { count: [...collection.points.values()].filter((point) => filterHolds(point, json.filter)).length } }
+      return {
+        status: 200,
+        result: { count: [...collection.points.values()].filter((point) => filterHolds(point, json.filter)).length },
+      }
     }
     if (method === 'POST' && rest === '/points/query') {
       const points = runQuery(collection, json).map(({ point, score }) => ({
@@ -347,7 +390,12 @@ export async function startFakeQdrant(): Promise<RunningFakeQdrant> {
       const started = performance.now()
       const url = new URL(req.url ?? '/', 'http://fake')
       const text = Buffer.concat(chunks).toString('utf8')
-      const record: FakeQdrantRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), body: undefined }
+      const record: FakeQdrantRequest = {
+        method: req.method ?? '',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        body: undefined,
+      }
       requests.push(record)
       let status: number
       let payload: unknown
@@ -366,7 +414,10 @@ export async function startFakeQdrant(): Promise<RunningFakeQdrant> {
         payload = record.path === '/' ? answer.result : { result: answer.result, status: 'ok', time }
       } catch (error) {
         status = error instanceof QdrantError ? error.status : 500
-        payload = { status: { error: error instanceof Error ? error.message : String(error) }, time: (performance.now() - started) / 1000 }
+        payload = {
+          status: { error: error instanceof Error ? error.message : String(error) },
+          time: (performance.now() - started) / 1000,
+        }
       }
       res.writeHead(status, { 'content-type': 'application/json' })
       res.end(JSON.stringify(payload))

@@ -50,7 +50,9 @@ function letS3rverUseDes(): void {
   type Make = (algorithm: string, key: crypto.CipherKey, iv: crypto.BinaryLike | null, options?: unknown) => unknown
   const wrap = (make: Make): Make =>
     function (this: unknown, algorithm, key, iv, options) {
-      return algorithm === 'des' ? make.call(this, 'des-ede-cbc', asDesEde(key), iv, options) : make.call(this, algorithm, key, iv, options)
+      return algorithm === 'des'
+        ? make.call(this, 'des-ede-cbc', asDesEde(key), iv, options)
+        : make.call(this, algorithm, key, iv, options)
     }
   target.createCipheriv = wrap(createCipheriv as unknown as Make)
   target.createDecipheriv = wrap(createDecipheriv as unknown as Make)

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { analyzeQuery, hasStopWords, stem, stopWords, tokenize, wordForms, words } from './index.ts'
 
-const wordsOf = (text: string, languages?: string[]) => analyzeQuery(text, languages ? { languages } : {}).map((term) => term.word)
+const wordsOf = (text: string, languages?: string[]) =>
+  analyzeQuery(text, languages ? { languages } : {}).map((term) => term.word)
 
 describe('words and tokenize', () => {
   it('fold case and Latin diacritics and cut on anything but letters and digits', () => {

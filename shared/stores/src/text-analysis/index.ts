@@ -19,7 +19,8 @@ import { stemmer } from 'stemmer'
  * package out and copy it beside them (scripts/images/bundle.mjs), so it stays out of start-up.
  */
 let lists: Record<string, unknown> | undefined
-const stopwordLists = (): Record<string, unknown> => (lists ??= createRequire(import.meta.url)('stopword') as Record<string, unknown>)
+const stopwordLists = (): Record<string, unknown> =>
+  (lists ??= createRequire(import.meta.url)('stopword') as Record<string, unknown>)
 
 /** Letters, digits and combining marks, like unicode61's token characters; marks keep non-Latin words whole. */
 const WORD = /[\p{L}\p{N}\p{M}]+/gu
@@ -90,12 +91,67 @@ export function wordForms(word: string): string[] {
 
 /** ISO 639-1 codes to the stopword package's list names (ISO 639-3, with its variants). */
 const STOPWORD_LISTS: Record<string, string> = {
-  af: 'afr', ar: 'ara', bg: 'bul', bn: 'ben', br: 'bre', ca: 'cat', cs: 'ces', da: 'dan', de: 'deu', el: 'ell',
-  en: 'eng', eo: 'epo', es: 'spa', et: 'est', eu: 'eus', fa: 'fas', fi: 'fin', fr: 'fra', ga: 'gle', gl: 'glg',
-  gu: 'guj', ha: 'hau', he: 'heb', hi: 'hin', hr: 'hrv', hu: 'hun', hy: 'hye', id: 'ind', it: 'ita', ja: 'jpn',
-  ko: 'kor', ku: 'kur', la: 'lat', lt: 'lit', lv: 'lav', mr: 'mar', ms: 'msa', my: 'mya', nb: 'nob', nl: 'nld',
-  no: 'nob', pa: 'panGu', pl: 'pol', pt: 'por', ro: 'ron', ru: 'rus', sk: 'slk', sl: 'slv', so: 'som', st: 'sot',
-  sv: 'swe', sw: 'swa', th: 'tha', tl: 'tgl', tr: 'tur', uk: 'ukr', ur: 'urd', vi: 'vie', yo: 'yor', zh: 'zho', zu: 'zul',
+  af: 'afr',
+  ar: 'ara',
+  bg: 'bul',
+  bn: 'ben',
+  br: 'bre',
+  ca: 'cat',
+  cs: 'ces',
+  da: 'dan',
+  de: 'deu',
+  el: 'ell',
+  en: 'eng',
+  eo: 'epo',
+  es: 'spa',
+  et: 'est',
+  eu: 'eus',
+  fa: 'fas',
+  fi: 'fin',
+  fr: 'fra',
+  ga: 'gle',
+  gl: 'glg',
+  gu: 'guj',
+  ha: 'hau',
+  he: 'heb',
+  hi: 'hin',
+  hr: 'hrv',
+  hu: 'hun',
+  hy: 'hye',
+  id: 'ind',
+  it: 'ita',
+  ja: 'jpn',
+  ko: 'kor',
+  ku: 'kur',
+  la: 'lat',
+  lt: 'lit',
+  lv: 'lav',
+  mr: 'mar',
+  ms: 'msa',
+  my: 'mya',
+  nb: 'nob',
+  nl: 'nld',
+  no: 'nob',
+  pa: 'panGu',
+  pl: 'pol',
+  pt: 'por',
+  ro: 'ron',
+  ru: 'rus',
+  sk: 'slk',
+  sl: 'slv',
+  so: 'som',
+  st: 'sot',
+  sv: 'swe',
+  sw: 'swa',
+  th: 'tha',
+  tl: 'tgl',
+  tr: 'tur',
+  uk: 'ukr',
+  ur: 'urd',
+  vi: 'vie',
+  yo: 'yor',
+  zh: 'zho',
+  zu: 'zul',
 }
 
 /**
@@ -104,7 +160,28 @@ const STOPWORD_LISTS: Record<string, string> = {
  * apostrophe ("what's" → "what" "s", "don't" → "don" "t").
  */
 const EXTRA_STOP_WORDS: Record<string, string[]> = {
-  eng: ['does', 'doing', 'done', 'when', 'why', 'whom', 'whose', 'its', 'itself', 'herself', 'yourself', 'ourselves', 'themselves', 's', 't', 'd', 'll', 're', 've', 'm'],
+  eng: [
+    'does',
+    'doing',
+    'done',
+    'when',
+    'why',
+    'whom',
+    'whose',
+    'its',
+    'itself',
+    'herself',
+    'yourself',
+    'ourselves',
+    'themselves',
+    's',
+    't',
+    'd',
+    'll',
+    're',
+    've',
+    'm',
+  ],
 }
 
 /**
@@ -139,7 +216,8 @@ export function stopWords(languages: readonly string[]): ReadonlySet<string> {
   for (const language of languages) {
     const list = stopWordList(language)
     if (!list) continue
-    for (const entry of [...((stopwordLists()[list] as string[] | undefined) ?? []), ...(EXTRA_STOP_WORDS[list] ?? [])]) for (const word of words(entry)) set.add(word)
+    for (const entry of [...((stopwordLists()[list] as string[] | undefined) ?? []), ...(EXTRA_STOP_WORDS[list] ?? [])])
+      for (const word of words(entry)) set.add(word)
   }
   stopWordCache.set(key, set)
   return set
@@ -181,7 +259,10 @@ export interface QueryAnalysisOptions {
  * analyzeQuery('What was built from the fallen blocks?').map((term) => term.word) // ['built', 'fallen', 'blocks']
  * analyzeQuery('what is it').map((term) => term.word) // ['what', 'is', 'it']
  */
-export function analyzeQuery(text: string, { languages = ['en'], maxTerms = 32 }: QueryAnalysisOptions = {}): QueryTerm[] {
+export function analyzeQuery(
+  text: string,
+  { languages = ['en'], maxTerms = 32 }: QueryAnalysisOptions = {},
+): QueryTerm[] {
   const all = words(text)
   const stop = stopWords(languages)
   const content = all.filter((word) => !stop.has(word))

@@ -55,7 +55,8 @@ export function transcriptFromCaptions(vtt: string): Segment[] {
   }
   const wordSeconds = typicalWordSeconds(cues.flatMap(({ spoken }) => spoken))
   for (const { cue, spoken } of cues) {
-    if (spoken.every((line) => line.wordStarts === undefined)) segments.push({ start: cue.start, end: cue.end, text: spoken.map((line) => line.text).join(' ') })
+    if (spoken.every((line) => line.wordStarts === undefined))
+      segments.push({ start: cue.start, end: cue.end, text: spoken.map((line) => line.text).join(' ') })
     else segments.push(...timedSegments(spoken, cue, wordSeconds))
   }
   return segments
@@ -71,17 +72,25 @@ function typicalWordSeconds(lines: SpokenLine[]): number {
 
 /** A cue's new words cut at sentence ends and pauses; words of a line without times count as said at the cue's start. */
 function timedSegments(spoken: SpokenLine[], cue: CueLines, wordSeconds: number): Segment[] {
-  const words = spoken.flatMap((line) => line.text.split(' ').map((text, index) => ({ text, start: line.wordStarts?.[index] ?? cue.start })))
+  const words = spoken.flatMap((line) =>
+    line.text.split(' ').map((text, index) => ({ text, start: line.wordStarts?.[index] ?? cue.start })),
+  )
   const runs: { start: number; words: string[] }[] = []
   words.forEach((word, index) => {
     const previous = words[index - 1]
     const breaks =
       previous !== undefined &&
-      (SENTENCE_END.test(previous.text) || word.start - previous.start - Math.max(wordSeconds, previous.text.length * SECONDS_PER_CHAR) >= MIN_PAUSE_SECONDS)
+      (SENTENCE_END.test(previous.text) ||
+        word.start - previous.start - Math.max(wordSeconds, previous.text.length * SECONDS_PER_CHAR) >=
+          MIN_PAUSE_SECONDS)
     if (runs.length === 0 || breaks) runs.push({ start: word.start, words: [] })
     runs.at(-1)!.words.push(word.text)
   })
-  return runs.map((run, index) => ({ start: run.start, end: runs[index + 1]?.start ?? cue.end, text: run.words.join(' ') }))
+  return runs.map((run, index) => ({
+    start: run.start,
+    end: runs[index + 1]?.start ?? cue.end,
+    text: run.words.join(' '),
+  }))
 }
 
 /**
@@ -102,7 +111,9 @@ function newLines(shown: string[], { lines, wordStarts }: CueLines): SpokenLine[
   if (rest === '') return fresh.slice(1)
   // The words kept are the line's last ones, and keep their times.
   const kept = rest.split(' ').length
-  const restLine: SpokenLine = first.wordStarts ? { text: rest, wordStarts: first.wordStarts.slice(-kept) } : { text: rest }
+  const restLine: SpokenLine = first.wordStarts
+    ? { text: rest, wordStarts: first.wordStarts.slice(-kept) }
+    : { text: rest }
   return [restLine, ...fresh.slice(1)]
 }
 

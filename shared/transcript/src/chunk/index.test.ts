@@ -14,7 +14,20 @@ function seededRandom(seed: number): () => number {
   }
 }
 
-const VOCABULARY = ['cache', 'key', 'server', 'the', 'a', 'invalidation', 'is', 'hard', 'we', 'distributed', 'consistency', 'x']
+const VOCABULARY = [
+  'cache',
+  'key',
+  'server',
+  'the',
+  'a',
+  'invalidation',
+  'is',
+  'hard',
+  'we',
+  'distributed',
+  'consistency',
+  'x',
+]
 
 function generatedTranscript(seed: number, count: number): Segment[] {
   const random = seededRandom(seed)
@@ -49,7 +62,9 @@ function wordRuns(segments: Segment[], chunks: Chunk[]): { from: number; to: num
         return { from, to: from + own.length }
       }
     }
-    throw new Error(`chunk ${chunk.index} is not a run of the transcript's words after word ${searchFrom}: ${chunk.text}`)
+    throw new Error(
+      `chunk ${chunk.index} is not a run of the transcript's words after word ${searchFrom}: ${chunk.text}`,
+    )
   })
 }
 
@@ -72,7 +87,11 @@ describe('chunkTranscript', () => {
   })
 
   it('starts a chunk when a cue would start more than maxSpanSeconds after it', () => {
-    const segments = Array.from({ length: 11 }, (_, index) => ({ start: index * 5, end: index * 5 + 5, text: `s${index}` }))
+    const segments = Array.from({ length: 11 }, (_, index) => ({
+      start: index * 5,
+      end: index * 5 + 5,
+      text: `s${index}`,
+    }))
     const chunks = chunkTranscript(segments, { overlapSentences: 0 })
     for (const chunk of chunks) expect(chunk.end - 5 - chunk.start).toBeLessThanOrEqual(20)
     expect(chunks.map((chunk) => chunk.text).join(' ')).toBe(segments.map((segment) => segment.text).join(' '))
@@ -81,7 +100,10 @@ describe('chunkTranscript', () => {
 
   it('starts a chunk when the text would grow past maxChars', () => {
     const segments = ['aaaa.', 'bbbb.', 'cccc.', 'dd.'].map((text, index) => ({ start: index, end: index + 1, text }))
-    expect(chunkTranscript(segments, { maxChars: 11, overlapSentences: 0 }).map((chunk) => chunk.text)).toEqual(['aaaa. bbbb.', 'cccc. dd.'])
+    expect(chunkTranscript(segments, { maxChars: 11, overlapSentences: 0 }).map((chunk) => chunk.text)).toEqual([
+      'aaaa. bbbb.',
+      'cccc. dd.',
+    ])
   })
 
   it('ends chunks at sentence ends, also where a sentence ends inside a cue', () => {
@@ -106,7 +128,13 @@ describe('chunkTranscript', () => {
   })
 
   it('starts the next chunk with the last sentence of the one before, so it keeps its subject', () => {
-    const sentences = ['Karl Drais built a running machine.', 'It had two wheels.', 'It had no pedals.', 'Riders pushed it.', 'It faded away.']
+    const sentences = [
+      'Karl Drais built a running machine.',
+      'It had two wheels.',
+      'It had no pedals.',
+      'Riders pushed it.',
+      'It faded away.',
+    ]
     const segments = sentences.map((text, index) => ({ start: index * 6, end: index * 6 + 5, text }))
     const chunks = chunkTranscript(segments, { maxSpanSeconds: 13 })
     expect(chunks.map((chunk) => chunk.text)).toEqual([

@@ -39,7 +39,10 @@ export type ChunkOptions = {
  * splitSentences('It had two wheels. No pedals!') // [{ offset: 0, text: 'It had two wheels.' }, { offset: 19, text: 'No pedals!' }]
  * ```
  */
-export function splitSentences(text: string, segmenter: Intl.Segmenter = sentenceSegmenter('en')): { offset: number; text: string }[] {
+export function splitSentences(
+  text: string,
+  segmenter: Intl.Segmenter = sentenceSegmenter('en'),
+): { offset: number; text: string }[] {
   const found: { offset: number; text: string }[] = []
   for (const { index, segment } of segmenter.segment(text)) {
     const trimmed = segment.trim()
@@ -191,7 +194,8 @@ function sentences(pieces: Piece[], limits: Limits): Unit[] {
   const close = () => {
     if (open.length === 0) return
     const sentence = join(open, limits.pace)
-    const fits = sentence.lastCueStart - sentence.start <= limits.maxSpanSeconds && sentence.text.length <= limits.maxChars
+    const fits =
+      sentence.lastCueStart - sentence.start <= limits.maxSpanSeconds && sentence.text.length <= limits.maxChars
     units.push(...(fits ? [sentence] : cueGroups(open, limits)))
     open = []
   }
@@ -231,7 +235,8 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
     if (!tooLong) continue
     // The longest pause since the group began (the latest on a tie), so the next group starts where speech resumed.
     let cut = index
-    for (let candidate = index - 1; candidate > from; candidate--) if (pauseBefore(candidate) > pauseBefore(cut)) cut = candidate
+    for (let candidate = index - 1; candidate > from; candidate--)
+      if (pauseBefore(candidate) > pauseBefore(cut)) cut = candidate
     close(cut, false)
   }
   if (from < pieces.length) close(pieces.length, true)
@@ -243,11 +248,19 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
  * among those past half the span, followed by the longest pause (the latest on a tie); the next
  * chunk starts `overlapSentences` units earlier when they fit beside a new one.
  */
-function pack(units: Unit[], { maxSpanSeconds, maxChars, overlapSentences }: { maxSpanSeconds: number; maxChars: number; overlapSentences: number }): Chunk[] {
+function pack(
+  units: Unit[],
+  {
+    maxSpanSeconds,
+    maxChars,
+    overlapSentences,
+  }: { maxSpanSeconds: number; maxChars: number; overlapSentences: number },
+): Chunk[] {
   const fits = (from: number, to: number) =>
     units[to]!.lastCueStart - units[from]!.start <= maxSpanSeconds &&
     units.slice(from, to + 1).reduce((length, unit) => length + unit.text.length + 1, -1) <= maxChars
-  const pauseAfter = (index: number) => (index + 1 < units.length ? Math.max(0, units[index + 1]!.start - units[index]!.spokenEnd) : Number.POSITIVE_INFINITY)
+  const pauseAfter = (index: number) =>
+    index + 1 < units.length ? Math.max(0, units[index + 1]!.start - units[index]!.spokenEnd) : Number.POSITIVE_INFINITY
   const chunks: Chunk[] = []
   let from = 0
   let firstNew = 0
@@ -269,7 +282,12 @@ function pack(units: Unit[], { maxSpanSeconds, maxChars, overlapSentences }: { m
     // speech would start the chunk mid-sentence), and never with this chunk's first unit, or it
     // would hold all of this one.
     let back = Math.min(overlapSentences, last - from)
-    while (back > 0 && firstNew < units.length && (!fits(firstNew - back, firstNew) || !units[firstNew - back]!.startsThought)) back--
+    while (
+      back > 0 &&
+      firstNew < units.length &&
+      (!fits(firstNew - back, firstNew) || !units[firstNew - back]!.startsThought)
+    )
+      back--
     from = firstNew - back
   }
   return chunks
@@ -282,7 +300,13 @@ function chunkOf(units: Unit[], index: number): Chunk {
     sentences.push({ offset, start: unit.start })
     offset += unit.text.length + 1
   }
-  return { index, start: units[0]!.start, end: Math.max(...units.map((unit) => unit.end)), text: units.map((unit) => unit.text).join(' '), sentences }
+  return {
+    index,
+    start: units[0]!.start,
+    end: Math.max(...units.map((unit) => unit.end)),
+    text: units.map((unit) => unit.text).join(' '),
+    sentences,
+  }
 }
 
 /** Times are interpolated by character position, as if the words were spoken at an even pace. */

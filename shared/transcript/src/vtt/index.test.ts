@@ -49,7 +49,8 @@ describe('parseVtt', () => {
   })
 
   it('handles CRLF line endings and joins multi-line text with a space', () => {
-    const vtt = 'WEBVTT\r\nKind: captions\r\n\r\n00:00.000 --> 00:02.000\r\nfirst line\r\nsecond line\r\n\r\n00:02.000 --> 00:03.000\r\nnext\r\n'
+    const vtt =
+      'WEBVTT\r\nKind: captions\r\n\r\n00:00.000 --> 00:02.000\r\nfirst line\r\nsecond line\r\n\r\n00:02.000 --> 00:03.000\r\nnext\r\n'
     expect(parseVtt(vtt)).toEqual([
       { start: 0, end: 2, text: 'first line second line' },
       { start: 2, end: 3, text: 'next' },
@@ -101,7 +102,8 @@ describe('parseVtt', () => {
   })
 
   it('keeps YouTube lines of a single space inside the cue instead of splitting it', () => {
-    const vtt = 'WEBVTT\n\n00:00:02.350 --> 00:00:02.360 align:start position:0%\nso today\n \n\n00:00:02.360 --> 00:00:05.000\n \nabout caching\n'
+    const vtt =
+      'WEBVTT\n\n00:00:02.350 --> 00:00:02.360 align:start position:0%\nso today\n \n\n00:00:02.360 --> 00:00:05.000\n \nabout caching\n'
     expect(parseVttLines(vtt)).toEqual([
       { start: 2.35, end: 2.36, lines: ['so today'] },
       { start: 2.36, end: 5, lines: ['about caching'] },
@@ -152,10 +154,21 @@ describe('parseVtt', () => {
   })
 
   it('keeps when each word of a line with inline timestamps is said', () => {
-    const [cue] = parseVttLines('WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nhi everyone\nso<00:00:01.400><c> today</c><00:00:02.100><c> we</c>')
-    expect(cue).toEqual({ start: 1, end: 3, lines: ['hi everyone', 'so today we'], wordStarts: [undefined, [1, 1.4, 2.1]] })
+    const [cue] = parseVttLines(
+      'WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nhi everyone\nso<00:00:01.400><c> today</c><00:00:02.100><c> we</c>',
+    )
+    expect(cue).toEqual({
+      start: 1,
+      end: 3,
+      lines: ['hi everyone', 'so today we'],
+      wordStarts: [undefined, [1, 1.4, 2.1]],
+    })
     // A timestamp inside a word, or one going backwards, leaves the line with the cue's times only.
-    expect(parseVttLines('WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nto<00:00:01.400>day')[0]).not.toHaveProperty('wordStarts')
-    expect(parseVttLines('WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nso<00:00:00.400><c> today</c>')[0]).not.toHaveProperty('wordStarts')
+    expect(parseVttLines('WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nto<00:00:01.400>day')[0]).not.toHaveProperty(
+      'wordStarts',
+    )
+    expect(
+      parseVttLines('WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nso<00:00:00.400><c> today</c>')[0],
+    ).not.toHaveProperty('wordStarts')
   })
 })

@@ -3,7 +3,12 @@
 // Both are fetched through guardedFetch and read with a parser, never a backtracking pattern.
 import { Parser } from 'htmlparser2'
 import { isYouTubeUrl } from '../youtube-url/index.ts'
-import { guardedFetch, GuardedFetchError, type GuardedFetchErrorCode, type GuardedFetchOptions } from '../egress/fetch.ts'
+import {
+  guardedFetch,
+  GuardedFetchError,
+  type GuardedFetchErrorCode,
+  type GuardedFetchOptions,
+} from '../egress/fetch.ts'
 
 /** The host answered 429: every request to it should wait. */
 export class RateLimitedError extends Error {
@@ -45,7 +50,10 @@ export interface FeedVideo {
 }
 
 /** How channel pages and feeds are fetched: the egress rule's allow-list, and the bounds. */
-export type ChannelFetchOptions = Pick<GuardedFetchOptions, 'allowedHosts' | 'resolve' | 'allowListName' | 'timeoutMs' | 'maxBytes' | 'maxRedirects'>
+export type ChannelFetchOptions = Pick<
+  GuardedFetchOptions,
+  'allowedHosts' | 'resolve' | 'allowListName' | 'timeoutMs' | 'maxBytes' | 'maxRedirects'
+>
 
 /**
  * Channel fetch options from the configuration: the same allow-list as yt-dlp's (ingest hosts
@@ -55,7 +63,13 @@ export type ChannelFetchOptions = Pick<GuardedFetchOptions, 'allowedHosts' | 're
  * await resolveChannel(url, channelFetchOptionsFrom(config))
  */
 export function channelFetchOptionsFrom(config: {
-  ingest: { allowedHosts: readonly string[]; fetchHosts: readonly string[]; pageMaxBytes: number; fetchTimeoutSeconds: number; maxRedirects: number }
+  ingest: {
+    allowedHosts: readonly string[]
+    fetchHosts: readonly string[]
+    pageMaxBytes: number
+    fetchTimeoutSeconds: number
+    maxRedirects: number
+  }
 }): ChannelFetchOptions {
   const { ingest } = config
   return {
@@ -93,7 +107,8 @@ export function parseChannelFeed(xml: string): FeedVideo[] {
         else if (entry && name === 'yt:videoId') field = 'videoId'
         else if (entry && name === 'title') field = 'title'
         else if (entry && name === 'published') field = 'published'
-        else if (entry && name === 'link' && attributes.rel === 'alternate' && attributes.href && !entry.url) entry.url = attributes.href
+        else if (entry && name === 'link' && attributes.rel === 'alternate' && attributes.href && !entry.url)
+          entry.url = attributes.href
       },
       ontext(text) {
         if (entry && field) entry[field] += text
@@ -102,7 +117,13 @@ export function parseChannelFeed(xml: string): FeedVideo[] {
         if (name === 'entry' && entry) {
           const videoId = entry.videoId.trim()
           const published = entry.published.trim()
-          if (videoId && entry.url) videos.push({ videoId, title: entry.title.trim(), url: entry.url, ...(published ? { publishedAt: published } : {}) })
+          if (videoId && entry.url)
+            videos.push({
+              videoId,
+              title: entry.title.trim(),
+              url: entry.url,
+              ...(published ? { publishedAt: published } : {}),
+            })
           entry = undefined
         }
         field = undefined
@@ -134,9 +155,20 @@ export function readChannelPage(html: string): { found?: string; title?: string 
       onopentag(name, attributes) {
         if (name === 'meta') {
           const itemprop = attributes.itemprop
-          if (meta === undefined && (itemprop === 'channelId' || itemprop === 'identifier') && attributes.content !== undefined) meta = attributes.content
-          if (ogTitle === undefined && attributes.property === 'og:title' && attributes.content !== undefined) ogTitle = attributes.content
-        } else if (name === 'link' && canonical === undefined && attributes.rel === 'canonical' && attributes.href !== undefined) {
+          if (
+            meta === undefined &&
+            (itemprop === 'channelId' || itemprop === 'identifier') &&
+            attributes.content !== undefined
+          )
+            meta = attributes.content
+          if (ogTitle === undefined && attributes.property === 'og:title' && attributes.content !== undefined)
+            ogTitle = attributes.content
+        } else if (
+          name === 'link' &&
+          canonical === undefined &&
+          attributes.rel === 'canonical' &&
+          attributes.href !== undefined
+        ) {
           const match = /\/channel\/([^/?]+)$/.exec(attributes.href)
           if (match) canonical = match[1]
         } else if (name === 'title' && title === undefined) {
@@ -165,7 +197,8 @@ export function readChannelPage(html: string): { found?: string; title?: string 
  * @example
  * channelFeedUrl('https://www.youtube.com', 'UCxyz') // 'https://www.youtube.com/feeds/videos.xml?channel_id=UCxyz'
  */
-export const channelFeedUrl = (base: string, channelId: string) => `${base.replace(/\/$/, '')}/feeds/videos.xml?channel_id=${encodeURIComponent(channelId)}`
+export const channelFeedUrl = (base: string, channelId: string) =>
+  `${base.replace(/\/$/, '')}/feeds/videos.xml?channel_id=${encodeURIComponent(channelId)}`
 
 /** Seconds from a `Retry-After` header (seconds or an HTTP date), if it has one. */
 function retryAfter(headers: Headers): number | undefined {
@@ -186,14 +219,16 @@ async function get(url: string, what: string, options: ChannelFetchOptions): Pro
   try {
     response = await guardedFetch(url, { ...options, headers: { 'accept-language': 'en' } })
   } catch (error) {
-    if (error instanceof GuardedFetchError) throw new ChannelError(`could not fetch ${what} at ${url}: ${error.message}`, error.code)
+    if (error instanceof GuardedFetchError)
+      throw new ChannelError(`could not fetch ${what} at ${url}: ${error.message}`, error.code)
     throw error
   }
   if (response.status === 429) {
     const host = new URL(response.url).host
     throw new RateLimitedError(`${host} answered 429 Too Many Requests for ${what}`, host, retryAfter(response.headers))
   }
-  if (response.status < 200 || response.status > 299) throw new ChannelError(`${what} at ${url} answered HTTP ${response.status}`)
+  if (response.status < 200 || response.status > 299)
+    throw new ChannelError(`${what} at ${url} answered HTTP ${response.status}`)
   return response.body
 }
 
@@ -231,7 +266,9 @@ export async function resolveChannel(url: string, options: ChannelFetchOptions):
   // A video's page names the video in the same `identifier` meta a channel's page names the
   // channel in: taking whatever is there would subscribe to a video, so only a channel id's form is.
   if (!CHANNEL_ID.test(found)) {
-    throw new ChannelError(`the page at ${url} names ${JSON.stringify(found)}, which is not a YouTube channel id (UC and 22 more characters)`)
+    throw new ChannelError(
+      `the page at ${url} names ${JSON.stringify(found)}, which is not a YouTube channel id (UC and 22 more characters)`,
+    )
   }
   return { channelId: found, ...(title ? { title } : {}), listUrl: listUrlFor(found) }
 }
@@ -254,7 +291,16 @@ export interface NextSyncOptions {
  * @example
  * nextSyncTime(new Date(), { intervalSeconds: 3600, jitterRatio: 0.1 }) // in 54 to 66 minutes
  */
-export function nextSyncTime(from: Date, { intervalSeconds, jitterRatio, failures = 0, maxBackoffSeconds = Number.POSITIVE_INFINITY, random = Math.random }: NextSyncOptions): Date {
+export function nextSyncTime(
+  from: Date,
+  {
+    intervalSeconds,
+    jitterRatio,
+    failures = 0,
+    maxBackoffSeconds = Number.POSITIVE_INFINITY,
+    random = Math.random,
+  }: NextSyncOptions,
+): Date {
   const base = Math.min(intervalSeconds * 2 ** failures, Math.max(intervalSeconds, maxBackoffSeconds))
   const jitter = base * jitterRatio * (random() * 2 - 1)
   return new Date(from.getTime() + (base + jitter) * 1000)

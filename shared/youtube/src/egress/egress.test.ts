@@ -54,11 +54,14 @@ afterAll(async () => {
 /** A raw CONNECT through the guard, then (once through) one HTTP request inside the tunnel, to show it reaches the far side. */
 const tunnel = (via: EgressProxy, target: string) =>
   new Promise<string>((resolve, reject) => {
-    const socket = connect(Number(new URL(via.url).port), '127.0.0.1', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`))
+    const socket = connect(Number(new URL(via.url).port), '127.0.0.1', () =>
+      socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`),
+    )
     let text = ''
     socket.on('data', (chunk: Buffer) => {
       text += chunk.toString()
-      if (text.startsWith('HTTP/1.1 200') && !text.includes('page')) socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`)
+      if (text.startsWith('HTTP/1.1 200') && !text.includes('page'))
+        socket.write(`GET /tunnelled HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`)
     })
     socket.on('end', () => resolve(text))
     socket.on('error', reject)
@@ -66,10 +69,15 @@ const tunnel = (via: EgressProxy, target: string) =>
 
 describe('guardedFetch', () => {
   const options = () => ({ allowedHosts: [allowed.host], timeoutMs: 1000, maxBytes: 2000, maxRedirects: 3 })
-  const codeOf = async (path: string) => ((await guardedFetch(allowed.url(path), options()).catch((error: unknown) => error)) as GuardedFetchError).code
+  const codeOf = async (path: string) =>
+    ((await guardedFetch(allowed.url(path), options()).catch((error: unknown) => error)) as GuardedFetchError).code
 
   it('follows a redirect within the allowed host, checking each hop', async () => {
-    expect(await guardedFetch(allowed.url('/hop'), options())).toMatchObject({ status: 200, url: allowed.url('/final'), body: 'page /final' })
+    expect(await guardedFetch(allowed.url('/hop'), options())).toMatchObject({
+      status: 200,
+      url: allowed.url('/final'),
+      body: 'page /final',
+    })
   })
 
   it('refuses a redirect off the allow-list without connecting to it', async () => {
@@ -122,7 +130,9 @@ describe('the egress proxy', () => {
     const before = { refused: proxy.stats.refused, hits: other.hits.length }
     const answer = await viaProxy(other.url('/secret'))
     expect(answer.status).toBe(403)
-    expect(answer.reason).toBe(`refused by the egress guard: host ${other.host} is not in YOUTUBE_RAG__INGEST__ALLOWED_HOSTS; add it there (comma-separated host or host:port) to ingest from it`)
+    expect(answer.reason).toBe(
+      `refused by the egress guard: host ${other.host} is not in YOUTUBE_RAG__INGEST__ALLOWED_HOSTS; add it there (comma-separated host or host:port) to ingest from it`,
+    )
     expect(proxy.stats.refused).toBe(before.refused + 1)
     expect(other.hits.length).toBe(before.hits)
   })
@@ -130,16 +140,26 @@ describe('the egress proxy', () => {
   it('refuses a response declared over its byte cap, and cuts one that grows past it', async () => {
     const big = await viaProxy(allowed.url('/big'))
     expect(big.status).toBe(502)
-    expect(big.reason).toMatch(/^refused by the egress guard: the answer from 127\.0\.0\.1:\d+ is 5000 bytes, over the cap of 3000$/)
+    expect(big.reason).toMatch(
+      /^refused by the egress guard: the answer from 127\.0\.0\.1:\d+ is 5000 bytes, over the cap of 3000$/,
+    )
     // Chunked, so no length up front: the connection is cut once 3000 bytes have passed.
-    const cut = await viaProxy(allowed.url('/big-chunked')).catch((error: Error) => ({ status: 0, reason: error.message, body: '' }))
+    const cut = await viaProxy(allowed.url('/big-chunked')).catch((error: Error) => ({
+      status: 0,
+      reason: error.message,
+      body: '',
+    }))
     expect(cut.body.length).toBeLessThanOrEqual(3000)
   })
 
   it('tunnels CONNECT to an allowed host:port and refuses one that is not', async () => {
-    expect(await tunnel(proxy, allowed.host)).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK[\s\S]*page \/tunnelled$/)
+    expect(await tunnel(proxy, allowed.host)).toMatch(
+      /^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK[\s\S]*page \/tunnelled$/,
+    )
     const before = other.hits.length
-    expect(await tunnel(proxy, other.host)).toMatch(/^HTTP\/1\.1 403 refused by the egress guard: host 127\.0\.0\.1:\d+ is not in/)
+    expect(await tunnel(proxy, other.host)).toMatch(
+      /^HTTP\/1\.1 403 refused by the egress guard: host 127\.0\.0\.1:\d+ is not in/,
+    )
     expect(other.hits.length).toBe(before)
   })
 })
@@ -159,18 +179,28 @@ describe("the egress proxy through the operator's proxy (YOUTUBE_RAG__YTDLP__PRO
 
   it('tunnels an allowed CONNECT through it, to the checked address, with basic auth from the URL', async () => {
     upstream.seen.length = 0
-    expect(await tunnel(proxy, allowed.host)).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK[\s\S]*page \/tunnelled$/)
+    expect(await tunnel(proxy, allowed.host)).toMatch(
+      /^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK[\s\S]*page \/tunnelled$/,
+    )
     expect(upstream.seen).toEqual([{ method: 'CONNECT', target: allowed.host, authorization }])
   })
 
   it('sends a plain http request to it in absolute-form', async () => {
     upstream.seen.length = 0
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: new URL(proxy.url).port, path: allowed.url('/plain?x=1'), headers: { host: allowed.host } }, (res) => {
-        let body = ''
-        res.on('data', (chunk: Buffer) => (body += chunk.toString()))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-      })
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: new URL(proxy.url).port,
+          path: allowed.url('/plain?x=1'),
+          headers: { host: allowed.host },
+        },
+        (res) => {
+          let body = ''
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()))
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+        },
+      )
       req.on('error', reject)
       req.end()
     })
@@ -180,15 +210,22 @@ describe("the egress proxy through the operator's proxy (YOUTUBE_RAG__YTDLP__PRO
 
   it('still refuses a host off the allow-list itself: the operator proxy never hears of it', async () => {
     upstream.seen.length = 0
-    expect(await tunnel(proxy, other.host)).toMatch(/^HTTP\/1\.1 403 refused by the egress guard: host 127\.0\.0\.1:\d+ is not in/)
+    expect(await tunnel(proxy, other.host)).toMatch(
+      /^HTTP\/1\.1 403 refused by the egress guard: host 127\.0\.0\.1:\d+ is not in/,
+    )
     expect(upstream.seen).toEqual([])
   })
 
   it('answers 502 naming the setting when the operator proxy refuses the credentials, and never says the password', async () => {
-    const wrong = await startEgressProxy({ allowedHosts: [allowed.host], upstream: upstream.url.replace('p%40ss%3Aword', 'hunter2') })
+    const wrong = await startEgressProxy({
+      allowedHosts: [allowed.host],
+      upstream: upstream.url.replace('p%40ss%3Aword', 'hunter2'),
+    })
     try {
       const answer = await tunnel(wrong, allowed.host)
-      expect(answer).toMatch(/^HTTP\/1\.1 502 the proxy http:\/\/operator:\*\*\*@127\.0\.0\.1:\d+ answered 407 Proxy Authentication Required to CONNECT 127\.0\.0\.1:\d+; check the credentials in YOUTUBE_RAG__YTDLP__PROXY/)
+      expect(answer).toMatch(
+        /^HTTP\/1\.1 502 the proxy http:\/\/operator:\*\*\*@127\.0\.0\.1:\d+ answered 407 Proxy Authentication Required to CONNECT 127\.0\.0\.1:\d+; check the credentials in YOUTUBE_RAG__YTDLP__PROXY/,
+      )
       expect(answer).not.toMatch(/hunter2|p@ss/)
     } finally {
       await wrong.close()

@@ -5,7 +5,15 @@ import { request as httpsRequest } from 'node:https'
 import { isIPv6, type LookupFunction } from 'node:net'
 import { checkHost, type IngestUrlOptions } from '../ingest-url/index.ts'
 
-export type GuardedFetchErrorCode = 'host_not_allowed' | 'private_address' | 'unresolved' | 'unsupported_scheme' | 'too_many_redirects' | 'too_large' | 'timeout' | 'network'
+export type GuardedFetchErrorCode =
+  | 'host_not_allowed'
+  | 'private_address'
+  | 'unresolved'
+  | 'unsupported_scheme'
+  | 'too_many_redirects'
+  | 'too_large'
+  | 'timeout'
+  | 'network'
 
 /** A guarded fetch that did not get an answer; `code` says why (a `timeout` is the API's 504). */
 export class GuardedFetchError extends Error {
@@ -49,12 +57,30 @@ const pinned = (address: string): LookupFunction => {
 }
 
 /** One GET of one hop; gives the head and (unless a redirect) the body, within the deadline. */
-function getOnce(url: URL, address: string, options: GuardedFetchOptions, deadline: AbortSignal, maxBytes: number): Promise<{ response: IncomingMessage; body: string }> {
+function getOnce(
+  url: URL,
+  address: string,
+  options: GuardedFetchOptions,
+  deadline: AbortSignal,
+  maxBytes: number,
+): Promise<{ response: IncomingMessage; body: string }> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-    const request = send(url, { method: 'GET', headers: options.headers ?? {}, lookup: pinned(address), signal: deadline })
+    const request = send(url, {
+      method: 'GET',
+      headers: options.headers ?? {},
+      lookup: pinned(address),
+      signal: deadline,
+    })
     request.on('error', (error) => {
-      if (deadline.aborted) reject(new GuardedFetchError('timeout', `no complete answer from ${url.host} within ${(options.timeoutMs ?? 15_000) / 1000} s`, url.href))
+      if (deadline.aborted)
+        reject(
+          new GuardedFetchError(
+            'timeout',
+            `no complete answer from ${url.host} within ${(options.timeoutMs ?? 15_000) / 1000} s`,
+            url.href,
+          ),
+        )
       else reject(new GuardedFetchError('network', `could not fetch ${url.href}: ${error.message}`, url.href))
     })
     request.on('response', (response) => {
@@ -66,7 +92,13 @@ function getOnce(url: URL, address: string, options: GuardedFetchOptions, deadli
       const declared = Number(response.headers['content-length'])
       if (Number.isFinite(declared) && declared > maxBytes) {
         request.destroy()
-        reject(new GuardedFetchError('too_large', `${url.href} is ${declared} bytes; at most ${maxBytes} are read`, url.href))
+        reject(
+          new GuardedFetchError(
+            'too_large',
+            `${url.href} is ${declared} bytes; at most ${maxBytes} are read`,
+            url.href,
+          ),
+        )
         return
       }
       const chunks: Buffer[] = []
@@ -75,7 +107,13 @@ function getOnce(url: URL, address: string, options: GuardedFetchOptions, deadli
         bytes += chunk.length
         if (bytes > maxBytes) {
           request.destroy()
-          reject(new GuardedFetchError('too_large', `${url.href} is over ${maxBytes} bytes; at most ${maxBytes} are read`, url.href))
+          reject(
+            new GuardedFetchError(
+              'too_large',
+              `${url.href} is over ${maxBytes} bytes; at most ${maxBytes} are read`,
+              url.href,
+            ),
+          )
           return
         }
         chunks.push(chunk)
@@ -115,12 +153,22 @@ export async function guardedFetch(input: string, options: GuardedFetchOptions):
       const via = hop > 0 ? ` (reached by a redirect from ${input})` : ''
       throw new GuardedFetchError(checked.code, `${checked.message}${via}`, url.href)
     }
-    if (deadline.aborted) throw new GuardedFetchError('timeout', `no complete answer from ${url.host} within ${timeoutMs / 1000} s`, url.href)
+    if (deadline.aborted)
+      throw new GuardedFetchError(
+        'timeout',
+        `no complete answer from ${url.host} within ${timeoutMs / 1000} s`,
+        url.href,
+      )
     const { response, body } = await getOnce(url, checked.addresses[0]!, options, deadline, maxBytes)
     const status = response.statusCode ?? 502
     const location = response.headers.location
     if (REDIRECTS.has(status) && location) {
-      if (hop >= maxRedirects) throw new GuardedFetchError('too_many_redirects', `${input} redirects more than ${maxRedirects} times`, url.href)
+      if (hop >= maxRedirects)
+        throw new GuardedFetchError(
+          'too_many_redirects',
+          `${input} redirects more than ${maxRedirects} times`,
+          url.href,
+        )
       url = new URL(location, url)
       continue
     }

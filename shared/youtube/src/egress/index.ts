@@ -1,2 +1,16 @@
-export { guardedFetch, GuardedFetchError, type GuardedFetchErrorCode, type GuardedFetchOptions, type GuardedResponse } from './fetch.ts'
-export { egressProxyFor, redactProxyUrl, REFUSAL_PREFIX, startEgressProxy, type EgressProxy, type EgressProxyOptions, type EgressRefusal } from './proxy.ts'
+export {
+  guardedFetch,
+  GuardedFetchError,
+  type GuardedFetchErrorCode,
+  type GuardedFetchOptions,
+  type GuardedResponse,
+} from './fetch.ts'
+export {
+  egressProxyFor,
+  redactProxyUrl,
+  REFUSAL_PREFIX,
+  startEgressProxy,
+  type EgressProxy,
+  type EgressProxyOptions,
+  type EgressRefusal,
+} from './proxy.ts'

@@ -7,7 +7,15 @@
 // (pinned, as a direct connection is), plain http in absolute-form. Node's own http client does
 // both (CONNECT is a ClientRequest's 'connect' event): no proxy-agent package is needed, and none
 // of the workspace's dependencies is one.
-import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingMessage,
+  type RequestOptions,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { connect, isIPv4, type AddressInfo, type Socket } from 'node:net'
 import { checkHost, type HostCheck, type IngestUrlOptions } from '../ingest-url/index.ts'
@@ -42,7 +50,17 @@ export type EgressProxy = {
 export const REFUSAL_PREFIX = 'refused by the egress guard'
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own, never sent on.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade'])
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+])
 
 /** A reason phrase may hold no control characters; keep it on one short line. */
 const reasonPhrase = (message: string) => `${REFUSAL_PREFIX}: ${message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 400)
@@ -79,10 +97,19 @@ type Upstream = { url: URL; shown: string; request: typeof httpRequest; authoriz
 
 function upstreamProxy(value: string): Upstream {
   const url = new URL(value)
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`the upstream proxy ${redactProxyUrl(value)} is not http(s)://`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TypeError(`the upstream proxy ${redactProxyUrl(value)} is not http(s)://`)
   // Basic auth from the URL's userinfo, percent-decoded (a password may hold @ or :).
-  const authorization = url.username || url.password ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}` : undefined
-  return { url, shown: redactProxyUrl(value), request: url.protocol === 'https:' ? (httpsRequest as unknown as typeof httpRequest) : httpRequest, authorization }
+  const authorization =
+    url.username || url.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+      : undefined
+  return {
+    url,
+    shown: redactProxyUrl(value),
+    request: url.protocol === 'https:' ? (httpsRequest as unknown as typeof httpRequest) : httpRequest,
+    authorization,
+  }
 }
 
 /** Where the operator's proxy listens. */
@@ -165,7 +192,9 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     const port = url.port ? Number(url.port) : 80
     const checked = await check(request.method ?? 'GET', url.href, url.hostname, port)
     if (!checked.ok) {
-      response.writeHead(403, reasonPhrase(checked.message), { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${checked.message}\n`)
+      response
+        .writeHead(403, reasonPhrase(checked.message), { 'Content-Type': 'text/plain; charset=utf-8' })
+        .end(`${checked.message}\n`)
       return
     }
     const headers: Record<string, string | string[]> = {}
@@ -213,7 +242,12 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
           answer.destroy()
           stats.refused += 1
           const message = `a redirect from ${url.host} to ${JSON.stringify(location.slice(0, 100))}, which is not http(s)`
-          options.onRefusal?.({ method: request.method ?? 'GET', target: url.href, code: 'unsupported_scheme', message })
+          options.onRefusal?.({
+            method: request.method ?? 'GET',
+            target: url.href,
+            code: 'unsupported_scheme',
+            message,
+          })
           response.writeHead(403, reasonPhrase(message)).end()
           return
         }
@@ -221,7 +255,9 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       const declared = Number(answer.headers['content-length'])
       if (Number.isFinite(declared) && declared > maxBytes) {
         answer.destroy()
-        response.writeHead(502, reasonPhrase(`the answer from ${url.host} is ${declared} bytes, over the cap of ${maxBytes}`)).end()
+        response
+          .writeHead(502, reasonPhrase(`the answer from ${url.host} is ${declared} bytes, over the cap of ${maxBytes}`))
+          .end()
         return
       }
       // A redirect is passed back as it is: yt-dlp follows it with a new request through here,
@@ -242,7 +278,15 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     })
     upstream.on('error', (error) => {
       if (response.headersSent) response.destroy()
-      else response.writeHead(502, statusText(`${through ? `the proxy ${through.shown} for ` : 'upstream '}${url.host} failed: ${error.message}`)).end()
+      else
+        response
+          .writeHead(
+            502,
+            statusText(
+              `${through ? `the proxy ${through.shown} for ` : 'upstream '}${url.host} failed: ${error.message}`,
+            ),
+          )
+          .end()
     })
     request.pipe(upstream)
   }
@@ -252,30 +296,45 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
    * TLS inside carries the site's name), so the proxy's own lookup never decides where it goes.
    * Gives the socket, or an HTTP status line saying why not.
    */
-  function tunnelThrough(through: Upstream, address: string, port: number): Promise<{ socket: Socket; head: Buffer } | { refused: string }> {
+  function tunnelThrough(
+    through: Upstream,
+    address: string,
+    port: number,
+  ): Promise<{ socket: Socket; head: Buffer } | { refused: string }> {
     return new Promise((resolve) => {
       const authority = `${isIPv4(address) ? address : `[${address}]`}:${port}`
       const connectRequest = through.request({
         ...upstreamAddress(through),
         method: 'CONNECT',
         path: authority,
-        headers: { host: authority, ...(through.authorization ? { 'proxy-authorization': through.authorization } : {}) },
+        headers: {
+          host: authority,
+          ...(through.authorization ? { 'proxy-authorization': through.authorization } : {}),
+        },
         agent: false,
         setHost: false,
       })
-      connectRequest.setTimeout(idleTimeoutMs, () => connectRequest.destroy(new Error(`no answer for ${idleTimeoutMs / 1000} s`)))
+      connectRequest.setTimeout(idleTimeoutMs, () =>
+        connectRequest.destroy(new Error(`no answer for ${idleTimeoutMs / 1000} s`)),
+      )
       connectRequest.once('connect', (answer, socket, head) => {
         connectRequest.setTimeout(0)
         if (answer.statusCode === 200) return resolve({ socket, head })
         socket.destroy()
         const credentials = answer.statusCode === 407 ? '; check the credentials in YOUTUBE_RAG__YTDLP__PROXY' : ''
-        resolve({ refused: `502 ${statusText(`the proxy ${through.shown} answered ${answer.statusCode} ${answer.statusMessage ?? ''} to CONNECT ${authority}${credentials}`)}` })
+        resolve({
+          refused: `502 ${statusText(`the proxy ${through.shown} answered ${answer.statusCode} ${answer.statusMessage ?? ''} to CONNECT ${authority}${credentials}`)}`,
+        })
       })
       connectRequest.once('response', (answer) => {
         answer.resume()
-        resolve({ refused: `502 ${statusText(`the proxy ${through.shown} answered ${answer.statusCode} to CONNECT ${authority}`)}` })
+        resolve({
+          refused: `502 ${statusText(`the proxy ${through.shown} answered ${answer.statusCode} to CONNECT ${authority}`)}`,
+        })
       })
-      connectRequest.once('error', (error) => resolve({ refused: `502 ${statusText(`the proxy ${through.shown} failed: ${error.message}`)}` }))
+      connectRequest.once('error', (error) =>
+        resolve({ refused: `502 ${statusText(`the proxy ${through.shown} failed: ${error.message}`)}` }),
+      )
       connectRequest.end()
     })
   }
@@ -323,7 +382,10 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       client.pipe(upstream)
     })
     upstream.on('error', (error) => {
-      if (upstream.connecting) client.end(`${`HTTP/1.1 502 upstream ${request.url} failed: ${error.message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}\r\n\r\n`)
+      if (upstream.connecting)
+        client.end(
+          `${`HTTP/1.1 502 upstream ${request.url} failed: ${error.message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)}\r\n\r\n`,
+        )
       else client.destroy()
     })
     upstream.on('close', () => client.destroy())
@@ -332,7 +394,11 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
 
   const server: Server = createServer((request, response) => {
     forward(request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, `egress proxy error: ${(error as Error).message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200))
+      if (!response.headersSent)
+        response.writeHead(
+          500,
+          `egress proxy error: ${(error as Error).message}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200),
+        )
       response.end()
     })
   })
@@ -368,7 +434,12 @@ const shared = new Map<string, Promise<EgressProxy>>()
  * ```
  */
 export function egressProxyFor(options: EgressProxyOptions): Promise<EgressProxy> {
-  const key = JSON.stringify([[...options.allowedHosts].sort(), options.maxBytes ?? null, options.allowListName ?? null, options.upstream ?? null])
+  const key = JSON.stringify([
+    [...options.allowedHosts].sort(),
+    options.maxBytes ?? null,
+    options.allowListName ?? null,
+    options.upstream ?? null,
+  ])
   let proxy = shared.get(key)
   if (!proxy) {
     proxy = startEgressProxy(options)

@@ -32,19 +32,34 @@ export async function startRecordingProxy(credentials: { user: string; password:
     return authorization === expected
   }
   const server: Server = createServer((message, response) => {
-    if (!record(message)) return response.writeHead(407, 'Proxy Authentication Required', { 'Proxy-Authenticate': 'Basic realm="test"' }).end()
+    if (!record(message))
+      return response
+        .writeHead(407, 'Proxy Authentication Required', { 'Proxy-Authenticate': 'Basic realm="test"' })
+        .end()
     const url = new URL(message.url ?? '')
     const { 'proxy-authorization': _credentials, ...headers } = message.headers
-    const forwarded = request({ host: url.hostname, port: url.port || 80, method: message.method, path: `${url.pathname}${url.search}`, headers }, (answer) => {
-      response.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.headers)
-      answer.pipe(response)
-    })
+    const forwarded = request(
+      {
+        host: url.hostname,
+        port: url.port || 80,
+        method: message.method,
+        path: `${url.pathname}${url.search}`,
+        headers,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.statusMessage, answer.headers)
+        answer.pipe(response)
+      },
+    )
     forwarded.on('error', () => response.writeHead(502).end())
     message.pipe(forwarded)
   })
   server.on('connect', (message: IncomingMessage, client: Socket, head: Buffer) => {
     client.on('error', () => undefined)
-    if (!record(message)) return client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n')
+    if (!record(message))
+      return client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n',
+      )
     const { hostname, port } = new URL(`http://${message.url}/`)
     const target = connect(Number(port), hostname.replace(/^\[|\]$/g, ''), () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n')

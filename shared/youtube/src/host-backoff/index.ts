@@ -58,12 +58,19 @@ export function backoffHostOf(url: string): string {
  * }
  * ```
  */
-export async function underHostBackoff<T>(url: string, options: HostBackoffOptions, work: () => Promise<T>): Promise<T> {
+export async function underHostBackoff<T>(
+  url: string,
+  options: HostBackoffOptions,
+  work: () => Promise<T>,
+): Promise<T> {
   const host = backoffHostOf(url)
   const running = await options.store.hostBackoff(host, new Date())
   if (running) {
     const why = running.reason ? ` after ${running.reason}` : ''
-    throw new BlockedByYouTubeError(`${host} is left alone until ${running.until}${why}; nothing was sent to it. ${BLOCKED_ADVICE}`, { url })
+    throw new BlockedByYouTubeError(
+      `${host} is left alone until ${running.until}${why}; nothing was sent to it. ${BLOCKED_ADVICE}`,
+      { url },
+    )
   }
   try {
     return await work()

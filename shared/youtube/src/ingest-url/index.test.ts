@@ -59,17 +59,25 @@ describe('checkIngestUrl', () => {
     expect(await codeOf(input)).toBe('invalid_url')
   })
 
-  it.each(['ftp://www.youtube.com/x', 'javascript:alert(1)', 'file:///etc/passwd', 'data:text/html,hi', 'ws://www.youtube.com/', 'gopher://youtube.com/'])(
-    'refuses %s as unsupported_scheme',
-    async (input) => {
-      const result = await check(input)
-      expect(result).toMatchObject({ ok: false, code: 'unsupported_scheme' })
-      if (!result.ok) expect(result.message).toMatch(/http:\/\/ or https:\/\//)
-    },
-  )
+  it.each([
+    'ftp://www.youtube.com/x',
+    'javascript:alert(1)',
+    'file:///etc/passwd',
+    'data:text/html,hi',
+    'ws://www.youtube.com/',
+    'gopher://youtube.com/',
+  ])('refuses %s as unsupported_scheme', async (input) => {
+    const result = await check(input)
+    expect(result).toMatchObject({ ok: false, code: 'unsupported_scheme' })
+    if (!result.ok) expect(result.message).toMatch(/http:\/\/ or https:\/\//)
+  })
 
   it('refuses credentials in the URL', async () => {
-    for (const input of ['https://user:pw@www.youtube.com/', 'https://user@www.youtube.com/', 'https://:pw@www.youtube.com/']) {
+    for (const input of [
+      'https://user:pw@www.youtube.com/',
+      'https://user@www.youtube.com/',
+      'https://:pw@www.youtube.com/',
+    ]) {
       const result = await check(input)
       expect(result).toMatchObject({ ok: false, code: 'invalid_url' })
       if (!result.ok) expect(result.message).toMatch(/user name or password/)
@@ -96,7 +104,14 @@ describe('checkIngestUrl', () => {
   })
 
   it('refuses metadata, loopback and private IP literals that are not allow-listed', async () => {
-    for (const input of ['http://169.254.169.254/latest/meta-data/', 'http://[::1]/', 'http://10.0.0.1/', 'http://127.0.0.1:4000/', 'http://0x7f.1/', 'http://2130706433/']) {
+    for (const input of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[::1]/',
+      'http://10.0.0.1/',
+      'http://127.0.0.1:4000/',
+      'http://0x7f.1/',
+      'http://2130706433/',
+    ]) {
       expect(await codeOf(input)).toBe('host_not_allowed')
     }
   })
@@ -162,7 +177,9 @@ describe('checkIngestUrl', () => {
   it('checks localhost-like names by their addresses unless localhost itself is listed', async () => {
     const resolve = vi.fn(async () => ['127.0.0.1'])
     expect(await codeOf('http://app.localhost/', { allowedHosts: ['app.localhost'], resolve })).toBe('private_address')
-    expect(await codeOf('http://127.0.0.1.nip.io/', { allowedHosts: ['127.0.0.1.nip.io'], resolve })).toBe('private_address')
+    expect(await codeOf('http://127.0.0.1.nip.io/', { allowedHosts: ['127.0.0.1.nip.io'], resolve })).toBe(
+      'private_address',
+    )
   })
 
   it('accepts an allow-listed name that resolves to a public address, resolving the bare host name', async () => {
@@ -177,7 +194,9 @@ describe('checkIngestUrl', () => {
   })
 
   it('ignores allow-list entries it cannot parse and tolerates a scheme in an entry', async () => {
-    expect(await codeOf('https://videos.example/', { allowedHosts: ['', 'bad host', 'x:99999', 'https://videos.example/'] })).toBe('ok')
+    expect(
+      await codeOf('https://videos.example/', { allowedHosts: ['', 'bad host', 'x:99999', 'https://videos.example/'] }),
+    ).toBe('ok')
     expect(await codeOf('https://x/', { allowedHosts: ['x:99999'] })).toBe('host_not_allowed')
   })
 
@@ -196,8 +215,17 @@ describe('checkIngestUrl: one URL per video', () => {
   }
 
   it('gives the canonical watch URL and the video id for every form of a video', async () => {
-    for (const input of [`https://youtu.be/${ID}?si=Zx`, `https://m.youtube.com/shorts/${ID}`, `https://music.youtube.com/watch?v=${ID}&t=42`, `https://www.youtube.com/live/${ID}?feature=share`]) {
-      expect(await check(input)).toEqual({ ok: true, url: new URL(`https://www.youtube.com/watch?v=${ID}`), videoId: ID })
+    for (const input of [
+      `https://youtu.be/${ID}?si=Zx`,
+      `https://m.youtube.com/shorts/${ID}`,
+      `https://music.youtube.com/watch?v=${ID}&t=42`,
+      `https://www.youtube.com/live/${ID}?feature=share`,
+    ]) {
+      expect(await check(input)).toEqual({
+        ok: true,
+        url: new URL(`https://www.youtube.com/watch?v=${ID}`),
+        videoId: ID,
+      })
     }
   })
 
@@ -226,7 +254,9 @@ describe('checkIngestUrl: one URL per video', () => {
   })
 
   it('leaves URLs of other sites as they are, and still refuses look-alike hosts', async () => {
-    expect(await urlOf('https://videos.example/talk.html?si=1', { allowedHosts: ['videos.example'] })).toBe('https://videos.example/talk.html?si=1')
+    expect(await urlOf('https://videos.example/talk.html?si=1', { allowedHosts: ['videos.example'] })).toBe(
+      'https://videos.example/talk.html?si=1',
+    )
     expect(await urlOf(`https://youtu.be.evil.example/${ID}`)).toBe('host_not_allowed')
     expect(await urlOf(`https://www.youtube.com.evil.example/watch?v=${ID}`)).toBe('host_not_allowed')
   })
@@ -269,12 +299,22 @@ describe('addressRange', () => {
     expect(addressRange(address)).toBe(range)
   })
 
-  it.each(['8.8.8.8', '93.184.216.34', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '2a00:1450:4001:82b::200e', '::ffff:8.8.8.8', '64:ff9b::8.8.8.8', '2002:808:808::', 'example.com', ''])(
-    '%s is public or not an address',
-    (address) => {
-      expect(addressRange(address)).toBeUndefined()
-    },
-  )
+  it.each([
+    '8.8.8.8',
+    '93.184.216.34',
+    '100.63.255.255',
+    '100.128.0.0',
+    '172.15.255.255',
+    '172.32.0.0',
+    '2a00:1450:4001:82b::200e',
+    '::ffff:8.8.8.8',
+    '64:ff9b::8.8.8.8',
+    '2002:808:808::',
+    'example.com',
+    '',
+  ])('%s is public or not an address', (address) => {
+    expect(addressRange(address)).toBeUndefined()
+  })
 
   it('tells IP literals from names', () => {
     expect(isIpLiteral('[::1]')).toBe(true)
@@ -288,25 +328,52 @@ describe('checkHost (the rule the egress proxy and guardedFetch apply to every r
     'rr1---sn-abc.googlevideo.com': ['142.250.74.46'],
     'inside.googlevideo.com': ['10.1.2.3'],
     'evilgooglevideo.com': ['93.184.216.34'],
-    'localhost': ['127.0.0.1', '::1'],
+    localhost: ['127.0.0.1', '::1'],
   })
   const hosts = ['*.googlevideo.com', 'localhost:4000']
 
   it('takes any subdomain of a *.domain entry, never the bare or a look-alike domain, and still checks its addresses', async () => {
-    expect(await checkHost('rr1---sn-abc.googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toEqual({ ok: true, addresses: ['142.250.74.46'] })
-    expect(await checkHost('googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({ ok: false, code: 'host_not_allowed' })
-    expect(await checkHost('evilgooglevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({ ok: false, code: 'host_not_allowed' })
-    expect(await checkHost('inside.googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({ ok: false, code: 'private_address' })
+    expect(await checkHost('rr1---sn-abc.googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toEqual({
+      ok: true,
+      addresses: ['142.250.74.46'],
+    })
+    expect(await checkHost('googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({
+      ok: false,
+      code: 'host_not_allowed',
+    })
+    expect(await checkHost('evilgooglevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({
+      ok: false,
+      code: 'host_not_allowed',
+    })
+    expect(await checkHost('inside.googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({
+      ok: false,
+      code: 'private_address',
+    })
   })
 
   it('gives the addresses of an explicit localhost entry to connect to, on its port only; an unresolvable name is refused', async () => {
-    expect(await checkHost('localhost', 4000, { allowedHosts: hosts, resolve: dns })).toEqual({ ok: true, addresses: ['127.0.0.1', '::1'] })
-    expect(await checkHost('localhost', 4001, { allowedHosts: hosts, resolve: dns })).toMatchObject({ ok: false, code: 'host_not_allowed' })
-    expect(await checkHost('nowhere.googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({ ok: false, code: 'unresolved' })
-    expect(await checkHost('127.0.0.1', 4000, { allowedHosts: ['127.0.0.1:4000'], resolve: dns })).toEqual({ ok: true, addresses: ['127.0.0.1'] })
+    expect(await checkHost('localhost', 4000, { allowedHosts: hosts, resolve: dns })).toEqual({
+      ok: true,
+      addresses: ['127.0.0.1', '::1'],
+    })
+    expect(await checkHost('localhost', 4001, { allowedHosts: hosts, resolve: dns })).toMatchObject({
+      ok: false,
+      code: 'host_not_allowed',
+    })
+    expect(await checkHost('nowhere.googlevideo.com', 443, { allowedHosts: hosts, resolve: dns })).toMatchObject({
+      ok: false,
+      code: 'unresolved',
+    })
+    expect(await checkHost('127.0.0.1', 4000, { allowedHosts: ['127.0.0.1:4000'], resolve: dns })).toEqual({
+      ok: true,
+      addresses: ['127.0.0.1'],
+    })
   })
 
   it('does not take an IP address as a *. entry', async () => {
-    expect(await checkHost('1.2.3.4', 80, { allowedHosts: ['*.1.2.3.4'], resolve: dns })).toMatchObject({ ok: false, code: 'host_not_allowed' })
+    expect(await checkHost('1.2.3.4', 80, { allowedHosts: ['*.1.2.3.4'], resolve: dns })).toMatchObject({
+      ok: false,
+      code: 'host_not_allowed',
+    })
   })
 })

@@ -64,7 +64,11 @@ function canonicalHost(host: string): string | undefined {
 }
 
 function parseEntry(raw: string): AllowEntry | undefined {
-  const entry = raw.trim().toLowerCase().replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/\/+$/, '')
+  const entry = raw
+    .trim()
+    .toLowerCase()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//, '')
+    .replace(/\/+$/, '')
   if (!entry) return undefined
   // `*.googlevideo.com`: any subdomain (YouTube serves media from numbered hosts). Never explicit:
   // whatever such a name resolves to still has to be public.
@@ -87,7 +91,8 @@ function parseEntry(raw: string): AllowEntry | undefined {
 }
 
 const entryMatches = (entry: AllowEntry, hostname: string, port: number) =>
-  (entry.wildcard ? hostname.endsWith(`.${entry.host}`) : entry.host === hostname) && (entry.port === undefined || entry.port === port)
+  (entry.wildcard ? hostname.endsWith(`.${entry.host}`) : entry.host === hostname) &&
+  (entry.port === undefined || entry.port === port)
 
 const refuse = (code: IngestUrlErrorCode, message: string): IngestUrlCheck => ({ ok: false, code, message })
 
@@ -124,7 +129,10 @@ async function checkUrlHost(url: URL, options: IngestUrlOptions): Promise<Ingest
  * check.url // https://www.youtube.com/watch?v=… for https://youtu.be/…?si=…
  * ```
  */
-export async function checkIngestUrl(input: unknown, options: IngestUrlOptions & CanonicalUrlOptions): Promise<IngestUrlCheck> {
+export async function checkIngestUrl(
+  input: unknown,
+  options: IngestUrlOptions & CanonicalUrlOptions,
+): Promise<IngestUrlCheck> {
   if (typeof input !== 'string' || !input.trim()) {
     return refuse('invalid_url', 'url must be a non-empty string, such as https://www.youtube.com/watch?v=…')
   }
@@ -133,7 +141,10 @@ export async function checkIngestUrl(input: unknown, options: IngestUrlOptions &
     url = new URL(input.trim())
   } catch {
     const shown = input.length > 100 ? `${input.slice(0, 100)}…` : input
-    return refuse('invalid_url', `${JSON.stringify(shown)} is not a valid URL; give a full URL such as https://www.youtube.com/watch?v=…`)
+    return refuse(
+      'invalid_url',
+      `${JSON.stringify(shown)} is not a valid URL; give a full URL such as https://www.youtube.com/watch?v=…`,
+    )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return refuse('unsupported_scheme', `scheme ${url.protocol} is not supported; use an http:// or https:// URL`)
@@ -165,11 +176,19 @@ export async function checkIngestUrl(input: unknown, options: IngestUrlOptions &
  * if (checked.ok) net.connect(443, checked.addresses[0])
  * ```
  */
-export async function checkHost(host: string, port: number, options: IngestUrlOptions, shown?: string, resolveExplicit = true): Promise<HostCheck> {
+export async function checkHost(
+  host: string,
+  port: number,
+  options: IngestUrlOptions,
+  shown?: string,
+  resolveExplicit = true,
+): Promise<HostCheck> {
   const listName = options.allowListName ?? DEFAULT_ALLOW_LIST_NAME
   const hostname = (canonicalHost(host) ?? host.toLowerCase()).replace(/\.$/, '')
   const shownHost = shown ?? `${hostname}:${port}`
-  const matches = options.allowedHosts.map(parseEntry).filter((entry) => entry !== undefined && entryMatches(entry, hostname, port))
+  const matches = options.allowedHosts
+    .map(parseEntry)
+    .filter((entry) => entry !== undefined && entryMatches(entry, hostname, port))
   if (matches.length === 0) {
     return {
       ok: false,
@@ -186,9 +205,14 @@ export async function checkHost(host: string, port: number, options: IngestUrlOp
   try {
     addresses = isIpLiteral(hostname) ? [bare] : await (options.resolve ?? defaultResolve)(hostname)
   } catch (error) {
-    return { ok: false, code: 'unresolved', message: `host ${hostname} could not be resolved (${(error as Error).message})` }
+    return {
+      ok: false,
+      code: 'unresolved',
+      message: `host ${hostname} could not be resolved (${(error as Error).message})`,
+    }
   }
-  if (addresses.length === 0) return { ok: false, code: 'unresolved', message: `host ${hostname} resolves to no address` }
+  if (addresses.length === 0)
+    return { ok: false, code: 'unresolved', message: `host ${hostname} resolves to no address` }
   // `localhost` listed on purpose: whatever loopback address it has is meant.
   if (explicit) return { ok: true, addresses }
   for (const address of addresses) {

@@ -68,7 +68,8 @@ function ipv6Range(groups: number[]): AddressRange | undefined {
   // compatible form (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:AABB:CCDD::).
   // Each one reaches the embedded IPv4 host, so that host decides.
   if (upperZero && (g5 === 0xffff || g5 === 0)) return ipv4Range(embeddedIpv4(groups, 6))
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return ipv4Range(embeddedIpv4(groups, 6))
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0)
+    return ipv4Range(embeddedIpv4(groups, 6))
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return 'private'
   if (g0 === 0x2002) return ipv4Range(embeddedIpv4(groups, 1))
   if (g0 === 0x100 && g1 === 0 && g2 === 0 && g3 === 0) return 'reserved'

@@ -9,14 +9,14 @@ import { processAlive } from '@ytrag/processes'
 
 const SCRATCH = /^ytrag-[a-z]+-(\d+)-/
 
-
 /**
  * Makes a scratch folder `ytrag-<purpose>-<pid>-XXXXXX` in `parent` (default: the system's temp folder).
  *
  * @example
  * const dir = await scratchDir('audio') // /tmp/ytrag-audio-4242-a1B2c3
  */
-export const scratchDir = (purpose: string, parent = tmpdir()) => mkdtemp(join(parent, `ytrag-${purpose}-${process.pid}-`))
+export const scratchDir = (purpose: string, parent = tmpdir()) =>
+  mkdtemp(join(parent, `ytrag-${purpose}-${process.pid}-`))
 
 /**
  * Removes the scratch folders of processes that are gone; returns how many. Called once at

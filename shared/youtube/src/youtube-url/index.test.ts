@@ -78,10 +78,20 @@ describe('youtubeVideoId', () => {
 describe('youtubeTarget', () => {
   it('tells videos, videos in a playlist, playlists and pages apart', () => {
     expect(youtubeTarget(`https://www.youtube.com/watch?v=${ID}`)).toEqual({ kind: 'video', videoId: ID })
-    expect(youtubeTarget(`https://www.youtube.com/watch?v=${ID}&list=${LIST}&index=3`)).toEqual({ kind: 'video', videoId: ID, playlistId: LIST })
-    expect(youtubeTarget(`https://www.youtube.com/playlist?list=${LIST}`)).toEqual({ kind: 'playlist', playlistId: LIST })
+    expect(youtubeTarget(`https://www.youtube.com/watch?v=${ID}&list=${LIST}&index=3`)).toEqual({
+      kind: 'video',
+      videoId: ID,
+      playlistId: LIST,
+    })
+    expect(youtubeTarget(`https://www.youtube.com/playlist?list=${LIST}`)).toEqual({
+      kind: 'playlist',
+      playlistId: LIST,
+    })
     expect(youtubeTarget(`https://www.youtube.com/watch?list=${LIST}`)).toEqual({ kind: 'playlist', playlistId: LIST })
-    expect(youtubeTarget(`https://www.youtube.com/embed/videoseries?list=${LIST}`)).toEqual({ kind: 'playlist', playlistId: LIST })
+    expect(youtubeTarget(`https://www.youtube.com/embed/videoseries?list=${LIST}`)).toEqual({
+      kind: 'playlist',
+      playlistId: LIST,
+    })
     expect(youtubeTarget('https://www.youtube.com/@some-channel/videos')).toEqual({ kind: 'page' })
     expect(youtubeTarget('https://example.com/watch?v=x')).toBeUndefined()
   })
@@ -154,9 +164,15 @@ describe('canonicalUrl', () => {
 
   it('keeps other YouTube pages, on www. over https, without share and tracking parameters', () => {
     expect(canonical('https://youtube.com/@some-channel?si=abc')).toBe('https://www.youtube.com/@some-channel')
-    expect(canonical('http://m.youtube.com/@some-channel/videos?feature=shared&utm_source=x')).toBe('https://www.youtube.com/@some-channel/videos')
-    expect(canonical('https://www.youtube.com/channel/UCabcdefghijklmnopqrstuv/streams?view=0')).toBe('https://www.youtube.com/channel/UCabcdefghijklmnopqrstuv/streams?view=0')
-    expect(canonical('https://music.youtube.com/channel/UCabcdefghijklmnopqrstuv')).toBe('https://music.youtube.com/channel/UCabcdefghijklmnopqrstuv')
+    expect(canonical('http://m.youtube.com/@some-channel/videos?feature=shared&utm_source=x')).toBe(
+      'https://www.youtube.com/@some-channel/videos',
+    )
+    expect(canonical('https://www.youtube.com/channel/UCabcdefghijklmnopqrstuv/streams?view=0')).toBe(
+      'https://www.youtube.com/channel/UCabcdefghijklmnopqrstuv/streams?view=0',
+    )
+    expect(canonical('https://music.youtube.com/channel/UCabcdefghijklmnopqrstuv')).toBe(
+      'https://music.youtube.com/channel/UCabcdefghijklmnopqrstuv',
+    )
   })
 
   it.each([
@@ -172,7 +188,11 @@ describe('canonicalUrl', () => {
   })
 
   it('takes URLs of other sites as they are', () => {
-    for (const input of [`https://youtube.com.evil.example/watch?v=${ID}&si=x`, 'http://127.0.0.1:4000/talk.html?si=1#t=3', `https://notyoutube.com/shorts/${ID}`]) {
+    for (const input of [
+      `https://youtube.com.evil.example/watch?v=${ID}&si=x`,
+      'http://127.0.0.1:4000/talk.html?si=1#t=3',
+      `https://notyoutube.com/shorts/${ID}`,
+    ]) {
       expect(canonical(input)).toBe(new URL(input).href)
     }
   })

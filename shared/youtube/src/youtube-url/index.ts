@@ -13,7 +13,8 @@ const ID_PATHS = new Set(['shorts', 'embed', 'live', 'v', 'e', 'watch'])
  * Query parameters that only say where a link was shared from or how it was opened: dropped
  * from the URLs kept as pages (channels, tabs), as everything but the id is from video URLs.
  */
-const TRACKING = /^(?:si|pp|feature|app|persist_app|ab_channel|fbclid|gclid|igshid|source_ve_path|utm_[a-z]+|embeds_[a-z_]+)$/i
+const TRACKING =
+  /^(?:si|pp|feature|app|persist_app|ab_channel|fbclid|gclid|igshid|source_ve_path|utm_[a-z]+|embeds_[a-z_]+)$/i
 
 const hostOf = (hostname: string) => hostname.toLowerCase().replace(/\.$/, '')
 
@@ -48,7 +49,8 @@ function parse(url: string | URL): URL | undefined {
 export const watchUrl = (videoId: string) => `https://www.youtube.com/watch?v=${encodeURIComponent(videoId)}`
 
 /** The canonical URL of a playlist. */
-export const playlistUrl = (playlistId: string) => `https://www.youtube.com/playlist?list=${encodeURIComponent(playlistId)}`
+export const playlistUrl = (playlistId: string) =>
+  `https://www.youtube.com/playlist?list=${encodeURIComponent(playlistId)}`
 
 /** What a YouTube URL names. */
 export type YouTubeTarget =
@@ -79,7 +81,8 @@ export function youtubeTarget(url: string | URL): YouTubeTarget | undefined {
   const list = parsed.searchParams.get('list') ?? undefined
   const playlistId = list !== undefined && PLAYLIST_ID.test(list) ? list : undefined
   const video = (candidate: string | null | undefined, where: string): YouTubeTarget => {
-    if (candidate && VIDEO_ID.test(candidate)) return { kind: 'video', videoId: candidate, ...(playlistId ? { playlistId } : {}) }
+    if (candidate && VIDEO_ID.test(candidate))
+      return { kind: 'video', videoId: candidate, ...(playlistId ? { playlistId } : {}) }
     // A playlist opened without a video (`watch?list=…`, `embed/videoseries?list=…`) is the playlist.
     if (!candidate && playlistId) return { kind: 'playlist', playlistId }
     const shown = candidate ? JSON.stringify(candidate) : 'nothing'
@@ -92,7 +95,12 @@ export function youtubeTarget(url: string | URL): YouTubeTarget | undefined {
   if (first === 'embed' && second === 'videoseries') return video(undefined, 'the embed path')
   if (first && ID_PATHS.has(first)) return video(second, `the /${first}/ path`)
   if (first === 'playlist') {
-    return playlistId ? { kind: 'playlist', playlistId } : { kind: 'invalid', reason: `the list= parameter holds ${list === undefined ? 'nothing' : JSON.stringify(list)}, not a playlist id` }
+    return playlistId
+      ? { kind: 'playlist', playlistId }
+      : {
+          kind: 'invalid',
+          reason: `the list= parameter holds ${list === undefined ? 'nothing' : JSON.stringify(list)}, not a playlist id`,
+        }
   }
   return { kind: 'page' }
 }
@@ -163,7 +171,8 @@ export function canonicalUrl(url: URL, { playlist = false }: CanonicalUrlOptions
     case 'invalid':
       return { ok: false, message: `${url.href} is not a YouTube URL that can be read: ${target.reason}` }
     case 'video':
-      if (playlist && target.playlistId) return { ok: true, url: new URL(playlistUrl(target.playlistId)), playlistId: target.playlistId }
+      if (playlist && target.playlistId)
+        return { ok: true, url: new URL(playlistUrl(target.playlistId)), playlistId: target.playlistId }
       return { ok: true, url: new URL(watchUrl(target.videoId)), videoId: target.videoId }
     case 'playlist':
       return { ok: true, url: new URL(playlistUrl(target.playlistId)), playlistId: target.playlistId }

@@ -12,12 +12,8 @@ function tracks(...languages: (string | [string, ...string[]])[]): CaptionTracks
   )
 }
 
-const choose = (
-  subtitles: CaptionTracks,
-  automaticCaptions: CaptionTracks,
-  requested?: string,
-  language?: string,
-) => chooseCaptionTrack({ subtitles, automaticCaptions, ...(language ? { language } : {}) }, requested)
+const choose = (subtitles: CaptionTracks, automaticCaptions: CaptionTracks, requested?: string, language?: string) =>
+  chooseCaptionTrack({ subtitles, automaticCaptions, ...(language ? { language } : {}) }, requested)
 
 const captions = (language: string, choice: string) => ({ language, source: 'captions', choice })
 const auto = (language: string, choice: string) => ({ language, source: 'auto-captions', choice })

@@ -44,7 +44,9 @@ export const spokenLanguage = (tag: string) => tag.replace(ORIGINAL, '')
  * originalLanguage({ automaticCaptions: { 'de-orig': […], de: […], en: […] } }) // 'de'
  * ```
  */
-export function originalLanguage(info: Pick<VideoInfo, 'automaticCaptions'> & { language?: string | undefined }): string | undefined {
+export function originalLanguage(
+  info: Pick<VideoInfo, 'automaticCaptions'> & { language?: string | undefined },
+): string | undefined {
   if (info.language) return info.language
   const original = Object.keys(info.automaticCaptions).find((tag) => ORIGINAL.test(tag))
   return original === undefined ? undefined : spokenLanguage(original)
@@ -65,7 +67,11 @@ function languageScore(tag: string, wanted: string): number {
 }
 
 /** The usable track for `wanted` (any language when undefined) among the tags `only` lets through, best match first, then VTT first. */
-function bestTrack(tracks: CaptionTracks, wanted: string | undefined, only: (tag: string) => boolean = () => true): string | undefined {
+function bestTrack(
+  tracks: CaptionTracks,
+  wanted: string | undefined,
+  only: (tag: string) => boolean = () => true,
+): string | undefined {
   let best: { tag: string; score: number } | undefined
   for (const [tag, formats] of Object.entries(tracks)) {
     if (PSEUDO_TRACKS.has(tag) || !only(tag)) continue
@@ -106,12 +112,16 @@ export function chooseCaptionTrack(
     [requested, 'requested-language'],
     ['en', 'english'],
   ] as const) {
-    if (language && !steps.some(([seen]) => seen.toLowerCase() === language.toLowerCase())) steps.push([language, choice])
+    if (language && !steps.some(([seen]) => seen.toLowerCase() === language.toLowerCase()))
+      steps.push([language, choice])
   }
   for (const [language, choice] of steps) {
     const captions = bestTrack(info.subtitles, language)
     if (captions) return { language: captions, source: 'captions', choice }
-    const recognised = choice === 'original-language' ? bestTrack(info.automaticCaptions, language, (tag) => ORIGINAL.test(tag)) : undefined
+    const recognised =
+      choice === 'original-language'
+        ? bestTrack(info.automaticCaptions, language, (tag) => ORIGINAL.test(tag))
+        : undefined
     const auto = recognised ?? bestTrack(info.automaticCaptions, language)
     if (auto) return { language: auto, source: 'auto-captions', choice }
   }

@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest'
-import { BlockedByYouTubeError, classifyFailure, EgressRefusedError, ExtractionError, relevantLine, VideoUnavailableError, YtDlpError } from './errors.ts'
+import {
+  BlockedByYouTubeError,
+  classifyFailure,
+  EgressRefusedError,
+  ExtractionError,
+  relevantLine,
+  VideoUnavailableError,
+  YtDlpError,
+} from './errors.ts'
 
 const URL = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'
-const REPORT = '; please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U'
+const REPORT =
+  '; please report this issue on  https://github.com/yt-dlp/yt-dlp/issues?q= , filling out the appropriate issue template. Confirm you are on the latest version using  yt-dlp -U'
 const classify = (stderr: string) => classifyFailure(stderr, { url: URL, exitCode: 1 })
 
 describe('classifyFailure', () => {
@@ -12,7 +21,7 @@ describe('classifyFailure', () => {
     'ERROR: [youtube] dQw4w9WgXcQ: Video unavailable. This video is no longer available because the YouTube account associated with this video has been terminated.',
     'ERROR: [youtube] dQw4w9WgXcQ: This video has been removed by the uploader',
     "ERROR: [youtube] dQw4w9WgXcQ: This video has been removed for violating YouTube's Terms of Service",
-    "ERROR: [youtube] dQw4w9WgXcQ: Join this channel to get access to members-only content like this video, and other exclusive perks.",
+    'ERROR: [youtube] dQw4w9WgXcQ: Join this channel to get access to members-only content like this video, and other exclusive perks.',
     "ERROR: [youtube] dQw4w9WgXcQ: This video is available to this channel's members on level: Fan",
     'ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm your age. This video may be inappropriate for some users.',
     'ERROR: [youtube] dQw4w9WgXcQ: The uploader has not made this video available in your country',
@@ -24,7 +33,7 @@ describe('classifyFailure', () => {
     'ERROR: Unsupported URL: http://127.0.0.1:4000/empty.html',
     'ERROR: [youtube] dQw4w9WgXcQ: No video formats found!',
     'ERROR: [vimeo] 123: No media found',
-    "ERROR: 'nonsense' is not a valid URL. Set --default-search \"ytsearch\" (or run  yt-dlp \"ytsearch:nonsense\" ) to search YouTube",
+    'ERROR: \'nonsense\' is not a valid URL. Set --default-search "ytsearch" (or run  yt-dlp "ytsearch:nonsense" ) to search YouTube',
     'ERROR: [youtube:tab] @someone: This channel does not have a videos tab',
     'ERROR: [youtube:tab] UCabc: This channel has no uploads',
     'ERROR: [youtube:tab] PLabc: The playlist does not exist.',
@@ -43,7 +52,7 @@ describe('classifyFailure', () => {
     'ERROR: [youtube] dQw4w9WgXcQ: Unable to download webpage: HTTP Error 503: Service Unavailable',
     'ERROR: [youtube] dQw4w9WgXcQ: Unable to download webpage: HTTP Error 500: Internal Server Error',
     'ERROR: [youtube] dQw4w9WgXcQ: Unable to download webpage: The read operation timed out',
-    "ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno 111] Connection refused>",
+    'ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno 111] Connection refused>',
     'ERROR: [generic] None: Unable to download webpage: <urlopen error [Errno -3] Temporary failure in name resolution>',
     "ERROR: [generic] None: Unable to download webpage: HTTP Error 403: Forbidden (caused by <HTTPError 403: 'Forbidden'>)",
     'ERROR: [youtube] dQw4w9WgXcQ: Incomplete data received',
@@ -71,7 +80,12 @@ describe('classifyFailure', () => {
     expect(error.permanent).toBe(false)
     expect((error as BlockedByYouTubeError).code).toBe('blocked')
     expect(error.detail).toBe(line.replace(/^ERROR: /, ''))
-    for (const setting of ['YOUTUBE_RAG__YTDLP__COOKIES_FILE', 'YOUTUBE_RAG__YTDLP__PROXY', 'YOUTUBE_RAG__YTDLP__EXTRACTOR_ARGS', 'YOUTUBE_RAG__YTDLP__SLEEP_REQUESTS_SECONDS']) {
+    for (const setting of [
+      'YOUTUBE_RAG__YTDLP__COOKIES_FILE',
+      'YOUTUBE_RAG__YTDLP__PROXY',
+      'YOUTUBE_RAG__YTDLP__EXTRACTOR_ARGS',
+      'YOUTUBE_RAG__YTDLP__SLEEP_REQUESTS_SECONDS',
+    ]) {
       expect(error.message).toContain(setting)
       expect((error as BlockedByYouTubeError).advice).toContain(setting)
     }
@@ -79,7 +93,9 @@ describe('classifyFailure', () => {
   })
 
   it('keeps the age gate apart from the bot check: "Sign in to confirm your age" is permanent', () => {
-    const error = classify('ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm your age. This video may be inappropriate for some users.')
+    const error = classify(
+      'ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm your age. This video may be inappropriate for some users.',
+    )
     expect(error).toBeInstanceOf(VideoUnavailableError)
     expect(error).not.toBeInstanceOf(BlockedByYouTubeError)
   })
@@ -99,13 +115,17 @@ describe('classifyFailure', () => {
 
 describe('relevantLine', () => {
   it("takes yt-dlp's last ERROR line without the boilerplate", () => {
-    expect(relevantLine(`WARNING: [generic] Falling back on generic information extractor\nERROR: first\r\nERROR: Unsupported URL: http://h/${REPORT}\n`)).toBe(
-      'Unsupported URL: http://h/',
-    )
+    expect(
+      relevantLine(
+        `WARNING: [generic] Falling back on generic information extractor\nERROR: first\r\nERROR: Unsupported URL: http://h/${REPORT}\n`,
+      ),
+    ).toBe('Unsupported URL: http://h/')
   })
 
   it('otherwise takes the last line that is not a warning or progress', () => {
-    expect(relevantLine('[generic] Extracting URL\nTraceback (most recent call last):\nKeyError: id\nWARNING: late\n')).toBe('KeyError: id')
+    expect(
+      relevantLine('[generic] Extracting URL\nTraceback (most recent call last):\nKeyError: id\nWARNING: late\n'),
+    ).toBe('KeyError: id')
     expect(relevantLine('WARNING: only a warning\n\n')).toBeUndefined()
   })
 
@@ -140,13 +160,23 @@ describe("YouTube's JavaScript challenges left unsolved", () => {
     'WARNING: [youtube] dQw4w9WgXcQ: n challenge solving failed: Some formats may be missing. Ensure you have a supported JavaScript runtime and challenge solver script distribution installed. Review any warnings presented before this message. For more details, refer to  https://github.com/yt-dlp/yt-dlp/wiki/EJS'
   const NO_RUNTIME =
     'WARNING: [youtube] No supported JavaScript runtime could be found. Only deno is enabled by default; to use another runtime add  --js-runtimes RUNTIME[:PATH]  to your command/config. YouTube extraction without a JS runtime has been deprecated, and some formats may be missing. See  https://github.com/yt-dlp/yt-dlp/wiki/EJS  for details on installing one'
-  const NOT_AVAILABLE = 'ERROR: [youtube] dQw4w9WgXcQ: Requested format is not available. Use --list-formats for a list of available formats'
+  const NOT_AVAILABLE =
+    'ERROR: [youtube] dQw4w9WgXcQ: Requested format is not available. Use --list-formats for a list of available formats'
 
   it('make a missing format an ExtractionError, which may pass, saying why', () => {
     for (const [warnings, said] of [
-      [`${SKIPPED}\n${UNSOLVED}`, /could not solve YouTube's JavaScript challenges: \[youtube\] \[jsc\] Remote component challenge solver script \(node\) was skipped/],
-      [UNSOLVED, /could not solve YouTube's JavaScript challenges: \[youtube\] dQw4w9WgXcQ: n challenge solving failed/],
-      [NO_RUNTIME, /could not solve YouTube's JavaScript challenges: \[youtube\] No supported JavaScript runtime could be found/],
+      [
+        `${SKIPPED}\n${UNSOLVED}`,
+        /could not solve YouTube's JavaScript challenges: \[youtube\] \[jsc\] Remote component challenge solver script \(node\) was skipped/,
+      ],
+      [
+        UNSOLVED,
+        /could not solve YouTube's JavaScript challenges: \[youtube\] dQw4w9WgXcQ: n challenge solving failed/,
+      ],
+      [
+        NO_RUNTIME,
+        /could not solve YouTube's JavaScript challenges: \[youtube\] No supported JavaScript runtime could be found/,
+      ],
     ] as const) {
       const error = classify(`${warnings}\n${NOT_AVAILABLE}\n`)
       expect(error).toBeInstanceOf(ExtractionError)
@@ -159,6 +189,10 @@ describe("YouTube's JavaScript challenges left unsolved", () => {
 
   it('leave a missing format without those warnings permanent, and other errors as they were', () => {
     expect(classify(NOT_AVAILABLE)).toBeInstanceOf(VideoUnavailableError)
-    expect(classify(`${UNSOLVED}\nERROR: [youtube] dQw4w9WgXcQ: Private video. Sign in if you've been granted access to this video`)).toBeInstanceOf(VideoUnavailableError)
+    expect(
+      classify(
+        `${UNSOLVED}\nERROR: [youtube] dQw4w9WgXcQ: Private video. Sign in if you've been granted access to this video`,
+      ),
+    ).toBeInstanceOf(VideoUnavailableError)
   })
 })

@@ -136,7 +136,11 @@ const PERMANENT = [
 // yt-dlp-ejs scripts (docs/images.md). When it cannot (no runtime enabled, a solver script it
 // was not allowed to fetch), it warns, leaves out the formats whose URLs need a solved challenge
 // and may then find none: a "no formats" error that is the setup's fault, not the video's.
-const CHALLENGES_UNSOLVED = [/(?:n challenge|signature) solving failed/i, /no supported javascript runtime could be found/i, /remote components? .+ (?:was|were) skipped/i]
+const CHALLENGES_UNSOLVED = [
+  /(?:n challenge|signature) solving failed/i,
+  /no supported javascript runtime could be found/i,
+  /remote components? .+ (?:was|were) skipped/i,
+]
 const NO_FORMATS = /requested format is not available|no video formats found/i
 
 /** yt-dlp's warning that it could not solve YouTube's JavaScript challenges, if it gave one. */
@@ -189,22 +193,30 @@ export function relevantLine(stderr: string): string | undefined {
  */
 export function classifyFailure(
   stderr: string,
-  context: { url: string; exitCode?: number | null; /** What yt-dlp was doing; default `read <url>`. */ task?: string },
+  context: { url: string; exitCode?: number | null /** What yt-dlp was doing; default `read <url>`. */; task?: string },
 ): YtDlpError {
   const detail = relevantLine(stderr)
   const said = detail ?? `exited with code ${context.exitCode ?? 'unknown'} and no message`
   const message = `yt-dlp could not ${context.task ?? `read ${context.url}`}: ${said}`
   if (detail && EGRESS_REFUSAL.test(detail)) return new EgressRefusedError(message, { url: context.url, detail })
-  if (detail && BLOCKED.some((pattern) => pattern.test(detail))) return new BlockedByYouTubeError(`${message}. ${BLOCKED_ADVICE}`, { url: context.url, detail })
+  if (detail && BLOCKED.some((pattern) => pattern.test(detail)))
+    return new BlockedByYouTubeError(`${message}. ${BLOCKED_ADVICE}`, { url: context.url, detail })
   const unsolved = detail && NO_FORMATS.test(detail) ? unsolvedChallenges(stderr) : undefined
   if (unsolved) {
     // May pass once yt-dlp can solve them (a runtime, YOUTUBE_RAG__YTDLP__REMOTE_COMPONENTS).
-    return new ExtractionError(`${message} (yt-dlp could not solve YouTube's JavaScript challenges: ${unsolved.length > 300 ? `${unsolved.slice(0, 300)}…` : unsolved})`, {
-      url: context.url,
-      detail,
-    })
+    return new ExtractionError(
+      `${message} (yt-dlp could not solve YouTube's JavaScript challenges: ${unsolved.length > 300 ? `${unsolved.slice(0, 300)}…` : unsolved})`,
+      {
+        url: context.url,
+        detail,
+      },
+    )
   }
-  if (detail && !TRANSIENT.some((pattern) => pattern.test(detail)) && PERMANENT.some((pattern) => pattern.test(detail))) {
+  if (
+    detail &&
+    !TRANSIENT.some((pattern) => pattern.test(detail)) &&
+    PERMANENT.some((pattern) => pattern.test(detail))
+  ) {
     return new VideoUnavailableError(message, { url: context.url, detail })
   }
   return new ExtractionError(message, { url: context.url, ...(detail ? { detail } : {}) })

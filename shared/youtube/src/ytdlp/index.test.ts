@@ -4,7 +4,13 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHAPTERED_VIDEO, loadCaptionFixture, SAMPLE_VIDEOS, startFixtureServer, type FixtureServer } from '../fixtures/index.ts'
+import {
+  CHAPTERED_VIDEO,
+  loadCaptionFixture,
+  SAMPLE_VIDEOS,
+  startFixtureServer,
+  type FixtureServer,
+} from '../fixtures/index.ts'
 import {
   chooseCaptionTrack,
   createYtDlp,
@@ -33,7 +39,8 @@ function cueTexts(vtt: string): string[] {
     )
 }
 
-const SRT = '1\n00:00:01,000 --> 00:00:02,500\nBonjour tout le monde\n\n2\n00:00:02,500 --> 00:00:04,000\nVoici une piste SRT\n'
+const SRT =
+  '1\n00:00:01,000 --> 00:00:02,500\nBonjour tout le monde\n\n2\n00:00:02,500 --> 00:00:04,000\nVoici une piste SRT\n'
 
 let site: FixtureServer
 let work: string
@@ -45,7 +52,12 @@ beforeAll(async () => {
     videos: [...SAMPLE_VIDEOS, CHAPTERED_VIDEO],
     pages: [
       { path: '/chapters.html', title: 'Indexes in chapters', videos: ['chapters'] },
-      { path: '/bicycle.html', title: 'A short history of the bicycle', videos: ['bicycle'], lastModified: new Date('2024-05-06T07:08:09Z') },
+      {
+        path: '/bicycle.html',
+        title: 'A short history of the bicycle',
+        videos: ['bicycle'],
+        lastModified: new Date('2024-05-06T07:08:09Z'),
+      },
       { path: '/three.html', title: 'Three talks', videos: ['indexing', 'sourdough', 'bicycle'] },
       { path: '/silent.html', title: 'A clip without captions', videos: ['silent'] },
       { path: '/empty.html', title: 'Nothing to watch', videos: [] },
@@ -83,11 +95,17 @@ describe('listVideos', () => {
     expect(list).toEqual({
       kind: 'playlist',
       title: 'Three talks',
-      videos: [1, 2, 3].map((n) => ({ videoId: `three-${n}`, url: site.url('/three.html'), playlistItem: n, title: `Three talks (${n})`, listed: expect.objectContaining({ id: `three-${n}` }) })),
+      videos: [1, 2, 3].map((n) => ({
+        videoId: `three-${n}`,
+        url: site.url('/three.html'),
+        playlistItem: n,
+        title: `Three talks (${n})`,
+        listed: expect.objectContaining({ id: `three-${n}` }),
+      })),
     })
   })
 
-  it("gives each video of such a page as the listing extracted it: the same info as reading the page again for it", async () => {
+  it('gives each video of such a page as the listing extracted it: the same info as reading the page again for it', async () => {
     const list = await listVideos(site.url('/three.html'), guard())
     const second = list.videos[1]!
     const fromListing = videoInfoFromListing(second.listed!, second.url, 2, 'three-2')
@@ -95,10 +113,14 @@ describe('listVideos', () => {
     const { raw: _listedRaw, ...listedInfo } = fromListing!
     const { raw: _pageRaw, ...pageInfo } = fromPage
     expect(listedInfo).toEqual(pageInfo)
-    expect(Object.keys(listedInfo.subtitles).length + Object.keys(listedInfo.automaticCaptions).length).toBeGreaterThan(0)
+    expect(Object.keys(listedInfo.subtitles).length + Object.keys(listedInfo.automaticCaptions).length).toBeGreaterThan(
+      0,
+    )
     // Not a stand-in for another video, nor for a reference to a page.
     expect(videoInfoFromListing(second.listed!, second.url, 2, 'three-3')).toBeUndefined()
-    expect(videoInfoFromListing({ _type: 'url', id: 'three-2', url: second.url }, second.url, 2, 'three-2')).toBeUndefined()
+    expect(
+      videoInfoFromListing({ _type: 'url', id: 'three-2', url: second.url }, second.url, 2, 'three-2'),
+    ).toBeUndefined()
   })
 
   it('reports a page that answers 404 as unavailable', async () => {
@@ -121,7 +143,9 @@ describe('listVideos', () => {
 
   it('reports a refused connection as an ExtractionError, which may pass', async () => {
     // Allowed, so the egress proxy tries it and answers 502 with what the connection said.
-    const error = await listVideos('http://127.0.0.1:1/nothing.html', { egress: { allowedHosts: ['127.0.0.1:1'] } }).catch((caught: unknown) => caught)
+    const error = await listVideos('http://127.0.0.1:1/nothing.html', {
+      egress: { allowedHosts: ['127.0.0.1:1'] },
+    }).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(ExtractionError)
     expect((error as Error).message).toMatch(/HTTP Error 502: upstream 127\.0\.0\.1:1 failed: connect ECONNREFUSED/)
   })
@@ -144,13 +168,22 @@ describe('videoInfo', () => {
 
   it('reads a single-video page without an item number', async () => {
     const info = await videoInfo(site.url('/bicycle.html'), undefined, guard())
-    expect(info).toMatchObject({ videoId: 'bicycle-1', url: site.url('/bicycle.html'), publishedAt: '2024-05-06T07:08:09.000Z' })
+    expect(info).toMatchObject({
+      videoId: 'bicycle-1',
+      url: site.url('/bicycle.html'),
+      publishedAt: '2024-05-06T07:08:09.000Z',
+    })
     expect(info.playlistItem).toBeUndefined()
   })
 
-  it("reads the chapters a page publishes in JSON-LD, with the captions of its player page", async () => {
+  it('reads the chapters a page publishes in JSON-LD, with the captions of its player page', async () => {
     const info = await videoInfo(site.url('/chapters.html'), undefined, guard())
-    expect(info).toMatchObject({ videoId: 'chapters-1', url: site.url('/chapters.html'), durationSeconds: 160, chapters: CHAPTERED_VIDEO.chapters })
+    expect(info).toMatchObject({
+      videoId: 'chapters-1',
+      url: site.url('/chapters.html'),
+      durationSeconds: 160,
+      chapters: CHAPTERED_VIDEO.chapters,
+    })
     expect(chooseCaptionTrack(info)).toEqual({ language: 'en', source: 'captions', choice: 'english' })
     const listed = await listVideos(site.url('/chapters.html'), guard())
     expect(listed.videos.map((video) => video.videoId)).toEqual(['chapters-1'])
@@ -165,7 +198,9 @@ describe('videoInfo', () => {
   })
 
   it('refuses to guess which video of a multi-video page is meant, or an item that is not there', async () => {
-    await expect(videoInfo(site.url('/three.html'), undefined, guard())).rejects.toThrow(/holds 3 videos; pass playlistItem/)
+    await expect(videoInfo(site.url('/three.html'), undefined, guard())).rejects.toThrow(
+      /holds 3 videos; pass playlistItem/,
+    )
     await expect(videoInfo(site.url('/three.html'), 9, guard())).rejects.toThrow(VideoUnavailableError)
   })
 
@@ -190,7 +225,12 @@ describe('downloadCaptions', () => {
     const page = await videoInfo(site.url('/three.html'), 2, guard())
     // The generic extractor has no auto-captions; present the track as one, as YouTube would.
     const { subtitles, ...rest } = page.raw
-    const info: VideoInfo = { ...page, subtitles: {}, automaticCaptions: page.subtitles, raw: { ...rest, subtitles: {}, automatic_captions: subtitles } }
+    const info: VideoInfo = {
+      ...page,
+      subtitles: {},
+      automaticCaptions: page.subtitles,
+      raw: { ...rest, subtitles: {}, automatic_captions: subtitles },
+    }
     const track = chooseCaptionTrack(info)
     expect(track).toEqual({ language: 'en', source: 'auto-captions', choice: 'english' })
     const vtt = await downloadCaptions(info, track!, guard())
@@ -211,14 +251,22 @@ describe('downloadCaptions', () => {
     const page = await videoInfo(site.url('/silent.html'), undefined, guard())
     const de = [{ ext: 'vtt', url: site.url('/captions/nothing.de.vtt') }]
     const info: VideoInfo = { ...page, subtitles: { de }, raw: { ...page.raw, subtitles: { de } } }
-    const error = await downloadCaptions(info, { language: 'de', source: 'captions' }, { tmpDir: work, ...guard() }).catch((caught: unknown) => caught)
+    const error = await downloadCaptions(
+      info,
+      { language: 'de', source: 'captions' },
+      { tmpDir: work, ...guard() },
+    ).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(VideoUnavailableError)
-    expect((error as Error).message).toMatch(/could not download the de captions of .*silent\.html: Unable to download video subtitles for 'de': HTTP Error 404/)
+    expect((error as Error).message).toMatch(
+      /could not download the de captions of .*silent\.html: Unable to download video subtitles for 'de': HTTP Error 404/,
+    )
     expect(await readdir(work)).toEqual([])
   })
 
   it('reports a track the video does not have', async () => {
     const info = await videoInfo(site.url('/bicycle.html'), undefined, guard())
-    await expect(downloadCaptions(info, { language: 'xx', source: 'captions' }, guard())).rejects.toThrow(/wrote no xx captions/)
+    await expect(downloadCaptions(info, { language: 'xx', source: 'captions' }, guard())).rejects.toThrow(
+      /wrote no xx captions/,
+    )
   })
 })

@@ -3,14 +3,48 @@ import { join } from 'node:path'
 import { isYouTubeUrl, youtubeVideoId } from '../youtube-url/index.ts'
 import type { CaptionTrack } from './caption-track.ts'
 import { ExtractionError, VideoUnavailableError } from './errors.ts'
-import { compact, metadata, number, record, text, toVideoInfo, type DiscoveredVideo, type RawInfo, type VideoInfo } from './info.ts'
+import {
+  compact,
+  metadata,
+  number,
+  record,
+  text,
+  toVideoInfo,
+  type DiscoveredVideo,
+  type RawInfo,
+  type VideoInfo,
+} from './info.ts'
 import { runYtDlp, runYtDlpJson, type YtDlpOptions } from './run.ts'
 import { scratchDir } from '../scratch/index.ts'
 
-export { chooseCaptionTrack, originalLanguage, spokenLanguage, type CaptionChoice, type CaptionSource, type CaptionTrack } from './caption-track.ts'
+export {
+  chooseCaptionTrack,
+  originalLanguage,
+  spokenLanguage,
+  type CaptionChoice,
+  type CaptionSource,
+  type CaptionTrack,
+} from './caption-track.ts'
 export { isNotStartedError, liveSkipReason, liveStatusOf, type LiveStatus } from './live.ts'
-export { BLOCKED_ADVICE, BlockedByYouTubeError, classifyFailure, EgressRefusedError, ExtractionError, VideoUnavailableError, YtDlpError, type YtDlpErrorDetails } from './errors.ts'
-export { chaptersOf, type Chapter, type CaptionFormat, type CaptionTracks, type DiscoveredVideo, type RawInfo, type VideoInfo } from './info.ts'
+export {
+  BLOCKED_ADVICE,
+  BlockedByYouTubeError,
+  classifyFailure,
+  EgressRefusedError,
+  ExtractionError,
+  VideoUnavailableError,
+  YtDlpError,
+  type YtDlpErrorDetails,
+} from './errors.ts'
+export {
+  chaptersOf,
+  type Chapter,
+  type CaptionFormat,
+  type CaptionTracks,
+  type DiscoveredVideo,
+  type RawInfo,
+  type VideoInfo,
+} from './info.ts'
 export { DEFAULT_BINARY, DEFAULT_TIMEOUT_MS, ytdlpOptionsFrom, type YtDlpOptions, type YtDlpSettings } from './run.ts'
 export { downloadYtDlp, youtubeDlExecInstaller, type DownloadYtDlpOptions } from './install.ts'
 export {
@@ -57,7 +91,12 @@ const entriesOf = (info: RawInfo): RawInfo[] =>
   })
 
 /** An entry that points at another page: a video to read later, or a playlist to list. */
-async function fromReference(entry: RawInfo, parent: Parent, depth: number, options: YtDlpOptions): Promise<DiscoveredVideo[]> {
+async function fromReference(
+  entry: RawInfo,
+  parent: Parent,
+  depth: number,
+  options: YtDlpOptions,
+): Promise<DiscoveredVideo[]> {
   const url = text(entry.url)
   if (!url) return []
   const id = text(entry.id) ?? youtubeVideoId(url)
@@ -73,13 +112,22 @@ async function fromReference(entry: RawInfo, parent: Parent, depth: number, opti
 }
 
 /** Every video of a playlist, nested playlists (a channel's tabs) flattened in order. */
-async function flatten(playlist: RawInfo, parent: Parent, depth: number, options: YtDlpOptions): Promise<DiscoveredVideo[]> {
+async function flatten(
+  playlist: RawInfo,
+  parent: Parent,
+  depth: number,
+  options: YtDlpOptions,
+): Promise<DiscoveredVideo[]> {
   const videos: DiscoveredVideo[] = []
   for (const [index, entry] of entriesOf(playlist).entries()) {
     const type = text(entry._type) ?? 'video'
     if (PLAYLIST_TYPES.has(type)) {
       const page = text(entry.webpage_url) ?? parent.page
-      const inner = { page, channelId: text(entry.channel_id) ?? parent.channelId, channel: text(entry.channel) ?? parent.channel }
+      const inner = {
+        page,
+        channelId: text(entry.channel_id) ?? parent.channelId,
+        channel: text(entry.channel) ?? parent.channel,
+      }
       videos.push(...(await flatten(entry, inner, depth, options)))
     } else if (REFERENCE_TYPES.has(type)) {
       videos.push(...(await fromReference(entry, parent, depth, options)))
@@ -100,7 +148,12 @@ async function flatten(playlist: RawInfo, parent: Parent, depth: number, options
 }
 
 async function list(url: string, depth: number, options: ListOptions): Promise<VideoList> {
-  const info = await runYtDlpJson(url, { flatPlaylist: true, ...(options.limit ? { playlistEnd: options.limit } : {}) }, options, 'list')
+  const info = await runYtDlpJson(
+    url,
+    { flatPlaylist: true, ...(options.limit ? { playlistEnd: options.limit } : {}) },
+    options,
+    'list',
+  )
   const page = text(info.webpage_url) ?? url
   const type = text(info._type) ?? 'video'
   if (!PLAYLIST_TYPES.has(type)) {
@@ -111,7 +164,9 @@ async function list(url: string, depth: number, options: ListOptions): Promise<V
   }
   const parent = { page, channelId: text(info.channel_id), channel: text(info.channel) ?? text(info.uploader) }
   const seen = new Set<string>()
-  const videos = (await flatten(info, parent, depth, options)).filter((video) => !seen.has(video.videoId) && seen.add(video.videoId))
+  const videos = (await flatten(info, parent, depth, options)).filter(
+    (video) => !seen.has(video.videoId) && seen.add(video.videoId),
+  )
   return compact<VideoList>({ kind: 'playlist', title: text(info.title), channelId: parent.channelId, videos })
 }
 
@@ -143,7 +198,11 @@ export async function listVideos(url: string, options: ListOptions): Promise<Vid
  * const track = chooseCaptionTrack(info, 'en')
  * ```
  */
-export async function videoInfo(url: string, playlistItem: number | undefined, options: YtDlpOptions & { videoId?: string }): Promise<VideoInfo> {
+export async function videoInfo(
+  url: string,
+  playlistItem: number | undefined,
+  options: YtDlpOptions & { videoId?: string },
+): Promise<VideoInfo> {
   const flags = playlistItem === undefined ? { noPlaylist: true } : { playlistItems: String(playlistItem) }
   const info = await runYtDlpJson(url, flags, options, 'info')
   const type = text(info._type) ?? 'video'
@@ -154,9 +213,15 @@ export async function videoInfo(url: string, playlistItem: number | undefined, o
     // A page of several videos: the one asked for by position, else by id (a feed links a
     // channel's video to the page that holds it).
     const byId = options.videoId === undefined ? undefined : entries.find((entry) => text(entry.id) === options.videoId)
-    const found = playlistItem === undefined ? (byId ?? only) : (entries.find((entry) => number(entry.playlist_index) === playlistItem) ?? only)
+    const found =
+      playlistItem === undefined
+        ? (byId ?? only)
+        : (entries.find((entry) => number(entry.playlist_index) === playlistItem) ?? only)
     if (!found) {
-      const what = playlistItem === undefined ? `holds ${entries.length} videos; pass playlistItem to pick one` : `has no video number ${playlistItem}`
+      const what =
+        playlistItem === undefined
+          ? `holds ${entries.length} videos; pass playlistItem to pick one`
+          : `has no video number ${playlistItem}`
       throw new VideoUnavailableError(`${url} ${what}`, { url })
     }
     video = found
@@ -178,8 +243,18 @@ export async function videoInfo(url: string, playlistItem: number | undefined, o
  * const info = videoInfoFromListing(listed, video.url, video.playlistItem, video.videoId) ?? (await videoInfo(video.url, video.playlistItem, options))
  * ```
  */
-export function videoInfoFromListing(listed: RawInfo, url: string, playlistItem: number, videoId: string): VideoInfo | undefined {
-  if (text(listed.id) !== videoId || REFERENCE_TYPES.has(text(listed._type) ?? '') || PLAYLIST_TYPES.has(text(listed._type) ?? '')) return undefined
+export function videoInfoFromListing(
+  listed: RawInfo,
+  url: string,
+  playlistItem: number,
+  videoId: string,
+): VideoInfo | undefined {
+  if (
+    text(listed.id) !== videoId ||
+    REFERENCE_TYPES.has(text(listed._type) ?? '') ||
+    PLAYLIST_TYPES.has(text(listed._type) ?? '')
+  )
+    return undefined
   return toVideoInfo(listed, url, playlistItem)
 }
 
@@ -205,7 +280,11 @@ const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\
  * }
  * ```
  */
-export async function downloadCaptions(info: VideoInfo, track: Pick<CaptionTrack, 'language' | 'source'>, options: DownloadCaptionsOptions): Promise<string> {
+export async function downloadCaptions(
+  info: VideoInfo,
+  track: Pick<CaptionTrack, 'language' | 'source'>,
+  options: DownloadCaptionsOptions,
+): Promise<string> {
   const dir = await scratchDir('captions', options.tmpDir)
   try {
     // Without webpage_url, a failed download is reported as an error. With it, yt-dlp
@@ -234,17 +313,23 @@ export async function downloadCaptions(info: VideoInfo, track: Pick<CaptionTrack
     const files = (await readdir(dir)).filter((name) => name.endsWith('.vtt'))
     const file = files.find((name) => name === `video.${track.language}.vtt`) ?? files[0]
     if (!file) {
-      throw new ExtractionError(`yt-dlp wrote no ${track.language} ${track.source} for ${info.url}; the track is not in the video's info`, {
-        url: info.url,
-      })
+      throw new ExtractionError(
+        `yt-dlp wrote no ${track.language} ${track.source} for ${info.url}; the track is not in the video's info`,
+        {
+          url: info.url,
+        },
+      )
     }
     // Read only when small enough: a hostile site can serve a caption "file" of any size.
     const maxBytes = options.maxBytes ?? 5_000_000
     const { size } = await stat(join(dir, file))
     if (size > maxBytes) {
-      throw new VideoUnavailableError(`the ${track.language} ${track.source} of ${info.url} are ${size} bytes; at most ${maxBytes} are taken (YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES)`, {
-        url: info.url,
-      })
+      throw new VideoUnavailableError(
+        `the ${track.language} ${track.source} of ${info.url} are ${size} bytes; at most ${maxBytes} are taken (YOUTUBE_RAG__INGEST__CAPTION_MAX_BYTES)`,
+        {
+          url: info.url,
+        },
+      )
     }
     return await readFile(join(dir, file), 'utf8')
   } finally {
@@ -252,7 +337,9 @@ export async function downloadCaptions(info: VideoInfo, track: Pick<CaptionTrack
   }
 }
 
-const AUDIO_FORMAT = ['bestaudio', 'best'].flatMap((kind) => [`${kind}[protocol^=http]`, `${kind}[protocol^=m3u8]`]).join('/')
+const AUDIO_FORMAT = ['bestaudio', 'best']
+  .flatMap((kind) => [`${kind}[protocol^=http]`, `${kind}[protocol^=m3u8]`])
+  .join('/')
 
 /**
  * Downloads a video's best audio (or its whole file where the site offers no audio-only
@@ -271,7 +358,14 @@ export async function downloadAudio(info: VideoInfo, dir: string, options: YtDlp
     '',
     // Only formats yt-dlp fetches itself (through the egress proxy): http(s), DASH and HLS with
     // the native downloader; never RTMP, RTSP or MMS, which a tool of its own would open.
-    { abortOnError: true, loadInfoJson: infoFile, format: AUDIO_FORMAT, output: join(dir, 'audio.%(ext)s'), noProgress: true, noPart: true },
+    {
+      abortOnError: true,
+      loadInfoJson: infoFile,
+      format: AUDIO_FORMAT,
+      output: join(dir, 'audio.%(ext)s'),
+      noProgress: true,
+      noPart: true,
+    },
     options,
     { url: info.url, task: `download the audio of ${info.url}`, kind: 'audio' },
   )
@@ -293,7 +387,8 @@ export function createYtDlp(options: DownloadCaptionsOptions) {
   return {
     listVideos: (url: string) => listVideos(url, options),
     videoInfo: (url: string, playlistItem?: number) => videoInfo(url, playlistItem, options),
-    downloadCaptions: (info: VideoInfo, track: Pick<CaptionTrack, 'language' | 'source'>) => downloadCaptions(info, track, options),
+    downloadCaptions: (info: VideoInfo, track: Pick<CaptionTrack, 'language' | 'source'>) =>
+      downloadCaptions(info, track, options),
     downloadAudio: (info: VideoInfo, dir: string) => downloadAudio(info, dir, options),
   }
 }

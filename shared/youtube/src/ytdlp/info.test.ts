@@ -14,14 +14,28 @@ describe('chaptersOf', () => {
   })
 
   it("ends a chapter without an end at the next one's start, the last at the video's end", () => {
-    expect(chaptersOf({ duration: 120, chapters: [{ start_time: 0, title: 'A' }, { start_time: 50, end_time: 40, title: 'B' }] })).toEqual([
+    expect(
+      chaptersOf({
+        duration: 120,
+        chapters: [
+          { start_time: 0, title: 'A' },
+          { start_time: 50, end_time: 40, title: 'B' },
+        ],
+      }),
+    ).toEqual([
       { title: 'A', start: 0, end: 50 },
       { title: 'B', start: 50, end: 120 },
     ])
   })
 
   it('drops entries without a usable start, names untitled ones, tidies and shortens titles', () => {
-    const chapters = [null, { start_time: -1, title: 'x' }, { start_time: 'soon', title: 'y' }, { start_time: 10, end_time: 20 }, { start_time: 20, end_time: 30, title: `  Two\n  words ${'z'.repeat(300)}` }]
+    const chapters = [
+      null,
+      { start_time: -1, title: 'x' },
+      { start_time: 'soon', title: 'y' },
+      { start_time: 10, end_time: 20 },
+      { start_time: 20, end_time: 30, title: `  Two\n  words ${'z'.repeat(300)}` },
+    ]
     const read = chaptersOf({ chapters })
     expect(read?.map((chapter) => chapter.title.slice(0, 10))).toEqual(['Chapter 4', 'Two words '])
     expect(read?.[1]?.title).toHaveLength(200)
@@ -42,7 +56,15 @@ describe('chaptersOf', () => {
 
 describe('toVideoInfo', () => {
   it('carries the live status and the chapters', () => {
-    const info = toVideoInfo({ id: 'a-_9Zk3-Q_w', live_status: 'was_live', duration: 60, chapters: [{ start_time: 0, end_time: 60, title: 'All' }] }, 'https://www.youtube.com/watch?v=a-_9Zk3-Q_w')
+    const info = toVideoInfo(
+      {
+        id: 'a-_9Zk3-Q_w',
+        live_status: 'was_live',
+        duration: 60,
+        chapters: [{ start_time: 0, end_time: 60, title: 'All' }],
+      },
+      'https://www.youtube.com/watch?v=a-_9Zk3-Q_w',
+    )
     expect(info).toMatchObject({ liveStatus: 'was_live', chapters: [{ title: 'All', start: 0, end: 60 }] })
     expect(toVideoInfo({ id: 'x' }, 'u')).not.toHaveProperty('chapters')
   })

@@ -64,7 +64,10 @@ export function compact<T extends Record<string, unknown>>(value: T): T {
 }
 
 /** The metadata fields of a video entry; `inherited` fills what a flat entry leaves out. */
-export function metadata(info: RawInfo, inherited: { channelId?: string | undefined; channel?: string | undefined } = {}) {
+export function metadata(
+  info: RawInfo,
+  inherited: { channelId?: string | undefined; channel?: string | undefined } = {},
+) {
   return {
     title: text(info.title),
     channelId: text(info.channel_id) ?? inherited.channelId,
@@ -112,7 +115,10 @@ export function chaptersOf(info: RawInfo): Chapter[] | undefined {
       const chapter = record(entry)
       const start = number(chapter?.start_time)
       if (!chapter || start === undefined || start < 0) return []
-      const title = (text(chapter.title)?.replace(/\s+/g, ' ').trim() || `Chapter ${index + 1}`).slice(0, MAX_CHAPTER_TITLE)
+      const title = (text(chapter.title)?.replace(/\s+/g, ' ').trim() || `Chapter ${index + 1}`).slice(
+        0,
+        MAX_CHAPTER_TITLE,
+      )
       return [{ title, start, end: number(chapter.end_time) }]
     })
     .sort((a, b) => a.start - b.start)

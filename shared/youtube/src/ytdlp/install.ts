@@ -46,7 +46,11 @@ export async function downloadYtDlp(options: DownloadYtDlpOptions): Promise<stri
         process.execPath,
         [youtubeDlExecInstaller()],
         // The script names the file after YOUTUBE_DL_FILENAME; it is set so no inherited value renames it.
-        { env: { ...inherited, YOUTUBE_DL_DIR: staging, YOUTUBE_DL_FILENAME: 'yt-dlp' }, timeout: options.timeoutMs ?? 60_000, killSignal: 'SIGKILL' },
+        {
+          env: { ...inherited, YOUTUBE_DL_DIR: staging, YOUTUBE_DL_FILENAME: 'yt-dlp' },
+          timeout: options.timeoutMs ?? 60_000,
+          killSignal: 'SIGKILL',
+        },
         (error, _stdout, stderr) => {
           if (!error) return resolve()
           // Node prints the script's crash as `[TypeError: fetch failed] {` then `[cause]: Error: getaddrinfo ENOTFOUND api.github.com`.
@@ -57,7 +61,9 @@ export async function downloadYtDlp(options: DownloadYtDlpOptions): Promise<stri
             .map((line) => line.replace(/^\[cause\]:\s*(?:\w*Error:\s*)?|^\[|\]?\s*\{?$/g, ''))
             .slice(0, 2)
             .join(': ')
-          const why = error.killed ? `it took more than ${(options.timeoutMs ?? 60_000) / 1000} s` : said || error.message
+          const why = error.killed
+            ? `it took more than ${(options.timeoutMs ?? 60_000) / 1000} s`
+            : said || error.message
           reject(new Error(`youtube-dl-exec could not download yt-dlp (${why.slice(0, 300)})`))
         },
       )

@@ -3,9 +3,12 @@ import { ExtractionError, VideoUnavailableError } from './errors.ts'
 import { isNotStartedError, liveSkipReason, liveStatusOf } from './live.ts'
 
 describe('liveStatusOf', () => {
-  it.each(['is_live', 'is_upcoming', 'post_live', 'was_live', 'not_live'] as const)('reads live_status %s', (status) => {
-    expect(liveStatusOf({ live_status: status, is_live: false })).toBe(status)
-  })
+  it.each(['is_live', 'is_upcoming', 'post_live', 'was_live', 'not_live'] as const)(
+    'reads live_status %s',
+    (status) => {
+      expect(liveStatusOf({ live_status: status, is_live: false })).toBe(status)
+    },
+  )
 
   it('falls back on the is_live and was_live flags, and says nothing without them', () => {
     expect(liveStatusOf({ is_live: true })).toBe('is_live')
@@ -43,7 +46,9 @@ describe('isNotStartedError', () => {
 
   it('is not fooled by other failures', () => {
     expect(isNotStartedError(failure('[youtube] a-_9Zk3-Q_w: Video unavailable'))).toBe(false)
-    expect(isNotStartedError(new VideoUnavailableError('Private video', { url: 'u', detail: 'Private video' }))).toBe(false)
+    expect(isNotStartedError(new VideoUnavailableError('Private video', { url: 'u', detail: 'Private video' }))).toBe(
+      false,
+    )
     expect(isNotStartedError(new Error('This live event will begin in 3 hours.'))).toBe(false)
   })
 })

@@ -29,7 +29,8 @@ export function liveStatusOf(info: Record<string, unknown>): LiveStatus | undefi
 const NOT_READY: Partial<Record<LiveStatus, string>> = {
   is_live: 'a live stream still on air; it is read again once it has ended',
   is_upcoming: 'a live stream or premiere that has not started yet; it is read again once it has been shown',
-  post_live: 'a live stream that has just ended and is still being processed; it is read again once it has been processed',
+  post_live:
+    'a live stream that has just ended and is still being processed; it is read again once it has been processed',
 }
 
 /**
@@ -52,7 +53,12 @@ export function liveSkipReason(status: LiveStatus | undefined, scheduledFor?: st
 // YouTube's words for a stream or premiere not started, which yt-dlp gives as its error (it has
 // no formats to offer yet): "This live event will begin in 3 hours.", "… in a few moments.",
 // "Premieres in 2 days", "Premiere will begin shortly".
-const NOT_STARTED = [/\blive event will begin\b/i, /\bpremieres? in\b/i, /\bpremiere will begin\b/i, /\blive stream (?:will begin|is scheduled)\b/i]
+const NOT_STARTED = [
+  /\blive event will begin\b/i,
+  /\bpremieres? in\b/i,
+  /\bpremiere will begin\b/i,
+  /\blive stream (?:will begin|is scheduled)\b/i,
+]
 
 /**
  * Whether a yt-dlp failure is YouTube refusing a stream or premiere that has not started: not a

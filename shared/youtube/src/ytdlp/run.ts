@@ -6,7 +6,13 @@ import { create, type Flags } from 'youtube-dl-exec'
 import { egressProxyFor, type EgressProxyOptions } from '../egress/proxy.ts'
 import { scratchDir } from '../scratch/index.ts'
 import { YTDLP_RUN_CHANNEL, type YtDlpOutcome, type YtDlpRunMessage, type YtDlpTask } from './diagnostics.ts'
-import { BlockedByYouTubeError, classifyFailure, ExtractionError, relevantLine, VideoUnavailableError } from './errors.ts'
+import {
+  BlockedByYouTubeError,
+  classifyFailure,
+  ExtractionError,
+  relevantLine,
+  VideoUnavailableError,
+} from './errors.ts'
 import { knowsNewFlags, probeYtDlp } from './version.ts'
 
 /**
@@ -68,7 +74,10 @@ export function ytdlpOptionsFrom(
     ytdlp?: YtDlpSettings & { proxy?: string | undefined }
   },
   /** The function's logger and metrics (its context): each refusal is logged and counted. */
-  report: { logger?: { warn(details: object, message: string): void }; count?(name: string, help: string, value?: number): void } = {},
+  report: {
+    logger?: { warn(details: object, message: string): void }
+    count?(name: string, help: string, value?: number): void
+  } = {},
 ): YtDlpOptions {
   const { logger, count } = report
   const { proxy, cookiesFile, extractorArgs, sleepRequestsSeconds, jsRuntimes, remoteComponents } = config.ytdlp ?? {}
@@ -83,7 +92,11 @@ export function ytdlpOptionsFrom(
       ...(remoteComponents?.length ? { remoteComponents } : {}),
     },
     egress: {
-      allowedHosts: [...config.ingest.allowedHosts, ...config.ingest.fetchHosts, ...(remoteComponents ?? []).flatMap(componentHosts)],
+      allowedHosts: [
+        ...config.ingest.allowedHosts,
+        ...config.ingest.fetchHosts,
+        ...(remoteComponents ?? []).flatMap(componentHosts),
+      ],
       maxBytes: config.ingest.proxyMaxBytes,
       // yt-dlp's --proxy is the guard; the operator's proxy is where the guard sends what it allows.
       ...(proxy ? { upstream: proxy } : {}),
@@ -142,7 +155,12 @@ const jsRuntimeFlag = (runtime: string) => (runtime.toLowerCase() === 'node' ? `
  * yt-dlp saves its jar back into the file at exit, and the Secret mount is read-only (and runs
  * at once would write over each other).
  */
-async function settingsFlags(settings: YtDlpSettings, binary: string, dir: string, context: RunContext): Promise<RunFlags> {
+async function settingsFlags(
+  settings: YtDlpSettings,
+  binary: string,
+  dir: string,
+  context: RunContext,
+): Promise<RunFlags> {
   const { cookiesFile, extractorArgs = [], sleepRequestsSeconds, jsRuntimes = [], remoteComponents = [] } = settings
   let cookies: string | undefined
   if (cookiesFile) {
@@ -151,10 +169,13 @@ async function settingsFlags(settings: YtDlpSettings, binary: string, dir: strin
       await copyFile(cookiesFile, cookies)
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
-      throw new ExtractionError(`the cookies file ${cookiesFile} (YOUTUBE_RAG__YTDLP__COOKIES_FILE) cannot be read (${reason}); mount it again or unset the setting`, {
-        url: context.url,
-        cause: error,
-      })
+      throw new ExtractionError(
+        `the cookies file ${cookiesFile} (YOUTUBE_RAG__YTDLP__COOKIES_FILE) cannot be read (${reason}); mount it again or unset the setting`,
+        {
+          url: context.url,
+          cause: error,
+        },
+      )
     }
   }
   const newFlags = jsRuntimes.length > 0 || remoteComponents.length > 0 ? knowsNewFlags(await versionOf(binary)) : false
@@ -196,7 +217,8 @@ const TIMED_OUT = Symbol('timed out')
 /** A failed run's class, for metrics: bot checks and rate limits are told apart by yt-dlp's words. */
 function outcomeOf(error: unknown): YtDlpOutcome {
   if (error instanceof ExtractionError && (error as { [TIMED_OUT]?: boolean })[TIMED_OUT]) return 'timeout'
-  if (error instanceof BlockedByYouTubeError) return /not a bot/i.test(`${error.detail ?? ''} ${error.message}`) ? 'bot_check' : 'rate_limited'
+  if (error instanceof BlockedByYouTubeError)
+    return /not a bot/i.test(`${error.detail ?? ''} ${error.message}`) ? 'bot_check' : 'rate_limited'
   if (error instanceof VideoUnavailableError) return 'unavailable'
   return 'error'
 }
@@ -220,7 +242,11 @@ export async function runYtDlp(
   if (!runs.hasSubscribers) return withProcessSlot(() => runNow(target, flags, options, context, proxy.url))
   const started = performance.now()
   const report = (outcome: YtDlpOutcome) =>
-    runs.publish({ task: context.kind ?? 'other', seconds: (performance.now() - started) / 1000, outcome } satisfies YtDlpRunMessage)
+    runs.publish({
+      task: context.kind ?? 'other',
+      seconds: (performance.now() - started) / 1000,
+      outcome,
+    } satisfies YtDlpRunMessage)
   try {
     const stdout = await withProcessSlot(() => runNow(target, flags, options, context, proxy.url))
     report('ok')
@@ -231,7 +257,13 @@ export async function runYtDlp(
   }
 }
 
-async function runNow(target: string, flags: RunFlags, options: YtDlpOptions, context: RunContext, proxy: string): Promise<string> {
+async function runNow(
+  target: string,
+  flags: RunFlags,
+  options: YtDlpOptions,
+  context: RunContext,
+  proxy: string,
+): Promise<string> {
   const binary = options.binary ?? DEFAULT_BINARY
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const { env, hooks } = await childEnvironment()
@@ -239,14 +271,25 @@ async function runNow(target: string, flags: RunFlags, options: YtDlpOptions, co
     // A user's yt-dlp config file could change the output we parse (e.g. add --no-flat-playlist)
     // or the proxy; the operator's settings come after the caller's flags, and the guard's last,
     // so nothing replaces them.
-    const allFlags = { ...flags, ...(await settingsFlags(options.settings ?? {}, binary, hooks, context)), ...guardFlags(proxy) }
+    const allFlags = {
+      ...flags,
+      ...(await settingsFlags(options.settings ?? {}, binary, hooks, context)),
+      ...guardFlags(proxy),
+    }
     return await runChild(target, allFlags, binary, timeoutMs, context, env)
   } finally {
     await rm(hooks, { recursive: true, force: true })
   }
 }
 
-async function runChild(target: string, allFlags: RunFlags, binary: string, timeoutMs: number, context: RunContext, env: Record<string, string | undefined>): Promise<string> {
+async function runChild(
+  target: string,
+  allFlags: RunFlags,
+  binary: string,
+  timeoutMs: number,
+  context: RunContext,
+  env: Record<string, string | undefined>,
+): Promise<string> {
   // youtube-dl-exec's Flags type lists only some options; dargs passes any key through.
   const child = create(binary).exec(target, allFlags as Flags, { reject: false, env } as object)
   let timedOut = false
@@ -279,13 +322,21 @@ async function runChild(target: string, allFlags: RunFlags, binary: string, time
 }
 
 /** Runs yt-dlp with `-J` and parses the one JSON document it prints. */
-export async function runYtDlpJson(url: string, flags: RunFlags, options: YtDlpOptions, kind?: YtDlpTask): Promise<Record<string, unknown>> {
+export async function runYtDlpJson(
+  url: string,
+  flags: RunFlags,
+  options: YtDlpOptions,
+  kind?: YtDlpTask,
+): Promise<Record<string, unknown>> {
   const stdout = await runYtDlp(url, { dumpSingleJson: true, ...flags }, options, { url, ...(kind ? { kind } : {}) })
   let parsed: unknown
   try {
     parsed = JSON.parse(stdout)
   } catch (error) {
-    throw new ExtractionError(`yt-dlp printed something that is not JSON for ${url}: ${stdout.slice(0, 200)}`, { url, cause: error })
+    throw new ExtractionError(`yt-dlp printed something that is not JSON for ${url}: ${stdout.slice(0, 200)}`, {
+      url,
+      cause: error,
+    })
   }
   // On some failures yt-dlp still exits 0 and prints `null`.
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {

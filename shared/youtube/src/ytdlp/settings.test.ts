@@ -36,7 +36,13 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-const INFO = { _type: 'video', id: 'dQw4w9WgXcQ', title: 'A talk', webpage_url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', duration: 61 }
+const INFO = {
+  _type: 'video',
+  id: 'dQw4w9WgXcQ',
+  title: 'A talk',
+  webpage_url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+  duration: 61,
+}
 
 /** The options a function builds from its configuration with every ytdlp setting given. */
 const everySetting = (binary: string) =>
@@ -57,7 +63,7 @@ const everySetting = (binary: string) =>
 const valuesOf = (argv: string[], flag: string) => argv.flatMap((arg, i) => (arg === flag ? [argv[i + 1]!] : []))
 
 describe('the operator settings reach yt-dlp', () => {
-  it("lets the hosts of a remote component through the egress guard: setting ejs:github is enough to fetch the solver", () => {
+  it('lets the hosts of a remote component through the egress guard: setting ejs:github is enough to fetch the solver', () => {
     const hostsOf = (remoteComponents: string[]) =>
       ytdlpOptionsFrom({
         tools: { ytdlpPath: 'yt-dlp', ytdlpTimeoutSeconds: 30 },
@@ -65,12 +71,21 @@ describe('the operator settings reach yt-dlp', () => {
         ytdlp: { remoteComponents },
       }).egress.allowedHosts
     expect(hostsOf([])).toEqual(['www.youtube.com', '*.googlevideo.com'])
-    expect(hostsOf(['ejs:github'])).toEqual(['www.youtube.com', '*.googlevideo.com', 'github.com', 'release-assets.githubusercontent.com', 'objects.githubusercontent.com'])
+    expect(hostsOf(['ejs:github'])).toEqual([
+      'www.youtube.com',
+      '*.googlevideo.com',
+      'github.com',
+      'release-assets.githubusercontent.com',
+      'objects.githubusercontent.com',
+    ])
     expect(hostsOf(['ejs:npm'])).toEqual(['www.youtube.com', '*.googlevideo.com', 'registry.npmjs.org'])
   })
 
   it('passes each one, the new flags to a yt-dlp that has them, through the guard to the operator proxy', async () => {
-    const ytdlp = await recordedYtDlp(join(dir, 'current'), { version: '2025.11.12', reply: { stdout: INFO, fetch: [`https://${siteHost}/youtubei/v1/player`] } })
+    const ytdlp = await recordedYtDlp(join(dir, 'current'), {
+      version: '2025.11.12',
+      reply: { stdout: INFO, fetch: [`https://${siteHost}/youtubei/v1/player`] },
+    })
     const info = await videoInfo('https://www.youtube.com/watch?v=dQw4w9WgXcQ', undefined, everySetting(ytdlp.path))
     expect(info.title).toBe('A talk')
     const [run] = await ytdlp.runs()
@@ -81,18 +96,35 @@ describe('the operator settings reach yt-dlp', () => {
     expect(run!.cookies).toBe(COOKIES)
     expect(existsSync(cookies!)).toBe(false)
     expect(await readFile(cookiesFile, 'utf8')).toBe(COOKIES)
-    expect(valuesOf(argv, '--extractor-args')).toEqual(['youtube:player_client=default,mweb;po_token=mweb.gvs+TOKEN', 'youtubetab:skip=webpage'])
+    expect(valuesOf(argv, '--extractor-args')).toEqual([
+      'youtube:player_client=default,mweb;po_token=mweb.gvs+TOKEN',
+      'youtubetab:skip=webpage',
+    ])
     expect(valuesOf(argv, '--sleep-requests')).toEqual(['1.5'])
     // Only the runtimes listed (--no-js-runtimes first), `node` being this very Node.
     expect(argv.indexOf('--no-js-runtimes')).toBeLessThan(argv.indexOf('--js-runtimes'))
     expect(valuesOf(argv, '--js-runtimes')).toEqual([`node:${process.execPath}`, 'quickjs:/opt/qjs'])
     expect(valuesOf(argv, '--remote-components')).toEqual(['ejs:npm'])
     // The guard's flags come last; --proxy is the guard, not the operator's proxy.
-    expect(argv.slice(-7)).toEqual(['--proxy', expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), '--downloader', 'native', '--ignore-config', '--', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'])
+    expect(argv.slice(-7)).toEqual([
+      '--proxy',
+      expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      '--downloader',
+      'native',
+      '--ignore-config',
+      '--',
+      'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+    ])
     expect(argv.join(' ')).not.toContain('s3cret')
     // What yt-dlp requested went guard → operator proxy (CONNECT, with its credentials) → the site.
-    expect(run!.fetched).toEqual([{ url: `https://${siteHost}/youtubei/v1/player`, status: '200 tunnel; HTTP/1.1 200 OK' }])
-    expect(upstream.seen).toContainEqual({ method: 'CONNECT', target: siteHost, authorization: `Basic ${Buffer.from('operator:s3cret').toString('base64')}` })
+    expect(run!.fetched).toEqual([
+      { url: `https://${siteHost}/youtubei/v1/player`, status: '200 tunnel; HTTP/1.1 200 OK' },
+    ])
+    expect(upstream.seen).toContainEqual({
+      method: 'CONNECT',
+      target: siteHost,
+      authorization: `Basic ${Buffer.from('operator:s3cret').toString('base64')}`,
+    })
   })
 
   it('leaves --js-runtimes and --remote-components out for a yt-dlp older than 2025.11.12, and keeps the rest', async () => {
@@ -114,7 +146,17 @@ describe('the operator settings reach yt-dlp', () => {
     const options: YtDlpOptions = { binary: ytdlp.path, egress: { allowedHosts: [] } }
     await videoInfo('https://www.youtube.com/watch?v=dQw4w9WgXcQ', undefined, options)
     expect((await ytdlp.calls()).map((call) => call.argv)).toEqual([
-      ['--dump-single-json', '--no-playlist', '--proxy', expect.any(String), '--downloader', 'native', '--ignore-config', '--', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'],
+      [
+        '--dump-single-json',
+        '--no-playlist',
+        '--proxy',
+        expect.any(String),
+        '--downloader',
+        'native',
+        '--ignore-config',
+        '--',
+        'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+      ],
     ])
   })
 
@@ -123,17 +165,25 @@ describe('the operator settings reach yt-dlp', () => {
     const options = { ...everySetting(ytdlp.path), settings: { cookiesFile: join(dir, 'removed-cookies.txt') } }
     const failed = videoInfo('https://www.youtube.com/watch?v=dQw4w9WgXcQ', undefined, options)
     await expect(failed).rejects.toBeInstanceOf(ExtractionError)
-    await expect(failed).rejects.toThrow(/the cookies file .*removed-cookies\.txt \(YOUTUBE_RAG__YTDLP__COOKIES_FILE\) cannot be read \(ENOENT\)/)
+    await expect(failed).rejects.toThrow(
+      /the cookies file .*removed-cookies\.txt \(YOUTUBE_RAG__YTDLP__COOKIES_FILE\) cannot be read \(ENOENT\)/,
+    )
     expect(await ytdlp.runs()).toEqual([])
   })
 
   it("turns YouTube's bot check into a BlockedByYouTubeError that names the settings", async () => {
     const ytdlp = await recordedYtDlp(join(dir, 'bot'), {
       version: '2025.11.12',
-      reply: { stderr: 'ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication.\n', exitCode: 1 },
+      reply: {
+        stderr:
+          'ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication.\n',
+        exitCode: 1,
+      },
     })
     const failed = videoInfo('https://www.youtube.com/watch?v=dQw4w9WgXcQ', undefined, everySetting(ytdlp.path))
     await expect(failed).rejects.toBeInstanceOf(BlockedByYouTubeError)
-    await expect(failed).rejects.toThrow(/YOUTUBE_RAG__YTDLP__COOKIES_FILE.*YOUTUBE_RAG__YTDLP__PROXY.*YOUTUBE_RAG__YTDLP__EXTRACTOR_ARGS.*YOUTUBE_RAG__YTDLP__SLEEP_REQUESTS_SECONDS/)
+    await expect(failed).rejects.toThrow(
+      /YOUTUBE_RAG__YTDLP__COOKIES_FILE.*YOUTUBE_RAG__YTDLP__PROXY.*YOUTUBE_RAG__YTDLP__EXTRACTOR_ARGS.*YOUTUBE_RAG__YTDLP__SLEEP_REQUESTS_SECONDS/,
+    )
   })
 })

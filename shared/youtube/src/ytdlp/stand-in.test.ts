@@ -9,7 +9,13 @@ import { ExtractionError, listVideos, VideoUnavailableError, videoInfo } from '.
 // The stand-in reaches no network; the guard is still required, so it gets an empty allow-list.
 const NO_HOSTS = { allowedHosts: [] }
 // Every run goes through the loopback egress proxy, downloads natively, and ignores config files.
-const GUARD_FLAGS = ['--proxy', expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), '--downloader', 'native', '--ignore-config']
+const GUARD_FLAGS = [
+  '--proxy',
+  expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+  '--downloader',
+  'native',
+  '--ignore-config',
+]
 
 let dir: string
 
@@ -17,7 +23,10 @@ let dir: string
  * A yt-dlp stand-in: for a URL containing a key of `replies`, prints that reply's stdout and
  * stderr and exits with its code. Every call's arguments go to `args.log`, one per line.
  */
-async function standIn(name: string, replies: Record<string, { stdout?: unknown; stderr?: string; exitCode?: number; sleep?: number }>) {
+async function standIn(
+  name: string,
+  replies: Record<string, { stdout?: unknown; stderr?: string; exitCode?: number; sleep?: number }>,
+) {
   const cases: string[] = []
   for (const [index, [key, reply]] of Object.entries(replies).entries()) {
     await writeFile(join(dir, `${name}-${index}.out`), reply.stdout === undefined ? '' : JSON.stringify(reply.stdout))
@@ -92,13 +101,21 @@ describe('listVideos on YouTube-shaped output', () => {
           entries: [
             flatEntry('aaaaaaaaaaa', { timestamp: 1714979289 }),
             null, // yt-dlp prints unavailable entries as null
-            flatEntry('bbbbbbbbbbb', { channel_id: 'UCother00000000000000000', channel: 'Guest', upload_date: '20240102', duration: null }),
+            flatEntry('bbbbbbbbbbb', {
+              channel_id: 'UCother00000000000000000',
+              channel: 'Guest',
+              upload_date: '20240102',
+              duration: null,
+            }),
           ],
         },
         stderr: '[youtube:tab] Extracting URL\n',
       },
     })
-    const list = await listVideos('https://www.youtube.com/playlist?list=PL1', { binary: fake.binary, egress: NO_HOSTS })
+    const list = await listVideos('https://www.youtube.com/playlist?list=PL1', {
+      binary: fake.binary,
+      egress: NO_HOSTS,
+    })
     expect(list).toEqual({
       kind: 'playlist',
       title: 'Talks',
@@ -124,7 +141,13 @@ describe('listVideos on YouTube-shaped output', () => {
       ],
     })
     const [call] = await fake.calls()
-    expect(call).toEqual(['--dump-single-json', '--flat-playlist', ...GUARD_FLAGS, '--', 'https://www.youtube.com/playlist?list=PL1'])
+    expect(call).toEqual([
+      '--dump-single-json',
+      '--flat-playlist',
+      ...GUARD_FLAGS,
+      '--',
+      'https://www.youtube.com/playlist?list=PL1',
+    ])
   })
 
   it("flattens a channel's tabs into one list, each video once, and follows listed playlists", async () => {
@@ -139,8 +162,17 @@ describe('listVideos on YouTube-shaped output', () => {
           webpage_url: 'https://www.youtube.com/@some',
           entries: [
             tab('Videos', [flatEntry('aaaaaaaaaaa'), flatEntry('bbbbbbbbbbb')]),
-            tab('Shorts', [flatEntry('sssssssssss', { url: 'https://www.youtube.com/shorts/sssssssssss' }), flatEntry('aaaaaaaaaaa')]),
-            { _type: 'url', ie_key: 'YoutubeTab', id: 'PL2', url: 'https://www.youtube.com/playlist?list=PL2', title: 'More' },
+            tab('Shorts', [
+              flatEntry('sssssssssss', { url: 'https://www.youtube.com/shorts/sssssssssss' }),
+              flatEntry('aaaaaaaaaaa'),
+            ]),
+            {
+              _type: 'url',
+              ie_key: 'YoutubeTab',
+              id: 'PL2',
+              url: 'https://www.youtube.com/playlist?list=PL2',
+              title: 'More',
+            },
           ],
         },
       },
@@ -164,7 +196,10 @@ describe('listVideos on YouTube-shaped output', () => {
       ['ppppppppppp', watch('ppppppppppp'), undefined],
     ])
     expect(list.videos.every((video) => video.playlistItem === undefined)).toBe(true)
-    expect((await fake.calls()).map((call) => call.at(-1))).toEqual(['https://www.youtube.com/@some', 'https://www.youtube.com/playlist?list=PL2'])
+    expect((await fake.calls()).map((call) => call.at(-1))).toEqual([
+      'https://www.youtube.com/@some',
+      'https://www.youtube.com/playlist?list=PL2',
+    ])
   })
 
   it('does not follow references from other sites, listing them for the allow-list to judge', async () => {
@@ -237,32 +272,69 @@ describe('videoInfo on YouTube-shaped output', () => {
           title: 'A talk',
           language: 'de',
           webpage_url: watch('aaaaaaaaaaa'),
-          subtitles: { de: [{ ext: 'vtt', url: 'https://yt.test/de.vtt', name: 'German' }], live_chat: [{ ext: 'json', url: 'https://yt.test/chat' }] },
-          automatic_captions: { de: [{ ext: 'json3', url: 'https://yt.test/a.json3' }, { ext: 'vtt', url: 'https://yt.test/a.vtt' }], en: [{ ext: 'vtt' }] },
+          subtitles: {
+            de: [{ ext: 'vtt', url: 'https://yt.test/de.vtt', name: 'German' }],
+            live_chat: [{ ext: 'json', url: 'https://yt.test/chat' }],
+          },
+          automatic_captions: {
+            de: [
+              { ext: 'json3', url: 'https://yt.test/a.json3' },
+              { ext: 'vtt', url: 'https://yt.test/a.vtt' },
+            ],
+            en: [{ ext: 'vtt' }],
+          },
         },
       },
     })
-    const info = await videoInfo(`${watch('aaaaaaaaaaa')}&list=PL1`, undefined, { binary: fake.binary, egress: NO_HOSTS })
+    const info = await videoInfo(`${watch('aaaaaaaaaaa')}&list=PL1`, undefined, {
+      binary: fake.binary,
+      egress: NO_HOSTS,
+    })
     expect(info).toMatchObject({
       videoId: 'aaaaaaaaaaa',
       url: watch('aaaaaaaaaaa'),
       language: 'de',
-      subtitles: { de: [{ ext: 'vtt', url: 'https://yt.test/de.vtt', name: 'German' }], live_chat: [{ ext: 'json', url: 'https://yt.test/chat' }] },
-      automaticCaptions: { de: [{ ext: 'json3', url: 'https://yt.test/a.json3' }, { ext: 'vtt', url: 'https://yt.test/a.vtt' }] }, // formats without a URL are left out
+      subtitles: {
+        de: [{ ext: 'vtt', url: 'https://yt.test/de.vtt', name: 'German' }],
+        live_chat: [{ ext: 'json', url: 'https://yt.test/chat' }],
+      },
+      automaticCaptions: {
+        de: [
+          { ext: 'json3', url: 'https://yt.test/a.json3' },
+          { ext: 'vtt', url: 'https://yt.test/a.vtt' },
+        ],
+      }, // formats without a URL are left out
     })
-    expect((await fake.calls())[0]).toEqual(['--dump-single-json', '--no-playlist', ...GUARD_FLAGS, '--', `${watch('aaaaaaaaaaa')}&list=PL1`])
+    expect((await fake.calls())[0]).toEqual([
+      '--dump-single-json',
+      '--no-playlist',
+      ...GUARD_FLAGS,
+      '--',
+      `${watch('aaaaaaaaaaa')}&list=PL1`,
+    ])
   })
 
   it('classifies what yt-dlp says on failure', async () => {
     const fake = await standIn('failures', {
-      private: { stderr: "WARNING: x\nERROR: [youtube] ppppppppppp: Private video. Sign in if you've been granted access to this video\n", exitCode: 1, stdout: null },
-      bot: { stderr: "ERROR: [youtube] bbbbbbbbbbb: Sign in to confirm you're not a bot. This helps protect our community.\n", exitCode: 1 },
+      private: {
+        stderr:
+          "WARNING: x\nERROR: [youtube] ppppppppppp: Private video. Sign in if you've been granted access to this video\n",
+        exitCode: 1,
+        stdout: null,
+      },
+      bot: {
+        stderr:
+          "ERROR: [youtube] bbbbbbbbbbb: Sign in to confirm you're not a bot. This helps protect our community.\n",
+        exitCode: 1,
+      },
       nulljson: { stdout: null },
       garbage: { stderr: '' },
     })
     const opts = { binary: fake.binary, egress: NO_HOSTS }
     await expect(videoInfo(watch('private0000'), undefined, opts)).rejects.toThrow(VideoUnavailableError)
-    await expect(videoInfo(watch('private0000'), undefined, opts)).rejects.toThrow(/: \[youtube\] ppppppppppp: Private video\. Sign in/)
+    await expect(videoInfo(watch('private0000'), undefined, opts)).rejects.toThrow(
+      /: \[youtube\] ppppppppppp: Private video\. Sign in/,
+    )
     await expect(videoInfo(watch('bot00000000'), undefined, opts)).rejects.toThrow(ExtractionError)
     await expect(videoInfo('https://x.test/nulljson', undefined, opts)).rejects.toThrow(/found no information/)
     await expect(videoInfo('https://x.test/garbage', undefined, opts)).rejects.toThrow(ExtractionError)
@@ -271,15 +343,23 @@ describe('videoInfo on YouTube-shaped output', () => {
   it('kills yt-dlp when it runs past the timeout', async () => {
     const fake = await standIn('slow', { slow: { sleep: 30 } })
     const started = Date.now()
-    const error = await listVideos('https://x.test/slow', { binary: fake.binary, timeoutMs: 300, egress: NO_HOSTS }).catch((caught: unknown) => caught)
+    const error = await listVideos('https://x.test/slow', {
+      binary: fake.binary,
+      timeoutMs: 300,
+      egress: NO_HOSTS,
+    }).catch((caught: unknown) => caught)
     expect(Date.now() - started).toBeLessThan(5000)
     expect(error).toBeInstanceOf(ExtractionError)
-    expect((error as Error).message).toMatch(/timed out after 0\.3 s trying to read https:\/\/x\.test\/slow and was stopped/)
+    expect((error as Error).message).toMatch(
+      /timed out after 0\.3 s trying to read https:\/\/x\.test\/slow and was stopped/,
+    )
     const pid = await fake.pid()
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/)
   })
 
   it('says how to fix a missing yt-dlp binary', async () => {
-    await expect(listVideos('https://x.test/', { binary: join(dir, 'no-such-yt-dlp'), egress: NO_HOSTS })).rejects.toThrow(/YOUTUBE_RAG__TOOLS__YTDLP_PATH/)
+    await expect(
+      listVideos('https://x.test/', { binary: join(dir, 'no-such-yt-dlp'), egress: NO_HOSTS }),
+    ).rejects.toThrow(/YOUTUBE_RAG__TOOLS__YTDLP_PATH/)
   })
 })

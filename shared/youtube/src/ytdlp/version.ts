@@ -67,26 +67,55 @@ export function compareYtDlpVersions(a: string, b: string): number {
 }
 
 /** Whether a yt-dlp of this version knows `--js-runtimes` and `--remote-components`. */
-export const knowsNewFlags = (version: string | undefined) => version !== undefined && compareYtDlpVersions(version, NEW_FLAGS_SINCE) >= 0
+export const knowsNewFlags = (version: string | undefined) =>
+  version !== undefined && compareYtDlpVersions(version, NEW_FLAGS_SINCE) >= 0
 
 /** `binary` as an executable path: itself when it is a path, else the first on PATH; undefined when none is. */
-export async function locateExecutable(binary: string, searchPath = process.env.PATH ?? ''): Promise<string | undefined> {
-  const candidates = isAbsolute(binary) || binary.includes('/') ? [binary] : searchPath.split(delimiter).filter(Boolean).map((dir) => join(dir, binary))
+export async function locateExecutable(
+  binary: string,
+  searchPath = process.env.PATH ?? '',
+): Promise<string | undefined> {
+  const candidates =
+    isAbsolute(binary) || binary.includes('/')
+      ? [binary]
+      : searchPath
+          .split(delimiter)
+          .filter(Boolean)
+          .map((dir) => join(dir, binary))
   for (const candidate of candidates) {
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate
   }
   return undefined
 }
 
 /** Runs a short-lived tool (`yt-dlp --version`, `yt-dlp -v`) within the process cap; gives what it printed, whatever its exit code. */
-export function runBriefly(path: string, args: string[], timeoutMs: number): Promise<{ stdout: string; stderr: string; code: number | null; error?: Error }> {
+export function runBriefly(
+  path: string,
+  args: string[],
+  timeoutMs: number,
+): Promise<{ stdout: string; stderr: string; code: number | null; error?: Error }> {
   return withProcessSlot(
     () =>
       new Promise((resolve) => {
-        execFile(path, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1_000_000 }, (error, stdout, stderr) => {
-          const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : null) : 0
-          resolve({ stdout, stderr, code, ...(error && code === null ? { error } : {}) })
-        })
+        execFile(
+          path,
+          args,
+          { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1_000_000 },
+          (error, stdout, stderr) => {
+            const code = error
+              ? typeof (error as { code?: unknown }).code === 'number'
+                ? (error as { code: number }).code
+                : null
+              : 0
+            resolve({ stdout, stderr, code, ...(error && code === null ? { error } : {}) })
+          },
+        )
       }),
   )
 }
@@ -100,7 +129,10 @@ async function probeNow(binary: string, timeoutMs: number): Promise<YtDlpProbe> 
   const ran = await runBriefly(path, ['--version'], timeoutMs)
   if (ran.error || ran.code !== 0) {
     const said = (ran.stderr.trim().split('\n').at(-1) ?? '').slice(0, 200)
-    const why = ran.error?.message.includes('ETIMEDOUT') || (ran.error as { killed?: boolean } | undefined)?.killed ? `did not answer within ${timeoutMs / 1000} s` : `failed${said ? `: ${said}` : ` (exit code ${ran.code})`}`
+    const why =
+      ran.error?.message.includes('ETIMEDOUT') || (ran.error as { killed?: boolean } | undefined)?.killed
+        ? `did not answer within ${timeoutMs / 1000} s`
+        : `failed${said ? `: ${said}` : ` (exit code ${ran.code})`}`
     return { found: false, binary, reason: `${path} --version ${why}` }
   }
   const printed = ran.stdout.trim()
@@ -117,7 +149,10 @@ const probes = new Map<string, { at: number; probe: Promise<YtDlpProbe> }>()
  * const probe = await probeYtDlp(config.tools.ytdlpPath)
  * if (probe.found) console.log(probe.path, probe.version) // /usr/bin/yt-dlp 2025.11.12
  */
-export function probeYtDlp(binary = 'yt-dlp', options: { timeoutMs?: number; /** Ask again (the file was replaced). */ fresh?: boolean } = {}): Promise<YtDlpProbe> {
+export function probeYtDlp(
+  binary = 'yt-dlp',
+  options: { timeoutMs?: number /** Ask again (the file was replaced). */; fresh?: boolean } = {},
+): Promise<YtDlpProbe> {
   const kept = options.fresh ? undefined : probes.get(binary)
   if (kept) {
     const stale = Date.now() - kept.at > FAILED_PROBE_TTL_MS
@@ -132,7 +167,10 @@ export function probeYtDlp(binary = 'yt-dlp', options: { timeoutMs?: number; /**
   return probe
 }
 
-const freshProbe = (binary: string, timeoutMs = PROBE_TIMEOUT_MS) => probeNow(binary, timeoutMs).catch((error: unknown): YtDlpProbe => ({ found: false, binary, reason: (error as Error).message }))
+const freshProbe = (binary: string, timeoutMs = PROBE_TIMEOUT_MS) =>
+  probeNow(binary, timeoutMs).catch(
+    (error: unknown): YtDlpProbe => ({ found: false, binary, reason: (error as Error).message }),
+  )
 
 /** What the version floor asks of yt-dlp (YOUTUBE_RAG__YTDLP__*). */
 export type YtDlpFloor = {
@@ -148,13 +186,18 @@ export type YtDlpFloor = {
 /** `ok`, or `warn` (degraded: it runs, the message says what to fix), or `fail` (not ready). */
 export type YtDlpAssessment = { level: 'ok' | 'warn' | 'fail'; message: string }
 
-const MISSING_FIX = 'install yt-dlp (pip install -U yt-dlp, or the youtube-rag image) or set YOUTUBE_RAG__TOOLS__YTDLP_PATH'
-const UPDATE_FIX = 'update it (pip install -U yt-dlp, or yt-dlp -U for a standalone one; the images pin a current one) or point YOUTUBE_RAG__TOOLS__YTDLP_PATH at a newer one'
+const MISSING_FIX =
+  'install yt-dlp (pip install -U yt-dlp, or the youtube-rag image) or set YOUTUBE_RAG__TOOLS__YTDLP_PATH'
+const UPDATE_FIX =
+  'update it (pip install -U yt-dlp, or yt-dlp -U for a standalone one; the images pin a current one) or point YOUTUBE_RAG__TOOLS__YTDLP_PATH at a newer one'
 
 /** The flags this version has no such option for, among those configured. */
 function leftOut(probe: Extract<YtDlpProbe, { found: true }>, floor: YtDlpFloor): string[] {
   if (knowsNewFlags(probe.version)) return []
-  return [...(floor.jsRuntimes?.length ? ['--js-runtimes'] : []), ...(floor.remoteComponents?.length ? ['--remote-components'] : [])]
+  return [
+    ...(floor.jsRuntimes?.length ? ['--js-runtimes'] : []),
+    ...(floor.remoteComponents?.length ? ['--remote-components'] : []),
+  ]
 }
 
 /**
@@ -171,15 +214,25 @@ export function assessYtDlp(probe: YtDlpProbe, floor: YtDlpFloor = {}): YtDlpAss
   const minVersion = floor.minVersion ?? DEFAULT_MIN_VERSION
   const missing = leftOut(probe, floor)
   const named = missing.map((flag) => `${flag} (YOUTUBE_RAG__YTDLP__${flag.slice(2).replace(/-/g, '_').toUpperCase()})`)
-  const without = named.length ? `; ${named.join(' and ')} ${named.length > 1 ? 'are' : 'is'} left out: this version has no such option` : ''
+  const without = named.length
+    ? `; ${named.join(' and ')} ${named.length > 1 ? 'are' : 'is'} left out: this version has no such option`
+    : ''
   if (probe.version === undefined) {
-    return { level: 'warn', message: `yt-dlp at ${probe.path} printed no date version (${JSON.stringify(probe.printed.slice(0, 60))}), so it cannot be checked against ${minVersion} (YOUTUBE_RAG__YTDLP__MIN_VERSION)${without}` }
+    return {
+      level: 'warn',
+      message: `yt-dlp at ${probe.path} printed no date version (${JSON.stringify(probe.printed.slice(0, 60))}), so it cannot be checked against ${minVersion} (YOUTUBE_RAG__YTDLP__MIN_VERSION)${without}`,
+    }
   }
   const which = `yt-dlp ${probe.version} (${probe.path})`
   if (compareYtDlpVersions(probe.version, minVersion) < 0) {
     const refuse = floor.belowFloor === 'refuse'
-    const mode = refuse ? 'YOUTUBE_RAG__YTDLP__BELOW_FLOOR=refuse: not ready until it is updated' : 'it runs anyway (YOUTUBE_RAG__YTDLP__BELOW_FLOOR=warn)'
-    return { level: refuse ? 'fail' : 'warn', message: `${which} is older than ${minVersion} (YOUTUBE_RAG__YTDLP__MIN_VERSION) and YouTube's pages need a current one: ${UPDATE_FIX}; ${mode}${without}` }
+    const mode = refuse
+      ? 'YOUTUBE_RAG__YTDLP__BELOW_FLOOR=refuse: not ready until it is updated'
+      : 'it runs anyway (YOUTUBE_RAG__YTDLP__BELOW_FLOOR=warn)'
+    return {
+      level: refuse ? 'fail' : 'warn',
+      message: `${which} is older than ${minVersion} (YOUTUBE_RAG__YTDLP__MIN_VERSION) and YouTube's pages need a current one: ${UPDATE_FIX}; ${mode}${without}`,
+    }
   }
   if (missing.length) return { level: 'warn', message: `${which}${without}; ${UPDATE_FIX}` }
   return { level: 'ok', message: which }
@@ -204,7 +257,11 @@ const VERSION_PROBE_GRACE_MS = 2_000
 export function ytdlpReadiness(
   binary: string,
   floor: YtDlpFloor,
-  logger?: { warn(details: object, message: string): void; error(details: object, message: string): void; info(details: object, message: string): void },
+  logger?: {
+    warn(details: object, message: string): void
+    error(details: object, message: string): void
+    info(details: object, message: string): void
+  },
   // biome-ignore lint/suspicious/noConfusingVoidType: a readiness check's ping resolves nothing when healthy, as the stores' do
 ): { label: string; ping(): Promise<void | Degraded> } {
   const assess = async () => assessYtDlp(await probeYtDlp(binary), floor)

@@ -3,7 +3,15 @@
 // process in local mode); spans are batched and sent as OTLP/HTTP JSON. Parents come from W3C
 // `traceparent`s (the scope's, an event's, a request's), read and written by OpenTelemetry's
 // own propagator; no context manager is registered, the function layer's scope carries them.
-import { defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api'
+import {
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Span,
+} from '@opentelemetry/api'
 import { setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources'
@@ -21,7 +29,12 @@ export interface OtlpTracingOptions {
   logger: Logger
 }
 
-const KINDS: Record<Kind, SpanKind> = { server: SpanKind.SERVER, consumer: SpanKind.CONSUMER, client: SpanKind.CLIENT, internal: SpanKind.INTERNAL }
+const KINDS: Record<Kind, SpanKind> = {
+  server: SpanKind.SERVER,
+  consumer: SpanKind.CONSUMER,
+  client: SpanKind.CLIENT,
+  internal: SpanKind.INTERNAL,
+}
 
 const propagator = new W3CTraceContextPropagator()
 
@@ -53,14 +66,22 @@ export function otlpTracing({ url, environment, namespace, logger }: OtlpTracing
     if (known) return known
     const provider = new TracerProvider({
       resource: defaultResource().merge(
-        resourceFromAttributes({ 'service.name': functionName, 'service.namespace': namespace, 'deployment.environment.name': environment }),
+        resourceFromAttributes({
+          'service.name': functionName,
+          'service.namespace': namespace,
+          'deployment.environment.name': environment,
+        }),
       ),
       spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }) })],
     })
     providers.push(provider)
     const tracer = provider.getTracer('@ytrag/function')
     const start = (name: string, { kind, parent, attributes }: SpanOptions, startTime?: number) =>
-      tracer.startSpan(name, { kind: KINDS[kind], ...(attributes ? { attributes } : {}), ...(startTime ? { startTime } : {}) }, contextOf(parent))
+      tracer.startSpan(
+        name,
+        { kind: KINDS[kind], ...(attributes ? { attributes } : {}), ...(startTime ? { startTime } : {}) },
+        contextOf(parent),
+      )
     const functionTracer: FunctionTracer = {
       startSpan(name, options): TracedSpan {
         const span = start(name, options)
