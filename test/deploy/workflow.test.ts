@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { functionNames, readWorkflow, ROOT, workflowMatrixFunctions } from './support.ts'
 
 const workflow = readWorkflow()
-const { test, manifests, images } = workflow.jobs
+const { lint, test, manifests, images } = workflow.jobs
 const runs = (job: any) => job.steps.map((step: any) => step.run ?? '').join('\n')
 const uses = (job: any, action: string) => job.steps.find((step: any) => String(step.uses).startsWith(`${action}@`))
 
@@ -44,9 +44,16 @@ describe('the ci workflow', () => {
     expect(pinCheck.run).toContain('$GITHUB_REF_NAME')
   })
 
-  it('builds every function, and only functions, for amd64 and arm64, after the tests pass', () => {
+  it('lints (Biome and knip) in a job of its own', () => {
+    const script = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.lint as string
+    expect(script).toMatch(/\bbiome ci\b/)
+    expect(script).toMatch(/\bknip\b/)
+    expect(runs(lint)).toContain('node scripts/bootstrap.mjs lint')
+  })
+
+  it('builds every function, and only functions, for amd64 and arm64, after the tests and lint pass', () => {
     expect([...workflowMatrixFunctions(workflow)].sort()).toEqual(functionNames())
-    expect(images.needs).toEqual(['test', 'manifests'])
+    expect(images.needs).toEqual(['lint', 'test', 'manifests'])
     expect(images.if).toContain("github.ref == 'refs/heads/main'")
     expect(images.if).toContain("startsWith(github.ref, 'refs/tags/v')")
     expect(images.if).toContain("startsWith(github.ref, 'refs/tags/staging-')")
