@@ -58,7 +58,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'e2e', include: ['shared/local/test/**/*.test.ts'], globalSetup: FERRETDB, sequence: { groupOrder: 2 } },
+        test: {
+          name: 'e2e',
+          include: ['shared/local/test/**/*.test.ts'],
+          globalSetup: FERRETDB,
+          sequence: { groupOrder: 2 },
+        },
       },
       {
         extends: true,
