@@ -18,7 +18,22 @@ describe('momentOf', () => {
       seconds: 104.5,
       sentence: 'Later the sultan Qaitbay used the fallen blocks to build a fortress.',
     })
-    expect(momentOf(passage, 'does it still stand?').seconds).toBe(111)
+  })
+
+  it('starts a sentence early when the best one leans on it ("It still stands."), unless that is far back', () => {
+    // "It" is the fortress of the sentence before: a link to "It still stands" would start mid-thought.
+    expect(momentOf(passage, 'does it still stand?')).toEqual({
+      seconds: 104.5,
+      sentence: 'Later the sultan Qaitbay used the fallen blocks to build a fortress.',
+    })
+    const slow = {
+      ...passage,
+      end: 140,
+      sentences: [passage.sentences[0]!, passage.sentences[1]!, { offset: 99, start: 130 }],
+    }
+    expect(momentOf(slow, 'does it still stand?').seconds).toBe(130)
+    // A sentence that opens with its own subject stays where it is.
+    expect(momentOf(passage, 'fallen blocks').seconds).toBe(104.5)
   })
 
   it('counts a word every sentence says for little, so a rarer word decides', () => {

@@ -175,15 +175,29 @@ export function momentSeconds(passage: TimedPassage, question: string | string[]
   return starts[best]!.start
 }
 
+/**
+ * Words that open a sentence leaning on the one before ("This swarm hangs on a branch", "So a
+ * table with ten indexes…"): the answer to a question asked with its words is often there.
+ */
+const LEANS_BACK = /^(?:this|these|that|those|it|its|they|their|them|he|she|his|her|so|then|thus|therefore|but|and)\b/i
+
+/** How far back a moment may move to the sentence a leaning one depends on. */
+const MAX_LEAN_BACK_SECONDS = 8
+
 function bestOf(passage: TimedPassage, question: string | string[]): { starts: ChunkSentence[]; best: number } {
   const starts = sentenceStarts(passage)
   const terms = typeof question === 'string' ? queryTerms(question) : question
-  return {
-    starts,
-    best: bestSentenceAt(
-      passage.text,
-      starts.map((sentence) => sentence.offset),
-      terms,
-    ),
-  }
+  let best = bestSentenceAt(
+    passage.text,
+    starts.map((sentence) => sentence.offset),
+    terms,
+  )
+  // A link that starts after what the sentence refers to makes the viewer rewind; one sentence early does not.
+  if (
+    best > 0 &&
+    LEANS_BACK.test(passage.text.slice(starts[best]!.offset).trimStart()) &&
+    starts[best]!.start - starts[best - 1]!.start <= MAX_LEAN_BACK_SECONDS
+  )
+    best -= 1
+  return { starts, best }
 }

@@ -48,6 +48,9 @@ describe('word forms', () => {
     expect(wordForms('build')).toEqual(['build', 'built'])
     expect(wordForms('fallen')).toEqual(expect.arrayContaining(['fall', 'fell', 'fallen']))
     expect(wordForms('children')).toEqual(['child', 'children'])
+    // Comparatives the stemmer leaves apart ("bigger" stems to "bigger", not "big").
+    expect(wordForms('big')).toEqual(['big', 'bigger', 'biggest'])
+    expect(wordForms('better')).toEqual(expect.arrayContaining(['good', 'better', 'best']))
   })
 
   it('leaves regular words alone: the stemmer joins their forms', () => {

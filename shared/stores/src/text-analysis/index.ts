@@ -6,11 +6,12 @@
 // Latin diacritics, cut on anything but letters and digits, Porter-stem. The query side reads a
 // question as a person asked it: the language's stop words are dropped ("what was built" asks
 // about "built"), and a word stands for all its forms, regular ones through the stemmer
-// ("lives" → "live") and irregular ones through a kept table ("built" ↔ "build", "fell" ↔
-// "fall"), so the index never needs to store more than the stemmed words.
+// ("lives" → "live") and irregular ones through kept tables ("built" ↔ "build", "fell" ↔
+// "fall", "bigger" ↔ "big"), so the index never needs to store more than the stemmed words.
 import { createRequire } from 'node:module'
 import irregularNouns from 'wink-lexicon/src/irregular-nouns.js'
 import irregularVerbs from 'wink-lexicon/src/irregular-verbs.js'
+import adjectiveExceptions from 'wink-lexicon/src/wn-adjective-exceptions.js'
 import { stemmer } from 'stemmer'
 
 /**
@@ -68,6 +69,8 @@ const IRREGULAR_FORMS: ReadonlyMap<string, readonly string[]> = (() => {
   }
   for (const [form, lemma] of Object.entries(irregularVerbs)) add(form, lemma)
   for (const [plural, singular] of Object.entries(irregularNouns.singular)) add(plural, singular)
+  // Comparatives and superlatives the stemmer cannot bring home: "bigger" ↔ "big", "better" ↔ "good".
+  for (const [form, adjective] of Object.entries(adjectiveExceptions)) if (form !== adjective) add(form, adjective)
   const byForm = new Map<string, readonly string[]>()
   for (const forms of byLemma.values()) {
     // A form can belong to two words ("found": find, and found as a verb of its own): it takes all their forms.
@@ -161,6 +164,7 @@ const STOPWORD_LISTS: Record<string, string> = {
  */
 const EXTRA_STOP_WORDS: Record<string, string[]> = {
   eng: [
+    'so',
     'does',
     'doing',
     'done',

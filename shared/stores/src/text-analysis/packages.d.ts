@@ -17,3 +17,8 @@ declare module 'wink-lexicon/src/irregular-nouns.js' {
   const nouns: { singular: Record<string, string>; plural: Record<string, string> }
   export = nouns
 }
+declare module 'wink-lexicon/src/wn-adjective-exceptions.js' {
+  /** WordNet's irregular comparatives and superlatives to their adjective: `bigger` → `big`, `better` → `good`. */
+  const exceptions: Record<string, string>
+  export = exceptions
+}
