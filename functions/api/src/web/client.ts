@@ -321,7 +321,7 @@ export function startPage(): void {
         ...hits.map((hit) =>
           h(
             'li',
-            { class: 'card' },
+            { class: 'card', 'data-video-id': hit.videoId },
             h(
               'button',
               { class: 'play', type: 'button', 'aria-label': `Play ${hit.title} at ${clock(hit.moment)}`, onclick: () => play(hit, hit.moment) },
@@ -569,5 +569,7 @@ export function startPage(): void {
   }
   addEventListener('hashchange', () => show(location.hash.slice(1)))
   show(location.hash.slice(1))
+  // Interactive from here: what test/web times (docs/web.md has the figures).
+  performance.mark('ytrag-interactive')
   document.documentElement.dataset.ready = 'true'
 }
