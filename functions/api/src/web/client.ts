@@ -95,6 +95,8 @@ export function startPage(): void {
       readonly status: number,
       readonly code: string,
       message: string,
+      /** Seconds to wait before asking again, from a 429's Retry-After. */
+      readonly retryAfter = 0,
     ) {
       super(message)
     }
@@ -103,16 +105,19 @@ export function startPage(): void {
     const headers: Record<string, string> = { accept }
     const key = localStorage.getItem(KEY)
     if (key) headers.authorization = `Bearer ${key}`
-    if (body !== undefined) headers['content-type'] = 'application/json'
+    // A POST is JSON even with nothing to say: local mode refuses any other POST (a form's, cross-site).
+    const sent = body ?? (method === 'POST' ? {} : undefined)
+    if (sent !== undefined) headers['content-type'] = 'application/json'
     let response: Response
     try {
-      response = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+      response = await fetch(path, { method, headers, ...(sent === undefined ? {} : { body: JSON.stringify(sent) }) })
     } catch (error) {
       throw new ApiFailure(0, 'connection', `the server did not answer (${(error as Error).message})`)
     }
     if (response.ok) return response
     const answer = (await response.json().catch(() => undefined)) as { error?: { code: string; message: string } } | undefined
-    const failure = new ApiFailure(response.status, answer?.error?.code ?? 'error', answer?.error?.message ?? response.statusText)
+    const retryAfter = Number(response.headers.get('retry-after')) || 0
+    const failure = new ApiFailure(response.status, answer?.error?.code ?? 'error', answer?.error?.message ?? response.statusText, retryAfter)
     if (response.status === 401) {
       showNotice(key ? 'The server refused this API key: enter a valid one in the API key field above.' : 'This server needs an API key: enter it in the API key field above.')
       keyInput.focus()
@@ -222,7 +227,7 @@ export function startPage(): void {
       { class: 'card', id: `citation-${citation.n}` },
       h(
         'button',
-        { class: 'play', type: 'button', 'data-n': citation.n, 'aria-label': `Play [${citation.n}] ${citation.title} at ${clock(citation.moment)}`, onclick: () => play(citation, citation.moment) },
+        { class: 'play', type: 'button', 'data-n': citation.n, onclick: () => play(citation, citation.moment) },
         h('h3', {}, `[${citation.n}] ${citation.title}`),
         h('span', { class: 'meta' }, chapterAndTime(citation)),
         h('blockquote', { class: 'quote' }, citation.text),
@@ -324,7 +329,7 @@ export function startPage(): void {
             { class: 'card', 'data-video-id': hit.videoId },
             h(
               'button',
-              { class: 'play', type: 'button', 'aria-label': `Play ${hit.title} at ${clock(hit.moment)}`, onclick: () => play(hit, hit.moment) },
+              { class: 'play', type: 'button', onclick: () => play(hit, hit.moment) },
               h('h3', {}, hit.title),
               h('span', { class: 'meta' }, chapterAndTime(hit)),
               h('p', { class: 'quote' }, ...highlighted(hit.text, query)),
@@ -362,9 +367,18 @@ export function startPage(): void {
       ),
     )
   }
+  /** Marks `list` busy while `work` runs (a screen reader waits; so do the tests). */
+  async function loading(list: HTMLElement, work: () => Promise<void>) {
+    list.setAttribute('aria-busy', 'true')
+    try {
+      await work()
+    } finally {
+      list.removeAttribute('aria-busy')
+    }
+  }
   async function loadVideos(more = false) {
     libraryStatus.classList.remove('bad')
-    await attempt(libraryStatus, async () => {
+    await loading(videoList, () => attempt(libraryStatus, async () => {
       const page = await api<{ items: Video[]; nextCursor: string | null }>('GET', `/v1/videos?limit=50${more && nextCursor ? `&cursor=${encodeURIComponent(nextCursor)}` : ''}`)
       if (!more) known.clear()
       for (const video of page.items) known.set(video.videoId, video)
@@ -373,7 +387,7 @@ export function startPage(): void {
       videoList.replaceChildren(...[...known.values()].map(videoCard))
       libraryStatus.textContent = known.size ? `${known.size} video${known.size === 1 ? '' : 's'}` : 'No videos yet: ingest one.'
       fillFilters()
-    })
+    }))
   }
   moreVideos.addEventListener('click', () => void loadVideos(true))
   /** The search filters' choices: the videos and channels the library holds. */
@@ -460,6 +474,7 @@ export function startPage(): void {
     jobList.prepend(card)
     localStorage.setItem(JOBS, JSON.stringify([jobId, ...rememberedJobs().filter((id) => id !== jobId)].slice(0, 10)))
     const poll = async () => {
+      let wait = 1000
       try {
         const job = await api<Job>('GET', `/v1/jobs/${encodeURIComponent(jobId)}`)
         renderJob(card, job)
@@ -469,11 +484,15 @@ export function startPage(): void {
           return
         }
       } catch (error) {
-        card.textContent = `${(error as Error).message}`
-        card.classList.add('bad')
-        if (error instanceof ApiFailure && error.status === 404) return
+        // Past the rate limit the job goes on: ask again when the server says, showing the last state.
+        if (error instanceof ApiFailure && error.status === 429) wait = Math.max(wait, error.retryAfter * 1000)
+        else {
+          card.textContent = `${(error as Error).message}`
+          card.classList.add('bad')
+          if (error instanceof ApiFailure && (error.status === 404 || error.status === 401)) return
+        }
       }
-      setTimeout(poll, 1000)
+      setTimeout(poll, wait)
     }
     void poll()
   }
@@ -482,8 +501,7 @@ export function startPage(): void {
     const form = event.target as HTMLFormElement
     const url = byId<HTMLInputElement>('ingest-url').value.trim()
     const force = byId<HTMLInputElement>('ingest-force').checked
-    const status = jobList.parentElement!.querySelector<HTMLElement>('#ingest-status') ?? h('p', { id: 'ingest-status', role: 'status' })
-    form.after(status)
+    const status = byId('ingest-status')
     status.textContent = ''
     status.classList.remove('bad')
     void attempt(status, async () => {
@@ -517,15 +535,22 @@ export function startPage(): void {
       ),
     )
   }
-  const channelStatus = () => byId('channels-title')
+  const channelStatus = () => byId('subscribe-status')
   async function loadChannels() {
-    await attempt(channelStatus(), async () => {
-      const { items } = await api<{ items: Channel[] }>('GET', '/v1/channels')
-      channelList.replaceChildren(...(items.length ? items.map(channelCard) : [h('li', { class: 'meta' }, 'No subscriptions yet.')]))
-    })
+    await loading(channelList, () =>
+      attempt(channelStatus(), async () => {
+        const { items } = await api<{ items: Channel[] }>('GET', '/v1/channels')
+        channelList.replaceChildren(...(items.length ? items.map(channelCard) : [h('li', { class: 'meta' }, 'No subscriptions yet.')]))
+      }),
+    )
   }
   async function syncChannel(channel: Channel) {
-    await attempt(channelStatus(), async () => track((await api<{ jobId: string }>('POST', `/v1/channels/${encodeURIComponent(channel.channelId)}/sync`)).jobId))
+    const status = channelStatus()
+    status.classList.remove('bad')
+    await attempt(status, async () => {
+      track((await api<{ jobId: string }>('POST', `/v1/channels/${encodeURIComponent(channel.channelId)}/sync`)).jobId)
+      status.textContent = `Syncing ${channel.title ?? channel.channelId}: its job is listed above.`
+    })
   }
   async function unsubscribe(channel: Channel) {
     if (!confirm(`Unsubscribe from ${channel.title ?? channel.channelId}? Its videos stay.`)) return
@@ -539,8 +564,7 @@ export function startPage(): void {
     const form = event.target as HTMLFormElement
     const url = byId<HTMLInputElement>('channel-url').value.trim()
     const backfill = byId<HTMLInputElement>('channel-backfill').value
-    const status = form.parentElement!.querySelector<HTMLElement>('#subscribe-status') ?? h('p', { id: 'subscribe-status', role: 'status' })
-    form.after(status)
+    const status = channelStatus()
     status.textContent = ''
     status.classList.remove('bad')
     void attempt(status, async () => {

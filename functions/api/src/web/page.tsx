@@ -19,6 +19,8 @@ export function renderPage({ script, css }: { script: string; css: string }): st
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="color-scheme" content="light dark" />
         <title>youtube-rag</title>
+        {/* No icon: the browser would otherwise ask for /favicon.ico on every first visit. */}
+        <link rel="icon" href="data:," />
         <style dangerouslySetInnerHTML={{ __html: css }} />
       </head>
       <body>
@@ -111,6 +113,7 @@ export function renderPage({ script, css }: { script: string; css: string }): st
               </label>
               <button type="submit">Ingest</button>
             </form>
+            <p id="ingest-status" role="status"></p>
             <ul id="jobs" class="cards" aria-label="Jobs"></ul>
             <h2 id="channels-title">Channel subscriptions</h2>
             <form id="subscribe-form" class="row">
@@ -124,6 +127,7 @@ export function renderPage({ script, css }: { script: string; css: string }): st
               </label>
               <button type="submit">Subscribe</button>
             </form>
+            <p id="subscribe-status" role="status"></p>
             <ul id="channels" class="cards" aria-labelledby="channels-title"></ul>
           </Section>
         </main>
