@@ -6,8 +6,11 @@ import { createRequire } from 'node:module'
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
 
 /** The Chromium to drive: CHROMIUM_PATH, else Debian's (`scripts/system-deps.sh` installs it). */
-export const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((path): path is string => !!path && existsSync(path))
-export const chromiumMissing = 'Chromium not found: install Debian\'s `chromium` (bash scripts/system-deps.sh) or set CHROMIUM_PATH'
+export const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
+  (path): path is string => !!path && existsSync(path),
+)
+export const chromiumMissing =
+  "Chromium not found: install Debian's `chromium` (bash scripts/system-deps.sh) or set CHROMIUM_PATH"
 
 export async function launchChromium(): Promise<Browser> {
   if (!chromiumPath) throw new Error(chromiumMissing)
@@ -27,7 +30,13 @@ export interface OfflinePage {
 
 const onThisMachine = (url: string) => {
   const { protocol, hostname } = new URL(url)
-  return protocol === 'data:' || protocol === 'about:' || hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]'
+  return (
+    protocol === 'data:' ||
+    protocol === 'about:' ||
+    hostname === '127.0.0.1' ||
+    hostname === 'localhost' ||
+    hostname === '[::1]'
+  )
 }
 
 /** A tab whose requests reach loopback only; the rest fail at once and are listed in `refused`. */
@@ -64,9 +73,18 @@ export interface AxeViolation {
 export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource() })
   return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }).axe
-    const { violations } = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
-    return violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map(({ target }) => ({ target })) }))
+    const axe = (
+      window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: AxeViolation[] }> } }
+    ).axe
+    const { violations } = await axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    })
+    return violations.map(({ id, impact, help, nodes }) => ({
+      id,
+      impact,
+      help,
+      nodes: nodes.map(({ target }) => ({ target })),
+    }))
   })
 }
 

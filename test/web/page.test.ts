@@ -4,15 +4,31 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fixtureChannel, pennyFarthingCue, SAMPLE_VIDEOS, startFixtureServer, type FixtureChannel, type FixtureServer } from '@ytrag/youtube/fixtures'
+import {
+  fixtureChannel,
+  pennyFarthingCue,
+  SAMPLE_VIDEOS,
+  startFixtureServer,
+  type FixtureChannel,
+  type FixtureServer,
+} from '@ytrag/youtube/fixtures'
 import type { Browser, Page } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startServerProcess, type ServerProcess } from '../../shared/local/test/server-process.ts'
-import { axeViolations, chromiumMissing, chromiumPath, launchChromium, openOfflinePage, pageReady, type OfflinePage } from './browser.ts'
+import {
+  axeViolations,
+  chromiumMissing,
+  chromiumPath,
+  launchChromium,
+  openOfflinePage,
+  pageReady,
+  type OfflinePage,
+} from './browser.ts'
 
 if (!chromiumPath && !process.env.CI) console.warn(`test/web skipped: ${chromiumMissing}`)
 
 const CHANNEL_ID = 'UCfixtureWebPage00000001'
+const FINISHED = '[data-status=succeeded], [data-status=partial], [data-status=failed]'
 
 describe('the web page, end to end', () => {
   // In CI Chromium must be there: a missing one fails instead of skipping.
@@ -37,7 +53,9 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
     channel = fixtureChannel(site, {
       channelId: CHANNEL_ID,
       title: 'Fixture talks',
-      videos: [{ name: 'bicycle', title: 'A short history of the bicycle', published: new Date(Date.now() - 86_400_000) }],
+      videos: [
+        { name: 'bicycle', title: 'A short history of the bicycle', published: new Date(Date.now() - 86_400_000) },
+      ],
     })
     dir = mkdtempSync(join(tmpdir(), 'ytrag-web-'))
     server = await startServerProcess({
@@ -71,7 +89,11 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
   }
   /** Every job the page follows finished and no list loading: what a click lands on stays put. */
   const settled = () =>
-    until(`!document.querySelector('#jobs li:not([data-status=succeeded], [data-status=partial], [data-status=failed]), [aria-busy]')`, '#jobs li', 60_000)
+    until(
+      `!document.querySelector('#jobs li:not(${FINISHED}), [aria-busy]')`,
+      '#jobs li',
+      60_000,
+    )
   const view = async (name: string) => {
     await page.evaluate((hash) => (location.hash = hash), name)
     await page.waitForSelector(`#${name}:not([hidden])`)
@@ -84,11 +106,17 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
     const timing = await page.evaluate(() => {
       const navigation = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming
       const interactive = performance.getEntriesByName('ytrag-interactive')[0]!
-      return { transferSize: navigation.transferSize, encodedBodySize: navigation.encodedBodySize, decodedBodySize: navigation.decodedBodySize, interactive: interactive.startTime }
+      return {
+        transferSize: navigation.transferSize,
+        encodedBodySize: navigation.encodedBodySize,
+        decodedBodySize: navigation.decodedBodySize,
+        interactive: interactive.startTime,
+      }
     })
     const resources = await page.evaluate(() => performance.getEntriesByType('resource').map((entry) => entry.name))
     console.log(
-      `first load: ${timing.transferSize} bytes transferred (${timing.encodedBodySize} gzipped body, ${timing.decodedBodySize} unzipped), interactive at ${timing.interactive.toFixed(0)} ms`,
+      `first load: ${timing.transferSize} bytes transferred (${timing.encodedBodySize} gzipped body, ` +
+        `${timing.decodedBodySize} unzipped), interactive at ${timing.interactive.toFixed(0)} ms`,
     )
     expect(timing.transferSize).toBeLessThan(100_000)
     expect(timing.encodedBodySize).toBeLessThan(timing.decodedBodySize)
@@ -97,13 +125,17 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
     expect(resources).toEqual([])
   })
 
-  it('ingests the fixture playlist through the page, its progress bar going to done, the failure in words', async () => {
+  it('ingests the fixture playlist through the page: its progress bar goes to done, the failure in words', async () => {
     await view('ingest')
     await page.locator('#ingest-url').fill(site.url('/all.html'))
     await page.click('#ingest-form button[type=submit]')
     const card = await page.waitForSelector('#jobs li[data-status]')
     const seen: string[] = []
-    for (const deadline = Date.now() + 90_000; Date.now() < deadline; await new Promise((done) => setTimeout(done, 100))) {
+    for (
+      const deadline = Date.now() + 90_000;
+      Date.now() < deadline;
+      await new Promise((done) => setTimeout(done, 100))
+    ) {
       const state = await card!.evaluate((item) => {
         const bar = item.querySelector('progress')!
         return `${item.dataset.status} ${bar.getAttribute('value')}/${bar.max}`
@@ -121,7 +153,9 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
 
   let expected: { n: number; moment: number; url: string; text: string }
   it('asks a question: the answer streams in with citation cards', async () => {
-    const { body } = await server.call<{ citations: (typeof expected)[] }>('POST', '/v1/ask', { question: pennyFarthingCue.question })
+    const { body } = await server.call<{ citations: (typeof expected)[] }>('POST', '/v1/ask', {
+      question: pennyFarthingCue.question,
+    })
     expected = body.citations.find((citation) => citation.text.toLowerCase().includes(pennyFarthingCue.phrase))!
     expect(expected).toBeDefined()
     await view('ask')
@@ -137,7 +171,7 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
     expect(card).toContain(`${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}`)
   })
 
-  it('plays a citation: the player is set to its second (a link to the moment, for a site that is not YouTube)', async () => {
+  it('plays a citation: the player is set to its second (a link to the moment, for a site not YouTube)', async () => {
     await page.click(`#citation-${expected.n} button.play`)
     const second = String(Math.floor(expected.moment))
     expect(await page.$eval('#player', (player) => (player as HTMLElement).dataset.start)).toBe(second)
@@ -153,11 +187,14 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
     const marked = await page.$$eval('#hits mark', (marks) => marks.map((mark) => mark.textContent!.toLowerCase()))
     expect(marked).toContain('penny')
     expect(marked).toContain('farthing')
-    const videosOf = async () => new Set(await page.$$eval('#hits li', (items) => items.map((item) => item.dataset.videoId)))
+    const videosOf = async () =>
+      new Set(await page.$$eval('#hits li', (items) => items.map((item) => item.dataset.videoId)))
     const search = async (query: string) => {
       await page.locator('#query').fill(query)
       await page.click('#search-form button[type=submit]')
-      await page.waitForFunction(() => /^\d+ passages?$/.test(document.querySelector('#search-status')?.textContent ?? ''))
+      await page.waitForFunction(() =>
+        /^\d+ passages?$/.test(document.querySelector('#search-status')?.textContent ?? ''),
+      )
     }
     await search('index sourdough bicycle')
     expect((await videosOf()).size).toBeGreaterThan(1)
@@ -172,14 +209,18 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
     const text = await card!.evaluate((item) => item.textContent!)
     expect(text).toContain('indexed · download done · transcribe skipped · index done')
     expect(text).toContain("Transcript: creator's captions, en")
-    expect(await page.$eval('#videos li[data-video-id="all-4"]', (item) => item.textContent)).toContain('no captions and speech-to-text is not configured')
+    expect(await page.$eval('#videos li[data-video-id="all-4"]', (item) => item.textContent)).toContain(
+      'no captions and speech-to-text is not configured',
+    )
     await page.click('#videos li[data-video-id="all-3"] .actions button:first-child')
     await page.waitForSelector('#transcript:not([hidden]) #transcript-lines a')
     const line = (await page.$$('#transcript-lines a'))[5]!
     const start = await line.evaluate((link) => link.dataset.start!)
     await line.click()
     expect(await page.$eval('#player', (player) => (player as HTMLElement).dataset.start)).toBe(start)
-    expect(await page.$eval('#player-link', (link) => link.getAttribute('href'))).toBe(`${site.url('/all.html')}#t=${start}`)
+    expect(await page.$eval('#player-link', (link) => link.getAttribute('href'))).toBe(
+      `${site.url('/all.html')}#t=${start}`,
+    )
   })
 
   it('deletes a video', async () => {
@@ -189,7 +230,7 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
     expect((await server.call('GET', '/v1/videos/all-2')).status).toBe(404)
   })
 
-  it('subscribes to the fixture channel: its backfill runs, its sync state shows, and "sync now" syncs it', async () => {
+  it('subscribes to the fixture channel: its backfill runs, its sync state shows, "sync now" syncs it', async () => {
     await view('ingest')
     await page.locator('#channel-url').fill(channel.url)
     await page.locator('#channel-backfill').fill('1')
@@ -197,13 +238,21 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
     const card = await page.waitForSelector(`#channels li[data-channel-id="${CHANNEL_ID}"]`)
     expect(await card!.evaluate((item) => item.querySelector('h3')!.textContent)).toBe('Fixture talks')
     const finished = (count: number) =>
-      until(`document.querySelectorAll('#jobs li[data-status=succeeded]').length >= ${count}`, '#jobs li, #channels li, #subscribe-status', 60_000)
+      until(
+        `document.querySelectorAll('#jobs li[data-status=succeeded]').length >= ${count}`,
+        '#jobs li, #channels li, #subscribe-status',
+        60_000,
+      )
     await finished(1)
     await settled()
-    expect(await page.$eval(`#channels li[data-channel-id="${CHANNEL_ID}"] .sync-state`, (state) => state.textContent)).toMatch(/^Last sync: .+ \(ok, 1 new\) · next: /)
+    expect(
+      await page.$eval(`#channels li[data-channel-id="${CHANNEL_ID}"] .sync-state`, (state) => state.textContent),
+    ).toMatch(/^Last sync: .+ \(ok, 1 new\) · next: /)
     await page.click(`#channels li[data-channel-id="${CHANNEL_ID}"] .actions button:first-child`)
     await finished(2)
-    expect((await server.call<{ videos: { indexed: number } }>('GET', `/v1/videos/${channel.videoIds.bicycle}`)).status).toBe(200)
+    expect(
+      (await server.call<{ videos: { indexed: number } }>('GET', `/v1/videos/${channel.videoIds.bicycle}`)).status,
+    ).toBe(200)
   }, 150_000)
 
   it('has no serious accessibility violation in any view, with content', async () => {
@@ -211,8 +260,13 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
       await view(name)
       await page.waitForNetworkIdle({ idleTime: 200, timeout: 5_000 })
       const violations = await axeViolations(page)
-      if (violations.length) console.log(`axe, #${name}: ${violations.map((violation) => `${violation.id} (${violation.impact})`).join(', ')}`)
-      const serious = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      if (violations.length)
+        console.log(
+          `axe, #${name}: ${violations.map((violation) => `${violation.id} (${violation.impact})`).join(', ')}`,
+        )
+      const serious = violations.filter(
+        (violation) => violation.impact === 'serious' || violation.impact === 'critical',
+      )
       expect(serious, `#${name}: ${JSON.stringify(serious, null, 1)}`).toEqual([])
     }
   })

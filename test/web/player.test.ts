@@ -8,7 +8,15 @@ import { blobKeys, chunkId } from '@ytrag/stores'
 import type { Browser } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api } from '../../functions/api/src/index.ts'
-import { axeViolations, chromiumMissing, chromiumPath, launchChromium, openOfflinePage, pageReady, type OfflinePage } from './browser.ts'
+import {
+  axeViolations,
+  chromiumMissing,
+  chromiumPath,
+  launchChromium,
+  openOfflinePage,
+  pageReady,
+  type OfflinePage,
+} from './browser.ts'
 
 if (!chromiumPath && !process.env.CI) console.warn(`test/web skipped: ${chromiumMissing}`)
 
@@ -33,17 +41,53 @@ describe.skipIf(!chromiumPath)('the web page in Chromium: the API key and the Yo
   beforeAll(async () => {
     fn = await startFunctionUnderTest(api, { YOUTUBE_RAG__API__KEYS: createHash('sha256').update(KEY).digest('hex') })
     const { documents, chunks, blobs } = fn.stores
-    const transcript = { videoId: VIDEO, source: 'captions', language: 'en', segments: [{ start: 0, end: 4, text: 'Welcome.' }, { start: 754.6, end: 770, text: 'A covering index holds every column.' }] }
+    const transcript = {
+      videoId: VIDEO,
+      source: 'captions',
+      language: 'en',
+      segments: [
+        { start: 0, end: 4, text: 'Welcome.' },
+        { start: 754.6, end: 770, text: 'A covering index holds every column.' },
+      ],
+    }
     await documents.insertVideo({ videoId: VIDEO, url: WATCH, title: 'Indexes in depth' })
     await blobs.put(blobKeys.transcript(VIDEO), JSON.stringify(transcript))
     await documents.updateVideo(VIDEO, 'download', 'done', {
-      transcript: { source: 'captions', language: 'en', choice: 'original-language', blobKey: blobKeys.transcript(VIDEO), segmentCount: 2 },
-      chapters: [{ title: 'Tables', start: 0, end: 740 }, { title: 'Covering indexes', start: 740, end: 800 }],
+      transcript: {
+        source: 'captions',
+        language: 'en',
+        choice: 'original-language',
+        blobKey: blobKeys.transcript(VIDEO),
+        segmentCount: 2,
+      },
+      chapters: [
+        { title: 'Tables', start: 0, end: 740 },
+        { title: 'Covering indexes', start: 740, end: 800 },
+      ],
     })
     await documents.updateVideo(VIDEO, 'index', 'done', { chunkCount: 2 })
     await chunks.replaceVideoChunks(VIDEO, [
-      { id: chunkId(VIDEO, 0), videoId: VIDEO, chunkIndex: 0, title: 'Indexes in depth', url: WATCH, start: 0, end: 18, text: 'Welcome. Today we talk about tables.' },
-      { id: chunkId(VIDEO, 1), videoId: VIDEO, chunkIndex: 1, title: 'Indexes in depth', url: WATCH, start: 754.6, end: 770, text: 'A covering index holds every column the query reads.', chapter: { title: 'Covering indexes', start: 740 } },
+      {
+        id: chunkId(VIDEO, 0),
+        videoId: VIDEO,
+        chunkIndex: 0,
+        title: 'Indexes in depth',
+        url: WATCH,
+        start: 0,
+        end: 18,
+        text: 'Welcome. Today we talk about tables.',
+      },
+      {
+        id: chunkId(VIDEO, 1),
+        videoId: VIDEO,
+        chunkIndex: 1,
+        title: 'Indexes in depth',
+        url: WATCH,
+        start: 754.6,
+        end: 770,
+        text: 'A covering index holds every column the query reads.',
+        chapter: { title: 'Covering indexes', start: 740 },
+      },
     ])
     browser = await launchChromium()
     tab = await openOfflinePage(browser)
@@ -66,7 +110,9 @@ describe.skipIf(!chromiumPath)('the web page in Chromium: the API key and the Yo
     const { page } = tab
     await ask('what does a covering index hold?')
     await page.waitForSelector('#notice:not([hidden])')
-    expect(await page.$eval('#notice', (notice) => notice.textContent)).toBe('This server needs an API key: enter it in the API key field above.')
+    expect(await page.$eval('#notice', (notice) => notice.textContent)).toBe(
+      'This server needs an API key: enter it in the API key field above.',
+    )
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key')
   })
 
@@ -97,14 +143,18 @@ describe.skipIf(!chromiumPath)('the web page in Chromium: the API key and the Yo
     // Offline the IFrame API cannot load: the page says so and keeps the plain embed.
     await page.waitForSelector('#player[data-api=unavailable]')
     expect(tab.refused).toContain('https://www.youtube.com/iframe_api')
-    expect(tab.refused.some((refused) => refused.startsWith(`https://www.youtube-nocookie.com/embed/${VIDEO}?start=754`))).toBe(true)
+    expect(
+      tab.refused.some((refused) => refused.startsWith(`https://www.youtube-nocookie.com/embed/${VIDEO}?start=754`)),
+    ).toBe(true)
     expect(await page.$eval('#player-caption a', (link) => link.getAttribute('href'))).toBe(`${WATCH}&t=754s`)
   })
 
   it('follows a transcript line to its second, in the embed', async () => {
     const { page } = tab
     await page.evaluate(() => (location.hash = 'library'))
-    const transcriptButton = await page.waitForSelector(`#videos li[data-video-id="${VIDEO}"] .actions button:first-child`)
+    const transcriptButton = await page.waitForSelector(
+      `#videos li[data-video-id="${VIDEO}"] .actions button:first-child`,
+    )
     expect(await transcriptButton!.evaluate((button) => button.textContent)).toBe('Transcript')
     await transcriptButton!.click()
     await page.waitForSelector('#transcript:not([hidden]) #transcript-lines a')
@@ -125,8 +175,13 @@ describe.skipIf(!chromiumPath)('the web page in Chromium: the API key and the Yo
         await page.evaluate((name) => (location.hash = name), view)
         await page.waitForSelector(`#${view}:not([hidden])`)
         await page.waitForNetworkIdle({ idleTime: 200, timeout: 5_000 })
-        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${view} overflows at 390 px`).toBe(true)
-        const serious = (await axeViolations(page)).filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+        expect(
+          await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+          `${view} overflows at 390 px`,
+        ).toBe(true)
+        const serious = (await axeViolations(page)).filter(
+          (violation) => violation.impact === 'serious' || violation.impact === 'critical',
+        )
         expect(serious, `${scheme} #${view}: ${JSON.stringify(serious, null, 1)}`).toEqual([])
       }
     }

@@ -1,6 +1,6 @@
-// The page's script. It runs in the browser, not here: `startPage` is served as its own source
-// text (`String(startPage)`), so it must be self-contained: no imports, nothing from this
-// module's scope. tsc checks it against the DOM's types like any other code here.
+// The page's script. It runs in the browser, not here: `npm run build:web` bundles and minifies
+// it into client.generated.ts, the string the page inlines (web.test.ts fails when that is stale).
+// tsc checks it against the DOM's types like any other code here.
 
 /** What the page reads from /v1 (the fields it shows; the API's schemas are the reference). */
 interface Citation {
@@ -115,16 +115,27 @@ export function startPage(): void {
       throw new ApiFailure(0, 'connection', `the server did not answer (${(error as Error).message})`)
     }
     if (response.ok) return response
-    const answer = (await response.json().catch(() => undefined)) as { error?: { code: string; message: string } } | undefined
+    const answer = (await response.json().catch(() => undefined)) as
+      { error?: { code: string; message: string } } | undefined
     const retryAfter = Number(response.headers.get('retry-after')) || 0
-    const failure = new ApiFailure(response.status, answer?.error?.code ?? 'error', answer?.error?.message ?? response.statusText, retryAfter)
+    const failure = new ApiFailure(
+      response.status,
+      answer?.error?.code ?? 'error',
+      answer?.error?.message ?? response.statusText,
+      retryAfter,
+    )
     if (response.status === 401) {
-      showNotice(key ? 'The server refused this API key: enter a valid one in the API key field above.' : 'This server needs an API key: enter it in the API key field above.')
+      showNotice(
+        key
+          ? 'The server refused this API key: enter a valid one in the API key field above.'
+          : 'This server needs an API key: enter it in the API key field above.',
+      )
       keyInput.focus()
     }
     throw failure
   }
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => (await request(method, path, body)).json() as Promise<T>
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    (await request(method, path, body)).json() as Promise<T>
   /** Runs `work`, telling its failure in `where` (and a 401 in the notice too). */
   async function attempt(where: HTMLElement, work: () => Promise<void>) {
     try {
@@ -174,7 +185,13 @@ export function startPage(): void {
     (youTubeApi ??= new Promise((resolve, reject) => {
       const global = window as unknown as { YT?: { Player: never }; onYouTubeIframeAPIReady?: () => void }
       global.onYouTubeIframeAPIReady = () => (global.YT ? resolve(global.YT) : reject(new Error('no YT')))
-      document.head.append(h('script', { src: 'https://www.youtube.com/iframe_api', async: true, onerror: () => reject(new Error('the IFrame API did not load')) }))
+      document.head.append(
+        h('script', {
+          src: 'https://www.youtube.com/iframe_api',
+          async: true,
+          onerror: () => reject(new Error('the IFrame API did not load')),
+        }),
+      )
     }))
 
   function play(video: { videoId: string; title: string; url: string }, seconds: number) {
@@ -183,11 +200,25 @@ export function startPage(): void {
     player.dataset.videoId = video.videoId
     player.dataset.start = String(at)
     const id = youTubeId(video.url)
-    playerCaption.replaceChildren(`${video.title} at ${clock(at)} · `, h('a', { href: deepLink(video.url, at), target: '_blank', rel: 'noopener' }, 'open at the source'))
+    playerCaption.replaceChildren(
+      `${video.title} at ${clock(at)} · `,
+      h('a', { href: deepLink(video.url, at), target: '_blank', rel: 'noopener' }, 'open at the source'),
+    )
     if (!id) {
       // Only YouTube can be embedded at a second here: other sites get their page at the moment.
       embedded = undefined
-      player.replaceChildren(h('p', {}, 'This source cannot be played here: ', h('a', { href: deepLink(video.url, at), target: '_blank', rel: 'noopener', id: 'player-link' }, `open “${video.title}” at ${clock(at)}`)))
+      player.replaceChildren(
+        h(
+          'p',
+          {},
+          'This source cannot be played here: ',
+          h(
+            'a',
+            { href: deepLink(video.url, at), target: '_blank', rel: 'noopener', id: 'player-link' },
+            `open “${video.title}” at ${clock(at)}`,
+          ),
+        ),
+      )
       return
     }
     if (embedded?.id === id && embedded.player) {
@@ -214,7 +245,8 @@ export function startPage(): void {
       })
   }
 
-  const chapterAndTime = (item: { chapter?: { title: string }; moment: number }) => `${item.chapter ? `${item.chapter.title} · ` : ''}${clock(item.moment)}`
+  const chapterAndTime = (item: { chapter?: { title: string }; moment: number }) =>
+    `${item.chapter ? `${item.chapter.title} · ` : ''}${clock(item.moment)}`
 
   // ---- Ask: the answer streams in (server-sent events over fetch, so the key goes in a header).
   const answer = byId('answer')
@@ -304,7 +336,10 @@ export function startPage(): void {
   const searchStatus = byId('search-status')
   const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   function highlighted(text: string, query: string) {
-    const words = query.split(/\W+/u).filter((word) => word.length > 1).map(escapeRegExp)
+    const words = query
+      .split(/\W+/u)
+      .filter((word) => word.length > 1)
+      .map(escapeRegExp)
     if (words.length === 0) return [text]
     const pattern = new RegExp(`\\b(${words.join('|')})`, 'giu')
     return text.split(pattern).map((part, index) => (index % 2 === 1 ? h('mark', {}, part) : part))
@@ -315,12 +350,20 @@ export function startPage(): void {
     const videoId = byId<HTMLSelectElement>('filter-video').value
     const channelId = byId<HTMLSelectElement>('filter-channel').value
     const after = byId<HTMLInputElement>('filter-date').value
-    const filter = { ...(videoId ? { videoIds: [videoId] } : {}), ...(channelId ? { channelIds: [channelId] } : {}), ...(after ? { publishedAfter: after } : {}) }
+    const filter = {
+      ...(videoId ? { videoIds: [videoId] } : {}),
+      ...(channelId ? { channelIds: [channelId] } : {}),
+      ...(after ? { publishedAfter: after } : {}),
+    }
     searchStatus.classList.remove('bad')
     searchStatus.textContent = 'Searching…'
     hitList.replaceChildren()
     void attempt(searchStatus, async () => {
-      const { hits } = await api<{ hits: Hit[] }>('POST', '/v1/search', { query, limit: 20, ...(Object.keys(filter).length ? { filter } : {}) })
+      const { hits } = await api<{ hits: Hit[] }>('POST', '/v1/search', {
+        query,
+        limit: 20,
+        ...(Object.keys(filter).length ? { filter } : {}),
+      })
       searchStatus.textContent = `${hits.length} passage${hits.length === 1 ? '' : 's'}`
       hitList.replaceChildren(
         ...hits.map((hit) =>
@@ -346,24 +389,69 @@ export function startPage(): void {
   const moreVideos = byId<HTMLButtonElement>('more-videos')
   let nextCursor: string | null = null
   const known = new Map<string, Video>()
-  const SOURCE: Record<string, string> = { captions: "creator's captions", 'auto-captions': 'automatic captions', 'speech-to-text': 'speech-to-text' }
+  const SOURCE: Record<string, string> = {
+    captions: "creator's captions",
+    'auto-captions': 'automatic captions',
+    'speech-to-text': 'speech-to-text',
+  }
 
   function videoCard(video: Video) {
     const stage = (name: keyof Video['stages']) => `${name} ${video.stages[name].status}`
-    const source = video.transcript ? `${SOURCE[video.transcript.source] ?? video.transcript.source}, ${video.transcript.language}` : 'no transcript yet'
+    const source = video.transcript
+      ? `${SOURCE[video.transcript.source] ?? video.transcript.source}, ${video.transcript.language}`
+      : 'no transcript yet'
     return h(
       'li',
       { class: 'card', 'data-video-id': video.videoId },
       h('h3', {}, video.title),
-      h('div', { class: 'meta' }, [video.channel, video.publishedAt && new Date(video.publishedAt).toLocaleDateString(), `${video.chunkCount} passages`].filter(Boolean).join(' · ')),
-      h('div', {}, h('strong', { class: video.status === 'failed' ? 'bad' : video.status === 'indexed' ? 'ok' : '' }, video.status), ` · ${stage('download')} · ${stage('transcribe')} · ${stage('index')}`),
+      h(
+        'div',
+        { class: 'meta' },
+        [
+          video.channel,
+          video.publishedAt && new Date(video.publishedAt).toLocaleDateString(),
+          `${video.chunkCount} passages`,
+        ]
+          .filter(Boolean)
+          .join(' · '),
+      ),
+      h(
+        'div',
+        {},
+        h(
+          'strong',
+          { class: video.status === 'failed' ? 'bad' : video.status === 'indexed' ? 'ok' : '' },
+          video.status,
+        ),
+        ` · ${stage('download')} · ${stage('transcribe')} · ${stage('index')}`,
+      ),
       h('div', { class: 'meta' }, `Transcript: ${source}`),
       video.error !== undefined && h('div', { class: 'bad' }, video.error),
       h(
         'div',
         { class: 'actions' },
-        h('button', { type: 'button', class: 'quiet', disabled: !video.transcript, onclick: () => openTranscript(video) }, 'Transcript'),
-        h('button', { type: 'button', class: 'quiet', onclick: () => removeVideo(video) }, `Delete “${video.title}”`),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'quiet',
+            'aria-label': `Transcript: ${video.title}`,
+            disabled: !video.transcript,
+            onclick: () => openTranscript(video),
+          },
+          'Transcript',
+        ),
+        // Seen as "Delete"; heard with the title, so each video's button is told apart.
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'quiet',
+            'aria-label': `Delete “${video.title}”`,
+            onclick: () => removeVideo(video),
+          },
+          'Delete',
+        ),
       ),
     )
   }
@@ -378,27 +466,41 @@ export function startPage(): void {
   }
   async function loadVideos(more = false) {
     libraryStatus.classList.remove('bad')
-    await loading(videoList, () => attempt(libraryStatus, async () => {
-      const page = await api<{ items: Video[]; nextCursor: string | null }>('GET', `/v1/videos?limit=50${more && nextCursor ? `&cursor=${encodeURIComponent(nextCursor)}` : ''}`)
-      if (!more) known.clear()
-      for (const video of page.items) known.set(video.videoId, video)
-      nextCursor = page.nextCursor
-      moreVideos.hidden = !nextCursor
-      videoList.replaceChildren(...[...known.values()].map(videoCard))
-      libraryStatus.textContent = known.size ? `${known.size} video${known.size === 1 ? '' : 's'}` : 'No videos yet: ingest one.'
-      fillFilters()
-    }))
+    await loading(videoList, () =>
+      attempt(libraryStatus, async () => {
+        const page = await api<{ items: Video[]; nextCursor: string | null }>(
+          'GET',
+          `/v1/videos?limit=50${more && nextCursor ? `&cursor=${encodeURIComponent(nextCursor)}` : ''}`,
+        )
+        if (!more) known.clear()
+        for (const video of page.items) known.set(video.videoId, video)
+        nextCursor = page.nextCursor
+        moreVideos.hidden = !nextCursor
+        videoList.replaceChildren(...[...known.values()].map(videoCard))
+        libraryStatus.textContent = known.size
+          ? `${known.size} video${known.size === 1 ? '' : 's'}`
+          : 'No videos yet: ingest one.'
+        fillFilters()
+      }),
+    )
   }
   moreVideos.addEventListener('click', () => void loadVideos(true))
   /** The search filters' choices: the videos and channels the library holds. */
   function fillFilters() {
     const options = (select: HTMLSelectElement, entries: [string, string][]) => {
       const chosen = select.value
-      select.replaceChildren(h('option', { value: '' }, 'any'), ...entries.map(([value, label]) => h('option', { value, selected: value === chosen }, label)))
+      select.replaceChildren(
+        h('option', { value: '' }, 'any'),
+        ...entries.map(([value, label]) => h('option', { value, selected: value === chosen }, label)),
+      )
     }
-    options(byId('filter-video'), [...known.values()].map((video) => [video.videoId, video.title]))
+    options(
+      byId('filter-video'),
+      [...known.values()].map((video) => [video.videoId, video.title]),
+    )
     const channels = new Map<string, string>()
-    for (const video of known.values()) if (video.channelId) channels.set(video.channelId, video.channel ?? video.channelId)
+    for (const video of known.values())
+      if (video.channelId) channels.set(video.channelId, video.channel ?? video.channelId)
     options(byId('filter-channel'), [...channels])
   }
   async function removeVideo(video: Video) {
@@ -417,10 +519,17 @@ export function startPage(): void {
     const meta = byId('transcript-meta')
     meta.classList.remove('bad')
     await attempt(meta, async () => {
-      const transcript = await api<{ source: string; language: string; model?: string; segments: { start: number; text: string }[] }>('GET', `/v1/videos/${encodeURIComponent(video.videoId)}/transcript`)
+      const transcript = await api<{
+        source: string
+        language: string
+        model?: string
+        segments: { start: number; text: string }[]
+      }>('GET', `/v1/videos/${encodeURIComponent(video.videoId)}/transcript`)
       section.dataset.videoId = video.videoId
       byId('transcript-title').textContent = `Transcript: ${video.title}`
-      meta.textContent = `${SOURCE[transcript.source] ?? transcript.source}, ${transcript.language}${transcript.model ? ` (${transcript.model})` : ''} · ${transcript.segments.length} lines`
+      const model = transcript.model ? ` (${transcript.model})` : ''
+      const source = `${SOURCE[transcript.source] ?? transcript.source}, ${transcript.language}${model}`
+      meta.textContent = `${source} · ${transcript.segments.length} lines`
       lines.replaceChildren(
         ...transcript.segments.map((segment) =>
           h(
@@ -453,17 +562,29 @@ export function startPage(): void {
   const tracked = new Map<string, HTMLElement>()
   const rememberedJobs = (): string[] => JSON.parse(localStorage.getItem(JOBS) ?? '[]') as string[]
 
+  /** "<video title>: <reason> (<stage>)", the title when the library knows the video. */
+  const failureInWords = ({ videoId, message, stage }: Job['errors'][number]) =>
+    [videoId && `${known.get(videoId)?.title ?? videoId}:`, message, stage && `(${stage})`].filter(Boolean).join(' ')
   function renderJob(card: HTMLElement, job: Job) {
     const { total, indexed, failed, skipped } = job.videos
     const finished = indexed + failed + skipped
-    const bar = h('progress', { max: Math.max(total, 1), 'aria-label': `Progress of ${job.url}`, ...(job.discovered || total > 0 ? { value: finished } : {}) })
+    const bar = h('progress', {
+      max: Math.max(total, 1),
+      'aria-label': `Progress of ${job.url}`,
+      ...(job.discovered || total > 0 ? { value: finished } : {}),
+    })
     const counts = job.discovered ? `${finished}/${total} videos` : `${finished}/${total}+ videos (still listing)`
     card.dataset.status = job.status
     card.replaceChildren(
       h('h3', {}, job.url),
       bar,
-      h('div', {}, h('strong', { class: job.status === 'failed' ? 'bad' : FINISHED.has(job.status) ? 'ok' : '' }, job.status), ` · ${counts}: ${indexed} indexed, ${failed} failed, ${skipped} skipped`),
-      ...job.errors.map((error) => h('div', { class: 'bad' }, `${error.videoId ? `${known.get(error.videoId)?.title ?? error.videoId}: ` : ''}${error.message}${error.stage ? ` (${error.stage})` : ''}`)),
+      h(
+        'div',
+        {},
+        h('strong', { class: job.status === 'failed' ? 'bad' : FINISHED.has(job.status) ? 'ok' : '' }, job.status),
+        ` · ${counts}: ${indexed} indexed, ${failed} failed, ${skipped} skipped`,
+      ),
+      ...job.errors.map((error) => h('div', { class: 'bad' }, failureInWords(error))),
       ...job.skipped.map((skip) => h('div', { class: 'meta' }, `${skip.videoId} skipped: ${skip.reason}`)),
     )
   }
@@ -513,8 +634,17 @@ export function startPage(): void {
 
   const channelList = byId('channels')
   function channelCard(channel: Channel) {
+    const found = channel.videosFoundLastSync !== undefined ? `, ${channel.videosFoundLastSync} new` : ''
+    const outcome = channel.lastOutcome ? ` (${channel.lastOutcome}${found})` : ''
     const backoff =
-      channel.consecutiveFailures > 0 ? h('div', { class: 'bad' }, `${channel.consecutiveFailures} failed sync${channel.consecutiveFailures === 1 ? '' : 's'} in a row: backing off until ${when(channel.nextSyncAt)}`) : undefined
+      channel.consecutiveFailures > 0
+        ? h(
+            'div',
+            { class: 'bad' },
+            `${channel.consecutiveFailures} failed sync${channel.consecutiveFailures === 1 ? '' : 's'} in a row: ` +
+              `backing off until ${when(channel.nextSyncAt)}`,
+          )
+        : undefined
     return h(
       'li',
       { class: 'card', 'data-channel-id': channel.channelId },
@@ -523,15 +653,33 @@ export function startPage(): void {
       h(
         'div',
         { class: 'sync-state' },
-        `Last sync: ${when(channel.lastSyncAt)}${channel.lastOutcome ? ` (${channel.lastOutcome}${channel.videosFoundLastSync !== undefined ? `, ${channel.videosFoundLastSync} new` : ''})` : ''} · next: ${when(channel.nextSyncAt)}`,
+        `Last sync: ${when(channel.lastSyncAt)}${outcome} · next: ${when(channel.nextSyncAt)}`,
       ),
       backoff,
       channel.lastError !== undefined && h('div', { class: 'bad' }, channel.lastError),
       h(
         'div',
         { class: 'actions' },
-        h('button', { type: 'button', class: 'quiet', onclick: () => syncChannel(channel) }, `Sync ${channel.title ?? channel.channelId} now`),
-        h('button', { type: 'button', class: 'quiet', onclick: () => unsubscribe(channel) }, 'Unsubscribe'),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'quiet',
+            'aria-label': `Sync now: ${channel.title ?? channel.channelId}`,
+            onclick: () => syncChannel(channel),
+          },
+          'Sync now',
+        ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'quiet',
+            'aria-label': `Unsubscribe: ${channel.title ?? channel.channelId}`,
+            onclick: () => unsubscribe(channel),
+          },
+          'Unsubscribe',
+        ),
       ),
     )
   }
@@ -540,7 +688,9 @@ export function startPage(): void {
     await loading(channelList, () =>
       attempt(channelStatus(), async () => {
         const { items } = await api<{ items: Channel[] }>('GET', '/v1/channels')
-        channelList.replaceChildren(...(items.length ? items.map(channelCard) : [h('li', { class: 'meta' }, 'No subscriptions yet.')]))
+        channelList.replaceChildren(
+          ...(items.length ? items.map(channelCard) : [h('li', { class: 'meta' }, 'No subscriptions yet.')]),
+        )
       }),
     )
   }
@@ -568,7 +718,10 @@ export function startPage(): void {
     status.textContent = ''
     status.classList.remove('bad')
     void attempt(status, async () => {
-      const { channel, jobId } = await api<{ channel: Channel; jobId?: string }>('POST', '/v1/channels', { url, ...(backfill ? { backfill: Number(backfill) } : {}) })
+      const { channel, jobId } = await api<{ channel: Channel; jobId?: string }>('POST', '/v1/channels', {
+        url,
+        ...(backfill ? { backfill: Number(backfill) } : {}),
+      })
       status.textContent = `Subscribed to ${channel.title ?? channel.channelId}.`
       if (jobId) track(jobId)
       form.reset()

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { gzipSync } from 'node:zlib'
 import { Hono } from 'hono'
-import { startPage } from './client.ts'
+import { clientScript } from './client.generated.ts'
 import { renderPage } from './page.tsx'
 import { styles } from './styles.ts'
 
@@ -15,16 +15,9 @@ interface BuiltPage {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64')
 
-/**
- * The page's script: `startPage`'s own source, run at once. A bundler that keeps function names
- * (the images' esbuild, tsx) may call its `__name` helper inside the function; the page defines
- * it as a no-op, since the helper lives outside the function's text.
- */
-const pageScript = () => `(() => { const __name = (f) => f; (${String(startPage)})() })()`
-
 /** Built on the first request, not at start-up: a scale-from-zero start waits for none of it. */
 function buildPage(): BuiltPage {
-  const script = pageScript()
+  const script = clientScript
   // Text inside <script> ends at the first "</script": the code must never hold one.
   if (/<\/script/i.test(script)) throw new Error('the page script holds "</script"')
   const html = renderPage({ script, css: styles })
@@ -70,7 +63,8 @@ export function webPage(): Hono {
       'referrer-policy': 'strict-origin-when-cross-origin',
     }
     if (c.req.header('if-none-match') === page.etag) return c.body(null, 304, headers)
-    if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) return c.body(new Uint8Array(page.gzip), 200, { ...headers, 'content-encoding': 'gzip' })
+    if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? ''))
+      return c.body(new Uint8Array(page.gzip), 200, { ...headers, 'content-encoding': 'gzip' })
     return c.body(page.html, 200, headers)
   })
   return app

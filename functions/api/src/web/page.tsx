@@ -51,7 +51,13 @@ export function renderPage({ script, css }: { script: string; css: string }): st
             <form id="ask-form" class="row">
               <label class="grow">
                 Question
-                <input id="question" name="question" required maxlength={2000} placeholder="What is a covering index?" />
+                <input
+                  id="question"
+                  name="question"
+                  required
+                  maxlength={2000}
+                  placeholder="What is a covering index?"
+                />
               </label>
               <button type="submit">Ask</button>
             </form>
