@@ -16,11 +16,12 @@ const NEEDS_SERVICES = [
 const FERRETDB = ['vitest.global-setup/ferretdb.ts']
 
 /**
- * Four lanes, run in this order by `vitest run` (`npm test`), or one alone with `--project NAME`:
+ * Five lanes, run in this order by `vitest run` (`npm test`), or one alone with `--project NAME`:
  * - unit: libraries' own tests, no services (under 30 s on 2 idle cores);
  * - integration: each function over real HTTP, the stores' adapters against MongoDB and Redis,
  *   the deployment, security, interop, monitoring and docs checks;
  * - e2e: the local server as a user runs it, every function in one process, with its CLI;
+ * - web: the page at `/` in Debian's headless Chromium, against the local server;
  * - images: the functions' bundles and OCI images (builds them; slow the first time).
  */
 export default defineConfig({
@@ -67,7 +68,11 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'images', include: ['test/images/**/*.test.ts'], sequence: { groupOrder: 3 } },
+        test: { name: 'web', include: ['test/web/**/*.test.ts'], sequence: { groupOrder: 3 } },
+      },
+      {
+        extends: true,
+        test: { name: 'images', include: ['test/images/**/*.test.ts'], sequence: { groupOrder: 4 } },
       },
     ],
   },

@@ -2,7 +2,8 @@
 # Installs the system programs the pipeline and its tests use, from Debian's packages:
 # yt-dlp (metadata and captions), ffmpeg (media), espeak-ng (speech fixtures), kubectl
 # (kustomize builds of knative/), buildah and debootstrap (the function images: a Debian base
-# made locally, the Dockerfile built without a Docker engine; test/images). Safe to run again:
+# made locally, the Dockerfile built without a Docker engine; test/images), chromium (the web
+# page's browser tests and screenshots, test/web, driven by puppeteer-core). Safe to run again:
 # it installs only what is missing.
 set -euo pipefail
 need=()
@@ -12,6 +13,7 @@ command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v kubectl >/dev/null || need+=(kubectl)
 command -v buildah >/dev/null || need+=(buildah)
 command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   sudo_cmd=()

@@ -17,6 +17,11 @@ export interface Metafile {
 
 export declare const EXTERNAL_PACKAGES: string[]
 
+/** esbuild's `build`, as far as it is used here: the workspace's esbuild (tsx's, when not installed directly). */
+export declare function loadEsbuild(): Promise<{
+  build(options: Record<string, unknown>): Promise<{ outputFiles: { text: string }[] }>
+}>
+
 export declare function functionNames(): string[]
 
 export interface LoadGraph {

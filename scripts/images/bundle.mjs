@@ -48,7 +48,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const EXTERNAL_PACKAGES = ['sqlite-vec', '@ffmpeg-installer/ffmpeg', 'piscina', 'swagger-ui-dist', 'stopword']
 
 // esbuild reaches the workspace as a dependency of tsx; a directly installed one wins.
-async function loadEsbuild() {
+export async function loadEsbuild() {
   try {
     return await import('esbuild')
   } catch {

@@ -11,7 +11,14 @@ import { createApiApp } from '../../functions/api/src/app.ts'
 
 const root = resolve(import.meta.dirname, '../..')
 const read = (path: string) => readFileSync(join(root, path), 'utf8')
-const DOCS = ['README.md', 'CONTRIBUTING.md', 'docs/architecture.md', 'docs/configuration.md', 'docs/images.md']
+const DOCS = [
+  'README.md',
+  'CONTRIBUTING.md',
+  'docs/architecture.md',
+  'docs/configuration.md',
+  'docs/images.md',
+  'docs/web.md',
+]
 const envKey = (key: string) => key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase()
 
 describe('the docs agree with the code', () => {

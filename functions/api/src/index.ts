@@ -1,6 +1,7 @@
 import type { FunctionDefinition } from '@ytrag/function'
 import { createApiApp } from './app.ts'
 import { notFound, onApiError } from './http/index.ts'
+import { webPage } from './web/index.ts'
 
 export type { AppType } from './app.ts'
 
@@ -35,5 +36,7 @@ export const api: FunctionDefinition = {
     app.onError(onApiError(context.logger))
     app.notFound(notFound)
     app.route('/', createApiApp(context))
+    // The web page: not part of /v1, so neither in the OpenAPI document nor in the typed client.
+    app.route('/', webPage())
   },
 }
