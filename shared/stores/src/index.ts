@@ -5,15 +5,8 @@
 // live behind `@ytrag/stores/conformance`.
 export * from './ports.ts'
 export { assertBlobKey, assertBlobPrefix, InvalidBlobKeyError } from './blob-key-rules/index.ts'
-export {
-  blobKeys,
-  listedInfoSchema,
-  segmentTranscriptionSchema,
-  storedTranscriptSchema,
-  type ListedInfo,
-  type SegmentTranscription,
-  type StoredTranscript,
-} from './blob-keys/index.ts'
+export { blobKeys, listedInfoSchema, type ListedInfo } from './blob-keys/index.ts'
+export { CorruptBlobError, decodeJsonBlob, transcriptBlob } from './blob-json/index.ts'
 export { CHUNK_ID_NAMESPACE, chunkId } from './chunk-id/index.ts'
 export { decodeCursor, encodeCursor, InvalidCursorError } from './cursor/index.ts'
 export { assertEmbeddingSize, EmbeddingDimensionError, type EmbeddingSize } from './embedding-size/index.ts'

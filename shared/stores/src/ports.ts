@@ -1,167 +1,28 @@
+import type {
+  AudioProgress,
+  Channel,
+  ChannelDefaults,
+  ChannelSyncOutcome,
+  ChapterRef,
+  Chapter,
+  Handoff,
+  Job,
+  LiveStatus,
+  NewVideo,
+  Stage,
+  StageStatus,
+  TranscriptInfo,
+  Video,
+  VideoAvailability,
+} from '@ytrag/domain'
 import type { ChunkSentence } from '@ytrag/transcript'
+
+// The ports every adapter implements, over the domain's types (@ytrag/domain, re-exported here
+// so a caller of the stores imports them from one place). The embedded (SQLite, directory)
+// adapters live beside this file; production adapters (MongoDB, Qdrant, S3) implement the same
+// interfaces.
+export type * from '@ytrag/domain'
 export type { ChunkSentence }
-
-// The ports every adapter implements. The embedded (SQLite, directory) adapters live beside
-// this file; production adapters (MongoDB, Qdrant, S3) implement the same interfaces.
-
-export type TranscriptSource = 'captions' | 'auto-captions' | 'speech-to-text'
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'partial'
-export type Stage = 'download' | 'transcribe' | 'index'
-export type StageStatus = 'pending' | 'running' | 'done' | 'failed' | 'skipped'
-/** `skipped`: nothing to index in this run, for a reason that is not a failure (a live stream); see `Video.skipReason`. */
-export type VideoStatus = 'queued' | 'downloading' | 'transcribing' | 'indexing' | 'indexed' | 'skipped' | 'failed'
-
-export interface JobError {
-  videoId?: string
-  stage?: string
-  message: string
-}
-
-/** A video of the job that was skipped (not failed), and why. */
-export interface JobSkip {
-  videoId: string
-  reason: string
-}
-
-export interface Job {
-  jobId: string
-  url: string
-  language?: string
-  force: boolean
-  /** Derived on read from the job's videos: queued until discovery has listed them. */
-  status: JobStatus
-  /** Whether discovery has listed the job's videos and linked them (a redelivery checks it). */
-  discovered: boolean
-  videos: { total: number; indexed: number; failed: number; skipped: number }
-  /** Speech-to-text of the job's videos, in minutes of audio: what it costs and how far it is. */
-  audioMinutes: { queued: number; done: number }
-  errors: JobError[]
-  /** The skipped videos with their reasons (a live stream, a premiere not yet shown): not errors. */
-  skipped: JobSkip[]
-  createdAt: string
-  updatedAt: string
-}
-
-export interface StageState {
-  status: StageStatus
-  updatedAt: string
-  error?: string
-}
-
-/**
- * Why a caption track was taken (the values of @ytrag/youtube's `CaptionChoice`): it is in the
- * video's original language, in the language asked for, in English (the last language tried),
- * or the creator's captions in another language (nothing in those three).
- */
-export type CaptionChoice = 'original-language' | 'requested-language' | 'english' | 'other-language'
-
-export interface TranscriptInfo {
-  /** `captions` are the creator's (manual), `auto-captions` the site's speech recognition (automatic). */
-  source: TranscriptSource
-  /** The language of the words, e.g. `en` (for speech-to-text, the one asked for or detected). */
-  language: string
-  /** The caption track as the site lists it, when that differs from `language` (YouTube's `en-orig`). */
-  track?: string
-  /** Why that caption track was taken; absent for speech-to-text. */
-  choice?: CaptionChoice
-  model?: string
-  blobKey: string
-  segmentCount: number
-}
-
-/** yt-dlp's `live_status` of a video (the values of @ytrag/youtube's `LiveStatus`). */
-export type LiveStatus = 'is_live' | 'is_upcoming' | 'post_live' | 'was_live' | 'not_live'
-
-/** A chapter as the video's page lists it, in seconds from the start. */
-export interface Chapter {
-  title: string
-  start: number
-  end: number
-}
-
-/** A video's audio on the speech-to-text path: cut into segments, each transcribed on its own. */
-export interface AudioProgress {
-  segmentCount: number
-  /** The audio's whole length. */
-  seconds: number
-  /** The segments transcribed so far, by index, and the seconds of audio they hold. */
-  segmentsDone: number[]
-  secondsDone: number
-}
-
-/**
- * One event a video's step handed on, as it was sent: its CloudEvent id is deterministic (video,
- * stage, generation), so sending it again is the same event and downstream takes it once.
- */
-export interface HandoffEvent {
-  /** The catalog name, e.g. `transcript.ready`. */
-  name: string
-  id: string
-  data: Record<string, unknown>
-}
-
-/**
- * What the video's latest step sent on, kept with the video in the same write that finished the
- * step: a redelivery that finds the step done, or the reaper finding the video stuck, sends it again.
- */
-export interface Handoff {
-  /** The step that sent it: `discover`, or the stage that finished or failed. */
-  from: 'discover' | Stage
-  events: HandoffEvent[]
-  /** When it was written (ISO 8601). */
-  at: string
-}
-
-/** A video that was indexed and is no longer watchable: kept (and searchable), marked so. */
-export type VideoAvailability = 'private' | 'removed'
-
-export interface Video {
-  videoId: string
-  /** The page yt-dlp reads the video from; also the base of non-YouTube deep links. */
-  url: string
-  playlistItem?: number
-  title: string
-  channelId?: string
-  channel?: string
-  publishedAt?: string
-  durationSeconds?: number
-  language?: string
-  /** Derived on read from `stages` (see `videoStatus`), never stored on its own. */
-  status: VideoStatus
-  stages: Record<Stage, StageState>
-  /** Starts at 0; every reset (a forced re-ingest) adds one, so events of an earlier run are told apart. */
-  generation: number
-  /** The events the latest step sent on; absent until discovery sends the video. */
-  handoff?: Handoff
-  /** How often the reaper sent the handoff again because the video made no progress (this generation). */
-  redrives: number
-  transcript?: TranscriptInfo
-  audio?: AudioProgress
-  /** Set when a re-sync finds the video gone from its channel and its page says why. */
-  availability?: VideoAvailability
-  /** Whether the video is (or was) a live stream, as its page said when it was last read. */
-  liveStatus?: LiveStatus
-  /** Why the video was skipped (status `skipped`); cleared when it is tried again. */
-  skipReason?: string
-  /** Its chapters in order, when the page lists them; every chunk is cited with the one it starts in. */
-  chapters?: Chapter[]
-  chunkCount: number
-  error?: string
-  createdAt: string
-  updatedAt: string
-}
-
-export interface NewVideo {
-  videoId: string
-  url: string
-  playlistItem?: number
-  title?: string
-  channelId?: string
-  channel?: string
-  publishedAt?: string
-  durationSeconds?: number
-  language?: string
-}
 
 /** What a stage writes back about a video as it finishes or fails. */
 export interface VideoUpdate {
@@ -188,40 +49,6 @@ export interface VideoUpdate {
   chunkCount?: number | undefined
   error?: string | null | undefined
 }
-
-export type ChannelSyncOutcome = 'ok' | 'failed' | 'rate-limited'
-
-/** A channel subscription and the state of its scheduled re-sync. */
-export interface Channel {
-  /** YouTube's `UC…` id (for another allowed host, the one its page gives, in the same form). */
-  channelId: string
-  /** The URL the user subscribed with. */
-  url: string
-  /** What yt-dlp lists for a backfill or when the feed fails, e.g. `https://www.youtube.com/channel/UC…/videos`. */
-  listUrl: string
-  title?: string | undefined
-  /** Caption languages wanted, in order; empty: the video's own. */
-  languages: string[]
-  /** Whether videos without captions may be transcribed (it costs money). */
-  speechToText: boolean
-  /** How many of the newest videos the first sync indexes. */
-  backfill: number | 'all'
-  intervalSeconds: number
-  /** When the schedule next syncs it (ISO 8601). */
-  nextSyncAt: string
-  lastSyncAt?: string | undefined
-  lastOutcome?: ChannelSyncOutcome | undefined
-  lastError?: string | undefined
-  /** Failed syncs in a row; each one doubles the wait before the next. Reset by a sync that works. */
-  consecutiveFailures: number
-  /** New videos the last sync found. */
-  videosFoundLastSync?: number | undefined
-  createdAt: string
-  updatedAt: string
-}
-
-/** What a new subscription takes for an option its subscribe did not give. */
-export type ChannelDefaults = Pick<Channel, 'languages' | 'speechToText' | 'backfill' | 'intervalSeconds'>
 
 /**
  * A subscribe. An option it leaves out takes `defaults` on a new subscription and keeps its
@@ -410,7 +237,7 @@ export interface ChunkRecord {
   end: number
   text: string
   /** The video's chapter the chunk starts in, when the video has chapters. */
-  chapter?: ChunkChapter
+  chapter?: ChapterRef
   /**
    * Where each sentence (or cue group) of `text` starts: its offset in `text` and its time, in
    * order, the first at offset 0. A hit's `moment` is chosen from them; chunks indexed before
@@ -419,12 +246,6 @@ export interface ChunkRecord {
   sentences?: ChunkSentence[]
   /** Dense embedding, when an embedding provider is configured. */
   embedding?: number[]
-}
-
-/** A chunk's chapter: its title, and where it starts (for a link to the chapter). */
-export interface ChunkChapter {
-  title: string
-  start: number
 }
 
 export interface SearchFilter {

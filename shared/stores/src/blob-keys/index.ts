@@ -24,41 +24,11 @@ export const blobKeys = {
   segmentTranscription: (videoId: string, index: number) => `videos/${safe(videoId)}/audio/segment-${index}.json`,
 }
 
-// The blobs one function writes and the next reads: a schema each, so a blob of the wrong shape
-// (written by an older version, or tampered with) is refused where it is read, with what is
-// wrong, instead of failing somewhere inside the handler. Each is built by its first parse
-// (`z.lazy`), not when a function starts.
-const timedText = () =>
-  z.object({ start: z.number().finite().min(0), end: z.number().finite().min(0), text: z.string() })
-
-/** What `audio/segment-<n>.json` holds. */
-export const segmentTranscriptionSchema = z.lazy(() =>
-  z.object({
-    index: z.number().int().min(0),
-    startSeconds: z.number().finite().min(0),
-    language: z.string().optional(),
-    model: z.string(),
-    segments: z.array(timedText()),
-  }),
-)
-export type SegmentTranscription = z.infer<typeof segmentTranscriptionSchema>
-
-/** What `transcript.json` holds: the transcript's segments with absolute times in seconds. */
-export const storedTranscriptSchema = z.lazy(() =>
-  z.object({
-    videoId: z.string(),
-    source: z.enum(['captions', 'auto-captions', 'speech-to-text']),
-    language: z.string(),
-    model: z.string().optional(),
-    segments: z.array(timedText()),
-  }),
-)
-export type StoredTranscript = z.infer<typeof storedTranscriptSchema>
-
 /**
  * What `listed-info.json` holds: the info JSON of one video of a page, as the listing read it,
  * with the page, the video's place on it and when it was read (download uses it only while
- * fresh: a site's media and caption URLs may expire).
+ * fresh: a site's media and caption URLs may expire). yt-dlp's shape, so its schema is here with
+ * its key rather than in @ytrag/domain; built by its first parse (`z.lazy`).
  */
 export const listedInfoSchema = z.lazy(() =>
   z.object({

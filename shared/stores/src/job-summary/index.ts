@@ -1,7 +1,7 @@
 // A job's status, counts and errors are never stored: they are derived on every read from the
 // job's own row and its linked videos, so no stage has to update the job when a video moves on
 // (and no two stages race on a counter). Every adapter derives them with this one function.
-import type { AudioProgress, Job, JobError, JobSkip, Stage, StageState, VideoStatus } from '../ports.ts'
+import type { Job, JobError, JobSkip, Video } from '../ports.ts'
 import { STAGES } from '../video-status/index.ts'
 
 /** What summarizeJob needs of the job itself. */
@@ -13,15 +13,10 @@ export interface JobFacts {
 }
 
 /** What summarizeJob needs of each linked video; `undefined` for a link whose video does not exist (yet). */
-export interface LinkedVideoFacts {
-  videoId: string
-  status: VideoStatus
-  stages: Record<Stage, StageState>
-  audio?: AudioProgress
-  error?: string
-  skipReason?: string
-  updatedAt: string
-}
+export type LinkedVideoFacts = Pick<
+  Video,
+  'videoId' | 'status' | 'stages' | 'audio' | 'error' | 'skipReason' | 'updatedAt'
+>
 
 /** Minutes with one decimal: enough to see progress and cost, without float noise. */
 const minutes = (seconds: number) => Math.round(seconds / 6) / 10

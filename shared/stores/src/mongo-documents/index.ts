@@ -24,26 +24,20 @@ import { type LinkedVideoFacts, summarizeJob } from '../job-summary/index.ts'
 import { STAGES, videoStatus } from '../video-status/index.ts'
 import type {
   WorkInProgress,
-  AudioProgress,
   Channel,
-  Chapter,
   ChannelSyncOutcome,
   ChannelSyncResult,
   DocumentStore,
-  Handoff,
   HostBackoff,
   HostSlot,
   Job,
-  LiveStatus,
   NewChannel,
   NewVideo,
   Page,
   Stage,
   StageState,
   StageStatus,
-  TranscriptInfo,
   Video,
-  VideoAvailability,
   VideoStatus,
   VideoUpdate,
 } from '../ports.ts'
@@ -114,33 +108,16 @@ interface JobVideoDocument {
   linkedAt: string
 }
 
-interface VideoDocument {
-  videoId: string
-  url: string
-  playlistItem?: number | undefined
-  title: string
-  channelId?: string | undefined
-  channel?: string | undefined
-  publishedAt?: string | undefined
-  durationSeconds?: number | undefined
-  language?: string | undefined
+/**
+ * A video as stored: a Video without its derived `status`, with the fields documents of older
+ * builds lack optional (read as 0) and the `status` they still carry.
+ */
+type VideoDocument = Omit<Video, 'status' | 'generation' | 'redrives'> & {
   /** Not written since the status is derived from `stages` on read; documents of older builds have it. */
   status?: VideoStatus | undefined
-  stages: Record<Stage, StageState>
   /** Absent on documents written before generations existed: 0. */
   generation?: number | undefined
-  handoff?: Handoff | undefined
   redrives?: number | undefined
-  transcript?: TranscriptInfo | undefined
-  audio?: AudioProgress | undefined
-  availability?: VideoAvailability | undefined
-  liveStatus?: LiveStatus | undefined
-  skipReason?: string | undefined
-  chapters?: Chapter[] | undefined
-  chunkCount: number
-  error?: string | undefined
-  createdAt: string
-  updatedAt: string
 }
 
 /** A subscription: a Channel as it is, timestamps as ISO strings like everywhere else. */

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
 import net from 'node:net'
-import { Readable } from 'node:stream'
 import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blobStoreConformance } from '../conformance/blobs.ts'
@@ -70,12 +69,6 @@ const received = (bucket: string, since = 0): string[] =>
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array))
-  return Buffer.concat(chunks)
-}
-
 /** A port nothing listens on (bound, then released). */
 const closedPort = () =>
   new Promise<number>((resolve, reject) => {
@@ -123,68 +116,6 @@ describe('S3BlobStore', () => {
       new HeadObjectCommand({ Bucket: blobs.bucket, Key: 'videos/abc/captions.en.vtt' }),
     )
     expect(head.ContentType).toBe('text/vtt')
-  })
-
-  it('putStream stores a generated stream of unknown length, in parts of partSizeBytes', async () => {
-    const blobs = open({ partSizeBytes: 5 * MiB })
-    const hash = createHash('sha256')
-    let size = 0
-    async function* generate() {
-      // 12 MiB and an odd tail, in 64 KiB chunks: no length is known up front.
-      for (let i = 0; i < 192; i++) {
-        const chunk = randomBytes(64 * 1024)
-        hash.update(chunk)
-        size += chunk.byteLength
-        yield chunk
-      }
-      const tail = randomBytes(12_345)
-      hash.update(tail)
-      size += tail.byteLength
-      yield tail
-    }
-    await blobs.putStream('videos/abc/audio.opus', Readable.from(generate()), 'audio/ogg')
-    const parts = received(blobs.bucket).filter((r) => r.startsWith('PUT /videos/abc/audio.opus?partNumber='))
-    expect(parts).toHaveLength(3)
-
-    expect(await blobs.head('videos/abc/audio.opus')).toEqual({ size })
-    const stream = await blobs.getStream('videos/abc/audio.opus')
-    expect(sha256(await readAll(stream!))).toBe(hash.digest('hex'))
-  })
-
-  it('putStream takes a web ReadableStream', async () => {
-    const blobs = open()
-    const web = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(new TextEncoder().encode('{"segments":'))
-        controller.enqueue(new TextEncoder().encode('[]}'))
-        controller.close()
-      },
-    })
-    await blobs.putStream('videos/abc/transcript.json', web, 'application/json')
-    expect(new TextDecoder().decode(await blobs.get('videos/abc/transcript.json'))).toBe('{"segments":[]}')
-  })
-
-  it('rejects putStream with the source stream’s own error, and stores nothing', async () => {
-    const blobs = open()
-    async function* failing() {
-      // Past the first part, so a multipart upload is under way when the source fails.
-      for (let i = 0; i < 9; i++) yield Buffer.alloc(MiB, i)
-      throw new Error('disk on fire')
-    }
-    await expect(blobs.putStream('videos/abc/audio.opus', Readable.from(failing()))).rejects.toThrow(
-      /videos\/abc\/audio\.opus.*disk on fire/,
-    )
-    expect(await blobs.head('videos/abc/audio.opus')).toBeUndefined()
-  })
-
-  it('getStream gives a Node Readable, or undefined for a missing key', async () => {
-    const blobs = open()
-    await blobs.put('videos/abc/captions.en.vtt', 'WEBVTT\n\nnaïve')
-    const stream = await blobs.getStream('videos/abc/captions.en.vtt')
-    expect(stream).toBeInstanceOf(Readable)
-    expect((await readAll(stream!)).toString('utf8')).toBe('WEBVTT\n\nnaïve')
-    expect(await blobs.getStream('videos/abc/missing.vtt')).toBeUndefined()
-    await expect(blobs.getStream('../escape')).rejects.toThrow(/blob/i)
   })
 
   it('deletes 1,050 keys by prefix: listing pages with a continuation token, DeleteObjects of ≤ 1000 keys', async () => {
@@ -284,7 +215,6 @@ describe('S3BlobStore', () => {
   it('finds nothing in a missing bucket, and reading does not create it', async () => {
     const blobs = open()
     expect(await blobs.get('videos/abc/a')).toBeUndefined()
-    expect(await blobs.getStream('videos/abc/a')).toBeUndefined()
     expect(await blobs.head('videos/abc/a')).toBeUndefined()
     expect(await blobs.deleteByPrefix('videos/abc/')).toBe(0)
     await expect(rawClient().send(new HeadBucketCommand({ Bucket: blobs.bucket }))).rejects.toMatchObject({

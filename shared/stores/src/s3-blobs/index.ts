@@ -1,8 +1,6 @@
 // Blobs as objects in one S3 bucket (production; MinIO, Ceph, s3rver speak the same protocol).
 // A key is the object key, unchanged: `videos/abc/captions.en.vtt` is that object. Keys follow
 // the same rules as in the directory store, so a key that works locally works here.
-import { Readable } from 'node:stream'
-import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import {
   type BucketLocationConstraint,
   CreateBucketCommand,
@@ -80,21 +78,10 @@ function describe(error: unknown): string {
   return `${e.name}: ${e.message || inner || 'no message'}${code}${status}`
 }
 
-const isWebStream = (stream: unknown): stream is WebReadableStream =>
-  typeof (stream as { getReader?: unknown }).getReader === 'function'
-
-function toNodeReadable(stream: ReadableStream | NodeJS.ReadableStream): Readable {
-  if (stream instanceof Readable) return stream
-  if (isWebStream(stream)) return Readable.fromWeb(stream)
-  // An old-style stream (only the NodeJS.ReadableStream interface): wrap() adapts it.
-  return new Readable().wrap(stream as NodeJS.ReadableStream)
-}
-
 /**
- * The BlobStore of production: one S3 bucket. Reads and writes stream; large bodies go up as
- * multipart uploads.
+ * The BlobStore of production: one S3 bucket. Large bodies go up as multipart uploads.
  *
- * The bucket is made sure of once, lazily, before the first write (`put`, `putStream`), and by
+ * The bucket is made sure of once, lazily, before the first write (`put`), and by
  * `ping()`, so a start-up check creates it too; call `ensureBucket()` to do it at a chosen time.
  * Reads never create it: in a missing bucket every key is missing (`get` → undefined,
  * `deleteByPrefix` → 0).
@@ -103,8 +90,7 @@ function toNodeReadable(stream: ReadableStream | NodeJS.ReadableStream): Readabl
  * const blobs = new S3BlobStore({ bucket: 'ytrag', endpoint: 'http://minio:9000' })
  * await blobs.ping() // throws "S3 … at http://minio:9000 failed: …" when S3 cannot be used
  * await blobs.put('videos/abc/captions.en.vtt', vtt, 'text/vtt')
- * await blobs.putStream('videos/abc/audio.opus', fs.createReadStream(file), 'audio/ogg')
- * await blobs.deleteByPrefix('videos/abc/') // 2
+ * await blobs.deleteByPrefix('videos/abc/') // 1
  */
 export class S3BlobStore implements BlobStore {
   readonly bucket: string
@@ -171,30 +157,6 @@ export class S3BlobStore implements BlobStore {
   }
 
   /**
-   * Stores a stream of unknown length (large audio) without holding it in memory: it is read
-   * `partSizeBytes` at a time, and up to 4 parts are in flight.
-   *
-   * @example
-   * await blobs.putStream('videos/abc/audio.opus', fs.createReadStream('/tmp/abc.opus'), 'audio/ogg')
-   */
-  async putStream(key: string, stream: ReadableStream | NodeJS.ReadableStream, contentType?: string): Promise<void> {
-    assertBlobKey(key)
-    const readable = toNodeReadable(stream)
-    // lib-storage reports a failing source as whatever failed after it (on servers without
-    // AbortMultipartUpload, that abort); keep the source's own error to report instead.
-    let sourceError: unknown
-    const onError = (error: unknown) => {
-      sourceError ??= error
-    }
-    readable.on('error', onError)
-    try {
-      await this.#upload(key, readable, contentType, () => sourceError)
-    } finally {
-      readable.off('error', onError)
-    }
-  }
-
-  /**
    * The blob's bytes, or undefined when there is no such key.
    *
    * @example
@@ -212,32 +174,6 @@ export class S3BlobStore implements BlobStore {
       if (isNotFound(error)) return undefined
       throw await this.#fail('GetObject', error, key)
     }
-  }
-
-  /**
-   * The blob as a Node stream, or undefined when there is no such key. The caller must read it
-   * to the end or destroy it: it holds an HTTP connection.
-   *
-   * @example
-   * const audio = await blobs.getStream('videos/abc/audio.opus')
-   * if (audio) await pipeline(audio, fs.createWriteStream('/tmp/abc.opus'))
-   */
-  async getStream(key: string): Promise<Readable | undefined> {
-    assertBlobKey(key)
-    let body: unknown
-    try {
-      body = (await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }))).Body
-    } catch (error) {
-      if (isNotFound(error)) return undefined
-      throw await this.#fail('GetObject', error, key)
-    }
-    if (body === undefined) return Readable.from([])
-    if (body instanceof Readable) return body
-    // Only a browser build of the SDK answers with a web stream; convert rather than fail.
-    if (isWebStream(body)) return Readable.fromWeb(body)
-    throw new S3BlobStoreError(
-      `S3 GetObject of key "${key}" in bucket "${this.bucket}" gave a body that is not a stream`,
-    )
   }
 
   /**
@@ -304,12 +240,7 @@ export class S3BlobStore implements BlobStore {
     if (this.#ownsClient) this.#client.destroy()
   }
 
-  async #upload(
-    key: string,
-    body: Uint8Array | Readable,
-    contentType: string | undefined,
-    sourceError?: () => unknown,
-  ): Promise<void> {
+  async #upload(key: string, body: Uint8Array, contentType: string | undefined): Promise<void> {
     await this.ensureBucket()
     const upload = new Upload({
       client: this.#client,
@@ -323,15 +254,6 @@ export class S3BlobStore implements BlobStore {
     try {
       await upload.done()
     } catch (error) {
-      const fromSource = sourceError?.()
-      if (fromSource !== undefined) {
-        throw new S3BlobStoreError(
-          `S3 upload of key "${key}" to bucket "${this.bucket}" failed: the source stream failed: ${describe(fromSource)}`,
-          {
-            cause: fromSource,
-          },
-        )
-      }
       throw await this.#fail('upload', error, key)
     }
   }

@@ -4,7 +4,7 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite'
 import { EmbeddingDimensionError } from '../embedding-size/index.ts'
 import { reciprocalRankFusion } from '../fusion/index.ts'
-import type { ChunkChapter, ChunkHit, ChunkSentence, SearchFilter } from '../ports.ts'
+import type { ChapterRef, ChunkHit, ChunkSentence, SearchFilter } from '../ports.ts'
 import { asInteger, optionalString } from '../sqlite/index.ts'
 
 /** sqlite-vec refuses a KNN query with k above this. */
@@ -74,7 +74,7 @@ function toHit(row: Row, score: number): ChunkHit {
   const publishedAt = optionalString(row.published_at)
   if (publishedAt !== undefined) hit.publishedAt = publishedAt
   const chapter = optionalString(row.chapter)
-  if (chapter !== undefined) hit.chapter = JSON.parse(chapter) as ChunkChapter
+  if (chapter !== undefined) hit.chapter = JSON.parse(chapter) as ChapterRef
   const sentences = optionalString(row.sentences)
   if (sentences !== undefined) hit.sentences = JSON.parse(sentences) as ChunkSentence[]
   return hit

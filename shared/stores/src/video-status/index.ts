@@ -1,10 +1,11 @@
 // A video's overall status is never stored: it is derived from its stages on every read, as a
 // job's is from its videos, so no two writes can leave the two disagreeing (a stage done but the
 // video still "downloading") and no stage has to remember to set it.
+import { STAGES } from '@ytrag/domain'
 import type { Stage, StageState, StageStatus, VideoStatus } from '../ports.ts'
 
-/** The order a video goes through the stages; the first failed one is the one reported. */
-export const STAGES: readonly Stage[] = ['download', 'transcribe', 'index']
+/** The order a video goes through the stages (@ytrag/domain's); the first failed one is the one reported. */
+export { STAGES }
 
 /**
  * The status a video's stages add up to.

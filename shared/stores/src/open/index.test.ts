@@ -2,14 +2,19 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { openEmbeddedStores } from './index.ts'
+import { loadConfig } from '@ytrag/config'
+import { openStores } from './index.ts'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ytrag-embedded-'))
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
-describe('openEmbeddedStores', () => {
-  it('opens the three stores in one directory, and closes them', async () => {
-    const stores = openEmbeddedStores({ dir: path.join(dir, 'storage') })
+// The embedded stores are the configuration's defaults: all three in STORAGE__DIR.
+const config = () => loadConfig({ STORAGE__DIR: path.join(dir, 'storage') })
+
+describe('openStores', () => {
+  it('opens the embedded stores in one directory by default, and closes them', async () => {
+    const stores = await openStores(config())
+    expect(stores.providers).toEqual({ documents: 'sqlite', chunks: 'sqlite', blobs: 'directory' })
     await Promise.all([stores.documents.ping(), stores.chunks.ping(), stores.blobs.ping()])
     await stores.documents.createJob({ jobId: 'j1', url: 'u' })
     await stores.chunks.replaceVideoChunks('a', [])
@@ -23,7 +28,7 @@ describe('openEmbeddedStores', () => {
     expect(fs.existsSync(path.join(dir, 'storage', 'blobs', 'videos', 'a', 't.json'))).toBe(true)
     await expect(stores.documents.ping()).rejects.toThrow()
 
-    const again = openEmbeddedStores({ dir: path.join(dir, 'storage') })
+    const again = await openStores(config())
     expect((await again.documents.getJob('j1'))?.jobId).toBe('j1')
     await again.close()
   })
