@@ -2,13 +2,13 @@
 // `@ytrag/stores/embedded`: its adapters, apart from the package's main entry point, which
 // imports them only when the configuration selects them.
 import path from 'node:path'
-import { DirectoryBlobStore } from '../directory-blobs/index.ts'
-import { SqliteChunkIndex, type SqliteChunkIndexOptions } from '../sqlite-chunks/index.ts'
-import { SqliteDocumentStore } from '../sqlite-documents/index.ts'
+import { DirectoryBlobStore } from '../blobs/directory/index.ts'
+import { SqliteChunkIndex, type SqliteChunkIndexOptions } from '../chunks/sqlite/index.ts'
+import { SqliteDocumentStore } from '../documents/sqlite/index.ts'
 
-export { DirectoryBlobStore, type DirectoryBlobStoreOptions } from '../directory-blobs/index.ts'
-export { EmbeddingDimensionError, SqliteChunkIndex, type SqliteChunkIndexOptions } from '../sqlite-chunks/index.ts'
-export { SqliteDocumentStore, type SqliteDocumentStoreOptions } from '../sqlite-documents/index.ts'
+export { DirectoryBlobStore, type DirectoryBlobStoreOptions } from '../blobs/directory/index.ts'
+export { EmbeddingDimensionError, SqliteChunkIndex, type SqliteChunkIndexOptions } from '../chunks/sqlite/index.ts'
+export { SqliteDocumentStore, type SqliteDocumentStoreOptions } from '../documents/sqlite/index.ts'
 
 /** Where each embedded store lives in the storage directory: decided here only. */
 export const embeddedDocuments = (dir: string) => new SqliteDocumentStore({ path: path.join(dir, 'documents.sqlite') })
