@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config'
  * yt-dlp many times over: they run with the integration lane, so the unit lane stays fast.
  */
 const NEEDS_SERVICES = [
-  'shared/stores/src/mongo-documents/**/*.test.ts',
-  'shared/stores/src/s3-blobs/**/*.test.ts',
+  'shared/stores/src/documents/mongo/**/*.test.ts',
+  'shared/stores/src/blobs/s3/**/*.test.ts',
   'shared/function/src/dependencies/**/*.test.ts',
   'shared/rate-limit/src/limiter/**/*.test.ts',
   'shared/youtube/src/ytdlp/index.test.ts',

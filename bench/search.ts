@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { bundleEntry, bundleFunction } from '../scripts/images/bundle.mjs'
 import { chunkId, type ChunkRecord, type SearchFilter } from '@ytrag/stores'
 import { SqliteChunkIndex } from '@ytrag/stores/embedded'
-import { toFtsQuery } from '../shared/stores/src/fts-query/index.ts'
+import { toFtsQuery } from '../shared/stores/src/chunks/query/index.ts'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const sizes = (process.env.BENCH_SEARCH_CHUNKS ?? '10000,100000').split(',').map(Number)

@@ -4,7 +4,9 @@
 // as YouTube's rolling auto-captions (inline word times, 10 ms transition cues; punctuated as
 // newer auto-captions are, or not at all as older ones), and read back by the project's parser.
 import { readdirSync, readFileSync } from 'node:fs'
-import { transcriptFromCaptions, type Segment } from '@ytrag/transcript'
+import type { TimedText } from '@ytrag/domain'
+import { transcriptFromCaptions } from '@ytrag/transcript'
+import { seededRandom } from '@ytrag/transcript/testing'
 
 type CaptionLayout = 'creator' | 'rolling' | 'rolling-unpunctuated'
 
@@ -21,7 +23,7 @@ export interface Talk {
   sentences: TimedSentence[]
   vtt: string
   /** The captions as the pipeline reads them. */
-  segments: Segment[]
+  segments: TimedText[]
 }
 
 export interface Question {
@@ -32,18 +34,6 @@ export interface Question {
 }
 
 type Word = { text: string; start: number; end: number; sentence: number }
-
-/** mulberry32, seeded per talk, so the timings are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let mixed = state
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1)
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61)
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const seedOf = (text: string) =>
   [...text].reduce((hash, char) => Math.imul(hash ^ char.charCodeAt(0), 0x01000193), 0x811c9dc5)

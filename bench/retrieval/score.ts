@@ -3,8 +3,10 @@
 // server) indexes each talk's captions, and `searchChunks` answers each question.
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
 import { indexer } from '@ytrag/indexer'
-import { searchChunks, type SearchHit } from '@ytrag/search'
-import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import type { SearchHit } from '@ytrag/domain'
+import { searchChunks } from '@ytrag/search'
+import type { StoredTranscript } from '@ytrag/domain'
+import { blobKeys, transcriptBlob } from '@ytrag/stores'
 import { loadQuestions, loadTalks, normalized, type Question, type Talk } from './fixtures.ts'
 
 export interface QuestionResult {
@@ -67,7 +69,7 @@ export async function openBench({ openAiBaseUrl }: { openAiBaseUrl?: string } = 
       await fn.stores.documents.addJobVideos('bench', [videoId])
       const source = talk.layout === 'creator' ? 'captions' : 'auto-captions'
       const transcript: StoredTranscript = { videoId, source, language: 'en', segments: talk.segments }
-      await fn.stores.blobs.put(blobKeys.transcript(videoId), JSON.stringify(transcript))
+      await transcriptBlob.write(fn.stores.blobs, transcript)
       const answer = await fn.deliver('transcript.ready', videoId, {
         jobId: 'bench',
         videoId,

@@ -35,7 +35,7 @@ const packageOf = (input: string) =>
  */
 const SELECTED_ONLY =
   /^(mongodb|bson|@aws-sdk\/.*|@smithy\/.*|@qdrant\/.*|undici|openai|redis|@redis\/.*|yaml|@opentelemetry\/(?!api$).*)$/
-const ADAPTERS = /^shared\/stores\/src\/(mongo-documents|qdrant-chunks|s3-blobs)\//
+const ADAPTERS = /^shared\/stores\/src\/(documents\/mongo|chunks\/qdrant|blobs\/s3)\//
 
 /** What each function must not carry at all: another function's tools. */
 // shared/youtube's diagnostics channel (the name and shape of a yt-dlp run's message, which every
@@ -174,7 +174,7 @@ describe('what a started function loads', () => {
   it('the api on the embedded stores loads its embedded adapters, and not one chunk of a client, by the time it is ready', async () => {
     const api = await startApi()
     const inputs = await api.stop()
-    expect(inputs.some((input) => input.startsWith('shared/stores/src/sqlite-documents/'))).toBe(true)
+    expect(inputs.some((input) => input.startsWith('shared/stores/src/documents/sqlite/'))).toBe(true)
     expect(inputs.filter((input) => SELECTED_ONLY.test(packageOf(input) ?? '') || ADAPTERS.test(input))).toEqual([])
   }, 60_000)
 

@@ -22,7 +22,7 @@ import { createEvent, requestForEvent, type EventData, type EventName } from '..
 import { startEventRecorder, type EventRecorder } from '../../shared/function/src/testing/index.ts'
 import { HARBOUR_STORY, makeSpeechFixture } from '../../shared/media/src/testing/index.ts'
 import { startOpenAiTestServer, type OpenAiTestServer } from '../../shared/providers/src/testing/index.ts'
-import { openEmbeddedStores } from '../../shared/stores/src/embedded/index.ts'
+import { embeddedBlobs, embeddedDocuments } from '../../shared/stores/src/embedded/index.ts'
 import { loadCaptionFixture, startFixtureServer, type FixtureServer } from '../../shared/youtube/src/fixtures/index.ts'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -510,7 +510,7 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
         expect((await fetch(`${fn.url}/health/ready`)).status).toBe(200)
         // The function made its stores (as uid 1000); the test adds a job and its videos to them.
         expect(existsSync(storesDir)).toBe(true)
-        const stores = openEmbeddedStores({ dir: storesDir })
+        const stores = { documents: embeddedDocuments(storesDir), blobs: embeddedBlobs(storesDir) }
         try {
           await stores.documents.createJob({ jobId: 'job', url: fixtures.url('/talk.html') })
           for (const name of ['talk', 'harbour'])
@@ -545,7 +545,7 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
             audio: { segmentCount: segments.length },
           })
         } finally {
-          await stores.close()
+          await stores.documents.close()
         }
         expect(await fn.stop()).toBe(0)
       },

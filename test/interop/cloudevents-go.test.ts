@@ -14,7 +14,8 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
-import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import type { StoredTranscript } from '@ytrag/domain'
+import { blobKeys, transcriptBlob } from '@ytrag/stores'
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest'
 import { indexer } from '../../functions/indexer/src/index.ts'
 
@@ -132,7 +133,7 @@ describe.skipIf(!goBinary)('CloudEvents with the Go SDK (sdk-go v2) on both side
         { start: 4, end: 9, text: 'Riders sat high above it, which made falls dangerous.' },
       ],
     }
-    await fn.stores.blobs.put(blobKeys.transcript(videoId), JSON.stringify(transcript))
+    await transcriptBlob.write(fn.stores.blobs, transcript)
     return { jobId, videoId, blobKey: blobKeys.transcript(videoId), source: 'captions', language: 'en' }
   }
 

@@ -1,11 +1,10 @@
+import { jobSchema, videoSchema } from '@ytrag/domain'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
 import { blobKeys, chunkId } from '@ytrag/stores'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { api } from '../src/index.ts'
 import { askResponse } from '../src/schemas/ask.ts'
-import { jobResponse } from '../src/schemas/job.ts'
 import { searchResponse } from '../src/schemas/search.ts'
-import { videoResponse } from '../src/schemas/video.ts'
 
 const post = (fn: FunctionUnderTest, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(new URL(path, fn.url), {
@@ -92,7 +91,7 @@ describe('api over HTTP', () => {
       skipped: [],
     })
     // The answer holds what the OpenAPI description says, and nothing it does not.
-    jobResponse.parse(job)
+    jobSchema.parse(job)
     const sent = fn.sink.events.find((event) => event.subject === jobId)
     expect(sent?.name).toBe('ingest.requested')
     expect(sent?.data).toMatchObject({
@@ -221,7 +220,7 @@ describe('api over HTTP', () => {
   })
 
   it('shows a video, its transcript, and deletes it with its chunks and blobs', async () => {
-    const video = videoResponse.parse(await (await fetch(new URL('/v1/videos/vidA', fn.url))).json())
+    const video = videoSchema.parse(await (await fetch(new URL('/v1/videos/vidA', fn.url))).json())
     expect(video).toMatchObject({
       status: 'indexed',
       transcript: { source: 'captions', language: 'en', choice: 'original-language' },

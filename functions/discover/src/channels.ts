@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import type { EventData, ReceivedEvent } from '@ytrag/events'
 import { videoLifecycle, type FunctionContext } from '@ytrag/function'
-import type { Channel, Video, VideoAvailability } from '@ytrag/stores'
+import type { Channel, NewVideo, Video, VideoAvailability } from '@ytrag/stores'
 import {
   BlockedByYouTubeError,
   ChannelError,
@@ -101,13 +101,8 @@ export function skippedStreamDue(video: Pick<Video, 'status' | 'liveStatus' | 'p
   return video.publishedAt === undefined || Date.parse(video.publishedAt) <= now.getTime()
 }
 
-interface ListedVideo {
-  videoId: string
-  url: string
-  playlistItem?: number | undefined
-  title?: string | undefined
-  publishedAt?: string | undefined
-}
+/** What a channel's feed or listing tells of a video. */
+type ListedVideo = Pick<NewVideo, 'videoId' | 'url' | 'playlistItem' | 'title' | 'publishedAt'>
 
 /**
  * Of a newest-first list, the videos a scheduled sync should look at: those not known yet and

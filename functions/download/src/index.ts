@@ -1,5 +1,6 @@
 import { scratchSpaceCheck, videoLifecycle, type FunctionDefinition } from '@ytrag/function'
-import { blobKeys, listedInfoSchema, type StoredTranscript, type Video } from '@ytrag/stores'
+import type { StoredTranscript } from '@ytrag/domain'
+import { blobKeys, decodeJsonBlob, listedInfoSchema, transcriptBlob, type Video } from '@ytrag/stores'
 import { transcriptFromCaptions, VttError } from '@ytrag/transcript'
 import {
   BlockedByYouTubeError,
@@ -127,7 +128,7 @@ export const download: FunctionDefinition = {
         if (!bytes) return undefined
         let listed
         try {
-          listed = listedInfoSchema.parse(JSON.parse(new TextDecoder().decode(bytes)))
+          listed = decodeJsonBlob(bytes, key, listedInfoSchema)
         } catch (error) {
           context.logger.warn(
             { videoId, key, err: error },
@@ -178,12 +179,11 @@ export const download: FunctionDefinition = {
         const pastEnd = captionsPastEnd(segments, info.durationSeconds, config.ingest.captionSlackSeconds)
         if (pastEnd) return await fail(`the ${track.language} ${track.source} were refused: ${pastEnd}`)
 
-        const transcriptKey = blobKeys.transcript(videoId)
         // The words' language (`en`), and the track as listed when that differs (YouTube's `en-orig`).
         const captionLanguage = spokenLanguage(track.language)
         const transcript: StoredTranscript = { videoId, source: track.source, language: captionLanguage, segments }
         await stores.blobs.put(blobKeys.captions(videoId, track.language), vtt, 'text/vtt')
-        await stores.blobs.put(transcriptKey, JSON.stringify(transcript), 'application/json')
+        const transcriptKey = await transcriptBlob.write(stores.blobs, transcript)
         await lifecycle.finish(described, 'download', {
           update: {
             transcript: {

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
-import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import { blobKeys, transcriptBlob } from '@ytrag/stores'
 import { listVideos } from '@ytrag/youtube'
 import { loadCaptionFixture, startFixtureServer, type FixtureServer } from '@ytrag/youtube/fixtures'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -40,9 +40,7 @@ describe('download over HTTP, with the real yt-dlp', () => {
       })
       const vtt = new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.captions('all-3', 'en')))
       expect(vtt).toMatch(/^WEBVTT/)
-      const transcript = JSON.parse(
-        new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript('all-3'))),
-      ) as StoredTranscript
+      const transcript = (await transcriptBlob.read(fn.stores.blobs, blobKeys.transcript('all-3')))!
       expect(transcript.segments.some((segment) => segment.text.includes('penny-farthing'))).toBe(true)
       const video = await fn.stores.documents.getVideo('all-3')
       expect(video).toMatchObject({
@@ -68,9 +66,7 @@ describe('download over HTTP, with the real yt-dlp', () => {
     expect((await fn.deliver('video.discovered', 'all-3', await discovered('all-3', 3))).status).toBe(202)
     expect(pageReads()).toBe(before)
     expect(fn.sink.events.map((event) => [event.name, event.subject])).toEqual([['transcript.ready', 'all-3']])
-    const transcript = JSON.parse(
-      new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript('all-3'))),
-    ) as StoredTranscript
+    const transcript = (await transcriptBlob.read(fn.stores.blobs, blobKeys.transcript('all-3')))!
     expect(transcript.segments.some((segment) => segment.text.includes('penny-farthing'))).toBe(true)
 
     // Too old, or of another place on the page: the page is read as before.
@@ -410,9 +406,7 @@ describe('download of YouTube videos (a yt-dlp stand-in): live streams and capti
       transcript: { source: 'auto-captions', language: 'de', track: 'de-orig', choice: 'original-language' },
     })
     expect(video?.skipReason).toBeUndefined()
-    const transcript = JSON.parse(
-      new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript(id))),
-    ) as StoredTranscript
+    const transcript = (await transcriptBlob.read(fn.stores.blobs, blobKeys.transcript(id)))!
     expect(transcript.language).toBe('de')
     // The words of the -orig track's file, not of the translation's.
     expect(transcript.segments.map((segment) => segment.text).join(' ')).toMatch(/covering index/i)

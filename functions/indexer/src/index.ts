@@ -1,6 +1,6 @@
-import { parseJsonBlob, videoLifecycle, type FunctionDefinition } from '@ytrag/function'
+import { videoLifecycle, type FunctionDefinition } from '@ytrag/function'
 import { ProviderError } from '@ytrag/providers'
-import { chunkId, storedTranscriptSchema, type ChunkRecord } from '@ytrag/stores'
+import { chunkId, transcriptBlob, type ChunkRecord } from '@ytrag/stores'
 import { chapterAt, chunkTranscript } from '@ytrag/transcript'
 
 /** What a chunk's vector is made from: the title (and chapter) give a passage the context its words lack. */
@@ -28,9 +28,8 @@ export const indexer: FunctionDefinition = {
       const lifecycle = videoLifecycle(context)
       const video = await lifecycle.workFor('index', event.data)
       if (!video) return
-      const body = await stores.blobs.get(blobKey)
-      if (!body) throw new Error(`transcript blob ${blobKey} of ${videoId} is missing`)
-      const transcript = parseJsonBlob(body, blobKey, storedTranscriptSchema)
+      const transcript = await transcriptBlob.read(stores.blobs, blobKey)
+      if (!transcript) throw new Error(`transcript blob ${blobKey} of ${videoId} is missing`)
       const chunks = chunkTranscript(transcript.segments, {
         maxSpanSeconds: config.chunking.maxSpanSeconds,
         maxChars: config.chunking.maxChars,

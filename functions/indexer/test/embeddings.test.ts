@@ -2,7 +2,8 @@
 // a rate limit is retried by the broker, a refusal fails the video with the reason.
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
 import { hashedEmbedding, startOpenAiTestServer, type OpenAiTestServer } from '@ytrag/providers/testing'
-import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import type { StoredTranscript } from '@ytrag/domain'
+import { blobKeys, transcriptBlob } from '@ytrag/stores'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { indexer } from '../src/index.ts'
 
@@ -42,7 +43,7 @@ describe('indexer with embeddings', () => {
       title: 'Coastal stories',
     })
     await fn.stores.documents.addJobVideos(jobId, [videoId])
-    await fn.stores.blobs.put(blobKeys.transcript(videoId), JSON.stringify(transcript))
+    await transcriptBlob.write(fn.stores.blobs, transcript)
   })
   afterEach(() => fn.close())
 

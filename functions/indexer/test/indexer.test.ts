@@ -1,5 +1,6 @@
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
-import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import type { StoredTranscript } from '@ytrag/domain'
+import { blobKeys, transcriptBlob } from '@ytrag/stores'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { indexer } from '../src/index.ts'
 
@@ -27,7 +28,7 @@ describe('indexer over HTTP', () => {
       title: 'A talk',
     })
     await fn.stores.documents.addJobVideos(jobId, [videoId])
-    await fn.stores.blobs.put(blobKeys.transcript(videoId), JSON.stringify(transcript))
+    await transcriptBlob.write(fn.stores.blobs, transcript)
   })
   afterEach(() => fn.close())
 

@@ -1,19 +1,8 @@
-import {
-  parseJsonBlob,
-  scratchSpaceCheck,
-  videoLifecycle,
-  type FunctionContext,
-  type FunctionDefinition,
-} from '@ytrag/function'
+import { segmentTranscriptionSchema, type SegmentTranscription, type StoredTranscript } from '@ytrag/domain'
+import { scratchSpaceCheck, videoLifecycle, type FunctionContext, type FunctionDefinition } from '@ytrag/function'
 import { joinSegmentTranscripts } from '@ytrag/media'
 import { ProviderError } from '@ytrag/providers'
-import {
-  blobKeys,
-  segmentTranscriptionSchema,
-  type SegmentTranscription,
-  type StoredTranscript,
-  type Video,
-} from '@ytrag/stores'
+import { blobKeys, decodeJsonBlob, transcriptBlob, type Video } from '@ytrag/stores'
 
 const json = (value: unknown) => JSON.stringify(value)
 
@@ -29,14 +18,13 @@ async function joinAndAnnounce(jobId: string, video: Video, count: number, conte
     const body = await stores.blobs.get(blobKeys.segmentTranscription(videoId, index))
     if (!body)
       throw new Error(`the transcription of segment ${index} of ${videoId} is recorded but missing from the blob store`)
-    parts.push(parseJsonBlob(body, blobKeys.segmentTranscription(videoId, index), segmentTranscriptionSchema))
+    parts.push(decodeJsonBlob(body, blobKeys.segmentTranscription(videoId, index), segmentTranscriptionSchema))
   }
   const segments = joinSegmentTranscripts(parts)
   const language = parts.find((part) => part.language)?.language ?? 'und'
   const model = parts[0]!.model
   const transcript: StoredTranscript = { videoId, source: 'speech-to-text', language, model, segments }
-  const blobKey = blobKeys.transcript(videoId)
-  await stores.blobs.put(blobKey, json(transcript), 'application/json')
+  const blobKey = await transcriptBlob.write(stores.blobs, transcript)
   // Of the deliveries racing here, the one that claims the stage records and sends the transcript;
   // should its send fail, a redelivery finds the stage done and sends the recorded event again.
   const claimed = await videoLifecycle(context).claimFinish(video, 'transcribe', 'running', {

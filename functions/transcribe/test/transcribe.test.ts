@@ -8,7 +8,7 @@ import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/
 import { detectSilences, encodeSegments, planSegments, toSpeechWav, type EncodedSegment } from '@ytrag/media'
 import { HARBOUR_STORY, makeSpeechFixture, speechFixtureTranscriber, type SpeechFixture } from '@ytrag/media/testing'
 import { startOpenAiTestServer, type OpenAiTestServer } from '@ytrag/providers/testing'
-import { blobKeys, type StoredTranscript } from '@ytrag/stores'
+import { blobKeys, transcriptBlob } from '@ytrag/stores'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { transcribe } from '../src/index.ts'
 
@@ -95,9 +95,7 @@ describe('transcribe over HTTP', () => {
       language: 'en',
       model: 'whisper-1',
     })
-    const transcript = JSON.parse(
-      new TextDecoder().decode(await fn.stores.blobs.get(blobKeys.transcript(videoId))),
-    ) as StoredTranscript
+    const transcript = (await transcriptBlob.read(fn.stores.blobs, blobKeys.transcript(videoId)))!
     expect(transcript.segments.map((segment) => segment.text)).toEqual(speech.timeline.map((sentence) => sentence.text))
     for (const [i, segment] of transcript.segments.entries()) {
       expect(Math.abs(segment.start - speech.timeline[i]!.start), segment.text).toBeLessThan(0.35)

@@ -11,7 +11,6 @@ export {
 } from './manifests/index.ts'
 export {
   createLocalBroker,
-  localBrokerFromManifests,
   serviceAddress,
   type BrokerLogger,
   type LocalBroker,

@@ -1,9 +1,9 @@
 import { CloudEvent, HTTP } from 'cloudevents'
+import { transcriptSourceSchema } from '@ytrag/domain'
 import * as z from 'zod'
 
 const videoId = z.string().min(1).max(200)
 const jobId = z.string().min(1).max(100)
-const transcriptSource = z.enum(['captions', 'auto-captions', 'speech-to-text'])
 /**
  * The video's generation when the event was sent (a forced re-ingest starts a new one): a
  * handler drops an event of an earlier generation instead of redoing old work.
@@ -75,7 +75,7 @@ export const eventSchemas = {
       jobId,
       videoId,
       blobKey: z.string().min(1),
-      source: transcriptSource,
+      source: transcriptSourceSchema,
       language: z.string(),
       model: z.string().optional(),
       generation,
@@ -87,7 +87,6 @@ export const eventSchemas = {
 
 export type EventName = keyof typeof eventSchemas
 export type EventData<N extends EventName> = z.infer<(typeof eventSchemas)[N]>
-export type TranscriptSource = z.infer<typeof transcriptSource>
 
 /** The type the Knative PingSource gives its events; its Trigger routes them to `discover`. */
 export const PING_EVENT_TYPE = 'dev.knative.sources.ping'
@@ -152,9 +151,10 @@ export function createEvent<N extends EventName>(
 }
 
 /**
- * A handler's failure that another delivery of the same event cannot mend (a blob key that
- * breaks the rules, a stored blob that does not parse): answered 422, so the broker sends the
- * event to the dead-letter sink at once instead of retrying it.
+ * A handler's failure that another delivery of the same event cannot mend: answered 422, so the
+ * broker sends the event to the dead-letter sink at once instead of retrying it. The stores'
+ * errors of that kind (a blob key that breaks the rules, a stored blob that does not parse:
+ * InvalidBlobKeyError, CorruptBlobError) are answered the same way.
  */
 export class PermanentEventError extends Error {
   override name = 'PermanentEventError'

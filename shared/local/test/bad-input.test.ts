@@ -31,7 +31,7 @@ interface Case {
   status: number
 }
 
-interface Answer {
+interface RawAnswer {
   status: number
   body: string
 }
@@ -41,7 +41,7 @@ interface Answer {
  * A large body goes in pieces and stops once the answer is in: the server answers 413 from the
  * headers and closes, and what a client could not write after that is no failure of the case.
  */
-function send(base: string, testCase: Case): Promise<Answer> {
+function send(base: string, testCase: Case): Promise<RawAnswer> {
   const url = new URL(testCase.path, base)
   const body = typeof testCase.body === 'string' ? Buffer.from(testCase.body, 'utf8') : testCase.body
   const headers: Record<string, string> = { ...testCase.headers }

@@ -103,7 +103,7 @@ export interface ChunkRows {
 /**
  * Reads the embedded chunk index directly (read-only): the API shows a video's chunkCount but
  * not the rows the index really holds, and a replayed indexing could add rows without changing
- * the count a video reports. The schema is SqliteChunkIndex's (shared/stores/src/sqlite-chunks).
+ * the count a video reports. The schema is SqliteChunkIndex's (shared/stores/src/chunks/sqlite).
  */
 export function chunkRows(storageDir: string): { byVideo: Record<string, ChunkRows>; rows: number; ftsRows: number } {
   const db = new DatabaseSync(join(storageDir, 'chunks.sqlite'), { readOnly: true })

@@ -1,3 +1,5 @@
+import type { TimedText } from '@ytrag/domain'
+
 // What the pipeline asks of a model provider. The OpenAI-compatible adapter implements these;
 // with no provider configured the pipeline runs captions-only, BM25 and extractive answers.
 
@@ -21,20 +23,13 @@ export interface ChatProvider {
   stream(messages: ChatMessage[]): AsyncIterable<string>
 }
 
-/** One timed piece of a transcription, in seconds from the start of the audio given. */
-export interface TranscriptionSegment {
-  start: number
-  end: number
-  text: string
-}
-
 export interface SpeechToTextProvider {
   model: string
   transcribe(audio: {
     data: Uint8Array
     filename: string
     language?: string
-  }): Promise<{ language?: string; segments: TranscriptionSegment[] }>
+  }): Promise<{ language?: string; segments: TimedText[] }>
 }
 
 /** The providers configured, each absent when not. */

@@ -1,8 +1,5 @@
 export { parseVtt, VttError } from './vtt/index.ts'
-export type { Cue } from './vtt/index.ts'
 export { transcriptFromCaptions } from './captions/index.ts'
-export type { Segment } from './captions/index.ts'
 export { chunkTranscript, sentenceSegmenter, splitSentences } from './chunk/index.ts'
 export type { Chunk, ChunkOptions, ChunkSentence } from './chunk/index.ts'
 export { chapterAt } from './chapters/index.ts'
-export type { TimedChapter } from './chapters/index.ts'

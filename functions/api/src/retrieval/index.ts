@@ -1,5 +1,6 @@
 import type { FunctionContext } from '@ytrag/function'
-import { searchChunks, type SearchHit } from '@ytrag/search'
+import type { SearchHit } from '@ytrag/domain'
+import { searchChunks } from '@ytrag/search'
 import type { SearchFilter } from '@ytrag/stores'
 
 /**

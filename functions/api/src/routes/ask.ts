@@ -1,6 +1,7 @@
 import { createRoute, type RouteHandler } from '@hono/zod-openapi'
 import { generativeAnswer, streamGenerativeAnswer, type Providers } from '@ytrag/providers'
-import { extractiveAnswer, type Answer, type SearchHit } from '@ytrag/search'
+import type { Answer, SearchHit } from '@ytrag/domain'
+import { extractiveAnswer } from '@ytrag/search'
 import type { Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { ApiEnv } from '../http/index.ts'

@@ -1,7 +1,8 @@
 import { createRoute, type RouteHandler } from '@hono/zod-openapi'
+import { channelSchema } from '@ytrag/domain'
 import { channelOr404 } from '../channels/index.ts'
 import type { ApiEnv } from '../http/index.ts'
-import { channelIdParam, channelResponse } from '../schemas/channel.ts'
+import { channelIdParam } from '../schemas/channel.ts'
 import { jsonAnswer } from '../schemas/common.ts'
 import { commonErrors, errorAnswer } from '../schemas/error.ts'
 
@@ -12,7 +13,7 @@ export const route = createRoute({
   summary: 'One subscription',
   request: { params: channelIdParam },
   responses: {
-    200: jsonAnswer(channelResponse, 'the subscription'),
+    200: jsonAnswer(channelSchema, 'the subscription'),
     ...commonErrors,
     404: errorAnswer('not subscribed (channel_not_found)'),
   },

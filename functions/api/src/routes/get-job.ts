@@ -1,9 +1,9 @@
 import { createRoute, z, type RouteHandler } from '@hono/zod-openapi'
+import { jobSchema } from '@ytrag/domain'
 import { ApiError } from '@ytrag/function'
 import type { ApiEnv } from '../http/index.ts'
 import { jsonAnswer } from '../schemas/common.ts'
 import { commonErrors, errorAnswer } from '../schemas/error.ts'
-import { jobResponse } from '../schemas/job.ts'
 
 export const route = createRoute({
   method: 'get',
@@ -12,7 +12,7 @@ export const route = createRoute({
   summary: 'A job and its progress',
   request: { params: z.object({ jobId: z.string().min(1) }) },
   responses: {
-    200: jsonAnswer(jobResponse, 'the job'),
+    200: jsonAnswer(jobSchema, 'the job'),
     ...commonErrors,
     404: errorAnswer('no such job (job_not_found)'),
   },

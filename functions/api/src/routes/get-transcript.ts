@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from '@hono/zod-openapi'
 import { ApiError } from '@ytrag/function'
-import type { StoredTranscript } from '@ytrag/stores'
+import { transcriptBlob } from '@ytrag/stores'
 import type { ApiEnv } from '../http/index.ts'
 import { jsonAnswer } from '../schemas/common.ts'
 import { commonErrors, errorAnswer } from '../schemas/error.ts'
@@ -25,10 +25,10 @@ export const handler: RouteHandler<typeof route, ApiEnv> = async (c) => {
   const { videoId } = c.req.valid('param')
   const video = await stores.documents.getVideo(videoId)
   if (!video) throw new ApiError(404, 'video_not_found', `no video ${videoId}`)
-  const body = video.transcript ? await stores.blobs.get(video.transcript.blobKey) : undefined
-  if (!body)
+  // One that does not hold a transcript throws CorruptBlobError: a 500, logged with the blob's name and what is wrong.
+  const transcript = video.transcript ? await transcriptBlob.read(stores.blobs, video.transcript.blobKey) : undefined
+  if (!transcript)
     throw new ApiError(404, 'transcript_not_found', `video ${videoId} has no transcript yet (status: ${video.status})`)
-  const transcript = JSON.parse(new TextDecoder().decode(body)) as StoredTranscript
   return c.json(
     {
       videoId,

@@ -1,9 +1,10 @@
 import { createRoute, type RouteHandler } from '@hono/zod-openapi'
+import { videoSchema } from '@ytrag/domain'
 import { ApiError } from '@ytrag/function'
 import type { ApiEnv } from '../http/index.ts'
 import { jsonAnswer } from '../schemas/common.ts'
 import { commonErrors, errorAnswer } from '../schemas/error.ts'
-import { videoIdParam, videoResponse } from '../schemas/video.ts'
+import { videoIdParam } from '../schemas/video.ts'
 
 export const route = createRoute({
   method: 'get',
@@ -12,7 +13,7 @@ export const route = createRoute({
   summary: 'A video: metadata, chapters, live status, stage status, transcript source and caption choice',
   request: { params: videoIdParam },
   responses: {
-    200: jsonAnswer(videoResponse, 'the video'),
+    200: jsonAnswer(videoSchema, 'the video'),
     ...commonErrors,
     404: errorAnswer('no such video (video_not_found)'),
   },

@@ -1,7 +1,8 @@
 // Each schema is built on its first use (z.lazy): by a request's validation, or the OpenAPI
 // document. Building zod schemas is a good part of a start-up, which waits for none of them.
 import { z } from '@hono/zod-openapi'
-import { chapterRef, moment, required } from './common.ts'
+import { answerSchema } from '@ytrag/domain'
+import { required } from './common.ts'
 import { MAX_QUERY_CHARS, searchFilter } from './search.ts'
 
 export const askRequest = z.lazy(() =>
@@ -24,31 +25,11 @@ export const askRequest = z.lazy(() =>
     .openapi('AskRequest'),
 )
 
-/** A passage an answer cites as `[n]`. */
-const citation = z.lazy(() =>
-  z
-    .strictObject({
-      n: z.number().int(),
-      videoId: z.string(),
-      title: z.string(),
-      start: z.number().describe("The passage's start, in seconds."),
-      end: z.number(),
-      moment,
-      url: z.string(),
-      text: z.string(),
-      chapter: chapterRef.optional(),
-    })
-    .openapi('Citation'),
-)
-
+/** An answer (the domain's), and why it is not the chat model's when that failed. */
 export const askResponse = z.lazy(() =>
-  z
-    .strictObject({
-      answer: z.string(),
-      mode: z
-        .enum(['generative', 'extractive'])
-        .describe('`generative`: written by the chat model; `extractive`: the best passages themselves.'),
-      citations: z.array(citation),
+  answerSchema
+    .unwrap()
+    .extend({
       warning: z.string().optional().describe('Set when the chat model failed and the passages are given instead.'),
     })
     .openapi('AskResponse'),

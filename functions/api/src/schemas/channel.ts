@@ -1,7 +1,8 @@
 // Each schema is built on its first use (z.lazy): by a request's validation, or the OpenAPI
 // document. Building zod schemas is a good part of a start-up, which waits for none of them.
 import { z } from '@hono/zod-openapi'
-import { isoTime, required } from './common.ts'
+import { channelSchema } from '@ytrag/domain'
+import { required } from './common.ts'
 
 export const subscribeRequest = z.lazy(() =>
   z
@@ -34,43 +35,16 @@ export const subscribeRequest = z.lazy(() =>
     .openapi('SubscribeRequest'),
 )
 
-/** A channel subscription and the state of its scheduled sync. */
-export const channelResponse = z.lazy(() =>
-  z
-    .strictObject({
-      channelId: z.string(),
-      url: z.string().describe('The URL subscribed with.'),
-      listUrl: z.string().describe('What is listed for a backfill, or when the feed fails.'),
-      title: z.string().optional(),
-      languages: z.array(z.string()),
-      speechToText: z.boolean(),
-      backfill: z.union([z.number().int(), z.literal('all')]),
-      intervalSeconds: z.number().int(),
-      nextSyncAt: isoTime,
-      lastSyncAt: isoTime.optional(),
-      lastOutcome: z.enum(['ok', 'failed', 'rate-limited']).optional(),
-      lastError: z.string().optional(),
-      consecutiveFailures: z
-        .number()
-        .int()
-        .describe('Failed syncs in a row; each one doubles the wait before the next.'),
-      videosFoundLastSync: z.number().int().optional(),
-      createdAt: isoTime,
-      updatedAt: isoTime,
-    })
-    .openapi('Channel'),
-)
-
 export const subscribed = z.lazy(() =>
   z
     .strictObject({
-      channel: channelResponse,
+      channel: channelSchema,
       jobId: z.string().optional().describe('The backfill job, when one was started.'),
     })
     .openapi('Subscribed'),
 )
 
-export const channelList = z.lazy(() => z.strictObject({ items: z.array(channelResponse) }).openapi('ChannelList'))
+export const channelList = z.lazy(() => z.strictObject({ items: z.array(channelSchema) }).openapi('ChannelList'))
 
 export const channelIdParam = z.object({ channelId: z.string().min(1) })
 

@@ -1,7 +1,8 @@
 // Each schema is built on its first use (z.lazy): by a request's validation, or the OpenAPI
 // document. Building zod schemas is a good part of a start-up, which waits for none of them.
 import { z } from '@hono/zod-openapi'
-import { chapterRef, moment, required, transcriptSource } from './common.ts'
+import { searchHitSchema, transcriptSourceSchema } from '@ytrag/domain'
+import { required } from './common.ts'
 
 /** The longest query or question taken, in characters. */
 export const MAX_QUERY_CHARS = 2000
@@ -31,23 +32,13 @@ export const searchRequest = z.lazy(() =>
     .openapi('SearchRequest'),
 )
 
-/** A passage of a transcript that matches, with a deep link to the moment. */
+/** A passage of a transcript that matches (the domain's hit), with where its words came from. */
 const searchHit = z.lazy(() =>
-  z
-    .strictObject({
-      videoId: z.string(),
-      title: z.string(),
-      start: z.number().describe("The passage's start, in seconds."),
-      end: z.number(),
-      moment,
-      text: z.string(),
-      score: z.number(),
-      url: z
-        .string()
-        .describe('A deep link to the moment: `watch?v=ID&t=754s`, or the page with `#t=754` on other sites.'),
-      chapter: chapterRef.optional(),
+  searchHitSchema
+    .unwrap()
+    .extend({
       transcript: z
-        .strictObject({ source: transcriptSource, language: z.string(), model: z.string().optional() })
+        .strictObject({ source: transcriptSourceSchema, language: z.string(), model: z.string().optional() })
         .optional()
         .describe('Where the words came from: captions, auto-captions or speech-to-text (and its model).'),
     })

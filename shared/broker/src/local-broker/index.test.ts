@@ -5,7 +5,7 @@ import { captureLogger, recorder } from '../../test/deliveries.ts'
 import { removeTrigger, tempDirs } from '../../test/fixtures.ts'
 import { readDeadLetterInfo } from '../dead-letter/index.ts'
 import { knativeBaseDir, readBrokerWiring, type BrokerWiring, type DeliverySpec } from '../manifests/index.ts'
-import { createLocalBroker, localBrokerFromManifests, type LocalBroker } from './index.ts'
+import { createLocalBroker, type LocalBroker } from './index.ts'
 
 const dirs = tempDirs()
 afterAll(dirs.cleanup)
@@ -44,7 +44,11 @@ async function settle(broker: LocalBroker) {
 describe('createLocalBroker routing', () => {
   it('delivers each event type to the subscriber its Trigger in knative/base names, in binary mode', async () => {
     const { deliveries, deliver } = recorder()
-    const broker = localBrokerFromManifests(knativeBaseDir, { deliver, logger: captureLogger().logger })
+    const broker = createLocalBroker({
+      wiring: readBrokerWiring(knativeBaseDir),
+      deliver,
+      logger: captureLogger().logger,
+    })
     const ping = new CloudEvent({
       type: PING_EVENT_TYPE,
       source: '/apis/v1/namespaces/youtube-rag/pingsources/resync-schedule',
@@ -128,7 +132,7 @@ describe('createLocalBroker routing', () => {
     removeTrigger(dir, 'download-video-discovered')
     const { deliveries, deliver } = recorder()
     const { lines, logger } = captureLogger()
-    const broker = localBrokerFromManifests(dir, { deliver, logger })
+    const broker = createLocalBroker({ wiring: readBrokerWiring(dir), deliver, logger })
     await broker.send(discovered())
     await broker.send(transcriptReady())
     expect(await settle(broker)).toMatchObject({ accepted: 2, dropped: 1, delivered: 1 })
@@ -208,7 +212,7 @@ describe('createLocalBroker retries', () => {
     )
     const { lines, logger } = captureLogger()
     // The real wiring: 3 retries from 500 ms, scaled down to 5, 10, 20 ms.
-    const broker = localBrokerFromManifests(knativeBaseDir, { deliver, logger, backoffScale: 0.01 })
+    const broker = createLocalBroker({ wiring: readBrokerWiring(knativeBaseDir), deliver, logger, backoffScale: 0.01 })
     const event = discovered()
     await broker.send(event)
     expect(await settle(broker)).toMatchObject({ accepted: 1, delivered: 0, retried: 3, deadLettered: 1, failed: 0 })
@@ -362,7 +366,7 @@ describe('createLocalBroker quiescence', () => {
       }
       return new Response(null, { status: 200 })
     })
-    broker = localBrokerFromManifests(knativeBaseDir, { deliver })
+    broker = createLocalBroker({ wiring: readBrokerWiring(knativeBaseDir), deliver })
     expect(await Promise.race([broker.idle().then(() => 'idle'), wait(5).then(() => 'busy')])).toBe('idle')
     await broker.send(discovered())
     await broker.idle()
@@ -376,7 +380,7 @@ describe('createLocalBroker quiescence', () => {
       const reply = HTTP.binary(indexed())
       return new Response(reply.body as string, { status: 200, headers: reply.headers as Record<string, string> })
     })
-    const broker = localBrokerFromManifests(knativeBaseDir, { deliver })
+    const broker = createLocalBroker({ wiring: readBrokerWiring(knativeBaseDir), deliver })
     await broker.send(transcriptReady())
     expect(await settle(broker)).toMatchObject({ accepted: 2, delivered: 2 })
     expect(to('api').map((d) => d.event.type)).toEqual([eventType('video.indexed')])
@@ -395,7 +399,7 @@ describe('createLocalBroker quiescence', () => {
       running[service]!--
       return new Response(null, { status: 200 })
     })
-    const broker = localBrokerFromManifests(knativeBaseDir, { deliver, subscriberConcurrency: 2 })
+    const broker = createLocalBroker({ wiring: readBrokerWiring(knativeBaseDir), deliver, subscriberConcurrency: 2 })
     const subjects = Array.from({ length: 6 }, (_, i) => `video-${i}`)
     for (const subject of subjects) await broker.send(discovered(subject))
     for (let i = 0; i < 4; i++) await broker.send(transcriptReady())

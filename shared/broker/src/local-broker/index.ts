@@ -7,12 +7,7 @@ import {
   type NewDelivery,
   type QueuedDelivery,
 } from '../delivery-queue/index.ts'
-import {
-  readBrokerWiring,
-  type BrokerWiring,
-  type DeliverySpec,
-  type ReadBrokerWiringOptions,
-} from '../manifests/index.ts'
+import type { BrokerWiring, DeliverySpec } from '../manifests/index.ts'
 
 /** The pino-shaped subset the broker logs through. */
 export interface BrokerLogger {
@@ -398,22 +393,6 @@ export function createLocalBroker(options: LocalBrokerOptions): LocalBroker {
     },
     stats: () => ({ ...counts }),
   }
-}
-
-/**
- * A local broker wired by the Triggers in a kustomization directory.
- *
- * @example
- * ```ts
- * const broker = localBrokerFromManifests(knativeBaseDir, { deliver: (service, request) => apps[service].fetch(request) })
- * ```
- */
-export function localBrokerFromManifests(
-  dir: string,
-  options: Omit<LocalBrokerOptions, 'wiring'> & ReadBrokerWiringOptions,
-): LocalBroker {
-  const { broker, ...rest } = options
-  return createLocalBroker({ ...rest, wiring: readBrokerWiring(dir, broker === undefined ? {} : { broker }) })
 }
 
 interface Failure {

@@ -16,7 +16,7 @@ import type { Logger } from '@ytrag/logging'
 import { setProcessLimit } from '@ytrag/processes'
 import type { Providers } from '@ytrag/providers'
 import { apiKeyAuth, rateLimit, type RateLimiter } from '@ytrag/rate-limit'
-import { InvalidBlobKeyError, type StoreProviders, type Stores } from '@ytrag/stores'
+import { CorruptBlobError, InvalidBlobKeyError, type StoreProviders, type Stores } from '@ytrag/stores'
 import type { CloudEvent } from 'cloudevents'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -142,8 +142,8 @@ const isClusterLocalHost = (host: string | undefined) => {
  * (binary or structured mode), `/health/live`, `/health/ready` (pings the stores), `/metrics`,
  * plus the function's routes. The answers to an event tell the broker whether to retry:
  * 202 done; 400 a malformed or invalid event, 413 one over EVENTS__MAX_BODY_BYTES, 422 one a
- * handler cannot ever handle (PermanentEventError, a bad blob key), none retried; 500 a
- * handler's other errors, retried.
+ * handler cannot ever handle (PermanentEventError, a bad blob key, a stored blob that does not
+ * parse), none retried; 500 a handler's other errors, retried.
  *
  * @example
  * ```ts
@@ -401,7 +401,11 @@ export function createFunctionApps(definition: FunctionDefinition, dependencies:
         return json(400, errorBody('invalid_event', error.message))
       }
       // Another delivery would fail the same way: 422 is not retried, the event goes to dead-letter now.
-      if (error instanceof PermanentEventError || error instanceof InvalidBlobKeyError) {
+      if (
+        error instanceof PermanentEventError ||
+        error instanceof InvalidBlobKeyError ||
+        error instanceof CorruptBlobError
+      ) {
         timer('invalid')
         logger.warn({ err: error }, 'event cannot be handled; not worth a retry')
         return json(422, errorBody('unprocessable_event', error.message))

@@ -1,17 +1,11 @@
+import type { Passage } from '@ytrag/domain'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openAiProviders } from '../openai/index.ts'
 import type { ChatMessage, ChatProvider } from '../ports.ts'
 import { startOpenAiTestServer, type ChatRequest, type OpenAiTestServer } from '../testing/index.ts'
-import {
-  answerPrompt,
-  checkCitations,
-  generativeAnswer,
-  streamGenerativeAnswer,
-  type AnswerEvent,
-  type AnswerPassage,
-} from './index.ts'
+import { answerPrompt, checkCitations, generativeAnswer, streamGenerativeAnswer, type AnswerEvent } from './index.ts'
 
-// Shaped like @ytrag/search's SearchHit, score included, to show hits pass as they are.
+// Shaped like a SearchHit (@ytrag/domain), score included, to show hits pass as they are.
 const hit = (n: number, text: string, start = n * 100) => ({
   videoId: `v${n}`,
   title: `Video ${n}`,
@@ -220,7 +214,7 @@ describe('streamed answers, piece by piece', () => {
 describe('without passages', () => {
   it('does not call the model', async () => {
     const chat = scriptedChat(['never'])
-    const noHits: AnswerPassage[] = []
+    const noHits: Passage[] = []
     expect(await generativeAnswer('q', noHits, chat)).toEqual({
       answer: 'No indexed video says anything about that yet.',
       mode: 'generative',

@@ -1,48 +1,11 @@
-// Answers written by a chat model from retrieved passages, each claim cited as [n].
-//
-// The types are declared here structurally instead of imported from @ytrag/search, because
-// search depends on providers and the reverse import would make a cycle. `AnswerPassage` has
-// the fields of @ytrag/search's `SearchHit` (whose extra `score` is simply ignored), and
-// `AnswerCitation` / `GeneratedAnswer` have exactly the fields of its `Citation` / `Answer`,
-// so values pass between the packages without conversion.
+// Answers written by a chat model from retrieved passages, each claim cited as [n]. The
+// passages, citations and answers are the domain's (@ytrag/domain): a search hit is a passage
+// (its extra `score` is simply ignored), so hits pass in without conversion.
+import { type Citation, citePassage, type GeneratedAnswer, NOTHING_FOUND, type Passage } from '@ytrag/domain'
 import type { ChatMessage, ChatProvider } from '../ports.ts'
 
-/** A retrieved passage: the same fields as @ytrag/search's `SearchHit`. */
-export interface AnswerPassage {
-  videoId: string
-  title: string
-  start: number
-  end: number
-  /** Where the passage's sentence that best matches the question starts; `url` links there. */
-  moment: number
-  text: string
-  url: string
-  chapter?: { title: string; start: number }
-}
-
-/** A cited passage: the same fields as @ytrag/search's `Citation`. */
-export interface AnswerCitation {
-  n: number
-  videoId: string
-  title: string
-  start: number
-  end: number
-  /** The cited passage's moment: where its best-matching sentence starts, and `url` links. */
-  moment: number
-  url: string
-  text: string
-  chapter?: { title: string; start: number }
-}
-
-/** The same shape as @ytrag/search's `Answer`, always in generative mode. */
-export interface GeneratedAnswer {
-  answer: string
-  mode: 'generative'
-  citations: AnswerCitation[]
-}
-
 export type AnswerEvent =
-  | { type: 'citations'; citations: AnswerCitation[] }
+  | { type: 'citations'; citations: Citation[] }
   | { type: 'delta'; text: string }
   | { type: 'done'; answer: GeneratedAnswer }
 
@@ -50,8 +13,6 @@ export interface GenerativeAnswerOptions {
   /** How many of the best hits the model is shown, numbered [1]…[k]. Default 5. */
   maxPassages?: number
 }
-
-const NOTHING_FOUND = 'No indexed video says anything about that yet.'
 
 const SYSTEM_PROMPT = [
   'You answer questions about YouTube videos using only the numbered transcript passages you are given.',
@@ -86,8 +47,8 @@ const oneLine = (text: string) => text.replace(/\s+/gu, ' ').trim()
  * // messages[1].content: 'Passages:\n[1] (Indexing @ 12:34) A covering index …\n\nQuestion: what is a covering index?'
  * ```
  */
-export function answerPrompt(question: string, passages: AnswerPassage[]): ChatMessage[] {
-  const where = (passage: AnswerPassage) =>
+export function answerPrompt(question: string, passages: Passage[]): ChatMessage[] {
+  const where = (passage: Passage) =>
     passage.chapter ? `${oneLine(passage.title)} › ${oneLine(passage.chapter.title)}` : oneLine(passage.title)
   const lines = passages.map(
     (passage, index) => `[${index + 1}] (${where(passage)} @ ${clock(passage.start)}) ${oneLine(passage.text)}`,
@@ -122,26 +83,12 @@ function keepValidMarkers(text: string, count: number, cited: Set<number>): stri
   })
 }
 
-function citationsFor(cited: Set<number>, passages: AnswerPassage[]): AnswerCitation[] {
+function citationsFor(cited: Set<number>, passages: Passage[]): Citation[] {
   return [...cited]
     .sort((a, b) => a - b)
     .flatMap((n) => {
       const passage = passages[n - 1]
-      return passage
-        ? [
-            {
-              n,
-              videoId: passage.videoId,
-              title: passage.title,
-              start: passage.start,
-              end: passage.end,
-              moment: passage.moment,
-              url: passage.url,
-              text: passage.text,
-              ...(passage.chapter ? { chapter: passage.chapter } : {}),
-            },
-          ]
-        : []
+      return passage ? [citePassage(n, passage)] : []
     })
 }
 
@@ -159,10 +106,7 @@ function citationsFor(cited: Set<number>, passages: AnswerPassage[]): AnswerCita
  * // { answer: 'Covering indexes avoid lookups [1][3]. Also.', citations: [n 1, n 3] }
  * ```
  */
-export function checkCitations(
-  text: string,
-  passages: AnswerPassage[],
-): { answer: string; citations: AnswerCitation[] } {
+export function checkCitations(text: string, passages: Passage[]): { answer: string; citations: Citation[] } {
   const cited = new Set<number>()
   const answer = keepValidMarkers(text, passages.length, cited).trim()
   return { answer, citations: citationsFor(cited, passages) }
@@ -182,7 +126,7 @@ export function checkCitations(
  */
 export async function generativeAnswer(
   question: string,
-  hits: AnswerPassage[],
+  hits: Passage[],
   chat: ChatProvider,
   options: GenerativeAnswerOptions = {},
 ): Promise<GeneratedAnswer> {
@@ -210,7 +154,7 @@ export async function generativeAnswer(
  */
 export async function* streamGenerativeAnswer(
   question: string,
-  hits: AnswerPassage[],
+  hits: Passage[],
   chat: ChatProvider,
   options: GenerativeAnswerOptions = {},
 ): AsyncGenerator<AnswerEvent> {

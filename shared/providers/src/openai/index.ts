@@ -10,16 +10,10 @@
 // JavaScript, and most of what a function does (start, answer health checks, list videos,
 // read captions) never asks a model anything.
 import { channel } from 'node:diagnostics_channel'
+import type { TimedText } from '@ytrag/domain'
 import type OpenAI from 'openai'
 import { PROVIDER_CALL_CHANNEL, type ProviderCallMessage } from '../diagnostics.ts'
-import type {
-  ChatMessage,
-  ChatProvider,
-  EmbeddingProvider,
-  Providers,
-  SpeechToTextProvider,
-  TranscriptionSegment,
-} from '../ports.ts'
+import type { ChatMessage, ChatProvider, EmbeddingProvider, Providers, SpeechToTextProvider } from '../ports.ts'
 import { languageCode } from './languages.ts'
 
 const calls = channel(PROVIDER_CALL_CHANNEL)
@@ -394,7 +388,7 @@ function openAiSpeechToText(connect: () => Promise<Api>, model: string): SpeechT
           },
         )
         // Some compatible servers answer without segments: the whole text becomes one segment.
-        const segments: TranscriptionSegment[] = result.segments
+        const segments: TimedText[] = result.segments
           ? result.segments.map((segment) => ({ start: segment.start, end: segment.end, text: segment.text.trim() }))
           : [{ start: 0, end: result.duration ?? 0, text: (result.text ?? '').trim() }]
         return {

@@ -1,3 +1,4 @@
+import type { TimedText } from '@ytrag/domain'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   hashedEmbedding,
@@ -163,7 +164,7 @@ describe('the OpenAI-compatible test server', () => {
     const body = (await response.json()) as {
       language: string
       duration: number
-      segments: { start: number; end: number; text: string }[]
+      segments: TimedText[]
     }
     expect(body.language).toBe('english')
     expect(body.duration).toBe(25)

@@ -1,9 +1,10 @@
 // An OpenAI-compatible server on loopback that stands in for the paid API in tests: the same
 // paths, request shapes, response shapes, limits and error bodies as the real one, with
-// deterministic answers, a record of every request and scripted failures. No dependencies:
-// node:http for the socket, the Web `Request.formData()` for multipart uploads.
+// deterministic answers, a record of every request and scripted failures. No dependencies
+// but the domain's types: node:http for the socket, the Web `Request.formData()` for multipart uploads.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import type { TimedText } from '@ytrag/domain'
 
 /** A scripted HTTP answer: any status, body and headers (a 429 with `Retry-After`, a 500…). */
 export interface ScriptedResponse {
@@ -38,7 +39,7 @@ export interface ScriptedTranscription {
   /** Whisper reports the language's English name ('english'), not its code. */
   language?: string
   duration?: number
-  segments: { start: number; end: number; text: string }[]
+  segments: TimedText[]
 }
 
 export interface RecordedRequest {

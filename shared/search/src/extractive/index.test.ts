@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { SearchHit } from '../search/index.ts'
+import type { SearchHit } from '@ytrag/domain'
 import { queryTerms } from '../moment/index.ts'
 import { bestSentence, extractiveAnswer } from './index.ts'
 

@@ -1,26 +1,6 @@
+import { type Answer, type Citation, citePassage, NOTHING_FOUND, type SearchHit } from '@ytrag/domain'
 import { splitSentences } from '@ytrag/transcript'
 import { bestSentenceIndex, queryTerms } from '../moment/index.ts'
-import type { SearchHit } from '../search/index.ts'
-
-export interface Citation {
-  n: number
-  videoId: string
-  title: string
-  start: number
-  end: number
-  /** Where the quoted sentence starts, in seconds: the hit's moment, where `url` links. */
-  moment: number
-  url: string
-  text: string
-  /** The video's chapter the passage starts in, when the video has chapters. */
-  chapter?: { title: string; start: number }
-}
-
-export interface Answer {
-  answer: string
-  mode: 'generative' | 'extractive'
-  citations: Citation[]
-}
 
 /**
  * The sentence of a passage that best matches the question's terms (the earliest on a tie): the
@@ -43,20 +23,10 @@ export function bestSentence(text: string, terms: string[]): string {
 export function extractiveAnswer(question: string, hits: SearchHit[], options: { maxPassages?: number } = {}): Answer {
   const maxPassages = options.maxPassages ?? 3
   if (hits.length === 0) {
-    return { answer: 'No indexed video says anything about that yet.', mode: 'extractive', citations: [] }
+    return { answer: NOTHING_FOUND, mode: 'extractive', citations: [] }
   }
   const terms = queryTerms(question)
-  const citations: Citation[] = hits.slice(0, maxPassages).map((hit, index) => ({
-    n: index + 1,
-    videoId: hit.videoId,
-    title: hit.title,
-    start: hit.start,
-    end: hit.end,
-    moment: hit.moment,
-    url: hit.url,
-    text: hit.text,
-    ...(hit.chapter ? { chapter: hit.chapter } : {}),
-  }))
+  const citations: Citation[] = hits.slice(0, maxPassages).map((hit, index) => citePassage(index + 1, hit))
   const lines = citations.map((citation) => `- ${bestSentence(citation.text, terms)} [${citation.n}]`)
   return { answer: `From the videos:\n${lines.join('\n')}`, mode: 'extractive', citations }
 }

@@ -1,25 +1,7 @@
-import type { ChunkChapter, ChunkHit, ChunkIndex, SearchFilter } from '@ytrag/stores'
+import type { SearchHit } from '@ytrag/domain'
+import type { ChunkHit, ChunkIndex, SearchFilter } from '@ytrag/stores'
 import { deepLink } from '@ytrag/youtube'
 import { momentSeconds, queryTerms } from '../moment/index.ts'
-
-/** A search hit as the API gives it: the chunk's words, its times, its chapter and a deep link to the moment. */
-export interface SearchHit {
-  videoId: string
-  title: string
-  /** The chunk's start and end, in seconds. */
-  start: number
-  end: number
-  /**
-   * Where the sentence of the chunk that best matches the query starts, in seconds (the
-   * chunk's start for a chunk indexed without sentence times); `url` links here.
-   */
-  moment: number
-  text: string
-  score: number
-  url: string
-  /** The video's chapter the passage starts in (its title and start), when the video has chapters. */
-  chapter?: ChunkChapter
-}
 
 /** Rounds a score for the wire; ranks, not digits, carry the meaning. */
 const round = (value: number) => Math.round(value * 1e6) / 1e6

@@ -2,52 +2,16 @@
 // `@ytrag/stores/embedded`: its adapters, apart from the package's main entry point, which
 // imports them only when the configuration selects them.
 import path from 'node:path'
-import { DirectoryBlobStore } from '../directory-blobs/index.ts'
-import type { Stores } from '../ports.ts'
-import { SqliteChunkIndex, type SqliteChunkIndexOptions } from '../sqlite-chunks/index.ts'
-import { SqliteDocumentStore } from '../sqlite-documents/index.ts'
+import { DirectoryBlobStore } from '../blobs/directory/index.ts'
+import { SqliteChunkIndex, type SqliteChunkIndexOptions } from '../chunks/sqlite/index.ts'
+import { SqliteDocumentStore } from '../documents/sqlite/index.ts'
 
-export { DirectoryBlobStore, type DirectoryBlobStoreOptions } from '../directory-blobs/index.ts'
-export { EmbeddingDimensionError, SqliteChunkIndex, type SqliteChunkIndexOptions } from '../sqlite-chunks/index.ts'
-export { SqliteDocumentStore, type SqliteDocumentStoreOptions } from '../sqlite-documents/index.ts'
+export { DirectoryBlobStore, type DirectoryBlobStoreOptions } from '../blobs/directory/index.ts'
+export { EmbeddingDimensionError, SqliteChunkIndex, type SqliteChunkIndexOptions } from '../chunks/sqlite/index.ts'
+export { SqliteDocumentStore, type SqliteDocumentStoreOptions } from '../documents/sqlite/index.ts'
 
 /** Where each embedded store lives in the storage directory: decided here only. */
 export const embeddedDocuments = (dir: string) => new SqliteDocumentStore({ path: path.join(dir, 'documents.sqlite') })
 export const embeddedChunks = (dir: string, options: Omit<SqliteChunkIndexOptions, 'path'> = {}) =>
   new SqliteChunkIndex({ path: path.join(dir, 'chunks.sqlite'), ...options })
 export const embeddedBlobs = (dir: string) => new DirectoryBlobStore({ dir: path.join(dir, 'blobs') })
-
-export interface EmbeddedStoresOptions {
-  /** The storage directory (`storage.dir` in the configuration). */
-  dir: string
-  /** Passed to the chunk index: the embedding size, when known up front. */
-  dimensions?: number
-}
-
-/**
- * Opens the embedded stores: `<dir>/documents.sqlite`, `<dir>/chunks.sqlite` and `<dir>/blobs/`.
- *
- * @example
- * const stores = openEmbeddedStores({ dir: config.storage.dir })
- * await stores.documents.getJob(jobId)
- * await stores.close()
- */
-export function openEmbeddedStores({ dir, dimensions }: EmbeddedStoresOptions): Stores {
-  const documents = embeddedDocuments(dir)
-  let chunks: SqliteChunkIndex
-  try {
-    chunks = embeddedChunks(dir, dimensions === undefined ? {} : { dimensions })
-  } catch (error) {
-    void documents.close()
-    throw error
-  }
-  const blobs = embeddedBlobs(dir)
-  return {
-    documents,
-    chunks,
-    blobs,
-    async close() {
-      await Promise.all([documents.close(), chunks.close()])
-    },
-  }
-}

@@ -3,7 +3,7 @@
 // JavaScript that a function on the embedded stores would otherwise read at every start (a
 // function's bundle makes each of these `import()`s a chunk of its own).
 import type { Config } from '@ytrag/config'
-import type { EmbeddingSize } from '../embedding-size/index.ts'
+import type { EmbeddingSize } from '../chunks/embedding-size/index.ts'
 import type { BlobStore, ChunkIndex, DocumentStore, Stores } from '../ports.ts'
 
 export interface OpenStoresOptions {
@@ -36,7 +36,7 @@ const MONGO_CLIENT_OPTIONS = { serverSelectionTimeoutMS: 5_000, connectTimeoutMS
 async function documentStore(config: Config): Promise<DocumentStore> {
   const { provider, uri, host, port, name } = config.documentDb
   if (provider === 'mongodb') {
-    const { MongoDocumentStore } = await import('../mongo-documents/index.ts')
+    const { MongoDocumentStore } = await import('../documents/mongo/index.ts')
     const documents = new MongoDocumentStore({
       url: uri ?? `mongodb://${host}:${port}/`,
       database: name,
@@ -54,7 +54,7 @@ async function documentStore(config: Config): Promise<DocumentStore> {
 async function chunkIndex(config: Config, { dimensions, env = process.env }: OpenStoresOptions): Promise<ChunkIndex> {
   const { provider, url, host, port, collection, apiKey, languages, searchThreads } = config.vectorDb
   if (provider === 'qdrant') {
-    const { QdrantChunkIndex } = await import('../qdrant-chunks/index.ts')
+    const { QdrantChunkIndex } = await import('../chunks/qdrant/index.ts')
     const key = apiKey ?? env.QDRANT_API_KEY
     return new QdrantChunkIndex({
       url: url ?? `http://${host}:${port}`,
@@ -76,7 +76,7 @@ async function chunkIndex(config: Config, { dimensions, env = process.env }: Ope
 async function blobStore(config: Config): Promise<BlobStore> {
   const { provider, endpoint, region, bucket, forcePathStyle, accessKeyId, secretAccessKey } = config.blobStorage
   if (provider === 's3') {
-    const { S3BlobStore } = await import('../s3-blobs/index.ts')
+    const { S3BlobStore } = await import('../blobs/s3/index.ts')
     return new S3BlobStore({
       bucket,
       region,

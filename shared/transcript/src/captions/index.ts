@@ -1,7 +1,5 @@
+import type { TimedText } from '@ytrag/domain'
 import { parseVttLines, type CueLines } from '../vtt/index.ts'
-
-/** A spoken line: when it was first said, in seconds, and its words said once. */
-export type Segment = { start: number; end: number; text: string }
 
 /**
  * Words a line may share with the end of the line above it before they count as a repeat rather
@@ -44,8 +42,8 @@ type SpokenLine = { text: string; wordStarts?: number[] }
  * // [{ start: 0, end: 2.35, text: 'so today' }, { start: 2.35, end: 5.12, text: 'we begin' }]
  * ```
  */
-export function transcriptFromCaptions(vtt: string): Segment[] {
-  const segments: Segment[] = []
+export function transcriptFromCaptions(vtt: string): TimedText[] {
+  const segments: TimedText[] = []
   let shown: string[] = []
   const cues: { cue: CueLines; spoken: SpokenLine[] }[] = []
   for (const cue of parseVttLines(vtt)) {
@@ -71,7 +69,7 @@ function typicalWordSeconds(lines: SpokenLine[]): number {
 }
 
 /** A cue's new words cut at sentence ends and pauses; words of a line without times count as said at the cue's start. */
-function timedSegments(spoken: SpokenLine[], cue: CueLines, wordSeconds: number): Segment[] {
+function timedSegments(spoken: SpokenLine[], cue: CueLines, wordSeconds: number): TimedText[] {
   const words = spoken.flatMap((line) =>
     line.text.split(' ').map((text, index) => ({ text, start: line.wordStarts?.[index] ?? cue.start })),
   )

@@ -1,5 +1,4 @@
-/** A stretch of a video with a title, in seconds from its start. */
-export type TimedChapter = { title: string; start: number; end: number }
+import type { Chapter } from '@ytrag/domain'
 
 /**
  * The chapter a moment falls in: the last one starting at or before it, as long as the moment
@@ -13,7 +12,7 @@ export type TimedChapter = { title: string; start: number; end: number }
  * chapterAt(chapters, 300)  // undefined
  * ```
  */
-export function chapterAt<T extends TimedChapter>(chapters: readonly T[], seconds: number): T | undefined {
+export function chapterAt<T extends Chapter>(chapters: readonly T[], seconds: number): T | undefined {
   let found: T | undefined
   for (const chapter of chapters) {
     if (chapter.start <= seconds && (!found || chapter.start >= found.start)) found = chapter

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { Segment } from '../captions/index.ts'
+import type { TimedText } from '@ytrag/domain'
 import { chunkTranscript, type Chunk } from './index.ts'
-
-/** mulberry32: a small seeded PRNG, so a failing transcript can be regenerated. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let mixed = state
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1)
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61)
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from '../testing/index.ts'
 
 const VOCABULARY = [
   'cache',
@@ -29,9 +18,9 @@ const VOCABULARY = [
   'x',
 ]
 
-function generatedTranscript(seed: number, count: number): Segment[] {
+function generatedTranscript(seed: number, count: number): TimedText[] {
   const random = seededRandom(seed)
-  const segments: Segment[] = []
+  const segments: TimedText[] = []
   let time = random() * 3
   for (let index = 0; index < count; index++) {
     // Mostly caption-sized lines, now and then a very long one (a creator's paragraph cue).
@@ -48,7 +37,7 @@ function generatedTranscript(seed: number, count: number): Segment[] {
 const words = (text: string) => text.split(/\s+/).filter(Boolean)
 
 /** Where each chunk's words are in the transcript's words; fails unless each chunk is a run of them, starting after the one before and no later than its end. */
-function wordRuns(segments: Segment[], chunks: Chunk[]): { from: number; to: number }[] {
+function wordRuns(segments: TimedText[], chunks: Chunk[]): { from: number; to: number }[] {
   const all = segments.flatMap((segment) => words(segment.text))
   let previous = -1
   let searchFrom = 0

@@ -1,4 +1,4 @@
-import type { Segment } from '../captions/index.ts'
+import type { TimedText } from '@ytrag/domain'
 
 /**
  * Where a sentence (or, in an unpunctuated transcript, a group of cues between pauses) starts in
@@ -10,7 +10,7 @@ export type ChunkSentence = { offset: number; start: number }
  * A passage to embed and cite: whole sentences (or cue groups) joined by spaces, numbered from 0,
  * with where each of them starts.
  */
-export type Chunk = { index: number; start: number; end: number; text: string; sentences: ChunkSentence[] }
+export type Chunk = TimedText & { index: number; sentences: ChunkSentence[] }
 
 export type ChunkOptions = {
   /** Every cue of a chunk starts at most this long after the chunk does, so a citation lands near what it quotes. Default 20. */
@@ -61,7 +61,7 @@ export function sentenceSegmenter(language: string): Intl.Segmenter {
 }
 
 /** A stretch of one segment that is one sentence or the part of one the segment holds. */
-type Piece = { start: number; end: number; text: string; endsSentence: boolean }
+type Piece = TimedText & { endsSentence: boolean }
 
 /** A sentence, or a group of cues between pauses: what a chunk is made of and never cuts. */
 type Unit = {
@@ -111,7 +111,7 @@ const INTERPOLATION_LEAD_SECONDS = 1
  * // ("Invalidation" is estimated at 2.34 s, a second of lead taken off)
  * ```
  */
-export function chunkTranscript(segments: Segment[], options: ChunkOptions = {}): Chunk[] {
+export function chunkTranscript(segments: TimedText[], options: ChunkOptions = {}): Chunk[] {
   const { maxSpanSeconds = 20, maxChars = 1000, pauseSeconds = 0.6, overlapSentences = 1, language = 'en' } = options
   if (!(maxSpanSeconds > 0)) throw new RangeError(`maxSpanSeconds must be positive, got ${maxSpanSeconds}`)
   if (!(maxChars >= 1)) throw new RangeError(`maxChars must be at least 1, got ${maxChars}`)
@@ -138,7 +138,7 @@ export function chunkTranscript(segments: Segment[], options: ChunkOptions = {})
 type Limits = { maxSpanSeconds: number; maxChars: number; pauseSeconds: number; pace: number }
 
 /** The median speaking pace, seconds per character: how long a cue's words take, apart from a pause after them. */
-function secondsPerChar(cues: Segment[]): number {
+function secondsPerChar(cues: TimedText[]): number {
   const paces = cues
     .filter((cue) => cue.text.length >= 10 && cue.end > cue.start)
     .map((cue) => (cue.end - cue.start) / cue.text.length)
@@ -158,7 +158,7 @@ const spokenEnd = (piece: Piece, pace: number) => Math.min(piece.end, piece.star
  * estimated from its character offset at the transcript's pace, or spread over the cue's time
  * if that is sooner (a cue shown longer than its words take holds a pause, usually at its end).
  */
-function sentencePieces(cues: Segment[], { language, pace }: { language: string; pace: number }): Piece[] {
+function sentencePieces(cues: TimedText[], { language, pace }: { language: string; pace: number }): Piece[] {
   const segmenter = sentenceSegmenter(language)
   const pieces: Piece[] = []
   for (const cue of cues) {
@@ -310,7 +310,7 @@ function chunkOf(units: Unit[], index: number): Chunk {
 }
 
 /** Times are interpolated by character position, as if the words were spoken at an even pace. */
-function splitSegment(segment: Segment, maxChars: number): Segment[] {
+function splitSegment(segment: TimedText, maxChars: number): TimedText[] {
   const pieces: { offset: number; text: string }[] = []
   for (const word of words(segment.text, maxChars)) {
     const last = pieces.at(-1)

@@ -1,5 +1,4 @@
-/** A caption cue: times in seconds from the start of the video, text as plain words. */
-export type Cue = { start: number; end: number; text: string }
+import type { TimedText } from '@ytrag/domain'
 
 /**
  * A cue with its text kept line by line, as the viewer saw it on screen. `wordStarts[i]`, when
@@ -67,7 +66,7 @@ export function parseVttLines(text: string): CueLines[] {
  * // [{ start: 1, end: 2.5, text: 'Hello there' }]
  * ```
  */
-export function parseVtt(text: string): Cue[] {
+export function parseVtt(text: string): TimedText[] {
   return parseVttLines(text).map(({ start, end, lines }) => ({ start, end, text: lines.join(' ') }))
 }
 

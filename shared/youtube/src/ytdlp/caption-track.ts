@@ -1,12 +1,8 @@
+import type { CaptionChoice, TranscriptSource } from '@ytrag/domain'
 import type { CaptionFormat, CaptionTracks, VideoInfo } from './info.ts'
 
-export type CaptionSource = 'captions' | 'auto-captions'
-
-/**
- * Why a track was taken: it is in the video's original language, in the language asked for, in
- * English (the last language tried), or the creator's captions in another language.
- */
-export type CaptionChoice = 'original-language' | 'requested-language' | 'english' | 'other-language'
+/** A caption track is the creator's (`captions`) or the site's speech recognition (`auto-captions`). */
+export type CaptionSource = Exclude<TranscriptSource, 'speech-to-text'>
 
 /**
  * Which caption track to download: its tag as the site lists it (what yt-dlp is asked for, e.g.

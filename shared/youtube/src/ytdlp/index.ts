@@ -21,11 +21,10 @@ export {
   chooseCaptionTrack,
   originalLanguage,
   spokenLanguage,
-  type CaptionChoice,
   type CaptionSource,
   type CaptionTrack,
 } from './caption-track.ts'
-export { isNotStartedError, liveSkipReason, liveStatusOf, type LiveStatus } from './live.ts'
+export { isNotStartedError, liveSkipReason, liveStatusOf } from './live.ts'
 export {
   BLOCKED_ADVICE,
   BlockedByYouTubeError,
@@ -38,7 +37,6 @@ export {
 } from './errors.ts'
 export {
   chaptersOf,
-  type Chapter,
   type CaptionFormat,
   type CaptionTracks,
   type DiscoveredVideo,

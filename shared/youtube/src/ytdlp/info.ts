@@ -1,21 +1,15 @@
-import { liveStatusOf, type LiveStatus } from './live.ts'
+import type { Chapter, LiveStatus, NewVideo } from '@ytrag/domain'
+import { liveStatusOf } from './live.ts'
 
 /** yt-dlp's info JSON, as it printed it. */
 export type RawInfo = Record<string, unknown>
 
-/** A video found on a page, playlist or channel, with what yt-dlp knew without opening it. */
-export type DiscoveredVideo = {
-  videoId: string
-  /** The page to read the video from (pass it, with `playlistItem`, to `videoInfo`). */
-  url: string
-  /** For pages with several videos and no page per video: the video's 1-based place on `url`. */
-  playlistItem?: number | undefined
-  title?: string | undefined
-  channelId?: string | undefined
-  channel?: string | undefined
-  durationSeconds?: number | undefined
-  /** ISO 8601, from yt-dlp's `timestamp` or else its `upload_date` (then at midnight UTC). */
-  publishedAt?: string | undefined
+/**
+ * A video found on a page, playlist or channel, with what yt-dlp knew without opening it: `url` is
+ * the page to read it from (pass it, with `playlistItem`, to `videoInfo`); `publishedAt` is from
+ * yt-dlp's `timestamp`, or else its `upload_date` (then at midnight UTC).
+ */
+export type DiscoveredVideo = Omit<NewVideo, 'language'> & {
   /**
    * The video's info JSON as the listing extracted it, when the page holds the video itself
    * (with `playlistItem`): `videoInfoFromListing` reads it instead of the page again.
@@ -27,9 +21,6 @@ export type CaptionFormat = { ext: string; url: string; name?: string }
 
 /** Caption tracks by language tag, each track in the formats the site offers it in. */
 export type CaptionTracks = Record<string, CaptionFormat[]>
-
-/** A chapter of a video, in seconds from its start. */
-export type Chapter = { title: string; start: number; end: number }
 
 export type VideoInfo = DiscoveredVideo & {
   /** The video's spoken language, when the site says. */

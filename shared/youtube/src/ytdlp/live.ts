@@ -1,10 +1,8 @@
 // Live streams and premieres: what yt-dlp says about them, and why such a video is not read yet.
 // A stream on air, one not started, or one just ended that YouTube is still processing has no
 // complete captions or audio to index; it is skipped (not failed) and read again later.
+import type { LiveStatus } from '@ytrag/domain'
 import { YtDlpError } from './errors.ts'
-
-/** yt-dlp's `live_status`. */
-export type LiveStatus = 'is_live' | 'is_upcoming' | 'post_live' | 'was_live' | 'not_live'
 
 const LIVE_STATUSES = new Set<string>(['is_live', 'is_upcoming', 'post_live', 'was_live', 'not_live'])
 

@@ -1,0 +1,210 @@
+// One search of the embedded chunk index, as SQL over one connection: the main connection when
+// the index searches in its own thread, a reader thread's read-only connection otherwise
+// (./reader.ts). Both run this same function, so where a search runs never changes its result.
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite'
+import { EmbeddingDimensionError } from '../embedding-size/index.ts'
+import { reciprocalRankFusion } from '../fusion/index.ts'
+import type { ChapterRef, ChunkHit, ChunkSentence, SearchFilter } from '../../ports.ts'
+import { asInteger, optionalString } from '../../sqlite/index.ts'
+
+/** sqlite-vec refuses a KNN query with k above this. */
+const MAX_KNN = 4096
+
+/**
+ * A search decided once, outside the thread that runs it: the MATCH expression is built from
+ * the query text by the index (../query), so a reader thread only runs SQL.
+ *
+ * @example
+ * const plan: SearchPlan = { match: '"cach"', limit: 8, weights: [1, 0.5, 0.5], rrfK: 60 }
+ */
+export interface SearchPlan {
+  /** The FTS5 MATCH expression; absent when the text has no word. */
+  match?: string
+  embedding?: number[]
+  limit: number
+  filter?: SearchFilter
+  /** BM25 weights of the FTS5 columns: text, title, chapter. */
+  weights: readonly [text: number, title: number, chapter: number]
+  rrfK: number
+}
+
+type Row = Record<string, unknown>
+
+/**
+ * Each connection's statements, prepared on first use and kept: the SQL of a search takes few
+ * shapes (filters vary only in which clauses they have), and preparing an FTS5 query on every
+ * search cost as much as a short search itself.
+ */
+const statements = new WeakMap<DatabaseSync, Map<string, StatementSync>>()
+function prepare(db: DatabaseSync, sql: string): StatementSync {
+  let cache = statements.get(db)
+  if (!cache) {
+    cache = new Map()
+    statements.set(db, cache)
+  }
+  let statement = cache.get(sql)
+  if (!statement) {
+    statement = db.prepare(sql)
+    cache.set(sql, statement)
+  }
+  return statement
+}
+
+type Ranked = { rowid: number; score: number }
+
+export const toFloat32Blob = (vector: number[]): Uint8Array => {
+  const floats = Float32Array.from(vector)
+  return new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength)
+}
+
+function toHit(row: Row, score: number): ChunkHit {
+  const hit: ChunkHit = {
+    id: String(row.id),
+    videoId: String(row.video_id),
+    chunkIndex: Number(row.chunk_index),
+    title: String(row.title),
+    url: String(row.url),
+    start: Number(row.start),
+    end: Number(row.end),
+    text: String(row.text),
+    score,
+  }
+  const channelId = optionalString(row.channel_id)
+  if (channelId !== undefined) hit.channelId = channelId
+  const publishedAt = optionalString(row.published_at)
+  if (publishedAt !== undefined) hit.publishedAt = publishedAt
+  const chapter = optionalString(row.chapter)
+  if (chapter !== undefined) hit.chapter = JSON.parse(chapter) as ChapterRef
+  const sentences = optionalString(row.sentences)
+  if (sentences !== undefined) hit.sentences = JSON.parse(sentences) as ChunkSentence[]
+  return hit
+}
+
+/** The filter as SQL over `chunks` aliased `c`. An empty list means "no filter on that field". */
+function filterSql(filter: SearchFilter | undefined): { sql: string; params: string[] } {
+  const clauses: string[] = []
+  const params: string[] = []
+  if (filter?.videoIds?.length) {
+    clauses.push('c.video_id IN (SELECT value FROM json_each(?))')
+    params.push(JSON.stringify(filter.videoIds))
+  }
+  if (filter?.channelIds?.length) {
+    clauses.push('c.channel_id IN (SELECT value FROM json_each(?))')
+    params.push(JSON.stringify(filter.channelIds))
+  }
+  if (filter?.publishedAfter !== undefined) {
+    // ISO 8601 strings in UTC sort as text; a chunk without a date never matches a date filter.
+    clauses.push('c.published_at > ?')
+    params.push(filter.publishedAfter)
+  }
+  return { sql: clauses.join(' AND '), params }
+}
+
+/** The embedding size the file stores, read on each use: another process may have created the vectors table. */
+export function storedDimensions(db: DatabaseSync): number | undefined {
+  const row = prepare(db, `SELECT value FROM meta WHERE key = 'dimensions'`).get()
+  return row ? Number(row.value) : undefined
+}
+
+/** How many more top matches than needed a filtered search ranks inside FTS5 before it looks at the filter. */
+const FILTER_PROBE_FACTOR = 8
+
+/**
+ * The BM25 list: the best `candidates` matches by rank. The top k are ranked inside FTS5 and
+ * only then joined with `chunks`: joining every match before sorting cost ~1.7x a bare FTS5
+ * query. A filter needs the chunk's columns; it is first tried on a larger top k ranked the
+ * same way, which gives the exact answer whenever enough of those pass (no chunk outside them
+ * can outrank them). Only a narrow filter, which few of the best matches pass, joins every match.
+ */
+function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ranked[] {
+  if (!plan.match) return []
+  const where = filterSql(plan.filter)
+  const [text, title, chapter] = plan.weights
+  const topInFts = (k: number) =>
+    prepare(
+      db,
+      `SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`,
+    ).all(text, title, chapter, plan.match!, asInteger(k))
+  // SQLite's bm25() is negative, lower is better; negate it so a higher score is better.
+  const toRanked = (rows: Row[]) => rows.map((row) => ({ rowid: Number(row.rowid), score: -Number(row.rank) }))
+  if (!where.sql) return toRanked(topInFts(candidates))
+
+  const probeSize = candidates * FILTER_PROBE_FACTOR
+  const probe = topInFts(probeSize)
+  const passing = new Set(
+    prepare(
+      db,
+      `SELECT c.rowid AS rowid FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?)) AND ${where.sql}`,
+    )
+      .all(JSON.stringify(probe.map((row) => Number(row.rowid))), ...where.params)
+      .map((row) => Number(row.rowid)),
+  )
+  // Every match was in the probe, or enough of the probe passed: the probe's order is the answer.
+  if (probe.length < probeSize || passing.size >= candidates) {
+    return toRanked(probe.filter((row) => passing.has(Number(row.rowid)))).slice(0, candidates)
+  }
+  const rows = prepare(
+    db,
+    `SELECT c.rowid AS rowid, bm25(chunks_fts, ?, ?, ?) AS rank
+       FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+       WHERE chunks_fts MATCH ? AND ${where.sql}
+       ORDER BY rank, c.rowid LIMIT ?`,
+  ).all(text, title, chapter, plan.match, ...where.params, asInteger(candidates))
+  return toRanked(rows)
+}
+
+/**
+ * Runs one search on `db` in one read transaction, so both lists and the rows come from the
+ * same snapshot. Throws EmbeddingDimensionError for a query embedding of another size.
+ *
+ * @example
+ * const hits = runSearch(db, { match: toFtsQuery('how does caching work'), limit: 8, weights: [1, 0.5, 0.5], rrfK: 60 })
+ */
+export function runSearch(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
+  const { embedding, limit } = plan
+  // With two lists to fuse, enough candidates per list that a chunk ranked well by only one of
+  // them survives fusion; BM25 alone needs its top `limit` only.
+  const candidates = embedding ? Math.min(Math.max(limit * 5, 50), MAX_KNN) : limit
+  db.exec('BEGIN')
+  try {
+    const bm25 = textRanked(db, plan, candidates)
+    const dimensions = embedding ? storedDimensions(db) : undefined
+    let ranked: Ranked[]
+    if (embedding && dimensions !== undefined) {
+      if (embedding.length !== dimensions) {
+        throw new EmbeddingDimensionError(
+          `Query embedding has ${embedding.length} dimensions; this index stores ${dimensions}`,
+        )
+      }
+      const where = filterSql(plan.filter)
+      // The filter runs inside the KNN query (rowid IN …), so k counts matching chunks only.
+      const params: SQLInputValue[] = [toFloat32Blob(embedding), asInteger(candidates)]
+      const rows = prepare(
+        db,
+        `SELECT rowid, distance FROM chunk_vectors
+           WHERE embedding MATCH ? AND k = ?
+           ${where.sql ? `AND rowid IN (SELECT c.rowid FROM chunks c WHERE ${where.sql})` : ''}
+           ORDER BY distance`,
+      ).all(...params, ...where.params)
+      const vectorRanked = rows.map((row) => ({ rowid: Number(row.rowid), score: 0 }))
+      ranked = reciprocalRankFusion([bm25, vectorRanked], (item) => String(item.rowid), plan.rrfK)
+        .slice(0, limit)
+        .map(({ item, score }) => ({ rowid: item.rowid, score }))
+    } else {
+      ranked = bm25.slice(0, limit)
+    }
+    if (ranked.length === 0) return []
+
+    const rows = prepare(
+      db,
+      'SELECT c.rowid AS rowid, c.* FROM chunks c WHERE c.rowid IN (SELECT value FROM json_each(?))',
+    ).all(JSON.stringify(ranked.map((item) => item.rowid)))
+    const byRowid = new Map(rows.map((row) => [Number(row.rowid), row]))
+    return ranked.flatMap(({ rowid, score }) => {
+      const row = byRowid.get(rowid)
+      return row ? [toHit(row, score)] : []
+    })
+  } finally {
+    db.exec('COMMIT')
+  }
+}
