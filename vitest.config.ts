@@ -10,7 +10,7 @@ const NEEDS_SERVICES = [
   'shared/function/src/dependencies/**/*.test.ts',
   'shared/rate-limit/src/limiter/**/*.test.ts',
   'shared/youtube/src/ytdlp/index.test.ts',
-  'shared/cli/src/doctor/**/*.test.ts',
+  'apps/cli/src/doctor/**/*.test.ts',
 ]
 /** Starts FerretDB unless MONGODB_URL is set; only the lanes that use it pay for it. */
 const FERRETDB = ['vitest.global-setup/ferretdb.ts']
@@ -35,7 +35,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['shared/*/src/**/*.test.ts', 'shared/broker/test/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: [
+            'shared/*/src/**/*.test.ts',
+            'apps/*/src/**/*.test.ts',
+            'shared/broker/test/**/*.test.ts',
+            'apps/bench/**/*.test.ts',
+          ],
           exclude: NEEDS_SERVICES,
           sequence: { groupOrder: 0 },
         },
@@ -61,7 +66,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          include: ['shared/local/test/**/*.test.ts'],
+          include: ['apps/local/test/**/*.test.ts'],
           globalSetup: FERRETDB,
           sequence: { groupOrder: 2 },
         },

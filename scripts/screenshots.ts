@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fixtureChannel, pennyFarthingCue, SAMPLE_VIDEOS, startFixtureServer } from '@ytrag/youtube/fixtures'
 import type { Page } from 'puppeteer-core'
-import { root, startServerProcess } from '../shared/local/test/server-process.ts'
+import { root, startServerProcess } from '../apps/local/test/server-process.ts'
 import { launchChromium, openOfflinePage, pageReady } from '../test/web/browser.ts'
 
 const out = join(root, 'docs/screenshots')

@@ -14,7 +14,7 @@ import {
 } from '@ytrag/youtube/fixtures'
 import type { Browser, Page } from 'puppeteer-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startServerProcess, type ServerProcess } from '../../shared/local/test/server-process.ts'
+import { startServerProcess, type ServerProcess } from '../../apps/local/test/server-process.ts'
 import {
   axeViolations,
   chromiumMissing,

@@ -3,7 +3,7 @@
 // on the machine's python3) into YOUTUBE_DL_DIR. pnpm does not run that script here
 // (pnpm-workspace.yaml: allowBuilds youtube-dl-exec false: an install must not need GitHub, and
 // the images pin their own yt-dlp); local mode runs it itself, once, when the machine's yt-dlp is
-// missing or too old (shared/local).
+// missing or too old (apps/local).
 import { execFile } from 'node:child_process'
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'

@@ -22,12 +22,12 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { fileURLToPath } from 'node:url'
-import { bundleEntry, bundleFunction } from '../scripts/images/bundle.mjs'
+import { bundleEntry, bundleFunction } from '../../scripts/images/bundle.mjs'
 import { chunkId, type ChunkRecord, type SearchFilter } from '@ytrag/stores'
 import { SqliteChunkIndex } from '@ytrag/stores/embedded'
-import { toFtsQuery } from '../shared/stores/src/chunks/query/index.ts'
+import { toFtsQuery } from '../../shared/stores/src/chunks/query/index.ts'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 const sizes = (process.env.BENCH_SEARCH_CHUNKS ?? '10000,100000').split(',').map(Number)
 const loadSeconds = Number(process.env.BENCH_SEARCH_SECONDS ?? 5)
 const idleSeconds = Number(process.env.BENCH_SEARCH_IDLE_S ?? 30)

@@ -21,9 +21,9 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { bundleEntry, bundleFunction, functionNames, loadGraph, type Metafile } from '../scripts/images/bundle.mjs'
+import { bundleEntry, bundleFunction, functionNames, loadGraph, type Metafile } from '../../scripts/images/bundle.mjs'
 
-const root = fileURLToPath(new URL('..', import.meta.url))
+const root = fileURLToPath(new URL('../..', import.meta.url))
 const { values } = parseArgs({
   options: {
     spawns: { type: 'string', default: '10' },

@@ -295,7 +295,7 @@ export async function startServerProcess(
     (await call<{ hits: Hit[] }>('POST', '/v1/search', { query, limit })).body.hits
 
   const serverPid = () => {
-    const found = descendants(child.pid!).filter((pid) => readProc(pid, 'cmdline').includes('shared/local/src/main.ts'))
+    const found = descendants(child.pid!).filter((pid) => readProc(pid, 'cmdline').includes('apps/local/src/main.ts'))
     // The deepest one is the Node process running main.ts, not the wrappers that started it.
     const pid = found.at(-1)
     if (pid === undefined) throw new Error(`no process of the server found under ${child.pid}`)

@@ -20,8 +20,8 @@ import {
   loadCaptionFixture,
   startFixtureServer,
   type FixtureVideo,
-} from '../shared/youtube/src/fixtures/index.ts'
-import { startServerProcess } from '../shared/local/test/server-process.ts'
+} from '../../shared/youtube/src/fixtures/index.ts'
+import { startServerProcess } from '../local/test/server-process.ts'
 
 const { values } = parseArgs({
   options: { videos: { type: 'string', default: '16' }, runs: { type: 'string', default: '3' } },
