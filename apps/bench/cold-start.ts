@@ -9,7 +9,10 @@
 // threads, from /proc/<pid>/task/*/schedstat) is the work a start does: unlike the wall time,
 // it barely moves when other processes load the machine.
 //
-//   npm run bench:cold-start -- [--spawns 10] [--functions api,indexer] [--keep]
+//   npm run bench:cold-start -- [--spawns 10] [--functions api,indexer] [--keep] [--no-compile-cache]
+//
+// Every target starts with V8's compile cache, as the images ship it (filled by one start of its
+// own before the rounds; scripts/images/compile-cache.mjs); `--no-compile-cache` measures without.
 //
 // Also printed: what each start reads (main.mjs and the chunks it imports statically) against
 // the chunks left for `import()` (adapters and SDKs a configuration may select), and each
@@ -22,6 +25,7 @@ import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { bundleEntry, bundleFunction, functionNames, loadGraph, type Metafile } from '../../scripts/images/bundle.mjs'
+import { COMPILE_CACHE_DIR, fillCompileCache } from '../../scripts/images/compile-cache.mjs'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const { values } = parseArgs({
@@ -29,9 +33,12 @@ const { values } = parseArgs({
     spawns: { type: 'string', default: '10' },
     functions: { type: 'string', default: functionNames().join(',') },
     keep: { type: 'boolean', default: false },
+    'no-compile-cache': { type: 'boolean', default: false },
   },
 })
 const spawns = Number(values.spawns)
+/** As the images start (they ship V8's compile cache, scripts/images/compile-cache.mjs), unless told not to. */
+const compileCache = !values['no-compile-cache']
 const functions = values.functions.split(',').filter(Boolean)
 const work = mkdtempSync(join(tmpdir(), 'ytrag-bench-cold-'))
 
@@ -76,7 +83,8 @@ function describeBundle(name: string, dir: string, metafile: Metafile): Target {
   }
 }
 
-// The baselines. Both print their port the way the functions log theirs: a JSON line with `port`.
+// The baselines. Both print their port the way the functions log theirs: a JSON line with `port`,
+// and exit on SIGTERM as the functions do (so Node writes their compile cache too).
 const bareDir = join(work, 'bare')
 mkdirSync(bareDir)
 writeFileSync(
@@ -87,6 +95,7 @@ const server = createServer((request, response) => {
   response.end('{"status":"ready"}')
 })
 server.listen(Number(process.env.PORT ?? 8080), () => console.log(JSON.stringify({ port: server.address().port, msg: 'listening' })))
+process.once('SIGTERM', () => process.exit(0))
 `,
 )
 const bareBytes = statSync(join(bareDir, 'main.mjs')).size
@@ -98,6 +107,7 @@ import { Hono } from 'hono'
 const app = new Hono()
 app.get('/health/ready', (c) => c.json({ status: 'ready' }))
 serve({ fetch: app.fetch, port: Number(process.env.PORT ?? 8080) }, (info) => console.log(JSON.stringify({ port: info.port, msg: 'listening' })))
+process.once('SIGTERM', () => process.exit(0))
 `,
 )
 
@@ -114,6 +124,8 @@ for (const name of functions) {
   const bundled = await bundleFunction(name, join(work, name))
   targets.push(describeBundle(name, bundled.out, bundled.metafile))
 }
+// Every target alike, the baselines too: each gets the cache its own first start writes.
+if (compileCache) for (const target of targets) await fillCompileCache(target.dir)
 
 /** Resident memory of a live process, from /proc (Linux), in bytes. */
 const rssOf = (pid: number) =>
@@ -153,7 +165,13 @@ async function startOnce(target: Target): Promise<Sample> {
   const child = spawn(process.execPath, [join(target.dir, 'main.mjs')], {
     cwd: target.dir,
     // Only what a function's pod would set: never the developer's keys, which would select providers.
-    env: { PATH: process.env.PATH, PORT: '0', INTERNAL_PORT: '0', YOUTUBE_RAG__STORAGE__DIR: stores },
+    env: {
+      PATH: process.env.PATH,
+      PORT: '0',
+      INTERNAL_PORT: '0',
+      YOUTUBE_RAG__STORAGE__DIR: stores,
+      ...(compileCache ? { NODE_COMPILE_CACHE: join(target.dir, COMPILE_CACHE_DIR) } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''
@@ -224,7 +242,7 @@ const bare = stats.get('bare node:http')!
 const honoStats = stats.get('hono hello')!
 
 console.log(
-  `spawn → first 200 on /health/ready, ${spawns} spawns each, interleaved; ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)}`,
+  `spawn → first 200 on /health/ready, ${spawns} spawns each, interleaved, ${compileCache ? 'with' : 'without'} V8's compile cache; ${process.version}, ${cpus().length} CPUs, load ${loadavg()[0]!.toFixed(1)}`,
 )
 console.log(
   `${'target'.padEnd(16)}${'min ms'.padStart(8)}${'median'.padStart(8)}${'max'.padStart(8)}${'×bare'.padStart(7)}${'×hono'.padStart(7)}` +

@@ -293,7 +293,12 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
         Cmd: ['node', '/app/main.mjs'],
       })
       expect(config.Env).toEqual(
-        expect.arrayContaining(['PORT=8080', 'NODE_ENV=production', 'YOUTUBE_RAG__STORAGE__DIR=/tmp/youtube-rag']),
+        expect.arrayContaining([
+          'PORT=8080',
+          'NODE_ENV=production',
+          'YOUTUBE_RAG__STORAGE__DIR=/tmp/youtube-rag',
+          'NODE_COMPILE_CACHE=/app/.node-compile-cache',
+        ]),
       )
       expect(config.Labels).toMatchObject({ 'io.youtube-rag.function': PLAIN })
 
@@ -301,6 +306,7 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
       // sqlite-vec's extension, piscina (the embedded index's reader threads) with its native helper, and the stop-word lists.
       expect(listing.output.trim().split('\n')).toEqual([
         '1000',
+        '.node-compile-cache',
         'chunks',
         'main.mjs',
         'node_modules',
@@ -322,6 +328,15 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
       // The image's files are root's: the function cannot change its own code, nor add to it.
       expect((await runIn(image, ['sh', '-c', 'touch /app/main.mjs'])).code).not.toBe(0)
       expect((await runIn(image, ['sh', '-c', 'touch /app/other.mjs'])).code).not.toBe(0)
+      // A start compiles nothing it read at build time: V8 takes the shipped cache for the bundle
+      // (Node says so with NODE_DEBUG_NATIVE=COMPILE_CACHE), and the read-only /app stays as built.
+      const cached = await runIn(image, [
+        'sh',
+        '-c',
+        'NODE_DEBUG_NATIVE=COMPILE_CACHE timeout -s TERM 3 node /app/main.mjs 2>&1; true',
+      ])
+      expect(cached.output).toMatch(/V8 code cache for ESM file:\/\/\/app\/main\.mjs was accepted/)
+      expect(cached.output).not.toMatch(/main\.mjs was rejected/)
       // The vector index's extension loads from the copied package.
       const vec = await runIn(image, [
         'node',
