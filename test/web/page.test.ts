@@ -13,7 +13,7 @@ import {
   type FixtureServer,
 } from '@ytrag/youtube/fixtures'
 import type { Browser, Page } from 'puppeteer-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { startServerProcess, type ServerProcess } from '../../apps/local/test/server-process.ts'
 import {
   axeViolations,
@@ -47,9 +47,17 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
   let browser: Browser
   let tab: OfflinePage
   let page: Page
+  /**
+   * A second tab under the page's own Content-Security-Policy (the first bypasses it for axe),
+   * open for one test only: a tab in the background has its timers and animation frames held back.
+   */
+  let strict: OfflinePage | undefined
+  /** What the browser refused under the policy, as it reported it in the console. */
+  const policyViolations: string[] = []
 
   beforeAll(async () => {
-    site = await startFixtureServer({ videos: [...SAMPLE_VIDEOS] })
+    // Media as long as the captions, so the player can seek to a cited moment (151 s) in it.
+    site = await startFixtureServer({ videos: [...SAMPLE_VIDEOS], mediaSeconds: 180 })
     channel = fixtureChannel(site, {
       channelId: CHANNEL_ID,
       title: 'Fixture talks',
@@ -89,6 +97,14 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
   }
   /** Every job the page follows finished and no list loading: what a click lands on stays put. */
   const settled = () => until(`!document.querySelector('#jobs li:not(${FINISHED}), [aria-busy]')`, '#jobs li', 60_000)
+  /**
+   * Activates a control from the keyboard: once a citation has played, the sticky player above
+   * the lists (a <video> here) may cover the control where a mouse click would land.
+   */
+  const press = async (selector: string) => {
+    await page.focus(selector)
+    await page.keyboard.press('Enter')
+  }
   const view = async (name: string) => {
     await page.evaluate((hash) => (location.hash = hash), name)
     await page.waitForSelector(`#${name}:not([hidden])`)
@@ -174,6 +190,72 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
     expect(expected.url).toBe(`${site.url('/all.html')}#t=${second}`)
   })
 
+  it("plays a citation of a site not YouTube in a <video> of the page's media file, at the cited second, under the page's policy", async () => {
+    strict = await openOfflinePage(browser)
+    const tab = strict.page
+    tab.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text())
+    })
+    onTestFinished(async () => {
+      await tab.close()
+      await page.bringToFront()
+    })
+    await tab.goto(server.base)
+    await pageReady(tab)
+    await tab.locator('#question').fill(pennyFarthingCue.question)
+    await tab.click('#ask-form button[type=submit]')
+    await tab.waitForSelector('#answer[data-done]')
+    await tab.click(`#citation-${expected.n} button.play`)
+    const second = Math.floor(expected.moment)
+    const video = await tab.waitForSelector('#player video')
+    // The fixture's `<video src>`, from GET /v1/videos/{id}'s mediaUrl; the page's link stays beside it.
+    expect(await video!.evaluate((element) => (element as HTMLVideoElement).src)).toBe(site.url('/media/bicycle.mp4'))
+    expect(await tab.$eval('#player', (player) => (player as HTMLElement).dataset.start)).toBe(String(second))
+    expect(await tab.$eval('#player-link', (link) => link.getAttribute('href'))).toBe(expected.url)
+    // Set once the file's metadata is in (Chromium plays the fixture's H.264 and AAC).
+    const played = async () => {
+      await tab.waitForFunction(
+        (at) => {
+          const element = document.querySelector<HTMLVideoElement>('#player video')!
+          return element.readyState >= HTMLMediaElement.HAVE_METADATA && Math.abs(element.currentTime - at) < 1
+        },
+        { timeout: 20_000 },
+        second,
+      )
+      return tab.$eval('#player video', (element) => {
+        const media = element as HTMLVideoElement
+        return { currentTime: media.currentTime, duration: media.duration, error: media.error?.code }
+      })
+    }
+    const at = await played()
+    console.log(`<video> at ${at.currentTime.toFixed(2)} s of ${at.duration.toFixed(0)} s (cited: ${second} s)`)
+    expect(at.error).toBeUndefined()
+    expect(at.duration).toBeGreaterThan(second)
+
+    // The same video at another moment (a line of its transcript): the same <video>, sought there.
+    const [element] = await tab.$$('#player video')
+    await tab.evaluate(() => (location.hash = 'library'))
+    await tab.waitForSelector('#videos li[data-video-id="all-3"] .actions button:first-child:not([disabled])')
+    await tab.click('#videos li[data-video-id="all-3"] .actions button:first-child')
+    await tab.waitForSelector('#transcript:not([hidden]) #transcript-lines a')
+    const line = (await tab.$$('#transcript-lines a'))[2]!
+    const start = Number(await line.evaluate((link) => link.dataset.start))
+    expect(Math.abs(start - second)).toBeGreaterThan(5)
+    // From the keyboard: the sticky player above the list may cover the line where a mouse would click.
+    await line.focus()
+    await tab.keyboard.press('Enter')
+    await tab.waitForFunction(
+      (at) => Math.abs(document.querySelector<HTMLVideoElement>('#player video')!.currentTime - at) < 1,
+      { timeout: 20_000 },
+      start,
+    )
+    expect(await element!.evaluate((node) => node.isConnected)).toBe(true)
+    expect(await tab.$eval('#player-link', (link) => link.getAttribute('href'))).toBe(
+      `${site.url('/all.html')}#t=${start}`,
+    )
+    expect(policyViolations).toEqual([])
+  })
+
   it('searches with the matching words marked, and filters by video', async () => {
     await view('search')
     await page.locator('#query').fill('penny farthing')
@@ -207,11 +289,12 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
     expect(await page.$eval('#videos li[data-video-id="all-4"]', (item) => item.textContent)).toContain(
       'no captions and speech-to-text is not configured',
     )
-    await page.click('#videos li[data-video-id="all-3"] .actions button:first-child')
+    await press('#videos li[data-video-id="all-3"] .actions button:first-child')
     await page.waitForSelector('#transcript:not([hidden]) #transcript-lines a')
     const line = (await page.$$('#transcript-lines a'))[5]!
     const start = await line.evaluate((link) => link.dataset.start!)
-    await line.click()
+    await line.focus() // from the keyboard, as `press` does
+    await page.keyboard.press('Enter')
     expect(await page.$eval('#player', (player) => (player as HTMLElement).dataset.start)).toBe(start)
     expect(await page.$eval('#player-link', (link) => link.getAttribute('href'))).toBe(
       `${site.url('/all.html')}#t=${start}`,
@@ -219,7 +302,7 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
   })
 
   it('deletes a video', async () => {
-    await page.click('#videos li[data-video-id="all-2"] .actions button:last-child')
+    await press('#videos li[data-video-id="all-2"] .actions button:last-child')
     await until(`!document.querySelector('#videos li[data-video-id="all-2"]')`, '#library-status, #notice')
     expect(await page.$eval('#library-status', (status) => status.textContent)).toMatch(/^Deleted “All videos \(2\)”/)
     expect((await server.call('GET', '/v1/videos/all-2')).status).toBe(404)
@@ -268,5 +351,6 @@ describe.skipIf(!chromiumPath)('the web page, end to end', () => {
 
   it('sent nothing off this machine', () => {
     expect(tab.refused).toEqual([])
+    expect(strict?.refused).toEqual([])
   })
 })

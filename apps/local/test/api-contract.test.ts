@@ -123,6 +123,8 @@ describe('the API against its OpenAPI document', () => {
       status: 'indexed',
       chapters: expect.any(Array),
       transcript: { source: 'captions' },
+      // The player page's `<video src>`, on the site's own host: what the web page plays it with.
+      mediaUrl: fixtures.url('/media/chapters.mp4'),
     })
     const transcript = await call<{ segments: unknown[] }>('GET', '/v1/videos/{videoId}/transcript', {
       path: `/v1/videos/${videoId}/transcript`,

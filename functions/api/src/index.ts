@@ -37,6 +37,6 @@ export const api: FunctionDefinition = {
     app.notFound(notFound)
     app.route('/', createApiApp(context))
     // The web page: not part of /v1, so neither in the OpenAPI document nor in the typed client.
-    app.route('/', webPage())
+    app.route('/', webPage({ mediaHosts: context.config.ingest.allowedHosts }))
   },
 }

@@ -6,6 +6,7 @@ import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildClientScript, generatedModule, generatedPath } from '../../../scripts/build-web.ts'
 import { api } from '../src/index.ts'
+import { mediaSources } from '../src/web/index.ts'
 
 // The page as the server sends it; what it does in a browser is test/web's.
 describe('the web page at /', () => {
@@ -50,6 +51,24 @@ describe('the web page at /', () => {
     expect(policy).toContain(`script-src ${hash(inline('script'))} https://www.youtube.com`)
     expect(policy).toContain(`style-src ${hash(inline('style'))}`)
     expect(policy).toContain('frame-src https://www.youtube-nocookie.com')
+    // Ingest allows YouTube alone here, whose videos have no media URL: media from this origin only.
+    expect(policy).toContain("media-src 'self';")
+  })
+
+  it("allows the player's <video> media from the ingest allow-list's hosts alone", () => {
+    expect(
+      mediaSources([
+        'talks.example',
+        '127.0.0.1:4000',
+        'https://Media.Example.org/',
+        '*.cdn.example',
+        'www.youtube.com',
+        '*.youtube.com',
+        '[::1]:4000',
+        "evil.example 'unsafe-inline'",
+        'a;b',
+      ]),
+    ).toEqual(['talks.example:*', '127.0.0.1:4000', 'media.example.org:*', '*.cdn.example:*'])
   })
 
   it('inlines the script client.ts builds to (else: npm run build:web)', async () => {

@@ -153,6 +153,8 @@ export const download: FunctionDefinition = {
           ...(spoken ? { language: spoken } : {}),
           ...(info.liveStatus ? { liveStatus: info.liveStatus } : {}),
           ...(info.chapters ? { chapters: info.chapters } : {}),
+          // As the page offers it now: a page that stopped offering a file clears the old one.
+          mediaUrl: info.mediaUrl ?? null,
         })
         if (!described) return
         // Not a failure: a stream on air (or just ended) has no complete captions or audio yet.

@@ -46,6 +46,8 @@ describe('download over HTTP, with the real yt-dlp', () => {
       expect(video).toMatchObject({
         status: 'indexing',
         transcript: { source: 'captions', language: 'en', segmentCount: transcript.segments.length },
+        // The page's `<video src>`, for the web page's player.
+        mediaUrl: fixtures.url('/media/bicycle.mp4'),
       })
       expect(video?.stages.transcribe.status).toBe('skipped')
     })
@@ -66,6 +68,7 @@ describe('download over HTTP, with the real yt-dlp', () => {
     expect((await fn.deliver('video.discovered', 'all-3', await discovered('all-3', 3))).status).toBe(202)
     expect(pageReads()).toBe(before)
     expect(fn.sink.events.map((event) => [event.name, event.subject])).toEqual([['transcript.ready', 'all-3']])
+    expect((await fn.stores.documents.getVideo('all-3'))?.mediaUrl).toBe(fixtures.url('/media/bicycle.mp4'))
     const transcript = (await transcriptBlob.read(fn.stores.blobs, blobKeys.transcript('all-3')))!
     expect(transcript.segments.some((segment) => segment.text.includes('penny-farthing'))).toBe(true)
 
@@ -406,6 +409,9 @@ describe('download of YouTube videos (a yt-dlp stand-in): live streams and capti
       transcript: { source: 'auto-captions', language: 'de', track: 'de-orig', choice: 'original-language' },
     })
     expect(video?.skipReason).toBeUndefined()
+    // Its format is a plain mp4 with audio and video (served by the fixture site, on an allowed
+    // host), but a YouTube video is played by YouTube's embed: no media URL is kept.
+    expect(video && 'mediaUrl' in video).toBe(false)
     const transcript = (await transcriptBlob.read(fn.stores.blobs, blobKeys.transcript(id)))!
     expect(transcript.language).toBe('de')
     // The words of the -orig track's file, not of the translation's.

@@ -41,6 +41,8 @@ interface Video {
   transcript?: { source: string; language: string; model?: string }
   chunkCount: number
   error?: string
+  /** A media file of a video not on YouTube that a browser can play. */
+  mediaUrl?: string
 }
 interface Channel {
   channelId: string
@@ -157,7 +159,8 @@ export function startPage(): void {
   })
   keyInput.value = localStorage.getItem(KEY) ?? ''
 
-  // ---- The player: YouTube's privacy-enhanced embed at the second; a link for other sites.
+  // ---- The player: YouTube's privacy-enhanced embed at the second; for other sites the source's
+  // media file in a <video> when the API knows one, and always a link to the page at the moment.
   const panel = byId('player-panel')
   const player = byId('player')
   const playerCaption = byId('player-caption')
@@ -167,6 +170,10 @@ export function startPage(): void {
   }
   let youTubeApi: Promise<{ Player: new (element: HTMLIFrameElement, options: object) => YouTubePlayer }> | undefined
   let embedded: { id: string; iframe: HTMLIFrameElement; player?: YouTubePlayer } | undefined
+  /** The `<video>` playing a source's media file, and whose it is. */
+  let html5: { videoId: string; element: HTMLVideoElement } | undefined
+  /** Counts the moments asked for: an answer about an earlier one (a media URL fetched) is dropped. */
+  let playing = 0
 
   const youTubeId = (url: string) => {
     const parsed = new URL(url)
@@ -195,8 +202,55 @@ export function startPage(): void {
       )
     }))
 
+  /** Each video's media URL (`GET /v1/videos/{id}`), asked once; undefined: it has none, or the ask failed. */
+  const mediaUrls = new Map<string, Promise<string | undefined>>()
+  function mediaUrlOf(videoId: string) {
+    let found = mediaUrls.get(videoId)
+    if (!found) {
+      found = api<Video>('GET', `/v1/videos/${encodeURIComponent(videoId)}`).then(
+        (video) => video.mediaUrl,
+        () => {
+          mediaUrls.delete(videoId) // asked again next time
+          return undefined
+        },
+      )
+      mediaUrls.set(videoId, found)
+    }
+    return found
+  }
+  /** Sets a `<video>` to `seconds` once it knows its duration (before then, currentTime does not hold). */
+  function seek(element: HTMLVideoElement, seconds: number) {
+    const go = () => {
+      element.currentTime = seconds
+      element.play().catch(() => undefined) // autoplay refused: the controls are there
+    }
+    if (element.readyState >= HTMLMediaElement.HAVE_METADATA) go()
+    else element.addEventListener('loadedmetadata', go, { once: true })
+  }
+  /** Stops the `<video>` being replaced: a media element taken out of the page plays on otherwise. */
+  function stopHtml5() {
+    if (!html5) return
+    html5.element.pause()
+    html5.element.removeAttribute('src')
+    html5.element.load() // lets go of the file's connection
+    html5 = undefined
+  }
+  /** The source's page at the moment, for a source this page cannot play, or besides its media file. */
+  const pageLink = (video: { title: string; url: string }, at: number, lead: string) =>
+    h(
+      'p',
+      {},
+      lead,
+      h(
+        'a',
+        { href: deepLink(video.url, at), target: '_blank', rel: 'noopener', id: 'player-link' },
+        `open “${video.title}” at ${clock(at)}`,
+      ),
+    )
+
   function play(video: { videoId: string; title: string; url: string }, seconds: number) {
     const at = Math.floor(seconds)
+    const turn = ++playing
     panel.hidden = false
     player.dataset.videoId = video.videoId
     player.dataset.start = String(at)
@@ -206,22 +260,39 @@ export function startPage(): void {
       h('a', { href: deepLink(video.url, at), target: '_blank', rel: 'noopener' }, 'open at the source'),
     )
     if (!id) {
-      // Only YouTube can be embedded at a second here: other sites get their page at the moment.
+      // Another site: its media file (which the API gives only for a file on the page's own host)
+      // in a <video>, with the page at the moment beside it; the page alone when there is none.
       embedded = undefined
-      player.replaceChildren(
-        h(
-          'p',
-          {},
-          'This source cannot be played here: ',
-          h(
-            'a',
-            { href: deepLink(video.url, at), target: '_blank', rel: 'noopener', id: 'player-link' },
-            `open “${video.title}” at ${clock(at)}`,
-          ),
-        ),
-      )
+      const also = 'Or, on its page: '
+      if (html5?.videoId === video.videoId && player.contains(html5.element)) {
+        seek(html5.element, at)
+        player.querySelector('p')?.replaceWith(pageLink(video, at, also))
+        return
+      }
+      stopHtml5()
+      const cannot = 'This source cannot be played here: '
+      player.replaceChildren(pageLink(video, at, cannot))
+      void mediaUrlOf(video.videoId).then((src) => {
+        if (!src || turn !== playing) return
+        const element = h('video', {
+          controls: true,
+          preload: 'metadata',
+          src,
+          'aria-label': `${video.title} (the source's media file)`,
+        }) as HTMLVideoElement
+        // The file did not play (gone, or a format this browser lacks): the page is still linked.
+        element.addEventListener('error', () => {
+          if (html5?.element !== element) return
+          html5 = undefined
+          player.replaceChildren(pageLink(video, Number(player.dataset.start), cannot))
+        })
+        html5 = { videoId: video.videoId, element }
+        player.replaceChildren(element, pageLink(video, at, also))
+        seek(element, at)
+      })
       return
     }
+    stopHtml5()
     if (embedded?.id === id && embedded.player) {
       embedded.player.seekTo(at, true)
       embedded.player.playVideo()
@@ -474,7 +545,10 @@ export function startPage(): void {
           `/v1/videos?limit=50${more && nextCursor ? `&cursor=${encodeURIComponent(nextCursor)}` : ''}`,
         )
         if (!more) known.clear()
-        for (const video of page.items) known.set(video.videoId, video)
+        for (const video of page.items) {
+          known.set(video.videoId, video)
+          mediaUrls.set(video.videoId, Promise.resolve(video.mediaUrl))
+        }
         nextCursor = page.nextCursor
         moreVideos.hidden = !nextCursor
         videoList.replaceChildren(...[...known.values()].map(videoCard))

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { gzipSync } from 'node:zlib'
+import { isYouTubeUrl } from '@ytrag/youtube'
 import { Hono } from 'hono'
 import { clientScript } from './client.generated.ts'
 import { renderPage } from './page.tsx'
@@ -15,8 +16,40 @@ interface BuiltPage {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('base64')
 
+export interface WebPageOptions {
+  /**
+   * The hosts videos may be ingested from (`INGEST__ALLOWED_HOSTS`): a video's `mediaUrl` is on
+   * its page's host, so the page's `<video>` may load media from these and nowhere else.
+   * Default: none (media from the page's own origin only).
+   */
+  mediaHosts?: readonly string[]
+}
+
+/**
+ * The CSP sources of allow-list entries (`host`, `host:port`, `*.host`): any port when the entry
+ * names none, and no scheme, so the page's own scheme (and https from an http page) is allowed.
+ * YouTube's hosts are left out (its videos play in its embed, and have no media URL). An entry
+ * CSP cannot name (an IPv6 literal) or that is not a plain host is left out too: its media is
+ * refused by the browser, and the player falls back to the link to the page.
+ *
+ * @example
+ * mediaSources(['www.youtube.com', '127.0.0.1:4000', '*.example.org']) // ['127.0.0.1:4000', '*.example.org:*']
+ */
+export function mediaSources(hosts: readonly string[]): string[] {
+  return hosts.flatMap((entry) => {
+    const host = entry
+      .trim()
+      .toLowerCase()
+      .replace(/^[a-z][a-z0-9+.-]*:\/\//, '')
+      .replace(/\/+$/, '')
+    if (!/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/.test(host)) return []
+    if (isYouTubeUrl(`https://${host.replace(/^\*\./, '')}/`)) return []
+    return [/:\d+$/.test(host) ? host : `${host}:*`]
+  })
+}
+
 /** Built on the first request, not at start-up: a scale-from-zero start waits for none of it. */
-function buildPage(): BuiltPage {
+function buildPage({ mediaHosts = [] }: WebPageOptions): BuiltPage {
   const script = clientScript
   // Text inside <script> ends at the first "</script": the code must never hold one.
   if (/<\/script/i.test(script)) throw new Error('the page script holds "</script"')
@@ -27,6 +60,9 @@ function buildPage(): BuiltPage {
     `script-src 'sha256-${sha256(script)}' https://www.youtube.com`,
     `style-src 'sha256-${sha256(styles)}'`,
     'frame-src https://www.youtube-nocookie.com',
+    // The player's <video> of a source that is not YouTube: the API gives a video's media URL only
+    // for a file on its page's own host, which ingest allowed, so these hosts are all it needs.
+    ["media-src 'self'", ...mediaSources(mediaHosts)].join(' '),
     "img-src 'self' data:",
     "connect-src 'self'",
     "base-uri 'none'",
@@ -44,14 +80,14 @@ function buildPage(): BuiltPage {
  *
  * @example
  * ```ts
- * app.route('/', webPage())
+ * app.route('/', webPage({ mediaHosts: config.ingest.allowedHosts }))
  * ```
  */
-export function webPage(): Hono {
+export function webPage(options: WebPageOptions = {}): Hono {
   const app = new Hono()
   let page: BuiltPage | undefined
   app.get('/', (c) => {
-    page ??= buildPage()
+    page ??= buildPage(options)
     const headers: Record<string, string> = {
       'content-type': 'text/html; charset=utf-8',
       // Revalidated on each visit (an upgrade shows at once); a 304 when nothing changed.

@@ -36,7 +36,7 @@ mark{background:var(--mark);color:inherit}.bad{color:var(--bad)}.ok{color:var(--
 color:var(--bad)}
 #player-panel{position:sticky;top:0;z-index:1;background:var(--bg);padding-bottom:.5rem;margin-bottom:1rem;
 border-bottom:1px solid var(--line)}
-#player iframe{width:100%;aspect-ratio:16/9;border:0;border-radius:.5rem;background:#000}
+#player iframe,#player video{width:100%;aspect-ratio:16/9;max-height:40vh;border:0;border-radius:.5rem;background:#000}
 progress{width:100%;height:.9rem}.actions{display:flex;gap:.4rem;flex-wrap:wrap;margin-top:.4rem}
 #transcript-lines{max-height:60vh;overflow:auto;padding-left:0;list-style:none}
 #transcript-lines a{display:block;padding:.15rem 0}

@@ -133,6 +133,12 @@ export const videoSchema = z.lazy(() =>
         .array(chapterSchema)
         .optional()
         .describe('Its chapters in order, in seconds, when the page lists them.'),
+      mediaUrl: z
+        .string()
+        .optional()
+        .describe(
+          "A media file of the video a browser can play (`<video src>`), on the source page's own host; never for YouTube, whose media URLs are signed and short-lived (its embed plays those).",
+        ),
       chunkCount: z.number().int(),
       error: z.string().optional(),
       createdAt: isoTime,

@@ -355,6 +355,20 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
         expect(fewer?.chapters).toEqual([{ title: 'All', start: 0, end: 600 }])
       })
 
+      it("keeps the video's media URL as written, through a reset, and clears it with null", async () => {
+        await store.insertVideo(newVideo('a'))
+        const mediaUrl = 'https://talks.example/media/a.mp4?lang=en&q=1'
+        const written = await store.updateVideo('a', 'download', 'running', { mediaUrl })
+        expect(written?.mediaUrl).toBe(mediaUrl)
+        expect(await store.getVideo('a')).toEqual(written)
+        // Another stage's write leaves it alone; a reset keeps it (the next read of the page replaces it).
+        expect((await store.updateVideo('a', 'index', 'running', { chunkCount: 2 }))?.mediaUrl).toBe(mediaUrl)
+        expect((await store.resetVideo('a'))?.mediaUrl).toBe(mediaUrl)
+        const cleared = await store.updateVideo('a', 'download', 'running', { mediaUrl: null })
+        expect(cleared && 'mediaUrl' in cleared).toBe(false)
+        expect(await store.getVideo('a')).toEqual(cleared)
+      })
+
       it('skips a video with its reason, leaves it out of the unfinished ones, and clears the reason on reset', async () => {
         await store.insertVideo(newVideo('a'))
         const skipped = await store.updateVideo('a', 'download', 'skipped', {

@@ -39,6 +39,8 @@ export interface VideoUpdate {
   /** null clears it. */
   skipReason?: string | null | undefined
   chapters?: Chapter[] | undefined
+  /** The media file a browser can play, as the page last offered it; null clears it (the page no longer does). */
+  mediaUrl?: string | null | undefined
   chunkCount?: number | undefined
   error?: string | null | undefined
 }

@@ -1,4 +1,5 @@
 import type { Chapter, LiveStatus, NewVideo } from '@ytrag/domain'
+import { isYouTubeUrl } from '../youtube-url/index.ts'
 import { liveStatusOf } from './live.ts'
 
 /** yt-dlp's info JSON, as it printed it. */
@@ -33,6 +34,8 @@ export type VideoInfo = DiscoveredVideo & {
   subtitles: CaptionTracks
   /** Speech-recognised captions (and, on YouTube, their machine translations). */
   automaticCaptions: CaptionTracks
+  /** A media file of it a browser can play, on the page's own host (see `playableMediaUrl`); never on YouTube. */
+  mediaUrl?: string | undefined
   /** The info JSON yt-dlp printed for this video; `downloadCaptions` hands it back to yt-dlp. */
   raw: RawInfo
 }
@@ -123,6 +126,55 @@ export function chaptersOf(info: RawInfo): Chapter[] | undefined {
   return chapters.length > 0 ? chapters : undefined
 }
 
+/** Containers a browser's `<video>` plays (in the codecs sites use in them: H.264/AAC, VP8/9, AV1, Opus, Vorbis). */
+const BROWSER_CONTAINERS = new Set(['mp4', 'm4v', 'webm', 'ogv'])
+
+/** Where a URL is (`host:port`), or undefined when it is not http(s). */
+function httpHost(url: string): string | undefined {
+  try {
+    const parsed = new URL(url)
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.host : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The URL of a media file of the video that a browser's `<video>` can play, from yt-dlp's info
+ * JSON: among its formats (or the info itself, for a direct file) one fetched over plain
+ * http(s) (no HLS, DASH or other segmented protocol), in a container browsers play, with audio
+ * and video (a known `none` codec rules a format out; an unknown one, as the generic extractor
+ * reports a page's `<video src>`, is taken after the known ones), and on the page's own host, the
+ * host the ingest allow-list let through. Of several, the last: yt-dlp lists formats worst
+ * first. Never for YouTube (its media URLs are signed for a few hours, and tied to the client
+ * that asked: its embed plays the video), nor for a format marked as DRM-protected.
+ *
+ * @example
+ * ```ts
+ * playableMediaUrl({ formats: [{ url: 'http://127.0.0.1:4000/media/talk.mp4', ext: 'mp4', protocol: 'http' }] }, 'http://127.0.0.1:4000/talk.html')
+ * // 'http://127.0.0.1:4000/media/talk.mp4'
+ * ```
+ */
+export function playableMediaUrl(info: RawInfo, page: string): string | undefined {
+  const host = httpHost(page)
+  if (!host || isYouTubeUrl(page) || /^youtube/i.test(text(info.extractor_key) ?? '')) return undefined
+  let known: string | undefined
+  let unknown: string | undefined
+  for (const entry of Array.isArray(info.formats) ? info.formats : [info]) {
+    const format = record(entry)
+    const url = text(format?.url)
+    if (!format || !url || httpHost(url) !== host || isYouTubeUrl(url)) continue
+    if (format.has_drm === true || !BROWSER_CONTAINERS.has(text(format.ext) ?? '')) continue
+    const protocol = text(format.protocol)
+    if (protocol !== undefined && protocol !== 'http' && protocol !== 'https') continue
+    const [video, audio] = [text(format.vcodec), text(format.acodec)]
+    if (video === 'none' || audio === 'none') continue
+    if (video !== undefined && audio !== undefined) known = url
+    else unknown = url
+  }
+  return known ?? unknown
+}
+
 /** The `VideoInfo` of one video's info JSON, read from `url` (and `playlistItem`). */
 export function toVideoInfo(info: RawInfo, url: string, playlistItem?: number): VideoInfo {
   return compact({
@@ -135,6 +187,7 @@ export function toVideoInfo(info: RawInfo, url: string, playlistItem?: number): 
     chapters: chaptersOf(info),
     subtitles: captionTracks(info.subtitles),
     automaticCaptions: captionTracks(info.automatic_captions),
+    mediaUrl: playableMediaUrl(info, url),
     raw: info,
   })
 }

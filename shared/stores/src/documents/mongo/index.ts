@@ -157,6 +157,7 @@ const UPDATE_FIELDS = Object.keys({
   liveStatus: true,
   skipReason: true,
   chapters: true,
+  mediaUrl: true,
   chunkCount: true,
   error: true,
 } satisfies Record<Exclude<keyof VideoUpdate, 'stages'>, true>) as Exclude<keyof VideoUpdate, 'stages'>[]
@@ -253,6 +254,7 @@ function toVideo(doc: VideoDocument): Video {
   if (doc.liveStatus != null) video.liveStatus = doc.liveStatus
   if (doc.skipReason != null) video.skipReason = doc.skipReason
   if (doc.chapters != null) video.chapters = doc.chapters
+  if (doc.mediaUrl != null) video.mediaUrl = doc.mediaUrl
   if (doc.handoff != null) video.handoff = doc.handoff
   if (doc.error != null) video.error = doc.error
   return video

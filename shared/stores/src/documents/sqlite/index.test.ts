@@ -52,7 +52,7 @@ describe('SqliteDocumentStore', () => {
     expect((await store.recordTranscribedSegment('old', { index: 1, seconds: 30 }))?.audio?.segmentsDone).toEqual([1])
     await store.close()
     const reopened = new DatabaseSync(file)
-    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 5 })
+    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 6 })
     reopened.close()
   })
 
@@ -90,16 +90,17 @@ describe('SqliteDocumentStore', () => {
     const store = new SqliteDocumentStore({ path: file })
     expect(await store.getJob('j1')).toMatchObject({ status: 'succeeded', videos: { total: 1, indexed: 1 } })
     const video = await store.getVideo('old')
-    // Version 4's and 5's columns start at their defaults: generation 0, no handoff, no re-drives, no live status, skip or chapters.
+    // Version 4's, 5's and 6's columns start at their defaults: generation 0, no handoff, no re-drives, no live
+    // status, skip, chapters or media URL.
     expect(video).toMatchObject({ status: 'indexed', chunkCount: 3, channelId: 'UC1', generation: 0, redrives: 0 })
     expect(video?.availability).toBeUndefined()
     expect(video?.handoff).toBeUndefined()
-    expect(video && ['liveStatus', 'skipReason', 'chapters'].filter((field) => field in video)).toEqual([])
+    expect(video && ['liveStatus', 'skipReason', 'chapters', 'mediaUrl'].filter((field) => field in video)).toEqual([])
     const chapters = [{ title: 'Intro', start: 0, end: 12.5 }]
-    expect(await store.updateVideo('old', 'index', 'done', { chapters, liveStatus: 'was_live' })).toMatchObject({
-      chapters,
-      liveStatus: 'was_live',
-    })
+    const mediaUrl = 'https://talks.example/media/old.mp4'
+    expect(
+      await store.updateVideo('old', 'index', 'done', { chapters, liveStatus: 'was_live', mediaUrl }),
+    ).toMatchObject({ chapters, liveStatus: 'was_live', mediaUrl })
     expect((await store.resetVideo('old'))?.generation).toBe(1)
     expect((await store.updateVideo('old', 'index', 'done', { availability: 'private' }))?.availability).toBe('private')
     expect(
@@ -122,9 +123,9 @@ describe('SqliteDocumentStore', () => {
     })
     await store.close()
     const reopened = new DatabaseSync(file)
-    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 5 })
+    expect(reopened.prepare('PRAGMA user_version').get()).toEqual({ user_version: 6 })
     reopened.close()
-    // Opening it again (already at version 5) changes nothing.
+    // Opening it again (already at version 6) changes nothing.
     const again = new SqliteDocumentStore({ path: file })
     expect(await again.getVideo('old')).toMatchObject({ availability: 'private', generation: 1, status: 'indexed' })
     expect(await again.listChannels()).toHaveLength(1)
@@ -135,9 +136,9 @@ describe('SqliteDocumentStore', () => {
     const file = freshFile()
     fs.mkdirSync(path.dirname(file), { recursive: true })
     const newer = new DatabaseSync(file)
-    newer.exec('PRAGMA user_version = 6')
+    newer.exec('PRAGMA user_version = 7')
     newer.close()
-    expect(() => new SqliteDocumentStore({ path: file })).toThrow(/schema version 6; this build knows up to 5/)
+    expect(() => new SqliteDocumentStore({ path: file })).toThrow(/schema version 7; this build knows up to 6/)
   })
 
   it('gives each due channel and each host slot to one of two connections sharing the file', async () => {

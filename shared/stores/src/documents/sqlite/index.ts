@@ -96,6 +96,7 @@ CREATE TABLE IF NOT EXISTS videos (
   live_status      TEXT,           -- LiveStatus
   skip_reason      TEXT,
   chapters         TEXT,           -- JSON: Chapter[]
+  media_url        TEXT,           -- a media file a browser can play; never YouTube's
   chunk_count      INTEGER NOT NULL DEFAULT 0,
   error            TEXT,
   created_at       TEXT NOT NULL,
@@ -135,7 +136,7 @@ CREATE TABLE IF NOT EXISTS hosts (
 `
 
 /** The schema's version; each step of MIGRATIONS brings a file one version up. */
-const SCHEMA_VERSION = 5
+const SCHEMA_VERSION = 6
 
 /** What a file made by an older build needs, by the version it has. New tables come from SCHEMA itself. */
 const MIGRATIONS: Record<number, string> = {
@@ -147,6 +148,7 @@ const MIGRATIONS: Record<number, string> = {
   4: `ALTER TABLE videos ADD COLUMN live_status TEXT;
       ALTER TABLE videos ADD COLUMN skip_reason TEXT;
       ALTER TABLE videos ADD COLUMN chapters TEXT;`,
+  5: 'ALTER TABLE videos ADD COLUMN media_url TEXT',
 }
 
 /** The VideoUpdate fields and their columns; nothing else can reach the SET clause (stages go through json_set). */
@@ -165,6 +167,7 @@ const UPDATE_COLUMNS = {
   liveStatus: 'live_status',
   skipReason: 'skip_reason',
   chapters: 'chapters',
+  mediaUrl: 'media_url',
   chunkCount: 'chunk_count',
   error: 'error',
 } as const satisfies Record<Exclude<keyof VideoUpdate, 'stages'>, string>
@@ -220,6 +223,8 @@ function toVideo(row: Row): Video {
   if (skipReason !== undefined) video.skipReason = skipReason
   const chapters = optionalString(row.chapters)
   if (chapters !== undefined) video.chapters = JSON.parse(chapters) as Chapter[]
+  const mediaUrl = optionalString(row.media_url)
+  if (mediaUrl !== undefined) video.mediaUrl = mediaUrl
   const error = optionalString(row.error)
   if (error !== undefined) video.error = error
   return video
