@@ -24,7 +24,14 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { bundleEntry, bundleFunction, functionNames, loadGraph, type Metafile } from '../../scripts/images/bundle.mjs'
+import {
+  bundleEntry,
+  bundleFunction,
+  functionNames,
+  IMAGE_NODE_OPTIONS,
+  loadGraph,
+  type Metafile,
+} from '../../scripts/images/bundle.mjs'
 import { COMPILE_CACHE_DIR, fillCompileCache } from '../../scripts/images/compile-cache.mjs'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -170,6 +177,8 @@ async function startOnce(target: Target): Promise<Sample> {
       PORT: '0',
       INTERNAL_PORT: '0',
       YOUTUBE_RAG__STORAGE__DIR: stores,
+      // The images' Node options, for every target alike.
+      NODE_OPTIONS: IMAGE_NODE_OPTIONS,
       ...(compileCache ? { NODE_COMPILE_CACHE: join(target.dir, COMPILE_CACHE_DIR) } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -15,6 +15,9 @@ export interface Metafile {
   >
 }
 
+/** The Node options every function image runs with (the Dockerfile's ENV NODE_OPTIONS). */
+export declare const IMAGE_NODE_OPTIONS: string
+
 export declare const EXTERNAL_PACKAGES: string[]
 
 /** esbuild's `build`, as far as it is used here: the workspace's esbuild (tsx's, when not installed directly). */

@@ -45,6 +45,15 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
  * `createRequire` it cannot see (the media package's ffmpeg module). So download gets ffmpeg,
  * and transcribe, which bundles only the media package's transcript joining, does not.
  */
+/**
+ * The Node options every function image runs with (the Dockerfile's `ENV NODE_OPTIONS`, which
+ * test/images holds to this): the young generation capped at 8 MB a semi-space. Left to itself,
+ * V8 grows it to its maximum under a burst of requests and keeps those pages resident after: the
+ * api searching at 32 clients went from 112 to 306 MB and stayed there idle; capped, 187 MB, at
+ * the same req/s (npm run bench:search). The benchmarks start the bundles with it too.
+ */
+export const IMAGE_NODE_OPTIONS = '--max-semi-space-size=8'
+
 export const EXTERNAL_PACKAGES = ['sqlite-vec', '@ffmpeg-installer/ffmpeg', 'piscina', 'swagger-ui-dist', 'stopword']
 
 // esbuild reaches the workspace as a dependency of tsx; a directly installed one wins.

@@ -7,7 +7,8 @@
 //
 //   node scripts/images/compile-cache.mjs <bundle dir> [--user UID:GID]   # the Dockerfile: /app --user 1000:1000
 //
-// Node keys the cache by each file's path and content, by its own version and V8 flags, and by
+// Node keys the cache by each file's path and content, by its own version and V8 flags (the
+// image's NODE_OPTIONS, IMAGE_NODE_OPTIONS in bundle.mjs, are given), and by
 // the user that runs it (the folder's name ends in the uid): it is made where the image runs the
 // bundle (/app), by the Node the image ships, as the image's user. A cache that does not fit is
 // ignored, never wrong. Made as another user (root only), it is handed back to root afterwards,
@@ -28,6 +29,7 @@ import { get } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { IMAGE_NODE_OPTIONS } from './bundle.mjs'
 
 /** The folder the cache goes to, inside the bundle: what NODE_COMPILE_CACHE names in the image. */
 export const COMPILE_CACHE_DIR = '.node-compile-cache'
@@ -76,6 +78,8 @@ export async function fillCompileCache(bundle, { user } = {}) {
       INTERNAL_PORT: '0',
       YOUTUBE_RAG__STORAGE__DIR: stores,
       NODE_COMPILE_CACHE: cache,
+      // V8's flags are part of the cache's key: the image's own.
+      NODE_OPTIONS: IMAGE_NODE_OPTIONS,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -24,6 +24,7 @@ import { HARBOUR_STORY, makeSpeechFixture } from '../../shared/media/src/testing
 import { startOpenAiTestServer, type OpenAiTestServer } from '../../shared/providers/src/testing/index.ts'
 import { embeddedBlobs, embeddedDocuments } from '../../shared/stores/src/embedded/index.ts'
 import { loadCaptionFixture, startFixtureServer, type FixtureServer } from '../../shared/youtube/src/fixtures/index.ts'
+import { IMAGE_NODE_OPTIONS } from '../../scripts/images/bundle.mjs'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const buildScript = join(root, 'scripts/images/build.sh')
@@ -298,6 +299,7 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
           'NODE_ENV=production',
           'YOUTUBE_RAG__STORAGE__DIR=/tmp/youtube-rag',
           'NODE_COMPILE_CACHE=/app/.node-compile-cache',
+          `NODE_OPTIONS=${IMAGE_NODE_OPTIONS}`,
         ]),
       )
       expect(config.Labels).toMatchObject({ 'io.youtube-rag.function': PLAIN })

@@ -4,13 +4,30 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
+import { describe, it } from 'vitest'
 
 /** The Chromium to drive: CHROMIUM_PATH, else Debian's (`scripts/system-deps.sh` installs it). */
-export const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
+const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find(
   (path): path is string => !!path && existsSync(path),
 )
-export const chromiumMissing =
+const chromiumMissing =
   "Chromium not found: install Debian's `chromium` (bash scripts/system-deps.sh) or set CHROMIUM_PATH"
+
+/**
+ * A describe block of tests that drive Chromium. In CI a missing Chromium fails a test of its
+ * own; elsewhere the block is skipped, with a warning that says how to get Chromium.
+ */
+export function describeInChromium(name: string, body: () => void): void {
+  if (!chromiumPath && !process.env.CI) console.warn(`test/web skipped: ${chromiumMissing}`)
+  describe(name, () => {
+    it.runIf(!!process.env.CI && !chromiumPath)('has Chromium to run in (CI)', () => {
+      throw new Error(chromiumMissing)
+    })
+  })
+  // Skipped only off CI when Chromium is not installed (the warning above says how to get it);
+  // in CI the test above fails instead.
+  describe.skipIf(!chromiumPath)(name, body)
+}
 
 export async function launchChromium(): Promise<Browser> {
   if (!chromiumPath) throw new Error(chromiumMissing)

@@ -13,33 +13,21 @@ import {
   type FixtureServer,
 } from '@ytrag/youtube/fixtures'
 import type { Browser, Page } from 'puppeteer-core'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest'
 import { startServerProcess, type ServerProcess } from '../../apps/local/test/server-process.ts'
 import {
   axeViolations,
-  chromiumMissing,
-  chromiumPath,
+  describeInChromium,
   launchChromium,
   openOfflinePage,
   pageReady,
   type OfflinePage,
 } from './browser.ts'
 
-if (!chromiumPath && !process.env.CI) console.warn(`test/web skipped: ${chromiumMissing}`)
-
 const CHANNEL_ID = 'UCfixtureWebPage00000001'
 const FINISHED = '[data-status=succeeded], [data-status=partial], [data-status=failed]'
 
-describe('the web page, end to end', () => {
-  // In CI Chromium must be there: a missing one fails instead of skipping.
-  it.runIf(!!process.env.CI && !chromiumPath)('has Chromium to run in (CI)', () => {
-    throw new Error(chromiumMissing)
-  })
-})
-
-// Skipped only off CI when Chromium is not installed: the warning above says how to get it; in
-// CI the test before this one fails instead.
-describe.skipIf(!chromiumPath)('the web page, end to end', () => {
+describeInChromium('the web page, end to end', () => {
   let site: FixtureServer
   let channel: FixtureChannel
   let server: ServerProcess

@@ -6,34 +6,22 @@ import { createHash } from 'node:crypto'
 import { startFunctionUnderTest, type FunctionUnderTest } from '@ytrag/function/testing'
 import { blobKeys, chunkId } from '@ytrag/stores'
 import type { Browser } from 'puppeteer-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { api } from '../../functions/api/src/index.ts'
 import {
   axeViolations,
-  chromiumMissing,
-  chromiumPath,
+  describeInChromium,
   launchChromium,
   openOfflinePage,
   pageReady,
   type OfflinePage,
 } from './browser.ts'
 
-if (!chromiumPath && !process.env.CI) console.warn(`test/web skipped: ${chromiumMissing}`)
-
 const KEY = 'a-key-for-the-page'
 const VIDEO = 'dQw4w9WgXcQ'
 const WATCH = `https://www.youtube.com/watch?v=${VIDEO}`
 
-describe('the web page in Chromium: the API key and the YouTube player', () => {
-  // In CI Chromium must be there: a missing one fails instead of skipping.
-  it.runIf(!!process.env.CI && !chromiumPath)('has Chromium to run in (CI)', () => {
-    throw new Error(chromiumMissing)
-  })
-})
-
-// Skipped only off CI when Chromium is not installed: the warning above says how to get it; in
-// CI the test before this one fails instead.
-describe.skipIf(!chromiumPath)('the web page in Chromium: the API key and the YouTube player', () => {
+describeInChromium('the web page in Chromium: the API key and the YouTube player', () => {
   let fn: FunctionUnderTest
   let browser: Browser
   let tab: OfflinePage
