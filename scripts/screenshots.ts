@@ -50,7 +50,9 @@ try {
 
     await page.evaluate(() => (location.hash = 'library'))
     await settle(page)
-    await page.click('#videos li[data-video-id="all-3"] .actions button:first-child')
+    // From the keyboard, as the page test does: the sticky player (a <video> here) can cover the button.
+    await page.focus('#videos li[data-video-id="all-3"] .actions button:first-child')
+    await page.keyboard.press('Enter')
     await page.waitForSelector('#transcript:not([hidden])')
     await page.evaluate(() => scrollTo(0, 0))
     await page.screenshot({ path: join(out, `library-${width}.png`) })
