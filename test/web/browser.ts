@@ -20,6 +20,8 @@ const chromiumMissing =
 export function describeInChromium(name: string, body: () => void): void {
   if (!chromiumPath && !process.env.CI) console.warn(`test/web skipped: ${chromiumMissing}`)
   describe(name, () => {
+    // Skipped wherever Chromium is found (every CI run here) or off CI, where the warning above
+    // says how to get it; in CI without Chromium it runs and fails.
     it.runIf(!!process.env.CI && !chromiumPath)('has Chromium to run in (CI)', () => {
       throw new Error(chromiumMissing)
     })

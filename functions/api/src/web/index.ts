@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { gzipSync } from 'node:zlib'
-import { isYouTubeUrl } from '@ytrag/youtube'
+import { isYouTubeUrl, parseAllowEntry } from '@ytrag/youtube'
 import { Hono } from 'hono'
 import { clientScript } from './client.generated.ts'
 import { renderPage } from './page.tsx'
@@ -26,7 +26,8 @@ export interface WebPageOptions {
 }
 
 /**
- * The CSP sources of allow-list entries (`host`, `host:port`, `*.host`): any port when the entry
+ * The CSP sources of allow-list entries (`host`, `host:port`, `*.host`), read as the ingest check
+ * reads them (`parseAllowEntry`): any port when the entry
  * names none, and no scheme, so the page's own scheme (and https from an http page) is allowed.
  * YouTube's hosts are left out (its videos play in its embed, and have no media URL). An entry
  * CSP cannot name (an IPv6 literal) or that is not a plain host is left out too: its media is
@@ -36,15 +37,13 @@ export interface WebPageOptions {
  * mediaSources(['www.youtube.com', '127.0.0.1:4000', '*.example.org']) // ['127.0.0.1:4000', '*.example.org:*']
  */
 export function mediaSources(hosts: readonly string[]): string[] {
-  return hosts.flatMap((entry) => {
-    const host = entry
-      .trim()
-      .toLowerCase()
-      .replace(/^[a-z][a-z0-9+.-]*:\/\//, '')
-      .replace(/\/+$/, '')
-    if (!/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?$/.test(host)) return []
-    if (isYouTubeUrl(`https://${host.replace(/^\*\./, '')}/`)) return []
-    return [/:\d+$/.test(host) ? host : `${host}:*`]
+  return hosts.flatMap((raw) => {
+    const entry = parseAllowEntry(raw)
+    // A CSP source holds a plain name: an IPv6 literal cannot be one, and nothing may ride along
+    // with it (a ';' would end the directive).
+    if (!entry || !/^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(entry.host)) return []
+    if (isYouTubeUrl(`https://${entry.host}/`)) return []
+    return [`${entry.wildcard ? '*.' : ''}${entry.host}:${entry.port ?? '*'}`]
   })
 }
 

@@ -35,7 +35,8 @@ export type IngestUrlOptions = {
   allowListName?: string
 }
 
-type AllowEntry = { host: string; port: number | undefined; explicit: boolean; wildcard: boolean }
+/** One entry of an allow-list, read: its canonical host, a port when it names one, and whether it is a `*.` wildcard. */
+export type AllowEntry = { host: string; port: number | undefined; explicit: boolean; wildcard: boolean }
 
 const DEFAULT_ALLOW_LIST_NAME = 'YOUTUBE_RAG__INGEST__ALLOWED_HOSTS'
 
@@ -63,7 +64,14 @@ function canonicalHost(host: string): string | undefined {
   }
 }
 
-function parseEntry(raw: string): AllowEntry | undefined {
+/**
+ * Reads one allow-list entry (`www.youtube.com`, `127.0.0.1:4000`, `https://Host/`, `*.cdn.example`)
+ * as the ingest check does; undefined for one it cannot read.
+ *
+ * @example
+ * parseAllowEntry('*.googlevideo.com') // { host: 'googlevideo.com', port: undefined, explicit: false, wildcard: true }
+ */
+export function parseAllowEntry(raw: string): AllowEntry | undefined {
   const entry = raw
     .trim()
     .toLowerCase()
@@ -73,7 +81,7 @@ function parseEntry(raw: string): AllowEntry | undefined {
   // `*.googlevideo.com`: any subdomain (YouTube serves media from numbered hosts). Never explicit:
   // whatever such a name resolves to still has to be public.
   if (entry.startsWith('*.')) {
-    const parsed = parseEntry(entry.slice(2))
+    const parsed = parseAllowEntry(entry.slice(2))
     return parsed && !isIpLiteral(parsed.host) ? { ...parsed, explicit: false, wildcard: true } : undefined
   }
   let hostPart = entry
@@ -187,7 +195,7 @@ export async function checkHost(
   const hostname = (canonicalHost(host) ?? host.toLowerCase()).replace(/\.$/, '')
   const shownHost = shown ?? `${hostname}:${port}`
   const matches = options.allowedHosts
-    .map(parseEntry)
+    .map(parseAllowEntry)
     .filter((entry) => entry !== undefined && entryMatches(entry, hostname, port))
   if (matches.length === 0) {
     return {
