@@ -360,14 +360,40 @@ export interface ScenarioResult {
   tempLeftovers?: number
   /** Where the scenario's time went, in ms: to spot what makes the test slow. */
   timings: Record<string, number>
+  /** A clock point's run whose job ended before the clock fired: ingest to terminal, in ms. */
+  endedUnkilledMs?: number
+  /** Clock points only: the clean-run lengths tried, when the first proved longer than this run. */
+  clockRetries?: number[]
 }
 
 /**
  * One scenario on fresh storage: start the server as `npm start` does, ingest the playlist,
  * SIGKILL the whole process tree at `point`, restart on the same storage, wait for every job to
  * be terminal, check videos, chunks and blobs, then ingest the same URL again and check again.
+ *
+ * A clock point is a share of how long the pipeline runs, and the clean run measured that once,
+ * on a machine whose load changes: a run that ends before its clock fires is run again with
+ * the clock scaled to the run just seen, so the kill still lands inside the pipeline.
  */
 export async function runScenario(
+  point: KillPoint,
+  reference: Reference,
+  slotPool: Slots,
+  videos: FixtureVideo[],
+): Promise<ScenarioResult> {
+  let result = await runScenarioOnce(point, reference, slotPool, videos)
+  const tried: number[] = []
+  let durationMs = reference.durationMs
+  while (point.trigger.kind === 'clock' && !result.killed && result.endedUnkilledMs !== undefined && tried.length < 2) {
+    tried.push(Math.round(durationMs))
+    durationMs = Math.min(durationMs, result.endedUnkilledMs) * 0.9
+    result = await runScenarioOnce(point, { ...reference, durationMs }, slotPool, videos)
+  }
+  if (tried.length > 0) result.clockRetries = tried
+  return result
+}
+
+async function runScenarioOnce(
   point: KillPoint,
   reference: Reference,
   slotPool: Slots,
@@ -465,6 +491,7 @@ export async function runScenario(
       const jobId = answer instanceof Error ? [...jobIdsInLog][0] : answer.body.jobId
       const job = jobId ? await first.call<JobView>('GET', `/v1/jobs/${jobId}`).catch(() => undefined) : undefined
       if (!kill && job && TERMINAL.has(job.body.status)) {
+        result.endedUnkilledMs ??= Math.round(performance.now() - ingestedAt)
         await sleep(2000)
         if (!kill) break
       }

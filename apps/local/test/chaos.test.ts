@@ -156,11 +156,14 @@ function report(result: ScenarioResult): string {
     ? `re-ingest ${result.reingest.status} in ${seconds(result.reingest.ms)} s`
     : 're-ingest -'
   const leftovers = result.tempLeftovers ? `; ${result.tempLeftovers} temp folders left behind` : ''
+  const clock = result.clockRetries
+    ? `; run again with the clock scaled, the job having ended before it at ${result.clockRetries.map(seconds).join(', ')} s`
+    : ''
   const timings = Object.entries(result.timings)
     .map(([phase, ms]) => `${phase} ${seconds(ms)}`)
     .join(', ')
   const lines = [
-    `${result.problems.length === 0 ? 'ok  ' : 'FAIL'} ${label(result)}: ${kill}; ${terminal}; ${again}${leftovers} [s: ${timings}]`,
+    `${result.problems.length === 0 ? 'ok  ' : 'FAIL'} ${label(result)}: ${kill}; ${terminal}; ${again}${leftovers}${clock} [s: ${timings}]`,
   ]
   for (const problem of result.problems) lines.push(`       - ${problem}`)
   if (result.problems.length > 0 && result.check)
