@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns/promises'
 import { canonicalUrl, type CanonicalUrlOptions } from '../youtube-url/index.ts'
 import { addressRange, isIpLiteral, type AddressRange } from './ip.ts'
 
@@ -51,8 +50,12 @@ const RANGE_NAMES: Record<AddressRange, string> = {
   reserved: 'a reserved',
 }
 
-const defaultResolve = async (host: string) =>
-  (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address)
+// node:dns/promises is imported on the first check, not at start-up: loading it is ~6 ms of a
+// cold start, and most functions that import this module check no host until a request comes.
+const defaultResolve = async (host: string) => {
+  const { lookup } = await import('node:dns/promises')
+  return (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address)
+}
 
 // `URL` canonicalises hosts (lower case, punycode, `0x7f.1` → `127.0.0.1`, `[::0001]` →
 // `[::1]`); entries go through it too so both sides compare in the same form.

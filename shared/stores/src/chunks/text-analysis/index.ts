@@ -60,8 +60,13 @@ export const stem = (word: string): string => (word.length > MAX_STEMMED_LENGTH 
  */
 export const tokenize = (text: string): string[] => words(text).map(stem)
 
-/** Every irregular form to the forms of its word (its lemma first): built → [build, built]. */
-const IRREGULAR_FORMS: ReadonlyMap<string, readonly string[]> = (() => {
+/**
+ * Every irregular form to the forms of its word (its lemma first): built → [build, built].
+ * Built on the first query, not at import: ~10k entries are a cold start's cost otherwise, in
+ * every function that imports the analysis and never searches.
+ */
+let irregularForms: ReadonlyMap<string, readonly string[]> | undefined
+const buildIrregularForms = (): ReadonlyMap<string, readonly string[]> => {
   const byLemma = new Map<string, Set<string>>()
   const add = (form: string, lemma: string) => {
     const forms = byLemma.get(lemma) ?? byLemma.set(lemma, new Set([lemma])).get(lemma)!
@@ -77,7 +82,7 @@ const IRREGULAR_FORMS: ReadonlyMap<string, readonly string[]> = (() => {
     for (const form of forms) byForm.set(form, [...new Set([...(byForm.get(form) ?? []), ...forms])])
   }
   return byForm
-})()
+}
 
 /**
  * The forms a folded word stands for in a query: itself, plus the other forms of an irregular
@@ -88,7 +93,8 @@ const IRREGULAR_FORMS: ReadonlyMap<string, readonly string[]> = (() => {
  * wordForms('lives') // ['lives'] (stem 'live', as 'live' and 'living')
  */
 export function wordForms(word: string): string[] {
-  const forms = IRREGULAR_FORMS.get(word)
+  irregularForms ??= buildIrregularForms()
+  const forms = irregularForms.get(word)
   return forms ? [...forms] : [word]
 }
 
