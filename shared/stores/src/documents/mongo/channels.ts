@@ -3,6 +3,7 @@
 // only one matches.
 import type { UpdateFilter } from 'mongodb'
 import { changedChannelOptions, isoTimestamp, newChannel } from '../channel-sync/index.ts'
+import { assertLimit } from '../../limit/index.ts'
 import type { Channel, ChannelStore, ChannelSyncOutcome, ChannelSyncResult, NewChannel } from '../../ports.ts'
 import { assertId, type ChannelDocument, isDuplicateKeyError } from './collections.ts'
 import type { MongoConnection } from './connection.ts'
@@ -101,7 +102,7 @@ export class MongoChannelStore implements ChannelStore {
   }
 
   async claimDueChannels(now: Date, leaseUntil: Date, limit: number): Promise<Channel[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    assertLimit(limit)
     const nowIso = isoTimestamp(now, 'now')
     const lease = isoTimestamp(leaseUntil, 'leaseUntil')
     const dialect = await this.#mongo.use()

@@ -4,7 +4,8 @@
 import type { MongoBulkWriteError } from 'mongodb'
 import { isoTimestamp } from '../channel-sync/index.ts'
 import { type LinkedVideoFacts, summarizeJob } from '../job-summary/index.ts'
-import type { Job, JobStore } from '../../ports.ts'
+import { assertLimit } from '../../limit/index.ts'
+import type { Job, JobStore, NewJob, StaleQuery } from '../../ports.ts'
 import { assertId, isDuplicateKeyError, withoutUndefined } from './collections.ts'
 import type { MongoConnection } from './connection.ts'
 import { toVideo } from './videos.ts'
@@ -24,17 +25,7 @@ export class MongoJobStore implements JobStore {
     this.#mongo = mongo
   }
 
-  async createJob({
-    jobId,
-    url,
-    language,
-    force = false,
-  }: {
-    jobId: string
-    url: string
-    language?: string
-    force?: boolean
-  }): Promise<Job> {
+  async createJob({ jobId, url, language, force = false }: NewJob): Promise<Job> {
     assertId(jobId, 'jobId')
     await this.#mongo.use()
     const at = this.#mongo.timestamp()
@@ -81,8 +72,8 @@ export class MongoJobStore implements JobStore {
     return job
   }
 
-  async listUndiscoveredJobs({ before, limit }: { before: Date; limit: number }): Promise<Job[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+  async listUndiscoveredJobs({ before, limit }: StaleQuery): Promise<Job[]> {
+    assertLimit(limit)
     await this.#mongo.use()
     const rows = await this.#mongo.jobs
       .find(

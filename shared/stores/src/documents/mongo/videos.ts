@@ -1,9 +1,21 @@
 // VideoStore over MongoDB: videos and their stages, one document each in `videos`.
 import type { UpdateFilter } from 'mongodb'
-import { decodeCursor, encodeCursor } from '../cursor/index.ts'
+import { decodeCursor, pageOf } from '../cursor/index.ts'
+import { assertLimit } from '../../limit/index.ts'
 import { isoTimestamp } from '../channel-sync/index.ts'
 import { STAGES, videoStatus } from '../video-status/index.ts'
-import type { NewVideo, Page, Stage, StageState, StageStatus, Video, VideoStore, VideoUpdate } from '../../ports.ts'
+import type {
+  NewVideo,
+  Page,
+  Stage,
+  StageState,
+  StageStatus,
+  StaleQuery,
+  Video,
+  VideoListQuery,
+  VideoStore,
+  VideoUpdate,
+} from '../../ports.ts'
 import { assertId, isDuplicateKeyError, type VideoDocument, withoutUndefined } from './collections.ts'
 import type { MongoConnection } from './connection.ts'
 
@@ -136,16 +148,8 @@ export class MongoVideoStore implements VideoStore {
     return doc ? toVideo(doc) : undefined
   }
 
-  async listVideos({
-    channelId,
-    limit,
-    cursor,
-  }: {
-    channelId?: string
-    limit: number
-    cursor?: string
-  }): Promise<Page<Video>> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+  async listVideos({ channelId, limit, cursor }: VideoListQuery): Promise<Page<Video>> {
+    assertLimit(limit)
     if (channelId !== undefined) assertId(channelId, 'channelId')
     await this.#mongo.use()
     const filter: Record<string, unknown> = {}
@@ -160,9 +164,7 @@ export class MongoVideoStore implements VideoStore {
       .sort({ createdAt: -1, videoId: 1 })
       .limit(limit + 1)
       .toArray()
-    const items = docs.slice(0, limit).map(toVideo)
-    const last = items.at(-1)
-    return { items, nextCursor: docs.length > limit && last ? encodeCursor([last.createdAt, last.videoId]) : null }
+    return pageOf(docs.map(toVideo), limit, (video) => [video.createdAt, video.videoId])
   }
 
   async updateVideo(
@@ -215,8 +217,8 @@ export class MongoVideoStore implements VideoStore {
     return doc ? toVideo(doc) : undefined
   }
 
-  async listUnfinishedVideos({ before, limit }: { before: Date; limit: number }): Promise<Video[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+  async listUnfinishedVideos({ before, limit }: StaleQuery): Promise<Video[]> {
+    assertLimit(limit)
     await this.#mongo.use()
     const filter = { updatedAt: { $lt: isoTimestamp(before, 'before') }, ...unfinishedVideos() }
     const docs = await this.#mongo.videos.find(filter).sort({ updatedAt: 1, videoId: 1 }).limit(limit).toArray()
