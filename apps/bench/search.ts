@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { bundleEntry, bundleFunction, IMAGE_NODE_OPTIONS } from '../../scripts/images/bundle.mjs'
 import { chunkId, type ChunkRecord, type SearchFilter } from '@ytrag/stores'
 import { SqliteChunkIndex } from '@ytrag/stores/embedded'
+import { seededRandom } from '@ytrag/transcript/testing'
 import { toFtsQuery } from '../../shared/stores/src/chunks/query/index.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -35,11 +36,6 @@ const work = mkdtempSync(join(tmpdir(), 'ytrag-bench-search-'))
 const cores = availableParallelism()
 
 // ---- a corpus that reads like transcripts: English stop words at their rates, a Zipf-distributed vocabulary
-let seed = 42
-const random = () => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
-  return seed / 2 ** 32
-}
 const STOP =
   'the and to of a i it in that you is was we this for on so they with but have be what are like just not do at there about one can all if as or my from he an out how when up'.split(
     ' ',
@@ -51,17 +47,17 @@ const VOCABULARY = Array.from({ length: 20_000 }, (_, i) => {
   return word
 })
 /** Zipf-like: rank r drawn with probability ∝ 1/r. */
-const zipf = () =>
+const zipf = (random: () => number) =>
   VOCABULARY[Math.min(VOCABULARY.length - 1, Math.floor(Math.exp(random() * Math.log(VOCABULARY.length))) - 1)]!
-const sentence = (length: number) =>
-  Array.from({ length }, () => (random() < 0.45 ? STOP[Math.floor(random() * STOP.length)]! : zipf())).join(' ')
+const sentence = (random: () => number, length: number) =>
+  Array.from({ length }, () => (random() < 0.45 ? STOP[Math.floor(random() * STOP.length)]! : zipf(random))).join(' ')
 
 const CHUNKS_PER_VIDEO = 50
 function videos(total: number): ChunkRecord[][] {
-  seed = 42
+  const random = seededRandom(42)
   return Array.from({ length: Math.ceil(total / CHUNKS_PER_VIDEO) }, (_, v) => {
     const videoId = `video${v}`
-    const title = sentence(6)
+    const title = sentence(random, 6)
     return Array.from({ length: CHUNKS_PER_VIDEO }, (_, i) => ({
       id: chunkId(videoId, i),
       videoId,
@@ -72,14 +68,14 @@ function videos(total: number): ChunkRecord[][] {
       url: `https://www.youtube.com/watch?v=${videoId}`,
       start: i * 30,
       end: i * 30 + 30,
-      text: sentence(110),
-      ...(i % 10 === 0 ? { chapter: { title: sentence(4), start: i * 30 } } : {}),
+      text: sentence(random, 110),
+      ...(i % 10 === 0 ? { chapter: { title: sentence(random, 4), start: i * 30 } } : {}),
     }))
   })
 }
 
 const QUESTIONS = (count: number) => {
-  seed = 7
+  const random = seededRandom(7)
   const forms = [
     'what did they say about %a and %b',
     'how does the %a work with %b',
@@ -88,11 +84,13 @@ const QUESTIONS = (count: number) => {
     'when did %a happen to the %b',
     'who built the %a',
   ]
-  return Array.from({ length: count }, (_, i) => forms[i % forms.length]!.replace('%a', zipf()).replace('%b', zipf()))
+  return Array.from({ length: count }, (_, i) =>
+    forms[i % forms.length]!.replace('%a', zipf(random)).replace('%b', zipf(random)),
+  )
 }
 const KEYWORDS = (count: number) => {
-  seed = 9
-  return Array.from({ length: count }, () => `${zipf()} ${zipf()}`)
+  const random = seededRandom(9)
+  return Array.from({ length: count }, () => `${zipf(random)} ${zipf(random)}`)
 }
 
 // ---- figures

@@ -4,6 +4,7 @@
 // but the domain's types: node:http for the socket, the Web `Request.formData()` for multipart uploads.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import fnv1a from '@sindresorhus/fnv1a'
 import type { TimedText } from '@ytrag/domain'
 
 /** A scripted HTTP answer: any status, body and headers (a 429 with `Retry-After`, a 500…). */
@@ -109,16 +110,6 @@ const STOP_WORDS = new Set(
   ),
 )
 
-/** FNV-1a, 32 bits: a stable hash with no dependency, good enough to spread words over buckets. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5
-  for (const byte of new TextEncoder().encode(text)) {
-    hash ^= byte
-    hash = Math.imul(hash, 0x01000193)
-  }
-  return hash >>> 0
-}
-
 /**
  * The test server's embedding: each word (lower-cased, stop words dropped) adds ±1 to a hashed
  * bucket, then the vector is L2-normalised. Texts that share words point the same way, so a
@@ -135,7 +126,8 @@ export function hashedEmbedding(text: string, dimensions: number): number[] {
   const vector = new Array<number>(dimensions).fill(0)
   for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
     if (STOP_WORDS.has(word)) continue
-    const hash = fnv1a(word)
+    // FNV-1a, 32 bits: stable, and good enough to spread words over buckets.
+    const hash = Number(fnv1a(word, { size: 32 }))
     // The sign bit comes from other bits than the bucket, so colliding words cancel as often as they add.
     vector[hash % dimensions]! += hash & 0x80000000 ? -1 : 1
   }

@@ -37,13 +37,21 @@ export interface ChunkHit extends ChunkRecord {
   score: number
 }
 
+/** A search: `text` for BM25, `embedding` (when the index has vectors) for the dense side, at most `limit` hits. */
+export interface ChunkSearchQuery {
+  text: string
+  embedding?: number[]
+  limit: number
+  filter?: SearchFilter
+}
+
 /** The chunk index: BM25 over chunk text, dense vectors when present, fused by rank. */
 export interface ChunkIndex {
   /** Replaces every chunk of the videos given (a re-index leaves no stale chunk behind). */
   replaceVideoChunks(videoId: string, chunks: ChunkRecord[]): Promise<void>
   deleteVideo(videoId: string): Promise<number>
   countVideo(videoId: string): Promise<number>
-  search(query: { text: string; embedding?: number[]; limit: number; filter?: SearchFilter }): Promise<ChunkHit[]>
+  search(query: ChunkSearchQuery): Promise<ChunkHit[]>
   ping(): Promise<void>
   close(): Promise<void>
 }

@@ -1,5 +1,6 @@
 // The behaviour every DocumentStore adapter must have. `open` must return a store with no
-// jobs, videos, channels or hosts; each test opens its own and closes it.
+// jobs, videos, channels or hosts, on the clock `now` when given (else the system clock); each
+// test opens its own and closes it.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ChannelDefaults, DocumentStore, NewChannel, NewVideo, Video } from '../ports.ts'
 
@@ -33,7 +34,10 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 5))
  * @example
  * documentStoreConformance('SqliteDocumentStore', async () => new SqliteDocumentStore({ path: freshFile() }))
  */
-export function documentStoreConformance(name: string, open: () => Promise<DocumentStore>): void {
+export function documentStoreConformance(
+  name: string,
+  open: (options?: { now?: () => Date }) => Promise<DocumentStore>,
+): void {
   describe(`${name} (DocumentStore conformance)`, () => {
     let store: DocumentStore
     beforeEach(async () => {
@@ -87,6 +91,50 @@ export function documentStoreConformance(name: string, open: () => Promise<Docum
 
       it('returns undefined for an unknown job', async () => {
         expect(await store.getJob('nope')).toBeUndefined()
+      })
+
+      it('ignores writes to an unknown job', async () => {
+        await store.addJobVideos('nope', ['a'])
+        await store.markJobDiscovered('nope')
+        await store.failJob('nope', 'x')
+        expect(await store.getJob('nope')).toBeUndefined()
+      })
+
+      it('counts a link to a video not inserted yet as still running', async () => {
+        await store.createJob({ jobId: 'j1', url: 'u' })
+        await store.addJobVideos('j1', ['later'])
+        await store.markJobDiscovered('j1')
+        expect(await store.getJob('j1')).toMatchObject({
+          status: 'running',
+          videos: { total: 1, indexed: 0, failed: 0 },
+        })
+      })
+
+      it('takes createdAt from the clock it was opened with', async () => {
+        const clocked = await open({ now: () => new Date('2030-01-02T03:04:05.000Z') })
+        try {
+          expect((await clocked.createJob({ jobId: 'j1', url: 'u' })).createdAt).toBe('2030-01-02T03:04:05.000Z')
+        } finally {
+          await clocked.close()
+        }
+      })
+
+      it('does not move updatedAt when a replayed write changes nothing', async () => {
+        let second = 0
+        const clocked = await open({ now: () => new Date(Date.UTC(2030, 0, 1, 0, 0, second++)) })
+        try {
+          await clocked.createJob({ jobId: 'j1', url: 'u' })
+          await clocked.addJobVideos('j1', ['a'])
+          await clocked.markJobDiscovered('j1')
+          await clocked.failJob('j1', 'boom')
+          const before = (await clocked.getJob('j1'))!.updatedAt
+          await clocked.addJobVideos('j1', ['a'])
+          await clocked.markJobDiscovered('j1')
+          await clocked.failJob('j1', 'boom')
+          expect((await clocked.getJob('j1'))!.updatedAt).toBe(before)
+        } finally {
+          await clocked.close()
+        }
       })
 
       it('is succeeded once discovered with no videos', async () => {

@@ -100,6 +100,28 @@ export interface HostBackoff {
   reason?: string
 }
 
+/** A job as a request starts it. */
+export interface NewJob {
+  jobId: string
+  url: string
+  language?: string
+  /** Ingest again what is already indexed. */
+  force?: boolean
+}
+
+/** A page of videos: newest first, of one channel or all, after `cursor` (a page's `nextCursor`). */
+export interface VideoListQuery {
+  channelId?: string
+  limit: number
+  cursor?: string
+}
+
+/** The reaper's scan: what has not changed since `before`, oldest change first, at most `limit`. */
+export interface StaleQuery {
+  before: Date
+  limit: number
+}
+
 export interface Page<T> {
   items: T[]
   nextCursor: string | null
@@ -110,12 +132,12 @@ export interface Page<T> {
  * Every write is idempotent: replaying it changes nothing.
  */
 export interface JobStore {
-  createJob(job: { jobId: string; url: string; language?: string; force?: boolean }): Promise<Job>
+  createJob(job: NewJob): Promise<Job>
   /**
    * Jobs whose discovery has not finished (nor failed) and that have not changed since `before`,
    * oldest first: the reaper's candidates.
    */
-  listUndiscoveredJobs(query: { before: Date; limit: number }): Promise<Job[]>
+  listUndiscoveredJobs(query: StaleQuery): Promise<Job[]>
   getJob(jobId: string): Promise<Job | undefined>
   /** Links videos to a job (a video already linked stays linked once). */
   addJobVideos(jobId: string, videoIds: string[]): Promise<void>
@@ -133,7 +155,7 @@ export interface VideoStore {
   /** Creates the video if it is new; returns whether it was. Never overwrites an existing one. */
   insertVideo(video: NewVideo): Promise<{ created: boolean; video: Video }>
   getVideo(videoId: string): Promise<Video | undefined>
-  listVideos(query: { channelId?: string; limit: number; cursor?: string }): Promise<Page<Video>>
+  listVideos(query: VideoListQuery): Promise<Page<Video>>
   /**
    * Sets one stage's state and the video's fields in one write. With `generation`, only while the
    * video is still at that generation: a step that began before a reset must not finish the new run.
@@ -159,7 +181,7 @@ export interface VideoStore {
    * Videos neither indexed, skipped nor failed that have not changed since `before`, oldest
    * change first: the reaper's candidates.
    */
-  listUnfinishedVideos(query: { before: Date; limit: number }): Promise<Video[]>
+  listUnfinishedVideos(query: StaleQuery): Promise<Video[]>
   /**
    * Records one transcribed segment of the video's audio, once however often it is called
    * (a redelivered event); returns the video as it is after, undefined when it does not exist.

@@ -266,6 +266,19 @@ export type DownloadCaptionsOptions = YtDlpOptions & {
 const escapeRegExp = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /**
+ * Writes the video's info JSON into `dir` for yt-dlp's `--load-info-json`, without its
+ * webpage_url; gives the file's path. Without webpage_url, a failed download is reported as an
+ * error. With it, yt-dlp "tries with URL" instead: it extracts the whole page again, and on a
+ * page of several videos could write another video's captions or audio under the same file name.
+ */
+async function writeInfoJson(info: VideoInfo, dir: string): Promise<string> {
+  const { webpage_url: _page, ...raw } = info.raw
+  const infoFile = join(dir, 'info.json')
+  await writeFile(infoFile, JSON.stringify(raw))
+  return infoFile
+}
+
+/**
  * Downloads a caption track as WebVTT text. yt-dlp does the download from the video's info
  * JSON (so the site's headers and signed URLs are used as yt-dlp knows how), converting other
  * formats to VTT with ffmpeg; the temporary folder is removed afterwards.
@@ -285,12 +298,7 @@ export async function downloadCaptions(
 ): Promise<string> {
   const dir = await scratchDir('captions', options.tmpDir)
   try {
-    // Without webpage_url, a failed download is reported as an error. With it, yt-dlp
-    // "tries with URL" instead: it extracts the whole page again, and on a page of several
-    // videos could write another video's captions under the same file name.
-    const { webpage_url: _page, ...raw } = info.raw
-    const infoFile = join(dir, 'info.json')
-    await writeFile(infoFile, JSON.stringify(raw))
+    const infoFile = await writeInfoJson(info, dir)
     await runYtDlp(
       '',
       {
@@ -349,9 +357,7 @@ const AUDIO_FORMAT = ['bestaudio', 'best']
  * ```
  */
 export async function downloadAudio(info: VideoInfo, dir: string, options: YtDlpOptions): Promise<string> {
-  const { webpage_url: _page, ...raw } = info.raw
-  const infoFile = join(dir, 'info.json')
-  await writeFile(infoFile, JSON.stringify(raw))
+  const infoFile = await writeInfoJson(info, dir)
   await runYtDlp(
     '',
     // Only formats yt-dlp fetches itself (through the egress proxy): http(s), DASH and HLS with

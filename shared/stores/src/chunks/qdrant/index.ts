@@ -3,7 +3,8 @@
 // Qdrant's `modifier: idf` applies the IDF) and, when embeddings are configured, a dense
 // vector `dense`. Search uses the Query API: both lists as prefetches, fused by RRF.
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest'
-import type { ChunkHit, ChunkIndex, ChunkRecord, ChunkSentence, SearchFilter } from '../../ports.ts'
+import { assertLimit } from '../../limit/index.ts'
+import type { ChunkHit, ChunkIndex, ChunkRecord, ChunkSearchQuery, ChunkSentence, SearchFilter } from '../../ports.ts'
 import { addSparse, sparseDocumentVector, sparseQueryVector, type SparseVector } from '../sparse/index.ts'
 // The same error class as the embedded index, so callers handle a model change the same way.
 import { assertEmbeddingSize, EmbeddingDimensionError, type EmbeddingSize } from '../embedding-size/index.ts'
@@ -415,18 +416,8 @@ export class QdrantChunkIndex implements ChunkIndex {
    * @example
    * await chunks.search({ text: 'how does caching work', embedding, limit: 8, filter: { channelIds: ['UC…'] } })
    */
-  async search({
-    text,
-    embedding,
-    limit,
-    filter,
-  }: {
-    text: string
-    embedding?: number[]
-    limit: number
-    filter?: SearchFilter
-  }): Promise<ChunkHit[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+  async search({ text, embedding, limit, filter }: ChunkSearchQuery): Promise<ChunkHit[]> {
+    assertLimit(limit)
     const where = toFilter(filter)
     const sparse = sparseQueryVector(text, { languages: this.#languages })
     await this.init()

@@ -5,6 +5,7 @@
 // and stemmed like the embedded index's FTS5 `porter unicode61` tokenizer, and a query drops
 // its stop words and asks for every form of each word, as the FTS5 MATCH expression does, so a
 // query finds the same chunks in local mode and in production.
+import fnv1a from '@sindresorhus/fnv1a'
 import { analyzeQuery, type QueryAnalysisOptions, tokenize } from '../text-analysis/index.ts'
 
 export { tokenize }
@@ -20,7 +21,8 @@ export interface SparseVector {
   values: number[]
 }
 
-const encoder = new TextEncoder()
+/** Reused by every termIndex (a term is encoded into it, in pieces if it is longer): no allocation per term. */
+const utf8Buffer = new Uint8Array(256)
 
 /**
  * The sparse index of a term: 32-bit FNV-1a of its UTF-8 bytes. Stable across runs, machines
@@ -31,12 +33,7 @@ const encoder = new TextEncoder()
  * termIndex('cach') // the same unsigned 32-bit integer everywhere
  */
 export function termIndex(term: string): number {
-  let hash = 0x811c9dc5
-  for (const byte of encoder.encode(term)) {
-    hash ^= byte
-    hash = Math.imul(hash, 0x01000193)
-  }
-  return hash >>> 0
+  return Number(fnv1a(term, { size: 32, utf8Buffer }))
 }
 
 /** Sums weights per index (terms, then hash collisions) and sorts by index. */

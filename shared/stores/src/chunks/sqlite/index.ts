@@ -9,7 +9,8 @@ import * as sqliteVec from 'sqlite-vec'
 import { EmbeddingDimensionError } from '../embedding-size/index.ts'
 export { EmbeddingDimensionError }
 import { toFtsQuery } from '../query/index.ts'
-import type { ChunkHit, ChunkIndex, ChunkRecord, SearchFilter } from '../../ports.ts'
+import { assertLimit } from '../../limit/index.ts'
+import type { ChunkHit, ChunkIndex, ChunkRecord, ChunkSearchQuery } from '../../ports.ts'
 import { closeDatabase, openDatabase, transaction } from '../../sqlite/index.ts'
 import { runSearch, storedDimensions, toFloat32Blob, type SearchPlan } from './query.ts'
 import type { ReaderResult, ReaderTask } from './reader.ts'
@@ -248,18 +249,8 @@ export class SqliteChunkIndex implements ChunkIndex {
     return Number(row?.n ?? 0)
   }
 
-  async search({
-    text,
-    embedding,
-    limit,
-    filter,
-  }: {
-    text: string
-    embedding?: number[]
-    limit: number
-    filter?: SearchFilter
-  }): Promise<ChunkHit[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+  async search({ text, embedding, limit, filter }: ChunkSearchQuery): Promise<ChunkHit[]> {
+    assertLimit(limit)
     const match = toFtsQuery(text, { languages: this.#languages })
     const plan: SearchPlan = {
       ...(match ? { match } : {}),

@@ -1,5 +1,6 @@
 // Page cursors are opaque to clients, but every adapter encodes its sort key the same way so
-// they stay interchangeable (a MongoDB adapter can reuse these).
+// they stay interchangeable, and makes a page of what it read the same way.
+import type { Page } from '../port.ts'
 
 /** A cursor a client sent that this store never issued (or tampered with); an HTTP layer maps it to 400. */
 export class InvalidCursorError extends Error {
@@ -37,4 +38,19 @@ export function decodeCursor(cursor: string, length: number): string[] {
     throw new InvalidCursorError()
   }
   return parsed as string[]
+}
+
+/**
+ * The page of the first `limit` of `items`, which were read one more than asked: the extra one
+ * (never returned) tells that there is a next page, which starts after the page's last item's
+ * sort key.
+ *
+ * @example
+ * const docs = await videos.find(filter).sort({ createdAt: -1, videoId: 1 }).limit(limit + 1).toArray()
+ * return pageOf(docs.map(toVideo), limit, (video) => [video.createdAt, video.videoId])
+ */
+export function pageOf<T>(items: T[], limit: number, sortKey: (item: T) => string[]): Page<T> {
+  const page = items.slice(0, limit)
+  const last = page.at(-1)
+  return { items: page, nextCursor: items.length > limit && last !== undefined ? encodeCursor(sortKey(last)) : null }
 }

@@ -2,7 +2,8 @@
 // mode). Every method is one statement or one transaction, so several processes can share the
 // file (WAL, busy_timeout).
 import type { DatabaseSync } from 'node:sqlite'
-import { decodeCursor, encodeCursor } from '../cursor/index.ts'
+import { decodeCursor, pageOf } from '../cursor/index.ts'
+import { assertLimit } from '../../limit/index.ts'
 import { type LinkedVideoFacts, summarizeJob } from '../job-summary/index.ts'
 import { STAGES, videoStatus } from '../video-status/index.ts'
 import {
@@ -24,14 +25,17 @@ import type {
   HostSlot,
   Job,
   NewChannel,
+  NewJob,
   NewVideo,
   Page,
+  StaleQuery,
   Stage,
   StageState,
   StageStatus,
   TranscriptInfo,
   Video,
   VideoAvailability,
+  VideoListQuery,
   VideoUpdate,
   AudioProgress,
   Chapter,
@@ -310,17 +314,7 @@ export class SqliteDocumentStore implements DocumentStore {
     return this.#now().toISOString()
   }
 
-  async createJob({
-    jobId,
-    url,
-    language,
-    force = false,
-  }: {
-    jobId: string
-    url: string
-    language?: string
-    force?: boolean
-  }): Promise<Job> {
+  async createJob({ jobId, url, language, force = false }: NewJob): Promise<Job> {
     const at = this.#timestamp()
     this.#db
       .prepare(
@@ -371,8 +365,8 @@ export class SqliteDocumentStore implements DocumentStore {
     }
   }
 
-  async listUndiscoveredJobs({ before, limit }: { before: Date; limit: number }): Promise<Job[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+  async listUndiscoveredJobs({ before, limit }: StaleQuery): Promise<Job[]> {
+    assertLimit(limit)
     const rows = this.#db
       .prepare(
         'SELECT job_id FROM jobs WHERE discovered = 0 AND error IS NULL AND updated_at < ? ORDER BY updated_at, job_id LIMIT ?',
@@ -437,16 +431,8 @@ export class SqliteDocumentStore implements DocumentStore {
     return row ? toVideo(row) : undefined
   }
 
-  async listVideos({
-    channelId,
-    limit,
-    cursor,
-  }: {
-    channelId?: string
-    limit: number
-    cursor?: string
-  }): Promise<Page<Video>> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+  async listVideos({ channelId, limit, cursor }: VideoListQuery): Promise<Page<Video>> {
+    assertLimit(limit)
     const where: string[] = []
     const params: (string | bigint)[] = []
     if (channelId !== undefined) {
@@ -465,9 +451,7 @@ export class SqliteDocumentStore implements DocumentStore {
          ORDER BY created_at DESC, video_id ASC LIMIT ?`,
       )
       .all(...params, asInteger(limit + 1))
-    const items = rows.slice(0, limit).map(toVideo)
-    const last = items.at(-1)
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.videoId]) : null }
+    return pageOf(rows.map(toVideo), limit, (video) => [video.createdAt, video.videoId])
   }
 
   async updateVideo(
@@ -533,8 +517,8 @@ export class SqliteDocumentStore implements DocumentStore {
     return row ? toVideo(row) : undefined
   }
 
-  async listUnfinishedVideos({ before, limit }: { before: Date; limit: number }): Promise<Video[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+  async listUnfinishedVideos({ before, limit }: StaleQuery): Promise<Video[]> {
+    assertLimit(limit)
     const failed = STAGES.map((stage) => `json_extract(stages, '$.${stage}.status') != 'failed'`).join(' AND ')
     return this.#db
       .prepare(
@@ -641,7 +625,7 @@ export class SqliteDocumentStore implements DocumentStore {
   }
 
   async claimDueChannels(now: Date, leaseUntil: Date, limit: number): Promise<Channel[]> {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`)
+    assertLimit(limit)
     const nowIso = isoTimestamp(now, 'now')
     const lease = isoTimestamp(leaseUntil, 'leaseUntil')
     // One write transaction: another process's claim waits for it, then finds these leased.
