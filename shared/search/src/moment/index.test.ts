@@ -20,20 +20,52 @@ describe('momentOf', () => {
     })
   })
 
-  it('starts a sentence early when the best one leans on it ("It still stands."), unless that is far back', () => {
-    // "It" is the fortress of the sentence before: a link to "It still stands" would start mid-thought.
-    expect(momentOf(passage, 'does it still stand?')).toEqual({
+  it('starts a sentence early when the best one names the asked-about thing as known ("This fortress…"), unless that is far back', () => {
+    // "This fortress" is the fortress of the sentence before: a link to it would start after it is told of.
+    const known = { ...passage, text: passage.text.replace('It still stands.', 'This fortress still stands.') }
+    expect(momentOf(known, 'is the fortress still standing?')).toEqual({
       seconds: 104.5,
       sentence: 'Later the sultan Qaitbay used the fallen blocks to build a fortress.',
     })
     const slow = {
-      ...passage,
+      ...known,
       end: 140,
       sentences: [passage.sentences[0]!, passage.sentences[1]!, { offset: 99, start: 130 }],
     }
-    expect(momentOf(slow, 'does it still stand?').seconds).toBe(130)
+    expect(momentOf(slow, 'is the fortress still standing?').seconds).toBe(130)
     // A sentence that opens with its own subject stays where it is.
     expect(momentOf(passage, 'fallen blocks').seconds).toBe(104.5)
+  })
+
+  it('stays on a sentence whose pronoun or demonstrative opens what it newly says ("It still stands.", "These are…")', () => {
+    expect(momentOf(passage, 'does it still stand?').seconds).toBe(111)
+    const named = { ...passage, text: passage.text.replace('It still stands.', 'These are the ruins.') }
+    expect(momentOf(named, 'what are the ruins').seconds).toBe(111)
+  })
+
+  it('starts a consequence ("So…") at its cause', () => {
+    const consequence = { ...passage, text: passage.text.replace('It still stands.', 'So it stands today.') }
+    expect(momentOf(consequence, 'does it stand today').seconds).toBe(104.5)
+  })
+
+  it('starts an unpunctuated cue group that refers back at the group before: it may be the second half of a sentence', () => {
+    const text = 'let the dough rest for an hour before the salt this rest is called the autolyse'
+    const groups = {
+      text,
+      start: 50,
+      end: 62,
+      sentences: [
+        { offset: 0, start: 50 },
+        { offset: 47, start: 57 },
+      ],
+    }
+    expect(momentOf(groups, 'what is the autolyse').seconds).toBe(50)
+    const punctuated = {
+      ...groups,
+      text: 'Let the dough rest for an hour before the salt. This rest is called the autolyse.',
+      sentences: [groups.sentences[0]!, { offset: 48, start: 57 }],
+    }
+    expect(momentOf(punctuated, 'what is the autolyse').seconds).toBe(57)
   })
 
   it('counts a word every sentence says for little, so a rarer word decides', () => {

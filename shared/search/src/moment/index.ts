@@ -176,10 +176,42 @@ export function momentSeconds(passage: TimedPassage, question: string | string[]
 }
 
 /**
- * Words that open a sentence leaning on the one before ("This swarm hangs on a branch", "So a
- * table with ten indexes…"): the answer to a question asked with its words is often there.
+ * Words that open a sentence continuing the one before ("So a table with ten indexes writes
+ * slowly", "Then the dough rests"): a consequence, whose cause the question may be asking for.
  */
-const LEANS_BACK = /^(?:this|these|that|those|it|its|they|their|them|he|she|his|her|so|then|thus|therefore|but|and)\b/i
+const CONTINUES = /^(?:so|then|thus|therefore|but|and)\b/i
+
+/** Words that stand for something said before: a passage cut mid-sentence opens with them after the part that says it. */
+const REFERS_BACK = /^(?:this|these|that|those|it|its|they|their|them|he|she|his|her)\b/i
+
+/**
+ * A demonstrative that opens a sentence and the next two words ("This swarm hangs…", "These
+ * high wheelers were…"): when they hold a word of the question, the sentence names what the
+ * question asks about as known already, so it was told of in the sentence before. A pronoun or
+ * a demonstrative ahead of new words ("It had no pedals", "These are the neap tides", "That
+ * machine earned the name boneshaker") opens the sentence that says it: the link stays there.
+ */
+const DEMONSTRATIVE_OPENING = /^(?:this|these|that|those)\s+([\p{L}\p{N}\p{M}]+)(?:\s+([\p{L}\p{N}\p{M}]+))?/iu
+
+/** A sentence's end: a full stop, question or exclamation mark, maybe closed by a quote or bracket. */
+const SENTENCE_END = /[.?!…]["'”’)\]]*\s*$/u
+
+/**
+ * True when a passage's part (`text`, what follows it) leans on the part before it (`before`)
+ * for the question's `terms`. Parts of unpunctuated captions are cue groups cut at pauses: one
+ * opening with "this rest is called…" may be the second half of a sentence, so any word that
+ * refers back sends the link to the part before.
+ */
+function leansBack(before: string, text: string, terms: string[]): boolean {
+  const opening = text.trimStart()
+  if (CONTINUES.test(opening)) return true
+  if (!SENTENCE_END.test(before)) return REFERS_BACK.test(opening)
+  const demonstrative = DEMONSTRATIVE_OPENING.exec(opening)
+  if (!demonstrative) return false
+  return [demonstrative[1], demonstrative[2]].some(
+    (word) => word !== undefined && terms.includes(stemOf(word.normalize('NFD').replace(DIACRITICS, '').toLowerCase())),
+  )
+}
 
 /** How far back a moment may move to the sentence a leaning one depends on. */
 const MAX_LEAN_BACK_SECONDS = 8
@@ -195,7 +227,11 @@ function bestOf(passage: TimedPassage, question: string | string[]): { starts: C
   // A link that starts after what the sentence refers to makes the viewer rewind; one sentence early does not.
   if (
     best > 0 &&
-    LEANS_BACK.test(passage.text.slice(starts[best]!.offset).trimStart()) &&
+    leansBack(
+      passage.text.slice(starts[best - 1]!.offset, starts[best]!.offset),
+      passage.text.slice(starts[best]!.offset, starts[best]!.offset + 80),
+      terms,
+    ) &&
     starts[best]!.start - starts[best - 1]!.start <= MAX_LEAN_BACK_SECONDS
   )
     best -= 1

@@ -176,7 +176,7 @@ describe('the sparse vectors and the FTS5 index', () => {
       // FTS5's own tokenizer reads the documents and the MATCH expression's phrases.
       const byFts = db
         .prepare('SELECT rowid FROM f WHERE f MATCH ? ORDER BY rowid')
-        .all(toFtsQuery(query, { proximityPairs: 0 })!)
+        .all(toFtsQuery(query, { proximityPairs: 0, phrasePairs: 0 })!)
         .map((row) => Number(row.rowid))
       const asked = new Set(sparseQueryVector(query).indices)
       const bySparse = documents.flatMap((text, i) =>
