@@ -38,9 +38,9 @@ type Word = { text: string; start: number; end: number; sentence: number }
 const seedOf = (text: string) =>
   [...text].reduce((hash, char) => Math.imul(hash ^ char.charCodeAt(0), 0x01000193), 0x811c9dc5)
 
-/** Every word of the talk with when it is said. */
-function speak(id: string, sentences: string[]): Word[] {
-  const random = seededRandom(seedOf(id))
+/** Every word of the talk with when it is said; `seed` 0 gives the benchmark's own timings, another seed other ones. */
+function speak(id: string, sentences: string[], seed: number): Word[] {
+  const random = seededRandom(seedOf(id) + seed)
   const pace = 0.85 + random() * 0.3
   const words: Word[] = []
   let time = 0.4 + random()
@@ -120,8 +120,12 @@ function rollingCaptions(words: Word[], punctuated: boolean): string {
 
 const TALKS_DIR = new URL('./talks/', import.meta.url)
 
-/** The talks in `talks/`, timed and captioned. */
-export function loadTalks(): Talk[] {
+/**
+ * The talks in `talks/`, timed and captioned. `seed` 0 (the default) gives the timings the
+ * benchmark's figures are for; other seeds time the same words otherwise (where the pauses fall),
+ * to check that what holds for one timing holds for others.
+ */
+export function loadTalks({ seed = 0 }: { seed?: number | undefined } = {}): Talk[] {
   return readdirSync(TALKS_DIR)
     .filter((file) => file.endsWith('.txt'))
     .sort()
@@ -137,7 +141,7 @@ export function loadTalks(): Talk[] {
       if (!['creator', 'rolling', 'rolling-unpunctuated'].includes(layout))
         throw new Error(`${file}: unknown caption layout ${layout}`)
       const texts = lines.filter((line) => !line.startsWith('#'))
-      const words = speak(id, texts)
+      const words = speak(id, texts, seed)
       const sentences = texts.map((text, index) => {
         const own = words.filter((word) => word.sentence === index)
         return { text, start: own[0]!.start, end: own.at(-1)!.end }

@@ -46,10 +46,16 @@ const videoIdOf = (talk: Talk) => `bench-${talk.id}`
 
 /**
  * Indexes every talk through the indexer function. With `openAiBaseUrl`, chunks and queries are
- * embedded by that server (hybrid search); without, BM25 alone.
+ * embedded by that server (hybrid search); without, BM25 alone. `seed` times the talks otherwise (see `loadTalks`).
  */
-export async function openBench({ openAiBaseUrl }: { openAiBaseUrl?: string } = {}): Promise<Bench> {
-  const talks = loadTalks()
+export async function openBench({
+  openAiBaseUrl,
+  seed,
+}: {
+  openAiBaseUrl?: string
+  seed?: number
+} = {}): Promise<Bench> {
+  const talks = loadTalks({ seed })
   const questions = loadQuestions(talks)
   const fn = await startFunctionUnderTest(
     indexer,
