@@ -3,7 +3,7 @@ import { midSentenceStarts, openBench, scoreBench, type Bench } from './score.ts
 
 // The benchmark's scoring over its own fixtures, held to the floors reached now (BM25 alone): a
 // regression fails here. Of the issue's targets (hit@1 ≥ 0.90, MRR@5 ≥ 0.93, 90 % of links within
-// 3 s, none after) only "none after" is reached: today 0.82, 0.87, 85 %, 0 after.
+// 3 s, none after) the links' are reached: today 0.82, 0.87, 91 %, 0 after.
 describe('retrieval benchmark (BM25)', () => {
   let bench: Bench
   beforeAll(async () => {
@@ -26,7 +26,7 @@ describe('retrieval benchmark (BM25)', () => {
     // Today's floors; the paraphrase misses keep hit@1 and MRR under the issue's targets.
     expect(scores.hitAt1).toBeGreaterThanOrEqual(0.81)
     expect(scores.mrrAt5).toBeGreaterThanOrEqual(0.86)
-    expect(scores.within3s).toBeGreaterThanOrEqual(0.83)
+    expect(scores.within3s).toBeGreaterThanOrEqual(0.9)
     // A link never starts after the answering sentence (a sentence leaning on the one before starts there).
     expect(scores.after).toBe(0)
     // The moment is much nearer the answer than the chunk's start was.

@@ -8,7 +8,7 @@
 //   npm run bench:retrieval -- [--rounds 5] [--verbose]
 import { parseArgs } from 'node:util'
 import { startOpenAiTestServer } from '@ytrag/providers/testing'
-import { queryTerms, searchChunks, toSearchHit } from '@ytrag/search'
+import { searchChunks, toSearchHits } from '@ytrag/search'
 import { deepLink } from '@ytrag/youtube'
 import { midSentenceStarts, openBench, scoreBench, type Bench, type Scores } from './score.ts'
 
@@ -80,10 +80,7 @@ async function latency(
               ...hit,
               url: deepLink({ videoId: hit.videoId, pageUrl: hit.url, seconds: hit.start }),
             }))
-          else {
-            const terms = queryTerms(question)
-            hits.map((hit) => toSearchHit(hit, question, terms))
-          }
+          else toSearchHits(hits, question)
         }
       }
       const used = process.cpuUsage(started)

@@ -41,6 +41,16 @@ describe('extractive answers', () => {
     expect(answer.answer).toBe('From the videos:\n- A covering index helps. [1]\n- Indexes cost writes. [2]')
   })
 
+  it('quotes, in each passage, the word the passages do not all say', () => {
+    const answer = extractiveAnswer('why were steam trains dangerous', [
+      hit(1, 'These steam trains were fast and cheap. They were also dangerous, since steam boilers could burst.'),
+      hit(2, 'Steam trains crossed the country by 1850. Trains carried the mail too.'),
+    ])
+    expect(answer.answer).toBe(
+      'From the videos:\n- They were also dangerous, since steam boilers could burst. [1]\n- Steam trains crossed the country by 1850. [2]',
+    )
+  })
+
   it("gives each citation its passage's chapter, when it has one", () => {
     const answer = extractiveAnswer('covering index', [
       { ...hit(1, 'A covering index helps.'), chapter: { title: 'Covering indexes', start: 90 } },

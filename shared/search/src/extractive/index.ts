@@ -1,6 +1,6 @@
 import { type Answer, type Citation, citePassage, NOTHING_FOUND, type SearchHit } from '@ytrag/domain'
 import { splitSentences } from '@ytrag/transcript'
-import { bestSentenceIndex, queryTerms } from '../moment/index.ts'
+import { bestSentenceIndex, bestSentenceIndexes, queryTerms } from '../moment/index.ts'
 
 /**
  * The sentence of a passage that best matches the question's terms (the earliest on a tie): the
@@ -26,7 +26,12 @@ export function extractiveAnswer(question: string, hits: SearchHit[], options: {
     return { answer: NOTHING_FOUND, mode: 'extractive', citations: [] }
   }
   const terms = queryTerms(question)
+  // Chosen over all the hits, as their moments were: a word most of them say decides less.
+  const sentences = hits.map((hit) => splitSentences(hit.text).map((sentence) => sentence.text))
+  const best = bestSentenceIndexes(sentences, terms)
   const citations: Citation[] = hits.slice(0, maxPassages).map((hit, index) => citePassage(index + 1, hit))
-  const lines = citations.map((citation) => `- ${bestSentence(citation.text, terms)} [${citation.n}]`)
+  const lines = citations.map(
+    (citation, index) => `- ${sentences[index]![best[index]!] ?? citation.text.trim()} [${citation.n}]`,
+  )
   return { answer: `From the videos:\n${lines.join('\n')}`, mode: 'extractive', citations }
 }

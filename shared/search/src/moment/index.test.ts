@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bestSentenceIndex, momentOf, queryTerms, sentenceStarts } from './index.ts'
+import { bestSentenceIndex, bestSentenceIndexes, momentOf, momentsOf, queryTerms, sentenceStarts } from './index.ts'
 
 const passage = {
   text: 'The tower fell in earthquakes. Later the sultan Qaitbay used the fallen blocks to build a fortress. It still stands.',
@@ -110,5 +110,48 @@ describe('momentOf', () => {
     ]
     expect(momentOf({ text, start: 0, end: 6, sentences }, 'cafe naive').seconds).toBe(2)
     expect(momentOf({ text, start: 0, end: 6, sentences }, '東京').seconds).toBe(4)
+  })
+})
+
+describe('momentsOf', () => {
+  // Two sentences hold two words of the question each, "steam" in both: alone, a tie the earliest wins.
+  const trains = {
+    text: 'These steam trains were fast and cheap. They were also dangerous, since steam boilers could burst.',
+    start: 60,
+    end: 75,
+    sentences: [
+      { offset: 0, start: 60 },
+      { offset: 40, start: 66 },
+    ],
+  }
+  const others = [
+    { text: 'Steam trains crossed the country by 1850. Trains carried the mail too.', start: 40, end: 60 },
+    { text: 'Railways built stations in every town. Most trains ran on coal.', start: 20, end: 40 },
+  ].map((passage) => ({
+    ...passage,
+    sentences: [
+      { offset: 0, start: passage.start },
+      { offset: passage.text.indexOf('. ') + 2, start: passage.start + 8 },
+    ],
+  }))
+
+  it('weighs each word by how few sentences of all the hits say it, so the word the talk is about does not decide', () => {
+    expect(momentOf(trains, 'why were steam trains dangerous').seconds).toBe(60)
+    // The other hits say "trains" again and again and "dangerous" never: the link goes to the danger.
+    expect(momentsOf([trains, ...others], 'why were steam trains dangerous')).toEqual([66, 40, 28])
+  })
+
+  it("is each passage's own moment when it is the only hit", () => {
+    expect(momentsOf([passage], 'what was built from the fallen blocks')).toEqual([104.5])
+    expect(momentsOf([], 'anything')).toEqual([])
+  })
+
+  it('chooses sentences of plain passages alike', () => {
+    const sentences = [
+      ['These steam trains were fast and cheap.', 'They were also dangerous, since steam boilers could burst.'],
+      ['Steam trains crossed the country by 1850.', 'Trains carried the mail too.'],
+    ]
+    expect(bestSentenceIndex(sentences[0]!, queryTerms('why were steam trains dangerous'))).toBe(0)
+    expect(bestSentenceIndexes(sentences, queryTerms('why were steam trains dangerous'))).toEqual([1, 0])
   })
 })

@@ -76,33 +76,60 @@ function newCandidateFinder(terms: string[]): CandidateFinder {
   }
 }
 
-/**
- * Which sentence of a text (given by where each starts) best matches `terms`: each term a
- * sentence holds counts more the fewer sentences hold it (a word every sentence says tells none
- * apart). The earliest wins a tie, so with nothing matched it is the first.
- */
-function bestSentenceAt(text: string, offsets: number[], terms: string[]): number {
-  if (terms.length === 0 || offsets.length < 2) return 0
+/** The question's terms each sentence of a text (given by where each starts) holds. */
+function termsHeld(text: string, offsets: number[], terms: string[]): Set<string>[] {
   const held = offsets.map(() => new Set<string>())
+  if (terms.length === 0) return held
   let sentence = 0
   candidateFinder(terms)(text, (index, word) => {
     while (sentence + 1 < offsets.length && offsets[sentence + 1]! <= index) sentence++
     held[sentence]!.add(stemOf(word))
   })
-  const weights = terms.map((term) => {
-    const holding = held.filter((words) => words.has(term)).length
-    return holding === 0 ? 0 : Math.log(1 + offsets.length / holding)
+  return held
+}
+
+/**
+ * Which sentence of each passage (given by the terms its sentences hold) best matches `terms`:
+ * each term a sentence holds counts more the fewer sentences of all the passages hold it (BM25's
+ * IDF over the sentences at hand). A word every sentence says tells none apart; a word the
+ * talk is about is said in most of a search's hits, so a rarer word of the question decides,
+ * without counting words across the whole index (a count Qdrant does not give, and FTS5 only
+ * at the price of a search). A sentence two overlapping hits share counts in each, as it does
+ * in each of their chunks in the index. The earliest wins a tie, so with nothing matched it is
+ * the first.
+ */
+function bestSentences(passages: Set<string>[][], terms: string[]): number[] {
+  const sentences = passages.reduce((sum, held) => sum + held.length, 0)
+  const weights = new Map<string, number>()
+  for (const term of terms) {
+    let holding = 0
+    for (const held of passages) for (const words of held) if (words.has(term)) holding++
+    if (holding > 0) weights.set(term, Math.log(1 + sentences / holding))
+  }
+  return passages.map((held) => {
+    let best = 0
+    let bestScore = 0
+    held.forEach((words, index) => {
+      let score = 0
+      for (const word of words) score += weights.get(word) ?? 0
+      if (score > bestScore) {
+        best = index
+        bestScore = score
+      }
+    })
+    return best
   })
-  let best = 0
-  let bestScore = 0
-  held.forEach((words, index) => {
-    const score = terms.reduce((sum, term, i) => (words.has(term) ? sum + weights[i]! : sum), 0)
-    if (score > bestScore) {
-      best = index
-      bestScore = score
-    }
-  })
-  return best
+}
+
+/** Where each of `sentences` starts in them joined by spaces. */
+function joinedOffsets(sentences: string[]): number[] {
+  const offsets: number[] = []
+  let length = 0
+  for (const sentence of sentences) {
+    offsets.push(length)
+    length += sentence.length + 1
+  }
+  return offsets
 }
 
 /**
@@ -114,13 +141,23 @@ function bestSentenceAt(text: string, offsets: number[], terms: string[]): numbe
  * ```
  */
 export function bestSentenceIndex(sentences: string[], terms: string[]): number {
-  const offsets: number[] = []
-  let length = 0
-  for (const sentence of sentences) {
-    offsets.push(length)
-    length += sentence.length + 1
-  }
-  return bestSentenceAt(sentences.join(' '), offsets, terms)
+  return bestSentenceIndexes([sentences], terms)[0]!
+}
+
+/**
+ * Which sentence of each passage best matches `terms`, as the moments of a search's hits are
+ * chosen together: a term counts more the fewer sentences of all the passages hold it.
+ *
+ * @example
+ * ```ts
+ * bestSentenceIndexes([['Bread needs a starter.', 'Feed the starter daily.'], ['The starter is ready when bubbly.']], queryTerms('how often to feed the starter')) // [1, 0]
+ * ```
+ */
+export function bestSentenceIndexes(passages: string[][], terms: string[]): number[] {
+  return bestSentences(
+    passages.map((sentences) => termsHeld(sentences.join(' '), joinedOffsets(sentences), terms)),
+    terms,
+  )
 }
 
 /** A passage as the index gives it: its text, its start, and where its sentences start when it was indexed with them. */
@@ -162,17 +199,25 @@ export function sentenceStarts(passage: TimedPassage): ChunkSentence[] {
  * ```
  */
 export function momentOf(passage: TimedPassage, question: string | string[]): { seconds: number; sentence: string } {
-  const { starts, best } = bestOf(passage, question)
+  const [{ starts, best }] = bestOf([passage], question) as [Choice]
   return {
     seconds: starts[best]!.start,
     sentence: passage.text.slice(starts[best]!.offset, starts[best + 1]?.offset ?? passage.text.length).trim(),
   }
 }
 
-/** `momentOf`'s seconds alone: a search hit needs no more. */
-export function momentSeconds(passage: TimedPassage, question: string | string[]): number {
-  const { starts, best } = bestOf(passage, question)
-  return starts[best]!.start
+/**
+ * The moments of a search's hits, in seconds: each as `momentOf`, with the question's words
+ * weighed by how few sentences of all the hits say them, so the word that sets the answer apart
+ * decides rather than the word the talk is about.
+ *
+ * @example
+ * ```ts
+ * momentsOf(hits, 'why were high wheelers dangerous') // [77.8, 71.3, …]
+ * ```
+ */
+export function momentsOf(passages: readonly TimedPassage[], question: string | string[]): number[] {
+  return bestOf(passages, question).map(({ starts, best }) => starts[best]!.start)
 }
 
 /**
@@ -216,24 +261,36 @@ function leansBack(before: string, text: string, terms: string[]): boolean {
 /** How far back a moment may move to the sentence a leaning one depends on. */
 const MAX_LEAN_BACK_SECONDS = 8
 
-function bestOf(passage: TimedPassage, question: string | string[]): { starts: ChunkSentence[]; best: number } {
-  const starts = sentenceStarts(passage)
+/** A passage's sentence starts, and which of them its moment is. */
+interface Choice {
+  starts: ChunkSentence[]
+  best: number
+}
+
+function bestOf(passages: readonly TimedPassage[], question: string | string[]): Choice[] {
   const terms = typeof question === 'string' ? queryTerms(question) : question
-  let best = bestSentenceAt(
-    passage.text,
-    starts.map((sentence) => sentence.offset),
-    terms,
-  )
-  // A link that starts after what the sentence refers to makes the viewer rewind; one sentence early does not.
-  if (
-    best > 0 &&
-    leansBack(
-      passage.text.slice(starts[best - 1]!.offset, starts[best]!.offset),
-      passage.text.slice(starts[best]!.offset, starts[best]!.offset + 80),
+  const starts = passages.map(sentenceStarts)
+  const held = passages.map((passage, index) =>
+    termsHeld(
+      passage.text,
+      starts[index]!.map((sentence) => sentence.offset),
       terms,
-    ) &&
-    starts[best]!.start - starts[best - 1]!.start <= MAX_LEAN_BACK_SECONDS
+    ),
   )
-    best -= 1
-  return { starts, best }
+  return bestSentences(held, terms).map((best, index) => {
+    const passage = passages[index]!
+    const sentences = starts[index]!
+    // A link that starts after what the sentence refers to makes the viewer rewind; one sentence early does not.
+    if (
+      best > 0 &&
+      leansBack(
+        passage.text.slice(sentences[best - 1]!.offset, sentences[best]!.offset),
+        passage.text.slice(sentences[best]!.offset, sentences[best]!.offset + 80),
+        terms,
+      ) &&
+      sentences[best]!.start - sentences[best - 1]!.start <= MAX_LEAN_BACK_SECONDS
+    )
+      return { starts: sentences, best: best - 1 }
+    return { starts: sentences, best }
+  })
 }

@@ -1,7 +1,7 @@
 import type { SearchHit } from '@ytrag/domain'
 import type { ChunkHit, ChunkIndex, SearchFilter } from '@ytrag/stores'
 import { deepLink } from '@ytrag/youtube'
-import { momentSeconds, queryTerms } from '../moment/index.ts'
+import { momentsOf, queryTerms } from '../moment/index.ts'
 
 /** Rounds a score for the wire; ranks, not digits, carry the meaning. */
 const round = (value: number) => Math.round(value * 1e6) / 1e6
@@ -10,26 +10,30 @@ const round = (value: number) => Math.round(value * 1e6) / 1e6
 const toMillis = (seconds: number) => Math.floor(seconds * 1000) / 1000
 
 /**
- * Turns an index hit into the API's hit: its moment for the query, and a deep link there.
+ * Turns a search's index hits into the API's hits: each with its moment for the query (chosen
+ * with the others, `momentsOf`), and a deep link there.
  *
  * @example
  * ```ts
- * toSearchHit(hit, 'who built the fortress').url // 'https://www.youtube.com/watch?v=ID&t=754s'
+ * toSearchHits(hits, 'who built the fortress')[0]!.url // 'https://www.youtube.com/watch?v=ID&t=754s'
  * ```
  */
-export function toSearchHit(hit: ChunkHit, query: string, terms = queryTerms(query)): SearchHit {
-  const moment = toMillis(momentSeconds(hit, terms))
-  return {
-    videoId: hit.videoId,
-    title: hit.title,
-    start: hit.start,
-    end: hit.end,
-    moment,
-    text: hit.text,
-    score: round(hit.score),
-    url: deepLink({ videoId: hit.videoId, pageUrl: hit.url, seconds: moment }),
-    ...(hit.chapter ? { chapter: { title: hit.chapter.title, start: hit.chapter.start } } : {}),
-  }
+export function toSearchHits(hits: readonly ChunkHit[], query: string): SearchHit[] {
+  const moments = momentsOf(hits, queryTerms(query))
+  return hits.map((hit, index) => {
+    const moment = toMillis(moments[index]!)
+    return {
+      videoId: hit.videoId,
+      title: hit.title,
+      start: hit.start,
+      end: hit.end,
+      moment,
+      text: hit.text,
+      score: round(hit.score),
+      url: deepLink({ videoId: hit.videoId, pageUrl: hit.url, seconds: moment }),
+      ...(hit.chapter ? { chapter: { title: hit.chapter.title, start: hit.chapter.start } } : {}),
+    }
+  })
 }
 
 /**
@@ -51,6 +55,5 @@ export async function searchChunks(
     ...(request.filter ? { filter: request.filter } : {}),
     ...(request.embedding ? { embedding: request.embedding } : {}),
   })
-  const terms = queryTerms(request.query)
-  return hits.map((hit) => toSearchHit(hit, request.query, terms))
+  return toSearchHits(hits, request.query)
 }
