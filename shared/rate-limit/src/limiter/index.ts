@@ -78,6 +78,9 @@ export function memoryRateLimiter(
  * const limiter = await redisRateLimiter({ url: 'redis://127.0.0.1:6379', requests: 120, windowSeconds: 60 })
  * ```
  */
+/** Connection attempts before start-up gives up on Redis. */
+const STARTUP_ATTEMPTS = 3
+
 export async function redisRateLimiter(
   options: RateLimitOptions & { url: string; prefix?: string; connectTimeoutMs?: number },
 ): Promise<RateLimiter> {
@@ -90,8 +93,11 @@ export async function redisRateLimiter(
     url: options.url,
     socket: {
       connectTimeout: options.connectTimeoutMs ?? 2000,
-      // Start-up fails at once on an unreachable Redis; a connection lost later is retried.
-      reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(retries * 200, 2000) : cause),
+      // Start-up tries STARTUP_ATTEMPTS times, then fails with the cause: a start that loads and
+      // compiles other adapters beside this connect can hold the event loop past the timeout on
+      // a busy machine, though the connection itself was made. A connection lost later is retried.
+      reconnectStrategy: (retries: number, cause: Error) =>
+        connected ? Math.min(retries * 200, 2000) : retries < STARTUP_ATTEMPTS - 1 ? 250 * (retries + 1) : cause,
     },
   })
   // Without a listener a connection error would crash the process; the limiter reports it per call instead.
