@@ -154,6 +154,26 @@ function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ran
 }
 
 /**
+ * The common search, BM25 alone and unfiltered, as one statement: the top `limit` ranked inside
+ * FTS5, then joined with their rows only. One statement is its own snapshot, and it saves the
+ * second statement, its JSON list of rowids and a transaction: ~0.1 ms of a ~0.8 ms search at
+ * 10k chunks, most of what it cost over a bare FTS5 query.
+ */
+function textOnly(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
+  const [text, title, chapter] = plan.weights
+  return prepare(
+    db,
+    `SELECT r.rank AS rank, c.rowid AS rowid, c.*
+       FROM (SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS rank FROM chunks_fts
+               WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?) r
+       JOIN chunks c ON c.rowid = r.rowid
+       ORDER BY r.rank, r.rowid`,
+  )
+    .all(text, title, chapter, plan.match!, asInteger(plan.limit))
+    .map((row) => toHit(row, -Number(row.rank)))
+}
+
+/**
  * Runs one search on `db` in one read transaction, so both lists and the rows come from the
  * same snapshot. Throws EmbeddingDimensionError for a query embedding of another size.
  *
@@ -165,6 +185,7 @@ export function runSearch(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
   // With two lists to fuse, enough candidates per list that a chunk ranked well by only one of
   // them survives fusion; BM25 alone needs its top `limit` only.
   const candidates = embedding ? Math.min(Math.max(limit * 5, 50), MAX_KNN) : limit
+  if (!embedding && plan.match && !filterSql(plan.filter).sql) return textOnly(db, plan)
   db.exec('BEGIN')
   try {
     const bm25 = textRanked(db, plan, candidates)
