@@ -67,6 +67,12 @@ export interface ProcessInfo {
   comm: string
   /** R, S, D, T (stopped), Z (exited, not yet reaped)… */
   state: string
+  /**
+   * When it started, in clock ticks since boot: with it a pid names one process. Pids are
+   * reused (pid_max is 32768 here, and a test run wraps it), so a pid alone, kept while a
+   * server stops, can name another test's server by then.
+   */
+  startTime: number
 }
 
 /** One process's line of /proc/<pid>/stat, or undefined once it is gone. */
@@ -79,8 +85,18 @@ function readProcess(pid: number): ProcessInfo | undefined {
   }
   // The name is in parentheses and may itself hold spaces or parentheses: split after the last ')'.
   const close = stat.lastIndexOf(')')
-  const [state = '', ppid = '0', pgid = '0'] = stat.slice(close + 2).split(' ')
-  return { pid, ppid: Number(ppid), pgid: Number(pgid), comm: stat.slice(stat.indexOf('(') + 1, close), state }
+  const fields = stat.slice(close + 2).split(' ')
+  const [state = '', ppid = '0', pgid = '0'] = fields
+  // Field 22 of stat(5), counted from the state (field 3) here.
+  const startTime = Number(fields[19] ?? 0)
+  return {
+    pid,
+    ppid: Number(ppid),
+    pgid: Number(pgid),
+    comm: stat.slice(stat.indexOf('(') + 1, close),
+    state,
+    startTime,
+  }
 }
 
 /**
@@ -112,9 +128,10 @@ function processTree(root: number): ProcessInfo[] {
   return tree
 }
 
-const alive = (pid: number) => {
-  const info = readProcess(pid)
-  return info !== undefined && info.state !== 'Z'
+/** Whether the process `info` names is still running: the same pid and the same start. */
+const alive = (info: ProcessInfo) => {
+  const now = readProcess(info.pid)
+  return now !== undefined && now.startTime === info.startTime && now.state !== 'Z'
 }
 
 const signal = (pid: number, name: NodeJS.Signals) => {
@@ -151,7 +168,7 @@ async function killProcessTree(root: number): Promise<ProcessInfo[]> {
   for (const pid of seen.keys()) signal(pid, 'SIGKILL')
   const deadline = Date.now() + 10_000
   for (;;) {
-    const left = [...seen.keys()].filter(alive)
+    const left = [...seen.values()].filter(alive).map((info) => info.pid)
     if (left.length === 0) break
     if (Date.now() > deadline) throw new Error(`processes still alive 10 s after SIGKILL: ${left.join(', ')}`)
     await new Promise((done) => setTimeout(done, 20))
@@ -235,10 +252,9 @@ export async function startServerProcess(
     const tree = processTree(pid)
     if (!hasExited()) child.kill('SIGTERM')
     const deadline = Date.now() + 15_000
-    while (tree.some((info) => alive(info.pid)) && Date.now() < deadline)
-      await new Promise((done) => setTimeout(done, 50))
+    while (tree.some(alive) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50))
     // A graceful stop that hangs (a delivery that never ends) must not leave the server behind.
-    for (const info of tree) if (alive(info.pid)) signal(info.pid, 'SIGKILL')
+    for (const info of tree) if (alive(info)) signal(info.pid, 'SIGKILL')
     await exited
   }
 
