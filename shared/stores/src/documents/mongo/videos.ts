@@ -3,7 +3,7 @@ import type { UpdateFilter } from 'mongodb'
 import { decodeCursor, pageOf } from '../cursor/index.ts'
 import { assertLimit } from '../../limit/index.ts'
 import { isoTimestamp } from '../channel-sync/index.ts'
-import { STAGES, videoStatus } from '../video-status/index.ts'
+import { assertStage, STAGES, videoStatus } from '../video-status/index.ts'
 import type {
   NewVideo,
   Page,
@@ -176,7 +176,7 @@ export class MongoVideoStore implements VideoStore {
   ): Promise<Video | undefined> {
     assertId(videoId, 'videoId')
     // The stage becomes part of a field path, so it must be one of the known names.
-    if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
+    assertStage(stage)
     const dialect = await this.#mongo.use()
     const change = this.#stageChange(stage, stageStatus, update)
     // One update: the stage state and the fields land together or not at all.
@@ -194,7 +194,7 @@ export class MongoVideoStore implements VideoStore {
     // Only these stages' paths: another stage written at the same moment keeps its own state.
     const set: Record<string, unknown> = { [`stages.${stage}`]: state, updatedAt: at }
     for (const [other, status] of Object.entries(update.stages ?? {}) as [Stage, StageStatus][]) {
-      if (!STAGES.includes(other)) throw new RangeError(`Unknown stage ${JSON.stringify(other)}`)
+      assertStage(other)
       if (other !== stage) set[`stages.${other}`] = { status, updatedAt: at }
     }
     return fieldChange(update, set)
@@ -256,7 +256,7 @@ export class MongoVideoStore implements VideoStore {
     update: VideoUpdate = {},
   ): Promise<boolean> {
     assertId(videoId, 'videoId')
-    if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
+    assertStage(stage)
     await this.#mongo.use()
     // A conditional update: of racing callers, only the first still finds `from`.
     const result = await this.#mongo.exclusive(`videos:${videoId}`, () =>

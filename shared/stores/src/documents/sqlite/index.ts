@@ -5,7 +5,7 @@ import type { DatabaseSync } from 'node:sqlite'
 import { decodeCursor, pageOf } from '../cursor/index.ts'
 import { assertLimit } from '../../limit/index.ts'
 import { type LinkedVideoFacts, summarizeJob } from '../job-summary/index.ts'
-import { STAGES, videoStatus } from '../video-status/index.ts'
+import { assertStage, STAGES, videoStatus } from '../video-status/index.ts'
 import {
   type ChannelOptions,
   changedChannelOptions,
@@ -462,7 +462,7 @@ export class SqliteDocumentStore implements DocumentStore {
     { generation }: { generation?: number } = {},
   ): Promise<Video | undefined> {
     // The stage becomes part of a JSON path, so it must be one of the known names.
-    if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
+    assertStage(stage)
     const { sets, params } = this.#stageSets(stage, stageStatus, update)
     const where = generation === undefined ? 'video_id = ?' : 'video_id = ? AND generation = ?'
     const keys = generation === undefined ? [videoId] : [videoId, generation]
@@ -481,7 +481,7 @@ export class SqliteDocumentStore implements DocumentStore {
     // Every stage this step moves, in one json_set: they land together.
     const states: [Stage, StageState][] = [[stage, state]]
     for (const [other, status] of Object.entries(update.stages ?? {}) as [Stage, StageStatus][]) {
-      if (!STAGES.includes(other)) throw new RangeError(`Unknown stage ${JSON.stringify(other)}`)
+      assertStage(other)
       if (other !== stage) states.push([other, { status, updatedAt: at }])
     }
     const sets = [`stages = json_set(stages, ${states.map(() => '?, json(?)').join(', ')})`, 'updated_at = ?']
@@ -558,7 +558,7 @@ export class SqliteDocumentStore implements DocumentStore {
     to: StageStatus,
     update: VideoUpdate = {},
   ): Promise<boolean> {
-    if (!STAGES.includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
+    assertStage(stage)
     const { sets, params } = this.#stageSets(stage, to, update)
     // One conditional statement: of racing callers, only the first still finds `from`.
     const result = this.#db

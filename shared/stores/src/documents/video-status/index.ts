@@ -8,6 +8,14 @@ import type { Stage, StageState, StageStatus, VideoStatus } from '../../ports.ts
 export { STAGES }
 
 /**
+ * Refuses a stage name that is not one of STAGES: the adapters put it into a field path (a JSON
+ * path in SQLite, a document path in MongoDB), so only a known name may get there.
+ */
+export function assertStage(stage: string): void {
+  if (!(STAGES as readonly string[]).includes(stage)) throw new RangeError(`Unknown stage ${JSON.stringify(stage)}`)
+}
+
+/**
  * The status a video's stages add up to.
  *
  * @example
