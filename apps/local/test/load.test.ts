@@ -49,11 +49,33 @@ async function blast(
   const statuses: Record<number, number> = {}
   const rssBefore = residentBytes(pid)
   let rssPeak = rssBefore
-  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, residentBytes(pid))), 100)
+  // A server gone mid-blast has no memory to read: the requests fail and say so below; the
+  // sampler must not throw from a timer (an uncaught error, repeated until the file ends).
+  let serverGone = false
+  const sampler = setInterval(() => {
+    try {
+      rssPeak = Math.max(rssPeak, residentBytes(pid))
+    } catch {
+      serverGone = true
+    }
+  }, 100)
   const started = performance.now()
   const deadline = started + options.seconds * 1000
   let next = 0
-  const one = (i: number) =>
+  const one = async (i: number) => {
+    // The client's own bind can find no free port on an address while the rest of the suite
+    // churns connections beside it: that is this machine, not the server, so the request is
+    // made again; anything else (a reset, a refusal, a hang) fails the blast.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await once(i)
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (attempt === 3 || (code !== 'EADDRINUSE' && code !== 'EADDRNOTAVAIL')) throw error
+      }
+    }
+  }
+  const once = (i: number) =>
     new Promise<void>((resolve, reject) => {
       const req = request(
         {
@@ -70,16 +92,26 @@ async function blast(
         },
       )
       req.on('error', reject)
+      req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')))
       req.end()
     })
-  await Promise.all(
-    Array.from({ length: options.concurrency }, async () => {
-      while (next < options.count && performance.now() < deadline) await one(next++)
-    }),
-  )
+  try {
+    await Promise.all(
+      Array.from({ length: options.concurrency }, async () => {
+        while (next < options.count && performance.now() < deadline) await one(next++)
+      }),
+    )
+  } catch (error) {
+    throw new Error(
+      `request ${next} of the blast failed${serverGone ? ', the server having exited' : ''}: ${String(error)}\n` +
+        `the server's last output:\n${server.output().slice(-3000)}`,
+      { cause: error },
+    )
+  } finally {
+    clearInterval(sampler)
+    agent?.destroy()
+  }
   const seconds = (performance.now() - started) / 1000
-  clearInterval(sampler)
-  agent?.destroy()
   const rssAfter = residentBytes(pid)
   return { requests: next, seconds, statuses, rssBefore, rssPeak: Math.max(rssPeak, rssAfter), rssAfter }
 }

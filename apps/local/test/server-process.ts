@@ -101,9 +101,12 @@ function readProcess(pid: number): ProcessInfo | undefined {
 
 /**
  * `root` and every process below it, read from /proc (Linux). Zombies count as gone: they have
- * exited and only wait for a parent to reap them.
+ * exited and only wait for a parent to reap them. A root that has exited has no tree, even if
+ * its pid has been given to another process since (another test's server, once pid_max wraps):
+ * listing that process's tree is how one test's stop() killed another's server.
  */
-function processTree(root: number): ProcessInfo[] {
+function processTree(root: ProcessInfo): ProcessInfo[] {
+  if (!alive(root)) return []
   const all = new Map<number, ProcessInfo>()
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
@@ -111,9 +114,9 @@ function processTree(root: number): ProcessInfo[] {
     if (info && info.state !== 'Z') all.set(info.pid, info)
   }
   const tree: ProcessInfo[] = []
-  const rootInfo = all.get(root)
+  const rootInfo = all.get(root.pid)
   if (rootInfo) tree.push(rootInfo)
-  const wanted = new Set([root])
+  const wanted = new Set([root.pid])
   // Children can be listed before their parents: repeat until no new descendant turns up.
   for (let grew = true; grew; ) {
     grew = false
@@ -149,7 +152,7 @@ const signal = (pid: number, name: NodeJS.Signals) => {
  * group seen gets SIGKILL (bootstrap.mjs runs pnpm detached, in a group of its own).
  * Resolves once none of them is alive; gives what was killed.
  */
-async function killProcessTree(root: number): Promise<ProcessInfo[]> {
+async function killProcessTree(root: ProcessInfo): Promise<ProcessInfo[]> {
   const seen = new Map<number, ProcessInfo>()
   for (let round = 0; round < 100; round++) {
     let added = false
@@ -219,6 +222,8 @@ export async function startServerProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const pid = child.pid!
+  // Read now, while the bootstrap surely runs: its start time tells it from a later holder of its pid.
+  const rootProcess = readProcess(pid) ?? { pid, ppid: 0, pgid: 0, comm: '', state: 'Z', startTime: -1 }
   // Lines of stdout and of stderr are put together separately, so one never cuts into the other.
   const lineReader = () => {
     let partial = ''
@@ -236,7 +241,7 @@ export async function startServerProcess(
   const hasExited = () => child.exitCode !== null || child.signalCode !== null
 
   const kill = async () => {
-    const killed = await killProcessTree(pid)
+    const killed = await killProcessTree(rootProcess)
     await exited
     const deadline = Date.now() + 5_000
     while (await portInUse(port)) {
@@ -249,7 +254,7 @@ export async function startServerProcess(
   const stop = async () => {
     // Listed first: once the bootstrap exits, what is left of the tree is reparented and no
     // longer found under its pid.
-    const tree = processTree(pid)
+    const tree = processTree(rootProcess)
     if (!hasExited()) child.kill('SIGTERM')
     const deadline = Date.now() + 15_000
     while (tree.some(alive) && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50))
@@ -311,7 +316,7 @@ export async function startServerProcess(
     (await call<{ hits: Hit[] }>('POST', '/v1/search', { query, limit })).body.hits
 
   const serverPid = () => {
-    const found = descendants(child.pid!).filter((pid) => readProc(pid, 'cmdline').includes('apps/local/src/main.ts'))
+    const found = descendants(rootProcess).filter((pid) => readProc(pid, 'cmdline').includes('apps/local/src/main.ts'))
     // The deepest one is the Node process running main.ts, not the wrappers that started it.
     const pid = found.at(-1)
     if (pid === undefined) throw new Error(`no process of the server found under ${child.pid}`)
@@ -341,7 +346,7 @@ export async function startServerProcess(
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
-    processes: () => processTree(pid),
+    processes: () => processTree(rootProcess),
     kill,
     call,
     ingest,
@@ -360,9 +365,9 @@ const readProc = (pid: number, file: string) => {
 }
 
 /** The processes under `pid`, parents before children (Linux /proc). */
-function descendants(pid: number): number[] {
-  return processTree(pid)
-    .filter((info) => info.pid !== pid)
+function descendants(root: ProcessInfo): number[] {
+  return processTree(root)
+    .filter((info) => info.pid !== root.pid)
     .map((info) => info.pid)
 }
 
