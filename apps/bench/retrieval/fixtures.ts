@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import type { TimedText } from '@ytrag/domain'
 import { transcriptFromCaptions } from '@ytrag/transcript'
-import { seededRandom } from '@ytrag/transcript/testing'
+import { clock, rollingCaptions, seededRandom, spokenWords, type SpokenWord } from '@ytrag/transcript/testing'
 
 type CaptionLayout = 'creator' | 'rolling' | 'rolling-unpunctuated'
 
@@ -33,40 +33,14 @@ export interface Question {
   answer: number
 }
 
-type Word = { text: string; start: number; end: number; sentence: number }
-
 const seedOf = (text: string) =>
   [...text].reduce((hash, char) => Math.imul(hash ^ char.charCodeAt(0), 0x01000193), 0x811c9dc5)
 
-/** Every word of the talk with when it is said; `seed` 0 gives the benchmark's own timings, another seed other ones. */
-function speak(id: string, sentences: string[], seed: number): Word[] {
-  const random = seededRandom(seedOf(id) + seed)
-  const pace = 0.85 + random() * 0.3
-  const words: Word[] = []
-  let time = 0.4 + random()
-  sentences.forEach((sentence, index) => {
-    for (const text of sentence.split(' ')) {
-      const duration = (0.1 + 0.05 * text.replace(/\W/g, '').length) * pace * (0.8 + random() * 0.4)
-      words.push({ text, start: time, end: time + duration, sentence: index })
-      time += duration + (text.endsWith(',') ? 0.2 + random() * 0.3 : random() * 0.05)
-    }
-    // Between sentences a breath, now and then a longer pause.
-    time += random() < 0.15 ? 1 + random() : 0.25 + random() * 0.5
-  })
-  return words
-}
-
-const clock = (seconds: number) => {
-  const millis = Math.round(seconds * 1000)
-  const pad = (value: number, size = 2) => String(value).padStart(size, '0')
-  return `${pad(Math.floor(millis / 3_600_000))}:${pad(Math.floor(millis / 60_000) % 60)}:${pad(Math.floor(millis / 1000) % 60)}.${pad(millis % 1000, 3)}`
-}
-
 /** A creator's captions: up to two lines of 42 characters, a cue closed at a sentence end once it holds 30 characters. */
-function creatorCaptions(words: Word[]): string {
-  const cues: Word[][] = []
-  let open: Word[] = []
-  const length = (cue: Word[]) => cue.reduce((sum, word) => sum + word.text.length + 1, -1)
+function creatorCaptions(words: SpokenWord[]): string {
+  const cues: SpokenWord[][] = []
+  let open: SpokenWord[] = []
+  const length = (cue: SpokenWord[]) => cue.reduce((sum, word) => sum + word.text.length + 1, -1)
   for (const word of words) {
     if (open.length && length([...open, word]) > 84) {
       cues.push(open)
@@ -88,34 +62,6 @@ function creatorCaptions(words: Word[]): string {
     return `${index + 1}\n${clock(cue[0]!.start)} --> ${clock(end)}\n${lines.join('\n')}`
   })
   return `WEBVTT\n\n${blocks.join('\n\n')}\n`
-}
-
-/** YouTube's rolling auto-captions: lines of up to 32 characters that ignore sentences, each shown again above the next. */
-function rollingCaptions(words: Word[], punctuated: boolean): string {
-  const spoken = punctuated
-    ? words
-    : words.map((word) => ({ ...word, text: word.text.toLowerCase().replace(/[^\p{L}\p{N}'-]/gu, '') }))
-  const lines: Word[][] = []
-  for (const word of spoken) {
-    const line = lines.at(-1)
-    if (line && line.reduce((sum, w) => sum + w.text.length + 1, 0) + word.text.length <= 32) line.push(word)
-    else lines.push([word])
-  }
-  const plain = (line: Word[]) => line.map((word) => word.text).join(' ')
-  const timed = (line: Word[]) =>
-    line.map((word, index) => (index === 0 ? word.text : `<${clock(word.start)}><c> ${word.text}</c>`)).join('')
-  const blocks: string[] = []
-  lines.forEach((line, index) => {
-    const start = line[0]!.start
-    const next = lines[index + 1]
-    const end = next ? next[0]!.start - 0.01 : line.at(-1)!.end + 0.5
-    const previous = lines[index - 1]
-    blocks.push(
-      `${clock(start)} --> ${clock(end)} align:start position:0%\n${previous ? plain(previous) : ' '}\n${timed(line)}`,
-    )
-    if (next) blocks.push(`${clock(end)} --> ${clock(end + 0.01)} align:start position:0%\n${plain(line)}\n `)
-  })
-  return `WEBVTT\nKind: captions\nLanguage: en\n\n${blocks.join('\n\n')}\n`
 }
 
 const TALKS_DIR = new URL('./talks/', import.meta.url)
@@ -141,7 +87,8 @@ export function loadTalks({ seed = 0 }: { seed?: number | undefined } = {}): Tal
       if (!['creator', 'rolling', 'rolling-unpunctuated'].includes(layout))
         throw new Error(`${file}: unknown caption layout ${layout}`)
       const texts = lines.filter((line) => !line.startsWith('#'))
-      const words = speak(id, texts, seed)
+      // `seed` 0 gives the benchmark's own timings, another seed other ones.
+      const words = spokenWords(texts, seededRandom(seedOf(id) + seed))
       const sentences = texts.map((text, index) => {
         const own = words.filter((word) => word.sentence === index)
         return { text, start: own[0]!.start, end: own.at(-1)!.end }

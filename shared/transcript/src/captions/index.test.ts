@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { parseVtt } from '../vtt/index.ts'
+import { rollingCaptions, seededRandom, spokenWords } from '../testing/index.ts'
 import { transcriptFromCaptions } from './index.ts'
 
 const BRIEF_SAMPLE = `WEBVTT
@@ -89,20 +90,23 @@ we<00:00:18.800><c> version</c><00:00:19.200><c> every</c><00:00:19.600><c> entr
 describe('transcriptFromCaptions', () => {
   it('gives the example of the brief', () => {
     expect(transcriptFromCaptions(BRIEF_SAMPLE)).toEqual([
-      { start: 0, end: 2.35, text: "so today we're going to talk" },
+      // Words 0.32 s apart, then 0.76 s to "about": the pause shows as a gap after "talk".
+      { start: 0, end: 1.92, text: "so today we're going to talk" },
       { start: 2.36, end: 5.12, text: 'about caching in distributed systems' },
     ])
   })
 
   it('keeps each line of rolling auto-captions once, timed by the cue that introduced it', () => {
+    // Each line ends when its last word is said: words come every 0.3 s, and each line's last
+    // word more than 0.7 s before the next line, so a pause follows every line.
     expect(transcriptFromCaptions(ROLLING_AUTO_CAPTIONS)).toEqual([
-      { start: 0.03, end: 2.35, text: "so today we're going to talk" },
-      { start: 2.36, end: 5.12, text: 'about caching in distributed systems' },
-      { start: 5.13, end: 7.99, text: "and why it's harder than it looks" },
-      { start: 8, end: 10.47, text: 'so what do we do' },
-      { start: 10.48, end: 13.2, text: 'the first problem is invalidation' },
-      { start: 13.21, end: 16.04, text: 'when two servers hold the same key' },
-      { start: 16.05, end: 18.42, text: 'so what do we do' },
+      { start: 0.03, end: 1.959, text: "so today we're going to talk" },
+      { start: 2.36, end: 4.42, text: 'about caching in distributed systems' },
+      { start: 5.13, end: 7.679, text: "and why it's harder than it looks" },
+      { start: 8, end: 9.619, text: 'so what do we do' },
+      { start: 10.48, end: 12.62, text: 'the first problem is invalidation' },
+      { start: 13.21, end: 15.639, text: 'when two servers hold the same key' },
+      { start: 16.05, end: 17.619, text: 'so what do we do' },
       { start: 18.43, end: 21, text: 'we version every entry' },
     ])
   })
@@ -229,7 +233,7 @@ problem is invalidation
     expect(transcriptFromCaptions(vtt)).toEqual([{ start: 0, end: 2, text: 'the first problem is invalidation' }])
   })
 
-  it('cuts a rolling line where a sentence ends or the speaker pauses inside it, timing each part by its first word', () => {
+  it('cuts a rolling line where a sentence ends or the speaker pauses inside it, each part from its first word to its last one said', () => {
     const vtt = `WEBVTT
 
 00:00:01.000 --> 00:00:04.000 align:start position:0%
@@ -246,10 +250,63 @@ pulls<00:00:04.300><c> hard</c><00:00:06.200><c> and</c><00:00:06.500><c> then</
 `
     expect(transcriptFromCaptions(vtt)).toEqual([
       { start: 1, end: 2.2, text: 'get spring tides.' },
-      { start: 2.2, end: 4, text: 'The moon' },
+      { start: 2.2, end: 2.8, text: 'The moon' },
       // 1.9 s between "hard" and "and": a pause, where a new segment starts.
-      { start: 4.01, end: 6.2, text: 'pulls hard' },
+      { start: 4.01, end: 4.7, text: 'pulls hard' },
       { start: 6.2, end: 8, text: 'and then' },
     ])
+  })
+})
+
+const VOCABULARY =
+  'the a starter dough flour water salt oven basket we you it is was then after when if shape bake rest fold stretch mix slowly gently overnight bubbly sour crust loaf heat razor paper bread wheat yeast grams minutes hours'.split(
+    ' ',
+  )
+
+/** A made-up talk: 25 sentences of 5 to 16 words from a small vocabulary, a third of them with a clause after a comma. */
+function generatedTalk(random: () => number): string[] {
+  const word = () => VOCABULARY[Math.floor(random() * VOCABULARY.length)]!
+  return Array.from({ length: 25 }, () => {
+    const words = Array.from({ length: 5 + Math.floor(random() * 12) }, word)
+    if (random() < 0.33) words[1 + Math.floor(random() * (words.length - 2))] += ','
+    const sentence = words.join(' ')
+    return `${sentence[0]!.toUpperCase()}${sentence.slice(1)}.`
+  })
+}
+
+describe('transcriptFromCaptions over generated rolling auto-captions without punctuation', () => {
+  const SEEDS = 100
+  const talks = Array.from({ length: SEEDS }, (_, seed) => {
+    const words = spokenWords(generatedTalk(seededRandom(seed)), seededRandom(1000 + seed))
+    return { seed, words, segments: transcriptFromCaptions(rollingCaptions(words, false)) }
+  })
+
+  it('shows every silence of 0.3 s or more between words as a gap between segments', () => {
+    const missed: string[] = []
+    for (const { seed, words, segments } of talks) {
+      words.slice(1).forEach((word, index) => {
+        const before = words[index]!
+        if (word.start - before.end < 0.3) return
+        const at = segments.findIndex((segment) => Math.abs(segment.start - word.start) < 0.0005)
+        const gap = at > 0 ? word.start - segments[at - 1]!.end : 0
+        // The gap may be a little shorter than the silence: a word's duration is estimated, not known.
+        if (gap < 0.1) missed.push(`seed ${seed}: "${before.text} | ${word.text}" at ${word.start.toFixed(2)} s`)
+      })
+    }
+    expect(missed).toEqual([])
+  })
+
+  it('still starts each segment at a word the captions time, and keeps every word once, in order', () => {
+    for (const { words, segments } of talks) {
+      const starts = new Set(words.map((word) => Math.round(word.start * 1000)))
+      for (const segment of segments) expect(starts.has(Math.round(segment.start * 1000))).toBe(true)
+      expect(segments.map((segment) => segment.text).join(' ')).toBe(
+        words.map((word) => word.text.toLowerCase().replace(/[^\p{L}\p{N}'-]/gu, '')).join(' '),
+      )
+      segments.slice(1).forEach((segment, index) => {
+        expect(segments[index]!.end).toBeLessThanOrEqual(segment.start)
+        expect(segments[index]!.end).toBeGreaterThan(segments[index]!.start)
+      })
+    }
   })
 })

@@ -8,26 +8,34 @@ import { parseVttLines, type CueLines } from '../vtt/index.ts'
 const MIN_REPEATED_WORDS = 3
 
 /**
- * Inside a line with word times, a sentence end or a silence at least this long starts a new
+ * Inside lines with word times, a sentence end or a silence at least this long starts a new
  * segment: rolling auto-captions leave no gap between cues, so the words' own times are where
- * the pauses show. The silence is what is left of the time to the next word after the time a
- * word usually takes (the transcript's median from one word to the next) or, for a long word,
- * SECONDS_PER_CHAR a character.
+ * the pauses show. The silence after a word is the time to the next word's start less the time
+ * the word takes to say, as the transcript's own word times have it (see `wordDurations`).
  */
-const MIN_PAUSE_SECONDS = 0.25
-const SECONDS_PER_CHAR = 0.08
+const MIN_PAUSE_SECONDS = 0.15
+/** Word-to-word times needed to fit how a word's length adds to its duration. */
+const MIN_FIT_SAMPLES = 20
+const FALLBACK_SECONDS_PER_LETTER = 0.08
 const SENTENCE_END = /[.?!…]["'”’)\]]*$/u
 
 /** A line as spoken: its words, and when each is said if the captions say so. */
 type SpokenLine = { text: string; wordStarts?: number[] }
 
 /**
+ * A word of a line with word times: when it is said, whether its line said so (else the cue's
+ * start stands in), and whether it is the first its cue adds.
+ */
+type TimedWord = { text: string; start: number; timed: boolean; opensCue: boolean }
+
+/**
  * Turns captions into a transcript where each spoken line appears once. YouTube's rolling
  * auto-captions show the previous line again above the new one (and add ~10 ms cues repeating
  * it alone); those repeats are dropped and every line keeps the times of the cue that introduced
- * it. Where a line gives each word's time, it is also cut where a sentence ends or the speaker
- * pauses inside it, each part timed by its first word. Creator captions come through unchanged,
- * less empty cues and exact consecutive repeats.
+ * it. Where lines give each word's time, they are also cut where a sentence ends or the speaker
+ * pauses, each part timed from its first word to when its last word is done being said, so the
+ * silence between parts shows as a gap between segments. Creator captions come through
+ * unchanged, less empty cues and exact consecutive repeats.
  *
  * @example
  * ```ts
@@ -43,7 +51,6 @@ type SpokenLine = { text: string; wordStarts?: number[] }
  * ```
  */
 export function transcriptFromCaptions(vtt: string): TimedText[] {
-  const segments: TimedText[] = []
   let shown: string[] = []
   const cues: { cue: CueLines; spoken: SpokenLine[] }[] = []
   for (const cue of parseVttLines(vtt)) {
@@ -51,44 +58,119 @@ export function transcriptFromCaptions(vtt: string): TimedText[] {
     shown = cue.lines
     if (spoken.length > 0) cues.push({ cue, spoken })
   }
-  const wordSeconds = typicalWordSeconds(cues.flatMap(({ spoken }) => spoken))
+  // Consecutive cues with word times are one stream of words: a pause may fall between cues as well as inside one.
+  const parts: ({ plain: TimedText } | { words: TimedWord[]; end: number })[] = []
   for (const { cue, spoken } of cues) {
-    if (spoken.every((line) => line.wordStarts === undefined))
-      segments.push({ start: cue.start, end: cue.end, text: spoken.map((line) => line.text).join(' ') })
-    else segments.push(...timedSegments(spoken, cue, wordSeconds))
+    if (spoken.every((line) => line.wordStarts === undefined)) {
+      parts.push({ plain: { start: cue.start, end: cue.end, text: spoken.map((line) => line.text).join(' ') } })
+      continue
+    }
+    const words = spoken.flatMap((line, lineIndex) =>
+      line.text.split(' ').map((text, index) => {
+        const start = line.wordStarts?.[index]
+        return { text, start: start ?? cue.start, timed: start !== undefined, opensCue: lineIndex + index === 0 }
+      }),
+    )
+    const previous = parts.at(-1)
+    if (previous && 'words' in previous) {
+      previous.words.push(...words)
+      previous.end = cue.end
+    } else parts.push({ words, end: cue.end })
   }
-  return segments
+  const duration = wordDurations(parts.flatMap((part) => ('words' in part ? [part.words] : [])))
+  return parts.flatMap((part) => ('plain' in part ? [part.plain] : timedSegments(part.words, part.end, duration)))
 }
 
-/** The median time from one word's start to the next's, inside lines with word times. */
-function typicalWordSeconds(lines: SpokenLine[]): number {
-  const steps = lines
-    .flatMap((line) => (line.wordStarts ?? []).slice(1).map((start, index) => start - line.wordStarts![index]!))
-    .sort((a, b) => a - b)
-  return steps.length ? steps[Math.floor(steps.length / 2)]! : 0
+const letters = (word: string) => (word.match(/[\p{L}\p{N}]/gu) ?? []).length
+
+/**
+ * How long a word takes to say, fitted to the transcript's own word times: the time from a
+ * word's start to the next one's is its duration plus whatever silence follows, and speech
+ * takes a little time per word and more per letter. The median line through those times (least
+ * absolute deviations, so the pauses, few and long, do not pull it) gives the usual duration
+ * for a word of each length; what a gap holds beyond it is silence. With too few word times to
+ * fit a line, a word takes the median time from one word to the next, or for a long word
+ * FALLBACK_SECONDS_PER_LETTER a letter.
+ */
+function wordDurations(streams: TimedWord[][]): (word: string) => number {
+  const samples: { x: number; y: number }[] = []
+  for (const words of streams) {
+    words.slice(1).forEach((next, index) => {
+      const word = words[index]!
+      if (word.timed && next.timed && next.start > word.start)
+        samples.push({ x: letters(word.text), y: next.start - word.start })
+    })
+  }
+  const usual = median(samples.map((sample) => sample.y))
+  if (samples.length < MIN_FIT_SAMPLES) return (word) => Math.max(usual, letters(word) * FALLBACK_SECONDS_PER_LETTER)
+  let [intercept, slope] = leastAbsoluteLine(samples)
+  // Saying a word takes time, and more for a longer one; a fit that says otherwise read noise.
+  if (!(slope >= 0) || !(intercept >= 0)) [intercept, slope] = [usual, 0]
+  return (word) => intercept + slope * letters(word)
 }
 
-/** A cue's new words cut at sentence ends and pauses; words of a line without times count as said at the cue's start. */
-function timedSegments(spoken: SpokenLine[], cue: CueLines, wordSeconds: number): TimedText[] {
-  const words = spoken.flatMap((line) =>
-    line.text.split(' ').map((text, index) => ({ text, start: line.wordStarts?.[index] ?? cue.start })),
-  )
-  const runs: { start: number; words: string[] }[] = []
+/** The line y = a + b x with the least sum of absolute deviations, by iteratively reweighted least squares. */
+function leastAbsoluteLine(samples: { x: number; y: number }[]): [number, number] {
+  let weights = samples.map(() => 1)
+  let line: [number, number] = [median(samples.map((sample) => sample.y)), 0]
+  for (let round = 0; round < 30; round++) {
+    let sw = 0
+    let sx = 0
+    let sy = 0
+    let sxx = 0
+    let sxy = 0
+    samples.forEach(({ x, y }, index) => {
+      const w = weights[index]!
+      sw += w
+      sx += w * x
+      sy += w * y
+      sxx += w * x * x
+      sxy += w * x * y
+    })
+    const spread = sw * sxx - sx * sx
+    const slope = spread > 1e-12 ? (sw * sxy - sx * sy) / spread : 0
+    const next: [number, number] = [(sy - slope * sx) / sw, slope]
+    const settled = Math.abs(next[0] - line[0]) < 1e-6 && Math.abs(next[1] - line[1]) < 1e-6
+    line = next
+    if (settled) break
+    // A sample's weight is 1 / |residual|, floored so one lying on the line does not take all the weight.
+    weights = samples.map(({ x, y }) => 1 / Math.max(1e-3, Math.abs(y - line[0] - line[1] * x)))
+  }
+  return line
+}
+
+const roundToMillis = (seconds: number) => Math.round(seconds * 1000) / 1000
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? 0
+}
+
+/**
+ * A stream of timed words cut where a cue starts, a sentence ends or the speaker pauses. Each part runs from its first word's
+ * start to when its last word is said, at the usual duration for the word but not past the next
+ * part's start; the stream's last part runs to its cue's end.
+ */
+function timedSegments(words: TimedWord[], streamEnd: number, duration: (word: string) => number): TimedText[] {
+  const runs: { start: number; words: TimedWord[] }[] = []
   words.forEach((word, index) => {
     const previous = words[index - 1]
     const breaks =
       previous !== undefined &&
-      (SENTENCE_END.test(previous.text) ||
-        word.start - previous.start - Math.max(wordSeconds, previous.text.length * SECONDS_PER_CHAR) >=
-          MIN_PAUSE_SECONDS)
+      (word.opensCue ||
+        SENTENCE_END.test(previous.text) ||
+        word.start - previous.start - duration(previous.text) >= MIN_PAUSE_SECONDS)
     if (runs.length === 0 || breaks) runs.push({ start: word.start, words: [] })
-    runs.at(-1)!.words.push(word.text)
+    runs.at(-1)!.words.push(word)
   })
-  return runs.map((run, index) => ({
-    start: run.start,
-    end: runs[index + 1]?.start ?? cue.end,
-    text: run.words.join(' '),
-  }))
+  return runs.map((run, index) => {
+    const next = runs[index + 1]
+    const last = run.words.at(-1)!
+    // Without a pause the part runs on to the next; after one it ends when its last word does.
+    const spoken = last.start + duration(last.text)
+    const end = next ? (next.start - spoken >= MIN_PAUSE_SECONDS ? roundToMillis(spoken) : next.start) : streamEnd
+    return { start: run.start, end, text: run.words.map((word) => word.text).join(' ') }
+  })
 }
 
 /**
