@@ -1,7 +1,6 @@
 // A channel as the re-sync sees it: its id from whatever URL a user gives, and its newest
 // uploads from the feed YouTube serves for every channel (cheap: one small request, no yt-dlp).
 // Both are fetched through guardedFetch and read with a parser, never a backtracking pattern.
-import { Parser } from 'htmlparser2'
 import { isYouTubeUrl } from '../youtube-url/index.ts'
 import {
   guardedFetch,
@@ -88,13 +87,20 @@ const NAMED_PATH = /^\/(?:@[^/]+|c\/[^/]+|user\/[^/]+)(?:\/|$)/
 const SCRIPT_CHANNEL_ID = /"(?:externalId|channelId)":"(UC[\w-]{22})"/
 
 /**
+ * The HTML/XML parser, loaded when a page or feed is first read: its entity tables cost a start
+ * ~10 ms of CPU, and only a channel subscription or re-sync reads a page.
+ */
+const htmlParser = () => import('htmlparser2')
+
+/**
  * The videos of a channel's uploads feed (`/feeds/videos.xml?channel_id=…`), newest first as
  * the feed has them. Read with an XML parser in one pass (time linear in the feed's size).
  *
  * @example
- * parseChannelFeed(xml) // [{ videoId: 'dQw4w9WgXcQ', title: '…', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', publishedAt: '2024-…' }]
+ * await parseChannelFeed(xml) // [{ videoId: 'dQw4w9WgXcQ', title: '…', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', publishedAt: '2024-…' }]
  */
-export function parseChannelFeed(xml: string): FeedVideo[] {
+export async function parseChannelFeed(xml: string): Promise<FeedVideo[]> {
+  const { Parser } = await htmlParser()
   let isFeed = false
   const videos: FeedVideo[] = []
   let entry: { videoId: string; title: string; url: string | undefined; published: string } | undefined
@@ -142,9 +148,10 @@ export function parseChannelFeed(xml: string): FeedVideo[] {
  * `<title>`. An HTML parser reads it in one pass, so a hostile page costs time linear in its size.
  *
  * @example
- * readChannelPage('<meta itemprop="channelId" content="UC…"><title>Talks</title>') // { found: 'UC…', title: 'Talks' }
+ * await readChannelPage('<meta itemprop="channelId" content="UC…"><title>Talks</title>') // { found: 'UC…', title: 'Talks' }
  */
-export function readChannelPage(html: string): { found?: string; title?: string } {
+export async function readChannelPage(html: string): Promise<{ found?: string; title?: string }> {
+  const { Parser } = await htmlParser()
   let meta: string | undefined
   let canonical: string | undefined
   let ogTitle: string | undefined
@@ -239,7 +246,7 @@ async function get(url: string, what: string, options: ChannelFetchOptions): Pro
  * const videos = await fetchChannelFeed(channelFeedUrl(config.channels.feedBaseUrl, channelId), { allowedHosts })
  */
 export async function fetchChannelFeed(url: string, options: ChannelFetchOptions): Promise<FeedVideo[]> {
-  return parseChannelFeed(await get(url, 'the channel feed', options))
+  return await parseChannelFeed(await get(url, 'the channel feed', options))
 }
 
 /**
@@ -261,7 +268,7 @@ export async function resolveChannel(url: string, options: ChannelFetchOptions):
   if (youtube && !NAMED_PATH.test(parsed.pathname)) {
     throw new ChannelError(`${url} is not a channel URL (expected /channel/UC…, /@handle, /c/… or /user/…)`)
   }
-  const { found, title } = readChannelPage(await get(url, 'the channel page', options))
+  const { found, title } = await readChannelPage(await get(url, 'the channel page', options))
   if (found === undefined) throw new ChannelError(`the page at ${url} names no channel`)
   // A video's page names the video in the same `identifier` meta a channel's page names the
   // channel in: taking whatever is there would subscribe to a video, so only a channel id's form is.

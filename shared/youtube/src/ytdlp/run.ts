@@ -2,7 +2,7 @@ import { channel } from 'node:diagnostics_channel'
 import { copyFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { withProcessSlot } from '@ytrag/processes'
-import { create, type Flags } from 'youtube-dl-exec'
+import type { Flags } from 'youtube-dl-exec'
 import { egressProxyFor, type EgressProxyOptions } from '../egress/proxy.ts'
 import { scratchDir } from '../scratch/index.ts'
 import { YTDLP_RUN_CHANNEL, type YtDlpOutcome, type YtDlpRunMessage, type YtDlpTask } from './diagnostics.ts'
@@ -290,6 +290,8 @@ async function runChild(
   context: RunContext,
   env: Record<string, string | undefined>,
 ): Promise<string> {
+  // Loaded by the first run, not at start-up: most starts never run yt-dlp (~4 ms of CPU).
+  const { create } = await import('youtube-dl-exec')
   // youtube-dl-exec's Flags type lists only some options; dargs passes any key through.
   const child = create(binary).exec(target, allFlags as Flags, { reject: false, env } as object)
   let timedOut = false

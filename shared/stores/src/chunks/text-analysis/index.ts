@@ -9,9 +9,9 @@
 // ("lives" → "live") and irregular ones through kept tables ("built" ↔ "build", "fell" ↔
 // "fall", "bigger" ↔ "big"), so the index never needs to store more than the stemmed words.
 import { createRequire } from 'node:module'
-import irregularNouns from 'wink-lexicon/src/irregular-nouns.js'
-import irregularVerbs from 'wink-lexicon/src/irregular-verbs.js'
-import adjectiveExceptions from 'wink-lexicon/src/wn-adjective-exceptions.js'
+import type IrregularNouns from 'wink-lexicon/src/irregular-nouns.js'
+import type IrregularVerbs from 'wink-lexicon/src/irregular-verbs.js'
+import type Adjectives from 'wink-lexicon/src/wn-adjective-exceptions.js'
 import { stemmer } from 'stemmer'
 
 /**
@@ -66,7 +66,33 @@ export const tokenize = (text: string): string[] => words(text).map(stem)
  * every function that imports the analysis and never searches.
  */
 let irregularForms: ReadonlyMap<string, readonly string[]> | undefined
+/**
+ * wink-lexicon's tables, read when the forms are first built. Their modules are object literals
+ * of ~10k entries that cost a start ~15 ms of CPU to evaluate when imported at the top. A literal
+ * `require('…')` is one the bundler resolves: in a function's bundle the tables are bundled and
+ * run at this call, not at start-up; unbundled (tests, tsx: no `require` in a module), Node's
+ * require reads them.
+ */
+function lexiconTables(): {
+  nouns: typeof IrregularNouns
+  verbs: typeof IrregularVerbs
+  adjectives: typeof Adjectives
+} {
+  if (typeof require === 'function')
+    return {
+      nouns: require('wink-lexicon/src/irregular-nouns.js'),
+      verbs: require('wink-lexicon/src/irregular-verbs.js'),
+      adjectives: require('wink-lexicon/src/wn-adjective-exceptions.js'),
+    }
+  const load = createRequire(import.meta.url)
+  return {
+    nouns: load('wink-lexicon/src/irregular-nouns.js'),
+    verbs: load('wink-lexicon/src/irregular-verbs.js'),
+    adjectives: load('wink-lexicon/src/wn-adjective-exceptions.js'),
+  }
+}
 const buildIrregularForms = (): ReadonlyMap<string, readonly string[]> => {
+  const { nouns: irregularNouns, verbs: irregularVerbs, adjectives: adjectiveExceptions } = lexiconTables()
   const byLemma = new Map<string, Set<string>>()
   const add = (form: string, lemma: string) => {
     const forms = byLemma.get(lemma) ?? byLemma.set(lemma, new Set([lemma])).get(lemma)!
