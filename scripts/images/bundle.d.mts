@@ -9,6 +9,8 @@ export interface Metafile {
     {
       bytes: number
       entryPoint?: string
+      /** The names the output exports: a chunk made of a CommonJS module exports only `default`. */
+      exports: string[]
       imports: { path: string; kind: string; external?: boolean }[]
       inputs: Record<string, { bytesInOutput: number }>
     }

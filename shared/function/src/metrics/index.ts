@@ -142,7 +142,8 @@ export function functionMetrics(name: string, options: FunctionMetricsOptions = 
     registry,
     /** The exposition text for a scrape of /metrics (Node's default metrics registered at the first). */
     async scrape(): Promise<string> {
-      defaultsRegistered ??= import('prom-client').then(({ collectDefaultMetrics }) =>
+      // Its own module (CommonJS, the function is its `default` in Node and in a bundle's chunk alike).
+      defaultsRegistered ??= import('prom-client/lib/defaultMetrics.js').then(({ default: collectDefaultMetrics }) =>
         collectDefaultMetrics({ register: registry }),
       )
       await defaultsRegistered

@@ -85,8 +85,9 @@ export async function redisRateLimiter(
   options: RateLimitOptions & { url: string; prefix?: string; connectTimeoutMs?: number },
 ): Promise<RateLimiter> {
   // Imported here, not with the module: the Redis client is over a megabyte of JavaScript that
-  // only a limiter in Redis needs (the in-memory one, local mode, never reads it).
-  const { createClient } = await import('redis')
+  // only a limiter in Redis needs (the in-memory one, local mode, never reads it). The package is
+  // CommonJS: read through `default`, which Node and a bundle's chunk both give (a chunk has no other export).
+  const { createClient } = (await import('redis')).default
   const prefix = options.prefix ?? 'ytrag:rate:'
   let connected = false
   const client = createClient({
