@@ -303,8 +303,6 @@ export interface ExpansionOptions {
    * and "pedal" for "bikes" favour any passage about bicycle parts). Default 3.
    */
   maxExpansions?: number
-  /** How many of the word's senses, most frequent first, give related words (`relatedWords`). Default 3. */
-  senses?: number
   /** The shortest part a word is split into when it is two words the index has run together. Default 3. */
   minPartLength?: number
 }
@@ -334,7 +332,7 @@ function splits(word: string, minLength: number): [string, string][] {
 export function expandUnknownTerms(
   terms: readonly QueryTerm[],
   known: KnownWords,
-  { maxExpansions = 3, senses = 3, minPartLength = 3 }: ExpansionOptions = {},
+  { maxExpansions = 3, minPartLength = 3 }: ExpansionOptions = {},
 ): QueryTerm[] {
   const held = known([...new Set(terms.flatMap((term) => term.forms))])
   const unknown = terms.filter((term) => !term.forms.some((form) => held.has(form)))
@@ -342,9 +340,7 @@ export function expandUnknownTerms(
   const candidates = new Map<QueryTerm, { related: string[]; parts: [string, string][] }>()
   for (const term of unknown) {
     // Single words only: a hyphenated one ("mid-sixties") would be a phrase.
-    const related = relatedWords(term.word, { senses, forms: term.forms }).filter(
-      (word) => words(word).join(' ') === word,
-    )
+    const related = relatedWords(term.word, { forms: term.forms }).filter((word) => words(word).join(' ') === word)
     candidates.set(term, { related, parts: splits(term.word, minPartLength) })
   }
   const asked = [...candidates.values()].flatMap(({ related, parts }) => [...related, ...parts.flat()])
