@@ -165,9 +165,9 @@ for (const part of PARTS) {
   for (const line of open().index[part].toString('latin1').split('\n')) {
     const lemma = line.slice(0, line.indexOf(' '))
     if (line.startsWith(' ') || !SINGLE_WORD.test(lemma)) continue
+    // Every lemma is listed, with no related word too: the query analysis reads the table as
+    // WordNet's word list as well (a compound's parts must be words; an adjective's graded forms).
     const related = relatedOf(lemma, part)
-    // An adjective is listed even with no related word: its graded forms are made at query time.
-    if (related.length === 0 && part !== 'adj') continue
     byLemma.set(lemma, [...(byLemma.get(lemma) ?? []), `${LETTER[part]}:${related.join(' ')}`])
   }
 }

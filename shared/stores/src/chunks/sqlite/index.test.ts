@@ -227,6 +227,11 @@ describe('SqliteChunkIndex search', () => {
       const held = await index.search({ text: 'bicycles', limit: 4 })
       expect(held.map((hit) => hit.chunkIndex)).toEqual([1])
       expect(held[0]!.queryTerms).toBeUndefined()
+      // What the index holds is asked again once it changes: a chunk that says "bikes" ends the widening.
+      expect((await index.search({ text: 'bikes', limit: 4 }))[0]!.queryTerms).toBeDefined()
+      await index.replaceVideoChunks('other', [chunk('other', 0, 'Bikes are everywhere.')])
+      const said = await index.search({ text: 'bikes', limit: 4 })
+      expect(said.map((hit) => [hit.videoId, hit.queryTerms])).toEqual([['other', undefined]])
       await index.close()
     }
   })

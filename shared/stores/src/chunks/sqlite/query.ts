@@ -109,14 +109,37 @@ export function storedDimensions(db: DatabaseSync): number | undefined {
   return row ? Number(row.value) : undefined
 }
 
+/** Each connection's answers so far, valid while its index is as it was when they were asked. */
+const heldCache = new WeakMap<DatabaseSync, { version: string; held: Map<string, boolean> }>()
+/** Past this many words a connection's answers are dropped and asked again. */
+const MAX_HELD_CACHE = 50_000
+
 /**
  * The words some chunk holds (its text, title or chapter): one lookup of the word's term in the
- * FTS5 index each, stopped at the first row, so it costs about the same for a rare word as for
- * a common one (see `existence` in apps/bench/search.ts).
+ * FTS5 index each, stopped at the first row (~20 µs a word at 10k chunks, ~100 µs at 100k: see
+ * `existence` in apps/bench/search.ts). Answers are kept per connection while the file is
+ * unchanged: `data_version` moves when another connection commits, `total_changes()` when this
+ * one writes, so a word a new chunk says, or that a deleted one took away, is asked again.
  */
 export function heldWords(db: DatabaseSync, words: readonly string[]): Set<string> {
+  const row = prepare(db, 'SELECT data_version AS version, total_changes() AS changes FROM pragma_data_version').get()!
+  const version = `${row.version}:${row.changes}`
+  let cache = heldCache.get(db)
+  if (!cache || cache.version !== version || cache.held.size > MAX_HELD_CACHE) {
+    cache = { version, held: new Map() }
+    heldCache.set(db, cache)
+  }
   const exists = prepare(db, 'SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1')
-  return new Set(words.filter((word) => exists.get(quote(word)) !== undefined))
+  const held = new Set<string>()
+  for (const word of words) {
+    let known = cache.held.get(word)
+    if (known === undefined) {
+      known = exists.get(quote(word)) !== undefined
+      cache.held.set(word, known)
+    }
+    if (known) held.add(word)
+  }
+  return held
 }
 
 /** How many more top matches than needed a filtered search ranks inside FTS5 before it looks at the filter. */

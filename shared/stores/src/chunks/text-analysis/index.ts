@@ -13,7 +13,7 @@ import irregularNouns from 'wink-lexicon/src/irregular-nouns.js'
 import irregularVerbs from 'wink-lexicon/src/irregular-verbs.js'
 import adjectiveExceptions from 'wink-lexicon/src/wn-adjective-exceptions.js'
 import { stemmer } from 'stemmer'
-import { relatedWords } from '../thesaurus/index.ts'
+import { lemmas, relatedWords } from '../thesaurus/index.ts'
 
 /**
  * Every language's stop-word lists (the stopword package, 215 KB): required when a query is
@@ -307,10 +307,39 @@ export interface ExpansionOptions {
   minPartLength?: number
 }
 
-/** The splits of a word into two parts of at least `minLength` letters: "beeswax" → bee|swax, bees|wax, beesw|ax. */
+/**
+ * The splits of a word into two English words (WordNet has a lemma for each) of at least
+ * `minLength` letters: "beeswax" → bees|wax, not bee|swax nor beesw|ax.
+ */
 function splits(word: string, minLength: number): [string, string][] {
   const found: [string, string][] = []
-  for (let at = minLength; at <= word.length - minLength; at++) found.push([word.slice(0, at), word.slice(at)])
+  for (let at = minLength; at <= word.length - minLength; at++) {
+    const [left, right] = [word.slice(0, at), word.slice(at)]
+    if (lemmas(left).length > 0 && lemmas(right).length > 0) found.push([left, right])
+  }
+  return found
+}
+
+/** What a word the index lacks may be widened to, before the index is asked which it holds. */
+interface Candidates {
+  related: string[]
+  parts: [string, string][]
+}
+
+/** Candidates by word: WordNet does not change, so a word met again costs a lookup; emptied when full. */
+const candidateCache = new Map<string, Candidates>()
+const MAX_CANDIDATES = 10_000
+
+function candidatesOf(term: QueryTerm, minPartLength: number): Candidates {
+  const key = `${term.word}/${minPartLength}`
+  let found = candidateCache.get(key)
+  if (!found) {
+    if (candidateCache.size >= MAX_CANDIDATES) candidateCache.clear()
+    // Single words only: a hyphenated one ("mid-sixties") would be a phrase.
+    const related = relatedWords(term.word, { forms: term.forms }).filter((word) => words(word).join(' ') === word)
+    found = { related, parts: splits(term.word, minPartLength) }
+    candidateCache.set(key, found)
+  }
   return found
 }
 
@@ -337,12 +366,8 @@ export function expandUnknownTerms(
   const held = known([...new Set(terms.flatMap((term) => term.forms))])
   const unknown = terms.filter((term) => !term.forms.some((form) => held.has(form)))
   if (unknown.length === 0) return [...terms]
-  const candidates = new Map<QueryTerm, { related: string[]; parts: [string, string][] }>()
-  for (const term of unknown) {
-    // Single words only: a hyphenated one ("mid-sixties") would be a phrase.
-    const related = relatedWords(term.word, { forms: term.forms }).filter((word) => words(word).join(' ') === word)
-    candidates.set(term, { related, parts: splits(term.word, minPartLength) })
-  }
+  const candidates = new Map<QueryTerm, Candidates>()
+  for (const term of unknown) candidates.set(term, candidatesOf(term, minPartLength))
   const asked = [...candidates.values()].flatMap(({ related, parts }) => [...related, ...parts.flat()])
   const heldCandidates = known([...new Set(asked)])
   return terms.map((term) => {
