@@ -27,6 +27,8 @@ import { chunkId, type ChunkRecord, type SearchFilter } from '@ytrag/stores'
 import { SqliteChunkIndex } from '@ytrag/stores/embedded'
 import { seededRandom } from '@ytrag/transcript/testing'
 import { toFtsQuery } from '../../shared/stores/src/chunks/query/index.ts'
+import { heldWords } from '../../shared/stores/src/chunks/sqlite/query.ts'
+import { analyzeQuery } from '../../shared/stores/src/chunks/text-analysis/index.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const sizes = (process.env.BENCH_SEARCH_CHUNKS ?? '10000,100000').split(',').map(Number)
@@ -316,6 +318,26 @@ for (const size of sizes) {
   console.log(
     `  before (every word ORed): floor p50 ${ms(percentile(beforeTimes, 50))}, p95 ${ms(percentile(beforeTimes, 95))}`,
   )
+  // existence: what every search now asks first, whether the index holds each word of the
+  // question (a word no chunk has is widened), one FTS5 lookup a word; held words and absent
+  // ones. Each pass on a connection that has not asked yet: a connection keeps its answers.
+  const held = [...new Set(QUESTIONS(100).flatMap((text) => analyzeQuery(text).flatMap((term) => term.forms)))]
+  for (const [label, list] of [
+    ['held words', held],
+    ['absent words', held.map((word) => `${word}zq`)],
+  ] as const) {
+    const passes: number[] = []
+    for (let pass = 0; pass < 5; pass++) {
+      const fresh = new DatabaseSync(file, { readOnly: true })
+      const t = performance.now()
+      heldWords(fresh, list)
+      passes.push(((performance.now() - t) / list.length) * 1000)
+      fresh.close()
+    }
+    console.log(
+      `  existence, ${label}: ${percentile(passes, 50).toFixed(1)} µs a word (median of 5 passes over ${list.length})`,
+    )
+  }
   // Filtered: a broad filter (a quarter of the channels) and a narrow one (one video).
   const filters: [string, SearchFilter][] = [
     ['channel filter (4/20)', { channelIds: ['UC1', 'UC2', 'UC3', 'UC4'] }],

@@ -40,7 +40,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
  * @ffmpeg-installer/ffmpeg the static ffmpeg (both in per-platform packages), piscina the
  * script each of its worker threads starts from (the embedded index's search threads), and
  * swagger-ui-dist, whose files the api serves at /docs (read from its folder, never imported);
- * and stopword, whose lists a query's analysis requires on first use, to keep them out of start-up. A function gets
+ * and stopword, whose lists a query's analysis requires on first use, to keep them out of start-up, and
+ * @ytrag/wordnet, the related words read (not imported) when a query has a word the index lacks. A function gets
  * one when a file whose code is in its bundle names it: an import esbuild left out, or a
  * `createRequire` it cannot see (the media package's ffmpeg module). So download gets ffmpeg,
  * and transcribe, which bundles only the media package's transcript joining, does not.
@@ -54,7 +55,14 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
  */
 export const IMAGE_NODE_OPTIONS = '--max-semi-space-size=8'
 
-export const EXTERNAL_PACKAGES = ['sqlite-vec', '@ffmpeg-installer/ffmpeg', 'piscina', 'swagger-ui-dist', 'stopword']
+export const EXTERNAL_PACKAGES = [
+  'sqlite-vec',
+  '@ffmpeg-installer/ffmpeg',
+  'piscina',
+  'swagger-ui-dist',
+  'stopword',
+  '@ytrag/wordnet',
+]
 
 // esbuild reaches the workspace as a dependency of tsx; a directly installed one wins.
 export async function loadEsbuild() {

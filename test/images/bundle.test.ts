@@ -96,7 +96,7 @@ describe('what each function reads at start-up (from the metafile)', () => {
         .map(([input]) => input),
     )
     expect(inputs.filter((input) => NOT_MINE[name]!.test(input))).toEqual([])
-    // The embedded stores' native files (sqlite-vec), reader threads (piscina, with its thread-priority helper) and stop-word lists (required on a query's first reading) everywhere; ffmpeg in download only…
+    // The embedded stores' native files (sqlite-vec), reader threads (piscina, with its thread-priority helper), stop-word lists (required on a query's first reading) and WordNet's related words (read for a word the index lacks) everywhere; ffmpeg in download only…
     const embedded = [
       '@napi-rs/nice',
       '@napi-rs/nice-linux-x64-gnu',
@@ -104,6 +104,7 @@ describe('what each function reads at start-up (from the metafile)', () => {
       'sqlite-vec',
       'sqlite-vec-linux-x64',
       'stopword',
+      '@ytrag/wordnet',
     ]
     // …and the api's /docs page, Swagger UI's files.
     const own: Record<string, string[]> = {

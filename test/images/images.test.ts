@@ -305,7 +305,7 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
       expect(config.Labels).toMatchObject({ 'io.youtube-rag.function': PLAIN })
 
       const listing = await runIn(image, ['sh', '-c', 'id -u; ls -A /app; ls -A /app/node_modules; node --version'])
-      // sqlite-vec's extension, piscina (the embedded index's reader threads) with its native helper, and the stop-word lists.
+      // sqlite-vec's extension, piscina (the embedded index's reader threads) with its native helper, the stop-word lists and WordNet's related words (@ytrag/wordnet).
       expect(listing.output.trim().split('\n')).toEqual([
         '1000',
         '.node-compile-cache',
@@ -314,6 +314,7 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
         'node_modules',
         'package.json',
         '@napi-rs',
+        '@ytrag',
         'piscina',
         'sqlite-vec',
         'sqlite-vec-linux-x64',

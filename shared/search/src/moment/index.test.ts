@@ -77,6 +77,23 @@ describe('momentOf', () => {
     expect(bestSentenceIndex(sentences, queryTerms('where do tides rise sixteen metres'))).toBe(1)
   })
 
+  it('counts a question word once, whichever of the forms it was widened to a sentence says', () => {
+    const tower = {
+      text: 'Estimates of its height range widely. It was taller than any tower, the tallest of its age.',
+      start: 0,
+      end: 10,
+      sentences: [
+        { offset: 0, start: 0 },
+        { offset: 38, start: 4 },
+      ],
+    }
+    // Each term on its own: the sentence with two forms of "tall" wins.
+    expect(momentOf(tower, ['tall', 'taller', 'tallest', 'height']).seconds).toBe(4)
+    // The forms of one word (as the index widened it, ChunkHit.queryTerms): a tie, the earliest wins.
+    expect(momentOf(tower, [['tall', 'taller', 'tallest', 'height']]).seconds).toBe(0)
+    expect(momentsOf([tower], [['tall', 'taller', 'tallest', 'height'], ['tower']])).toEqual([4])
+  })
+
   it('is the first sentence when nothing matches, and the chunk start for a chunk without sentence times', () => {
     expect(momentOf(passage, 'zeppelin').seconds).toBe(100)
     const { sentences: _none, ...old } = passage

@@ -98,20 +98,21 @@ function termsHeld(text: string, offsets: number[], terms: string[]): Set<string
  * in each of their chunks in the index. The earliest wins a tie, so with nothing matched it is
  * the first.
  */
-function bestSentences(passages: Set<string>[][], terms: string[]): number[] {
+function bestSentences(passages: Set<string>[][], groups: readonly (readonly string[])[]): number[] {
   const sentences = passages.reduce((sum, held) => sum + held.length, 0)
-  const weights = new Map<string, number>()
-  for (const term of terms) {
+  const weights = groups.map((group) => {
     let holding = 0
-    for (const held of passages) for (const words of held) if (words.has(term)) holding++
-    if (holding > 0) weights.set(term, Math.log(1 + sentences / holding))
-  }
+    for (const held of passages) for (const words of held) if (group.some((term) => words.has(term))) holding++
+    return holding > 0 ? Math.log(1 + sentences / holding) : 0
+  })
   return passages.map((held) => {
     let best = 0
     let bestScore = 0
     held.forEach((words, index) => {
       let score = 0
-      for (const word of words) score += weights.get(word) ?? 0
+      groups.forEach((group, at) => {
+        if (group.some((term) => words.has(term))) score += weights[at]!
+      })
       if (score > bestScore) {
         best = index
         bestScore = score
@@ -156,7 +157,7 @@ export function bestSentenceIndex(sentences: string[], terms: string[]): number 
 export function bestSentenceIndexes(passages: string[][], terms: string[]): number[] {
   return bestSentences(
     passages.map((sentences) => termsHeld(sentences.join(' '), joinedOffsets(sentences), terms)),
-    terms,
+    terms.map((term) => [term]),
   )
 }
 
@@ -198,7 +199,7 @@ export function sentenceStarts(passage: TimedPassage): ChunkSentence[] {
  * // { seconds: 13.2, sentence: 'Covering indexes hold every column.' }
  * ```
  */
-export function momentOf(passage: TimedPassage, question: string | string[]): { seconds: number; sentence: string } {
+export function momentOf(passage: TimedPassage, question: Question): { seconds: number; sentence: string } {
   const [{ starts, best }] = bestOf([passage], question) as [Choice]
   return {
     seconds: starts[best]!.start,
@@ -216,7 +217,7 @@ export function momentOf(passage: TimedPassage, question: string | string[]): { 
  * momentsOf(hits, 'why were high wheelers dangerous') // [77.8, 71.3, …]
  * ```
  */
-export function momentsOf(passages: readonly TimedPassage[], question: string | string[]): number[] {
+export function momentsOf(passages: readonly TimedPassage[], question: Question): number[] {
   return bestOf(passages, question).map(({ starts, best }) => starts[best]!.start)
 }
 
@@ -267,8 +268,21 @@ interface Choice {
   best: number
 }
 
-function bestOf(passages: readonly TimedPassage[], question: string | string[]): Choice[] {
-  const terms = typeof question === 'string' ? queryTerms(question) : question
+/**
+ * A question as the moment reads it: its text, its index terms (each counts on its own), or its
+ * index terms by question word (`ChunkHit.queryTerms`: a word and the words the index widened it
+ * to count once, whichever of them a sentence says).
+ */
+export type Question = string | readonly string[] | readonly (readonly string[])[]
+
+function termGroups(question: Question): (readonly string[])[] {
+  if (typeof question === 'string') return queryTerms(question).map((term) => [term])
+  return question.map((entry) => (typeof entry === 'string' ? [entry] : entry))
+}
+
+function bestOf(passages: readonly TimedPassage[], question: Question): Choice[] {
+  const groups = termGroups(question)
+  const terms = [...new Set(groups.flat())]
   const starts = passages.map(sentenceStarts)
   const held = passages.map((passage, index) =>
     termsHeld(
@@ -277,7 +291,7 @@ function bestOf(passages: readonly TimedPassage[], question: string | string[]):
       terms,
     ),
   )
-  return bestSentences(held, terms).map((best, index) => {
+  return bestSentences(held, groups).map((best, index) => {
     const passage = passages[index]!
     const sentences = starts[index]!
     // A link that starts after what the sentence refers to makes the viewer rewind; one sentence early does not.

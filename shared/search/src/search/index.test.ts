@@ -63,6 +63,24 @@ describe('searchChunks', () => {
     expect(answer.citations[0]).toMatchObject({ moment: 24.6, url: 'https://www.youtube.com/watch?v=pharos&t=24s' })
   })
 
+  it('links to the sentence that says the word a missing question word was widened to', async () => {
+    const chunks = chunkTranscript(
+      [
+        { start: 0, end: 5, text: 'The lighthouse stood on the island of Pharos.' },
+        { start: 5.5, end: 10, text: 'A lighthouse keeper lived there.' },
+        { start: 10.5, end: 15, text: 'The architect was Sostratus of Cnidus.' },
+      ],
+      { maxSpanSeconds: 40 },
+    )
+    await index.replaceVideoChunks(
+      'pharos',
+      chunks.map((chunk) => record(chunk)),
+    )
+    // No chunk says "designed": the index looks for "architect" too, and the moment is where it is said.
+    const [hit] = await searchChunks(index, { query: 'who designed the lighthouse', limit: 1 })
+    expect(hit?.moment).toBe(10.5)
+  })
+
   it('gives a chunk stored without sentence times its start as the moment', async () => {
     const [chunk] = chunkTranscript(SEGMENTS, { maxSpanSeconds: 40 })
     const { sentences: _dropped, ...old } = record(chunk!)

@@ -19,7 +19,8 @@ const toMillis = (seconds: number) => Math.floor(seconds * 1000) / 1000
  * ```
  */
 export function toSearchHits(hits: readonly ChunkHit[], query: string): SearchHit[] {
-  const moments = momentsOf(hits, queryTerms(query))
+  // The index's terms when it widened the question, so the moment says the word it was found by.
+  const moments = momentsOf(hits, hits[0]?.queryTerms ?? queryTerms(query))
   return hits.map((hit, index) => {
     const moment = toMillis(moments[index]!)
     return {

@@ -35,6 +35,13 @@ export interface SearchFilter {
 
 export interface ChunkHit extends ChunkRecord {
   score: number
+  /**
+   * The index terms the search looked for, by question word, when the index widened the query:
+   * each word's own forms, and for a word no chunk has, the related words it stood for
+   * ("designed": design, architect), so the hit's moment is the sentence that says them.
+   * Absent: the question's own words.
+   */
+  queryTerms?: readonly (readonly string[])[]
 }
 
 /** A search: `text` for BM25, `embedding` (when the index has vectors) for the dense side, at most `limit` hits. */

@@ -2,7 +2,7 @@
 // (stop words out, word forms in) and each form is quoted, so `AND`, `-`, `(`, `"` and `*` are
 // plain text. Quoted phrases still go through the table's tokenizer, so porter stemming and
 // case folding apply as usual.
-import { analyzeQuery, type QueryAnalysisOptions } from '../text-analysis/index.ts'
+import { analyzeQuery, type QueryAnalysisOptions, type QueryTerm } from '../text-analysis/index.ts'
 
 export interface FtsQueryOptions extends QueryAnalysisOptions {
   /**
@@ -23,7 +23,7 @@ export interface FtsQueryOptions extends QueryAnalysisOptions {
 }
 
 /** A phrase of one word: doubling a quote keeps the quoting correct if the word cutting ever lets one through. */
-const quote = (word: string) => `"${word.replaceAll('"', '""')}"`
+export const quote = (word: string) => `"${word.replaceAll('"', '""')}"`
 
 /** The pairs of `count` words, nearest first: (0 1) (1 2) … then (0 2) (1 3) …, at most `limit`. */
 function pairsByDistance(count: number, limit: number): [number, number][] {
@@ -44,11 +44,19 @@ function pairsByDistance(count: number, limit: number): [number, number][] {
  * // '("build" OR "built") OR ("fall" OR "fell" OR "fallen") OR "blocks" OR NEAR("built" "fallen", 8) OR NEAR("fallen" "blocks", 8)
  * //  OR NEAR("built" "blocks", 8) OR "built fallen" OR "fallen blocks"'
  */
-export function toFtsQuery(
-  text: string,
-  { proximityPairs = 6, proximityWindow = 8, phrasePairs = 3, ...analysis }: FtsQueryOptions = {},
+export function toFtsQuery(text: string, options: FtsQueryOptions = {}): string | undefined {
+  return ftsQueryOf(analyzeQuery(text, options), options)
+}
+
+/**
+ * The MATCH expression of a question already read (`analyzeQuery`, perhaps widened by
+ * `expandUnknownTerms`): each term's forms ORed in its slot, then NEAR groups and phrases of the
+ * words as asked.
+ */
+export function ftsQueryOf(
+  terms: readonly QueryTerm[],
+  { proximityPairs = 6, proximityWindow = 8, phrasePairs = 3 }: FtsQueryOptions = {},
 ): string | undefined {
-  const terms = analyzeQuery(text, analysis)
   if (terms.length === 0) return undefined
   const alternatives = terms.map(({ forms }) =>
     forms.length === 1 ? quote(forms[0]!) : `(${forms.map(quote).join(' OR ')})`,

@@ -207,6 +207,35 @@ describe('SqliteChunkIndex search', () => {
     }
   })
 
+  it('widens a word no chunk has to related words the index has, and leaves a word it has alone', async () => {
+    for (const searchThreads of [0, 1]) {
+      const index = new SqliteChunkIndex({ path: freshFile(), searchThreads })
+      await index.replaceVideoChunks('talk', [
+        chunk('talk', 0, 'The architect was Sostratus of Cnidus.'),
+        chunk('talk', 1, 'There are about a billion bicycles in the world today.'),
+        chunk('talk', 2, 'The wax is made by the bees themselves.'),
+        chunk('talk', 3, 'The lighthouse stood on the island.'),
+        chunk('talk', 4, 'Every wheel was made of wood.'),
+      ])
+      // "designed" and "bikes" are in no chunk: "architect" and "bicycles" stand for them.
+      const designed = await index.search({ text: 'who designed the lighthouse', limit: 4 })
+      expect(designed.map((hit) => hit.chunkIndex)).toEqual([0, 3])
+      expect(designed[0]!.queryTerms).toEqual([expect.arrayContaining(['design', 'architect']), ['lighthous']])
+      expect((await index.search({ text: 'how many bikes are in the world', limit: 4 }))[0]?.chunkIndex).toBe(1)
+      expect((await index.search({ text: 'beeswax', limit: 4 }))[0]?.chunkIndex).toBe(2)
+      // "bicycles" is in a chunk: it is not widened, so "wheel" (a bicycle's other name) finds nothing.
+      const held = await index.search({ text: 'bicycles', limit: 4 })
+      expect(held.map((hit) => hit.chunkIndex)).toEqual([1])
+      expect(held[0]!.queryTerms).toBeUndefined()
+      // What the index holds is asked again once it changes: a chunk that says "bikes" ends the widening.
+      expect((await index.search({ text: 'bikes', limit: 4 }))[0]!.queryTerms).toBeDefined()
+      await index.replaceVideoChunks('other', [chunk('other', 0, 'Bikes are everywhere.')])
+      const said = await index.search({ text: 'bikes', limit: 4 })
+      expect(said.map((hit) => [hit.videoId, hit.queryTerms])).toEqual([['other', undefined]])
+      await index.close()
+    }
+  })
+
   it('weights chapter titles: a chunk in the chapter about a word ranks above one merely in its video', async () => {
     const index = new SqliteChunkIndex({ path: freshFile() })
     await index.replaceVideoChunks('v', [

@@ -8,7 +8,7 @@ import type { Piscina } from 'piscina'
 import * as sqliteVec from 'sqlite-vec'
 import { EmbeddingDimensionError } from '../embedding-size/index.ts'
 export { EmbeddingDimensionError }
-import { toFtsQuery } from '../query/index.ts'
+import { analyzeQuery } from '../text-analysis/index.ts'
 import { assertLimit } from '../../limit/index.ts'
 import type { ChunkHit, ChunkIndex, ChunkRecord, ChunkSearchQuery } from '../../ports.ts'
 import { closeDatabase, openDatabase, transaction } from '../../sqlite/index.ts'
@@ -251,9 +251,8 @@ export class SqliteChunkIndex implements ChunkIndex {
 
   async search({ text, embedding, limit, filter }: ChunkSearchQuery): Promise<ChunkHit[]> {
     assertLimit(limit)
-    const match = toFtsQuery(text, { languages: this.#languages })
     const plan: SearchPlan = {
-      ...(match ? { match } : {}),
+      terms: analyzeQuery(text, { languages: this.#languages }),
       ...(embedding ? { embedding } : {}),
       ...(filter ? { filter } : {}),
       limit,

@@ -4,6 +4,8 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite'
 import { EmbeddingDimensionError } from '../embedding-size/index.ts'
 import { reciprocalRankFusion } from '../fusion/index.ts'
+import { ftsQueryOf, quote } from '../query/index.ts'
+import { expandUnknownTerms, type QueryTerm } from '../text-analysis/index.ts'
 import type { ChapterRef, ChunkHit, ChunkSentence, SearchFilter } from '../../ports.ts'
 import { asInteger, optionalString } from '../../sqlite/index.ts'
 
@@ -11,15 +13,16 @@ import { asInteger, optionalString } from '../../sqlite/index.ts'
 const MAX_KNN = 4096
 
 /**
- * A search decided once, outside the thread that runs it: the MATCH expression is built from
- * the query text by the index (../query), so a reader thread only runs SQL.
+ * A search as the thread that runs it gets it: the question already read (`analyzeQuery`), so
+ * the thread asks its own connection which words the index has, widens those it lacks
+ * (`expandUnknownTerms`) and builds the MATCH expression (../query).
  *
  * @example
- * const plan: SearchPlan = { match: '"cach"', limit: 8, weights: [1, 0.5, 0.5], rrfK: 60 }
+ * const plan: SearchPlan = { terms: analyzeQuery('how does caching work'), limit: 8, weights: [1, 0.5, 0.5], rrfK: 60 }
  */
 export interface SearchPlan {
-  /** The FTS5 MATCH expression; absent when the text has no word. */
-  match?: string
+  /** The question's words with their forms; none when the text has no word. */
+  terms: QueryTerm[]
   embedding?: number[]
   limit: number
   filter?: SearchFilter
@@ -106,6 +109,39 @@ export function storedDimensions(db: DatabaseSync): number | undefined {
   return row ? Number(row.value) : undefined
 }
 
+/** Each connection's answers so far, valid while its index is as it was when they were asked. */
+const heldCache = new WeakMap<DatabaseSync, { version: string; held: Map<string, boolean> }>()
+/** Past this many words a connection's answers are dropped and asked again. */
+const MAX_HELD_CACHE = 50_000
+
+/**
+ * The words some chunk holds (its text, title or chapter): one lookup of the word's term in the
+ * FTS5 index each, stopped at the first row (~20 µs a word at 10k chunks, ~100 µs at 100k: see
+ * `existence` in apps/bench/search.ts). Answers are kept per connection while the file is
+ * unchanged: `data_version` moves when another connection commits, `total_changes()` when this
+ * one writes, so a word a new chunk says, or that a deleted one took away, is asked again.
+ */
+export function heldWords(db: DatabaseSync, words: readonly string[]): Set<string> {
+  const row = prepare(db, 'SELECT data_version AS version, total_changes() AS changes FROM pragma_data_version').get()!
+  const version = `${row.version}:${row.changes}`
+  let cache = heldCache.get(db)
+  if (!cache || cache.version !== version || cache.held.size > MAX_HELD_CACHE) {
+    cache = { version, held: new Map() }
+    heldCache.set(db, cache)
+  }
+  const exists = prepare(db, 'SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1')
+  const held = new Set<string>()
+  for (const word of words) {
+    let known = cache.held.get(word)
+    if (known === undefined) {
+      known = exists.get(quote(word)) !== undefined
+      cache.held.set(word, known)
+    }
+    if (known) held.add(word)
+  }
+  return held
+}
+
 /** How many more top matches than needed a filtered search ranks inside FTS5 before it looks at the filter. */
 const FILTER_PROBE_FACTOR = 8
 
@@ -116,15 +152,15 @@ const FILTER_PROBE_FACTOR = 8
  * same way, which gives the exact answer whenever enough of those pass (no chunk outside them
  * can outrank them). Only a narrow filter, which few of the best matches pass, joins every match.
  */
-function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ranked[] {
-  if (!plan.match) return []
+function textRanked(db: DatabaseSync, plan: SearchPlan, match: string | undefined, candidates: number): Ranked[] {
+  if (!match) return []
   const where = filterSql(plan.filter)
   const [text, title, chapter] = plan.weights
   const topInFts = (k: number) =>
     prepare(
       db,
       `SELECT rowid, bm25(chunks_fts, ?, ?, ?) AS rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank, rowid LIMIT ?`,
-    ).all(text, title, chapter, plan.match!, asInteger(k))
+    ).all(text, title, chapter, match, asInteger(k))
   // SQLite's bm25() is negative, lower is better; negate it so a higher score is better.
   const toRanked = (rows: Row[]) => rows.map((row) => ({ rowid: Number(row.rowid), score: -Number(row.rank) }))
   if (!where.sql) return toRanked(topInFts(candidates))
@@ -149,7 +185,7 @@ function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ran
        FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
        WHERE chunks_fts MATCH ? AND ${where.sql}
        ORDER BY rank, c.rowid LIMIT ?`,
-  ).all(text, title, chapter, plan.match, ...where.params, asInteger(candidates))
+  ).all(text, title, chapter, match, ...where.params, asInteger(candidates))
   return toRanked(rows)
 }
 
@@ -159,7 +195,7 @@ function textRanked(db: DatabaseSync, plan: SearchPlan, candidates: number): Ran
  * second statement, its JSON list of rowids and a transaction: ~0.1 ms of a ~0.8 ms search at
  * 10k chunks, most of what it cost over a bare FTS5 query.
  */
-function textOnly(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
+function textOnly(db: DatabaseSync, plan: SearchPlan, match: string): ChunkHit[] {
   const [text, title, chapter] = plan.weights
   return prepare(
     db,
@@ -169,26 +205,36 @@ function textOnly(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
        JOIN chunks c ON c.rowid = r.rowid
        ORDER BY r.rank, r.rowid`,
   )
-    .all(text, title, chapter, plan.match!, asInteger(plan.limit))
+    .all(text, title, chapter, match, asInteger(plan.limit))
     .map((row) => toHit(row, -Number(row.rank)))
 }
 
 /**
- * Runs one search on `db` in one read transaction, so both lists and the rows come from the
- * same snapshot. Throws EmbeddingDimensionError for a query embedding of another size.
+ * Runs one search on `db`. A question word no chunk has is widened first (`expandUnknownTerms`);
+ * the hits then carry the terms searched for (`queryTerms`), so their moments say the words they
+ * were found by. The lists and the rows come from one read transaction, so from the same
+ * snapshot. Throws EmbeddingDimensionError for a query embedding of another size.
  *
  * @example
- * const hits = runSearch(db, { match: toFtsQuery('how does caching work'), limit: 8, weights: [1, 0.5, 0.5], rrfK: 60 })
+ * const hits = runSearch(db, { terms: analyzeQuery('how does caching work'), limit: 8, weights: [1, 0.5, 0.5], rrfK: 60 })
  */
 export function runSearch(db: DatabaseSync, plan: SearchPlan): ChunkHit[] {
+  const terms = expandUnknownTerms(plan.terms, (words) => heldWords(db, words))
+  const hits = rankedHits(db, plan, ftsQueryOf(terms))
+  if (terms.every((term, index) => term === plan.terms[index])) return hits
+  const queryTerms = terms.map((term) => term.stems)
+  return hits.map((hit) => ({ ...hit, queryTerms }))
+}
+
+function rankedHits(db: DatabaseSync, plan: SearchPlan, match: string | undefined): ChunkHit[] {
   const { embedding, limit } = plan
   // With two lists to fuse, enough candidates per list that a chunk ranked well by only one of
   // them survives fusion; BM25 alone needs its top `limit` only.
   const candidates = embedding ? Math.min(Math.max(limit * 5, 50), MAX_KNN) : limit
-  if (!embedding && plan.match && !filterSql(plan.filter).sql) return textOnly(db, plan)
+  if (!embedding && match && !filterSql(plan.filter).sql) return textOnly(db, plan, match)
   db.exec('BEGIN')
   try {
-    const bm25 = textRanked(db, plan, candidates)
+    const bm25 = textRanked(db, plan, match, candidates)
     const dimensions = embedding ? storedDimensions(db) : undefined
     let ranked: Ranked[]
     if (embedding && dimensions !== undefined) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { analyzeQuery, hasStopWords, stem, stopWords, tokenize, wordForms, words } from './index.ts'
+import { analyzeQuery, expandUnknownTerms, hasStopWords, stem, stopWords, tokenize, wordForms, words } from './index.ts'
 
 const wordsOf = (text: string, languages?: string[]) =>
   analyzeQuery(text, languages ? { languages } : {}).map((term) => term.word)
@@ -65,5 +65,52 @@ describe('word forms', () => {
 
   it('caps the number of terms', () => {
     expect(analyzeQuery('alpha beta gamma delta', { maxTerms: 3 })).toHaveLength(3)
+  })
+})
+
+describe('expandUnknownTerms', () => {
+  /** An index holding exactly the terms of `text`: a word is held when its stem is. */
+  const indexOf = (text: string) => {
+    const terms = new Set(tokenize(text))
+    const asked: string[][] = []
+    const known = (list: readonly string[]) => {
+      asked.push([...list])
+      return new Set(list.filter((word) => terms.has(stem(word))))
+    }
+    return { known, asked }
+  }
+
+  it('widens a word no chunk has to related words the index has, in its own slot', () => {
+    const { known } = indexOf('There are a billion bicycles in the world, and the wheel is old.')
+    const [bikes, world] = expandUnknownTerms(analyzeQuery('how many bikes in the world'), known)
+    expect(bikes!.word).toBe('bikes')
+    expect(bikes!.forms).toContain('bicycle')
+    expect(bikes!.stems).toContain(stem('bicycles'))
+    // Only words the index holds are added.
+    expect(bikes!.forms).not.toContain('motorcycle')
+    expect(world!.forms).toEqual(['world'])
+  })
+
+  it('leaves a question alone, asking the index once, when it has every word', () => {
+    const { known, asked } = indexOf('How many bikes are there in the world?')
+    const terms = analyzeQuery('how many bikes in the world')
+    const expanded = expandUnknownTerms(terms, known)
+    expect(expanded).toEqual(terms)
+    for (const [index, term] of expanded.entries()) expect(term).toBe(terms[index])
+    expect(asked).toHaveLength(1)
+  })
+
+  it('splits a compound the talk says apart into two words the index has', () => {
+    const { known } = indexOf('The wax is made by worker bees from glands under their bodies.')
+    const [beeswax] = expandUnknownTerms(analyzeQuery('where does beeswax come from'), known)
+    expect(beeswax!.forms).toEqual(expect.arrayContaining(['beeswax', 'bees', 'wax']))
+  })
+
+  it('keeps at most maxExpansions related words, nearest first, and the word unchanged when none is held', () => {
+    const { known } = indexOf('bicycle cycle wheel pedal')
+    const [bikes] = expandUnknownTerms(analyzeQuery('bikes'), known, { maxExpansions: 1 })
+    expect(bikes!.forms).toEqual(['bikes', 'bicycle'])
+    const nothing = indexOf('an unrelated passage about bread')
+    expect(expandUnknownTerms(analyzeQuery('bikes'), nothing.known)).toEqual(analyzeQuery('bikes'))
   })
 })

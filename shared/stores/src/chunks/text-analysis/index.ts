@@ -13,6 +13,7 @@ import type IrregularNouns from 'wink-lexicon/src/irregular-nouns.js'
 import type IrregularVerbs from 'wink-lexicon/src/irregular-verbs.js'
 import type Adjectives from 'wink-lexicon/src/wn-adjective-exceptions.js'
 import { stemmer } from 'stemmer'
+import { lemmas, relatedWords } from '../thesaurus/index.ts'
 
 /**
  * Every language's stop-word lists (the stopword package, 215 KB): required when a query is
@@ -313,4 +314,96 @@ export function analyzeQuery(
     terms.push({ word, forms, stems })
   }
   return terms
+}
+
+/**
+ * Which of the words an index holds: each is folded and unstemmed; it is held when some chunk
+ * has its index term (its stem). Each chunk index answers from its own postings.
+ */
+export type KnownWords = (words: readonly string[]) => ReadonlySet<string>
+
+export interface ExpansionOptions {
+  /**
+   * The most related words a word the index lacks is widened to, nearest first. FTS5 adds up
+   * the score of every form a chunk holds, so each one more weighs the word more (and "wheel"
+   * and "pedal" for "bikes" favour any passage about bicycle parts). Default 3.
+   */
+  maxExpansions?: number
+  /** The shortest part a word is split into when it is two words the index has run together. Default 3. */
+  minPartLength?: number
+}
+
+/**
+ * The splits of a word into two English words (WordNet has a lemma for each) of at least
+ * `minLength` letters: "beeswax" → bees|wax, not bee|swax nor beesw|ax.
+ */
+function splits(word: string, minLength: number): [string, string][] {
+  const found: [string, string][] = []
+  for (let at = minLength; at <= word.length - minLength; at++) {
+    const [left, right] = [word.slice(0, at), word.slice(at)]
+    if (lemmas(left).length > 0 && lemmas(right).length > 0) found.push([left, right])
+  }
+  return found
+}
+
+/** What a word the index lacks may be widened to, before the index is asked which it holds. */
+interface Candidates {
+  related: string[]
+  parts: [string, string][]
+}
+
+/** Candidates by word: WordNet does not change, so a word met again costs a lookup; emptied when full. */
+const candidateCache = new Map<string, Candidates>()
+const MAX_CANDIDATES = 10_000
+
+function candidatesOf(term: QueryTerm, minPartLength: number): Candidates {
+  const key = `${term.word}/${minPartLength}`
+  let found = candidateCache.get(key)
+  if (!found) {
+    if (candidateCache.size >= MAX_CANDIDATES) candidateCache.clear()
+    // Single words only: a hyphenated one ("mid-sixties") would be a phrase.
+    const related = relatedWords(term.word, { forms: term.forms }).filter((word) => words(word).join(' ') === word)
+    found = { related, parts: splits(term.word, minPartLength) }
+    candidateCache.set(key, found)
+  }
+  return found
+}
+
+/**
+ * Widens each query word that no chunk of the index has (vocabulary mismatch: the question says
+ * "bikes", the talk "bicycles") to words that the index has and that mean about the same: words
+ * WordNet relates to it (synonyms of its most frequent senses, derived words, an adjective's
+ * attribute and graded forms; ../thesaurus) and, for a compound the talk says apart, its two
+ * parts ("beeswax" → "bees" "wax"). The new words join the word's own forms, ORed in its slot,
+ * so a word the index has is never touched, and a widened word can only add matches where it
+ * had none. Two questions to the index: one for the question's words, and only when one is
+ * missing, one for every candidate. Terms come back in order; the same objects when the index
+ * has every word.
+ *
+ * @example
+ * expandUnknownTerms(analyzeQuery('how many bikes'), (words) => heldBy(index, words))
+ * // [{ word: 'bikes', forms: ['bikes', 'bicycle', 'cycle'], … }] when chunks say "bicycles" and "cycle", never "bike"
+ */
+export function expandUnknownTerms(
+  terms: readonly QueryTerm[],
+  known: KnownWords,
+  { maxExpansions = 3, minPartLength = 3 }: ExpansionOptions = {},
+): QueryTerm[] {
+  const held = known([...new Set(terms.flatMap((term) => term.forms))])
+  const unknown = terms.filter((term) => !term.forms.some((form) => held.has(form)))
+  if (unknown.length === 0) return [...terms]
+  const candidates = new Map<QueryTerm, Candidates>()
+  for (const term of unknown) candidates.set(term, candidatesOf(term, minPartLength))
+  const asked = [...candidates.values()].flatMap(({ related, parts }) => [...related, ...parts.flat()])
+  const heldCandidates = known([...new Set(asked)])
+  return terms.map((term) => {
+    const candidate = candidates.get(term)
+    if (!candidate) return term
+    const extra = candidate.related.filter((word) => heldCandidates.has(word)).slice(0, maxExpansions)
+    for (const [left, right] of candidate.parts)
+      if (heldCandidates.has(left) && heldCandidates.has(right)) extra.push(left, right)
+    if (extra.length === 0) return term
+    const forms = [...new Set([...term.forms, ...extra])]
+    return { word: term.word, forms, stems: [...new Set(forms.map(stem))] }
+  })
 }

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { lemmas, relatedWords } from './index.ts'
+
+describe('lemmas', () => {
+  it('finds the words an inflected form may be, by WordNet rules and exception lists', () => {
+    expect(lemmas('bikes')).toContainEqual(['bike', 'n'])
+    expect(lemmas('designed')).toContainEqual(['design', 'v'])
+    expect(lemmas('taller')).toContainEqual(['tall', 'a'])
+    // An irregular word's lemma comes with its forms (wordForms in the text analysis).
+    expect(lemmas('geese')).toEqual([])
+    expect(lemmas('geese', ['goose'])).toContainEqual(['goose', 'n'])
+    expect(lemmas('xqzzv')).toEqual([])
+  })
+})
+
+describe('relatedWords', () => {
+  it('gives synonyms of the most frequent senses', () => {
+    expect(relatedWords('bikes')).toContain('bicycle')
+    expect(relatedWords('biggest', { forms: ['big', 'bigger'] })).toContain('large')
+  })
+
+  it('follows derivations to the derived word and its synonyms: designed → designer → architect', () => {
+    const related = relatedWords('designed')
+    expect(related).toContain('designer')
+    expect(related).toContain('architect')
+  })
+
+  it("gives an adjective's attribute and its graded forms, which the stemmer does not join", () => {
+    expect(relatedWords('tall')).toEqual(expect.arrayContaining(['height', 'taller', 'tallest']))
+  })
+
+  it('never gives the word, its forms or its lemma', () => {
+    const related = relatedWords('bikes')
+    expect(related).not.toContain('bike')
+    expect(related).not.toContain('bikes')
+    expect(relatedWords('built', { forms: ['build', 'built'] })).not.toContain('build')
+  })
+
+  it('gives nothing for a word WordNet lacks', () => {
+    expect(relatedWords('xqzzv')).toEqual([])
+  })
+})
