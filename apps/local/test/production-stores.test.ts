@@ -96,7 +96,7 @@ describe('npm start with MongoDB (FerretDB), S3 (s3rver), Redis and an OpenAI-co
     const silent = (await server.call<{ transcript: { source: string } }>('GET', '/v1/videos/all-4')).body
     expect(silent.transcript.source).toBe('speech-to-text')
     expect(openai.audio).toHaveLength(1)
-  })
+  }, 120_000)
 
   it('kept the documents in MongoDB, the caption files and transcripts in S3, and embedded every chunk', async () => {
     const videos = await mongo

@@ -70,7 +70,9 @@ describe('npm start: a video without captions, transcribed in segments', () => {
       transcribe: { status: 'done' },
       index: { status: 'done' },
     })
-  })
+    // As long as waitForJob waits: on a loaded machine (CI beside other e2e files) the download,
+    // the ffmpeg segmenting and the transcription calls took over 30 s.
+  }, 120_000)
 
   it('finds a sentence from the last segment at its absolute time, and cites it in an answer', async () => {
     const last = speech.timeline.at(-1)!
