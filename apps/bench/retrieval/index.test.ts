@@ -3,7 +3,7 @@ import { midSentenceStarts, openBench, scoreBench, type Bench } from './score.ts
 
 // The benchmark's scoring over its own fixtures, held to the floors reached now (BM25 alone): a
 // regression fails here. Of the issue's targets (hit@1 ≥ 0.90, MRR@5 ≥ 0.93, 90 % of links within
-// 3 s, none after) the links' are reached: today 0.82, 0.87, 91 %, 0 after.
+// 3 s, none after) the links' are reached: today 0.896, 0.927, 93 %, 0 after.
 describe('retrieval benchmark (BM25)', () => {
   let bench: Bench
   beforeAll(async () => {
@@ -24,8 +24,8 @@ describe('retrieval benchmark (BM25)', () => {
   it('finds the answering sentence and links near it at least as well as now', async () => {
     const { scores } = await scoreBench(bench)
     // Today's floors; the paraphrase misses keep hit@1 and MRR under the issue's targets.
-    expect(scores.hitAt1).toBeGreaterThanOrEqual(0.81)
-    expect(scores.mrrAt5).toBeGreaterThanOrEqual(0.86)
+    expect(scores.hitAt1).toBeGreaterThanOrEqual(0.89)
+    expect(scores.mrrAt5).toBeGreaterThanOrEqual(0.92)
     expect(scores.within3s).toBeGreaterThanOrEqual(0.9)
     // A link never starts after the answering sentence (a sentence leaning on the one before starts there).
     expect(scores.after).toBe(0)
