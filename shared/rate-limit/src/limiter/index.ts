@@ -86,8 +86,10 @@ export async function redisRateLimiter(
 ): Promise<RateLimiter> {
   // Imported here, not with the module: the Redis client is over a megabyte of JavaScript that
   // only a limiter in Redis needs (the in-memory one, local mode, never reads it). The package is
-  // CommonJS: read through `default`, which Node and a bundle's chunk both give (a chunk has no other export).
-  const { createClient } = (await import('redis')).default
+  // CommonJS: a bundle's chunk of it exports only `default`, tsx only the names (the package says
+  // __esModule), Node both.
+  const redis = await import('redis')
+  const createClient = redis.createClient ?? redis.default.createClient
   const prefix = options.prefix ?? 'ytrag:rate:'
   let connected = false
   const client = createClient({

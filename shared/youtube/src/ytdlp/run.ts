@@ -291,8 +291,9 @@ async function runChild(
   env: Record<string, string | undefined>,
 ): Promise<string> {
   // Loaded by the first run, not at start-up: most starts never run yt-dlp (~4 ms of CPU).
-  // CommonJS: read through `default`, which Node and a bundle's chunk both give (a chunk has no other export).
-  const { create } = (await import('youtube-dl-exec')).default
+  // CommonJS: a bundle's chunk of it exports only `default`; Node and tsx give the names too.
+  const youtubeDl = await import('youtube-dl-exec')
+  const create = youtubeDl.create ?? youtubeDl.default.create
   // youtube-dl-exec's Flags type lists only some options; dargs passes any key through.
   const child = create(binary).exec(target, allFlags as Flags, { reject: false, env } as object)
   let timedOut = false
