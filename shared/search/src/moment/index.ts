@@ -2,6 +2,7 @@
 // is said. Words are cut and stemmed by the index's own tokenizer, so the sentence chosen holds
 // the words the chunk was found by.
 import { analyzeQuery, tokenize, type ChunkSentence } from '@ytrag/stores'
+import { LRUCache } from 'lru-cache'
 
 /**
  * The question's words as the index stems them, once each, read as the index reads a query
@@ -21,14 +22,12 @@ const WORD = /[\p{L}\p{N}\p{M}]+/gu
 const DIACRITICS = /[\u0300-\u036f]/g
 const ASCII = /^\p{ASCII}*$/u
 
-/** Stems of words seen, so a common word is stemmed once, not on every hit; emptied when full. */
-const stems = new Map<string, string>()
-const MAX_STEMS = 50_000
+/** Stems of words seen, so a common word is stemmed once, not on every hit. */
+const stems = new LRUCache<string, string>({ max: 50_000 })
 
 function stemOf(word: string): string {
   let stem = stems.get(word)
   if (stem === undefined) {
-    if (stems.size >= MAX_STEMS) stems.clear()
     stem = tokenize(word)[0] ?? word
     stems.set(word, stem)
   }
@@ -46,7 +45,6 @@ function candidateFinder(terms: string[]): CandidateFinder {
   const key = terms.join(' ')
   let finder = finders.get(key)
   if (!finder) {
-    if (finders.size >= MAX_FINDERS) finders.clear()
     finder = newCandidateFinder(terms)
     finders.set(key, finder)
   }
@@ -55,8 +53,7 @@ function candidateFinder(terms: string[]): CandidateFinder {
 
 /** Calls `found` with each candidate word (lower-cased) and where it is in the text. */
 type CandidateFinder = (text: string, found: (index: number, word: string) => void) => void
-const finders = new Map<string, CandidateFinder>()
-const MAX_FINDERS = 256
+const finders = new LRUCache<string, CandidateFinder>({ max: 256 })
 
 function newCandidateFinder(terms: string[]): CandidateFinder {
   const prefixes = [...new Set(terms.map((term) => term.slice(0, Math.max(1, term.length - 2))))]

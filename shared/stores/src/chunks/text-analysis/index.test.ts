@@ -113,4 +113,25 @@ describe('expandUnknownTerms', () => {
     const nothing = indexOf('an unrelated passage about bread')
     expect(expandUnknownTerms(analyzeQuery('bikes'), nothing.known)).toEqual(analyzeQuery('bikes'))
   })
+
+  it('asks the index nothing about a word WordNet cannot widen', () => {
+    const { known, asked } = indexOf('the fts5 tokenizer')
+    const terms = analyzeQuery('xqzzv fts5')
+    expect(expandUnknownTerms(terms, known)).toEqual(terms)
+    expect(asked).toEqual([])
+    expandUnknownTerms(analyzeQuery('xqzzv tokenizer bikes'), known)
+    expect(asked[0]).not.toContain('xqzzv')
+  })
+
+  it('widens a superlative the index lacks in its own degree, though the index has the adjective', () => {
+    const { known } = indexOf('Spring tides have the largest range. A big colony swarms.')
+    const [tides, biggest] = expandUnknownTerms(analyzeQuery('when are the tides biggest'), known)
+    expect(tides!.forms).toEqual(['tides'])
+    expect(biggest!.forms).toEqual(expect.arrayContaining(['big', 'biggest', 'largest']))
+    // Said in its own degree, it stays as it is.
+    const said = indexOf('The biggest tides come at full moon.')
+    expect(expandUnknownTerms(analyzeQuery('when are the tides biggest'), said.known)[1]!.forms).not.toContain(
+      'largest',
+    )
+  })
 })

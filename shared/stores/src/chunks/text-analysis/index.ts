@@ -13,7 +13,8 @@ import type IrregularNouns from 'wink-lexicon/src/irregular-nouns.js'
 import type IrregularVerbs from 'wink-lexicon/src/irregular-verbs.js'
 import type Adjectives from 'wink-lexicon/src/wn-adjective-exceptions.js'
 import { stemmer } from 'stemmer'
-import { lemmas, relatedWords } from '../thesaurus/index.ts'
+import { LRUCache } from 'lru-cache'
+import { gradeOf, lemmas, relatedWords } from '../thesaurus/index.ts'
 
 /**
  * Every language's stop-word lists (the stopword package, 215 KB): required when a query is
@@ -350,20 +351,27 @@ function splits(word: string, minLength: number): [string, string][] {
 interface Candidates {
   related: string[]
   parts: [string, string][]
+  /**
+   * The forms that make the word held: all of them, but a comparative's or superlative's own
+   * only ("biggest" is not held by a chunk that says "big", so it is widened to "largest").
+   */
+  asked: string[]
 }
 
-/** Candidates by word: WordNet does not change, so a word met again costs a lookup; emptied when full. */
-const candidateCache = new Map<string, Candidates>()
-const MAX_CANDIDATES = 10_000
+/** Candidates by word: WordNet does not change, so a word met again costs a lookup. */
+const candidateCache = new LRUCache<string, Candidates>({ max: 10_000 })
 
 function candidatesOf(term: QueryTerm, minPartLength: number): Candidates {
   const key = `${term.word}/${minPartLength}`
   let found = candidateCache.get(key)
   if (!found) {
-    if (candidateCache.size >= MAX_CANDIDATES) candidateCache.clear()
     // Single words only: a hyphenated one ("mid-sixties") would be a phrase.
-    const related = relatedWords(term.word, { forms: term.forms }).filter((word) => words(word).join(' ') === word)
-    found = { related, parts: splits(term.word, minPartLength) }
+    const related = relatedWords(term.word, { forms: term.forms, formsOf: wordForms }).filter(
+      (word) => words(word).join(' ') === word,
+    )
+    const parts = splits(term.word, minPartLength)
+    const asked = gradeOf(term.word, term.forms) ? [term.word] : term.forms
+    found = { related, parts, asked }
     candidateCache.set(key, found)
   }
   return found
@@ -374,11 +382,13 @@ function candidatesOf(term: QueryTerm, minPartLength: number): Candidates {
  * "bikes", the talk "bicycles") to words that the index has and that mean about the same: words
  * WordNet relates to it (synonyms of its most frequent senses, derived words, an adjective's
  * attribute and graded forms; ../thesaurus) and, for a compound the talk says apart, its two
- * parts ("beeswax" → "bees" "wax"). The new words join the word's own forms, ORed in its slot,
- * so a word the index has is never touched, and a widened word can only add matches where it
- * had none. Two questions to the index: one for the question's words, and only when one is
- * missing, one for every candidate. Terms come back in order; the same objects when the index
- * has every word.
+ * parts ("beeswax" → "bees" "wax"). A comparative or superlative counts as held only in its own
+ * degree: "biggest" is widened to "largest" even where a chunk says "big". The new words join
+ * the word's own forms, ORed in its slot, so a word the index has is never touched, and a
+ * widened word can only add matches where it had none. The index is asked only about words
+ * WordNet could widen (a name or a code word never costs a lookup): once for the question's
+ * words, and only when one is missing, once for every candidate. Terms come back in order; the
+ * same objects when nothing is widened.
  *
  * @example
  * expandUnknownTerms(analyzeQuery('how many bikes'), (words) => heldBy(index, words))
@@ -389,11 +399,15 @@ export function expandUnknownTerms(
   known: KnownWords,
   { maxExpansions = 3, minPartLength = 3 }: ExpansionOptions = {},
 ): QueryTerm[] {
-  const held = known([...new Set(terms.flatMap((term) => term.forms))])
-  const unknown = terms.filter((term) => !term.forms.some((form) => held.has(form)))
-  if (unknown.length === 0) return [...terms]
   const candidates = new Map<QueryTerm, Candidates>()
-  for (const term of unknown) candidates.set(term, candidatesOf(term, minPartLength))
+  for (const term of terms) {
+    const found = candidatesOf(term, minPartLength)
+    if (found.related.length > 0 || found.parts.length > 0) candidates.set(term, found)
+  }
+  if (candidates.size === 0) return [...terms]
+  const held = known([...new Set([...candidates.values()].flatMap(({ asked }) => asked))])
+  for (const [term, { asked }] of candidates) if (asked.some((form) => held.has(form))) candidates.delete(term)
+  if (candidates.size === 0) return [...terms]
   const asked = [...candidates.values()].flatMap(({ related, parts }) => [...related, ...parts.flat()])
   const heldCandidates = known([...new Set(asked)])
   return terms.map((term) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { lemmas, relatedWords } from './index.ts'
+import { gradeOf, inDegree, lemmas, relatedWords } from './index.ts'
 
 describe('lemmas', () => {
   it('finds the words an inflected form may be, by WordNet rules and exception lists', () => {
@@ -38,5 +38,31 @@ describe('relatedWords', () => {
 
   it('gives nothing for a word WordNet lacks', () => {
     expect(relatedWords('xqzzv')).toEqual([])
+  })
+})
+
+describe('degrees', () => {
+  it('knows a comparative or superlative by the adjective it grades, and a noun or verb that ends so as none', () => {
+    expect(gradeOf('tallest')).toEqual({ adjective: 'tall', degree: 'est' })
+    expect(gradeOf('cheaper')).toEqual({ adjective: 'cheap', degree: 'er' })
+    expect(gradeOf('hottest', ['hot', 'hotter', 'hottest'])).toEqual({ adjective: 'hot', degree: 'est' })
+    for (const word of ['forest', 'interest', 'number', 'water', 'tall', 'xqzzvest'])
+      expect(gradeOf(word)).toBeUndefined()
+  })
+
+  it('puts an adjective in a degree, irregular forms first', () => {
+    expect(inDegree('large', 'est')).toBe('largest')
+    expect(inDegree('happy', 'er')).toBe('happier')
+    expect(inDegree('hot', 'est', ['hot', 'hotter', 'hottest'])).toBe('hottest')
+  })
+
+  it("gives a graded word's related adjectives in its degree first, and no ending to a long adjective", () => {
+    const related = relatedWords('biggest', { forms: ['big', 'bigger', 'biggest'] })
+    expect(related[0]).toBe('largest')
+    expect(related).toContain('large')
+    expect(relatedWords('cheapest').some((word) => word.startsWith('inexpensiv') && word.endsWith('est'))).toBe(false)
+    // A lemma WordNet lists in a degree ("older") gets no degree of its own ("olderer").
+    expect(relatedWords('older')).not.toContain('olderer')
+    expect(relatedWords('older')).toContain('oldest')
   })
 })
