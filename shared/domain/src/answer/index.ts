@@ -32,7 +32,7 @@ export const NOTHING_FOUND = 'No indexed video says anything about that yet.'
  *
  * @example
  * ```ts
- * citePassage(1, hit) // { n: 1, videoId, title, start, end, moment, url, text, chapter? }
+ * citePassage(1, hit) // { n: 1, videoId, title, start, end, moment, quote?, url, text, chapter? }
  * ```
  */
 export function citePassage(n: number, passage: Passage): Citation {
@@ -43,6 +43,7 @@ export function citePassage(n: number, passage: Passage): Citation {
     start: passage.start,
     end: passage.end,
     moment: passage.moment,
+    ...(passage.quote !== undefined ? { quote: passage.quote } : {}),
     url: passage.url,
     text: passage.text,
     ...(passage.chapter ? { chapter: { title: passage.chapter.title, start: passage.chapter.start } } : {}),

@@ -28,6 +28,12 @@ export const passageSchema = z.lazy(() =>
     start: z.number().describe("The passage's start, in seconds."),
     end: z.number(),
     moment,
+    quote: z
+      .string()
+      .optional()
+      .describe(
+        "What is said at `moment`: the passage's sentence (or cue group) that best matches the question, with the one before it when it leans on that one. What the link plays first, and what an extractive answer quotes.",
+      ),
     text: z.string(),
     url: z
       .string()

@@ -51,6 +51,24 @@ describe('extractive answers', () => {
     )
   })
 
+  it("quotes what is said at each hit's moment, which the search chose with the index's words", () => {
+    // The search widened "designed" to "architect": the moment is there, not where the question's own words are.
+    const designed = {
+      ...hit(1, 'The lighthouse was designed to last. Its architect was Sostratus of Cnidus.'),
+      moment: 104,
+      quote: 'Its architect was Sostratus of Cnidus.',
+    }
+    const answer = extractiveAnswer('who designed the lighthouse', [
+      designed,
+      hit(2, 'The lighthouse stood for centuries.'),
+    ])
+    expect(answer.answer).toBe(
+      'From the videos:\n- Its architect was Sostratus of Cnidus. [1]\n- The lighthouse stood for centuries. [2]',
+    )
+    expect(answer.citations[0]?.quote).toBe('Its architect was Sostratus of Cnidus.')
+    expect(answer.citations[1]).not.toHaveProperty('quote')
+  })
+
   it("gives each citation its passage's chapter, when it has one", () => {
     const answer = extractiveAnswer('covering index', [
       { ...hit(1, 'A covering index helps.'), chapter: { title: 'Covering indexes', start: 90 } },

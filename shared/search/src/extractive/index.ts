@@ -12,8 +12,10 @@ export function bestSentence(text: string, terms: string[]): string {
 }
 
 /**
- * The answer without a language model: the best passages in rank order, each quoted by its
- * most relevant sentence (the one its moment is at) and cited as `[n]` with a deep link there.
+ * The answer without a language model: the best passages in rank order, each quoted by what is
+ * said at its moment (`quote`, which the search chose with the words the index searched for,
+ * widened ones too) and cited as `[n]` with a deep link there. A hit without a quote (one made
+ * elsewhere) is quoted by its sentence that best matches the question.
  *
  * @example
  * ```ts
@@ -31,7 +33,8 @@ export function extractiveAnswer(question: string, hits: SearchHit[], options: {
   const best = bestSentenceIndexes(sentences, terms)
   const citations: Citation[] = hits.slice(0, maxPassages).map((hit, index) => citePassage(index + 1, hit))
   const lines = citations.map(
-    (citation, index) => `- ${sentences[index]![best[index]!] ?? citation.text.trim()} [${citation.n}]`,
+    (citation, index) =>
+      `- ${citation.quote || (sentences[index]![best[index]!] ?? citation.text.trim())} [${citation.n}]`,
   )
   return { answer: `From the videos:\n${lines.join('\n')}`, mode: 'extractive', citations }
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { bestSentenceIndex, bestSentenceIndexes, momentOf, momentsOf, queryTerms, sentenceStarts } from './index.ts'
 
+const secondsOf = (...args: Parameters<typeof momentsOf>) => momentsOf(...args).map((moment) => moment.seconds)
+
 const passage = {
   text: 'The tower fell in earthquakes. Later the sultan Qaitbay used the fallen blocks to build a fortress. It still stands.',
   start: 100,
@@ -23,9 +25,10 @@ describe('momentOf', () => {
   it('starts a sentence early when the best one names the asked-about thing as known ("This fortress…"), unless that is far back', () => {
     // "This fortress" is the fortress of the sentence before: a link to it would start after it is told of.
     const known = { ...passage, text: passage.text.replace('It still stands.', 'This fortress still stands.') }
+    // What it says runs on through the sentence that answers.
     expect(momentOf(known, 'is the fortress still standing?')).toEqual({
       seconds: 104.5,
-      sentence: 'Later the sultan Qaitbay used the fallen blocks to build a fortress.',
+      sentence: 'Later the sultan Qaitbay used the fallen blocks to build a fortress. This fortress still stands.',
     })
     const slow = {
       ...known,
@@ -91,7 +94,7 @@ describe('momentOf', () => {
     expect(momentOf(tower, ['tall', 'taller', 'tallest', 'height']).seconds).toBe(4)
     // The forms of one word (as the index widened it, ChunkHit.queryTerms): a tie, the earliest wins.
     expect(momentOf(tower, [['tall', 'taller', 'tallest', 'height']]).seconds).toBe(0)
-    expect(momentsOf([tower], [['tall', 'taller', 'tallest', 'height'], ['tower']])).toEqual([4])
+    expect(secondsOf([tower], [['tall', 'taller', 'tallest', 'height'], ['tower']])).toEqual([4])
   })
 
   it('is the first sentence when nothing matches, and the chunk start for a chunk without sentence times', () => {
@@ -155,12 +158,12 @@ describe('momentsOf', () => {
   it('weighs each word by how few sentences of all the hits say it, so the word the talk is about does not decide', () => {
     expect(momentOf(trains, 'why were steam trains dangerous').seconds).toBe(60)
     // The other hits say "trains" again and again and "dangerous" never: the link goes to the danger.
-    expect(momentsOf([trains, ...others], 'why were steam trains dangerous')).toEqual([66, 40, 28])
+    expect(secondsOf([trains, ...others], 'why were steam trains dangerous')).toEqual([66, 40, 28])
   })
 
   it("is each passage's own moment when it is the only hit", () => {
-    expect(momentsOf([passage], 'what was built from the fallen blocks')).toEqual([104.5])
-    expect(momentsOf([], 'anything')).toEqual([])
+    expect(secondsOf([passage], 'what was built from the fallen blocks')).toEqual([104.5])
+    expect(secondsOf([], 'anything')).toEqual([])
   })
 
   it('chooses sentences of plain passages alike', () => {

@@ -185,6 +185,17 @@ export function sentenceStarts(passage: TimedPassage): ChunkSentence[] {
   return starts.map(({ offset, start }) => ({ offset, start: Math.min(Math.max(start, passage.start), passage.end) }))
 }
 
+/** Where a passage answers a question: when it is said, and what is said from there. */
+export interface Moment {
+  /** The start of the sentence the link lands on, in seconds. */
+  seconds: number
+  /**
+   * The words from there through the sentence that best matches: that sentence, or two when the
+   * link went back to the one it leans on. What an answer quotes, so the quote is what the link plays.
+   */
+  sentence: string
+}
+
 /**
  * The moment of a passage for a question: the start of its sentence that best matches the
  * question (the passage's start when it has no sentence data), and that sentence. The question
@@ -196,26 +207,28 @@ export function sentenceStarts(passage: TimedPassage): ChunkSentence[] {
  * // { seconds: 13.2, sentence: 'Covering indexes hold every column.' }
  * ```
  */
-export function momentOf(passage: TimedPassage, question: Question): { seconds: number; sentence: string } {
-  const [{ starts, best }] = bestOf([passage], question) as [Choice]
-  return {
-    seconds: starts[best]!.start,
-    sentence: passage.text.slice(starts[best]!.offset, starts[best + 1]?.offset ?? passage.text.length).trim(),
-  }
+export function momentOf(passage: TimedPassage, question: Question): Moment {
+  return momentsOf([passage], question)[0]!
 }
 
 /**
- * The moments of a search's hits, in seconds: each as `momentOf`, with the question's words
- * weighed by how few sentences of all the hits say them, so the word that sets the answer apart
- * decides rather than the word the talk is about.
+ * The moments of a search's hits: each as `momentOf`, with the question's words weighed by how
+ * few sentences of all the hits say them, so the word that sets the answer apart decides rather
+ * than the word the talk is about.
  *
  * @example
  * ```ts
- * momentsOf(hits, 'why were high wheelers dangerous') // [77.8, 71.3, …]
+ * momentsOf(hits, 'why were high wheelers dangerous').map((moment) => moment.seconds) // [77.8, 71.3, …]
  * ```
  */
-export function momentsOf(passages: readonly TimedPassage[], question: Question): number[] {
-  return bestOf(passages, question).map(({ starts, best }) => starts[best]!.start)
+export function momentsOf(passages: readonly TimedPassage[], question: Question): Moment[] {
+  return bestOf(passages, question).map(({ starts, best, through }, index) => {
+    const { text } = passages[index]!
+    return {
+      seconds: starts[best]!.start,
+      sentence: text.slice(starts[best]!.offset, starts[through + 1]?.offset ?? text.length).trim(),
+    }
+  })
 }
 
 /**
@@ -259,10 +272,11 @@ function leansBack(before: string, text: string, terms: string[]): boolean {
 /** How far back a moment may move to the sentence a leaning one depends on. */
 const MAX_LEAN_BACK_SECONDS = 8
 
-/** A passage's sentence starts, and which of them its moment is. */
+/** A passage's sentence starts, which of them its moment is, and which best matches (the same, or the next). */
 interface Choice {
   starts: ChunkSentence[]
   best: number
+  through: number
 }
 
 /**
@@ -301,7 +315,7 @@ function bestOf(passages: readonly TimedPassage[], question: Question): Choice[]
       ) &&
       sentences[best]!.start - sentences[best - 1]!.start <= MAX_LEAN_BACK_SECONDS
     )
-      return { starts: sentences, best: best - 1 }
-    return { starts: sentences, best }
+      return { starts: sentences, best: best - 1, through: best }
+    return { starts: sentences, best, through: best }
   })
 }

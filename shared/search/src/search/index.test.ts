@@ -79,6 +79,11 @@ describe('searchChunks', () => {
     // No chunk says "designed": the index looks for "architect" too, and the moment is where it is said.
     const [hit] = await searchChunks(index, { query: 'who designed the lighthouse', limit: 1 })
     expect(hit?.moment).toBe(10.5)
+    expect(hit?.quote).toBe('The architect was Sostratus of Cnidus.')
+    // The quick answer quotes what the link plays, not the sentence with the question's own words.
+    expect(extractiveAnswer('who designed the lighthouse', [hit!]).answer).toBe(
+      'From the videos:\n- The architect was Sostratus of Cnidus. [1]',
+    )
   })
 
   it('gives a chunk stored without sentence times its start as the moment', async () => {
@@ -87,6 +92,7 @@ describe('searchChunks', () => {
     await index.replaceVideoChunks('pharos', [old])
     const [hit] = await searchChunks(index, { query: 'fallen blocks', limit: 1 })
     expect(hit).toMatchObject({ moment: 0, url: 'https://www.youtube.com/watch?v=pharos&t=0s' })
+    expect(hit).not.toHaveProperty('quote')
   })
 
   it('never links after the chunk: a sentence time outside the chunk is held to it', async () => {

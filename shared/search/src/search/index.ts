@@ -22,13 +22,15 @@ export function toSearchHits(hits: readonly ChunkHit[], query: string): SearchHi
   // The index's terms when it widened the question, so the moment says the word it was found by.
   const moments = momentsOf(hits, hits[0]?.queryTerms ?? queryTerms(query))
   return hits.map((hit, index) => {
-    const moment = toMillis(moments[index]!)
+    const moment = toMillis(moments[index]!.seconds)
     return {
       videoId: hit.videoId,
       title: hit.title,
       start: hit.start,
       end: hit.end,
       moment,
+      // Without sentence times the link plays the passage from its start: there is no sentence to quote.
+      ...(hit.sentences?.length ? { quote: moments[index]!.sentence } : {}),
       text: hit.text,
       score: round(hit.score),
       url: deepLink({ videoId: hit.videoId, pageUrl: hit.url, seconds: moment }),
