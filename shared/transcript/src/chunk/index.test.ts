@@ -277,4 +277,31 @@ describe('chunkTranscript', () => {
     // after one; with the pauses inside caption lines found, it is under 5 % of chunks (7.6 % when they were missed).
     expect(midSentence / chunkCount).toBeLessThan(0.05)
   })
+
+  it('never starts a chunk of unpunctuated captions at a word that continues a sentence ("which…"), over 100 generated talks', () => {
+    const MAIN =
+      'the dough rests|we fold it over|the crust turns dark|you heat the oven|the loaf goes in the basket'.split('|')
+    const RELATIVE = 'which takes an hour|which keeps the crumb soft|whose crust cracks|which slows the yeast'.split(
+      '|',
+    )
+    const starts: string[] = []
+    let chunkCount = 0
+    for (let seed = 0; seed < 100; seed++) {
+      const random = seededRandom(seed)
+      const pick = (list: string[]) => list[Math.floor(random() * list.length)]!
+      // Every sentence goes on after a comma with a relative clause: its pause is as long as a full stop's.
+      const sentences = Array.from({ length: 30 }, () => {
+        const text = `${pick(MAIN)}, ${pick(RELATIVE)}`
+        return `${text[0]!.toUpperCase()}${text.slice(1)}.`
+      })
+      const words = spokenWords(sentences, seededRandom(2000 + seed))
+      for (const chunk of chunkTranscript(transcriptFromCaptions(rollingCaptions(words, false))).slice(1)) {
+        chunkCount++
+        if (/^(which|whose)\b/.test(chunk.text))
+          starts.push(`seed ${seed} @${chunk.start.toFixed(2)}: ${chunk.text.slice(0, 40)}`)
+      }
+    }
+    expect(chunkCount).toBeGreaterThan(500)
+    expect(starts).toEqual([])
+  })
 })

@@ -74,7 +74,25 @@ type Unit = {
   spokenEnd: number
   /** Whether it begins a sentence, or follows a pause: only such a unit may open a chunk as overlap. */
   startsThought: boolean
+  /** Whether it opens with a word that continues a sentence ("which can take hours"): no chunk should start with it. */
+  continues: boolean
 }
+
+/**
+ * Words that continue a sentence and do not open one ("…until it has grown by half, which can
+ * take four hours"), by language (BCP 47 primary subtag). In a transcript without punctuation a
+ * cue group opening with one is the rest of the sentence before, however long the speaker paused
+ * before it (a comma's pause can be as long as a full stop's), so no chunk is cut there when
+ * another pause will do. Only words that hardly ever open a spoken sentence: "and", "so" or
+ * "this" often do.
+ */
+const CONTINUING_WORDS: Record<string, ReadonlySet<string>> = {
+  en: new Set(['which', 'whom', 'whose', 'whereas', 'nor', 'than']),
+}
+
+/** Whether `text` opens with a word of `continuing`. */
+const opensWithContinuation = (text: string, continuing: ReadonlySet<string> | undefined): boolean =>
+  continuing !== undefined && continuing.has(/^[\p{L}\p{M}']+/u.exec(text)?.[0].toLowerCase() ?? '')
 
 const SENTENCE_END = /[.?!…。？！]["'”’)\]]*$/u
 
@@ -130,12 +148,19 @@ export function chunkTranscript(segments: TimedText[], options: ChunkOptions = {
   const words = cues.reduce((count, cue) => count + cue.text.split(' ').length, 0)
   const sentenceEnds = pieces.filter((piece) => piece.endsSentence).length
   const punctuated = sentenceEnds > 0 && words / sentenceEnds <= MAX_WORDS_PER_SENTENCE
-  const limits = { maxSpanSeconds, maxChars, pauseSeconds, pace }
+  const continuing = CONTINUING_WORDS[language.toLowerCase().split(/[-_]/)[0] ?? '']
+  const limits = { maxSpanSeconds, maxChars, pauseSeconds, pace, continuing }
   const units = punctuated ? sentences(pieces, limits) : cueGroups(pieces, limits)
   return pack(units, { maxSpanSeconds, maxChars, overlapSentences })
 }
 
-type Limits = { maxSpanSeconds: number; maxChars: number; pauseSeconds: number; pace: number }
+type Limits = {
+  maxSpanSeconds: number
+  maxChars: number
+  pauseSeconds: number
+  pace: number
+  continuing: ReadonlySet<string> | undefined
+}
 
 /** The median speaking pace, seconds per character: how long a cue's words take, apart from a pause after them. */
 function secondsPerChar(cues: TimedText[]): number {
@@ -175,7 +200,7 @@ function sentencePieces(cues: TimedText[], { language, pace }: { language: strin
   return pieces
 }
 
-function join(pieces: Piece[], pace: number, startsThought = true): Unit {
+function join(pieces: Piece[], pace: number, startsThought = true, continues = false): Unit {
   const last = pieces.at(-1)!
   return {
     start: pieces[0]!.start,
@@ -183,7 +208,8 @@ function join(pieces: Piece[], pace: number, startsThought = true): Unit {
     text: pieces.map((piece) => piece.text).join(' '),
     lastCueStart: last.start,
     spokenEnd: spokenEnd(last, pace),
-    startsThought,
+    startsThought: startsThought && !continues,
+    continues,
   }
 }
 
@@ -210,7 +236,8 @@ function sentences(pieces: Piece[], limits: Limits): Unit[] {
 /**
  * Pieces grouped between pauses of at least `pauseSeconds`. A group grown past a quarter of a
  * chunk's span is cut at its longest pause instead: without punctuation the pauses are the
- * only sign of where a thought ends.
+ * only sign of where a thought ends, with the words that continue a sentence
+ * (`CONTINUING_WORDS`): a cut before one is taken only when no other pause will do.
  */
 function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
   const maxGroupSeconds = limits.maxSpanSeconds / 4
@@ -219,8 +246,9 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
   let from = 0
   // The first group starts where the sentence (or transcript) does; later ones after a pause, unless cut for length.
   let startsThought = true
+  const continues = (index: number) => opensWithContinuation(pieces[index]!.text, limits.continuing)
   const close = (to: number, nextAfterPause: boolean) => {
-    units.push(join(pieces.slice(from, to), limits.pace, startsThought))
+    units.push(join(pieces.slice(from, to), limits.pace, startsThought, from > 0 && continues(from)))
     from = to
     startsThought = nextAfterPause
   }
@@ -236,7 +264,7 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
     // The longest pause since the group began (the latest on a tie), so the next group starts where speech resumed.
     let cut = index
     for (let candidate = index - 1; candidate > from; candidate--)
-      if (pauseBefore(candidate) > pauseBefore(cut)) cut = candidate
+      if (betterCut([continues(candidate), pauseBefore(candidate)], [continues(cut), pauseBefore(cut)])) cut = candidate
     close(cut, false)
   }
   if (from < pieces.length) close(pieces.length, true)
@@ -244,9 +272,18 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
 }
 
 /**
+ * Whether a cut, given as whether what follows it continues a sentence and the pause there, is
+ * better than another: one before a new thought beats one before a continuation, then the
+ * longer pause wins.
+ */
+const betterCut = ([continues, pause]: [boolean, number], [otherContinues, otherPause]: [boolean, number]) =>
+  continues === otherContinues ? pause > otherPause : !continues
+
+/**
  * Whole units into chunks. When the next unit does not fit, the chunk closes after the unit,
- * among those past half the span, followed by the longest pause (the latest on a tie); the next
- * chunk starts `overlapSentences` units earlier when they fit beside a new one.
+ * among those past half the span, followed by the longest pause (the latest on a tie) and not
+ * by a unit that continues a sentence, unless all do; the next chunk starts `overlapSentences`
+ * units earlier when they fit beside a new one.
  */
 function pack(
   units: Unit[],
@@ -261,6 +298,7 @@ function pack(
     units.slice(from, to + 1).reduce((length, unit) => length + unit.text.length + 1, -1) <= maxChars
   const pauseAfter = (index: number) =>
     index + 1 < units.length ? Math.max(0, units[index + 1]!.start - units[index]!.spokenEnd) : Number.POSITIVE_INFINITY
+  const continuesAfter = (index: number) => units[index + 1]?.continues ?? false
   const chunks: Chunk[] = []
   let from = 0
   let firstNew = 0
@@ -271,7 +309,8 @@ function pack(
       let best = last
       for (let candidate = last - 1; candidate >= firstNew; candidate--) {
         if (units[candidate]!.end - units[from]!.start < maxSpanSeconds / 2) break
-        if (pauseAfter(candidate) > pauseAfter(best)) best = candidate
+        if (betterCut([continuesAfter(candidate), pauseAfter(candidate)], [continuesAfter(best), pauseAfter(best)]))
+          best = candidate
       }
       last = best
     }
