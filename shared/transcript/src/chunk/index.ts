@@ -92,7 +92,7 @@ const CONTINUING_WORDS: Record<string, ReadonlySet<string>> = {
 
 /** Whether `text` opens with a word of `continuing`. */
 const opensWithContinuation = (text: string, continuing: ReadonlySet<string> | undefined): boolean =>
-  continuing !== undefined && continuing.has(/^[\p{L}\p{M}']+/u.exec(text)?.[0].toLowerCase() ?? '')
+  continuing?.has(/^[\p{L}\p{M}']+/u.exec(text)?.[0].toLowerCase() ?? '') ?? false
 
 const SENTENCE_END = /[.?!…。？！]["'”’)\]]*$/u
 
