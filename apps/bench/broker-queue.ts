@@ -17,6 +17,7 @@ import {
   type DeliveryQueue,
 } from '@ytrag/broker'
 import { createEvent } from '@ytrag/events'
+import { median } from 'simple-statistics'
 
 const { values } = parseArgs({
   options: {
@@ -58,8 +59,6 @@ async function run(queue: DeliveryQueue) {
   await broker.close()
   return { sendMs: sent - started, deliverMs: delivered - sent }
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
 const results = {
   memory: [] as Array<{ sendMs: number; deliverMs: number }>,

@@ -24,6 +24,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { median } from 'simple-statistics'
 import {
   bundleEntry,
   bundleFunction,
@@ -230,7 +231,6 @@ for (let round = 0; round <= spawns; round++) {
 process.stdout.write('\n\n')
 
 const sorted = (list: number[]) => [...list].sort((a, b) => a - b)
-const median = (list: number[]) => sorted(list)[Math.floor(list.length / 2)]!
 const stats = new Map(
   targets.map((target) => {
     const list = samples.get(target.name)!

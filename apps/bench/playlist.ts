@@ -22,6 +22,7 @@ import {
   type FixtureVideo,
 } from '../../shared/youtube/src/fixtures/index.ts'
 import { startServerProcess } from '../local/test/server-process.ts'
+import { median } from 'simple-statistics'
 
 const { values } = parseArgs({
   options: { videos: { type: 'string', default: '16' }, runs: { type: 'string', default: '3' } },
@@ -96,7 +97,6 @@ for (let run = 1; run <= runs; run++) {
     )
   }
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 const summary = Object.fromEntries(
   setups.map((setup) => {
     const runsOf = results.get(setup.name)!

@@ -29,6 +29,7 @@ import { seededRandom } from '@ytrag/transcript/testing'
 import { toFtsQuery } from '../../shared/stores/src/chunks/query/index.ts'
 import { heldWords } from '../../shared/stores/src/chunks/sqlite/query.ts'
 import { analyzeQuery } from '../../shared/stores/src/chunks/text-analysis/index.ts'
+import { quantile } from 'simple-statistics'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const sizes = (process.env.BENCH_SEARCH_CHUNKS ?? '10000,100000').split(',').map(Number)
@@ -96,10 +97,7 @@ const KEYWORDS = (count: number) => {
 }
 
 // ---- figures
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
-}
+const percentile = (values: number[], p: number) => quantile(values, p / 100)
 const ms = (value: number) => `${value.toFixed(3)} ms`
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`
 const MB = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`

@@ -11,6 +11,7 @@ import { startOpenAiTestServer } from '@ytrag/providers/testing'
 import { searchChunks, toSearchHits } from '@ytrag/search'
 import { deepLink } from '@ytrag/youtube'
 import { midSentenceStarts, openBench, scoreBench, type Bench, type Scores } from './score.ts'
+import { median } from 'simple-statistics'
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '5' }, verbose: { type: 'boolean', default: false } },
@@ -87,7 +88,6 @@ async function latency(
       step[which].push((used.user + used.system) / 1000 / (50 * fetched.length))
     }
   }
-  const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)]!
   return {
     bare: median(times.bare),
     withMoment: median(times.withMoment),

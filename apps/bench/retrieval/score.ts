@@ -8,6 +8,7 @@ import { searchChunks } from '@ytrag/search'
 import type { StoredTranscript } from '@ytrag/domain'
 import { blobKeys, transcriptBlob } from '@ytrag/stores'
 import { loadQuestions, loadTalks, normalized, type Question, type Talk } from './fixtures.ts'
+import { median } from 'simple-statistics'
 
 export interface QuestionResult {
   question: Question
@@ -120,12 +121,8 @@ function judge(talks: Talk[], question: Question, hits: SearchHit[]): QuestionRe
   }
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  if (sorted.length === 0) return Number.NaN
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
+/** The median, NaN for none (a bench where no top hit was right). */
+const medianOf = (values: number[]) => (values.length > 0 ? median(values) : Number.NaN)
 
 /** hit@1, MRR@5 and where the links land, over every question. */
 function summarize(results: QuestionResult[]): Scores {
@@ -139,10 +136,10 @@ function summarize(results: QuestionResult[]): Scores {
       results.reduce((sum, result) => sum + (result.rank === undefined ? 0 : 1 / (result.rank + 1)), 0) /
       results.length,
     correctTopHits: correct.length,
-    medianLinkLead: median(leads),
+    medianLinkLead: medianOf(leads),
     within3s: leads.filter((lead) => lead >= -0.001 && lead <= 3).length / Math.max(1, leads.length),
     after: leads.filter((lead) => lead < -0.001).length,
-    medianChunkStartLead: median(correct.map((result) => result.chunkStartLead!)),
+    medianChunkStartLead: medianOf(correct.map((result) => result.chunkStartLead!)),
   }
 }
 

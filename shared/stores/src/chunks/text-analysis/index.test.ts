@@ -114,15 +114,6 @@ describe('expandUnknownTerms', () => {
     expect(expandUnknownTerms(analyzeQuery('bikes'), nothing.known)).toEqual(analyzeQuery('bikes'))
   })
 
-  it('asks the index nothing about a word WordNet cannot widen', () => {
-    const { known, asked } = indexOf('the fts5 tokenizer')
-    const terms = analyzeQuery('xqzzv fts5')
-    expect(expandUnknownTerms(terms, known)).toEqual(terms)
-    expect(asked).toEqual([])
-    expandUnknownTerms(analyzeQuery('xqzzv tokenizer bikes'), known)
-    expect(asked[0]).not.toContain('xqzzv')
-  })
-
   it('widens a superlative the index lacks in its own degree, though the index has the adjective', () => {
     const { known } = indexOf('Spring tides have the largest range. A big colony swarms.')
     const [tides, biggest] = expandUnknownTerms(analyzeQuery('when are the tides biggest'), known)
