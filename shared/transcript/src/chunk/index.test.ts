@@ -304,4 +304,36 @@ describe('chunkTranscript', () => {
     expect(chunkCount).toBeGreaterThan(500)
     expect(starts).toEqual([])
   })
+
+  it('ends a chunk of unpunctuated captions after a short clause leading on to its sentence ("when…, …") only when nothing else fits, over 100 generated talks', () => {
+    const LEADING =
+      'when the starter is bubbly|if the loaf is flat|once it has doubled|to make a starter|because the oven is hot'.split(
+        '|',
+      )
+    const MAIN =
+      'we fold the dough over|it is ready to bake|the crumb stays soft|mix flour and water|you bake it longer'.split(
+        '|',
+      )
+    const cutAfterLeading: string[] = []
+    let chunkCount = 0
+    for (let seed = 0; seed < 100; seed++) {
+      const random = seededRandom(seed)
+      const pick = (list: string[]) => list[Math.floor(random() * list.length)]!
+      // Every sentence opens with a leading clause and a comma: its pause is as long as a full stop's.
+      const sentences = Array.from({ length: 30 }, () => {
+        const text = `${pick(LEADING)}, ${pick(MAIN)}`
+        return `${text[0]!.toUpperCase()}${text.slice(1)}.`
+      })
+      const words = spokenWords(sentences, seededRandom(3000 + seed))
+      for (const chunk of chunkTranscript(transcriptFromCaptions(rollingCaptions(words, false))).slice(1)) {
+        chunkCount++
+        const at = words.findIndex((word) => Math.abs(word.start - chunk.start) < 0.0005)
+        if (at > 0 && words[at]!.sentence === words[at - 1]!.sentence)
+          cutAfterLeading.push(`seed ${seed} @${chunk.start.toFixed(2)}: ${chunk.text.slice(0, 40)}`)
+      }
+    }
+    expect(chunkCount).toBeGreaterThan(500)
+    // A cut there is left only where no other pause fits the chunk's span: 4 of 672 chunks (19 of 666 without the rule).
+    expect(cutAfterLeading.length / chunkCount).toBeLessThan(0.01)
+  })
 })

@@ -76,6 +76,8 @@ type Unit = {
   startsThought: boolean
   /** Whether it opens with a word that continues a sentence ("which can take hours"): no chunk should start with it. */
   continues: boolean
+  /** Whether it ends with a short clause that leads on to the rest of its sentence ("when it is bubbly"): no chunk should end with it. */
+  leadsOn: boolean
 }
 
 /**
@@ -90,9 +92,25 @@ const CONTINUING_WORDS: Record<string, ReadonlySet<string>> = {
   en: new Set(['which', 'whom', 'whose', 'whereas', 'nor', 'than']),
 }
 
-/** Whether `text` opens with a word of `continuing`. */
-const opensWithContinuation = (text: string, continuing: ReadonlySet<string> | undefined): boolean =>
-  continuing?.has(/^[\p{L}\p{M}']+/u.exec(text)?.[0].toLowerCase() ?? '') ?? false
+/**
+ * Words that open a clause leading on to its sentence's main clause ("when it is bubbly and
+ * smells sour, it is ready"; "to make one, mix flour and water"), by language. A short stretch
+ * of speech between pauses opening with one is followed by the rest of its sentence, so no
+ * chunk is cut after it when another pause will do.
+ */
+const LEADING_WORDS: Record<string, ReadonlySet<string>> = {
+  en: new Set(['if', 'when', 'whenever', 'once', 'because', 'although', 'though', 'unless', 'while', 'to']),
+}
+
+/** The most words a stretch between pauses may have to count as a leading clause: a longer one likely holds its main clause too. */
+const MAX_LEADING_WORDS = 10
+
+/** The shortest silence that sets a clause apart (a comma's pause; the captions parser ends a segment there too). */
+const MIN_CLAUSE_PAUSE_SECONDS = 0.15
+
+/** Whether `text` opens with a word of `list`. */
+const opensWithWordOf = (text: string, list: ReadonlySet<string> | undefined): boolean =>
+  list?.has(/^[\p{L}\p{M}']+/u.exec(text)?.[0].toLowerCase() ?? '') ?? false
 
 const SENTENCE_END = /[.?!…。？！]["'”’)\]]*$/u
 
@@ -148,8 +166,15 @@ export function chunkTranscript(segments: TimedText[], options: ChunkOptions = {
   const words = cues.reduce((count, cue) => count + cue.text.split(' ').length, 0)
   const sentenceEnds = pieces.filter((piece) => piece.endsSentence).length
   const punctuated = sentenceEnds > 0 && words / sentenceEnds <= MAX_WORDS_PER_SENTENCE
-  const continuing = CONTINUING_WORDS[language.toLowerCase().split(/[-_]/)[0] ?? '']
-  const limits = { maxSpanSeconds, maxChars, pauseSeconds, pace, continuing }
+  const primary = language.toLowerCase().split(/[-_]/)[0] ?? ''
+  const limits = {
+    maxSpanSeconds,
+    maxChars,
+    pauseSeconds,
+    pace,
+    continuing: CONTINUING_WORDS[primary],
+    leading: LEADING_WORDS[primary],
+  }
   const units = punctuated ? sentences(pieces, limits) : cueGroups(pieces, limits)
   return pack(units, { maxSpanSeconds, maxChars, overlapSentences })
 }
@@ -160,6 +185,7 @@ type Limits = {
   pauseSeconds: number
   pace: number
   continuing: ReadonlySet<string> | undefined
+  leading: ReadonlySet<string> | undefined
 }
 
 /** The median speaking pace, seconds per character: how long a cue's words take, apart from a pause after them. */
@@ -200,7 +226,7 @@ function sentencePieces(cues: TimedText[], { language, pace }: { language: strin
   return pieces
 }
 
-function join(pieces: Piece[], pace: number, startsThought = true, continues = false): Unit {
+function join(pieces: Piece[], pace: number, { startsThought = true, continues = false, leadsOn = false } = {}): Unit {
   const last = pieces.at(-1)!
   return {
     start: pieces[0]!.start,
@@ -210,6 +236,7 @@ function join(pieces: Piece[], pace: number, startsThought = true, continues = f
     spokenEnd: spokenEnd(last, pace),
     startsThought: startsThought && !continues,
     continues,
+    leadsOn,
   }
 }
 
@@ -236,8 +263,9 @@ function sentences(pieces: Piece[], limits: Limits): Unit[] {
 /**
  * Pieces grouped between pauses of at least `pauseSeconds`. A group grown past a quarter of a
  * chunk's span is cut at its longest pause instead: without punctuation the pauses are the
- * only sign of where a thought ends, with the words that continue a sentence
- * (`CONTINUING_WORDS`): a cut before one is taken only when no other pause will do.
+ * only sign of where a thought ends, with the words that continue a sentence or lead on to
+ * its main clause (`CONTINUING_WORDS`, `LEADING_WORDS`): a cut that leaves a sentence
+ * unfinished is taken only when no other pause will do.
  */
 function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
   const maxGroupSeconds = limits.maxSpanSeconds / 4
@@ -246,9 +274,24 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
   let from = 0
   // The first group starts where the sentence (or transcript) does; later ones after a pause, unless cut for length.
   let startsThought = true
-  const continues = (index: number) => opensWithContinuation(pieces[index]!.text, limits.continuing)
+  const continues = (index: number) => opensWithWordOf(pieces[index]!.text, limits.continuing)
+  /** Whether the stretch of speech ending with piece `index` (since the last pause, within this group) leads on. */
+  const leadsOn = (index: number) => {
+    let first = index
+    while (first > from && pauseBefore(first) < MIN_CLAUSE_PAUSE_SECONDS) first--
+    const stretch = pieces.slice(first, index + 1).map((piece) => piece.text)
+    return opensWithWordOf(stretch[0]!, limits.leading) && stretch.join(' ').split(' ').length <= MAX_LEADING_WORDS
+  }
+  /** Whether a cut before piece `index` would leave a sentence unfinished. */
+  const unfinished = (index: number) => continues(index) || leadsOn(index - 1)
   const close = (to: number, nextAfterPause: boolean) => {
-    units.push(join(pieces.slice(from, to), limits.pace, startsThought, from > 0 && continues(from)))
+    units.push(
+      join(pieces.slice(from, to), limits.pace, {
+        startsThought,
+        continues: from > 0 && continues(from),
+        leadsOn: leadsOn(to - 1),
+      }),
+    )
     from = to
     startsThought = nextAfterPause
   }
@@ -264,7 +307,8 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
     // The longest pause since the group began (the latest on a tie), so the next group starts where speech resumed.
     let cut = index
     for (let candidate = index - 1; candidate > from; candidate--)
-      if (betterCut([continues(candidate), pauseBefore(candidate)], [continues(cut), pauseBefore(cut)])) cut = candidate
+      if (betterCut([unfinished(candidate), pauseBefore(candidate)], [unfinished(cut), pauseBefore(cut)]))
+        cut = candidate
     close(cut, false)
   }
   if (from < pieces.length) close(pieces.length, true)
@@ -272,17 +316,17 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
 }
 
 /**
- * Whether a cut, given as whether what follows it continues a sentence and the pause there, is
- * better than another: one before a new thought beats one before a continuation, then the
- * longer pause wins.
+ * Whether a cut, given as whether it leaves a sentence unfinished and the pause there, is
+ * better than another: one between sentences beats one inside a sentence, then the longer
+ * pause wins.
  */
-const betterCut = ([continues, pause]: [boolean, number], [otherContinues, otherPause]: [boolean, number]) =>
-  continues === otherContinues ? pause > otherPause : !continues
+const betterCut = ([unfinished, pause]: [boolean, number], [otherUnfinished, otherPause]: [boolean, number]) =>
+  unfinished === otherUnfinished ? pause > otherPause : !unfinished
 
 /**
  * Whole units into chunks. When the next unit does not fit, the chunk closes after the unit,
- * among those past half the span, followed by the longest pause (the latest on a tie) and not
- * by a unit that continues a sentence, unless all do; the next chunk starts `overlapSentences`
+ * among those past half the span, followed by the longest pause (the latest on a tie), and
+ * neither followed by a unit that continues a sentence nor a clause leading on to one, unless all are; the next chunk starts `overlapSentences`
  * units earlier when they fit beside a new one.
  */
 function pack(
@@ -298,7 +342,9 @@ function pack(
     units.slice(from, to + 1).reduce((length, unit) => length + unit.text.length + 1, -1) <= maxChars
   const pauseAfter = (index: number) =>
     index + 1 < units.length ? Math.max(0, units[index + 1]!.start - units[index]!.spokenEnd) : Number.POSITIVE_INFINITY
-  const continuesAfter = (index: number) => units[index + 1]?.continues ?? false
+  // A cut there would leave a sentence unfinished: the next unit continues it, or this one leads on to it.
+  const continuesAfter = (index: number) =>
+    index + 1 < units.length && (units[index + 1]!.continues || units[index]!.leadsOn)
   const chunks: Chunk[] = []
   let from = 0
   let firstNew = 0
