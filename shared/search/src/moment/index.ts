@@ -22,14 +22,19 @@ const WORD = /[\p{L}\p{N}\p{M}]+/gu
 const DIACRITICS = /[\u0300-\u036f]/g
 const ASCII = /^\p{ASCII}*$/u
 
-/** Stems of words seen, so a common word is stemmed once, not on every hit. */
-const stems = new LRUCache<string, string>({ max: 50_000 })
+/**
+ * Stems of words seen, so a common word is stemmed once, not on every hit. Made by the first
+ * search, not when the module loads: lru-cache allocates its tables for `max` entries up front,
+ * which a function's start would otherwise pay for (and carry through its first collections).
+ */
+let stemCache: LRUCache<string, string> | undefined
 
 function stemOf(word: string): string {
-  let stem = stems.get(word)
+  stemCache ??= new LRUCache<string, string>({ max: 50_000 })
+  let stem = stemCache.get(word)
   if (stem === undefined) {
     stem = tokenize(word)[0] ?? word
-    stems.set(word, stem)
+    stemCache.set(word, stem)
   }
   return stem
 }

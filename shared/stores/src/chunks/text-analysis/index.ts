@@ -358,11 +358,16 @@ interface Candidates {
   asked: string[]
 }
 
-/** Candidates by word: WordNet does not change, so a word met again costs a lookup. */
-const candidateCache = new LRUCache<string, Candidates>({ max: 10_000 })
+/**
+ * Candidates by word: WordNet does not change, so a word met again costs a lookup. Made by the
+ * first query that asks, not when the module loads (lru-cache allocates its tables for `max`
+ * entries up front, which every start would pay for).
+ */
+let candidateCache: LRUCache<string, Candidates> | undefined
 
 function candidatesOf(term: QueryTerm, minPartLength: number): Candidates {
   const key = `${term.word}/${minPartLength}`
+  candidateCache ??= new LRUCache<string, Candidates>({ max: 10_000 })
   let found = candidateCache.get(key)
   if (!found) {
     // Single words only: a hyphenated one ("mid-sixties") would be a phrase.
