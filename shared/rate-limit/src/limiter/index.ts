@@ -46,9 +46,12 @@ export function memoryRateLimiter(
 ): RateLimiter {
   const now = options.now ?? Date.now
   const windowMs = options.windowSeconds * 1000
-  const windows = new LRUCache<string, { start: number; count: number }>({ max: options.maxClients ?? 10_000 })
+  // Made by the first request, not at start: lru-cache allocates its tables for `max` entries up front.
+  let windowCache: LRUCache<string, { start: number; count: number }> | undefined
   return {
     async hit(key) {
+      windowCache ??= new LRUCache({ max: options.maxClients ?? 10_000 })
+      const windows = windowCache
       const time = now()
       const start = time - (time % windowMs)
       let window = windows.get(key)
@@ -61,10 +64,10 @@ export function memoryRateLimiter(
     },
     async ping() {},
     async close() {
-      windows.clear()
+      windowCache?.clear()
     },
     get size() {
-      return windows.size
+      return windowCache?.size ?? 0
     },
   }
 }

@@ -17,7 +17,9 @@ const MIN_PAUSE_SECONDS = 0.15
 /** Word-to-word times needed to fit how a word's length adds to its duration. */
 const MIN_FIT_SAMPLES = 20
 const FALLBACK_SECONDS_PER_LETTER = 0.08
-const SENTENCE_END = /[.?!…]["'”’)\]]*$/u
+// Written with escapes (\u2026 …, \u201D ”, \u2019 ’): one character past ASCII makes V8 hold the
+// whole bundled script as a two-byte string, which every start decodes, hashes and scans at twice the cost.
+const SENTENCE_END = /[.?!\u2026]["'\u201D\u2019)\]]*$/u
 
 /** A line as spoken: its words, and when each is said if the captions say so. */
 type SpokenLine = { text: string; wordStarts?: number[] }

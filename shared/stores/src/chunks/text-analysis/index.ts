@@ -356,12 +356,15 @@ interface Candidates {
 /**
  * Candidates by word: WordNet does not change, so a word met again costs a lookup. A new word
  * costs ~0.2–0.3 ms of binary searches, ten times the index's answer to whether it holds the
- * word, so only words the index lacks are looked up.
+ * word, so only words the index lacks are looked up. Made by the first query that asks, not
+ * when the module loads (lru-cache allocates its tables for `max` entries up front, which every
+ * start would pay for).
  */
-const candidateCache = new LRUCache<string, Candidates>({ max: 10_000 })
+let candidateCache: LRUCache<string, Candidates> | undefined
 
 function candidatesOf(term: QueryTerm, minPartLength: number): Candidates {
   const key = `${term.word}/${minPartLength}`
+  candidateCache ??= new LRUCache<string, Candidates>({ max: 10_000 })
   let found = candidateCache.get(key)
   if (!found) {
     // Single words only: a hyphenated one ("mid-sixties") would be a phrase.
