@@ -150,7 +150,7 @@ describeInChromium('the web page, end to end', () => {
     expect(text).toContain('no captions and speech-to-text is not configured')
   })
 
-  let expected: { n: number; moment: number; url: string; text: string }
+  let expected: { n: number; moment: number; quote?: string; url: string; text: string }
   it('asks a question: the answer streams in with citation cards', async () => {
     const { body } = await server.call<{ citations: (typeof expected)[] }>('POST', '/v1/ask', {
       question: pennyFarthingCue.question,
@@ -168,6 +168,9 @@ describeInChromium('the web page, end to end', () => {
     expect(card.toLowerCase()).toContain(pennyFarthingCue.phrase)
     const m = Math.floor(expected.moment)
     expect(card).toContain(`${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}`)
+    // What the moment plays is marked inside the passage.
+    expect(expected.quote).toBeTruthy()
+    expect(await page.$eval(`#citation-${expected.n} mark.moment`, (mark) => mark.textContent)).toBe(expected.quote)
   })
 
   it('plays a citation: the player is set to its second (a link to the moment, for a site not YouTube)', async () => {

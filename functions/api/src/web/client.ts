@@ -8,6 +8,8 @@ interface Citation {
   videoId: string
   title: string
   moment: number
+  /** What is said at the moment, inside `text`. */
+  quote?: string
   url: string
   text: string
   chapter?: { title: string; start: number }
@@ -334,9 +336,15 @@ export function startPage(): void {
         { class: 'play', type: 'button', 'data-n': citation.n, onclick: () => play(citation, citation.moment) },
         h('h3', {}, `[${citation.n}] ${citation.title}`),
         h('span', { class: 'meta' }, chapterAndTime(citation)),
-        h('blockquote', { class: 'quote' }, citation.text),
+        h('blockquote', { class: 'quote' }, ...withMoment(citation.text, citation.quote)),
       ),
     )
+  }
+  /** A passage with what is said at its moment marked: the words its button plays first. */
+  function withMoment(text: string, quote: string | undefined) {
+    const at = quote ? text.indexOf(quote) : -1
+    if (!quote || at < 0) return [text]
+    return [text.slice(0, at), h('mark', { class: 'moment' }, quote), text.slice(at + quote.length)]
   }
   /** The answer's text with each `[n]` a button that plays that citation. */
   function renderAnswer(text: string) {
