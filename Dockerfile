@@ -70,7 +70,13 @@ ARG FUNCTION
 # ffmpeg is not installed here: the function that runs it (download) imports the media
 # package, whose static ffmpeg (@ffmpeg-installer) the bundle brings along, linked into /app/bin.
 ARG DEBIAN_MIRROR=http://deb.debian.org/debian
-RUN case "$FUNCTION" in \
+# jemalloc for every function (ENV LD_PRELOAD below; IMAGE_JEMALLOC in scripts/images/bundle.mjs
+# says why), put where the final image preloads it from.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libjemalloc2 \
+ && rm -rf /var/lib/apt/lists/* \
+ && cp -L "$(dpkg -L libjemalloc2 | grep '/libjemalloc\.so\.2$')" /usr/local/lib/libjemalloc.so.2 \
+ && case "$FUNCTION" in \
       discover|download) ytdlp=true ;; \
       *) ytdlp=false ;; \
     esac \
@@ -91,7 +97,7 @@ RUN case "$FUNCTION" in \
 COPY --from=build /usr/local/bin/node.stripped /usr/bin/tini-static /usr/local/lib/youtube-rag/
 COPY scripts/images/runtime-root.sh /usr/local/lib/youtube-rag/
 RUN case "$FUNCTION" in discover|download) mode=debian ;; *) mode=node ;; esac \
- && sh /usr/local/lib/youtube-rag/runtime-root.sh /rootfs "$mode" /usr/local/lib/youtube-rag/node.stripped /usr/local/lib/youtube-rag/tini-static
+ && sh /usr/local/lib/youtube-rag/runtime-root.sh /rootfs "$mode" /usr/local/lib/youtube-rag/node.stripped /usr/local/lib/youtube-rag/tini-static /usr/local/lib/libjemalloc.so.2
 
 # One layer: the root assembled above, nothing deleted underneath it.
 FROM scratch
@@ -100,8 +106,9 @@ COPY --from=runtime-root /rootfs/ /
 WORKDIR /app
 # The embedded stores (used when no production store is configured) and yt-dlp's cache go to
 # /tmp, so the image runs with a read-only root filesystem and /tmp as an emptyDir. NODE_OPTIONS
-# caps V8's young generation, which a burst would otherwise leave at its largest (IMAGE_NODE_OPTIONS
-# in scripts/images/bundle.mjs says why; test/images holds the two the same).
+# caps V8's young generation, which a burst would otherwise leave at its largest; jemalloc,
+# preloaded, gives back within a second what a burst freed (IMAGE_NODE_OPTIONS, IMAGE_JEMALLOC
+# and IMAGE_MALLOC_CONF in scripts/images/bundle.mjs say why; test/images holds these the same).
 ENV PATH=/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     NODE_ENV=production \
     PORT=8080 \
@@ -109,7 +116,9 @@ ENV PATH=/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     YOUTUBE_RAG__STORAGE__DIR=/tmp/youtube-rag \
     XDG_CACHE_HOME=/tmp/.cache \
     NODE_COMPILE_CACHE=/app/.node-compile-cache \
-    NODE_OPTIONS=--max-semi-space-size=8
+    NODE_OPTIONS=--max-semi-space-size=8 \
+    LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
+    MALLOC_CONF=background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0
 LABEL org.opencontainers.image.title="youtube-rag ${FUNCTION}" \
       org.opencontainers.image.description="youtube-rag's ${FUNCTION} function (Knative Service, CloudEvents over HTTP)" \
       io.youtube-rag.function="${FUNCTION}"

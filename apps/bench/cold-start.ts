@@ -29,7 +29,7 @@ import {
   bundleEntry,
   bundleFunction,
   functionNames,
-  IMAGE_NODE_OPTIONS,
+  imageNodeEnv,
   loadGraph,
   type Metafile,
 } from '../../scripts/images/bundle.mjs'
@@ -178,8 +178,8 @@ async function startOnce(target: Target): Promise<Sample> {
       PORT: '0',
       INTERNAL_PORT: '0',
       YOUTUBE_RAG__STORAGE__DIR: stores,
-      // The images' Node options, for every target alike.
-      NODE_OPTIONS: IMAGE_NODE_OPTIONS,
+      // The images' Node options and allocator, for every target alike.
+      ...imageNodeEnv(),
       ...(compileCache ? { NODE_COMPILE_CACHE: join(target.dir, COMPILE_CACHE_DIR) } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -22,7 +22,7 @@ import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { fileURLToPath } from 'node:url'
-import { bundleEntry, bundleFunction, IMAGE_NODE_OPTIONS } from '../../scripts/images/bundle.mjs'
+import { bundleEntry, bundleFunction, imageNodeEnv } from '../../scripts/images/bundle.mjs'
 import { chunkId, type ChunkRecord, type SearchFilter } from '@ytrag/stores'
 import { SqliteChunkIndex } from '@ytrag/stores/embedded'
 import { seededRandom } from '@ytrag/transcript/testing'
@@ -190,8 +190,8 @@ const rssOf = (pid: number) =>
 
 async function start(main: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, [main], {
-    // The images' Node options, for the api and the hello-world alike.
-    env: { PATH: process.env.PATH, PORT: '0', INTERNAL_PORT: '0', NODE_OPTIONS: IMAGE_NODE_OPTIONS, ...env },
+    // The images' Node options and allocator, for the api and the hello-world alike.
+    env: { PATH: process.env.PATH, PORT: '0', INTERNAL_PORT: '0', ...imageNodeEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let output = ''

@@ -20,6 +20,15 @@ export interface Metafile {
 /** The Node options every function image runs with (the Dockerfile's ENV NODE_OPTIONS). */
 export declare const IMAGE_NODE_OPTIONS: string
 
+/** Where the images put jemalloc, which they preload (the Dockerfile's ENV LD_PRELOAD). */
+export declare const IMAGE_JEMALLOC: string
+
+/** jemalloc's options in the images (the Dockerfile's ENV MALLOC_CONF). */
+export declare const IMAGE_MALLOC_CONF: string
+
+/** The environment the images give Node: NODE_OPTIONS, and jemalloc preloaded when this machine has it. */
+export declare function imageNodeEnv(): { NODE_OPTIONS: string; LD_PRELOAD?: string; MALLOC_CONF?: string }
+
 export declare const EXTERNAL_PACKAGES: string[]
 
 /** esbuild's `build`, as far as it is used here: the workspace's esbuild (tsx's, when not installed directly). */

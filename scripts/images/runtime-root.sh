@@ -3,16 +3,17 @@
 # stage (as root, on the base image). The final image is that folder copied whole into an empty
 # image: what is left out here weighs nothing, unlike files deleted in a later layer.
 #
-#   sh runtime-root.sh <out> node   <node> <tini>   # Node alone (api, dead-letter, indexer, transcribe)
-#   sh runtime-root.sh <out> debian <node> <tini>   # the base's Debian, for yt-dlp's Python (discover, download)
+#   sh runtime-root.sh <out> node   <node> <tini> <jemalloc>   # Node alone (api, dead-letter, indexer, transcribe)
+#   sh runtime-root.sh <out> debian <node> <tini> <jemalloc>   # the base's Debian, for yt-dlp's Python (discover, download)
 #
 # `node` mode holds Node and the shared libraries it links, a POSIX shell (dash) and coreutils
 # (for `kubectl exec` and the image tests), the user and group files and /tmp: no package
 # manager, no Python, no npm. `debian` mode is the whole base (with the yt-dlp installed in this
 # stage) less npm, corepack, Node's C headers, documentation, manuals, locales and apt's lists.
-# Both take <node> (the base's Node, stripped of its symbol tables by the build stage) and <tini>.
+# Both take <node> (the base's Node, stripped of its symbol tables by the build stage), <tini>
+# and <jemalloc> (the allocator the image preloads, put at /usr/local/lib/libjemalloc.so.2).
 set -eu
-out=$1 mode=$2 node=$3 tini=$4
+out=$1 mode=$2 node=$3 tini=$4 jemalloc=$5
 # The library folder's name (x86_64-linux-gnu, aarch64-linux-gnu): where Node's libc is.
 multiarch=$(basename "$(dirname "$(readlink -f "$(ldd "$node" | grep -o '/[^ ]*/libc\.so[^ ]*')")")")
 
@@ -67,13 +68,14 @@ case "$mode" in
     ;;
 esac
 
-mkdir -p "$out/usr/local/bin"
+mkdir -p "$out/usr/local/bin" "$out/usr/local/lib"
 cp "$node" "$out/usr/local/bin/node"
 cp "$tini" "$out/usr/local/bin/tini"
+cp -L "$jemalloc" "$out/usr/local/lib/libjemalloc.so.2"
 
 # The function's user (uid 1000, as the manifests' runAsUser), its home, and a /tmp anyone may use.
 if [ "$mode" = node ]; then
-  for executable in "$out"/usr/bin/* "$out"/usr/local/bin/*; do
+  for executable in "$out"/usr/bin/* "$out"/usr/local/bin/* "$out/usr/local/lib/libjemalloc.so.2"; do
     if [ -f "$executable" ] && [ ! -L "$executable" ]; then place_libraries "$executable"; fi
   done
   printf '%s\n' 'root:x:0:0:root:/root:/usr/sbin/nologin' 'node:x:1000:1000::/home/node:/usr/sbin/nologin' >"$out/etc/passwd"

@@ -24,7 +24,7 @@ import { HARBOUR_STORY, makeSpeechFixture } from '../../shared/media/src/testing
 import { startOpenAiTestServer, type OpenAiTestServer } from '../../shared/providers/src/testing/index.ts'
 import { embeddedBlobs, embeddedDocuments } from '../../shared/stores/src/embedded/index.ts'
 import { loadCaptionFixture, startFixtureServer, type FixtureServer } from '../../shared/youtube/src/fixtures/index.ts'
-import { IMAGE_NODE_OPTIONS } from '../../scripts/images/bundle.mjs'
+import { IMAGE_JEMALLOC, IMAGE_MALLOC_CONF, IMAGE_NODE_OPTIONS } from '../../scripts/images/bundle.mjs'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const buildScript = join(root, 'scripts/images/build.sh')
@@ -300,9 +300,21 @@ describe.skipIf(Boolean(skip))(`function images${skip ? ` (skipped: ${skip})` : 
           'YOUTUBE_RAG__STORAGE__DIR=/tmp/youtube-rag',
           'NODE_COMPILE_CACHE=/app/.node-compile-cache',
           `NODE_OPTIONS=${IMAGE_NODE_OPTIONS}`,
+          `LD_PRELOAD=${IMAGE_JEMALLOC}`,
+          `MALLOC_CONF=${IMAGE_MALLOC_CONF}`,
         ]),
       )
       expect(config.Labels).toMatchObject({ 'io.youtube-rag.function': PLAIN })
+      // Node runs on jemalloc, with its background thread: a process of the image maps the library,
+      // and jemalloc takes the options (an option it does not know would be printed as an error).
+      const allocator = await runIn(image, [
+        'node',
+        '-e',
+        "setTimeout(() => process.stdout.write(require('node:fs').readFileSync('/proc/self/maps', 'utf8')), 200)",
+      ])
+      expect(allocator.code).toBe(0)
+      expect(allocator.output).toContain(IMAGE_JEMALLOC)
+      expect(allocator.output).not.toMatch(/<jemalloc>/)
 
       const listing = await runIn(image, ['sh', '-c', 'id -u; ls -A /app; ls -A /app/node_modules; node --version'])
       // sqlite-vec's extension, piscina (the embedded index's reader threads) with its native helper, the stop-word lists and WordNet's related words (@ytrag/wordnet).
