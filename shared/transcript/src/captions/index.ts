@@ -13,7 +13,7 @@ const MIN_REPEATED_WORDS = 3
  * the pauses show. The silence after a word is the time to the next word's start less the time
  * the word takes to say, as the transcript's own word times have it (see `wordDurations`).
  */
-const MIN_PAUSE_SECONDS = 0.15
+export const MIN_PAUSE_SECONDS = 0.15
 /** Word-to-word times needed to fit how a word's length adds to its duration. */
 const MIN_FIT_SAMPLES = 20
 const FALLBACK_SECONDS_PER_LETTER = 0.08

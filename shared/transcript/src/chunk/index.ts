@@ -1,4 +1,5 @@
 import type { TimedText } from '@ytrag/domain'
+import { MIN_PAUSE_SECONDS } from '../captions/index.ts'
 
 /**
  * Where a sentence (or, in an unpunctuated transcript, a group of cues between pauses) starts in
@@ -104,9 +105,6 @@ const LEADING_WORDS: Record<string, ReadonlySet<string>> = {
 
 /** The most words a stretch between pauses may have to count as a leading clause: a longer one likely holds its main clause too. */
 const MAX_LEADING_WORDS = 10
-
-/** The shortest silence that sets a clause apart (a comma's pause; the captions parser ends a segment there too). */
-const MIN_CLAUSE_PAUSE_SECONDS = 0.15
 
 /** Whether `text` opens with a word of `list`. */
 const opensWithWordOf = (text: string, list: ReadonlySet<string> | undefined): boolean =>
@@ -280,7 +278,8 @@ function cueGroups(pieces: Piece[], limits: Limits): Unit[] {
   /** Whether the stretch of speech ending with piece `index` (since the last pause, within this group) leads on. */
   const leadsOn = (index: number) => {
     let first = index
-    while (first > from && pauseBefore(first) < MIN_CLAUSE_PAUSE_SECONDS) first--
+    // The shortest silence that sets a clause apart: where the captions parser ends a segment too.
+    while (first > from && pauseBefore(first) < MIN_PAUSE_SECONDS) first--
     const stretch = pieces.slice(first, index + 1).map((piece) => piece.text)
     return opensWithWordOf(stretch[0]!, limits.leading) && stretch.join(' ').split(' ').length <= MAX_LEADING_WORDS
   }
