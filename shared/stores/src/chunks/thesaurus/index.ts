@@ -2,7 +2,8 @@
 // index has never seen it ("bikes" → "bicycle", "designed" → "architect", "tall" → "height").
 // The relations come precomputed (@ytrag/wordnet's related.txt, 2.9 MB, built from WordNet 3.1 by
 // scripts/wordnet/build-related.ts): one sorted line a lemma, searched in place, read once a
-// query first needs it, so a process that never meets an unknown word never reads it.
+// query first needs it (a word the index lacks, or one ending as a comparative or superlative
+// does), so a process that never searches never reads it.
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
