@@ -59,10 +59,9 @@ export const IMAGE_NODE_OPTIONS = '--max-semi-space-size=8'
  * The images run Node on jemalloc (the Dockerfile's `ENV LD_PRELOAD`, at this path), told to
  * give freed memory back to the system within a second, from a background thread (so also when
  * the process is idle): glibc's malloc keeps what a burst of requests freed, in every thread's
- * arena, long after. The api after 32-client searches and 30 s idle at 10k chunks
- * (npm run bench:search): 1.39–1.59× its RSS before the load on glibc, 1.08–1.21× on jemalloc;
- * its start costs the same CPU, and 3 MB more at ready. test/images holds the Dockerfile to
- * these.
+ * arena, long after. The api at 10k chunks, 40 s after bursts of 32-client searches: 1.39–1.68×
+ * its RSS before them on glibc, 1.08–1.27× on jemalloc (docs/images.md); its start costs the
+ * same CPU, and 3 MB more at ready. test/images holds the Dockerfile to these.
  */
 export const IMAGE_JEMALLOC = '/usr/local/lib/libjemalloc.so.2'
 export const IMAGE_MALLOC_CONF = 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0'
