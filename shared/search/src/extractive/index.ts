@@ -12,6 +12,15 @@ export function bestSentence(text: string, terms: string[]): string {
 }
 
 /**
+ * Each hit's sentence that best matches the question, chosen over all the hits as their moments
+ * were: a word most of them say decides less.
+ */
+function bestSentences(question: string, hits: SearchHit[]): (string | undefined)[] {
+  const sentences = hits.map((hit) => splitSentences(hit.text).map((sentence) => sentence.text))
+  return bestSentenceIndexes(sentences, queryTerms(question)).map((best, index) => sentences[index]![best])
+}
+
+/**
  * The answer without a language model: the best passages in rank order, each quoted by what is
  * said at its moment (`quote`, which the search chose with the words the index searched for,
  * widened ones too) and cited as `[n]` with a deep link there. A hit without a quote (one made
@@ -27,14 +36,11 @@ export function extractiveAnswer(question: string, hits: SearchHit[], options: {
   if (hits.length === 0) {
     return { answer: NOTHING_FOUND, mode: 'extractive', citations: [] }
   }
-  const terms = queryTerms(question)
-  // Chosen over all the hits, as their moments were: a word most of them say decides less.
-  const sentences = hits.map((hit) => splitSentences(hit.text).map((sentence) => sentence.text))
-  const best = bestSentenceIndexes(sentences, terms)
   const citations: Citation[] = hits.slice(0, maxPassages).map((hit, index) => citePassage(index + 1, hit))
+  // The search chose each hit's quote already; only a hit without one needs its sentence chosen here.
+  const chosen = citations.some((citation) => !citation.quote) ? bestSentences(question, hits) : []
   const lines = citations.map(
-    (citation, index) =>
-      `- ${citation.quote || (sentences[index]![best[index]!] ?? citation.text.trim())} [${citation.n}]`,
+    (citation, index) => `- ${citation.quote || chosen[index] || citation.text.trim()} [${citation.n}]`,
   )
   return { answer: `From the videos:\n${lines.join('\n')}`, mode: 'extractive', citations }
 }
