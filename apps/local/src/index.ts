@@ -23,6 +23,7 @@ import {
   openTracing,
   serveApp,
   type FunctionDefinition,
+  type MemoryRelease,
   type RunningServer,
 } from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
@@ -141,6 +142,11 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     // Pages the user visits can reach this machine's ports: every listener answers only the
     // names it serves and takes state changes only as JSON from home (see localGuard).
     const guard = { hosts: [config.server.host, ...config.server.allowedHosts] }
+    // One idle clock for the process: a delivery to any function is use of all of them.
+    const idleMemory = {
+      idleMs: config.server.idleMemoryReleaseMs,
+      onRelease: (release: MemoryRelease) => logger.debug(release, 'idle: memory given back'),
+    }
     for (const definition of localFunctions) {
       const isApi = definition.name === 'api'
       const { app, internal } = createFunctionApps(definition, {
@@ -163,7 +169,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
         ...(definition.name === 'dead-letter' ? { brokerCounts: () => broker!.stats() } : {}),
         tracer: tracing.tracerFor(definition.name),
       })
-      const running = await serveApp(internal, { port: 0, hostname: '127.0.0.1', handleSignals: false })
+      const running = await serveApp(internal, { port: 0, hostname: '127.0.0.1', handleSignals: false, idleMemory })
       servers.push(running)
       functionUrls[definition.name] = `http://127.0.0.1:${running.port}/`
       if (isApi) {
@@ -171,6 +177,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
           port: config.server.port,
           hostname: config.server.host,
           handleSignals: false,
+          idleMemory,
         })
         servers.push(apiServer)
       }

@@ -64,6 +64,12 @@ export const configSchema = z.object({
      * rebinds its own name to this machine is refused (DNS rebinding).
      */
     allowedHosts: list.default([]),
+    /**
+     * How long a process (the local server, or a function in the cluster) goes without a request
+     * before it gives back to the system the memory a burst of requests grew its heap by (a
+     * last-resort GC, ~50–100 ms that no request waits on; probes are not requests). 0 never.
+     */
+    idleMemoryReleaseMs: z.coerce.number().int().min(0).default(10_000),
   }),
   api: z.object({
     /**

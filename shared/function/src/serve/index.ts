@@ -1,6 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { serve, type ServerType } from '@hono/node-server'
 import type { Hono } from 'hono'
+import { type IdleMemoryOptions, releaseMemoryWhenIdle } from '../idle-memory/index.ts'
 
 /**
  * How long, and how much, of a request body left unread is still read and dropped after the
@@ -72,6 +73,8 @@ export interface ServeOptions {
   onShutdown?: () => Promise<void>
   /** Installs SIGTERM/SIGINT handlers; off when several servers share a process under one owner. */
   handleSignals?: boolean
+  /** Gives a burst's memory back once the process is idle (../idle-memory); off when unset. */
+  idleMemory?: IdleMemoryOptions
 }
 
 export interface RunningServer {
@@ -106,9 +109,11 @@ export async function serveApp(app: Hono, options: ServeOptions): Promise<Runnin
     server.on('request', lingerOnUnreadBody)
     server.once('error', reject)
   })
+  const stopWatchingMemory = options.idleMemory ? releaseMemoryWhenIdle(server as Server, options.idleMemory) : () => {}
   let closing: Promise<void> | undefined
   const close = () =>
     (closing ??= new Promise<void>((resolve) => {
+      stopWatchingMemory()
       server.close(() => resolve())
       // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
       if ('closeIdleConnections' in server) server.closeIdleConnections()
