@@ -252,8 +252,10 @@ describe('SqliteChunkIndex search', () => {
     for (const chunks of corpus()) await index.replaceVideoChunks(chunks[0]!.videoId, chunks)
     const filters = [
       { channelIds: ['UC1', 'UC2', 'UC3'] }, // most of the 720 match: answered from the top k ranked in FTS5
-      { videoIds: ['v3'] }, // few pass: the join over every match
+      { videoIds: ['v3'] }, // a few videos: each one's rowids searched alone
       { videoIds: ['v3', 'v17'], channelIds: ['UC1'] },
+      { videoIds: ['v3', 'v4', 'v5', 'v40'] }, // neighbours searched as one range
+      { videoIds: ['v2', 'v9', 'v21', 'v33', 'v47', 'v58'] }, // too many ranges: the join over every match
       { publishedAfter: '2020-06-01T00:00:00.000Z' },
       { publishedAfter: '2020-12-01T00:00:00.000Z', channelIds: ['UC0', 'UC2'] },
     ]
@@ -275,6 +277,37 @@ describe('SqliteChunkIndex search', () => {
             `${text} ${JSON.stringify(filter)} ${limit}`,
           ).toEqual(expected.map((hit) => [hit.id, hit.score]))
         }
+      }
+    }
+    await index.close()
+  })
+
+  it('filters exactly to a video whose chunks do not take consecutive rowids (a file an older build wrote)', async () => {
+    const file = freshFile()
+    const index = new SqliteChunkIndex({ path: file })
+    const videos = corpus(20)
+    // Two more chunks of v3 by hand: one among the videos indexed after it, one far past every row.
+    const addByHand = (rowid: number, chunkIndex: number) => {
+      const db = new DatabaseSync(file)
+      const text = 'the harbour fortress stone was there'
+      db.prepare(
+        `INSERT INTO chunks (rowid, id, video_id, chunk_index, title, channel_id, published_at, url, start, end, text)
+         VALUES (?, ?, 'v3', ?, 't', 'UC3', '2020-01-04T00:00:00.000Z', 'u', 0, 1, ?)`,
+      ).run(rowid, chunkId('v3', chunkIndex), chunkIndex, text)
+      db.prepare('INSERT INTO chunks_fts (rowid, text, title) VALUES (?, ?, ?)').run(rowid, text, 't')
+      db.close()
+    }
+    for (const chunks of videos.slice(0, 10)) await index.replaceVideoChunks(chunks[0]!.videoId, chunks)
+    addByHand(130, 12)
+    for (const chunks of videos.slice(10)) await index.replaceVideoChunks(chunks[0]!.videoId, chunks)
+    addByHand(50_000, 13)
+    for (const text of ['harbour fortress', 'stone']) {
+      const everything = await index.search({ text, limit: 1000 })
+      for (const videoIds of [['v3'], ['v3', 'v16']]) {
+        const expected = everything.filter((hit) => videoIds.includes(hit.videoId)).slice(0, 20)
+        const hits = await index.search({ text, limit: 20, filter: { videoIds } })
+        expect(hits.map((hit) => [hit.id, hit.score])).toEqual(expected.map((hit) => [hit.id, hit.score]))
+        expect(hits.map((hit) => hit.chunkIndex)).toEqual(expect.arrayContaining([12, 13]))
       }
     }
     await index.close()
