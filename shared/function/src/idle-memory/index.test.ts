@@ -97,6 +97,37 @@ describe('releaseMemoryWhenIdle', () => {
     expect(releases).toHaveLength(1)
   })
 
+  it('tells each listener once, however many servers it watches', async () => {
+    const releases: MemoryRelease[] = []
+    const url = await start(releases)
+    const app = new Hono().get('/', (c) => c.text('ok'))
+    const second = await serveApp(app, {
+      port: 0,
+      hostname: '127.0.0.1',
+      handleSignals: false,
+      idleMemory: { idleMs: IDLE_MS, minGrowthBytes: 4 * MB, onRelease: releases.push.bind(releases) },
+    })
+    const onRelease = (release: MemoryRelease) => releases.push(release)
+    const third = await serveApp(app, {
+      port: 0,
+      hostname: '127.0.0.1',
+      handleSignals: false,
+      idleMemory: { idleMs: IDLE_MS, minGrowthBytes: 4 * MB, onRelease },
+    })
+    const fourth = await serveApp(app, {
+      port: 0,
+      hostname: '127.0.0.1',
+      handleSignals: false,
+      idleMemory: { idleMs: IDLE_MS, minGrowthBytes: 4 * MB, onRelease },
+    })
+    await fetch(`${url}/burst`)
+    await until(() => releases.length >= 3, 10_000)
+    await sleep(IDLE_MS * 2)
+    // The first server's listener, the second's, and the one the third and fourth share.
+    expect(releases).toHaveLength(3)
+    await Promise.all([second.close(), third.close(), fourth.close()])
+  })
+
   it('keeps the memory of a process that grew less than minGrowthBytes', async () => {
     const releases: MemoryRelease[] = []
     const app = new Hono().get('/', (c) => c.text('ok'))
