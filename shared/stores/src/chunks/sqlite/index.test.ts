@@ -333,6 +333,9 @@ describe('SqliteChunkIndex search', () => {
     ]
     const expected = await Promise.all(queries.map((query) => inThread.search(query)))
     expect(expected.every((hits) => hits.length > 0)).toBe(true)
+    // The first search runs on the calling thread while a reader thread starts.
+    expect(await pooled.search(queries[0]!)).toEqual(expected[0])
+    await new Promise((resolve) => setTimeout(resolve, 1000))
     // Concurrently, so both threads serve some of them.
     expect(await Promise.all([...queries, ...queries].map((query) => pooled.search(query)))).toEqual([
       ...expected,
@@ -342,6 +345,26 @@ describe('SqliteChunkIndex search', () => {
     await inThread.replaceVideoChunks('late', [chunk('late', 0, 'a zygomorphic addition')])
     expect((await pooled.search({ text: 'zygomorphic', limit: 1 }))[0]?.videoId).toBe('late')
     // The errors callers tell apart keep their class.
+    await expect(pooled.search({ text: 'x', embedding: [1, 0], limit: 1 })).rejects.toThrow(EmbeddingDimensionError)
+    await pooled.close()
+    await inThread.close()
+  })
+
+  it('gives the same hits while reader threads start, once they run, and after they stopped when idle', async () => {
+    const file = freshFile()
+    const inThread = new SqliteChunkIndex({ path: file })
+    for (const chunks of corpus()) await inThread.replaceVideoChunks(chunks[0]!.videoId, chunks)
+    const pooled = new SqliteChunkIndex({ path: file, searchThreads: 1, readerIdleMs: 100 })
+    const query = { text: 'harbour wall', limit: 8, embedding: [0.3, 0.9, 0.1, 0.1] }
+    const expected = await inThread.search(query)
+    expect(expected.length).toBeGreaterThan(0)
+    for (let round = 0; round < 3; round++) {
+      // A burst while no thread is up (the first, and each after 100 ms idle), then one later.
+      expect(await Promise.all([1, 2, 3].map(() => pooled.search(query)))).toEqual([expected, expected, expected])
+      await new Promise((resolve) => setTimeout(resolve, 40))
+      expect(await pooled.search(query)).toEqual(expected)
+      await new Promise((resolve) => setTimeout(resolve, 600))
+    }
     await expect(pooled.search({ text: 'x', embedding: [1, 0], limit: 1 })).rejects.toThrow(EmbeddingDimensionError)
     await pooled.close()
     await inThread.close()

@@ -36,8 +36,9 @@ export interface SqliteChunkIndexOptions {
   languages?: readonly string[]
   /**
    * Reader threads that run searches, each with its own read-only connection; started on the
-   * first search, and stopped after `readerIdleMs` without one. 0 searches on the calling
-   * thread, as an in-memory database always does. Default 0; the configuration's default
+   * first search, and stopped after `readerIdleMs` without one. While none is up, searches run on
+   * the calling thread rather than wait for one to start. 0 searches on the calling thread, as an
+   * in-memory database always does. Default 0; the configuration's default
    * (`VECTOR_DB__SEARCH_THREADS`) is the number of cores.
    */
   searchThreads?: number
@@ -106,6 +107,8 @@ export class SqliteChunkIndex implements ChunkIndex {
   readonly #readerIdleMs: number
   /** Started by the first search when there are reader threads; undefined again once closed. */
   #readers: Promise<Piscina<ReaderTask, ReaderResult>> | undefined
+  /** A reader thread starting (its first task, which opens its connection), while searches run here. */
+  #warming: Promise<unknown> | undefined
 
   constructor({
     path,
@@ -261,6 +264,21 @@ export class SqliteChunkIndex implements ChunkIndex {
     }
     if (this.#searchThreads === 0) return runSearch(this.#db, plan)
     const readers = await this.#startReaders()
+    // No reader thread is up: the first search, or the first since they stopped when idle. One
+    // takes ~100–150 ms to start, longer than most searches, so this search runs here while a
+    // thread starts (its first task only opens its connection); the next ones go to the threads.
+    if (readers.threads.length === 0 || this.#warming) {
+      this.#warming ??= readers
+        .run({
+          path: this.#path,
+          busyTimeoutMs: this.#busyTimeoutMs,
+          plan: { terms: [], limit: 1, weights: plan.weights, rrfK: plan.rrfK },
+        })
+        // A thread that fails to start is the next search's to report, through the pool.
+        .catch(() => {})
+        .finally(() => (this.#warming = undefined))
+      return runSearch(this.#db, plan)
+    }
     const result = await readers.run({ path: this.#path, busyTimeoutMs: this.#busyTimeoutMs, plan })
     if ('dimensionError' in result) throw new EmbeddingDimensionError(result.dimensionError)
     return result.hits
