@@ -19,11 +19,11 @@ import {
   assertStorageWritable,
   createFunctionApps,
   diskSpaceCheck,
+  loggedIdleMemory,
   openDependencies,
   openTracing,
   serveApp,
   type FunctionDefinition,
-  type MemoryRelease,
   type RunningServer,
 } from '@ytrag/function'
 import { indexer } from '@ytrag/indexer'
@@ -143,10 +143,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     // names it serves and takes state changes only as JSON from home (see localGuard).
     const guard = { hosts: [config.server.host, ...config.server.allowedHosts] }
     // One idle clock for the process: a delivery to any function is use of all of them.
-    const idleMemory = {
-      idleMs: config.server.idleMemoryReleaseMs,
-      onRelease: (release: MemoryRelease) => logger.debug(release, 'idle: memory given back'),
-    }
+    const idleMemory = loggedIdleMemory(config.server.idleMemoryReleaseMs, logger)
     for (const definition of localFunctions) {
       const isApi = definition.name === 'api'
       const { app, internal } = createFunctionApps(definition, {

@@ -149,3 +149,15 @@ export function releaseMemoryWhenIdle(
     }
   }
 }
+
+/**
+ * The options a process's servers are watched with: the configured idle time (the config's
+ * `server.idleMemoryReleaseMs`), each release logged at debug.
+ *
+ * @example
+ * await serveApp(app, { port, idleMemory: loggedIdleMemory(config.server.idleMemoryReleaseMs, logger) })
+ */
+export const loggedIdleMemory = (
+  idleMs: number,
+  logger: { debug(fields: object, message: string): void },
+): IdleMemoryOptions => ({ idleMs, onRelease: (release) => logger.debug(release, 'idle: memory given back') })

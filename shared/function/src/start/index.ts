@@ -3,7 +3,7 @@ import { httpSink, type EventSink } from '@ytrag/events'
 import { createLogger } from '@ytrag/logging'
 import { openDependencies } from '../dependencies/index.ts'
 import { createFunctionApps, type FunctionDefinition } from '../factory/index.ts'
-import type { MemoryRelease } from '../idle-memory/index.ts'
+import { loggedIdleMemory } from '../idle-memory/index.ts'
 import { serveApp, type RunningServer } from '../serve/index.ts'
 import { openTracing } from '../tracing/index.ts'
 
@@ -44,10 +44,7 @@ export async function startFunction(
     eventsOnClusterHost: definition.publicApi ?? false,
     tracer: tracing.tracerFor(definition.name),
   })
-  const idleMemory = {
-    idleMs: config.server.idleMemoryReleaseMs,
-    onRelease: (release: MemoryRelease) => logger.debug(release, 'idle: memory given back'),
-  }
+  const idleMemory = loggedIdleMemory(config.server.idleMemoryReleaseMs, logger)
   // Not 9090 or 9091: those are queue-proxy's, in the same pod.
   const internalServer = await serveApp(internal, {
     port: Number(env.INTERNAL_PORT ?? 8090),
